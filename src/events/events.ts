@@ -1,0 +1,71 @@
+/**
+ * The one event stream's vocabulary: everything observable in a lab is a `LabEvent`.
+ *
+ * The UI, the JSON-lines output, the reporters, the expectation checker and (later) the
+ * WebSocket control channel are all consumers of these events. Events are plain,
+ * JSON-serialisable objects with a `type` tag and `at`, the lab clock in milliseconds since
+ * the lab started. High-volume facts (single logs) are summarised per batch, never one event
+ * per log, so the stream stays cheap at 100k+ logs/s.
+ */
+
+/** "tcp/514", "udp/514": a documented port as the vendor table names it. */
+export type PortKey = `${"tcp" | "udp"}/${number}`
+
+export type LabEventBody =
+  | { readonly type: "lab-started"; readonly lab: string; readonly dataDir: string | null }
+  | { readonly type: "lab-stopped"; readonly lab: string }
+  | { readonly type: "port-plan"; readonly device: string; readonly port: PortKey; readonly address: string; readonly actualPort: number }
+  | { readonly type: "device-started"; readonly device: string; readonly kind: string }
+  | { readonly type: "device-stopped"; readonly device: string; readonly kind: string }
+  | { readonly type: "listener-bound"; readonly device: string; readonly port: PortKey; readonly address: string; readonly actualPort: number }
+  | { readonly type: "listener-closed"; readonly device: string; readonly port: PortKey }
+  | {
+    readonly type: "listener-failed"
+    readonly device: string
+    readonly port: PortKey
+    readonly address: string
+    readonly actualPort: number
+    readonly code: string
+    readonly reason: string
+  }
+  | { readonly type: "connection-accepted"; readonly device: string; readonly port: PortKey; readonly peer: string }
+  | { readonly type: "connection-closed"; readonly device: string; readonly port: PortKey; readonly peer: string; readonly reason: string }
+  | {
+    readonly type: "log-malformed"
+    readonly device: string
+    readonly port: PortKey
+    readonly peer: string
+    readonly reason: MalformedReason
+    readonly detail: string
+  }
+  | {
+    /** A batch of logs made durable in an analyzer's store, summarised per sending device. */
+    readonly type: "logs-stored"
+    readonly device: string
+    readonly from: string
+    readonly count: number
+    readonly total: number
+  }
+  | { readonly type: "logs-sent"; readonly device: string; readonly to: string; readonly count: number; readonly total: number }
+  | { readonly type: "sender-state"; readonly device: string; readonly state: SenderState; readonly reason: string }
+  | { readonly type: "step-started"; readonly step: number; readonly title: string }
+  | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
+  | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }
+  | { readonly type: "expectation-failed"; readonly id: string; readonly title: string; readonly detail: string }
+  | { readonly type: "scenario-finished"; readonly scenario: string; readonly passed: number; readonly failed: number }
+
+/** Why a syslog frame or message was rejected. Stable codes: they appear in reports and docs/errors.md. */
+export type MalformedReason =
+  | "frame-too-large"
+  | "bad-octet-count"
+  | "invalid-utf8"
+  | "truncated"
+  | "bad-pri"
+  | "binary-garbage"
+  | "empty"
+
+export type SenderState = "idle" | "connecting" | "sending" | "paused" | "backoff" | "stopped" | "done"
+
+export type LabEvent = LabEventBody & { readonly at: number }
+
+export type LabEventType = LabEvent["type"]
