@@ -1,0 +1,158 @@
+/**
+ * The port catalog as text for people and programs: a plain-text table for the terminal, JSON
+ * lines for scripts, and the Markdown of docs/ports.md (generated, never edited by hand).
+ */
+import { catalog, formatEndpoints } from "./catalog.ts"
+import type { AnycastService, CatalogRow, Direction, Footnotes } from "./schema.ts"
+
+const columnGap = "  "
+const minimumWidth = 60
+
+/** Splits `text` into lines of at most `width` characters, at spaces where possible. */
+const wrap = (text: string, width: number): Array<string> => {
+  const lines: Array<string> = []
+  let line = ""
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    let rest = word
+    while (rest.length > width) {
+      if (line !== "") lines.push(line)
+      line = ""
+      lines.push(rest.slice(0, width))
+      rest = rest.slice(width)
+    }
+    if (line === "") line = rest
+    else if (line.length + 1 + rest.length <= width) line = `${line} ${rest}`
+    else {
+      lines.push(line)
+      line = rest
+    }
+  }
+  if (line !== "" || lines.length === 0) lines.push(line)
+  return lines
+}
+
+/** Column widths that fit `width`: the widest column gives way first, none below its header. */
+const fitColumns = (natural: ReadonlyArray<number>, minimum: ReadonlyArray<number>, width: number): Array<number> => {
+  const widths = [...natural]
+  const available = width - columnGap.length * (widths.length - 1)
+  let total = widths.reduce((sum, w) => sum + w, 0)
+  while (total > available) {
+    let widest = -1
+    widths.forEach((w, i) => {
+      if (w > (minimum[i] ?? 0) && (widest === -1 || w > (widths[widest] ?? 0))) widest = i
+    })
+    if (widest === -1) break
+    widths[widest] = (widths[widest] ?? 0) - 1
+    total -= 1
+  }
+  return widths
+}
+
+const rowNotes = (row: CatalogRow): string => row.notes.join(" ")
+
+/**
+ * A plain-text table with columns DIR, PRODUCT, PURPOSE, PORTS, NOTES. Lines stay within
+ * `width` (default 120, at least 60): wide cells wrap at spaces, unbreakable words are split.
+ */
+export const renderTable = (rows: ReadonlyArray<CatalogRow>, options: { readonly width?: number } = {}): string => {
+  const width = Math.max(minimumWidth, options.width ?? 120)
+  const header = ["DIR", "PRODUCT", "PURPOSE", "PORTS", "NOTES"]
+  const cells = rows.map((row) => [row.direction, row.product, row.purpose, formatEndpoints(row.endpoints), rowNotes(row)])
+  const natural = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => cell[i]?.length ?? 0)))
+  const widths = fitColumns(natural, header.map((title) => title.length), width)
+  const lines: Array<string> = []
+  for (const cell of [header, ...cells]) {
+    const wrapped = cell.map((text, i) => wrap(text, widths[i] ?? text.length))
+    const height = Math.max(...wrapped.map((w) => w.length))
+    for (let line = 0; line < height; line++) {
+      const parts = wrapped.map((w, i) => (w[line] ?? "").padEnd(widths[i] ?? 0))
+      lines.push(parts.join(columnGap).trimEnd())
+    }
+  }
+  return lines.map((line) => `${line}\n`).join("")
+}
+
+/** One JSON object per row, one row per line. */
+export const renderJsonLines = (rows: ReadonlyArray<CatalogRow>): string =>
+  rows.map((row) => `${JSON.stringify(row)}\n`).join("")
+
+const cell = (text: string): string => text.replaceAll("|", "\\|")
+
+const markdownTable = (header: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>): string =>
+  [header, header.map(() => "---"), ...body].map((cells) => `| ${cells.join(" | ")} |\n`).join("")
+
+const footnoteLabel = (text: string): string | undefined => {
+  const entry = Object.entries(catalog.footnotes).find(([, note]) => note === text)
+  return entry === undefined ? undefined : `[^${entry[0]}]`
+}
+
+const notesCell = (row: CatalogRow): string =>
+  [
+    ...(row.primaryOnly ? ["primary only"] : []),
+    ...row.notes.map((note) => footnoteLabel(note) ?? cell(note))
+  ].join(" ")
+
+const emulationCell = (row: CatalogRow): string =>
+  `${row.emulation.status} (${row.emulation.listener} listens, ${row.emulation.dialer} dials)`
+
+const portTable = (direction: Direction): string =>
+  markdownTable(
+    ["ID", "Product", "Purpose", "Ports", "Vendor text", "Notes", "Emulation"],
+    catalog.rows.filter((row) => row.direction === direction).map((row) => [
+      `\`${row.id}\``,
+      cell(row.product),
+      cell(row.purpose),
+      cell(formatEndpoints(row.endpoints)),
+      cell(row.vendorText),
+      notesCell(row),
+      emulationCell(row)
+    ])
+  )
+
+const anycastTable = (services: ReadonlyArray<AnycastService>): string =>
+  markdownTable(
+    ["Service", "Non-anycast FQDNs", "Anycast domain names"],
+    services.map((service) => [
+      cell(service.service),
+      service.fqdns.join("<br>"),
+      service.anycastDomains
+        .map((d) => d.awsAnycastOnly ? `${d.domain} ${footnoteLabel(catalog.footnotes.awsAnycast) ?? ""}` : d.domain)
+        .join("<br>")
+    ])
+  )
+
+const footnoteNames: { readonly [K in keyof Footnotes]: string } = {
+  primaryOnly: "primaryOnly",
+  googleMaps: "googleMaps",
+  awsAnycast: "awsAnycast"
+}
+
+/** The full content of docs/ports.md. */
+export const renderMarkdown = (): string =>
+  [
+    "<!-- generated by `npm run docs:ports` from src/catalog; do not edit -->\n",
+    "# FortiAnalyzer ports\n",
+    `Every row of the vendor's *${catalog.source.title}* (revision ${catalog.source.revision}) and what fazlab ` +
+    "does with it. `fazlab ports` prints the same catalog, `fazlab ports --json` as JSON lines.\n",
+    "Ports are written `transport/port`; `tls` is TLS over TCP. Endpoints separated by commas are all used; " +
+    "\"or\" separates alternatives of which one is used, \"(default)\" marks the one used out of the box. " +
+    "*Vendor text* is the vendor's Protocol and Port cell verbatim.\n",
+    "Emulation: **emulated**: a fazlab device listens or dials here today; **planned**: on the roadmap; " +
+    "**catalog-only**: listed for reference (firewall rules, documentation), no device behind it.\n",
+    "## Incoming ports\n",
+    "The FortiAnalyzer listens; the product dials.\n",
+    portTable("in"),
+    "## Outgoing ports\n",
+    "The FortiAnalyzer dials; the product listens.\n",
+    portTable("out"),
+    "The vendor's Google Maps row lists its URLs in the Purpose column and leaves Protocol and Port empty; " +
+    "here they are its ports and its purpose is empty.\n",
+    "## Anycast and unicast services\n",
+    "Services the FortiAnalyzer reaches.\n",
+    anycastTable(catalog.anycast),
+    "## Source change log\n",
+    markdownTable(["Date", "Change"], catalog.source.changeLog.map((entry) => [entry.date, cell(entry.change)])),
+    Object.entries(footnoteNames)
+      .map(([key, label]) => `[^${label}]: ${catalog.footnotes[key as keyof Footnotes]}\n`)
+      .join("")
+  ].join("\n")

@@ -1,0 +1,62 @@
+/**
+ * Batches parsed logs into the analyzer's store and reports each batch on the event bus.
+ *
+ * Logs that arrive in one turn of the event loop are written in one transaction (flushed on
+ * `setImmediate`, or at once when `maxBatch` are pending), so intake stays fast without
+ * holding a log longer than one loop turn. Each flush publishes one `logs-stored` event per
+ * sending device, never one per log.
+ */
+import type { EventBus } from "../../events/bus.ts"
+import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
+
+export class StoreWriter {
+  readonly #store: LogStore
+  readonly #bus: EventBus
+  readonly #analyzer: string
+  readonly #maxBatch: number
+  #pending: LogRecordInput[] = []
+  #scheduled: NodeJS.Immediate | null = null
+  readonly #storedByDevice = new Map<string, number>()
+  #stored = 0
+
+  constructor(options: { readonly store: LogStore; readonly bus: EventBus; readonly analyzer: string; readonly maxBatch?: number }) {
+    this.#store = options.store
+    this.#bus = options.bus
+    this.#analyzer = options.analyzer
+    this.#maxBatch = options.maxBatch ?? 5000
+  }
+
+  add(record: LogRecordInput): void {
+    this.#pending.push(record)
+    if (this.#pending.length >= this.#maxBatch) this.flush()
+    else this.#scheduled ??= setImmediate(() => this.flush())
+  }
+
+  /** Writes what is pending in one transaction; called on close too, so nothing received is dropped. */
+  flush(): void {
+    if (this.#scheduled !== null) {
+      clearImmediate(this.#scheduled)
+      this.#scheduled = null
+    }
+    const batch = this.#pending
+    if (batch.length === 0) return
+    this.#pending = []
+    this.#store.append(batch)
+    this.#stored += batch.length
+    const perDevice = new Map<string, number>()
+    for (const record of batch) perDevice.set(record.device, (perDevice.get(record.device) ?? 0) + 1)
+    for (const [from, count] of perDevice) {
+      const total = (this.#storedByDevice.get(from) ?? 0) + count
+      this.#storedByDevice.set(from, total)
+      this.#bus.publish({ type: "logs-stored", device: this.#analyzer, from, count, total })
+    }
+  }
+
+  get stored(): number {
+    return this.#stored
+  }
+
+  storedFrom(device: string): number {
+    return this.#storedByDevice.get(device) ?? 0
+  }
+}

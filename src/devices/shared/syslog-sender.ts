@@ -1,0 +1,257 @@
+/**
+ * A device that sends syslog at a configured rate: the shared engine of the FortiGate's and the
+ * FortiClient's `log syslogd`. The device kind supplies what one log says (`makeLog`); this
+ * module runs the sender machine, opens the link, paces logs on the lab clock, numbers them
+ * (`fazlab_seq`, so "none lost" can be checked) and reports `logs-sent` at most once a second.
+ */
+import { Effect } from "effect"
+import { type Actor, createActor, fromCallback, fromPromise } from "xstate"
+import type { SenderState } from "../../events/events.ts"
+import { FACILITIES, encodeSyslog } from "../../protocols/syslog/encode.ts"
+import { type SyslogSenderEvent, syslogSenderMachine } from "../../machines/syslog-sender.ts"
+import type { Device, DeviceContext, DeviceKind, DeviceStatus } from "../device.ts"
+import { openSyslogLink, type SyslogLink, type SyslogMode } from "./syslog-link.ts"
+
+export interface SyslogSenderSettings {
+  /** A device id of the lab, or `host` / `host:port` outside it. */
+  readonly server: string
+  readonly mode: SyslogMode
+  readonly format: "default" | "rfc5424"
+  readonly facility: keyof typeof FACILITIES
+  readonly port: number
+  /** Logs per second. */
+  readonly rate: number
+  /** Stop after this many logs (null: until stopped). */
+  readonly count: number | null
+}
+
+/** One log's text and severity, made by the device kind for sequence number `seq`. */
+export type MakeLog = (seq: number, now: Date) => { readonly message: string; readonly severity: number }
+
+/** FortiOS retries a lost syslog TCP link; fazlab waits this long between attempts. */
+export const SYSLOG_RETRY_DELAY_MS = 5000
+const CONNECT_TIMEOUT_MS = 5000
+const SENT_REPORT_INTERVAL_MS = 1000
+
+export class SyslogSender implements Device {
+  readonly id: string
+  readonly kind: DeviceKind
+  readonly hostname: string
+  readonly settings: SyslogSenderSettings
+  readonly #context: DeviceContext
+  readonly #makeLog: MakeLog
+  readonly #actor: Actor<typeof syslogSenderMachine>
+  #link: SyslogLink | null = null
+  #seq = 0
+  #burstPending = 0
+  #reported = 0
+  #lastReportAt = 0
+
+  constructor(options: {
+    readonly id: string
+    readonly kind: DeviceKind
+    readonly hostname: string
+    readonly settings: SyslogSenderSettings
+    readonly context: DeviceContext
+    readonly makeLog: MakeLog
+  }) {
+    this.id = options.id
+    this.kind = options.kind
+    this.hostname = options.hostname
+    this.settings = options.settings
+    this.#context = options.context
+    this.#makeLog = options.makeLog
+    const machine = syslogSenderMachine.provide({
+      actors: {
+        connect: fromPromise<void>(({ signal }) => this.#connect(signal)),
+        pump: fromCallback<SyslogSenderEvent>(({ sendBack }) => this.#pump(sendBack))
+      }
+    })
+    this.#actor = createActor(machine, { input: { retryDelayMs: SYSLOG_RETRY_DELAY_MS }, clock: this.#context.clock })
+    let last: string | null = null
+    this.#actor.subscribe((snapshot) => {
+      const state = snapshot.value as SenderState
+      if (state === last) return
+      last = state
+      if (state !== "sending") this.#reportSent(true)
+      if (state === "stopped" || state === "backoff" || state === "done") void this.#closeLink()
+      this.#context.bus.publish({ type: "sender-state", device: this.id, state, reason: snapshot.context.reason })
+    })
+    this.#actor.start()
+  }
+
+  /** Highest sequence number sent so far (sequence numbers start at 1). */
+  get sent(): number {
+    return this.#seq
+  }
+
+  senderState(): SenderState {
+    return this.#actor.getSnapshot().value as SenderState
+  }
+
+  status(): DeviceStatus {
+    return this.senderState() === "stopped" ? "stopped" : "running"
+  }
+
+  start(): Effect.Effect<void> {
+    return Effect.sync(() => {
+      if (this.senderState() !== "stopped") return
+      this.#actor.send({ type: "START" })
+      this.#context.bus.publish({ type: "device-started", device: this.id, kind: this.kind })
+    })
+  }
+
+  stop(): Effect.Effect<void> {
+    return Effect.promise(async () => {
+      if (this.senderState() === "stopped") return
+      this.#actor.send({ type: "STOP" })
+      await this.#closeLink()
+      this.#context.bus.publish({ type: "device-stopped", device: this.id, kind: this.kind })
+    })
+  }
+
+  pause(): void {
+    this.#actor.send({ type: "PAUSE" })
+  }
+
+  resume(): void {
+    this.#actor.send({ type: "RESUME" })
+  }
+
+  /** Sends `count` more logs as fast as the link takes them. */
+  burst(count: number): void {
+    this.#burstPending += count
+    this.#actor.send({ type: "BURST" })
+  }
+
+  /** Where the server's documented port is right now (resolved on every connect: it may move). */
+  #target(): { host: string; port: number } {
+    const transport = this.settings.mode === "udp" ? "udp" : "tcp"
+    const { server } = this.settings
+    const documented = `${transport}/${this.settings.port}` as const
+    if (!server.includes(".") && !server.includes(":") && server !== "localhost") {
+      const resolved = this.#context.plan.resolve(server, documented)
+      return { host: resolved.address, port: resolved.actualPort }
+    }
+    const colon = server.lastIndexOf(":")
+    return colon > 0 && !server.includes("]") && server.indexOf(":") === colon
+      ? { host: server.slice(0, colon), port: Number(server.slice(colon + 1)) }
+      : { host: server, port: this.settings.port }
+  }
+
+  async #connect(signal: AbortSignal): Promise<void> {
+    const { host, port } = this.#target()
+    const link = await openSyslogLink({
+      mode: this.settings.mode,
+      host,
+      port,
+      localAddress: this.#context.plan.addressOf(this.id),
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      signal
+    })
+    if (signal.aborted) {
+      await link.close()
+      return
+    }
+    this.#link = link
+    link.onClose((reason) => {
+      if (this.#link === link) {
+        this.#link = null
+        this.#actor.send({ type: "LINK_LOST", reason })
+      }
+    })
+  }
+
+  async #closeLink(): Promise<void> {
+    const link = this.#link
+    this.#link = null
+    await link?.close()
+  }
+
+  /** Paces logs on the lab clock while the machine is `sending`; returns its cleanup. */
+  #pump(sendBack: (event: SyslogSenderEvent) => void): () => void {
+    const { clock } = this.#context
+    const { rate, count } = this.settings
+    const tickMs = Math.min(100, Math.max(5, 1000 / rate))
+    const maxPerTick = Math.max(1, Math.ceil((rate * tickMs) / 1000) * 4)
+    let origin = clock.now()
+    let pacedSinceOrigin = 0
+    let timer: unknown = null
+    let active = true
+    const facility = FACILITIES[this.settings.facility]
+
+    const tick = () => {
+      timer = null
+      if (!active) return
+      const link = this.#link
+      if (link === null) {
+        sendBack({ type: "LINK_LOST", reason: "the link closed while the sender was paused" })
+        return
+      }
+      const remaining = count === null ? Number.POSITIVE_INFINITY : Math.max(0, count - this.#seq)
+      let due = Math.floor(((clock.now() - origin) * rate) / 1000) - pacedSinceOrigin
+      if (due > maxPerTick) {
+        // We fell behind (a stalled loop): drop the pacing backlog rather than flood later.
+        pacedSinceOrigin += due - maxPerTick
+        due = maxPerTick
+      }
+      const paced = Math.min(due, remaining)
+      pacedSinceOrigin += Math.max(0, due)
+      let toSend = paced + this.#burstPending
+      this.#burstPending = 0
+      let writable = true
+      const now = new Date()
+      while (toSend > 0) {
+        toSend--
+        const seq = ++this.#seq
+        const log = this.#makeLog(seq, now)
+        writable = link.send(
+          encodeSyslog({
+            format: this.settings.format,
+            facility,
+            severity: log.severity,
+            hostname: this.hostname,
+            timestamp: now,
+            message: `${log.message} fazlab_seq=${seq}`
+          })
+        )
+        if (!writable) break
+      }
+      this.#burstPending += toSend
+      this.#reportSent(false)
+      if (count !== null && this.#seq >= count && this.#burstPending === 0) {
+        sendBack({ type: "DONE" })
+        return
+      }
+      if (writable) timer = clock.setTimeout(tick, tickMs)
+      else link.onDrain(() => {
+        if (active) timer = clock.setTimeout(tick, 0)
+      })
+    }
+
+    origin = clock.now()
+    timer = clock.setTimeout(tick, 0)
+    return () => {
+      active = false
+      if (timer !== null) clock.clearTimeout(timer)
+    }
+  }
+
+  #reportSent(force: boolean): void {
+    const now = this.#context.clock.now()
+    if (this.#seq === this.#reported || (!force && now - this.#lastReportAt < SENT_REPORT_INTERVAL_MS)) return
+    this.#context.bus.publish({
+      type: "logs-sent",
+      device: this.id,
+      to: this.settings.server,
+      count: this.#seq - this.#reported,
+      total: this.#seq
+    })
+    this.#reported = this.#seq
+    this.#lastReportAt = now
+  }
+
+  dispose(): Effect.Effect<void> {
+    return this.stop().pipe(Effect.andThen(Effect.sync(() => this.#actor.stop())))
+  }
+}

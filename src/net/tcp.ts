@@ -1,0 +1,120 @@
+/**
+ * Effect-scoped TCP listeners and a promise-based TCP dialer.
+ *
+ * `listenTcp` binds when acquired and, when its scope closes, stops accepting, destroys every
+ * open connection and waits for the server to close: starting and stopping a lab any number
+ * of times leaks no handle. A connection over `maxConnections` is refused (destroyed at once)
+ * and reported through `onRefused`, so one noisy peer cannot exhaust the process.
+ */
+import * as net from "node:net"
+import { Effect, type Scope } from "effect"
+import type { PortKey } from "../events/events.ts"
+import { BindError, DialError, errorCode, explainBindFailure } from "./errors.ts"
+
+export interface TcpListenOptions {
+  readonly device: string
+  readonly port: PortKey
+  readonly host: string
+  readonly actualPort: number
+  readonly maxConnections: number
+  readonly onConnection: (socket: net.Socket) => void
+  readonly onRefused?: (peer: string, reason: string) => void
+}
+
+export interface TcpListener {
+  readonly address: string
+  readonly actualPort: number
+  /** Open connections right now. */
+  readonly connections: () => number
+}
+
+export const peerOf = (socket: net.Socket): string => `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`
+
+export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener, BindError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.callback<{ server: net.Server; sockets: Set<net.Socket> }, BindError>((resume) => {
+      const sockets = new Set<net.Socket>()
+      const server = net.createServer({ noDelay: true }, (socket) => {
+        if (sockets.size >= options.maxConnections) {
+          options.onRefused?.(peerOf(socket), `max-connections ${options.maxConnections} reached`)
+          socket.destroy()
+          return
+        }
+        sockets.add(socket)
+        socket.once("close", () => sockets.delete(socket))
+        options.onConnection(socket)
+      })
+      const onError = (cause: unknown) => {
+        const code = errorCode(cause)
+        server.close()
+        resume(Effect.fail(
+          new BindError({
+            device: options.device,
+            port: options.port,
+            address: options.host,
+            actualPort: options.actualPort,
+            code,
+            reason: explainBindFailure(code, Number(options.port.split("/")[1]))
+          })
+        ))
+      }
+      server.once("error", onError)
+      server.listen({ host: options.host, port: options.actualPort, exclusive: true, backlog: 1024 }, () => {
+        server.off("error", onError)
+        // After a successful bind, errors are per-connection; never let one crash the process.
+        server.on("error", () => undefined)
+        resume(Effect.succeed({ server, sockets }))
+      })
+    }),
+    ({ server, sockets }) =>
+      Effect.callback<void>((resume) => {
+        for (const socket of sockets) socket.destroy()
+        server.close(() => resume(Effect.void))
+      })
+  ).pipe(
+    Effect.map(({ server, sockets }) => {
+      const address = server.address() as net.AddressInfo
+      return { address: address.address, actualPort: address.port, connections: () => sockets.size }
+    })
+  )
+
+export interface TcpDialOptions {
+  readonly host: string
+  readonly port: number
+  /** Local address to dial from (each emulated device may have its own loopback address). */
+  readonly localAddress?: string
+  readonly timeoutMs: number
+  readonly signal?: AbortSignal
+}
+
+/** Connects, or rejects with a `DialError` naming the target; the caller owns the socket. */
+export const dialTcp = (options: TcpDialOptions): Promise<net.Socket> =>
+  new Promise((resolve, reject) => {
+    const target = `${options.host}:${options.port}`
+    const socket = net.connect({
+      host: options.host,
+      port: options.port,
+      noDelay: true,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress })
+    })
+    const fail = (code: string, reason: string) => {
+      cleanup()
+      socket.destroy()
+      reject(new DialError({ target, code, reason }))
+    }
+    const onError = (cause: unknown) => fail(errorCode(cause), cause instanceof Error ? cause.message : String(cause))
+    const onTimeout = () => fail("ETIMEDOUT", `no answer within ${options.timeoutMs} ms`)
+    const onAbort = () => fail("ABORTED", "dial cancelled")
+    const timer = setTimeout(onTimeout, options.timeoutMs)
+    const cleanup = () => {
+      clearTimeout(timer)
+      socket.off("error", onError)
+      options.signal?.removeEventListener("abort", onAbort)
+    }
+    socket.once("error", onError)
+    options.signal?.addEventListener("abort", onAbort, { once: true })
+    socket.once("connect", () => {
+      cleanup()
+      resolve(socket)
+    })
+  })

@@ -1,0 +1,78 @@
+/**
+ * Effect-scoped UDP listeners and senders, on dgram-as-promised.
+ *
+ * `listenUdp` binds when acquired (with a large receive buffer: the kernel drops datagrams a
+ * slow reader has no room for) and closes when its scope closes. Messages are delivered to
+ * `onMessage` from the socket's own event, the fastest path Node offers.
+ */
+import type { RemoteInfo } from "node:dgram"
+import { isIPv6 } from "node:net"
+import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised"
+import { Effect, type Scope } from "effect"
+import type { PortKey } from "../events/events.ts"
+import { BindError, errorCode, explainBindFailure } from "./errors.ts"
+
+export interface UdpListenOptions {
+  readonly device: string
+  readonly port: PortKey
+  readonly host: string
+  readonly actualPort: number
+  /** SO_RCVBUF in bytes; the kernel may cap it (net.core.rmem_max). */
+  readonly receiveBufferBytes: number
+  readonly onMessage: (message: Buffer, peer: RemoteInfo) => void
+}
+
+export interface UdpListener {
+  readonly address: string
+  readonly actualPort: number
+  /** The receive buffer the kernel actually granted. */
+  readonly receiveBufferBytes: number
+}
+
+export const listenUdp = (options: UdpListenOptions): Effect.Effect<UdpListener, BindError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const socket = DgramAsPromised.createSocket(
+          { type: isIPv6(options.host) ? "udp6" : "udp4", recvBufferSize: options.receiveBufferBytes },
+          options.onMessage
+        )
+        try {
+          await socket.bind({ port: options.actualPort, address: options.host, exclusive: true })
+        } catch (cause) {
+          await socket.close().catch(() => undefined)
+          throw cause
+        }
+        socket.socket.on("error", () => undefined)
+        return socket
+      },
+      catch: (cause) => {
+        const code = errorCode(cause)
+        return new BindError({
+          device: options.device,
+          port: options.port,
+          address: options.host,
+          actualPort: options.actualPort,
+          code,
+          reason: explainBindFailure(code, Number(options.port.split("/")[1]))
+        })
+      }
+    }),
+    (socket) => Effect.promise(() => socket.close())
+  ).pipe(
+    Effect.map((socket): UdpListener => {
+      const address = socket.socket.address()
+      return { address: address.address, actualPort: address.port, receiveBufferBytes: socket.socket.getRecvBufferSize() }
+    })
+  )
+
+/** An unconnected UDP socket for sending, bound to `localAddress` when given. Caller closes it. */
+export const openUdpSender = async (options: { readonly host: string; readonly localAddress?: string; readonly sendBufferBytes?: number }): Promise<SocketAsPromised> => {
+  const socket = DgramAsPromised.createSocket({
+    type: isIPv6(options.host) ? "udp6" : "udp4",
+    ...(options.sendBufferBytes === undefined ? {} : { sendBufferSize: options.sendBufferBytes })
+  })
+  socket.socket.on("error", () => undefined)
+  await socket.bind(options.localAddress === undefined ? {} : { address: options.localAddress })
+  return socket
+}
