@@ -1,0 +1,95 @@
+/**
+ * Expectations: what a scenario step says must hold, checked against the running lab.
+ *
+ * Listening is checked from outside, as a client would see it (a TCP connect; for UDP, whether
+ * the port can still be bound). Log counts come from the analyzer's store after pending logs
+ * are flushed; "lost" and "duplicated" compare the sender's sequence numbers with the store.
+ */
+import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
+import type { Lab } from "./lab.ts"
+import type { Expectation, LogsExpectation } from "./scenario/schema.ts"
+
+export interface Check {
+  readonly passed: boolean
+  readonly detail: string
+}
+
+export type ExpectationKind = "listening" | "not-listening" | "logs" | "malformed"
+
+export const kindOf = (expectation: Expectation): ExpectationKind =>
+  "listening" in expectation
+    ? "listening"
+    : "notListening" in expectation
+    ? "not-listening"
+    : "logs" in expectation
+    ? "logs"
+    : "malformed"
+
+const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): string =>
+  e.exactly !== undefined ? `exactly ${e.exactly}` : e.atLeast !== undefined ? `at least ${e.atLeast}` : "any number of"
+
+/** A one-line title, e.g. "faz-1 listens on tcp/514". */
+export const describe = (expectation: Expectation): string => {
+  if ("listening" in expectation) return `${expectation.listening.device} listens on ${expectation.listening.port}`
+  if ("notListening" in expectation) return `${expectation.notListening.device} does not listen on ${expectation.notListening.port}`
+  if ("logs" in expectation) {
+    const e = expectation.logs
+    const parts = [e.exactly !== undefined || e.atLeast !== undefined ? `${bounds(e)} logs` : "logs"]
+    if (e.lost !== undefined) parts.push(`${e.lost} lost`)
+    if (e.duplicated !== undefined) parts.push(`${e.duplicated} duplicated`)
+    return `${e.analyzer ?? "the analyzer"} has ${parts.join(", ")} from ${e.from}`
+  }
+  const e = expectation.malformed
+  return `${e.device} counted ${bounds(e)} malformed${e.reason === undefined ? "" : ` (${e.reason})`}`
+}
+
+const inBounds = (actual: number, e: { readonly exactly?: number; readonly atLeast?: number }): boolean =>
+  (e.exactly === undefined || actual === e.exactly) && (e.atLeast === undefined || actual >= e.atLeast)
+
+const analyzerFor = (lab: Lab, id: string | null): FortiAnalyzer | undefined => {
+  const analyzers = lab.analyzers()
+  return id === null ? (analyzers.length === 1 ? analyzers[0] : undefined) : analyzers.find((a) => a.id === id)
+}
+
+const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
+  const analyzer = analyzerFor(lab, e.analyzer)
+  if (analyzer === undefined) return { passed: false, detail: "name the analyzer: this lab has more than one" }
+  analyzer.writer.flush()
+  const sender = lab.sender(e.from)
+  const deviceName = sender?.hostname ?? e.from
+  const stored = analyzer.store.count({ device: deviceName })
+  const problems: string[] = []
+  if (!inBounds(stored, e)) problems.push(`expected ${bounds(e)}, got ${stored}`)
+  let detail = `${stored} stored from ${deviceName}`
+  if (e.lost !== undefined || e.duplicated !== undefined) {
+    const sent = sender?.sent ?? 0
+    const report = analyzer.store.sequenceReport(deviceName, sent)
+    detail += `; ${sent} sent, ${report.missing} lost, ${report.duplicated} duplicated`
+    if (e.lost !== undefined && report.missing !== e.lost) {
+      problems.push(`expected ${e.lost} lost, got ${report.missing}${report.firstMissing.length > 0 ? ` (first missing: ${report.firstMissing.join(", ")})` : ""}`)
+    }
+    if (e.duplicated !== undefined && report.duplicated !== e.duplicated) problems.push(`expected ${e.duplicated} duplicated, got ${report.duplicated}`)
+  }
+  return { passed: problems.length === 0, detail: problems.length === 0 ? detail : `${problems.join("; ")} (${detail})` }
+}
+
+export const check = async (lab: Lab, expectation: Expectation): Promise<Check> => {
+  if ("listening" in expectation || "notListening" in expectation) {
+    const wanted = "listening" in expectation
+    const { device, port } = "listening" in expectation ? expectation.listening : expectation.notListening
+    const where = lab.plan.resolve(device, port)
+    const open = await lab.probe(device, port)
+    const detail = `${where.address}:${where.actualPort} ${open ? "accepts" : "does not accept"} (${port})`
+    return { passed: open === wanted, detail }
+  }
+  if ("logs" in expectation) return checkLogs(lab, expectation.logs)
+  const e = expectation.malformed
+  const analyzer = analyzerFor(lab, e.device)
+  if (analyzer === undefined) return { passed: false, detail: `${e.device} is not an analyzer` }
+  const counted = e.reason === undefined ? analyzer.intake.malformedTotal : analyzer.intake.malformed.get(e.reason) ?? 0
+  const byReason = [...analyzer.intake.malformed].map(([reason, n]) => `${reason} ${n}`).join(", ") || "none"
+  return {
+    passed: inBounds(counted, e),
+    detail: `${counted} counted${inBounds(counted, e) ? "" : `, expected ${bounds(e)}`} (by reason: ${byReason})`
+  }
+}

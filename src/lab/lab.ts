@@ -1,0 +1,238 @@
+/**
+ * A running lab: the topology of a scenario turned into devices on one port plan, one clock
+ * and one event bus, with the actions a scenario step (or, later, the control channel) can
+ * take on it.
+ *
+ * `Lab.make` is scoped: when its scope closes every device stops and every store closes, so a
+ * lab never outlives the command that started it. Analyzers start before senders, so senders
+ * find their receivers listening.
+ */
+import { Effect, Schema, type Scope } from "effect"
+import * as net from "node:net"
+import * as dgram from "node:dgram"
+import { EventBus, type Subscriber } from "../events/bus.ts"
+import type { PortKey } from "../events/events.ts"
+import { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
+import { createForticlient } from "../devices/forticlient/forticlient.ts"
+import { createFortiGate } from "../devices/fortigate/fortigate.ts"
+import type { Device, DeviceContext } from "../devices/device.ts"
+import type { SyslogSender } from "../devices/shared/syslog-sender.ts"
+import type { LabClock } from "../machines/clock.ts"
+import type { BindError } from "../net/errors.ts"
+import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
+import { ANALYZER_SYSLOG_PORTS } from "../devices/fortianalyzer/analyzer.ts"
+import { dialTcp } from "../net/tcp.ts"
+import { openUdpSender } from "../net/udp.ts"
+import type { Action, Scenario } from "./scenario/schema.ts"
+
+export class ActionError extends Schema.TaggedError<ActionError>()("ActionError", {
+  action: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.action}: ${this.reason}`
+  }
+}
+
+export class PlanError extends Schema.TaggedError<PlanError>()("PlanError", { reason: Schema.String }) {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+export interface LabOptions {
+  readonly scenario: Scenario
+  /** The lab's data folder; null keeps stores in memory. */
+  readonly dataDir: string | null
+  /** A port base, "ephemeral" (kernel-chosen ports, for tests) or "auto" (documented ports if possible, else a free base). */
+  readonly portBase: PortBase | "auto"
+  readonly addressing: Addressing
+  readonly clock: LabClock
+  /** Subscribed before the first event, so it sees the whole lab from start to stop. */
+  readonly onEvent?: Subscriber
+}
+
+export class Lab {
+  readonly name: string
+  readonly bus: EventBus
+  readonly plan: PortPlan
+  readonly clock: LabClock
+  readonly dataDir: string | null
+  readonly devices: ReadonlyMap<string, Device>
+  readonly #autostart: ReadonlySet<string>
+
+  private constructor(options: LabOptions, plan: PortPlan) {
+    this.name = options.scenario.name
+    this.clock = options.clock
+    this.dataDir = options.dataDir
+    this.plan = plan
+    this.bus = new EventBus(() => options.clock.now())
+    if (options.onEvent !== undefined) this.bus.subscribe(options.onEvent)
+    const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir }
+    const devices = new Map<string, Device>()
+    const autostart = new Set<string>()
+    for (const [id, spec] of options.scenario.devices) {
+      switch (spec.kind) {
+        case "fortianalyzer":
+          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog }, context))
+          autostart.add(id)
+          break
+        case "fortigate":
+          if (spec.syslog === null) continue
+          devices.set(id, createFortiGate(id, { ...spec, syslog: spec.syslog, logs: spec.syslog.logs }, context))
+          if (spec.autostart) autostart.add(id)
+          break
+        case "forticlient":
+          if (spec.syslog === null) continue
+          devices.set(id, createForticlient(id, { ...spec, syslog: spec.syslog }, context))
+          if (spec.autostart) autostart.add(id)
+          break
+      }
+    }
+    this.devices = devices
+    this.#autostart = autostart
+  }
+
+  /** Builds the lab and starts its devices; the scope's end stops them and closes the stores. */
+  static make(options: LabOptions): Effect.Effect<Lab, BindError | PlanError, Scope.Scope> {
+    return Effect.gen(function*() {
+      const ids = [...options.scenario.devices.keys()]
+      const addressing = options.addressing
+      const provisional = new PortPlan({ base: 0, addressing, devices: ids })
+      let base: PortBase
+      if (options.portBase === "auto") {
+        const wanted = [...options.scenario.devices]
+          .filter(([, spec]) => spec.kind === "fortianalyzer")
+          .flatMap(([id]) => ANALYZER_SYSLOG_PORTS.map((port) => ({ address: provisional.addressOf(id), port })))
+        const chosen = yield* Effect.promise(() => chooseBase(wanted))
+        if (chosen === null) {
+          return yield* new PlanError({
+            reason: "no free port base found for the lab's listeners (tried the documented ports and bases 20000-50000); pass --port-base N with a free range"
+          })
+        }
+        base = chosen
+      } else {
+        base = options.portBase
+      }
+      const lab = yield* Effect.acquireRelease(
+        Effect.sync(() => new Lab(options, new PortPlan({ base, addressing, devices: ids }))),
+        (lab) => lab.dispose()
+      )
+      lab.bus.publish({ type: "lab-started", lab: lab.name, dataDir: lab.dataDir })
+      yield* lab.startAll()
+      return lab
+    })
+  }
+
+  analyzers(): ReadonlyArray<FortiAnalyzer> {
+    return [...this.devices.values()].filter((device): device is FortiAnalyzer => device instanceof FortiAnalyzer)
+  }
+
+  device(id: string): Device | undefined {
+    return this.devices.get(id)
+  }
+
+  sender(id: string): SyslogSender | undefined {
+    const device = this.devices.get(id)
+    return device !== undefined && "burst" in device ? device as SyslogSender : undefined
+  }
+
+  /** Starts the analyzers, then every autostart sender. */
+  startAll(): Effect.Effect<void, BindError> {
+    const ordered = [...this.devices.values()].filter((device) => this.#autostart.has(device.id))
+    ordered.sort((a, b) => Number(b.kind === "fortianalyzer") - Number(a.kind === "fortianalyzer"))
+    return Effect.forEach(ordered, (device) => device.start(), { discard: true })
+  }
+
+  /** Stops senders first (so their last logs arrive), then analyzers; closes the stores. */
+  dispose(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      for (const device of self.devices.values()) {
+        if (device.kind !== "fortianalyzer") yield* (device as SyslogSender).dispose()
+      }
+      for (const analyzer of self.analyzers()) yield* analyzer.dispose()
+      self.bus.publish({ type: "lab-stopped", lab: self.name })
+    })
+  }
+
+  perform(action: Action): Effect.Effect<void, ActionError | BindError> {
+    const self = this
+    return Effect.gen(function*() {
+      if ("start" in action) return yield* (yield* self.#need(action.start, "start")).start()
+      if ("stop" in action) return yield* (yield* self.#need(action.stop, "stop")).stop()
+      if ("pause" in action) return (yield* self.#needSender(action.pause, "pause")).pause()
+      if ("resume" in action) return (yield* self.#needSender(action.resume, "resume")).resume()
+      if ("burst" in action) return (yield* self.#needSender(action.burst.device, "burst")).burst(action.burst.count)
+      const { to, port, payload, repeat } = action.sendRaw
+      const target = self.plan.resolve(to, port)
+      yield* Effect.tryPromise({
+        try: () => sendRaw(target.address, target.actualPort, port, payload, repeat),
+        catch: (cause) => new ActionError({ action: `send-raw to ${to} ${port}`, reason: String(cause) })
+      })
+    })
+  }
+
+  #need(id: string, verb: string): Effect.Effect<Device, ActionError> {
+    const device = this.devices.get(id)
+    return device === undefined
+      ? Effect.fail(new ActionError({ action: `${verb} ${id}`, reason: `no device ${id} in this lab` }))
+      : Effect.succeed(device)
+  }
+
+  #needSender(id: string, verb: string): Effect.Effect<SyslogSender, ActionError> {
+    const sender = this.sender(id)
+    return sender === undefined
+      ? Effect.fail(new ActionError({ action: `${verb} ${id}`, reason: `${id} is not a log sender` }))
+      : Effect.succeed(sender)
+  }
+
+  /** Whether something accepts on a device's documented port, seen from outside as a client would. */
+  probe(device: string, port: PortKey): Promise<boolean> {
+    const target = this.plan.resolve(device, port)
+    return transportOf(port) === "tcp" ? probeTcp(target.address, target.actualPort) : probeUdpBound(target.address, target.actualPort)
+  }
+}
+
+const probeTcp = (host: string, port: number): Promise<boolean> =>
+  dialTcp({ host, port, timeoutMs: 1000 }).then(
+    (socket) => {
+      socket.destroy()
+      return true
+    },
+    () => false
+  )
+
+/** UDP has no handshake: a UDP port is taken when binding it exclusively fails with EADDRINUSE. */
+const probeUdpBound = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = dgram.createSocket({ type: net.isIPv6(host) ? "udp6" : "udp4" })
+    socket.once("error", (cause: NodeJS.ErrnoException) => {
+      socket.close()
+      resolve(cause.code === "EADDRINUSE")
+    })
+    socket.bind({ address: host, port, exclusive: true }, () => socket.close(() => resolve(false)))
+  })
+
+const sendRaw = async (host: string, port: number, documented: PortKey, payload: Uint8Array, repeat: number): Promise<void> => {
+  if (transportOf(documented) === "udp") {
+    const socket = await openUdpSender({ host })
+    try {
+      for (let i = 0; i < repeat; i++) await socket.send(payload, 0, payload.length, port, host)
+    } finally {
+      await socket.close()
+    }
+    return
+  }
+  const socket = await dialTcp({ host, port, timeoutMs: 5000 })
+  await new Promise<void>((resolve) => {
+    for (let i = 0; i < repeat; i++) socket.write(payload)
+    socket.end(() => resolve())
+    socket.on("error", () => resolve())
+  })
+  await new Promise<void>((resolve) => {
+    if (socket.destroyed) return resolve()
+    socket.once("close", () => resolve())
+    setTimeout(() => socket.destroy(), 2000).unref()
+  })
+}

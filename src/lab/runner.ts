@@ -1,0 +1,116 @@
+/**
+ * Runs a scenario to its end: starts the lab, walks the timeline on the lab clock, performs
+ * each step's action, checks its expectations (retrying within the step's deadline), and
+ * returns a `ScenarioResult` for the reporters. Everything it does is also an event on the bus.
+ */
+import { Effect } from "effect"
+import type { LabClock } from "../machines/clock.ts"
+import type { BindError } from "../net/errors.ts"
+import type { Addressing, PortBase } from "../net/port-plan.ts"
+import type { Subscriber } from "../events/bus.ts"
+import { check, describe, kindOf } from "./expectations.ts"
+import { Lab, type PlanError } from "./lab.ts"
+import type { ExpectationResult, ScenarioResult, StepError } from "./report/result.ts"
+import type { Expectation, Scenario, Step } from "./scenario/schema.ts"
+
+/** How often an expectation with a `within` deadline is checked again. */
+export const RECHECK_INTERVAL_MS = 50
+
+export interface RunOptions {
+  readonly scenario: Scenario
+  readonly file: string
+  readonly dataDir: string | null
+  readonly portBase: PortBase | "auto"
+  readonly addressing: Addressing
+  readonly clock: LabClock
+  /** Sees every event from the lab's first to its last. */
+  readonly onEvent?: Subscriber
+  /** Called once the lab is up (the port plan is known). */
+  readonly onStarted?: (lab: Lab) => void
+}
+
+/** Waits `ms` on the lab clock; interruptible. */
+export const sleep = (clock: LabClock, ms: number): Effect.Effect<void> =>
+  ms <= 0
+    ? Effect.void
+    : Effect.callback<void>((resume) => {
+      const handle = clock.setTimeout(() => resume(Effect.void), ms)
+      return Effect.sync(() => clock.clearTimeout(handle))
+    })
+
+const stepTitle = (step: Step, index: number): string => {
+  if (step.title !== null) return step.title
+  const action = step.action
+  if (action !== null) {
+    const [verb, arg] = Object.entries(action)[0] ?? ["step", ""]
+    return typeof arg === "string" ? `${verb} ${arg}` : verb === "burst" ? `burst ${JSON.stringify(arg)}` : verb === "sendRaw" ? "send raw bytes" : verb
+  }
+  return step.expect.length > 0 ? step.expect.map(describe).join("; ") : `step ${index + 1}`
+}
+
+const checkWithin = (lab: Lab, expectation: Expectation, within: number) =>
+  Effect.gen(function*() {
+    const deadline = lab.clock.now() + within
+    for (;;) {
+      const result = yield* Effect.promise(() => check(lab, expectation))
+      if (result.passed || lab.clock.now() >= deadline) return result
+      yield* sleep(lab.clock, Math.min(RECHECK_INTERVAL_MS, deadline - lab.clock.now()))
+    }
+  })
+
+export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, BindError | PlanError> =>
+  Effect.scoped(
+    Effect.gen(function*() {
+      const startedAt = new Date()
+      const { scenario, clock } = options
+      const lab = yield* Lab.make({
+        scenario,
+        dataDir: options.dataDir,
+        portBase: options.portBase,
+        addressing: options.addressing,
+        clock,
+        ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent })
+      })
+      options.onStarted?.(lab)
+      const expectations: ExpectationResult[] = []
+      const stepErrors: StepError[] = []
+      for (const [index, step] of scenario.steps.entries()) {
+        const n = index + 1
+        if (step.at !== null) yield* sleep(clock, step.at - clock.now())
+        else if (step.after !== null) yield* sleep(clock, step.after)
+        const title = stepTitle(step, index)
+        lab.bus.publish({ type: "step-started", step: n, title })
+        if (step.action !== null) {
+          const outcome = yield* Effect.result(lab.perform(step.action))
+          if (outcome._tag === "Failure") {
+            const reason = outcome.failure.message
+            stepErrors.push({ step: n, title, reason })
+            lab.bus.publish({ type: "step-failed", step: n, title, reason })
+            continue
+          }
+        }
+        const counters = new Map<string, number>()
+        for (const expectation of step.expect) {
+          const kind = kindOf(expectation)
+          const i = (counters.get(kind) ?? 0) + 1
+          counters.set(kind, i)
+          const began = clock.now()
+          const result = yield* checkWithin(lab, expectation, step.within)
+          const id = `${scenario.name}.step-${n}.${kind}-${i}`
+          const entry = { id, step: n, title: describe(expectation), passed: result.passed, detail: result.detail, durationMs: Math.round(clock.now() - began) }
+          expectations.push(entry)
+          lab.bus.publish({ type: result.passed ? "expectation-passed" : "expectation-failed", id, title: entry.title, detail: entry.detail })
+        }
+      }
+      const failed = expectations.filter((e) => !e.passed).length + stepErrors.length
+      lab.bus.publish({ type: "scenario-finished", scenario: scenario.name, passed: expectations.length - failed + stepErrors.length, failed })
+      return {
+        scenario: scenario.name,
+        file: options.file,
+        startedAt: startedAt.toISOString(),
+        durationMs: Math.round(clock.now()),
+        expectations,
+        stepErrors
+      } satisfies ScenarioResult
+    })
+  )
