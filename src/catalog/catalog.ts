@@ -7,8 +7,8 @@
  * throws.
  */
 import { Schema } from "effect"
-import { Catalog } from "./schema.ts"
-import type { CatalogRow, Direction, Endpoint, PortEndpoint, Product, Transport } from "./schema.ts"
+import { Catalog, isPortEndpoint } from "./schema.ts"
+import type { CatalogRow, Direction, Endpoint, Product, Transport } from "./schema.ts"
 import { vendorCatalog } from "./vendor-table.ts"
 
 export const catalog: Catalog = Schema.decodeUnknownSync(Catalog)(vendorCatalog)
@@ -32,8 +32,6 @@ export const catalogRows = (filter: RowFilter = {}): ReadonlyArray<CatalogRow> =
     (filter.product === undefined || row.product.toLowerCase() === filter.product.toLowerCase()) &&
     (filter.direction === undefined || row.direction === filter.direction)
   )
-
-export const isPortEndpoint = (endpoint: Endpoint): endpoint is PortEndpoint => "port" in endpoint
 
 /** A port a device's listener binds, and the catalog rows that document it. */
 export interface ListenPort {

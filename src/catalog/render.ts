@@ -31,20 +31,34 @@ const wrap = (text: string, width: number): Array<string> => {
   return lines
 }
 
-/** Column widths that fit `width`: the widest column gives way first, none below its header. */
-const fitColumns = (natural: ReadonlyArray<number>, minimum: ReadonlyArray<number>, width: number): Array<number> => {
-  const widths = [...natural]
-  const available = width - columnGap.length * (widths.length - 1)
+/** Narrows the widest column above its floor, one character at a time, until the total fits. */
+const shrink = (widths: Array<number>, floors: ReadonlyArray<number>, available: number): void => {
   let total = widths.reduce((sum, w) => sum + w, 0)
   while (total > available) {
     let widest = -1
     widths.forEach((w, i) => {
-      if (w > (minimum[i] ?? 0) && (widest === -1 || w > (widths[widest] ?? 0))) widest = i
+      if (w > (floors[i] ?? 0) && (widest === -1 || w > (widths[widest] ?? 0))) widest = i
     })
-    if (widest === -1) break
+    if (widest === -1) return
     widths[widest] = (widths[widest] ?? 0) - 1
     total -= 1
   }
+}
+
+/**
+ * Column widths that fit `width`: the widest column gives way first; words (ports, URLs) are
+ * split only when wrapping at spaces cannot fit, and no column gets narrower than its header.
+ */
+const fitColumns = (
+  natural: ReadonlyArray<number>,
+  longestWord: ReadonlyArray<number>,
+  header: ReadonlyArray<number>,
+  width: number
+): Array<number> => {
+  const widths = [...natural]
+  const available = width - columnGap.length * (widths.length - 1)
+  shrink(widths, longestWord.map((w, i) => Math.max(w, header[i] ?? 0)), available)
+  shrink(widths, header, available)
   return widths
 }
 
@@ -58,11 +72,14 @@ export const renderTable = (rows: ReadonlyArray<CatalogRow>, options: { readonly
   const width = Math.max(minimumWidth, options.width ?? 120)
   const header = ["DIR", "PRODUCT", "PURPOSE", "PORTS", "NOTES"]
   const cells = rows.map((row) => [row.direction, row.product, row.purpose, formatEndpoints(row.endpoints), rowNotes(row)])
-  const natural = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => cell[i]?.length ?? 0)))
-  const widths = fitColumns(natural, header.map((title) => title.length), width)
+  const natural = header.map((title, i) => Math.max(title.length, ...cells.map((rowCells) => rowCells[i]?.length ?? 0)))
+  const longestWord = header.map((_, i) =>
+    Math.max(0, ...cells.flatMap((rowCells) => (rowCells[i] ?? "").split(" ").map((word) => word.length)))
+  )
+  const widths = fitColumns(natural, longestWord, header.map((title) => title.length), width)
   const lines: Array<string> = []
-  for (const cell of [header, ...cells]) {
-    const wrapped = cell.map((text, i) => wrap(text, widths[i] ?? text.length))
+  for (const rowCells of [header, ...cells]) {
+    const wrapped = rowCells.map((text, i) => wrap(text, widths[i] ?? text.length))
     const height = Math.max(...wrapped.map((w) => w.length))
     for (let line = 0; line < height; line++) {
       const parts = wrapped.map((w, i) => (w[line] ?? "").padEnd(widths[i] ?? 0))
@@ -81,15 +98,18 @@ const cell = (text: string): string => text.replaceAll("|", "\\|")
 const markdownTable = (header: ReadonlyArray<string>, body: ReadonlyArray<ReadonlyArray<string>>): string =>
   [header, header.map(() => "---"), ...body].map((cells) => `| ${cells.join(" | ")} |\n`).join("")
 
-const footnoteLabel = (text: string): string | undefined => {
-  const entry = Object.entries(catalog.footnotes).find(([, note]) => note === text)
-  return entry === undefined ? undefined : `[^${entry[0]}]`
+const footnoteRef = (key: keyof Footnotes): string => `[^${key}]`
+
+/** The reference to the vendor footnote whose text is `note`, or the note itself. */
+const noteRef = (note: string): string => {
+  const entry = Object.entries(catalog.footnotes).find(([, text]) => text === note)
+  return entry === undefined ? cell(note) : `[^${entry[0]}]`
 }
 
 const notesCell = (row: CatalogRow): string =>
   [
     ...(row.primaryOnly ? ["primary only"] : []),
-    ...row.notes.map((note) => footnoteLabel(note) ?? cell(note))
+    ...row.notes.map(noteRef)
   ].join(" ")
 
 const emulationCell = (row: CatalogRow): string =>
@@ -116,16 +136,10 @@ const anycastTable = (services: ReadonlyArray<AnycastService>): string =>
       cell(service.service),
       service.fqdns.join("<br>"),
       service.anycastDomains
-        .map((d) => d.awsAnycastOnly ? `${d.domain} ${footnoteLabel(catalog.footnotes.awsAnycast) ?? ""}` : d.domain)
+        .map((d) => d.awsAnycastOnly ? `${d.domain} ${footnoteRef("awsAnycast")}` : d.domain)
         .join("<br>")
     ])
   )
-
-const footnoteNames: { readonly [K in keyof Footnotes]: string } = {
-  primaryOnly: "primaryOnly",
-  googleMaps: "googleMaps",
-  awsAnycast: "awsAnycast"
-}
 
 /** The full content of docs/ports.md. */
 export const renderMarkdown = (): string =>
@@ -152,7 +166,5 @@ export const renderMarkdown = (): string =>
     anycastTable(catalog.anycast),
     "## Source change log\n",
     markdownTable(["Date", "Change"], catalog.source.changeLog.map((entry) => [entry.date, cell(entry.change)])),
-    Object.entries(footnoteNames)
-      .map(([key, label]) => `[^${label}]: ${catalog.footnotes[key as keyof Footnotes]}\n`)
-      .join("")
+    Object.entries(catalog.footnotes).map(([key, text]) => `[^${key}]: ${text}\n`).join("")
   ].join("\n")

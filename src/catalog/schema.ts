@@ -80,7 +80,8 @@ export const Emulation = Schema.Struct({
 })
 export type Emulation = typeof Emulation.Type
 
-const isPortEndpoint = (endpoint: Endpoint): endpoint is PortEndpoint => "port" in endpoint
+/** A port endpoint, as opposed to a URL. */
+export const isPortEndpoint = (endpoint: Endpoint): endpoint is PortEndpoint => "port" in endpoint
 
 /** Alternatives are well formed: a default only inside a group, at most one per group, two or more members. */
 const wellFormedChoices = Schema.makeFilter<{ readonly endpoints: ReadonlyArray<Endpoint> }>((row) => {
