@@ -41,6 +41,15 @@ export class PortPlan {
     })
   }
 
+  hasDevice(device: string): boolean {
+    return this.#addresses.has(device)
+  }
+
+  /** The address a lab device sends from: its own with per-device addressing, else the OS's choice. */
+  sourceAddressOf(device: string): string | undefined {
+    return this.addressing === "per-device" ? this.#addresses.get(device) : undefined
+  }
+
   /** The address a device listens on and sends from. */
   addressOf(device: string): string {
     return this.#addresses.get(device) ?? "127.0.0.1"

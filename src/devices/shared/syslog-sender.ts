@@ -126,26 +126,25 @@ export class SyslogSender implements Device {
 
   /** Where the server's documented port is right now (resolved on every connect: it may move). */
   #target(): { host: string; port: number } {
-    const transport = this.settings.mode === "udp" ? "udp" : "tcp"
     const { server } = this.settings
-    const documented = `${transport}/${this.settings.port}` as const
-    if (!server.includes(".") && !server.includes(":") && server !== "localhost") {
-      const resolved = this.#context.plan.resolve(server, documented)
+    if (this.#context.plan.hasDevice(server)) {
+      const resolved = this.#context.plan.resolve(server, `${this.settings.mode === "udp" ? "udp" : "tcp"}/${this.settings.port}`)
       return { host: resolved.address, port: resolved.actualPort }
     }
-    const colon = server.lastIndexOf(":")
-    return colon > 0 && !server.includes("]") && server.indexOf(":") === colon
-      ? { host: server.slice(0, colon), port: Number(server.slice(colon + 1)) }
-      : { host: server, port: this.settings.port }
+    const hostPort = /^\[(.+)\]:(\d+)$/.exec(server) ?? /^([^:]+):(\d+)$/.exec(server)
+    return hostPort === null
+      ? { host: server, port: this.settings.port }
+      : { host: hostPort[1] as string, port: Number(hostPort[2]) }
   }
 
   async #connect(signal: AbortSignal): Promise<void> {
     const { host, port } = this.#target()
+    const localAddress = this.#context.plan.sourceAddressOf(this.id)
     const link = await openSyslogLink({
       mode: this.settings.mode,
       host,
       port,
-      localAddress: this.#context.plan.addressOf(this.id),
+      ...(localAddress === undefined ? {} : { localAddress }),
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       signal
     })

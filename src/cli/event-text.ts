@@ -1,0 +1,47 @@
+/**
+ * Plain-text lines for lab events, for a person reading a terminal without the UI. Each line
+ * says what happened in words. High-volume events (logs stored / sent) are left out: the
+ * report and `fazlab logs` carry those numbers.
+ */
+import type { LabEvent } from "../events/events.ts"
+
+const clock = (at: number): string => `${(at / 1000).toFixed(3).padStart(8)}s`
+
+export const eventText = (event: LabEvent): string | null => {
+  const t = clock(event.at)
+  switch (event.type) {
+    case "lab-started":
+      return `${t}  lab ${event.lab} started${event.dataDir === null ? " (in memory)" : ` (data in ${event.dataDir})`}`
+    case "lab-stopped":
+      return `${t}  lab ${event.lab} stopped`
+    case "listener-bound":
+      return `${t}  ${event.device} listens on ${event.port} at ${event.address}:${event.actualPort}`
+    case "listener-closed":
+      return `${t}  ${event.device} stopped listening on ${event.port}`
+    case "listener-failed":
+      return `${t}  ${event.device} could not listen on ${event.port} (${event.address}:${event.actualPort}): ${event.reason}`
+    case "device-started":
+      return `${t}  ${event.device} (${event.kind}) started`
+    case "device-stopped":
+      return `${t}  ${event.device} (${event.kind}) stopped`
+    case "sender-state":
+      return `${t}  ${event.device} sender is ${event.state}: ${event.reason}`
+    case "log-malformed":
+      return `${t}  ${event.device} rejected a message from ${event.peer} on ${event.port}: ${event.reason} (${event.detail})`
+    case "step-started":
+      return `${t}  step ${event.step}: ${event.title}`
+    case "step-failed":
+      return `${t}  step ${event.step} failed: ${event.reason}`
+    case "expectation-passed":
+      return `${t}  PASS ${event.title} (${event.detail})`
+    case "expectation-failed":
+      return `${t}  FAIL ${event.title} (${event.detail})`
+    case "scenario-finished":
+      return `${t}  scenario ${event.scenario} finished: ${event.passed} passed, ${event.failed} failed`
+    case "connection-accepted":
+    case "connection-closed":
+    case "logs-stored":
+    case "logs-sent":
+      return null
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * The flags every lab-running command shares (`run`, `up`): where ports go, where data goes,
+ * and how events are shown. Parsed once here so the commands agree on names and messages.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { type Addressing, defaultAddressing, type PortBase } from "../net/port-plan.ts"
+import { UsageError } from "./io.ts"
+
+export const labFlagOptions = {
+  headless: { type: "boolean", default: false },
+  "port-base": { type: "string" },
+  addressing: { type: "string" },
+  "data-dir": { type: "string" },
+  memory: { type: "boolean", default: false }
+} as const
+
+export interface LabFlags {
+  readonly headless: boolean
+  readonly portBase: PortBase | "auto"
+  readonly addressing: Addressing
+  readonly memory: boolean
+  readonly dataDir: string | undefined
+}
+
+export const parsePortBase = (value: string | undefined): PortBase | "auto" => {
+  if (value === undefined || value === "auto") return "auto"
+  if (value === "ephemeral") return "ephemeral"
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < 0 || n > 60000) {
+    throw new UsageError(`--port-base must be an integer from 0 to 60000, "auto" or "ephemeral", got "${value}"`)
+  }
+  return n
+}
+
+export const parseLabFlags = (values: {
+  readonly headless?: boolean
+  readonly "port-base"?: string
+  readonly addressing?: string
+  readonly "data-dir"?: string
+  readonly memory?: boolean
+}): LabFlags => {
+  const addressing = values.addressing ?? defaultAddressing()
+  if (addressing !== "shared" && addressing !== "per-device") {
+    throw new UsageError(`--addressing must be "shared" (every device on 127.0.0.1) or "per-device" (127.0.1.x each), got "${addressing}"`)
+  }
+  return {
+    headless: values.headless ?? false,
+    portBase: parsePortBase(values["port-base"]),
+    addressing,
+    memory: values.memory ?? false,
+    dataDir: values["data-dir"]
+  }
+}
+
+/** The default data folder of a lab: `.fazlab/<lab name>` under the folder it was started from. */
+export const defaultDataDir = (cwd: string, labName: string): string => path.join(cwd, ".fazlab", labName)
+
+/** The file a running lab writes so `fazlab logs` (and later `attach`) can find it. */
+export const LAB_INFO_FILE = "lab.json"
+
+export interface LabInfo {
+  readonly name: string
+  readonly pid: number
+  readonly startedAt: string
+  readonly analyzers: ReadonlyArray<{ readonly id: string; readonly store: string }>
+}
+
+export const writeLabInfo = (dataDir: string, info: LabInfo): void => {
+  fs.mkdirSync(dataDir, { recursive: true })
+  fs.writeFileSync(path.join(dataDir, LAB_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)
+}

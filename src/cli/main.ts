@@ -1,0 +1,84 @@
+/**
+ * The `fazlab` command: picks the subcommand, gives it the process's I/O, and turns failures
+ * into the CLI contract: a user's mistake is one sentence on stderr and exit 2; anything else
+ * is an internal error, reported with a stack trace only when FAZLAB_DEBUG is set.
+ */
+import { ScenarioError } from "../lab/scenario/load.ts"
+import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
+import { logs } from "./logs.ts"
+import { ports } from "./ports.ts"
+import { run } from "./run.ts"
+import { schema } from "./schema.ts"
+import { send } from "./send.ts"
+import { up } from "./up.ts"
+
+const COMMANDS: Readonly<Record<string, Command>> = { ports, run, up, logs, send, schema }
+
+export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sockets
+
+usage:
+  fazlab ports [--json] [--product P] [--direction in|out]      the vendor port catalog
+  fazlab run <scenario.yaml> [--headless] [--report text|json|junit] [--out FILE] [--port-base N]
+  fazlab up [lab.yaml] [--headless] [--port-base N]             start a lab (default lab without a file)
+  fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR]
+  fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]
+  fazlab schema                                                 JSON Schema of scenario files
+
+lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory
+docs: docs/README.md
+`
+
+/** Runs one command line with the given I/O and returns the exit code; never throws. */
+export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<number> => {
+  const [name, ...rest] = args
+  if (name === undefined || name === "help" || name === "--help" || name === "-h") {
+    io.stdout(USAGE)
+    return name === undefined ? ExitCode.BadInput : ExitCode.Ok
+  }
+  const command = COMMANDS[name]
+  if (command === undefined) {
+    io.stderr(`fazlab: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")} (fazlab --help)\n`)
+    return ExitCode.BadInput
+  }
+  try {
+    return await command(rest, io)
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`fazlab ${name}: ${error.message}\n`)
+      return ExitCode.BadInput
+    }
+    if (error instanceof ScenarioError) {
+      io.stderr(`${error.message}\n`)
+      return ExitCode.BadInput
+    }
+    if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
+      io.stderr(`fazlab ${name}: ${error.message}; see fazlab --help\n`)
+      return ExitCode.BadInput
+    }
+    const detail = io.env["FAZLAB_DEBUG"] !== undefined && error instanceof Error ? error.stack ?? error.message : String(error)
+    io.stderr(`fazlab ${name}: internal error: ${detail}\nthis is a bug in fazlab; please report it with the command line you ran (set FAZLAB_DEBUG=1 for a stack trace)\n`)
+    return ExitCode.Failed
+  }
+}
+
+/** The process entry point used by bin/fazlab.js. */
+export const main = async (args: ReadonlyArray<string>): Promise<number> => {
+  const controller = new AbortController()
+  const stop = () => controller.abort()
+  process.once("SIGINT", stop)
+  process.once("SIGTERM", stop)
+  try {
+    return await runCli(args, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      cwd: process.cwd(),
+      env: process.env,
+      isTTY: process.stdout.isTTY === true,
+      signal: controller.signal
+    })
+  } finally {
+    process.off("SIGINT", stop)
+    process.off("SIGTERM", stop)
+  }
+}
+

@@ -1,0 +1,71 @@
+/**
+ * `fazlab run <scenario.yaml> [--headless] [--report text|json|junit] [--out FILE] [--port-base N]`
+ *
+ * Runs a scenario to its end and reports. Exit 0 when every expectation holds, 1 when one
+ * failed (or a step's action failed), 2 on bad input (file, flags, ports that cannot be bound).
+ * A run starts from a clean store: its data folder is emptied first (use `up` to keep data).
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { parseArgs } from "node:util"
+import { RealLabClock } from "../machines/clock.ts"
+import { runScenario } from "../lab/runner.ts"
+import { loadScenario } from "../lab/scenario/load.ts"
+import { renderJson } from "../lab/report/json.ts"
+import { renderJunit } from "../lab/report/junit.ts"
+import { renderText } from "../lab/report/text.ts"
+import { eventText } from "./event-text.ts"
+import { type Command, ExitCode, UsageError } from "./io.ts"
+import { defaultDataDir, labFlagOptions, parseLabFlags, writeLabInfo } from "./lab-flags.ts"
+import { runLabEffect } from "./run-effect.ts"
+
+const REPORTS = { text: renderText, json: renderJson, junit: renderJunit } as const
+
+export const run: Command = async (args, io) => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { ...labFlagOptions, report: { type: "string", default: "text" }, out: { type: "string" } }
+  })
+  const flags = parseLabFlags(values)
+  const report = values.report
+  if (!(report in REPORTS)) throw new UsageError(`--report must be text, json or junit, got "${report}"`)
+  if (positionals.length !== 1) throw new UsageError("fazlab run needs exactly one scenario file, e.g. fazlab run scenarios/syslog-basics.yaml")
+  const file = positionals[0] as string
+  const scenario = await loadScenario(path.resolve(io.cwd, file))
+  const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
+  if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
+  const result = await runLabEffect(
+    runScenario({
+      scenario,
+      file,
+      dataDir,
+      portBase: flags.portBase,
+      addressing: flags.addressing,
+      clock: new RealLabClock(),
+      onEvent: (event) => {
+        if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
+        else {
+          const line = eventText(event)
+          if (line !== null) io.stderr(`${line}\n`)
+        }
+      },
+      onStarted: (lab) => {
+        if (dataDir !== null) {
+          writeLabInfo(dataDir, {
+            name: lab.name,
+            pid: process.pid,
+            startedAt: new Date().toISOString(),
+            analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
+          })
+        }
+      }
+    }),
+    io.signal
+  )
+  const rendered = REPORTS[report as keyof typeof REPORTS](result)
+  if (values.out !== undefined) fs.writeFileSync(path.resolve(io.cwd, values.out), rendered)
+  else io.stdout(rendered.endsWith("\n") ? rendered : `${rendered}\n`)
+  const failed = result.stepErrors.length > 0 || result.expectations.some((e) => !e.passed)
+  return failed ? ExitCode.Failed : ExitCode.Ok
+}

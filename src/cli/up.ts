@@ -1,0 +1,70 @@
+/**
+ * `fazlab up [lab.yaml] [--headless] [--port-base N]`
+ *
+ * Starts a lab (the embedded default lab when no file is given) and keeps it running until
+ * Ctrl-C, which stops every device cleanly (exit 0). Prints where each documented port
+ * actually listens. Data stays in the lab's data folder across restarts.
+ */
+import * as path from "node:path"
+import { parseArgs } from "node:util"
+import { Effect } from "effect"
+import { RealLabClock } from "../machines/clock.ts"
+import { DEFAULT_LAB_FILE, DEFAULT_LAB_YAML } from "../lab/default-lab.ts"
+import { Lab } from "../lab/lab.ts"
+import { loadScenario, parseScenario } from "../lab/scenario/load.ts"
+import { eventText } from "./event-text.ts"
+import { type Command, ExitCode, UsageError } from "./io.ts"
+import { defaultDataDir, labFlagOptions, parseLabFlags, writeLabInfo } from "./lab-flags.ts"
+import { Interrupted, runLabEffect } from "./run-effect.ts"
+
+export const up: Command = async (args, io) => {
+  const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: labFlagOptions })
+  const flags = parseLabFlags(values)
+  if (positionals.length > 1) throw new UsageError("fazlab up takes at most one lab file")
+  const file = positionals[0]
+  const scenario = file === undefined ? parseScenario(DEFAULT_LAB_YAML, DEFAULT_LAB_FILE) : await loadScenario(path.resolve(io.cwd, file))
+  const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
+  const program = Effect.scoped(
+    Effect.gen(function*() {
+      const lab = yield* Lab.make({
+        scenario,
+        dataDir,
+        portBase: flags.portBase,
+        addressing: flags.addressing,
+        clock: new RealLabClock(),
+        onEvent: (event) => {
+          if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
+          else {
+            const line = eventText(event)
+            if (line !== null) io.stdout(`${line}\n`)
+          }
+        }
+      })
+      if (dataDir !== null) {
+        writeLabInfo(dataDir, {
+          name: lab.name,
+          pid: process.pid,
+          startedAt: new Date().toISOString(),
+          analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
+        })
+      }
+      if (!flags.headless) {
+        const base = lab.plan.base
+        io.stdout(
+          `\nlab ${lab.name} is up${base === 0 ? " on the documented ports" : typeof base === "number" ? ` with port base ${base} (documented P listens on ${base}+P)` : ""}:\n` +
+            lab.plan.boundEndpoints().map((e) => `  ${e.device.padEnd(12)} ${e.port.padEnd(9)} -> ${e.address}:${e.actualPort}\n`).join("") +
+            `\ntry: logger -n ${lab.plan.boundEndpoints()[0]?.address ?? "127.0.0.1"} -P ${lab.plan.boundEndpoints()[0]?.actualPort ?? 514} -d "hello from logger"\n` +
+            `     fazlab logs --follow   (in another terminal, same folder)\nCtrl-C stops the lab.\n\n`
+        )
+      }
+      return yield* Effect.never
+    })
+  )
+  try {
+    await runLabEffect(program, io.signal)
+  } catch (error) {
+    if (error instanceof Interrupted) return ExitCode.Ok
+    throw error
+  }
+  return ExitCode.Ok
+}
