@@ -1,0 +1,474 @@
+/**
+ * Loads a scenario file: YAML → `Scenario`, or a `ScenarioError` that lists every problem found,
+ * one line each, as `file:line:column path: expected X, got Y`.
+ *
+ * Three passes, each reported the same way: YAML syntax (the `yaml` package's document errors),
+ * the schema (Effect Schema's issue tree, rendered here as plain sentences), and cross-references
+ * between devices and steps (checked on the decoded scenario). Also exports the file format as a
+ * JSON Schema document for editors.
+ */
+import { readFile } from "node:fs/promises"
+import { Result, Schema, SchemaAST, SchemaIssue } from "effect"
+import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml"
+import { Scenario, type Action, type DeviceSpec, type Expectation, type Scenario as ScenarioT } from "./schema.ts"
+
+export interface ScenarioIssue {
+  readonly file: string
+  /** 1-based; null when the problem has no place in the file (the file is missing). */
+  readonly line: number | null
+  readonly column: number | null
+  /** Where in the file's structure, e.g. `devices.fgt-1.syslog.mode` or `steps[2].do`; "" for the whole file. */
+  readonly path: string
+  readonly expected: string
+  readonly got: string
+}
+
+/** Everything wrong with a scenario file; the message has one line per issue. */
+export class ScenarioError extends Error {
+  override readonly name = "ScenarioError"
+  readonly issues: ReadonlyArray<ScenarioIssue>
+
+  constructor(issues: ReadonlyArray<ScenarioIssue>) {
+    super(issues.map(formatIssue).join("\n"))
+    this.issues = issues
+  }
+}
+
+export const formatIssue = (issue: ScenarioIssue): string => {
+  const place = issue.line === null ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`
+  const what = `expected ${issue.expected}, got ${issue.got}`
+  return issue.path === "" ? `${place}: ${what}` : `${place} ${issue.path}: ${what}`
+}
+
+export interface ParseOptions {
+  /** A scenario needs at least one step; a lab file for `fazlab up` may have none. Default true. */
+  readonly stepsRequired?: boolean
+}
+
+export const loadScenario = async (file: string, options: ParseOptions = {}): Promise<ScenarioT> => {
+  let text: string
+  try {
+    text = await readFile(file, "utf8")
+  } catch (cause) {
+    throw new ScenarioError([{
+      file,
+      line: null,
+      column: null,
+      path: "",
+      expected: "a readable scenario file",
+      got: readFailure(cause)
+    }])
+  }
+  return parseScenario(text, file, options)
+}
+
+const readFailure = (cause: unknown): string => {
+  const code = cause instanceof Error && "code" in cause ? cause.code : undefined
+  switch (code) {
+    case "ENOENT":
+      return "no such file (check the path)"
+    case "EISDIR":
+      return "a directory"
+    case "EACCES":
+    case "EPERM":
+      return "permission denied"
+    default:
+      return cause instanceof Error ? cause.message : String(cause)
+  }
+}
+
+type Path = ReadonlyArray<PropertyKey>
+
+export const parseScenario = (text: string, file: string, options: ParseOptions = {}): ScenarioT => {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
+  const at = (offset: number | undefined): { line: number | null; column: number | null } => {
+    if (offset === undefined) return { line: null, column: null }
+    const { line, col } = lineCounter.linePos(offset)
+    return { line, column: col }
+  }
+  if (doc.errors.length > 0) {
+    throw new ScenarioError(doc.errors.map((error) => ({
+      file,
+      ...at(error.pos[0]),
+      path: "",
+      ...yamlProblem(error.code, error.message)
+    })))
+  }
+  const raw: unknown = doc.toJS({ maxAliasCount: 100 })
+
+  const located = (problem: Problem): ScenarioIssue => {
+    const filePath = toFilePath(raw, problem.path)
+    return { file, ...at(offsetOf(doc.contents, filePath, problem.atKey)), path: formatPath(filePath), expected: problem.expected, got: problem.got }
+  }
+  const fail = (problems: ReadonlyArray<Problem>): never => {
+    const seen = new Set<string>()
+    const issues = problems.map(located).filter((issue) => {
+      const fresh = !seen.has(issue.path)
+      seen.add(issue.path)
+      return fresh
+    })
+    throw new ScenarioError(issues.toSorted((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)))
+  }
+
+  const decoded = Schema.decodeUnknownResult(Scenario)(raw, { errors: "all", onExcessProperty: "error" })
+  if (Result.isFailure(decoded)) return fail(schemaProblems(decoded.failure.issue, raw))
+  const problems = crossReferenceProblems(decoded.success, raw)
+  if ((options.stepsRequired ?? true) && decoded.success.steps.length === 0) {
+    problems.push({ path: ["steps"], atKey: false, expected: "at least one step (only a lab file for \"fazlab up\" may have none)", got: "none" })
+  }
+  return problems.length > 0 ? fail(problems) : decoded.success
+}
+
+const yamlProblem = (code: string, message: string): { expected: string; got: string } => {
+  switch (code) {
+    case "DUPLICATE_KEY":
+      return { expected: "each key once in a mapping", got: "a key that appears twice" }
+    case "MULTIPLE_DOCS":
+      return { expected: "one YAML document", got: "several, separated by ---" }
+    default:
+      return { expected: "valid YAML", got: `a syntax error: ${message.charAt(0).toLowerCase()}${message.slice(1)}` }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Schema issues → problems
+// ---------------------------------------------------------------------------------------------
+
+interface Problem {
+  readonly path: Path
+  /** Point at the key itself (an unknown key) rather than its value. */
+  readonly atKey: boolean
+  readonly expected: string
+  readonly got: string
+}
+
+const schemaProblems = (root: SchemaIssue.Issue, raw: unknown): Array<Problem> => {
+  const problems: Array<Problem> = []
+  const problem = (path: Path, expected: string, got?: string, atKey = false): void => {
+    problems.push({ path, atKey, expected, got: got ?? describeValue(valueAt(raw, path)) })
+  }
+  const walk = (issue: SchemaIssue.Issue, path: Path, parent: SchemaAST.AST | undefined, expected: string | undefined): void => {
+    switch (issue._tag) {
+      case "Pointer":
+        return walk(issue.issue, [...path, ...issue.path], parent, expected)
+      case "Encoding":
+        return walk(issue.issue, path, parent, expected)
+      case "Composite": {
+        // A failed check on a leaf (a port, a duration) is described by the leaf's own `expected`.
+        const container = SchemaAST.isObjects(issue.ast) || SchemaAST.isArrays(issue.ast)
+        const own = container ? undefined : stringAnnotation(issue.ast.annotations, "expected")
+        return issue.issues.forEach((inner) => walk(inner, path, issue.ast, expected ?? own))
+      }
+      case "Filter":
+        return walk(issue.issue, path, parent, expected ?? stringAnnotation(issue.filter.annotations, "expected"))
+      case "InvalidValue":
+        return problem(
+          path,
+          expected ?? stringAnnotation(issue.annotations, "expected") ?? "a valid value",
+          stringAnnotation(issue.annotations, "got")
+        )
+      case "InvalidType":
+        return problem(path, expected ?? describeAst(issue.ast))
+      case "MissingKey": {
+        const key = path.at(-1)
+        const field = parent !== undefined && SchemaAST.isObjects(parent)
+          ? parent.propertySignatures.find((signature) => signature.name === key)
+          : undefined
+        return problem(path, field === undefined ? "a value" : describeAst(field.type), "nothing")
+      }
+      case "UnexpectedKey":
+        return unexpectedKey(path, parent)
+      case "AnyOf":
+        if (issue.issues.length > 0) return issue.issues.forEach((inner) => walk(inner, path, parent, expected))
+        return unmatchedUnion(path, issue.ast)
+      case "OneOf":
+        return problem(path, expected ?? describeAst(issue.ast))
+      case "Forbidden":
+        return problem(path, stringAnnotation(issue.annotations, "expected") ?? expected ?? "a valid value")
+    }
+  }
+  const unexpectedKey = (path: Path, parent: SchemaAST.AST | undefined): void => {
+    const key = String(path.at(-1))
+    if (parent === undefined || !SchemaAST.isObjects(parent)) return problem(path, "no such key", `unknown key ${JSON.stringify(key)}`, true)
+    const [index] = parent.indexSignatures
+    if (index !== undefined) return problem(path, describeAst(index.parameter), JSON.stringify(key), true)
+    const known = parent.propertySignatures.map((signature) => String(signature.name))
+    const guess = closest(key, known)
+    problem(
+      path,
+      `one of ${known.join(", ")}`,
+      `unknown key ${JSON.stringify(key)}${guess === undefined ? "" : ` (did you mean ${JSON.stringify(guess)}?)`}`,
+      true
+    )
+  }
+  /** A union of mappings told apart by a literal field (`kind`): report that field. */
+  const unmatchedUnion = (path: Path, union: SchemaAST.Union): void => {
+    const tag = discriminant(union)
+    const value = valueAt(raw, path)
+    if (tag !== undefined && typeof value === "object" && value !== null && !Array.isArray(value)) {
+      return problem([...path, tag.key], tag.values.map((literal) => JSON.stringify(literal)).join(" | "))
+    }
+    problem(path, describeAst(union))
+  }
+  walk(root, [], undefined, undefined)
+  return problems
+}
+
+const discriminant = (union: SchemaAST.Union): { key: string; values: Array<SchemaAST.LiteralValue> } | undefined => {
+  const [first] = union.types
+  if (first === undefined || !SchemaAST.isObjects(first)) return undefined
+  for (const signature of first.propertySignatures) {
+    const values = union.types.map((member) => {
+      const field = SchemaAST.isObjects(member)
+        ? member.propertySignatures.find((candidate) => candidate.name === signature.name)
+        : undefined
+      return field !== undefined && SchemaAST.isLiteral(field.type) ? field.type.literal : undefined
+    })
+    if (values.every((value) => value !== undefined)) return { key: String(signature.name), values }
+  }
+  return undefined
+}
+
+const stringAnnotation = (annotations: object | undefined, key: string): string | undefined => {
+  const value: unknown = annotations === undefined ? undefined : Reflect.get(annotations, key)
+  return typeof value === "string" ? value : undefined
+}
+
+/** What a schema accepts, in words, for "expected ...". */
+const describeAst = (input: SchemaAST.AST): string => {
+  const ast = SchemaAST.toEncoded(input)
+  const annotated = stringAnnotation(ast.annotations, "expected")
+  if (annotated !== undefined) return annotated
+  const checked = ast.checks?.map((check) => stringAnnotation(check.annotations, "expected")).find((text) => text !== undefined)
+  if (checked !== undefined) return checked
+  if (SchemaAST.isLiteral(ast)) return JSON.stringify(ast.literal)
+  if (SchemaAST.isUnion(ast)) {
+    if (ast.types.every(SchemaAST.isLiteral)) return ast.types.map(describeAst).join(" | ")
+    return [...new Set(ast.types.map(describeAst))].join(" or ")
+  }
+  if (SchemaAST.isString(ast) || SchemaAST.isTemplateLiteral(ast)) return "a string"
+  if (SchemaAST.isNumber(ast)) return "a number"
+  if (SchemaAST.isBoolean(ast)) return "true or false"
+  if (SchemaAST.isNull(ast)) return "an empty value"
+  if (SchemaAST.isArrays(ast)) return "a list"
+  if (SchemaAST.isObjects(ast)) return "a mapping"
+  return "a valid value"
+}
+
+/** The value as the user wrote it, for "got ...". */
+const describeValue = (value: unknown): string => {
+  if (value === undefined) return "nothing"
+  if (value === null) return "an empty value"
+  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list"
+  if (typeof value === "object") {
+    const keys = Object.keys(value)
+    return keys.length === 0 ? "an empty mapping" : `a mapping with ${keys.join(", ")}`
+  }
+  if (typeof value === "string") return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+  return String(value)
+}
+
+/** The closest known key within two edits, for "did you mean". */
+const closest = (key: string, known: ReadonlyArray<string>): string | undefined => {
+  let best: { name: string; distance: number } | undefined
+  for (const name of known) {
+    const distance = editDistance(key, name)
+    if (distance <= 2 && (best === undefined || distance < best.distance)) best = { name, distance }
+  }
+  return best?.name
+}
+
+const editDistance = (a: string, b: string): number => {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i]
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1))
+    }
+    previous = current
+  }
+  return previous[b.length] ?? 0
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths: decoded names → file keys, file keys → line:column
+// ---------------------------------------------------------------------------------------------
+
+/** Checks that run on the decoded side report camelCase names; the file spells them differently. */
+const fileKeys: Readonly<Record<string, string>> = {
+  action: "do",
+  atLeast: "at-least",
+  notListening: "not-listening",
+  sendRaw: "send-raw",
+  maxFrameBytes: "max-frame-bytes",
+  udpReceiveBuffer: "udp-receive-buffer",
+  maxConnections: "max-connections"
+}
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const toFilePath = (raw: unknown, path: Path): Path => {
+  const result: Array<PropertyKey> = []
+  let node = raw
+  for (const segment of path) {
+    if (typeof segment === "number") {
+      // `expect:` may hold one expectation instead of a list: index 0 is the mapping itself.
+      if (!Array.isArray(node)) continue
+      result.push(segment)
+      node = node[segment]
+      continue
+    }
+    const key = typeof segment === "string" && isRecord(node) && !(segment in node) ? fileKeys[segment] ?? segment : segment
+    result.push(key)
+    node = isRecord(node) && typeof key === "string" ? node[key] : undefined
+  }
+  return result
+}
+
+const valueAt = (raw: unknown, path: Path): unknown => {
+  let node = raw
+  for (const segment of toFilePath(raw, path)) {
+    if (Array.isArray(node) && typeof segment === "number") node = node[segment]
+    else if (isRecord(node) && typeof segment === "string") node = node[segment]
+    else return undefined
+  }
+  return node
+}
+
+const simpleKey = /^[A-Za-z0-9_-]+$/u
+
+export const formatPath = (path: Path): string =>
+  path.map((segment, i) =>
+    typeof segment === "number"
+      ? `[${segment}]`
+      : typeof segment === "string" && simpleKey.test(segment)
+      ? `${i === 0 ? "" : "."}${segment}`
+      : `[${JSON.stringify(String(segment))}]`
+  ).join("")
+
+/** Offset of the deepest node of `path` present in the document (the key's own node with `atKey`). */
+const offsetOf = (root: unknown, path: Path, atKey: boolean): number | undefined => {
+  let node: unknown = root
+  let offset = rangeStart(root)
+  for (const [i, segment] of path.entries()) {
+    if (isSeq(node) && typeof segment === "number") {
+      node = node.items[segment]
+    } else if (isMap(node)) {
+      const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment))
+      if (pair === undefined) return offset
+      if (atKey && i === path.length - 1) return rangeStart(pair.key) ?? offset
+      node = pair.value
+    } else {
+      return offset
+    }
+    offset = rangeStart(node) ?? offset
+  }
+  return offset
+}
+
+const rangeStart = (node: unknown): number | undefined => (isNode(node) ? node.range?.[0] : undefined)
+
+// ---------------------------------------------------------------------------------------------
+// Cross-references
+// ---------------------------------------------------------------------------------------------
+
+const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Problem> => {
+  const problems: Array<Problem> = []
+  const ids = [...scenario.devices.keys()]
+  const analyzers = ids.filter((id) => scenario.devices.get(id)?.kind === "fortianalyzer")
+  const listOf = (names: ReadonlyArray<string>): string => (names.length === 0 ? "none in this lab" : names.join(", "))
+  const device = (path: Path, id: string, kind?: DeviceSpec["kind"]): void => {
+    const spec = scenario.devices.get(id)
+    if (spec === undefined) {
+      problems.push({ path, atKey: false, expected: `a device of this lab (${listOf(ids)})`, got: JSON.stringify(id) })
+    } else if (kind !== undefined && spec.kind !== kind) {
+      const ofKind = ids.filter((other) => scenario.devices.get(other)?.kind === kind)
+      problems.push({ path, atKey: false, expected: `a ${kind} of this lab (${listOf(ofKind)})`, got: `${JSON.stringify(id)}, a ${spec.kind}` })
+    }
+  }
+
+  for (const [id, spec] of scenario.devices) {
+    if (spec.kind === "fortianalyzer" || spec.syslog === null) continue
+    const server = spec.syslog.server
+    // A server without a dot or a port is a device id: hosts outside the lab are written as FQDN, IP or host:port.
+    if (/^[a-z0-9][a-z0-9-]*$/u.test(server) && !scenario.devices.has(server)) {
+      problems.push({
+        path: ["devices", id, "syslog", "server"],
+        atKey: false,
+        expected: `a fortianalyzer of this lab (${listOf(analyzers)}), or a host outside it such as siem.example.com or 10.0.0.5:514`,
+        got: JSON.stringify(server)
+      })
+    } else if (scenario.devices.has(server)) {
+      device(["devices", id, "syslog", "server"], server, "fortianalyzer")
+    }
+  }
+
+  const serials = new Map<string, string>()
+  for (const [id, spec] of scenario.devices) {
+    const owner = serials.get(spec.serial)
+    if (owner !== undefined) {
+      problems.push({ path: ["devices", id, "serial"], atKey: false, expected: "a serial no other device has", got: `${JSON.stringify(spec.serial)}, also the serial of ${owner}` })
+    }
+    serials.set(spec.serial, id)
+  }
+
+  scenario.steps.forEach((step, s) => {
+    const stepPath = ["steps", s]
+    if (step.action !== null) actionReferences(step.action, [...stepPath, "do"], device)
+    const listed = Array.isArray(valueAt(raw, [...stepPath, "expect"]))
+    step.expect.forEach((expectation, e) => {
+      const path = listed ? [...stepPath, "expect", e] : [...stepPath, "expect"]
+      expectationReferences(expectation, path, device, (at) => {
+        if (analyzers.length !== 1) {
+          problems.push({
+            path: [...at, "analyzer"],
+            atKey: false,
+            expected: `an analyzer id, as this lab has ${analyzers.length === 0 ? "no analyzer" : `several (${analyzers.join(", ")})`}`,
+            got: "nothing"
+          })
+        }
+      })
+    })
+  })
+  return problems
+}
+
+type DeviceCheck = (path: Path, id: string, kind?: DeviceSpec["kind"]) => void
+
+const actionReferences = (action: Action, path: Path, device: DeviceCheck): void => {
+  if ("start" in action) device([...path, "start"], action.start)
+  else if ("stop" in action) device([...path, "stop"], action.stop)
+  else if ("pause" in action) device([...path, "pause"], action.pause)
+  else if ("resume" in action) device([...path, "resume"], action.resume)
+  else if ("burst" in action) device([...path, "burst", "device"], action.burst.device)
+  else device([...path, "send-raw", "to"], action.sendRaw.to)
+}
+
+const expectationReferences = (expectation: Expectation, path: Path, device: DeviceCheck, defaultAnalyzer: (path: Path) => void): void => {
+  if ("listening" in expectation) device([...path, "listening", "device"], expectation.listening.device)
+  else if ("notListening" in expectation) device([...path, "not-listening", "device"], expectation.notListening.device)
+  else if ("malformed" in expectation) device([...path, "malformed", "device"], expectation.malformed.device, "fortianalyzer")
+  else {
+    if (expectation.logs.analyzer === null) defaultAnalyzer([...path, "logs"])
+    else device([...path, "logs", "analyzer"], expectation.logs.analyzer, "fortianalyzer")
+    device([...path, "logs", "from"], expectation.logs.from)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// JSON Schema
+// ---------------------------------------------------------------------------------------------
+
+/** The file format as a JSON Schema (draft 2020-12) document, for editors. Committed as scenarios/fazlab.schema.json. */
+export const scenarioJsonSchema = (): Record<string, unknown> => {
+  const document = Schema.toJsonSchemaDocument(Scenario, { onExcessProperty: "error" })
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    title: "fazlab scenario",
+    description: "A fazlab scenario or lab file (format v1): devices by id, then a timeline of steps.",
+    ...document.schema,
+    ...(Object.keys(document.definitions).length > 0 ? { $defs: document.definitions } : {})
+  }
+}

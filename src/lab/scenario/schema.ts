@@ -1,0 +1,494 @@
+/**
+ * The scenario file format (v1) as an Effect Schema: a codec from the YAML file's shape (kebab-case
+ * keys, durations such as "5s", rates such as "50/s", ports such as "tcp/514") to the `Scenario`
+ * the lab runs (camelCase, milliseconds, logs per second, every default applied).
+ *
+ * The encoded side is the file format and is exported as JSON Schema for editors (see load.ts).
+ * Checks carry an `expected` annotation: the loader turns it into "expected X, got Y" sentences.
+ * Cross-references between devices and steps are checked by the loader after decoding.
+ */
+import { Effect, Option, Schema, SchemaGetter, SchemaIssue } from "effect"
+import type { MalformedReason, PortKey } from "../../events/events.ts"
+
+// ---------------------------------------------------------------------------------------------
+// Decoded types
+// ---------------------------------------------------------------------------------------------
+
+export const FacilityNames = [
+  "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "authpriv", "ftp",
+  "ntp", "audit", "alert", "clock", "local0", "local1", "local2", "local3", "local4", "local5",
+  "local6", "local7"
+] as const
+export const FacilityName = Schema.Literals(FacilityNames)
+export type FacilityName = typeof FacilityName.Type
+
+export const LogKinds = [
+  "traffic-forward", "traffic-local", "event-system", "event-vpn", "event-user", "utm-webfilter",
+  "utm-ips", "utm-virus", "utm-app-ctrl"
+] as const
+export const LogKind = Schema.Literals(LogKinds)
+export type LogKind = typeof LogKind.Type
+
+const malformedReasons = [
+  "frame-too-large", "bad-octet-count", "invalid-utf8", "truncated", "bad-pri", "binary-garbage", "empty"
+] as const satisfies ReadonlyArray<MalformedReason>
+
+export const DeviceKinds = ["fortianalyzer", "fortigate", "forticlient"] as const
+export type DeviceKind = (typeof DeviceKinds)[number]
+
+export interface AnalyzerDevice {
+  readonly kind: "fortianalyzer"
+  readonly serial: string
+  readonly syslog: { readonly maxFrameBytes: number; readonly udpReceiveBuffer: number; readonly maxConnections: number }
+}
+
+export interface SyslogSenderSettings {
+  readonly server: string
+  readonly mode: "udp" | "reliable" | "legacy-reliable"
+  readonly format: "default" | "rfc5424"
+  readonly facility: FacilityName
+  readonly port: number
+  /** Logs per second. */
+  readonly rate: number
+  readonly count: number | null
+  readonly logs: ReadonlyArray<LogKind> | null
+}
+
+export interface FortiGateDevice {
+  readonly kind: "fortigate"
+  readonly serial: string
+  readonly hostname: string
+  readonly vdom: string
+  readonly autostart: boolean
+  readonly syslog: SyslogSenderSettings | null
+}
+
+/** The schema limits a FortiClient's syslog `mode` to udp | reliable. */
+export interface FortiClientDevice {
+  readonly kind: "forticlient"
+  readonly serial: string
+  readonly hostname: string
+  readonly autostart: boolean
+  readonly syslog: SyslogSenderSettings | null
+}
+
+export type DeviceSpec = AnalyzerDevice | FortiGateDevice | FortiClientDevice
+
+export interface SendRaw {
+  readonly to: string
+  readonly port: PortKey
+  readonly payload: Uint8Array
+  readonly repeat: number
+}
+
+export type Action =
+  | { readonly start: string }
+  | { readonly stop: string }
+  | { readonly pause: string }
+  | { readonly resume: string }
+  | { readonly burst: { readonly device: string; readonly count: number } }
+  | { readonly sendRaw: SendRaw }
+
+export interface PortOfDevice {
+  readonly device: string
+  readonly port: PortKey
+}
+
+export interface LogsExpectation {
+  readonly analyzer: string | null
+  readonly from: string
+  readonly exactly?: number
+  readonly atLeast?: number
+  readonly lost?: number
+  readonly duplicated?: number
+}
+
+export interface MalformedExpectation {
+  readonly device: string
+  readonly exactly?: number
+  readonly atLeast?: number
+  readonly reason?: MalformedReason
+}
+
+export type Expectation =
+  | { readonly listening: PortOfDevice }
+  | { readonly notListening: PortOfDevice }
+  | { readonly logs: LogsExpectation }
+  | { readonly malformed: MalformedExpectation }
+
+export interface Step {
+  readonly title: string | null
+  /** Lab time in ms at which the step starts, or null. */
+  readonly at: number | null
+  /** Delay in ms after the previous step finished, or null. */
+  readonly after: number | null
+  readonly action: Action | null
+  readonly expect: ReadonlyArray<Expectation>
+  /** Deadline in ms for the expectations; 0 = checked once. */
+  readonly within: number
+}
+
+/** `devices` keeps the file's order (a Map iterates in insertion order). */
+export interface Scenario {
+  readonly name: string
+  readonly description: string | null
+  readonly devices: ReadonlyMap<string, DeviceSpec>
+  readonly steps: ReadonlyArray<Step>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building blocks
+// ---------------------------------------------------------------------------------------------
+
+/** An optional key that decodes to `null` when absent (and encodes `null` back to an absent key). */
+const orNull = <S extends Schema.Top>(schema: S) =>
+  Schema.optionalKey(schema).pipe(
+    Schema.decodeTo(Schema.NullOr(Schema.toType(schema)), {
+      decode: SchemaGetter.transformOptional((o: Option.Option<S["Type"]>) => Option.some(Option.getOrNull(o))),
+      encode: SchemaGetter.transformOptional((o: Option.Option<S["Type"] | null>) =>
+        Option.filter(o, (value): value is S["Type"] => value !== null)
+      )
+    })
+  )
+
+/** An optional key with a default given in the file's own notation. */
+const withDefault = <S extends Schema.Top>(schema: S, value: S["Encoded"]) =>
+  schema.pipe(Schema.withDecodingDefaultKey(Effect.succeed(value)))
+
+/** A whole number from `minimum` (to `maximum`, when given). */
+const wholeNumber = (minimum: number, maximum?: number) => {
+  const expected = maximum === undefined ? `a whole number of ${minimum} or more` : `a whole number from ${minimum} to ${maximum}`
+  return Schema.Number.check(
+    Schema.isInt({ expected }),
+    maximum === undefined
+      ? Schema.isGreaterThanOrEqualTo(minimum, { expected })
+      : Schema.isBetween({ minimum, maximum }, { expected })
+  )
+}
+
+const count = wholeNumber(0)
+const positiveCount = wholeNumber(1)
+
+const NonEmpty = Schema.String.check(Schema.isMinLength(1, { expected: "a non-empty text" }))
+
+const idPattern = /^[a-z0-9][a-z0-9-]*$/u
+
+export const Id = Schema.String.check(
+  Schema.isPattern(idPattern, { expected: "an id of lowercase letters, digits and dashes such as \"fgt-1\"" })
+)
+
+const durationPattern = /^(\d+(?:\.\d+)?)(ms|s|m)$/u
+const durationUnits: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000 }
+
+/** "500ms" | "5s" | "2m" → milliseconds. */
+export const Duration = Schema.String.check(
+  Schema.isPattern(durationPattern, { expected: "a duration such as \"500ms\", \"5s\" or \"2m\"" })
+).pipe(
+  Schema.decodeTo(Schema.Number, {
+    decode: SchemaGetter.transform((text: string) => {
+      const [, amount = "0", unit = "ms"] = durationPattern.exec(text) ?? []
+      return Math.round(Number(amount) * (durationUnits[unit] ?? 1))
+    }),
+    encode: SchemaGetter.transform((ms: number) => `${ms}ms`)
+  })
+)
+
+const ratePattern = /^(\d+(?:\.\d+)?)\/(s|m)$/u
+
+/** "50/s" | "600/m" → logs per second (> 0). */
+export const Rate = Schema.String.check(
+  Schema.isPattern(ratePattern, { expected: "a rate above zero such as \"50/s\" or \"600/m\"" }),
+  Schema.makeFilter((text: string) => !/^[0.]+\//u.test(text), {
+    expected: "a rate above zero such as \"50/s\" or \"600/m\""
+  })
+).pipe(
+  Schema.decodeTo(Schema.Number, {
+    decode: SchemaGetter.transform((text: string) => {
+      const [, amount = "0", unit = "s"] = ratePattern.exec(text) ?? []
+      return unit === "m" ? Number(amount) / 60 : Number(amount)
+    }),
+    encode: SchemaGetter.transform((perSecond: number) => `${perSecond}/s`)
+  })
+)
+
+const portPattern = /^(?:tcp|udp)\/(\d{1,5})$/u
+const portExpected = "a port such as \"tcp/514\" or \"udp/514\" (1 to 65535)"
+
+/** "tcp/514" | "udp/514": a documented port, as the vendor's port table names it. */
+export const Port = Schema.TemplateLiteral([Schema.Literals(["tcp", "udp"]), "/", Schema.Number]).annotate({
+  expected: portExpected
+}).check(
+  Schema.makeFilter((text: PortKey) => {
+    const digits = portPattern.exec(text)?.[1]
+    return digits !== undefined && Number(digits) >= 1 && Number(digits) <= 65535
+  }, { expected: portExpected, toJsonSchema: () => ({ pattern: portPattern.source }) })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Devices
+// ---------------------------------------------------------------------------------------------
+
+const hostPattern = /^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/u
+
+/** A device id of the lab, or host / host:port outside it (told apart by the loader). */
+const Server = Schema.String.check(
+  Schema.isPattern(hostPattern, { expected: "a device id of the lab, or host or host:port outside it" })
+)
+
+const senderFields = {
+  server: Server,
+  format: withDefault(Schema.Literals(["default", "rfc5424"]), "default"),
+  facility: withDefault(FacilityName, "local7"),
+  port: withDefault(wholeNumber(1, 65535), 514),
+  rate: withDefault(Rate, "10/s"),
+  count: orNull(positiveCount),
+  logs: orNull(Schema.Array(LogKind).check(Schema.isMinLength(1, { expected: "a list of at least one log kind" })))
+}
+
+const SyslogSender = Schema.Struct({
+  ...senderFields,
+  mode: withDefault(Schema.Literals(["udp", "reliable", "legacy-reliable"]), "udp")
+})
+
+const FortiClientSyslogSender = Schema.Struct({
+  ...senderFields,
+  mode: withDefault(Schema.Literals(["udp", "reliable"]), "udp")
+})
+
+const AnalyzerSyslog = Schema.Struct({
+  maxFrameBytes: withDefault(wholeNumber(480, 16_777_216), 65_536),
+  udpReceiveBuffer: withDefault(wholeNumber(1, 2_147_483_647), 4_194_304),
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024)
+}).pipe(Schema.encodeKeys({
+  maxFrameBytes: "max-frame-bytes",
+  udpReceiveBuffer: "udp-receive-buffer",
+  maxConnections: "max-connections"
+}))
+
+const AnalyzerFile = Schema.Struct({
+  kind: Schema.Literal("fortianalyzer"),
+  serial: Schema.optionalKey(NonEmpty),
+  syslog: withDefault(AnalyzerSyslog, {})
+})
+
+const FortiGateFile = Schema.Struct({
+  kind: Schema.Literal("fortigate"),
+  serial: Schema.optionalKey(NonEmpty),
+  hostname: Schema.optionalKey(NonEmpty),
+  vdom: withDefault(NonEmpty, "root"),
+  autostart: withDefault(Schema.Boolean, true),
+  syslog: orNull(SyslogSender)
+})
+
+const FortiClientFile = Schema.Struct({
+  kind: Schema.Literal("forticlient"),
+  serial: Schema.optionalKey(NonEmpty),
+  hostname: Schema.optionalKey(NonEmpty),
+  autostart: withDefault(Schema.Boolean, true),
+  syslog: orNull(FortiClientSyslogSender)
+})
+
+const DeviceFile = Schema.Union([AnalyzerFile, FortiGateFile, FortiClientFile])
+type DeviceFile = typeof DeviceFile.Type
+
+const SenderModel = Schema.NullOr(Schema.toType(SyslogSender))
+
+/** The decoded device, every id-dependent default filled in. */
+const DeviceModel = Schema.Union([
+  Schema.Struct({ kind: Schema.Literal("fortianalyzer"), serial: Schema.String, syslog: Schema.toType(AnalyzerSyslog) }),
+  Schema.Struct({
+    kind: Schema.Literal("fortigate"),
+    serial: Schema.String,
+    hostname: Schema.String,
+    vdom: Schema.String,
+    autostart: Schema.Boolean,
+    syslog: SenderModel
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("forticlient"),
+    serial: Schema.String,
+    hostname: Schema.String,
+    autostart: Schema.Boolean,
+    syslog: SenderModel
+  })
+])
+
+const serialPrefixes: Readonly<Record<DeviceKind, string>> = {
+  fortianalyzer: "FAZ-VM",
+  fortigate: "FGVM01",
+  forticlient: "FCT"
+}
+
+/** The default serial of the n-th device (1-based) of a kind, in file order: FAZ-VM0000000001, FGVM010000000001, FCT0000000001. */
+export const defaultSerial = (kind: DeviceKind, n: number): string =>
+  `${serialPrefixes[kind]}${String(n).padStart(10, "0")}`
+
+const withIdDefaults = (devices: Readonly<Record<string, DeviceFile>>): ReadonlyMap<string, DeviceSpec> => {
+  const seen: Record<DeviceKind, number> = { fortianalyzer: 0, fortigate: 0, forticlient: 0 }
+  const result = new Map<string, DeviceSpec>()
+  for (const [id, device] of Object.entries(devices)) {
+    seen[device.kind] += 1
+    const serial = device.serial ?? defaultSerial(device.kind, seen[device.kind])
+    result.set(
+      id,
+      device.kind === "fortianalyzer"
+        ? { ...device, serial }
+        : { ...device, serial, hostname: device.hostname ?? id }
+    )
+  }
+  return result
+}
+
+const Devices = Schema.Record(Id, DeviceFile).annotate({ expected: "a mapping of device ids to devices" }).pipe(
+  Schema.decodeTo(Schema.ReadonlyMap(Schema.String, DeviceModel), {
+    decode: SchemaGetter.transform(withIdDefaults),
+    encode: SchemaGetter.forbiddenEncoding
+  })
+)
+
+// ---------------------------------------------------------------------------------------------
+// Steps
+// ---------------------------------------------------------------------------------------------
+
+const hexPattern = /^(?:\s*[0-9A-Fa-f]{2})*\s*$/u
+
+const hexBytes = (hex: string): Uint8Array => Uint8Array.from(hex.replace(/\s+/gu, "").match(/../gu) ?? [], (byte) => parseInt(byte, 16))
+
+const SendRawFile = Schema.Struct({
+  to: Id,
+  port: Port,
+  text: Schema.optionalKey(Schema.String),
+  hex: Schema.optionalKey(Schema.String.check(
+    Schema.isPattern(hexPattern, { expected: "hexadecimal bytes such as \"3c 31 33 3e\"" })
+  )),
+  repeat: withDefault(positiveCount, 1)
+}).check(
+  Schema.makeFilter((raw) =>
+    (raw.text === undefined) === (raw.hex === undefined)
+      ? new SchemaIssue.InvalidValue({
+        expected: "exactly one of text or hex",
+        got: raw.text === undefined ? "neither text nor hex" : "both text and hex"
+      })
+      : undefined
+  )
+).pipe(
+  Schema.decodeTo(
+    Schema.Struct({ to: Schema.String, port: Schema.toType(Port), payload: Schema.Uint8Array, repeat: Schema.Number }),
+    {
+      decode: SchemaGetter.transform((raw: { readonly to: string; readonly port: PortKey; readonly text?: string; readonly hex?: string; readonly repeat: number }) => ({
+        to: raw.to,
+        port: raw.port,
+        payload: raw.hex === undefined ? new TextEncoder().encode(raw.text ?? "") : hexBytes(raw.hex),
+        repeat: raw.repeat
+      })),
+      encode: SchemaGetter.transform((raw: SendRaw) => ({
+        to: raw.to,
+        port: raw.port,
+        hex: Buffer.from(raw.payload).toString("hex"),
+        repeat: raw.repeat
+      }))
+    }
+  )
+)
+
+/** A mapping with exactly one of `keys`: how an action or an expectation names its kind. */
+const exactlyOneKey = (what: string, keys: ReadonlyArray<string>) => ({
+  expected: `exactly one ${what}: ${keys.join(", ")}`,
+  toJsonSchema: () => ({ minProperties: 1, maxProperties: 1 })
+})
+
+const hasOneKey = (value: object): boolean => Object.keys(value).length === 1
+
+const actionKeys = ["start", "stop", "pause", "resume", "burst", "send-raw"]
+
+const ActionFields = Schema.Struct({
+  start: Schema.optionalKey(Id),
+  stop: Schema.optionalKey(Id),
+  pause: Schema.optionalKey(Id),
+  resume: Schema.optionalKey(Id),
+  burst: Schema.optionalKey(Schema.Struct({ device: Id, count: positiveCount })),
+  sendRaw: Schema.optionalKey(SendRawFile)
+}).pipe(Schema.encodeKeys({ sendRaw: "send-raw" }))
+
+const ActionFile = ActionFields.pipe(
+  Schema.refine((value: typeof ActionFields.Type): value is Action => hasOneKey(value), exactlyOneKey("action", actionKeys))
+)
+
+const PortOfDeviceFile = Schema.Struct({ device: Id, port: Port })
+
+const exactlyOrAtLeast = (what: string, needOne: boolean) =>
+  Schema.makeFilter((value: { readonly exactly?: number; readonly atLeast?: number; readonly lost?: number; readonly duplicated?: number }) => {
+    if (value.exactly !== undefined && value.atLeast !== undefined) {
+      return { path: ["at-least"], issue: new SchemaIssue.InvalidValue({ expected: "exactly or at-least, not both", got: "both exactly and at-least" }) }
+    }
+    const counted = [value.exactly, value.atLeast, value.lost, value.duplicated].some((n) => n !== undefined)
+    return needOne && !counted
+      ? new SchemaIssue.InvalidValue({ expected: what, got: "none of them" })
+      : undefined
+  })
+
+const LogsFile = Schema.Struct({
+  analyzer: orNull(Id),
+  from: Id,
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count),
+  lost: Schema.optionalKey(count),
+  duplicated: Schema.optionalKey(count)
+}).pipe(
+  Schema.encodeKeys({ atLeast: "at-least" }),
+  Schema.check(exactlyOrAtLeast("at least one of exactly, at-least, lost, duplicated", true))
+)
+
+const MalformedFile = Schema.Struct({
+  device: Id,
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count),
+  reason: Schema.optionalKey(Schema.Literals(malformedReasons))
+}).pipe(
+  Schema.encodeKeys({ atLeast: "at-least" }),
+  Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
+)
+
+const expectationKeys = ["listening", "not-listening", "logs", "malformed"]
+
+const ExpectationFields = Schema.Struct({
+  listening: Schema.optionalKey(PortOfDeviceFile),
+  notListening: Schema.optionalKey(PortOfDeviceFile),
+  logs: Schema.optionalKey(LogsFile),
+  malformed: Schema.optionalKey(MalformedFile)
+}).pipe(Schema.encodeKeys({ notListening: "not-listening" }))
+
+const ExpectationFile = ExpectationFields.pipe(
+  Schema.refine(
+    (value: typeof ExpectationFields.Type): value is Expectation => hasOneKey(value),
+    exactlyOneKey("expectation", expectationKeys)
+  )
+)
+
+const StepFile = Schema.Struct({
+  title: orNull(NonEmpty),
+  at: orNull(Duration),
+  after: orNull(Duration),
+  action: orNull(ActionFile),
+  expect: withDefault(Schema.ArrayEnsure(ExpectationFile), []),
+  within: withDefault(Duration, "0s")
+}).pipe(
+  Schema.encodeKeys({ action: "do" }),
+  Schema.check(Schema.makeFilter((step) =>
+    step.at !== null && step.after !== null
+      ? { path: ["after"], issue: new SchemaIssue.InvalidValue({ expected: "either at or after in a step, not both", got: "both at and after" }) }
+      : undefined
+  ))
+)
+
+// ---------------------------------------------------------------------------------------------
+// Scenario
+// ---------------------------------------------------------------------------------------------
+
+/** The whole file: decode with `{ errors: "all", onExcessProperty: "error" }`. */
+export const Scenario: Schema.Codec<Scenario, unknown> = Schema.Struct({
+  name: Id,
+  description: orNull(Schema.String),
+  devices: Devices,
+  steps: withDefault(Schema.Array(StepFile), [])
+})

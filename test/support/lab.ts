@@ -1,0 +1,72 @@
+/**
+ * Test helpers: start a lab from YAML on kernel-chosen ports (tests run in parallel), and wait
+ * for events on its bus instead of sleeping.
+ */
+import { Effect, Exit, Scope } from "effect"
+import type { LabEvent } from "../../src/events/events.ts"
+import type { EventBus } from "../../src/events/bus.ts"
+import { Lab } from "../../src/lab/lab.ts"
+import { parseScenario } from "../../src/lab/scenario/load.ts"
+import { type LabClock, RealLabClock } from "../../src/machines/clock.ts"
+
+export interface StartedLab {
+  readonly lab: Lab
+  readonly events: LabEvent[]
+  close(): Promise<void>
+}
+
+export const startLab = async (
+  yaml: string,
+  options: { readonly dataDir?: string | null; readonly clock?: LabClock } = {}
+): Promise<StartedLab> => {
+  const scope = await Effect.runPromise(Scope.make())
+  const events: LabEvent[] = []
+  const lab = await Effect.runPromise(
+    Scope.provide(scope)(
+      Lab.make({
+        scenario: parseScenario(yaml, "test.yaml", { stepsRequired: false }),
+        dataDir: options.dataDir ?? null,
+        portBase: "ephemeral",
+        addressing: "per-device",
+        clock: options.clock ?? new RealLabClock(),
+        onEvent: (event) => events.push(event)
+      })
+    )
+  )
+  return { lab, events, close: () => Effect.runPromise(Scope.close(scope, Exit.void)) }
+}
+
+/** Resolves with the first event (already seen or future) that matches; rejects after `timeoutMs`. */
+export const waitForEvent = <T extends LabEvent>(
+  bus: EventBus,
+  seen: ReadonlyArray<LabEvent>,
+  predicate: (event: LabEvent) => event is T,
+  timeoutMs = 10_000
+): Promise<T> => {
+  const already = seen.find(predicate)
+  if (already !== undefined) return Promise.resolve(already)
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe()
+      reject(new Error(`no matching event within ${timeoutMs} ms`))
+    }, timeoutMs)
+    const unsubscribe = bus.subscribe((event) => {
+      if (predicate(event)) {
+        clearTimeout(timer)
+        unsubscribe()
+        resolve(event)
+      }
+    })
+  })
+}
+
+/** Waits until the analyzer has stored at least `count` logs from `device` in total. */
+export const waitForStored = (started: StartedLab, device: string, count: number, timeoutMs = 10_000) =>
+  waitForEvent(
+    started.lab.bus,
+    started.events,
+    (event): event is Extract<LabEvent, { type: "logs-stored" }> => event.type === "logs-stored" && event.from === device && event.total >= count,
+    timeoutMs
+  )
+
+export const udpEndpoint = (lab: Lab, device: string, port: "udp/514" | "tcp/514") => lab.plan.resolve(device, port)
