@@ -35,6 +35,10 @@ export function parseKeyValues(text: string): Record<string, string> | null {
   // A prototype-less object: a `__proto__` key in a log line is just a key.
   const fields: Record<string, string> = Object.create(null)
   const length = text.length
+  // Fast paths (native searches instead of a loop per character): FortiOS separates pairs with
+  // single spaces, and few values hold a backslash.
+  const spacesOnly = text.indexOf("\t") < 0 && text.indexOf("\n") < 0 && text.indexOf("\r") < 0
+  let nextBackslash = text.indexOf("\\")
   let pairs = 0
   let pos = 0
   while (true) {
@@ -42,36 +46,50 @@ export function parseKeyValues(text: string): Record<string, string> | null {
     if (pos === length) break
     const keyStart = pos
     while (pos < length && isKeyChar(text.charCodeAt(pos))) pos++
-    if (pos === keyStart || pos === length || text.charCodeAt(pos) !== EQUALS) return null
+    if (pos === keyStart || text.charCodeAt(pos) !== EQUALS) return null
     const key = text.slice(keyStart, pos)
     pos++
     let value: string
-    if (pos < length && text.charCodeAt(pos) === QUOTE) {
-      pos++
-      let chunkStart = pos
-      let unescaped = ""
-      while (true) {
-        if (pos === length) return null
-        const code = text.charCodeAt(pos)
-        if (code === QUOTE) break
-        if (code === BACKSLASH && pos + 1 < length) {
-          const next = text.charCodeAt(pos + 1)
-          if (next === QUOTE || next === BACKSLASH) {
-            unescaped += text.slice(chunkStart, pos)
-            chunkStart = pos + 1
-            pos += 2
-            continue
+    if (text.charCodeAt(pos) === QUOTE) {
+      const close = text.indexOf("\"", pos + 1)
+      if (close < 0) return null
+      if (nextBackslash >= 0 && nextBackslash < pos) nextBackslash = text.indexOf("\\", pos)
+      if (nextBackslash < 0 || nextBackslash > close) {
+        value = text.slice(pos + 1, close)
+        pos = close + 1
+      } else {
+        pos++
+        let chunkStart = pos
+        let unescaped = ""
+        while (true) {
+          if (pos === length) return null
+          const code = text.charCodeAt(pos)
+          if (code === QUOTE) break
+          if (code === BACKSLASH && pos + 1 < length) {
+            const next = text.charCodeAt(pos + 1)
+            if (next === QUOTE || next === BACKSLASH) {
+              unescaped += text.slice(chunkStart, pos)
+              chunkStart = pos + 1
+              pos += 2
+              continue
+            }
           }
+          pos++
         }
+        value = unescaped + text.slice(chunkStart, pos)
         pos++
       }
-      value = unescaped + text.slice(chunkStart, pos)
-      pos++
       if (pos < length && !isSpace(text.charCodeAt(pos))) return null
     } else {
-      const valueStart = pos
-      while (pos < length && !isSpace(text.charCodeAt(pos))) pos++
-      value = text.slice(valueStart, pos)
+      let end = pos
+      if (spacesOnly) {
+        end = text.indexOf(" ", pos)
+        if (end < 0) end = length
+      } else {
+        while (end < length && !isSpace(text.charCodeAt(end))) end++
+      }
+      value = text.slice(pos, end)
+      pos = end
     }
     fields[key] = value
     pairs++
