@@ -1,5 +1,27 @@
 #!/usr/bin/env node
 // The fazlab command. The TypeScript sources are compiled to dist/ by `npm run build`.
-import { main } from "../dist/cli/main.js"
+//
+// fazlab needs Node 22.19 or newer (node:sqlite, and its dependencies' engines). When an
+// older Node starts this file (Debian 12 ships Node 20) and the project's pinned Node is
+// installed (the `node` devDependency), the command re-runs itself on that Node.
+import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { fileURLToPath } from "node:url"
 
-process.exitCode = await main(process.argv.slice(2))
+const [major, minor] = process.versions.node.split(".").map(Number)
+if (major < 22 || (major === 22 && minor < 19)) {
+  const pinned = fileURLToPath(new URL("../node_modules/node/bin/node", import.meta.url))
+  if (!existsSync(pinned)) {
+    process.stderr.write(`fazlab needs Node 22.19 or newer, this is Node ${process.versions.node}; install a newer Node, or run npm ci in the fazlab folder to get the pinned one\n`)
+    process.exit(2)
+  }
+  const child = spawn(pinned, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: "inherit" })
+  for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal))
+  child.on("exit", (code, signal) => process.exit(code ?? (signal === null ? 1 : 128)))
+} else if (!existsSync(fileURLToPath(new URL("../dist/cli/main.js", import.meta.url)))) {
+  process.stderr.write("fazlab is not built yet: run npm run build (npm start and npm test build it for you)\n")
+  process.exit(2)
+} else {
+  const { main } = await import("../dist/cli/main.js")
+  process.exitCode = await main(process.argv.slice(2))
+}

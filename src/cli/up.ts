@@ -22,7 +22,8 @@ export const up: Command = async (args, io) => {
   const flags = parseLabFlags(values)
   if (positionals.length > 1) throw new UsageError("fazlab up takes at most one lab file")
   const file = positionals[0]
-  const scenario = file === undefined ? parseScenario(DEFAULT_LAB_YAML, DEFAULT_LAB_FILE) : await loadScenario(path.resolve(io.cwd, file))
+  const scenario = file === undefined ? parseScenario(DEFAULT_LAB_YAML, DEFAULT_LAB_FILE, { stepsRequired: false })
+    : await loadScenario(path.resolve(io.cwd, file), { stepsRequired: false })
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   const program = Effect.scoped(
     Effect.gen(function*() {

@@ -14,7 +14,6 @@ export type PortKey = `${"tcp" | "udp"}/${number}`
 export type LabEventBody =
   | { readonly type: "lab-started"; readonly lab: string; readonly dataDir: string | null }
   | { readonly type: "lab-stopped"; readonly lab: string }
-  | { readonly type: "port-plan"; readonly device: string; readonly port: PortKey; readonly address: string; readonly actualPort: number }
   | { readonly type: "device-started"; readonly device: string; readonly kind: string }
   | { readonly type: "device-stopped"; readonly device: string; readonly kind: string }
   | { readonly type: "listener-bound"; readonly device: string; readonly port: PortKey; readonly address: string; readonly actualPort: number }

@@ -190,6 +190,7 @@ export class Lab {
   /** Whether something accepts on a device's documented port, seen from outside as a client would. */
   probe(device: string, port: PortKey): Promise<boolean> {
     const target = this.plan.resolve(device, port)
+    if (target.actualPort === 0) return Promise.resolve(false)
     return transportOf(port) === "tcp" ? probeTcp(target.address, target.actualPort) : probeUdpBound(target.address, target.actualPort)
   }
 }

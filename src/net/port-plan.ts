@@ -72,13 +72,11 @@ export class PortPlan {
   /**
    * Where to reach a device's documented port. A listener that is bound answers with its real
    * port; one that is not (stopped, not started yet) answers with where it would be, so a
-   * sender gets a refused connection as it would from a real host that is down.
+   * sender gets a refused connection as it would from a real host that is down. With ephemeral
+   * ports an unbound listener has no port yet: the answer is port 0, which nothing accepts on.
    */
   resolve(device: string, port: PortKey): { readonly address: string; readonly actualPort: number } {
-    const bound = this.#bound.get(`${device} ${port}`)
-    if (bound !== undefined) return bound
-    const actualPort = this.listenPortFor(port)
-    return { address: this.addressOf(device), actualPort: actualPort === 0 ? 9 : actualPort }
+    return this.#bound.get(`${device} ${port}`) ?? { address: this.addressOf(device), actualPort: this.listenPortFor(port) }
   }
 
   boundEndpoints(): ReadonlyArray<PlannedEndpoint> {

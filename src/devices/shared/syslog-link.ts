@@ -45,14 +45,25 @@ const openUdpLink = async (target: SyslogLinkTarget): Promise<SyslogLink> => {
     ...(target.localAddress === undefined ? {} : { localAddress: target.localAddress })
   })
   const raw = socket.socket
+  // Datagrams handed to the socket are sent asynchronously: closing waits for the last ones.
+  let inFlight = 0
+  let flushed: (() => void) | null = null
+  const sent = () => {
+    inFlight--
+    if (inFlight === 0) flushed?.()
+  }
   return {
     send: (message) => {
-      raw.send(message, target.port, target.host)
+      inFlight++
+      raw.send(message, target.port, target.host, sent)
       return true
     },
     onDrain: (callback) => setImmediate(callback),
     onClose: () => undefined,
-    close: () => socket.close()
+    close: async () => {
+      if (inFlight > 0) await new Promise<void>((resolve) => (flushed = resolve))
+      await socket.close()
+    }
   }
 }
 

@@ -68,7 +68,7 @@ export class SyslogSender implements Device {
       }
     })
     this.#actor = createActor(machine, { input: { retryDelayMs: SYSLOG_RETRY_DELAY_MS }, clock: this.#context.clock })
-    let last: string | null = null
+    let last: string = "stopped"
     this.#actor.subscribe((snapshot) => {
       const state = snapshot.value as SenderState
       if (state === last) return

@@ -1,0 +1,465 @@
+/**
+ * The analyzer's durable log store: every syslog message an emulated FortiAnalyzer accepts,
+ * in one SQLite table (Node's built-in `node:sqlite`), queryable by the CLI (`fazlab logs`,
+ * from another process), the UI and the expectation checker.
+ *
+ * Durability: a file store runs in WAL mode with `synchronous = NORMAL`. When `append()`
+ * returns, the batch is in the `-wal` file (written, not fsynced): it survives the process
+ * being killed (SIGKILL, crash), which is what "an acknowledged log is never lost" means for
+ * the lab. A power cut or kernel crash may lose the last batches but never corrupts the file;
+ * `synchronous = FULL` would cover that at a large cost in append rate. A memory store
+ * (`{ memory: true }`) lives and dies with the process.
+ *
+ * Layout (schema version 1, kept in `PRAGMA user_version`): one row per log; the common fields
+ * as columns; FortiOS fields as one JSON text column. The only secondary index is
+ * `(device, seq)`: it answers `sequenceReport`, per-device counts and device filters, and each
+ * extra index cost about 10% of the append rate when measured. Other filters (type, subtype,
+ * level, time range) scan in id order, which is cheap for paging (`limit`) and for `afterId`
+ * (following new logs) and linear for whole-store counts.
+ *
+ * Results are always ordered by `id`, the order logs were stored in.
+ */
+import { mkdirSync } from "node:fs"
+import { dirname, resolve } from "node:path"
+import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite"
+import { WalCheckpointer } from "./checkpointer.ts"
+import { StoreError } from "./store-error.ts"
+
+export interface LogRecordInput {
+  /** Milliseconds since the epoch. */
+  readonly receivedAt: number
+  readonly transport: "udp" | "tcp"
+  /** "127.0.0.1:40312" */
+  readonly peer: string
+  readonly format: "rfc5424" | "rfc3164" | "fortios"
+  readonly facility: number
+  readonly severity: number
+  /** FortiOS devname, else the syslog hostname, else the peer address. */
+  readonly device: string
+  /** FortiOS serial number. */
+  readonly devid: string | null
+  readonly logid: string | null
+  readonly type: string | null
+  readonly subtype: string | null
+  readonly level: string | null
+  /** FortiOS eventtime (nanoseconds since the epoch, as text). */
+  readonly eventtime: string | null
+  /** `fazlab_seq`: the emulated sender's sequence number, when present. */
+  readonly seq: number | null
+  /** The whole syslog message as received (decoded text). */
+  readonly raw: string
+  readonly fields: Readonly<Record<string, string>> | null
+}
+
+export interface StoredLog extends LogRecordInput {
+  readonly id: number
+}
+
+export interface LogQuery {
+  device?: string
+  type?: string
+  subtype?: string
+  level?: string
+  /** receivedAt ≥ since (ms since the epoch). */
+  since?: number
+  /** receivedAt < until (ms since the epoch). */
+  until?: number
+  /** Only logs stored after this id: pass the last id seen to follow new logs. */
+  afterId?: number
+  /** At most this many logs (default 100). */
+  limit?: number
+  /** By id: "asc" (default) oldest first, "desc" newest first. */
+  order?: "asc" | "desc"
+}
+
+export type LogCountQuery = Omit<LogQuery, "afterId" | "limit" | "order">
+
+export interface SequenceReport {
+  /** Stored logs of the device that carry a sequence number. */
+  readonly stored: number
+  /** Distinct sequence numbers among them. */
+  readonly distinct: number
+  /** Extra copies: stored − distinct. */
+  readonly duplicated: number
+  /** Numbers in [1, maxSent] not stored at all. */
+  readonly missing: number
+  /** The first (lowest) missing numbers, at most 20. */
+  readonly firstMissing: number[]
+}
+
+const SCHEMA_VERSION = 1
+/** 8 KiB pages hold six ~1.3 KB log rows; measured faster than 4 KiB and 16 KiB for appends. */
+const PAGE_SIZE = 8192
+const DEFAULT_LIMIT = 100
+const FIRST_MISSING_MAX = 20
+/** How long a statement waits for another connection's lock before failing. */
+const BUSY_TIMEOUT_MS = 5_000
+
+const SCHEMA = `
+CREATE TABLE logs (
+  id INTEGER PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  transport TEXT NOT NULL,
+  peer TEXT NOT NULL,
+  format TEXT NOT NULL,
+  facility INTEGER NOT NULL,
+  severity INTEGER NOT NULL,
+  device TEXT NOT NULL,
+  devid TEXT,
+  logid TEXT,
+  type TEXT,
+  subtype TEXT,
+  level TEXT,
+  eventtime TEXT,
+  seq INTEGER,
+  raw TEXT NOT NULL,
+  fields TEXT
+);
+CREATE INDEX logs_device_seq ON logs (device, seq);
+`
+
+const COLUMNS =
+  "id, received_at, transport, peer, format, facility, severity, device, devid, logid, type, subtype, level, eventtime, seq, raw, fields"
+
+type Row = Record<string, SQLOutputValue>
+
+export class LogStore {
+  readonly #db: DatabaseSync
+  /** The file, or null for a memory store. */
+  readonly #path: string | null
+  readonly #insert: StatementSync
+  readonly #walCheckpoint: StatementSync
+  /** Query statements by SQL text: one per combination of filters used. */
+  readonly #statements = new Map<string, StatementSync>()
+  #checkpointer: WalCheckpointer | undefined
+  #closed = false
+
+  private constructor(db: DatabaseSync, path: string | null) {
+    this.#db = db
+    this.#path = path
+    this.#insert = db.prepare(
+      `INSERT INTO logs (${COLUMNS.slice("id, ".length)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+    )
+    this.#walCheckpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)")
+  }
+
+  /**
+   * Opens the store, creating its folder, file and schema when missing. A file store keeps
+   * what earlier runs stored. Several stores (in this or other processes) may open the same
+   * file; one of them should be the writer.
+   */
+  static open(options: { readonly path: string } | { readonly memory: true }): LogStore {
+    if ("memory" in options) {
+      const db = new DatabaseSync(":memory:")
+      db.exec(`PRAGMA page_size = ${PAGE_SIZE}`)
+      initialise(db, "the memory store")
+      return new LogStore(db, null)
+    }
+    const path = resolve(options.path)
+    try {
+      mkdirSync(dirname(path), { recursive: true })
+    } catch (cause) {
+      throw new StoreError(
+        "store-open-failed",
+        `Cannot create the data folder ${dirname(path)} (${reason(cause)}); check its permissions or use another --data-dir.`,
+        { cause }
+      )
+    }
+    let db: DatabaseSync
+    try {
+      db = new DatabaseSync(path, { timeout: BUSY_TIMEOUT_MS })
+    } catch (cause) {
+      throw new StoreError(
+        "store-open-failed",
+        `Cannot open the log store ${path} (${reason(cause)}); check the path and its permissions or use another --data-dir.`,
+        { cause }
+      )
+    }
+    try {
+      db.exec(`PRAGMA page_size = ${PAGE_SIZE}`)
+      db.exec("PRAGMA journal_mode = WAL")
+      db.exec("PRAGMA synchronous = NORMAL")
+      // After a WAL restart, keep at most 64 MiB of its file on disk.
+      db.exec("PRAGMA journal_size_limit = 67108864")
+      initialise(db, path)
+      return new LogStore(db, path)
+    } catch (cause) {
+      db.close()
+      throw openError(cause, path)
+    }
+  }
+
+  /**
+   * Stores the records in one transaction. When it returns they survive a crash of this
+   * process (see the module comment); when it throws, none of them was stored.
+   */
+  append(records: ReadonlyArray<LogRecordInput>): void {
+    this.#assertOpen()
+    if (records.length === 0) return
+    if (this.#path !== null) this.#tendWal(this.#path)
+    const insert = this.#insert
+    try {
+      this.#db.exec("BEGIN")
+      for (const r of records) {
+        insert.run(
+          r.receivedAt,
+          r.transport,
+          r.peer,
+          r.format,
+          r.facility,
+          r.severity,
+          r.device,
+          r.devid,
+          r.logid,
+          r.type,
+          r.subtype,
+          r.level,
+          r.eventtime,
+          r.seq,
+          r.raw,
+          r.fields === null ? null : JSON.stringify(r.fields)
+        )
+      }
+      this.#db.exec("COMMIT")
+    } catch (cause) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK")
+      throw new StoreError(
+        "store-write-failed",
+        `Could not store ${records.length} logs in ${this.#where()} (${reason(cause)}); nothing of this batch was stored.`,
+        { cause }
+      )
+    }
+  }
+
+  /** Logs matching every given filter, ordered by id. */
+  query(q: LogQuery): StoredLog[] {
+    this.#assertOpen()
+    const limit = q.limit ?? DEFAULT_LIMIT
+    checkInteger("limit", limit, 0)
+    if (q.afterId !== undefined) checkInteger("afterId", q.afterId, Number.MIN_SAFE_INTEGER)
+    const where = whereClause(q)
+    if (q.afterId !== undefined) {
+      where.conditions.push("id > ?")
+      where.params.push(q.afterId)
+    }
+    const sql = `SELECT ${COLUMNS} FROM logs${sqlWhere(where.conditions)} ORDER BY id ${q.order === "desc" ? "DESC" : "ASC"} LIMIT ?`
+    return this.#read(() => this.#statement(sql).all(...where.params, limit).map(toStoredLog))
+  }
+
+  /** How many logs match every given filter. */
+  count(q: LogCountQuery = {}): number {
+    this.#assertOpen()
+    const where = whereClause(q)
+    const sql = `SELECT count(*) AS n FROM logs${sqlWhere(where.conditions)}`
+    return this.#read(() => Number(this.#statement(sql).get(...where.params)?.["n"] ?? 0))
+  }
+
+  /** Stored logs per device, by device name. */
+  countByDevice(): Array<{ device: string; count: number }> {
+    this.#assertOpen()
+    const sql = "SELECT device, count(*) AS n FROM logs GROUP BY device ORDER BY device"
+    return this.#read(() =>
+      this.#statement(sql).all().map((row) => ({ device: String(row["device"]), count: Number(row["n"]) }))
+    )
+  }
+
+  /**
+   * For "none lost, none duplicated" checks: the sequence numbers stored for `device`, against
+   * a sender that sent 1..maxSent. Numbers outside [1, maxSent] count as stored, never as missing.
+   */
+  sequenceReport(device: string, maxSent: number): SequenceReport {
+    this.#assertOpen()
+    checkInteger("maxSent", maxSent, 0)
+    return this.#read(() => {
+      const totals = this.#statement(
+        "SELECT count(seq) AS stored, count(DISTINCT seq) AS distinctSeq FROM logs WHERE device = ? AND seq IS NOT NULL"
+      ).get(device)
+      const inRange = this.#statement(
+        "SELECT count(DISTINCT seq) AS present, max(seq) AS highest FROM logs WHERE device = ? AND seq BETWEEN 1 AND ?"
+      ).get(device, maxSent)
+      const stored = Number(totals?.["stored"] ?? 0)
+      const distinct = Number(totals?.["distinctSeq"] ?? 0)
+      const missing = maxSent - Number(inRange?.["present"] ?? 0)
+      const firstMissing: number[] = []
+      if (missing > 0) {
+        // Each row is one run of missing numbers between two stored ones (or before the first).
+        const gaps = this.#statement(
+          `SELECT previous + 1 AS first, seq - 1 AS last FROM (
+             SELECT seq, lag(seq, 1, 0) OVER (ORDER BY seq) AS previous
+             FROM (SELECT DISTINCT seq FROM logs WHERE device = ? AND seq BETWEEN 1 AND ?)
+           ) WHERE seq > previous + 1 LIMIT ?`
+        ).all(device, maxSent, FIRST_MISSING_MAX)
+        const highest = inRange?.["highest"]
+        // Numbers above the highest stored one (all of them when none is stored).
+        gaps.push({ first: (typeof highest === "number" ? highest : 0) + 1, last: maxSent })
+        for (const gap of gaps) {
+          for (let n = Number(gap["first"]); n <= Number(gap["last"]) && firstMissing.length < FIRST_MISSING_MAX; n++) {
+            firstMissing.push(n)
+          }
+        }
+      }
+      return { stored, distinct, duplicated: stored - distinct, missing, firstMissing }
+    })
+  }
+
+  /** Closes the store (finishing the file's pending checkpoint). Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#checkpointer?.stop()
+    this.#db.close()
+  }
+
+  /**
+   * Before a transaction on a file store: start the checkpoint worker on the first append, run
+   * the checkpoint it asks for, or fall back to SQLite's automatic checkpoints if it died.
+   */
+  #tendWal(path: string): void {
+    const checkpointer = this.#checkpointer
+    if (checkpointer === undefined) {
+      this.#db.exec("PRAGMA wal_autocheckpoint = 0")
+      this.#checkpointer = WalCheckpointer.start(path, PAGE_SIZE)
+    } else if (checkpointer.failed) {
+      this.#db.exec("PRAGMA wal_autocheckpoint = 1000")
+    } else if (checkpointer.resetWanted) {
+      this.#walCheckpoint.get()
+      checkpointer.resetDone()
+    }
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql)
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql)
+      this.#statements.set(sql, statement)
+    }
+    return statement
+  }
+
+  #read<T>(run: () => T): T {
+    try {
+      return run()
+    } catch (cause) {
+      if (cause instanceof StoreError) throw cause
+      throw new StoreError("store-read-failed", `Could not read the log store ${this.#where()} (${reason(cause)}).`, { cause })
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StoreError("store-closed", `The log store ${this.#where()} is closed; open it again to use it.`)
+  }
+
+  #where(): string {
+    return this.#path ?? "in memory"
+  }
+}
+
+/** Creates the schema in a new database, or checks that an existing one is a store we know. */
+function initialise(db: DatabaseSync, path: string): void {
+  db.exec("BEGIN IMMEDIATE")
+  try {
+    const version = Number(db.prepare("PRAGMA user_version").get()?.["user_version"] ?? 0)
+    if (version === 0) {
+      const tables = Number(db.prepare("SELECT count(*) AS n FROM sqlite_schema").get()?.["n"] ?? 0)
+      if (tables > 0) {
+        throw new StoreError(
+          "store-not-a-store",
+          `${path} is a SQLite database but not a fazlab log store; move it away or use another --data-dir.`
+        )
+      }
+      db.exec(SCHEMA)
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+    } else if (version !== SCHEMA_VERSION) {
+      throw new StoreError(
+        "store-version",
+        `${path} was created by an unknown fazlab store version ${version}; delete ${dirname(path)} or use another --data-dir.`
+      )
+    }
+    db.exec("COMMIT")
+  } catch (cause) {
+    if (db.isTransaction) db.exec("ROLLBACK")
+    throw cause
+  }
+}
+
+function openError(cause: unknown, path: string): StoreError {
+  if (cause instanceof StoreError) return cause
+  if (sqliteCode(cause) === SQLITE_NOTADB) {
+    return new StoreError(
+      "store-not-a-store",
+      `${path} is not a fazlab log store (not a SQLite database); move it away or use another --data-dir.`,
+      { cause }
+    )
+  }
+  return new StoreError(
+    "store-open-failed",
+    `Cannot open the log store ${path} (${reason(cause)}); check the file and its permissions or use another --data-dir.`,
+    { cause }
+  )
+}
+
+const SQLITE_NOTADB = 26
+
+/** The primary SQLite result code of a `node:sqlite` error, if it is one. */
+function sqliteCode(error: unknown): number | undefined {
+  if (!(error instanceof Error) || !("errcode" in error)) return undefined
+  const code = error.errcode
+  return typeof code === "number" ? code & 0xff : undefined
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function checkInteger(name: string, value: number, min: number): void {
+  if (!Number.isSafeInteger(value) || value < min) {
+    throw new StoreError("store-bad-query", `The log query's ${name} must be an integer ≥ ${min}, got ${value}.`)
+  }
+}
+
+function whereClause(q: LogCountQuery): { conditions: string[]; params: SQLInputValue[] } {
+  const conditions: string[] = []
+  const params: SQLInputValue[] = []
+  const add = (condition: string, value: SQLInputValue): void => {
+    conditions.push(condition)
+    params.push(value)
+  }
+  if (q.device !== undefined) add("device = ?", q.device)
+  if (q.type !== undefined) add("type = ?", q.type)
+  if (q.subtype !== undefined) add("subtype = ?", q.subtype)
+  if (q.level !== undefined) add("level = ?", q.level)
+  if (q.since !== undefined) add("received_at >= ?", q.since)
+  if (q.until !== undefined) add("received_at < ?", q.until)
+  return { conditions, params }
+}
+
+function sqlWhere(conditions: ReadonlyArray<string>): string {
+  return conditions.length === 0 ? "" : ` WHERE ${conditions.join(" AND ")}`
+}
+
+function toStoredLog(row: Row): StoredLog {
+  const fields = row["fields"]
+  return {
+    id: Number(row["id"]),
+    receivedAt: Number(row["received_at"]),
+    transport: row["transport"] as StoredLog["transport"],
+    peer: String(row["peer"]),
+    format: row["format"] as StoredLog["format"],
+    facility: Number(row["facility"]),
+    severity: Number(row["severity"]),
+    device: String(row["device"]),
+    devid: textOrNull(row["devid"]),
+    logid: textOrNull(row["logid"]),
+    type: textOrNull(row["type"]),
+    subtype: textOrNull(row["subtype"]),
+    level: textOrNull(row["level"]),
+    eventtime: textOrNull(row["eventtime"]),
+    seq: row["seq"] === null ? null : Number(row["seq"]),
+    raw: String(row["raw"]),
+    fields: typeof fields === "string" ? (JSON.parse(fields) as Record<string, string>) : null
+  }
+}
+
+function textOrNull(value: SQLOutputValue | undefined): string | null {
+  return value === null || value === undefined ? null : String(value)
+}
