@@ -28,6 +28,24 @@ lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-
 docs: docs/README.md
 `
 
+/** node:util parseArgs's complaint as one sentence (its own text spans lines and quotes oddly). */
+const parseArgsMessage = (error: TypeError & { readonly code: unknown }): string => {
+  const option = /'(-[^']*)'/.exec(error.message)?.[1]
+  switch (error.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option ${option ?? error.message}`
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      // Also what parseArgs says for "--port-base -5": a value that starts with "-".
+      return option === undefined
+        ? (error.message.split("\n")[0] ?? error.message)
+        : `${option} needs a value; write values that start with "-" as ${option}=VALUE`
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `unexpected argument ${/'([^']*)'/.exec(error.message)?.[1] ?? ""}`.trimEnd()
+    default:
+      return error.message.split("\n")[0] ?? error.message
+  }
+}
+
 /** Runs one command line with the given I/O and returns the exit code; never throws. */
 export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<number> => {
   const [name, ...rest] = args
@@ -52,7 +70,7 @@ export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<nu
       return ExitCode.BadInput
     }
     if (error instanceof TypeError && "code" in error && String(error.code).startsWith("ERR_PARSE_ARGS")) {
-      io.stderr(`fazlab ${name}: ${error.message}; see fazlab --help\n`)
+      io.stderr(`fazlab ${name}: ${parseArgsMessage(error)}; see fazlab --help\n`)
       return ExitCode.BadInput
     }
     const detail = io.env["FAZLAB_DEBUG"] !== undefined && error instanceof Error ? error.stack ?? error.message : String(error)

@@ -30,9 +30,10 @@ export const run: Command = async (args, io) => {
   const flags = parseLabFlags(values)
   const report = values.report
   if (!(report in REPORTS)) throw new UsageError(`--report must be text, json or junit, got "${report}"`)
-  if (positionals.length !== 1) throw new UsageError("fazlab run needs exactly one scenario file, e.g. fazlab run scenarios/syslog-basics.yaml")
+  if (positionals.length !== 1) throw new UsageError("give exactly one scenario file, e.g. fazlab run scenarios/syslog-basics.yaml")
   const file = positionals[0] as string
-  const scenario = await loadScenario(path.resolve(io.cwd, file))
+  // Messages name the file as the user would: relative to where they are.
+  const scenario = await loadScenario(path.relative(process.cwd(), path.resolve(io.cwd, file)) || file)
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
   const result = await runLabEffect(

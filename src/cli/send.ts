@@ -58,9 +58,11 @@ export const send: Command = async (args, io) => {
     logs: null,
     syslog: { server: `${host.includes(":") ? `[${host}]` : host}:${port}`, mode, format: values.rfc5424 ? "rfc5424" : "default", facility: "local7", port, rate, count }
   }, { bus, plan, clock, dataDir: null })
+  let sendingSince: number | null = null
   const outcome = new Promise<string | null>((resolve) => {
     bus.subscribe((event) => {
       if (event.type !== "sender-state") return
+      if (event.state === "sending") sendingSince ??= event.at
       if (event.state === "done") resolve(null)
       if (event.state === "backoff") resolve(event.reason)
     })
@@ -68,7 +70,8 @@ export const send: Command = async (args, io) => {
   })
   await Effect.runPromise(sender.start())
   const failure = await outcome
-  const seconds = clock.now() / 1000
+  // The rate counts from the link being up, not from the process starting.
+  const seconds = (clock.now() - (sendingSince ?? 0)) / 1000
   await Effect.runPromise(sender.dispose())
   const summary = `sent ${sender.sent} logs to ${host}:${port} over ${mode === "udp" ? "UDP" : `TCP (${mode === "reliable" ? "octet counting" : "LF framing"})`}, ${values.rfc5424 ? "RFC 5424" : "FortiOS default format"}, in ${seconds.toFixed(2)} s (${Math.round(sender.sent / Math.max(seconds, 0.001))}/s)`
   if (failure !== null) {

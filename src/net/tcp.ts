@@ -68,8 +68,17 @@ export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener,
     }),
     ({ server, sockets }) =>
       Effect.callback<void>((resume) => {
-        for (const socket of sockets) socket.destroy()
-        server.close(() => resume(Effect.void))
+        // Done when the server and every connection have emitted "close", so nothing a
+        // connection reports on closing arrives after the listener is gone.
+        let pending = sockets.size + 1
+        const closed = () => {
+          if (--pending === 0) resume(Effect.void)
+        }
+        for (const socket of sockets) {
+          socket.once("close", closed)
+          socket.destroy()
+        }
+        server.close(closed)
       })
   ).pipe(
     Effect.map(({ server, sockets }) => {

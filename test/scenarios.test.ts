@@ -1,0 +1,38 @@
+/**
+ * Every shipped scenario (scenarios/*.yaml, found by listing the folder so a new file is covered
+ * without touching this test) passes when run by the CLI, and its JUnit report is valid against
+ * the Ant/Jenkins schema as xmllint checks it.
+ */
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { REPO_ROOT, removeTempDirs, runFazlab, tempDir } from "./support/cli.ts"
+
+const scenariosDir = path.join(REPO_ROOT, "scenarios")
+const junitXsd = path.join(REPO_ROOT, "test", "fixtures", "junit.xsd")
+const scenarioFiles = fs.readdirSync(scenariosDir).filter((name) => name.endsWith(".yaml")).sort()
+
+describe("shipped scenarios", () => {
+  afterAll(removeTempDirs)
+
+  it("the folder has scenarios to run", () => {
+    expect(scenarioFiles.length).toBeGreaterThan(0)
+  })
+
+  it.concurrent.each(scenarioFiles)("%s passes and writes a valid JUnit report", async (name) => {
+    const cwd = tempDir()
+    const out = path.join(cwd, "report.xml")
+    const result = await runFazlab(
+      ["run", path.join(scenariosDir, name), "--port-base", "ephemeral", "--memory", "--report", "junit", "--out", out],
+      { cwd, timeoutMs: 60_000 }
+    )
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toBe("")
+    const xml = fs.readFileSync(out, "utf8")
+    expect(xml).toContain("<testsuite")
+    expect(xml).not.toContain("<failure")
+    // xmllint exits non-zero (execFileSync throws with its message) when the report is invalid.
+    execFileSync("xmllint", ["--noout", "--schema", junitXsd, out], { stdio: "pipe" })
+  }, 60_000)
+})
