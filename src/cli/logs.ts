@@ -62,6 +62,9 @@ export const logs: Command = async (args, io) => {
   if (analyzer === undefined) {
     throw new UsageError(`lab ${info.name} has no analyzer ${values.analyzer ?? ""}; it has: ${info.analyzers.map((a) => a.id).join(", ") || "none"}`)
   }
+  if (!fs.existsSync(analyzer.store)) {
+    throw new UsageError(`${analyzer.id} of lab ${info.name} has no store at ${analyzer.store}; it was started with --memory, or its data folder was removed`)
+  }
   const store = LogStore.open({ path: analyzer.store })
   try {
     const filter = {

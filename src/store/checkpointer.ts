@@ -8,10 +8,11 @@
  *
  * One thing only the writer can do: restart the WAL from its beginning, which happens at the
  * writer's next transaction once every frame has been copied. Under a steady stream of appends
- * the worker never catches up exactly between two transactions, so when the WAL has grown past
- * `resetFrames` the worker parks and raises `resetWanted`; the writer then runs one short
- * checkpoint itself (only the frames written since the worker's last pass) before its next
- * transaction, and the WAL restarts. Thread coordination is a small shared `Int32Array`.
+ * the worker never catches up exactly between two transactions. So while the writer is busy the
+ * worker runs pass after pass (each copying what arrived during the previous one, so they get
+ * shorter), and once the WAL is past `resetFrames` and a pass copied at most `tailFrames`, it
+ * parks and raises `resetWanted`; the writer then runs one short checkpoint itself (the few
+ * frames written during that last pass) before its next transaction, and the WAL restarts. Thread coordination is a small shared `Int32Array`.
  *
  * If the worker cannot run, `failed` turns true and the writer falls back to SQLite's own
  * automatic checkpoints: slower, never wrong.
