@@ -6,6 +6,7 @@
 // installed (the `node` devDependency), the command re-runs itself on that Node.
 import { spawn } from "node:child_process"
 import { existsSync } from "node:fs"
+import module from "node:module"
 import { fileURLToPath } from "node:url"
 
 const [major, minor] = process.versions.node.split(".").map(Number)
@@ -22,6 +23,8 @@ if (major < 22 || (major === 22 && minor < 19)) {
   process.stderr.write("fazlab is not built yet: run npm run build (npm start and npm test build it for you)\n")
   process.exit(2)
 } else {
+  // V8's code cache on disk: later starts skip compiling fazlab and its dependencies again.
+  module.enableCompileCache?.()
   const { main } = await import("../dist/cli/main.js")
   process.exitCode = await main(process.argv.slice(2))
 }

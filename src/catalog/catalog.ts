@@ -6,7 +6,7 @@
  * The data is ours (`vendor-table.ts`): if it fails to decode, that is a bug and the import
  * throws.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { Catalog, isPortEndpoint } from "./schema.ts"
 import type { CatalogRow, Direction, Endpoint, Product, Transport } from "./schema.ts"
 import { vendorCatalog } from "./vendor-table.ts"

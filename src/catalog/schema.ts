@@ -14,7 +14,7 @@
  * footnote text is in the row's `notes`, and "Only the acting Primary device will listen on
  * this port." is also the flag `primaryOnly`.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 export const Direction = Schema.Literals(["in", "out"])
 export type Direction = typeof Direction.Type

@@ -3,16 +3,18 @@
  * into the CLI contract: a user's mistake is one sentence on stderr and exit 2; anything else
  * is an internal error, reported with a stack trace only when FAZLAB_DEBUG is set.
  */
-import { ScenarioError } from "../lab/scenario/load.ts"
+import { ScenarioError } from "../lab/scenario/error.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
-import { logs } from "./logs.ts"
-import { ports } from "./ports.ts"
-import { run } from "./run.ts"
-import { schema } from "./schema.ts"
-import { send } from "./send.ts"
-import { up } from "./up.ts"
 
-const COMMANDS: Readonly<Record<string, Command>> = { ports, run, up, logs, send, schema }
+/** Each command's module is loaded only when it runs, so `fazlab ports` does not pay for the lab. */
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  ports: () => import("./ports.ts").then((m) => m.ports),
+  run: () => import("./run.ts").then((m) => m.run),
+  up: () => import("./up.ts").then((m) => m.up),
+  logs: () => import("./logs.ts").then((m) => m.logs),
+  send: () => import("./send.ts").then((m) => m.send),
+  schema: () => import("./schema.ts").then((m) => m.schema)
+}
 
 export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sockets
 
@@ -53,12 +55,13 @@ export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<nu
     io.stdout(USAGE)
     return name === undefined ? ExitCode.BadInput : ExitCode.Ok
   }
-  const command = COMMANDS[name]
-  if (command === undefined) {
+  const load = COMMANDS[name]
+  if (load === undefined) {
     io.stderr(`fazlab: unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(", ")} (fazlab --help)\n`)
     return ExitCode.BadInput
   }
   try {
+    const command = await load()
     return await command(rest, io)
   } catch (error) {
     if (error instanceof UsageError) {

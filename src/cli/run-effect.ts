@@ -3,7 +3,10 @@
  * when the command's signal aborts (Ctrl-C), and turns a typed lab failure (a port that cannot
  * be bound, no free port base) into a `UsageError`: one sentence, exit 2, no stack trace.
  */
-import { Cause, Effect, Exit, Option } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
 import { UsageError } from "./io.ts"
 
 /** The lab was stopped by the user before it finished (Ctrl-C). */

@@ -7,7 +7,7 @@
  * FortiOS reliable). Prints what it sent; exits 1 if the receiver could not be reached.
  */
 import { parseArgs } from "node:util"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { EventBus } from "../events/bus.ts"
 import { createFortiGate } from "../devices/fortigate/fortigate.ts"
 import { RealLabClock } from "../machines/clock.ts"

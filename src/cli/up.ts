@@ -7,7 +7,7 @@
  */
 import * as path from "node:path"
 import { parseArgs } from "node:util"
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { RealLabClock } from "../machines/clock.ts"
 import { DEFAULT_LAB_FILE, DEFAULT_LAB_YAML } from "../lab/default-lab.ts"
 import { Lab } from "../lab/lab.ts"

@@ -5,7 +5,7 @@
  * the lab, so a device kind can run in-process today and one per process later. `start` binds
  * or connects what the device needs; `stop` releases all of it; both are idempotent.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { EventBus } from "../events/bus.ts"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"

@@ -5,7 +5,9 @@
  * removed and the failure is counted. `stream()` adapts the bus to an Effect `Stream` with a
  * bounded buffer (sliding: a slow consumer loses the oldest events, never slows the lab).
  */
-import { Effect, Queue, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Queue from "effect/Queue"
+import * as Stream from "effect/Stream"
 import type { LabEvent, LabEventBody } from "./events.ts"
 
 export type Subscriber = (event: LabEvent) => void

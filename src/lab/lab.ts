@@ -7,7 +7,9 @@
  * lab never outlives the command that started it. Analyzers start before senders, so senders
  * find their receivers listening.
  */
-import { Effect, Schema, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import * as dgram from "node:dgram"
 import { EventBus, type Subscriber } from "../events/bus.ts"

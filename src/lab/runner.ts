@@ -3,7 +3,7 @@
  * each step's action, checks its expectations (retrying within the step's deadline), and
  * returns a `ScenarioResult` for the reporters. Everything it does is also an event on the bus.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import type { Addressing, PortBase } from "../net/port-plan.ts"

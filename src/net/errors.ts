@@ -5,7 +5,8 @@
  * flag that fixes it, in one sentence: the CLI prints `message` as it is. A `DialError` names
  * the target. `code` is the operating system's code (EADDRINUSE, EACCES, ECONNREFUSED ...).
  */
-import { Predicate, Schema } from "effect"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
 
 export class BindError extends Schema.TaggedError<BindError>()("BindError", {
   device: Schema.String,

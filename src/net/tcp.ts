@@ -7,7 +7,8 @@
  * and reported through `onRefused`, so one noisy peer cannot exhaust the process.
  */
 import * as net from "node:net"
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { PortKey } from "../events/events.ts"
 import { BindError, DialError, errorCode, explainBindFailure } from "./errors.ts"
 

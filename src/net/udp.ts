@@ -8,7 +8,8 @@
 import type { RemoteInfo } from "node:dgram"
 import { isIPv6 } from "node:net"
 import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised"
-import { Effect, type Scope } from "effect"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { PortKey } from "../events/events.ts"
 import { BindError, errorCode, explainBindFailure } from "./errors.ts"
 

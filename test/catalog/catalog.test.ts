@@ -1,5 +1,5 @@
 /** Catalog queries (filters, listen ports, endpoint formatting), schema validation, and the renderers. */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 import { describe, expect, it } from "vitest"
 import { catalog, catalogRows, findProduct, formatEndpoint, formatEndpoints, listenPorts, products } from "../../src/catalog/catalog.ts"
 import { renderJsonLines, renderTable } from "../../src/catalog/render.ts"

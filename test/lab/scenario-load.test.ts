@@ -7,7 +7,8 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parse } from "yaml"
 import { describe, expect, it } from "vitest"
-import { loadScenario, parseScenario, scenarioJsonSchema, ScenarioError } from "../../src/lab/scenario/load.ts"
+import { ScenarioError } from "../../src/lab/scenario/error.ts"
+import { loadScenario, parseScenario, scenarioJsonSchema } from "../../src/lab/scenario/load.ts"
 
 const root = join(import.meta.dirname, "..", "..")
 const goldenDir = join(root, "test", "golden", "scenario-errors")

@@ -2,7 +2,9 @@
  * Test helpers: start a lab from YAML on kernel-chosen ports (tests run in parallel), and wait
  * for events on its bus instead of sleeping.
  */
-import { Effect, Exit, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { EventBus } from "../../src/events/bus.ts"
 import { Lab } from "../../src/lab/lab.ts"

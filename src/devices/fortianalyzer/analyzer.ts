@@ -7,7 +7,9 @@
  * and connection and flushes pending logs before the store closes.
  */
 import * as path from "node:path"
-import { Effect, Exit, Scope } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
 import { listenTcp } from "../../net/tcp.ts"

@@ -1,10 +1,11 @@
 /**
  * Batches parsed logs into the analyzer's store and reports each batch on the event bus.
  *
- * Logs that arrive in one turn of the event loop are written in one transaction (flushed on
- * `setImmediate`, or at once when `maxBatch` are pending), so intake stays fast without
- * holding a log longer than one loop turn. Each flush publishes one `logs-stored` event per
- * sending device, never one per log.
+ * Logs are written in batches: at once when `maxBatch` are pending, else `flushDelayMs` after
+ * the first pending one arrived. A transaction per batch, not per event-loop turn, keeps
+ * intake fast (the kernel hands UDP over 32 datagrams per poll, far too few per transaction)
+ * while no log waits longer than a few milliseconds. Each flush publishes one `logs-stored`
+ * event per sending device, never one per log.
  */
 import type { EventBus } from "../../events/bus.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
@@ -15,27 +16,35 @@ export class StoreWriter {
   readonly #analyzer: string
   readonly #maxBatch: number
   #pending: LogRecordInput[] = []
-  #scheduled: NodeJS.Immediate | null = null
+  readonly #flushDelayMs: number
+  #scheduled: NodeJS.Timeout | null = null
   readonly #storedByDevice = new Map<string, number>()
   #stored = 0
 
-  constructor(options: { readonly store: LogStore; readonly bus: EventBus; readonly analyzer: string; readonly maxBatch?: number }) {
+  constructor(options: {
+    readonly store: LogStore
+    readonly bus: EventBus
+    readonly analyzer: string
+    readonly maxBatch?: number
+    readonly flushDelayMs?: number
+  }) {
     this.#store = options.store
     this.#bus = options.bus
     this.#analyzer = options.analyzer
     this.#maxBatch = options.maxBatch ?? 5000
+    this.#flushDelayMs = options.flushDelayMs ?? 5
   }
 
   add(record: LogRecordInput): void {
     this.#pending.push(record)
     if (this.#pending.length >= this.#maxBatch) this.flush()
-    else this.#scheduled ??= setImmediate(() => this.flush())
+    else this.#scheduled ??= setTimeout(() => this.flush(), this.#flushDelayMs)
   }
 
   /** Writes what is pending in one transaction; called on close too, so nothing received is dropped. */
   flush(): void {
     if (this.#scheduled !== null) {
-      clearImmediate(this.#scheduled)
+      clearTimeout(this.#scheduled)
       this.#scheduled = null
     }
     const batch = this.#pending

@@ -4,7 +4,7 @@
  * module runs the sender machine, opens the link, paces logs on the lab clock, numbers them
  * (`fazlab_seq`, so "none lost" can be checked) and reports `logs-sent` at most once a second.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import { type Actor, createActor, fromCallback, fromPromise } from "xstate"
 import type { SenderState } from "../../events/events.ts"
 import { FACILITIES, encodeSyslog } from "../../protocols/syslog/encode.ts"

@@ -8,37 +8,13 @@
  * JSON Schema document for editors.
  */
 import { readFile } from "node:fs/promises"
-import { Result, Schema, SchemaAST, SchemaIssue } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaAST from "effect/SchemaAST"
+import * as SchemaIssue from "effect/SchemaIssue"
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml"
+import { ScenarioError, type ScenarioIssue } from "./error.ts"
 import { Scenario, type Action, type DeviceSpec, type Expectation, type Scenario as ScenarioT } from "./schema.ts"
-
-export interface ScenarioIssue {
-  readonly file: string
-  /** 1-based; null when the problem has no place in the file (the file is missing). */
-  readonly line: number | null
-  readonly column: number | null
-  /** Where in the file's structure, e.g. `devices.fgt-1.syslog.mode` or `steps[2].do`; "" for the whole file. */
-  readonly path: string
-  readonly expected: string
-  readonly got: string
-}
-
-/** Everything wrong with a scenario file; the message has one line per issue. */
-export class ScenarioError extends Error {
-  override readonly name = "ScenarioError"
-  readonly issues: ReadonlyArray<ScenarioIssue>
-
-  constructor(issues: ReadonlyArray<ScenarioIssue>) {
-    super(issues.map(formatIssue).join("\n"))
-    this.issues = issues
-  }
-}
-
-export const formatIssue = (issue: ScenarioIssue): string => {
-  const place = issue.line === null ? issue.file : `${issue.file}:${issue.line}:${issue.column ?? 1}`
-  const what = `expected ${issue.expected}, got ${issue.got}`
-  return issue.path === "" ? `${place}: ${what}` : `${place} ${issue.path}: ${what}`
-}
 
 export interface ParseOptions {
   /** A scenario needs at least one step; a lab file for `fazlab up` may have none. Default true. */

@@ -7,7 +7,11 @@
  * Checks carry an `expected` annotation: the loader turns it into "expected X, got Y" sentences.
  * Cross-references between devices and steps are checked by the loader after decoding.
  */
-import { Effect, Option, Schema, SchemaGetter, SchemaIssue } from "effect"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as Schema from "effect/Schema"
+import * as SchemaGetter from "effect/SchemaGetter"
+import * as SchemaIssue from "effect/SchemaIssue"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 
 // ---------------------------------------------------------------------------------------------
