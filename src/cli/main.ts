@@ -88,9 +88,16 @@ export const main = async (args: ReadonlyArray<string>): Promise<number> => {
   const stop = () => controller.abort()
   process.once("SIGINT", stop)
   process.once("SIGTERM", stop)
+  // A reader that goes away (`fazlab up --headless | head`) stops the command quietly; the
+  // handler stays for good, since buffered writes can still fail after the command returned.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code === "EPIPE") stop()
+  })
   try {
     return await runCli(args, {
-      stdout: (text) => process.stdout.write(text),
+      stdout: (text) => {
+        if (process.stdout.writable) process.stdout.write(text)
+      },
       stderr: (text) => process.stderr.write(text),
       cwd: process.cwd(),
       env: process.env,
