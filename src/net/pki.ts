@@ -60,9 +60,9 @@ export interface LabPkiOptions {
 
 const DAY_MS = 24 * 60 * 60 * 1000
 /** CA lifetime. */
-export const CA_VALIDITY_DAYS = 3650
+const CA_VALIDITY_DAYS = 3650
 /** Leaf lifetime. */
-export const LEAF_VALIDITY_DAYS = 730
+const LEAF_VALIDITY_DAYS = 730
 /** Certificates start this long before their creation, so a peer with a slow clock accepts them. */
 const BACKDATE_MS = 60 * 60 * 1000
 /** A cached leaf expiring sooner than this is issued again. */
@@ -111,7 +111,7 @@ export class LabPki {
     if (existing !== null) return new LabPki(existing, folder)
     const ca = await createCa(options.labName)
     const keyPem = await exportKeyPem(ca.signingKey)
-    // The key goes first: a folder with ca.pem but no ca.key is reported as broken, not silently replaced.
+    // Key first: a CA certificate is never on disk without its key.
     await writeFileAtomic(path.join(folder, "ca.key"), keyPem, 0o600)
     await writeFileAtomic(path.join(folder, "ca.pem"), ca.pem, 0o644)
     return new LabPki(ca, folder)
