@@ -36,12 +36,27 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  PASS ${event.title} (${event.detail})`
     case "expectation-failed":
       return `${t}  FAIL ${event.title} (${event.detail})`
+    case "oftp-link":
+      return `${t}  ${event.device} OFTP link is ${event.state}: ${event.reason}`
+    case "oftp-session":
+      return event.state === "online" || event.state === "closed"
+        ? `${t}  ${event.device} OFTP session from ${event.serial ?? event.peer} ${event.state === "online" ? "is up" : "closed"}: ${event.reason}`
+        : null
+    case "device-registered":
+      return `${t}  ${event.device}: ${event.serial} (${event.name}, ${event.ip}) ${event.firstSeen ? "registered" : "reconnected"}, ${event.status}`
+    case "device-authorized":
+      return `${t}  ${event.device}: ${event.serial} authorized in ADOM ${event.adom} (${event.reason}); ${event.released} held logs released`
+    case "device-deleted":
+      return `${t}  ${event.device}: ${event.serial} deleted; ${event.dropped} held logs dropped`
+    case "logs-dropped":
+      return `${t}  ${event.device} dropped ${event.count} logs (${event.total} in all): ${event.reason}`
     case "scenario-finished":
       return `${t}  scenario ${event.scenario} finished: ${event.passed} passed, ${event.failed} failed`
     case "connection-accepted":
     case "connection-closed":
     case "logs-stored":
     case "logs-sent":
+    case "logs-acked":
       return null
   }
 }

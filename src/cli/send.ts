@@ -9,7 +9,8 @@
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
 import { EventBus } from "../events/bus.ts"
-import { createFortiGate } from "../devices/fortigate/fortigate.ts"
+import { fortiGateLogMaker } from "../devices/fortigate/fortigate.ts"
+import { SyslogSender } from "../devices/shared/syslog-sender.ts"
 import { RealLabClock } from "../machines/clock.ts"
 import { PortPlan } from "../net/port-plan.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
@@ -51,13 +52,16 @@ export const send: Command = async (args, io) => {
   const clock = new RealLabClock()
   const bus = new EventBus(() => clock.now())
   const plan = new PortPlan({ base: 0, addressing: "shared", devices: [] })
-  const sender = createFortiGate(values.device, {
-    serial: values.serial,
+  const device = { serial: values.serial, hostname: values.device, vdom: "root" }
+  const sender = new SyslogSender({
+    id: values.device,
+    kind: "fortigate",
     hostname: values.device,
-    vdom: "root",
-    logs: null,
-    syslog: { server: `${host.includes(":") ? `[${host}]` : host}:${port}`, mode, format: values.rfc5424 ? "rfc5424" : "default", facility: "local7", port, rate, count }
-  }, { bus, plan, clock, dataDir: null })
+    serial: values.serial,
+    settings: { server: `${host.includes(":") ? `[${host}]` : host}:${port}`, mode, format: values.rfc5424 ? "rfc5424" : "default", facility: "local7", port, rate, count },
+    context: { bus, plan, clock, dataDir: null, pki: null },
+    makeLog: fortiGateLogMaker(device, null)
+  })
   let sendingSince: number | null = null
   const outcome = new Promise<string | null>((resolve) => {
     bus.subscribe((event) => {

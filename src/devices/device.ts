@@ -6,10 +6,22 @@
  * or connects what the device needs; `stop` releases all of it; both are idempotent.
  */
 import type * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { EventBus } from "../events/bus.ts"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
+import type { LabPki } from "../net/pki.ts"
 import type { PortPlan } from "../net/port-plan.ts"
+
+/** A lab action (a scenario step, a control command) that could not be done, in one sentence. */
+export class ActionError extends Schema.TaggedError<ActionError>()("ActionError", {
+  action: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `${this.action}: ${this.reason}`
+  }
+}
 
 export type DeviceKind = "fortianalyzer" | "fortigate" | "forticlient"
 
@@ -21,6 +33,8 @@ export interface DeviceContext {
   readonly clock: LabClock
   /** The lab's data folder, or null for an in-memory lab. */
   readonly dataDir: string | null
+  /** The lab's CA and certificates (TLS for OFTP); null where a device needs no TLS (`fazlab send`). */
+  readonly pki: LabPki | null
 }
 
 export interface Device {
@@ -28,5 +42,22 @@ export interface Device {
   readonly kind: DeviceKind
   status(): DeviceStatus
   start(): Effect.Effect<void, BindError>
+  /** Clean stop: goodbyes are said, pending work is flushed. */
   stop(): Effect.Effect<void>
+  /** Abrupt stop, as a crash or a pulled cable: connections are cut, nothing is flushed or said. */
+  kill(): Effect.Effect<void>
+  /** Stops for good and releases everything (stores, machines). */
+  dispose(): Effect.Effect<void>
+}
+
+/** A device that generates logs (FortiGate, FortiClient). */
+export interface LogSource extends Device {
+  /** The name its logs carry (FortiOS devname / FortiClient hostname): how the analyzer files them. */
+  readonly hostname: string
+  readonly serial: string
+  /** Highest sequence number generated for `analyzer` (0 when it sends that analyzer nothing). */
+  sentTo(analyzer: string): number
+  pause(): void
+  resume(): void
+  burst(count: number): void
 }

@@ -46,6 +46,45 @@ export type LabEventBody =
     readonly total: number
   }
   | { readonly type: "logs-sent"; readonly device: string; readonly to: string; readonly count: number; readonly total: number }
+  | {
+    /** The analyzer acknowledged OFTP records: they are durable and leave the sender's queue. */
+    readonly type: "logs-acked"
+    readonly device: string
+    readonly to: string
+    readonly count: number
+    readonly total: number
+    /** Records still queued on the sender. */
+    readonly queued: number
+  }
+  | { readonly type: "logs-dropped"; readonly device: string; readonly count: number; readonly total: number; readonly reason: string }
+  | {
+    /** A FortiGate's OFTP link to its analyzer changed state. */
+    readonly type: "oftp-link"
+    readonly device: string
+    readonly state: "disconnected" | "connecting" | "hello" | "online" | "retrying" | "stopped-by-analyzer"
+    readonly reason: string
+  }
+  | {
+    /** An analyzer-side OFTP session changed state; `serial` once the HELLO named it. */
+    readonly type: "oftp-session"
+    readonly device: string
+    readonly peer: string
+    readonly serial: string | null
+    readonly state: "handshake" | "awaiting-hello" | "registering" | "online" | "closed"
+    readonly code: string | null
+    readonly reason: string
+  }
+  | {
+    readonly type: "device-registered"
+    readonly device: string
+    readonly serial: string
+    readonly name: string
+    readonly ip: string
+    readonly status: "unauthorized" | "authorized"
+    readonly firstSeen: boolean
+  }
+  | { readonly type: "device-authorized"; readonly device: string; readonly serial: string; readonly adom: string; readonly released: number; readonly reason: string }
+  | { readonly type: "device-deleted"; readonly device: string; readonly serial: string; readonly dropped: number }
   | { readonly type: "sender-state"; readonly device: string; readonly state: SenderState; readonly reason: string }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }

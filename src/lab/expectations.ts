@@ -7,17 +7,19 @@
  */
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import type { Lab } from "./lab.ts"
-import type { Expectation, LogsExpectation } from "./scenario/schema.ts"
+import type { Expectation, LogsExpectation, RegistrationExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "listening" | "not-listening" | "logs" | "malformed"
+export type ExpectationKind = "registration" | "listening" | "not-listening" | "logs" | "malformed"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
-  "listening" in expectation
+  "registration" in expectation
+    ? "registration"
+    : "listening" in expectation
     ? "listening"
     : "notListening" in expectation
     ? "not-listening"
@@ -30,6 +32,10 @@ const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): st
 
 /** A one-line title, e.g. "faz-1 listens on tcp/514". */
 export const describe = (expectation: Expectation): string => {
+  if ("registration" in expectation) {
+    const e = expectation.registration
+    return `${e.device} is ${e.is}${e.adom === null ? "" : ` in ADOM ${e.adom}`} on ${e.analyzer ?? "the analyzer"}`
+  }
   if ("listening" in expectation) return `${expectation.listening.device} listens on ${expectation.listening.port}`
   if ("notListening" in expectation) return `${expectation.notListening.device} does not listen on ${expectation.notListening.port}`
   if ("logs" in expectation) {
@@ -46,9 +52,19 @@ export const describe = (expectation: Expectation): string => {
 const inBounds = (actual: number, e: { readonly exactly?: number; readonly atLeast?: number }): boolean =>
   (e.exactly === undefined || actual === e.exactly) && (e.atLeast === undefined || actual >= e.atLeast)
 
-const analyzerFor = (lab: Lab, id: string | null): FortiAnalyzer | undefined => {
-  const analyzers = lab.analyzers()
-  return id === null ? (analyzers.length === 1 ? analyzers[0] : undefined) : analyzers.find((a) => a.id === id)
+const analyzerFor = (lab: Lab, id: string | null): FortiAnalyzer | undefined => lab.analyzer(id)
+
+const checkRegistration = (lab: Lab, e: RegistrationExpectation): Check => {
+  const analyzer = analyzerFor(lab, e.analyzer)
+  if (analyzer === undefined) return { passed: false, detail: "name the analyzer: this lab has more than one" }
+  const serial = lab.serialOf(e.device)
+  const registered = analyzer.store.devices.get(serial)
+  const state = registered?.state ?? "unknown"
+  const adomOk = e.adom === null || registered?.adom === e.adom
+  const detail = registered === undefined
+    ? `${serial} is not registered on ${analyzer.id}`
+    : `${serial} is ${state}${registered.adom === null ? "" : ` in ADOM ${registered.adom}`}, ${registered.heldLogs} logs held, last seen from ${registered.ip}`
+  return { passed: state === e.is && adomOk, detail }
 }
 
 const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
@@ -62,7 +78,7 @@ const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
   if (!inBounds(stored, e)) problems.push(`expected ${bounds(e)}, got ${stored}`)
   let detail = `${stored} stored from ${deviceName}`
   if (e.lost !== undefined || e.duplicated !== undefined) {
-    const sent = sender?.sent ?? 0
+    const sent = sender?.sentTo(analyzer.id) ?? 0
     const report = analyzer.store.sequenceReport(deviceName, sent)
     detail += `; ${sent} sent, ${report.missing} lost, ${report.duplicated} duplicated`
     if (e.lost !== undefined && report.missing !== e.lost) {
@@ -83,6 +99,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
     return { passed: open === wanted, detail }
   }
   if ("logs" in expectation) return checkLogs(lab, expectation.logs)
+  if ("registration" in expectation) return checkRegistration(lab, expectation.registration)
   const e = expectation.malformed
   const analyzer = analyzerFor(lab, e.device)
   if (analyzer === undefined) return { passed: false, detail: `${e.device} is not an analyzer` }

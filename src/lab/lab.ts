@@ -16,25 +16,16 @@ import { EventBus, type Subscriber } from "../events/bus.ts"
 import type { PortKey } from "../events/events.ts"
 import { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { createForticlient } from "../devices/forticlient/forticlient.ts"
-import { createFortiGate } from "../devices/fortigate/fortigate.ts"
-import type { Device, DeviceContext } from "../devices/device.ts"
-import type { SyslogSender } from "../devices/shared/syslog-sender.ts"
+import { FortiGate } from "../devices/fortigate/fortigate.ts"
+import { ActionError, type Device, type DeviceContext, type LogSource } from "../devices/device.ts"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
-import { ANALYZER_SYSLOG_PORTS } from "../devices/fortianalyzer/analyzer.ts"
+import { ANALYZER_PORTS } from "../devices/fortianalyzer/analyzer.ts"
+import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
 import type { Action, Scenario } from "./scenario/schema.ts"
-
-export class ActionError extends Schema.TaggedError<ActionError>()("ActionError", {
-  action: Schema.String,
-  reason: Schema.String
-}) {
-  override get message(): string {
-    return `${this.action}: ${this.reason}`
-  }
-}
 
 export class PlanError extends Schema.TaggedError<PlanError>()("PlanError", { reason: Schema.String }) {
   override get message(): string {
@@ -61,27 +52,28 @@ export class Lab {
   readonly clock: LabClock
   readonly dataDir: string | null
   readonly devices: ReadonlyMap<string, Device>
+  readonly pki: LabPki
   readonly #autostart: ReadonlySet<string>
 
-  private constructor(options: LabOptions, plan: PortPlan) {
+  private constructor(options: LabOptions, plan: PortPlan, pki: LabPki) {
     this.name = options.scenario.name
     this.clock = options.clock
     this.dataDir = options.dataDir
     this.plan = plan
+    this.pki = pki
     this.bus = new EventBus(() => options.clock.now())
     if (options.onEvent !== undefined) this.bus.subscribe(options.onEvent)
-    const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir }
+    const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir, pki }
     const devices = new Map<string, Device>()
     const autostart = new Set<string>()
     for (const [id, spec] of options.scenario.devices) {
       switch (spec.kind) {
         case "fortianalyzer":
-          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog }, context))
+          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog, oftp: spec.oftp }, context))
           autostart.add(id)
           break
         case "fortigate":
-          if (spec.syslog === null) continue
-          devices.set(id, createFortiGate(id, { ...spec, syslog: spec.syslog, logs: spec.syslog.logs }, context))
+          devices.set(id, new FortiGate(id, spec, context))
           if (spec.autostart) autostart.add(id)
           break
         case "forticlient":
@@ -105,7 +97,7 @@ export class Lab {
       if (options.portBase === "auto") {
         const wanted = [...options.scenario.devices]
           .filter(([, spec]) => spec.kind === "fortianalyzer")
-          .flatMap(([id]) => ANALYZER_SYSLOG_PORTS.map((port) => ({ address: provisional.addressOf(id), port })))
+          .flatMap(([id]) => ANALYZER_PORTS.map((port) => ({ address: provisional.addressOf(id), port })))
         const chosen = yield* Effect.promise(() => chooseBase(wanted))
         if (chosen === null) {
           return yield* new PlanError({
@@ -116,8 +108,9 @@ export class Lab {
       } else {
         base = options.portBase
       }
+      const pki = yield* Effect.promise(() => LabPki.load({ dir: options.dataDir, labName: options.scenario.name }))
       const lab = yield* Effect.acquireRelease(
-        Effect.sync(() => new Lab(options, new PortPlan({ base, addressing, devices: ids }))),
+        Effect.sync(() => new Lab(options, new PortPlan({ base, addressing, devices: ids }), pki)),
         (lab) => lab.dispose()
       )
       lab.bus.publish({ type: "lab-started", lab: lab.name, dataDir: lab.dataDir })
@@ -134,9 +127,10 @@ export class Lab {
     return this.devices.get(id)
   }
 
-  sender(id: string): SyslogSender | undefined {
+  /** The log source with this id (a FortiGate or FortiClient), if it is one. */
+  sender(id: string): LogSource | undefined {
     const device = this.devices.get(id)
-    return device !== undefined && "burst" in device ? device as SyslogSender : undefined
+    return device !== undefined && "sentTo" in device ? device as LogSource : undefined
   }
 
   /** Starts the analyzers, then every autostart sender. */
@@ -151,7 +145,7 @@ export class Lab {
     const self = this
     return Effect.gen(function*() {
       for (const device of self.devices.values()) {
-        if (device.kind !== "fortianalyzer") yield* (device as SyslogSender).dispose()
+        if (device.kind !== "fortianalyzer") yield* device.dispose()
       }
       for (const analyzer of self.analyzers()) yield* analyzer.dispose()
       self.bus.publish({ type: "lab-stopped", lab: self.name })
@@ -163,6 +157,21 @@ export class Lab {
     return Effect.gen(function*() {
       if ("start" in action) return yield* (yield* self.#need(action.start, "start")).start()
       if ("stop" in action) return yield* (yield* self.#need(action.stop, "stop")).stop()
+      if ("kill" in action) return yield* (yield* self.#need(action.kill, "kill")).kill()
+      if ("restart" in action) {
+        const device = yield* self.#need(action.restart, "restart")
+        yield* device.stop()
+        return yield* device.start()
+      }
+      if ("authorize" in action || "deleteDevice" in action) {
+        const target = "authorize" in action ? action.authorize : action.deleteDevice
+        const verb = "authorize" in action ? "authorize" : "delete-device"
+        const analyzer = yield* self.#needAnalyzer(target.analyzer, verb)
+        const serial = self.serialOf(target.device)
+        if ("authorize" in action) yield* analyzer.authorizeDevice(serial, action.authorize.adom)
+        else yield* analyzer.deleteDevice(serial)
+        return
+      }
       if ("pause" in action) return (yield* self.#needSender(action.pause, "pause")).pause()
       if ("resume" in action) return (yield* self.#needSender(action.resume, "resume")).resume()
       if ("burst" in action) return (yield* self.#needSender(action.burst.device, "burst")).burst(action.burst.count)
@@ -182,7 +191,25 @@ export class Lab {
       : Effect.succeed(device)
   }
 
-  #needSender(id: string, verb: string): Effect.Effect<SyslogSender, ActionError> {
+  /** A lab device id to its serial; anything else is taken as a serial already. */
+  serialOf(idOrSerial: string): string {
+    const device = this.devices.get(idOrSerial)
+    return device === undefined ? idOrSerial : device instanceof FortiAnalyzer ? device.settings.serial : (device as LogSource).serial
+  }
+
+  analyzer(id: string | null): FortiAnalyzer | undefined {
+    const analyzers = this.analyzers()
+    return id === null ? (analyzers.length === 1 ? analyzers[0] : undefined) : analyzers.find((a) => a.id === id)
+  }
+
+  #needAnalyzer(id: string | null, verb: string): Effect.Effect<FortiAnalyzer, ActionError> {
+    const analyzer = this.analyzer(id)
+    return analyzer === undefined
+      ? Effect.fail(new ActionError({ action: verb, reason: id === null ? "name the analyzer: this lab has more than one" : `${id} is not an analyzer of this lab` }))
+      : Effect.succeed(analyzer)
+  }
+
+  #needSender(id: string, verb: string): Effect.Effect<LogSource, ActionError> {
     const sender = this.sender(id)
     return sender === undefined
       ? Effect.fail(new ActionError({ action: `${verb} ${id}`, reason: `${id} is not a log sender` }))

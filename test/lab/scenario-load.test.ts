@@ -77,7 +77,8 @@ describe("parseScenario", () => {
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024 }
+      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024 },
+      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 }
     })
     expect(scenario.devices.get("fct-1")).toEqual({
       kind: "forticlient",
@@ -119,14 +120,18 @@ steps:
       serial: "FGVM010000000001",
       hostname: "fgt-b",
       vdom: "root",
+      platform: "FortiGate-60F",
+      version: "v7.4.4",
       autostart: true,
-      syslog: { server: "siem.example.com:6514", mode: "udp", format: "default", facility: "local7", port: 514, rate: 10, count: null, logs: null }
+      syslog: { server: "siem.example.com:6514", mode: "udp", format: "default", facility: "local7", port: 514, rate: 10, count: null, logs: null },
+      fortianalyzer: null
     })
     expect(scenario.devices.get("fgt-a")).toMatchObject({ serial: "FGVM010000000002", syslog: null })
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024 }
+      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024 },
+      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 }
     })
     expect(scenario.devices.get("fct-1")).toMatchObject({ serial: "FCT0000000001", hostname: "fct-1" })
     expect(scenario.steps[0]).toEqual({

@@ -1,11 +1,18 @@
 /**
- * The emulated FortiAnalyzer: binds its documented syslog ports (UDP/514, TCP/514), parses and
- * stores what arrives, and counts what it cannot use.
+ * The emulated FortiAnalyzer: binds UDP/514 and TCP/514, takes syslog on both and OFTP (TLS) on
+ * TCP/514, stores what arrives, keeps the registry of devices and their authorization, and
+ * counts what it cannot use.
+ *
+ * TCP/514 serves two protocols on one port, told apart by each connection's first byte: 0x16
+ * (a TLS ClientHello) goes to OFTP (`oftp-server.ts`), anything else to syslog
+ * (`syslog-intake.ts`, which tells octet counting from LF framing in turn).
  *
  * Its store lives in `<data>/<device>/logs.sqlite` (or in memory for a throwaway lab) and is
- * reopened on restart. Each start opens a scope; stop closes it, which closes every listener
- * and connection and flushes pending logs before the store closes.
+ * reopened on restart. Each start opens a scope; `stop` says goodbye to OFTP devices and
+ * flushes pending syslog before the listeners close; `kill` cuts everything as a crash would:
+ * what was not yet stored is lost, and was never acknowledged.
  */
+import type * as net from "node:net"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -13,11 +20,25 @@ import * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
 import { listenTcp } from "../../net/tcp.ts"
+import { serverTlsOptions } from "../../net/tls.ts"
 import { listenUdp } from "../../net/udp.ts"
+import type { RegisteredDevice } from "../../store/device-registry.ts"
 import { LogStore } from "../../store/log-store.ts"
-import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
+import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
+import { OftpServer } from "./oftp-server.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
+
+/** The analyzer's OFTP settings (see docs/protocols/oftp.md). Times in milliseconds. */
+export interface AnalyzerOftpSettings {
+  readonly psk: string | null
+  readonly autoAuthorize: boolean
+  readonly encAlgorithm: "high" | "high-medium" | "low"
+  readonly sslMinProtoVersion: "default" | "TLSv1-2" | "TLSv1-3"
+  readonly maxFrameBytes: number
+  readonly handshakeTimeout: number
+  readonly helloTimeout: number
+}
 
 export interface AnalyzerSettings {
   readonly serial: string
@@ -26,10 +47,14 @@ export interface AnalyzerSettings {
     readonly udpReceiveBuffer: number
     readonly maxConnections: number
   }
+  readonly oftp: AnalyzerOftpSettings
 }
 
-/** The syslog ports this analyzer binds (vendor table: "Syslog UDP/514 or TCP/514", "Logging UDP/514"). */
-export const ANALYZER_SYSLOG_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514"]
+/** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too. */
+export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514"]
+
+/** The first byte of a TLS record carrying a handshake (a ClientHello). */
+const TLS_HANDSHAKE = 0x16
 
 export class FortiAnalyzer implements Device {
   readonly kind = "fortianalyzer"
@@ -40,8 +65,9 @@ export class FortiAnalyzer implements Device {
   readonly #listening = new Set<PortKey>()
   #scope: Scope.Closeable | null = null
   #status: DeviceStatus = "stopped"
-  #intake: SyslogIntake
-  #writer: StoreWriter
+  #oftp: OftpServer | null = null
+  readonly intake: SyslogIntake
+  readonly writer: StoreWriter
 
   constructor(id: string, settings: AnalyzerSettings, context: DeviceContext) {
     this.id = id
@@ -50,11 +76,11 @@ export class FortiAnalyzer implements Device {
     this.store = LogStore.open(
       context.dataDir === null ? { memory: true } : { path: path.join(context.dataDir, id, "logs.sqlite") }
     )
-    this.#writer = new StoreWriter({ store: this.store, bus: context.bus, analyzer: id })
-    this.#intake = new SyslogIntake({
+    this.writer = new StoreWriter({ store: this.store, bus: context.bus, analyzer: id })
+    this.intake = new SyslogIntake({
       device: id,
       bus: context.bus,
-      writer: this.#writer,
+      writer: this.writer,
       limits: { maxFrameBytes: settings.syslog.maxFrameBytes }
     })
   }
@@ -63,12 +89,9 @@ export class FortiAnalyzer implements Device {
     return this.#status
   }
 
-  get intake(): SyslogIntake {
-    return this.#intake
-  }
-
-  get writer(): StoreWriter {
-    return this.#writer
+  /** The OFTP side, while the analyzer runs. */
+  get oftp(): OftpServer | null {
+    return this.#oftp
   }
 
   isListening(port: PortKey): boolean {
@@ -80,6 +103,7 @@ export class FortiAnalyzer implements Device {
     return Effect.gen(function*() {
       if (self.#scope !== null) return
       self.#status = "starting"
+      self.#oftp = yield* self.#makeOftpServer()
       const scope = yield* Scope.make()
       self.#scope = scope
       const bound = yield* Scope.provide(scope)(self.#bindAll()).pipe(
@@ -110,6 +134,45 @@ export class FortiAnalyzer implements Device {
     })
   }
 
+  /** The OFTP server with its certificate (CN = this analyzer's serial, as FortiOS checks). */
+  #makeOftpServer(): Effect.Effect<OftpServer | null> {
+    const { pki, plan, bus, clock } = this.#context
+    if (pki === null) return Effect.succeed(null)
+    return Effect.promise(() => pki.issue({ serial: this.settings.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: ["localhost"] })).pipe(
+      Effect.map((identity) =>
+        new OftpServer({
+          device: this.id,
+          serial: this.settings.serial,
+          bus,
+          store: this.store,
+          writer: this.writer,
+          clock,
+          settings: this.settings.oftp,
+          tls: serverTlsOptions({
+            identity,
+            caPem: pki.caPem,
+            encAlgorithm: this.settings.oftp.encAlgorithm,
+            sslMinProtoVersion: this.settings.oftp.sslMinProtoVersion,
+            requestClientCert: false
+          })
+        })
+      )
+    )
+  }
+
+  /** TCP/514: TLS goes to OFTP, the rest is syslog. */
+  readonly #onTcpConnection = (socket: net.Socket): void => {
+    socket.once("data", (first: Buffer) => {
+      socket.pause()
+      const oftp = this.#oftp
+      if (first[0] === TLS_HANDSHAKE && oftp !== null) oftp.accept(socket, first)
+      else {
+        this.intake.onConnection(socket, first)
+        socket.resume()
+      }
+    })
+  }
+
   #bindAll() {
     const { plan } = this.#context
     const address = plan.addressOf(this.id)
@@ -122,7 +185,7 @@ export class FortiAnalyzer implements Device {
         host: address,
         actualPort: plan.listenPortFor("udp/514"),
         receiveBufferBytes: syslog.udpReceiveBuffer,
-        onMessage: self.#intake.onDatagram
+        onMessage: self.intake.onDatagram
       })
       const tcp = yield* listenTcp({
         device: self.id,
@@ -130,11 +193,11 @@ export class FortiAnalyzer implements Device {
         host: address,
         actualPort: plan.listenPortFor("tcp/514"),
         maxConnections: syslog.maxConnections,
-        onConnection: self.#intake.onConnection,
+        onConnection: self.#onTcpConnection,
         onRefused: (peer, reason) =>
           self.#context.bus.publish({ type: "connection-closed", device: self.id, port: "tcp/514", peer, reason })
       })
-      // Runs before the listeners close (finalizers run in reverse order): announce, then flush.
+      // Runs before the listeners close (finalizers run in reverse order).
       yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed()))
       return [
         { port: "udp/514" as const, address: udp.address, actualPort: udp.actualPort },
@@ -152,13 +215,25 @@ export class FortiAnalyzer implements Device {
   }
 
   stop(): Effect.Effect<void> {
+    return this.#halt("clean")
+  }
+
+  kill(): Effect.Effect<void> {
+    return this.#halt("crash")
+  }
+
+  #halt(how: "clean" | "crash"): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
       const scope = self.#scope
       if (scope === null) return
       self.#scope = null
+      if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
+      else self.writer.discard()
       yield* Scope.close(scope, Exit.void)
-      self.#writer.flush()
+      self.#oftp?.dispose()
+      self.#oftp = null
+      if (how === "clean") self.writer.flush()
       self.#status = "stopped"
       self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
     })
@@ -167,5 +242,36 @@ export class FortiAnalyzer implements Device {
   /** Stops and closes the store; the device cannot be started again. */
   dispose(): Effect.Effect<void> {
     return this.stop().pipe(Effect.andThen(Effect.sync(() => this.store.close())))
+  }
+
+  listDevices(): ReadonlyArray<RegisteredDevice> {
+    return this.store.devices.list()
+  }
+
+  /** Authorizes a registered device: its held logs appear, its live session learns at once. */
+  authorizeDevice(serial: string, adom: string | null): Effect.Effect<{ readonly released: number; readonly adom: string }, ActionError> {
+    return Effect.suspend(() => {
+      if (this.store.devices.get(serial) === undefined) {
+        return Effect.fail(new ActionError({ action: `authorize ${serial}`, reason: `${this.id} has no registered device with serial ${serial}; see fazlab ctl devices` }))
+      }
+      const { device, released } = this.store.devices.authorize(serial, adom)
+      const inAdom = device.adom ?? "root"
+      this.#oftp?.notify(serial, "authorized", inAdom)
+      this.#context.bus.publish({ type: "device-authorized", device: this.id, serial, adom: inAdom, released, reason: "authorized by an administrator" })
+      return Effect.succeed({ released, adom: inAdom })
+    })
+  }
+
+  /** Deletes a registered device: its held logs are dropped (counted), its session is closed. */
+  deleteDevice(serial: string): Effect.Effect<{ readonly dropped: number }, ActionError> {
+    return Effect.suspend(() => {
+      if (this.store.devices.get(serial) === undefined) {
+        return Effect.fail(new ActionError({ action: `delete ${serial}`, reason: `${this.id} has no registered device with serial ${serial}; see fazlab ctl devices` }))
+      }
+      this.#oftp?.notify(serial, "deleted", null)
+      const { dropped } = this.store.devices.remove(serial)
+      this.#context.bus.publish({ type: "device-deleted", device: this.id, serial, dropped })
+      return Effect.succeed({ dropped })
+    })
   }
 }

@@ -19,7 +19,6 @@ export class StoreWriter {
   readonly #flushDelayMs: number
   #scheduled: NodeJS.Timeout | null = null
   readonly #storedByDevice = new Map<string, number>()
-  #stored = 0
 
   constructor(options: {
     readonly store: LogStore
@@ -51,18 +50,23 @@ export class StoreWriter {
     if (batch.length === 0) return
     this.#pending = []
     this.#store.append(batch)
-    this.#stored += batch.length
     const perDevice = new Map<string, number>()
     for (const record of batch) perDevice.set(record.device, (perDevice.get(record.device) ?? 0) + 1)
-    for (const [from, count] of perDevice) {
-      const total = (this.#storedByDevice.get(from) ?? 0) + count
-      this.#storedByDevice.set(from, total)
-      this.#bus.publish({ type: "logs-stored", device: this.#analyzer, from, count, total })
-    }
+    for (const [from, count] of perDevice) this.announce(from, count)
   }
 
-  get stored(): number {
-    return this.#stored
+  /** Publishes `logs-stored` for logs stored by this writer or beside it (OFTP batches), keeping one total per sender. */
+  announce(from: string, count: number): void {
+    const total = (this.#storedByDevice.get(from) ?? 0) + count
+    this.#storedByDevice.set(from, total)
+    this.#bus.publish({ type: "logs-stored", device: this.#analyzer, from, count, total })
+  }
+
+  /** Forgets what is pending without writing it: the analyzer crashed. */
+  discard(): void {
+    if (this.#scheduled !== null) clearTimeout(this.#scheduled)
+    this.#scheduled = null
+    this.#pending = []
   }
 
   storedFrom(device: string): number {

@@ -54,12 +54,13 @@ export class SyslogIntake {
     this.#accept("udp", "udp/514", peerText, message.subarray(0, end))
   }
 
-  readonly onConnection = (socket: Socket): void => {
+  /** A TCP/514 connection that is not TLS; `first` is the chunk already read from it. */
+  readonly onConnection = (socket: Socket, first: Buffer): void => {
     const peer = peerOf(socket)
     const deframer = new SyslogDeframer({ maxFrameBytes: this.#limits.maxFrameBytes })
     let closeReason = "peer closed"
     this.#bus.publish({ type: "connection-accepted", device: this.#device, port: "tcp/514", peer })
-    socket.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       const result = deframer.push(chunk)
       for (const frame of result.frames) this.#accept("tcp", "tcp/514", peer, frame)
       if (result.error !== undefined) {
@@ -69,7 +70,9 @@ export class SyslogIntake {
           socket.destroy()
         }
       }
-    })
+    }
+    onData(first)
+    socket.on("data", onData)
     socket.on("end", () => {
       const result = deframer.end()
       for (const frame of result.frames) this.#accept("tcp", "tcp/514", peer, frame)

@@ -21,6 +21,7 @@ export const createForticlient = (id: string, settings: ForticlientSettings, con
     id,
     kind: "forticlient",
     hostname: settings.hostname,
+    serial: settings.serial,
     settings: settings.syslog,
     context,
     makeLog: (_seq, now) => {

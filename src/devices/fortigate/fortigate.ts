@@ -1,58 +1,44 @@
 /**
- * The emulated FortiGate: sends what a real FortiGate sends to a syslog server, FortiOS 7.x
- * logs in the "default" format (a PRI, then key=value) or RFC 5424, facility local7 by default,
- * over `udp`, `reliable` (TCP, octet counting) or `legacy-reliable` (TCP, LF), at a set rate.
+ * The emulated FortiGate. It logs the way FortiOS does, to one or both destinations:
  *
- * Logs are a realistic mix (mostly forward traffic, some local traffic, UTM and event logs)
- * unless the lab names the kinds it wants; the mix is seeded by the serial, so runs repeat.
+ * - `log syslogd` (`syslog` in a lab file): FortiOS 7.x logs in the "default" format (a PRI,
+ *   then key=value) or RFC 5424, over `udp`, `reliable` (TCP, octet counting) or
+ *   `legacy-reliable` (TCP, LF): `devices/shared/syslog-sender.ts`.
+ * - `log fortianalyzer` (`fortianalyzer`): OFTP over TLS on TCP/514 with store-and-forward
+ *   (`faz-logger.ts`); with `reliable disable`, logs go over UDP/514 unencrypted instead, as
+ *   FortiOS does.
+ *
+ * Each destination numbers its own logs; a lab that wants "none lost" checks should send a
+ * FortiGate's logs to an analyzer over one destination only.
  */
+import * as Effect from "effect/Effect"
 import { formatKeyValues } from "../../protocols/fortios/kv.ts"
 import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
 import { SEVERITIES } from "../../protocols/syslog/encode.ts"
-import type { DeviceContext } from "../device.ts"
+import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { seededRandom } from "../shared/random.ts"
 import { type MakeLog, SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
+import { FazLogger, type FazLoggerSettings, type FortiGateIdentity } from "./faz-logger.ts"
+import { pickKind } from "./log-mix.ts"
 
 export interface FortiGateSettings {
   readonly serial: string
   readonly hostname: string
   readonly vdom: string
-  readonly syslog: SyslogSenderSettings
-  readonly logs: ReadonlyArray<LogKind> | null
-}
-
-/** What a busy FortiGate's log stream is made of, roughly: weights of each log kind. */
-const REALISTIC_MIX: ReadonlyArray<readonly [LogKind, number]> = [
-  ["traffic-forward", 60],
-  ["traffic-local", 10],
-  ["utm-webfilter", 6],
-  ["utm-app-ctrl", 6],
-  ["utm-ips", 3],
-  ["utm-virus", 1],
-  ["event-system", 8],
-  ["event-vpn", 3],
-  ["event-user", 3]
-]
-
-const pickKind = (random: () => number, kinds: ReadonlyArray<LogKind> | null): LogKind => {
-  if (kinds !== null && kinds.length > 0) return kinds[Math.floor(random() * kinds.length)] ?? "traffic-forward"
-  const total = REALISTIC_MIX.reduce((sum, [, weight]) => sum + weight, 0)
-  let roll = random() * total
-  for (const [kind, weight] of REALISTIC_MIX) {
-    roll -= weight
-    if (roll < 0) return kind
-  }
-  return "traffic-forward"
+  readonly platform: string
+  readonly version: string
+  readonly syslog: (SyslogSenderSettings & { readonly logs: ReadonlyArray<LogKind> | null }) | null
+  readonly fortianalyzer: (FazLoggerSettings & { readonly reliable: "enable" | "disable" }) | null
 }
 
 /** The FortiOS log text for one sequence number. */
-export const fortiGateLogMaker = (settings: Omit<FortiGateSettings, "syslog">): MakeLog => {
-  const random = seededRandom(settings.serial)
-  const device = { name: settings.hostname, serial: settings.serial, vdom: settings.vdom }
+export const fortiGateLogMaker = (device: { readonly serial: string; readonly hostname: string; readonly vdom: string }, logs: ReadonlyArray<LogKind> | null): MakeLog => {
+  const random = seededRandom(device.serial)
+  const identity = { name: device.hostname, serial: device.serial, vdom: device.vdom }
   return (seq, now) => {
     const fields = makeFortiOsLog({
-      device,
-      kind: pickKind(random, settings.logs),
+      device: identity,
+      kind: pickKind(random, logs),
       seq,
       epochNs: BigInt(now.getTime()) * 1_000_000n + BigInt(seq % 1_000_000),
       random
@@ -62,12 +48,117 @@ export const fortiGateLogMaker = (settings: Omit<FortiGateSettings, "syslog">): 
   }
 }
 
-export const createFortiGate = (id: string, settings: FortiGateSettings, context: DeviceContext): SyslogSender =>
-  new SyslogSender({
-    id,
-    kind: "fortigate",
-    hostname: settings.hostname,
-    settings: settings.syslog,
-    context,
-    makeLog: fortiGateLogMaker(settings)
-  })
+export class FortiGate implements LogSource {
+  readonly kind = "fortigate"
+  readonly id: string
+  readonly hostname: string
+  readonly serial: string
+  /** `log syslogd`, and `log fortianalyzer` with `reliable disable` (UDP/514). */
+  readonly syslog: SyslogSender | null
+  readonly udpToAnalyzer: SyslogSender | null
+  /** `log fortianalyzer` over OFTP. */
+  readonly faz: FazLogger | null
+  readonly #context: DeviceContext
+  #started = false
+
+  constructor(id: string, settings: FortiGateSettings, context: DeviceContext) {
+    this.id = id
+    this.#context = context
+    this.hostname = settings.hostname
+    this.serial = settings.serial
+    const identity: FortiGateIdentity = { id, ...settings }
+    this.syslog = settings.syslog === null
+      ? null
+      : new SyslogSender({
+        id,
+        kind: "fortigate",
+        hostname: settings.hostname,
+        settings: settings.syslog,
+        context,
+        announce: false,
+        makeLog: fortiGateLogMaker(settings, settings.syslog.logs)
+      })
+    const faz = settings.fortianalyzer
+    this.faz = faz !== null && faz.reliable === "enable" ? new FazLogger(identity, faz, context) : null
+    this.udpToAnalyzer = faz !== null && faz.reliable === "disable"
+      ? new SyslogSender({
+        id,
+        kind: "fortigate",
+        hostname: settings.hostname,
+        settings: { server: faz.server, mode: "udp", format: "default", facility: "local7", port: 514, rate: faz.rate, count: faz.count },
+        context,
+        announce: false,
+        makeLog: fortiGateLogMaker(settings, faz.logs)
+      })
+      : null
+  }
+
+  #senders(): ReadonlyArray<SyslogSender> {
+    return [this.syslog, this.udpToAnalyzer].filter((sender): sender is SyslogSender => sender !== null)
+  }
+
+  status(): DeviceStatus {
+    return this.#started ? "running" : "stopped"
+  }
+
+  sentTo(analyzer: string): number {
+    const viaSyslog = this.#senders().filter((sender) => sender.settings.server === analyzer).reduce((max, s) => Math.max(max, s.sent), 0)
+    const viaOftp = this.faz !== null && this.faz.settings.server === analyzer ? this.faz.sent : 0
+    return Math.max(viaSyslog, viaOftp)
+  }
+
+  start(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      if (self.#started) return
+      for (const sender of self.#senders()) yield* sender.start()
+      self.faz?.start()
+      self.#started = true
+      self.#context.bus.publish({ type: "device-started", device: self.id, kind: self.kind })
+    })
+  }
+
+  stop(): Effect.Effect<void> {
+    return this.#halt((faz) => faz.stop())
+  }
+
+  /** Abrupt: links are cut with no goodbye. */
+  kill(): Effect.Effect<void> {
+    return this.#halt((faz) => faz.kill())
+  }
+
+  #halt(haltFaz: (faz: FazLogger) => void): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      if (!self.#started) return
+      for (const sender of self.#senders()) yield* sender.stop()
+      if (self.faz !== null) haltFaz(self.faz)
+      self.#started = false
+      self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
+    })
+  }
+
+  pause(): void {
+    for (const sender of this.#senders()) sender.pause()
+    this.faz?.pause()
+  }
+
+  resume(): void {
+    for (const sender of this.#senders()) sender.resume()
+    this.faz?.resume()
+  }
+
+  burst(count: number): void {
+    for (const sender of this.#senders()) sender.burst(count)
+    this.faz?.burst(count)
+  }
+
+  dispose(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      yield* self.stop()
+      for (const sender of self.#senders()) yield* sender.dispose()
+      self.faz?.dispose()
+    })
+  }
+}

@@ -9,7 +9,7 @@ import { type Actor, createActor, fromCallback, fromPromise } from "xstate"
 import type { SenderState } from "../../events/events.ts"
 import { FACILITIES, encodeSyslog } from "../../protocols/syslog/encode.ts"
 import { type SyslogSenderEvent, syslogSenderMachine } from "../../machines/syslog-sender.ts"
-import type { Device, DeviceContext, DeviceKind, DeviceStatus } from "../device.ts"
+import type { DeviceContext, DeviceKind, DeviceStatus, LogSource } from "../device.ts"
 import { openSyslogLink, type SyslogLink, type SyslogMode } from "./syslog-link.ts"
 
 export interface SyslogSenderSettings {
@@ -33,10 +33,13 @@ export const SYSLOG_RETRY_DELAY_MS = 5000
 const CONNECT_TIMEOUT_MS = 5000
 const SENT_REPORT_INTERVAL_MS = 1000
 
-export class SyslogSender implements Device {
+export class SyslogSender implements LogSource {
   readonly id: string
   readonly kind: DeviceKind
   readonly hostname: string
+  readonly serial: string
+  /** Whether this sender reports device-started / device-stopped itself (false inside a FortiGate). */
+  readonly #announce: boolean
   readonly settings: SyslogSenderSettings
   readonly #context: DeviceContext
   readonly #makeLog: MakeLog
@@ -54,8 +57,12 @@ export class SyslogSender implements Device {
     readonly settings: SyslogSenderSettings
     readonly context: DeviceContext
     readonly makeLog: MakeLog
+    readonly serial?: string
+    readonly announce?: boolean
   }) {
     this.id = options.id
+    this.serial = options.serial ?? ""
+    this.#announce = options.announce ?? true
     this.kind = options.kind
     this.hostname = options.hostname
     this.settings = options.settings
@@ -97,7 +104,7 @@ export class SyslogSender implements Device {
     return Effect.sync(() => {
       if (this.senderState() !== "stopped") return
       this.#actor.send({ type: "START" })
-      this.#context.bus.publish({ type: "device-started", device: this.id, kind: this.kind })
+      if (this.#announce) this.#context.bus.publish({ type: "device-started", device: this.id, kind: this.kind })
     })
   }
 
@@ -106,8 +113,17 @@ export class SyslogSender implements Device {
       if (this.senderState() === "stopped") return
       this.#actor.send({ type: "STOP" })
       await this.#closeLink()
-      this.#context.bus.publish({ type: "device-stopped", device: this.id, kind: this.kind })
+      if (this.#announce) this.#context.bus.publish({ type: "device-stopped", device: this.id, kind: this.kind })
     })
+  }
+
+  /** Syslog has no goodbye: killing a sender is stopping it. */
+  kill(): Effect.Effect<void> {
+    return this.stop()
+  }
+
+  sentTo(analyzer: string): number {
+    return this.settings.server === analyzer ? this.#seq : 0
   }
 
   pause(): void {

@@ -277,6 +277,20 @@ const fileKeys: Readonly<Record<string, string>> = {
   atLeast: "at-least",
   notListening: "not-listening",
   sendRaw: "send-raw",
+  deleteDevice: "delete-device",
+  autoAuthorize: "auto-authorize",
+  encAlgorithm: "enc-algorithm",
+  sslMinProtoVersion: "ssl-min-proto-version",
+  handshakeTimeout: "handshake-timeout",
+  helloTimeout: "hello-timeout",
+  certificateVerification: "certificate-verification",
+  uploadOption: "upload-option",
+  connTimeout: "conn-timeout",
+  monitorKeepalivePeriod: "monitor-keepalive-period",
+  monitorFailureRetryPeriod: "monitor-failure-retry-period",
+  presharedKey: "preshared-key",
+  queueSize: "queue-size",
+  fazDiskBufferSize: "faz-disk-buffer-size",
   maxFrameBytes: "max-frame-bytes",
   udpReceiveBuffer: "udp-receive-buffer",
   maxConnections: "max-connections"
@@ -365,19 +379,24 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
     }
   }
 
-  for (const [id, spec] of scenario.devices) {
-    if (spec.kind === "fortianalyzer" || spec.syslog === null) continue
-    const server = spec.syslog.server
+  const serverReference = (path: Path, server: string): void => {
     // A server without a dot or a port is a device id: hosts outside the lab are written as FQDN, IP or host:port.
     if (/^[a-z0-9][a-z0-9-]*$/u.test(server) && !scenario.devices.has(server)) {
       problems.push({
-        path: ["devices", id, "syslog", "server"],
+        path,
         atKey: false,
         expected: `a fortianalyzer of this lab (${listOf(analyzers)}), or a host outside it such as siem.example.com or 10.0.0.5:514`,
         got: JSON.stringify(server)
       })
     } else if (scenario.devices.has(server)) {
-      device(["devices", id, "syslog", "server"], server, "fortianalyzer")
+      device(path, server, "fortianalyzer")
+    }
+  }
+  for (const [id, spec] of scenario.devices) {
+    if (spec.kind === "fortianalyzer") continue
+    if (spec.syslog !== null) serverReference(["devices", id, "syslog", "server"], spec.syslog.server)
+    if (spec.kind === "fortigate" && spec.fortianalyzer !== null) {
+      serverReference(["devices", id, "fortianalyzer", "server"], spec.fortianalyzer.server)
     }
   }
 
@@ -392,7 +411,18 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
 
   scenario.steps.forEach((step, s) => {
     const stepPath = ["steps", s]
-    if (step.action !== null) actionReferences(step.action, [...stepPath, "do"], device)
+    if (step.action !== null) {
+      actionReferences(step.action, [...stepPath, "do"], device, (at) => {
+        if (analyzers.length !== 1) {
+          problems.push({
+            path: [...at, "analyzer"],
+            atKey: false,
+            expected: `an analyzer id, as this lab has ${analyzers.length === 0 ? "no analyzer" : `several (${analyzers.join(", ")})`}`,
+            got: "nothing"
+          })
+        }
+      })
+    }
     const listed = Array.isArray(valueAt(raw, [...stepPath, "expect"]))
     step.expect.forEach((expectation, e) => {
       const path = listed ? [...stepPath, "expect", e] : [...stepPath, "expect"]
@@ -413,9 +443,17 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
 
 type DeviceCheck = (path: Path, id: string, kind?: DeviceSpec["kind"]) => void
 
-const actionReferences = (action: Action, path: Path, device: DeviceCheck): void => {
+const actionReferences = (action: Action, path: Path, device: DeviceCheck, defaultAnalyzer: (path: Path) => void): void => {
   if ("start" in action) device([...path, "start"], action.start)
   else if ("stop" in action) device([...path, "stop"], action.stop)
+  else if ("kill" in action) device([...path, "kill"], action.kill)
+  else if ("restart" in action) device([...path, "restart"], action.restart)
+  else if ("authorize" in action || "deleteDevice" in action) {
+    const [key, target] = "authorize" in action ? ["authorize", action.authorize] as const : ["delete-device", action.deleteDevice] as const
+    if (target.analyzer === null) defaultAnalyzer([...path, key])
+    else device([...path, key, "analyzer"], target.analyzer, "fortianalyzer")
+    device([...path, key, "device"], target.device)
+  }
   else if ("pause" in action) device([...path, "pause"], action.pause)
   else if ("resume" in action) device([...path, "resume"], action.resume)
   else if ("burst" in action) device([...path, "burst", "device"], action.burst.device)
@@ -423,7 +461,11 @@ const actionReferences = (action: Action, path: Path, device: DeviceCheck): void
 }
 
 const expectationReferences = (expectation: Expectation, path: Path, device: DeviceCheck, defaultAnalyzer: (path: Path) => void): void => {
-  if ("listening" in expectation) device([...path, "listening", "device"], expectation.listening.device)
+  if ("registration" in expectation) {
+    if (expectation.registration.analyzer === null) defaultAnalyzer([...path, "registration"])
+    else device([...path, "registration", "analyzer"], expectation.registration.analyzer, "fortianalyzer")
+    device([...path, "registration", "device"], expectation.registration.device)
+  } else if ("listening" in expectation) device([...path, "listening", "device"], expectation.listening.device)
   else if ("notListening" in expectation) device([...path, "not-listening", "device"], expectation.notListening.device)
   else if ("malformed" in expectation) device([...path, "malformed", "device"], expectation.malformed.device, "fortianalyzer")
   else {

@@ -40,10 +40,55 @@ const malformedReasons = [
 export const DeviceKinds = ["fortianalyzer", "fortigate", "forticlient"] as const
 export type DeviceKind = (typeof DeviceKinds)[number]
 
+/** FortiOS / FortiAnalyzer TLS knobs: `enc-algorithm` and `ssl-min-proto-version`. */
+export type EncAlgorithm = "high" | "high-medium" | "low"
+export type SslMinProtoVersion = "default" | "TLSv1-2" | "TLSv1-3"
+
+/** The analyzer's OFTP intake (fazlab names where FortiAnalyzer has none; see docs/protocols/oftp.md). */
+export interface AnalyzerOftpSettings {
+  /** Devices whose HELLO carries this pre-shared key are authorized automatically. */
+  readonly psk: string | null
+  /** Authorize every device that registers (a lab shortcut). */
+  readonly autoAuthorize: boolean
+  readonly encAlgorithm: EncAlgorithm
+  readonly sslMinProtoVersion: SslMinProtoVersion
+  readonly maxFrameBytes: number
+  /** Milliseconds from TCP accept to the end of the TLS handshake. */
+  readonly handshakeTimeout: number
+  /** Milliseconds from the end of the TLS handshake to the HELLO. */
+  readonly helloTimeout: number
+}
+
 export interface AnalyzerDevice {
   readonly kind: "fortianalyzer"
   readonly serial: string
   readonly syslog: { readonly maxFrameBytes: number; readonly udpReceiveBuffer: number; readonly maxConnections: number }
+  readonly oftp: AnalyzerOftpSettings
+}
+
+/** A FortiGate's `config log fortianalyzer setting` (FortiOS names), plus the log generator's rate. */
+export interface FortiAnalyzerLogSettings {
+  readonly server: string
+  /** The analyzer serials this FortiGate accepts (`serial`); null accepts any when verification is off. */
+  readonly serial: ReadonlyArray<string> | null
+  readonly certificateVerification: "enable" | "disable"
+  readonly encAlgorithm: EncAlgorithm
+  readonly sslMinProtoVersion: SslMinProtoVersion
+  /** enable: OFTP over TLS on TCP/514; disable: logs over UDP/514, unencrypted. */
+  readonly reliable: "enable" | "disable"
+  readonly uploadOption: "realtime" | "1-minute" | "5-minute" | "store-and-upload"
+  /** Milliseconds. */
+  readonly connTimeout: number
+  readonly monitorKeepalivePeriod: number
+  readonly monitorFailureRetryPeriod: number
+  readonly presharedKey: string | null
+  readonly rate: number
+  readonly count: number | null
+  readonly logs: ReadonlyArray<LogKind> | null
+  /** Records the memory queue holds before spilling to disk or dropping the oldest. */
+  readonly queueSize: number
+  /** `config system global` `faz-disk-buffer-size`, in MB; 0 = memory only. */
+  readonly fazDiskBufferSize: number
 }
 
 export interface SyslogSenderSettings {
@@ -63,8 +108,11 @@ export interface FortiGateDevice {
   readonly serial: string
   readonly hostname: string
   readonly vdom: string
+  readonly platform: string
+  readonly version: string
   readonly autostart: boolean
   readonly syslog: SyslogSenderSettings | null
+  readonly fortianalyzer: FortiAnalyzerLogSettings | null
 }
 
 /** The schema limits a FortiClient's syslog `mode` to udp | reliable. */
@@ -92,6 +140,10 @@ export type Action =
   | { readonly resume: string }
   | { readonly burst: { readonly device: string; readonly count: number } }
   | { readonly sendRaw: SendRaw }
+  | { readonly kill: string }
+  | { readonly restart: string }
+  | { readonly authorize: { readonly analyzer: string | null; readonly device: string; readonly adom: string | null } }
+  | { readonly deleteDevice: { readonly analyzer: string | null; readonly device: string } }
 
 export interface PortOfDevice {
   readonly device: string
@@ -114,7 +166,15 @@ export interface MalformedExpectation {
   readonly reason?: MalformedReason
 }
 
+export interface RegistrationExpectation {
+  readonly analyzer: string | null
+  readonly device: string
+  readonly is: "unknown" | "unauthorized" | "authorized"
+  readonly adom: string | null
+}
+
 export type Expectation =
+  | { readonly registration: RegistrationExpectation }
   | { readonly listening: PortOfDevice }
   | { readonly notListening: PortOfDevice }
   | { readonly logs: LogsExpectation }
@@ -269,19 +329,73 @@ const AnalyzerSyslog = Schema.Struct({
   maxConnections: "max-connections"
 }))
 
+const EncAlgorithmSchema = Schema.Literals(["high", "high-medium", "low"])
+const SslMinProtoVersionSchema = Schema.Literals(["default", "TLSv1-2", "TLSv1-3"])
+
+const AnalyzerOftp = Schema.Struct({
+  psk: orNull(NonEmpty),
+  autoAuthorize: withDefault(Schema.Boolean, false),
+  encAlgorithm: withDefault(EncAlgorithmSchema, "high"),
+  sslMinProtoVersion: withDefault(SslMinProtoVersionSchema, "default"),
+  maxFrameBytes: withDefault(wholeNumber(1024, 67_108_864), 1_048_576),
+  handshakeTimeout: withDefault(Duration, "10s"),
+  helloTimeout: withDefault(Duration, "10s")
+}).pipe(Schema.encodeKeys({
+  autoAuthorize: "auto-authorize",
+  encAlgorithm: "enc-algorithm",
+  sslMinProtoVersion: "ssl-min-proto-version",
+  maxFrameBytes: "max-frame-bytes",
+  handshakeTimeout: "handshake-timeout",
+  helloTimeout: "hello-timeout"
+}))
+
 const AnalyzerFile = Schema.Struct({
   kind: Schema.Literal("fortianalyzer"),
   serial: Schema.optionalKey(NonEmpty),
-  syslog: withDefault(AnalyzerSyslog, {})
+  syslog: withDefault(AnalyzerSyslog, {}),
+  oftp: withDefault(AnalyzerOftp, {})
 })
+
+const FortiAnalyzerLog = Schema.Struct({
+  server: Server,
+  serial: orNull(Schema.ArrayEnsure(NonEmpty)),
+  certificateVerification: withDefault(Schema.Literals(["enable", "disable"]), "enable"),
+  encAlgorithm: withDefault(EncAlgorithmSchema, "high"),
+  sslMinProtoVersion: withDefault(SslMinProtoVersionSchema, "default"),
+  reliable: withDefault(Schema.Literals(["enable", "disable"]), "enable"),
+  uploadOption: withDefault(Schema.Literals(["realtime", "1-minute", "5-minute", "store-and-upload"]), "realtime"),
+  connTimeout: withDefault(Duration, "10s"),
+  monitorKeepalivePeriod: withDefault(Duration, "5s"),
+  monitorFailureRetryPeriod: withDefault(Duration, "5s"),
+  presharedKey: orNull(NonEmpty),
+  rate: withDefault(Rate, "10/s"),
+  count: orNull(positiveCount),
+  logs: orNull(Schema.Array(LogKind).check(Schema.isMinLength(1, { expected: "a list of at least one log kind" }))),
+  queueSize: withDefault(wholeNumber(1, 100_000_000), 100_000),
+  fazDiskBufferSize: withDefault(wholeNumber(0, 1_000_000), 0)
+}).pipe(Schema.encodeKeys({
+  certificateVerification: "certificate-verification",
+  encAlgorithm: "enc-algorithm",
+  sslMinProtoVersion: "ssl-min-proto-version",
+  uploadOption: "upload-option",
+  connTimeout: "conn-timeout",
+  monitorKeepalivePeriod: "monitor-keepalive-period",
+  monitorFailureRetryPeriod: "monitor-failure-retry-period",
+  presharedKey: "preshared-key",
+  queueSize: "queue-size",
+  fazDiskBufferSize: "faz-disk-buffer-size"
+}))
 
 const FortiGateFile = Schema.Struct({
   kind: Schema.Literal("fortigate"),
   serial: Schema.optionalKey(NonEmpty),
   hostname: Schema.optionalKey(NonEmpty),
   vdom: withDefault(NonEmpty, "root"),
+  platform: withDefault(NonEmpty, "FortiGate-60F"),
+  version: withDefault(NonEmpty, "v7.4.4"),
   autostart: withDefault(Schema.Boolean, true),
-  syslog: orNull(SyslogSender)
+  syslog: orNull(SyslogSender),
+  fortianalyzer: orNull(FortiAnalyzerLog)
 })
 
 const FortiClientFile = Schema.Struct({
@@ -299,14 +413,22 @@ const SenderModel = Schema.NullOr(Schema.toType(SyslogSender))
 
 /** The decoded device, every id-dependent default filled in. */
 const DeviceModel = Schema.Union([
-  Schema.Struct({ kind: Schema.Literal("fortianalyzer"), serial: Schema.String, syslog: Schema.toType(AnalyzerSyslog) }),
+  Schema.Struct({
+    kind: Schema.Literal("fortianalyzer"),
+    serial: Schema.String,
+    syslog: Schema.toType(AnalyzerSyslog),
+    oftp: Schema.toType(AnalyzerOftp)
+  }),
   Schema.Struct({
     kind: Schema.Literal("fortigate"),
     serial: Schema.String,
     hostname: Schema.String,
     vdom: Schema.String,
+    platform: Schema.String,
+    version: Schema.String,
     autostart: Schema.Boolean,
-    syslog: SenderModel
+    syslog: SenderModel,
+    fortianalyzer: Schema.NullOr(Schema.toType(FortiAnalyzerLog))
   }),
   Schema.Struct({
     kind: Schema.Literal("forticlient"),
@@ -403,16 +525,20 @@ const exactlyOneKey = (what: string, keys: ReadonlyArray<string>) => ({
 
 const hasOneKey = (value: object): boolean => Object.keys(value).length === 1
 
-const actionKeys = ["start", "stop", "pause", "resume", "burst", "send-raw"]
+const actionKeys = ["start", "stop", "kill", "restart", "pause", "resume", "burst", "send-raw", "authorize", "delete-device"]
 
 const ActionFields = Schema.Struct({
   start: Schema.optionalKey(Id),
   stop: Schema.optionalKey(Id),
+  kill: Schema.optionalKey(Id),
+  restart: Schema.optionalKey(Id),
   pause: Schema.optionalKey(Id),
   resume: Schema.optionalKey(Id),
   burst: Schema.optionalKey(Schema.Struct({ device: Id, count: positiveCount })),
-  sendRaw: Schema.optionalKey(SendRawFile)
-}).pipe(Schema.encodeKeys({ sendRaw: "send-raw" }))
+  sendRaw: Schema.optionalKey(SendRawFile),
+  authorize: Schema.optionalKey(Schema.Struct({ analyzer: orNull(Id), device: Id, adom: orNull(NonEmpty) })),
+  deleteDevice: Schema.optionalKey(Schema.Struct({ analyzer: orNull(Id), device: Id }))
+}).pipe(Schema.encodeKeys({ sendRaw: "send-raw", deleteDevice: "delete-device" }))
 
 const ActionFile = ActionFields.pipe(
   Schema.refine((value: typeof ActionFields.Type): value is Action => hasOneKey(value), exactlyOneKey("action", actionKeys))
@@ -453,9 +579,17 @@ const MalformedFile = Schema.Struct({
   Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
 )
 
-const expectationKeys = ["listening", "not-listening", "logs", "malformed"]
+const expectationKeys = ["registration", "listening", "not-listening", "logs", "malformed"]
+
+const RegistrationFile = Schema.Struct({
+  analyzer: orNull(Id),
+  device: Id,
+  is: Schema.Literals(["unknown", "unauthorized", "authorized"]),
+  adom: orNull(NonEmpty)
+})
 
 const ExpectationFields = Schema.Struct({
+  registration: Schema.optionalKey(RegistrationFile),
   listening: Schema.optionalKey(PortOfDeviceFile),
   notListening: Schema.optionalKey(PortOfDeviceFile),
   logs: Schema.optionalKey(LogsFile),

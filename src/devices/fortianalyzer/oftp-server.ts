@@ -1,0 +1,294 @@
+/**
+ * The analyzer's OFTP intake (FortiAnalyzer's oftpd): TLS connections handed over by TCP/514,
+ * one session machine each (`machines/oftp-session.ts`), the device registry, and reliable
+ * batches: a LOGS batch is stored in one transaction (duplicates skipped by sequence number)
+ * and only then acknowledged.
+ *
+ * Registration: an unknown serial lands in the registry as unauthorized and its logs are held
+ * apart; a matching pre-shared key or `auto-authorize` authorizes it at once. One session per
+ * serial: a second one is refused ("duplicate-session") and the first keeps going.
+ */
+import type * as net from "node:net"
+import type * as tls from "node:tls"
+import { type Actor, createActor } from "xstate"
+import type { EventBus } from "../../events/bus.ts"
+import { type OftpSessionEnd, oftpSessionMachine } from "../../machines/oftp-session.ts"
+import type { LabClock } from "../../machines/clock.ts"
+import { parseKeyValues } from "../../protocols/fortios/kv.ts"
+import { encodeFrame, type Hello, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
+import { upgradeToTls } from "../../net/tls.ts"
+import { peerOf } from "../../net/tcp.ts"
+import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
+import type { AnalyzerOftpSettings } from "./analyzer.ts"
+import type { StoreWriter } from "./store-writer.ts"
+
+type SessionActor = Actor<typeof oftpSessionMachine>
+
+interface Session {
+  readonly actor: SessionActor
+  readonly peer: string
+  serial: string | null
+}
+
+export class OftpServer {
+  readonly #device: string
+  readonly #serial: string
+  readonly #bus: EventBus
+  readonly #store: LogStore
+  readonly #writer: StoreWriter
+  readonly #clock: LabClock
+  readonly #settings: AnalyzerOftpSettings
+  readonly #tls: tls.TlsOptions
+  readonly #sessions = new Set<Session>()
+  readonly #bySerial = new Map<string, Session>()
+  /** Sessions that ended, by code ("hello-timeout", "duplicate-session", "device-closed" ...). */
+  readonly ended = new Map<OftpSessionEnd, number>()
+
+  constructor(options: {
+    readonly device: string
+    readonly serial: string
+    readonly bus: EventBus
+    readonly store: LogStore
+    readonly writer: StoreWriter
+    readonly clock: LabClock
+    readonly settings: AnalyzerOftpSettings
+    readonly tls: tls.TlsOptions
+  }) {
+    this.#device = options.device
+    this.#serial = options.serial
+    this.#bus = options.bus
+    this.#store = options.store
+    this.#writer = options.writer
+    this.#clock = options.clock
+    this.#settings = options.settings
+    this.#tls = options.tls
+  }
+
+  /** Devices with a session up right now. */
+  connectedSerials(): ReadonlyArray<string> {
+    return [...this.#bySerial.keys()]
+  }
+
+  /** Takes a TCP/514 connection whose first chunk starts a TLS handshake. */
+  accept(socket: net.Socket, firstChunk: Buffer): void {
+    const peer = peerOf(socket)
+    let link: tls.TLSSocket | null = null
+    const session: Session = { actor: this.#createSession(() => link, () => socket, peer), peer, serial: null }
+    this.#sessions.add(session)
+    const { actor } = session
+    let last = ""
+    actor.subscribe((snapshot) => {
+      const state = String(snapshot.value) as "handshake" | "awaitingHello" | "registering" | "online" | "closed"
+      if (state === last) return
+      last = state
+      const { context } = snapshot
+      if (state === "closed") {
+        const code = context.code ?? "link-lost"
+        this.ended.set(code, (this.ended.get(code) ?? 0) + 1)
+        this.#sessions.delete(session)
+        if (session.serial !== null && this.#bySerial.get(session.serial) === session) this.#bySerial.delete(session.serial)
+      }
+      this.#bus.publish({
+        type: "oftp-session",
+        device: this.#device,
+        peer,
+        serial: context.hello?.serial ?? null,
+        state: state === "awaitingHello" ? "awaiting-hello" : state,
+        code: context.code,
+        reason: context.reason
+      })
+    })
+    actor.start()
+    upgradeToTls(socket, { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout + 1000 }, firstChunk).then(
+      (secure) => {
+        if (actor.getSnapshot().status !== "active") {
+          secure.destroy()
+          return
+        }
+        link = secure
+        this.#attach(session, secure)
+        actor.send({ type: "TLS_UP" })
+      },
+      (error: { readonly code?: string; readonly message?: string }) => {
+        actor.send({ type: "PROTOCOL_ERROR", code: "handshake-timeout", reason: `TLS handshake failed: ${error.message ?? String(error)}` })
+      }
+    )
+  }
+
+  #createSession(link: () => tls.TLSSocket | null, raw: () => net.Socket, peer: string): SessionActor {
+    const write = (frame: OftpFrame) => {
+      const socket = link()
+      if (socket !== null && !socket.destroyed) socket.write(encodeFrame(frame))
+    }
+    let self: SessionActor | null = null
+    const machine = oftpSessionMachine.provide({
+      actions: {
+        register: ({ event }) => {
+          if (event.type !== "HELLO") return
+          const verdict = this.#register(event.hello, peer, self)
+          queueMicrotask(() => self?.send(verdict))
+        },
+        sendHelloReply: ({ context }) => {
+          const serial = context.hello?.serial ?? ""
+          const registered = this.#store.devices.get(serial)
+          write({
+            type: "hello-reply",
+            reply: {
+              status: context.status ?? "pending",
+              analyzerSerial: this.#serial,
+              adom: registered?.adom ?? null,
+              lastSeq: registered?.lastSeq ?? 0,
+              keepaliveMs: context.hello?.keepaliveMs ?? 5000
+            }
+          })
+        },
+        sendKeepaliveReply: () => write({ type: "keepalive-reply" }),
+        sendStatus: ({ event }) => {
+          if (event.type === "AUTHORIZATION") write({ type: "status", status: event.status, adom: event.adom })
+        },
+        sendError: ({ context }) => {
+          const code = context.code
+          if (code !== null && code !== "device-closed" && code !== "link-lost" && code !== "analyzer-closed") {
+            write({ type: "error", code, reason: context.reason })
+          }
+        },
+        sendClose: ({ context }) => write({ type: "close", reason: context.reason }),
+        closeLink: () => {
+          const socket = link() ?? raw()
+          if (!socket.destroyed) {
+            socket.end()
+            setTimeout(() => socket.destroy(), 1000).unref()
+          }
+        }
+      }
+    })
+    self = createActor(machine, {
+      input: { handshakeTimeoutMs: this.#settings.handshakeTimeout, helloTimeoutMs: this.#settings.helloTimeout },
+      clock: this.#clock
+    })
+    return self
+  }
+
+  /** Duplicate check, registry, PSK and auto-authorize: the answer to a HELLO. */
+  #register(
+    hello: Hello,
+    peer: string,
+    actor: SessionActor | null
+  ): { type: "REGISTERED"; status: "authorized" | "pending"; adom: string | null } | { type: "REFUSED"; code: "duplicate-session"; reason: string } {
+    const session = [...this.#sessions].find((s) => s.actor === actor)
+    const existing = this.#bySerial.get(hello.serial)
+    if (existing !== undefined && existing !== session) {
+      return { type: "REFUSED", code: "duplicate-session", reason: `${hello.serial} already has a session from ${existing.peer}; refusing the second one from ${peer}` }
+    }
+    if (session !== undefined) {
+      session.serial = hello.serial
+      this.#bySerial.set(hello.serial, session)
+    }
+    const ip = peer.slice(0, peer.lastIndexOf(":"))
+    const known = this.#store.devices.get(hello.serial) !== undefined
+    let device = this.#store.devices.seen(
+      { serial: hello.serial, name: hello.hostname, platform: hello.platform, version: hello.version, ip, vdoms: hello.vdoms },
+      Date.now()
+    )
+    this.#bus.publish({ type: "device-registered", device: this.#device, serial: device.serial, name: device.name, ip, status: device.state, firstSeen: !known })
+    if (device.state === "unauthorized") {
+      const psk = this.#settings.psk
+      const reason = psk !== null && hello.psk === psk ? "its pre-shared key matches" : this.#settings.autoAuthorize ? "auto-authorize is on" : null
+      if (reason !== null) {
+        const result = this.#store.devices.authorize(hello.serial, hello.adom ?? null)
+        device = result.device
+        this.#bus.publish({ type: "device-authorized", device: this.#device, serial: device.serial, adom: device.adom ?? "root", released: result.released, reason })
+      }
+    }
+    return { type: "REGISTERED", status: device.state === "authorized" ? "authorized" : "pending", adom: device.adom }
+  }
+
+  #attach(session: Session, socket: tls.TLSSocket): void {
+    const decoder = new OftpDecoder({ maxFrameBytes: this.#settings.maxFrameBytes })
+    const { actor } = session
+    socket.on("data", (chunk: Buffer) => {
+      const result = decoder.push(chunk)
+      for (const frame of result.frames) this.#receive(session, socket, frame)
+      if (result.error !== undefined) {
+        actor.send({ type: "PROTOCOL_ERROR", code: result.error.code, reason: result.error.detail })
+      }
+    })
+    socket.on("error", () => undefined)
+    socket.on("close", () => actor.send({ type: "LINK_LOST", reason: "the connection closed" }))
+  }
+
+  #receive(session: Session, socket: tls.TLSSocket, frame: OftpFrame): void {
+    const { actor } = session
+    switch (frame.type) {
+      case "hello":
+        actor.send({ type: "HELLO", hello: frame.hello })
+        return
+      case "close":
+        actor.send({ type: "CLOSE_FRAME", reason: frame.reason })
+        return
+      case "logs":
+        actor.send({ type: "FRAME", frameType: "logs" })
+        this.#storeBatch(session, socket, frame.firstSeq, frame.records)
+        return
+      default:
+        actor.send({ type: "FRAME", frameType: frame.type })
+    }
+  }
+
+  /** Stores a batch in one transaction, then acknowledges it: the ACK means "durable". */
+  #storeBatch(session: Session, socket: tls.TLSSocket, firstSeq: number, records: ReadonlyArray<string>): void {
+    const snapshot = session.actor.getSnapshot()
+    const serial = session.serial
+    if (serial === null || snapshot.value !== "online") return
+    const held = snapshot.context.status !== "authorized"
+    const now = Date.now()
+    const hostname = snapshot.context.hello?.hostname ?? serial
+    const rows: Array<LogRecordInput & { readonly seq: number }> = records.map((text, i) => {
+      const fields = parseKeyValues(text)
+      return {
+        receivedAt: now,
+        transport: "tcp",
+        peer: session.peer,
+        format: "fortios",
+        facility: 23,
+        severity: severityOf(fields?.["level"]),
+        device: fields?.["devname"] ?? hostname,
+        devid: serial,
+        logid: fields?.["logid"] ?? null,
+        type: fields?.["type"] ?? null,
+        subtype: fields?.["subtype"] ?? null,
+        level: fields?.["level"] ?? null,
+        eventtime: fields?.["eventtime"] ?? null,
+        seq: firstSeq + i,
+        raw: text,
+        fields
+      }
+    })
+    const result = this.#store.appendDeviceBatch(serial, rows, { held })
+    if (!socket.destroyed) socket.write(encodeFrame({ type: "ack", upTo: result.lastSeq }))
+    if (result.stored > 0 && !held) this.#writer.announce(rows[0]?.device ?? hostname, result.stored)
+  }
+
+  /** An administrator's decision reaches the device's live session, if it has one. */
+  notify(serial: string, status: "authorized" | "pending" | "deleted", adom: string | null): void {
+    this.#bySerial.get(serial)?.actor.send({ type: "AUTHORIZATION", status, adom })
+  }
+
+  /** Clean shutdown: CLOSE to every device. */
+  shutdown(reason: string): void {
+    for (const session of this.#sessions) session.actor.send({ type: "SHUTDOWN", reason })
+  }
+
+  /** Stops every session machine (their links are closed by the listener going away). */
+  dispose(): void {
+    for (const session of this.#sessions) session.actor.stop()
+    this.#sessions.clear()
+    this.#bySerial.clear()
+  }
+}
+
+const LEVELS: Readonly<Record<string, number>> = {
+  emergency: 0, alert: 1, critical: 2, error: 3, warning: 4, notice: 5, information: 6, debug: 7
+}
+
+const severityOf = (level: string | undefined): number => (level === undefined ? 6 : LEVELS[level] ?? 6)

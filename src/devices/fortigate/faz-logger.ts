@@ -1,0 +1,439 @@
+/**
+ * A FortiGate's `log fortianalyzer` over OFTP: logs are generated at the configured rate into a
+ * queue (memory, then disk, oldest dropped when full), uploaded in batches over TLS on the
+ * analyzer's TCP/514, and dropped from the queue only when the analyzer acknowledges them.
+ *
+ * The session itself is `machines/oftp-client.ts` (connect, HELLO, keepalive, retry on the
+ * FortiOS timers); this module supplies its I/O: TCP + TLS with the FortiOS knobs and the
+ * analyzer-serial check (`certificate-verification`), frames in and out, and the upload window.
+ * On every new session it resumes after the analyzer's `lastSeq`, so nothing is stored twice.
+ */
+import * as path from "node:path"
+import type * as tls from "node:tls"
+import { connect as tlsConnect } from "node:tls"
+import { type Actor, createActor, fromPromise } from "xstate"
+import { formatKeyValues } from "../../protocols/fortios/kv.ts"
+import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
+import { encodeFrame, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
+import { oftpClientMachine, oftpClientPhase, type OftpClientPhase } from "../../machines/oftp-client.ts"
+import { dialTcp } from "../../net/tcp.ts"
+import { clientTlsOptions, verifyAnalyzerSerial } from "../../net/tls.ts"
+import type { DeviceContext } from "../device.ts"
+import { seededRandom } from "../shared/random.ts"
+import { LogQueue } from "./log-queue.ts"
+import { pickKind } from "./log-mix.ts"
+
+export interface FazLoggerSettings {
+  readonly server: string
+  readonly serial: ReadonlyArray<string> | null
+  readonly certificateVerification: "enable" | "disable"
+  readonly encAlgorithm: "high" | "high-medium" | "low"
+  readonly sslMinProtoVersion: "default" | "TLSv1-2" | "TLSv1-3"
+  readonly uploadOption: "realtime" | "1-minute" | "5-minute" | "store-and-upload"
+  readonly connTimeout: number
+  readonly monitorKeepalivePeriod: number
+  readonly monitorFailureRetryPeriod: number
+  readonly presharedKey: string | null
+  readonly rate: number
+  readonly count: number | null
+  readonly logs: ReadonlyArray<LogKind> | null
+  readonly queueSize: number
+  readonly fazDiskBufferSize: number
+}
+
+export interface FortiGateIdentity {
+  readonly id: string
+  readonly serial: string
+  readonly hostname: string
+  readonly vdom: string
+  readonly platform: string
+  readonly version: string
+}
+
+/** Records per LOGS frame, and batches that may await their ACK at once. */
+export const BATCH_RECORDS = 1000
+export const MAX_UNACKED_BATCHES = 8
+const REPORT_INTERVAL_MS = 1000
+const UPLOAD_INTERVALS: Readonly<Record<FazLoggerSettings["uploadOption"], number | null>> = {
+  realtime: 0,
+  "1-minute": 60_000,
+  "5-minute": 300_000,
+  "store-and-upload": null
+}
+
+export class FazLogger {
+  readonly #device: FortiGateIdentity
+  readonly settings: FazLoggerSettings
+  readonly #context: DeviceContext
+  readonly #queue: LogQueue
+  readonly #actor: Actor<typeof oftpClientMachine>
+  readonly #random: () => number
+  #socket: tls.TLSSocket | null = null
+  #generating = false
+  #paused = false
+  #seq = 0
+  #sentUpTo = 0
+  #inFlight: number[] = []
+  #acked = 0
+  #lastReport = 0
+  #reportedAcked = 0
+  #generatorTimer: unknown = null
+  #uploadTimer: unknown = null
+  #uploadDue = false
+  #burstPending = 0
+
+  constructor(device: FortiGateIdentity, settings: FazLoggerSettings, context: DeviceContext) {
+    this.#device = device
+    this.settings = settings
+    this.#context = context
+    this.#random = seededRandom(device.serial)
+    this.#queue = new LogQueue({
+      memoryRecords: settings.queueSize,
+      disk: settings.fazDiskBufferSize > 0 && context.dataDir !== null
+        ? { file: path.join(context.dataDir, device.id, "faz-disk-buffer.sqlite"), maxBytes: settings.fazDiskBufferSize * 1024 * 1024 }
+        : null
+    })
+    const machine = oftpClientMachine.provide({
+      actors: { connect: fromPromise<void>(({ signal }) => this.#connect(signal)) },
+      actions: {
+        sendHello: () => this.#write({
+          type: "hello",
+          hello: {
+            serial: device.serial,
+            hostname: device.hostname,
+            platform: device.platform,
+            version: device.version,
+            vdoms: [device.vdom],
+            ...(settings.presharedKey === null ? {} : { psk: settings.presharedKey }),
+            uploadOption: settings.uploadOption,
+            keepaliveMs: settings.monitorKeepalivePeriod
+          }
+        }),
+        sendKeepalive: () => this.#write({ type: "keepalive" }),
+        sendKeepaliveReply: () => this.#write({ type: "keepalive-reply" }),
+        sendClose: ({ context }) => this.#write({ type: "close", reason: context.reason }),
+        closeLink: () => this.#dropLink()
+      }
+    })
+    this.#actor = createActor(machine, {
+      input: {
+        connTimeoutMs: settings.connTimeout,
+        keepalivePeriodMs: settings.monitorKeepalivePeriod,
+        failureRetryPeriodMs: settings.monitorFailureRetryPeriod
+      },
+      clock: context.clock
+    })
+    let last: OftpClientPhase = "disconnected"
+    this.#actor.subscribe((snapshot) => {
+      const phase = oftpClientPhase(snapshot)
+      if (phase === last) return
+      last = phase
+      if (phase === "online") this.#online(snapshot.context.lastSeq)
+      this.#context.bus.publish({ type: "oftp-link", device: device.id, state: phase, reason: snapshot.context.reason })
+    })
+    this.#actor.start()
+  }
+
+  /** Highest sequence number generated (every one of them was queued). */
+  get sent(): number {
+    return this.#seq
+  }
+
+  get queued(): number {
+    return this.#queue.size
+  }
+
+  get dropped(): number {
+    return this.#queue.dropped
+  }
+
+  phase(): OftpClientPhase {
+    return oftpClientPhase(this.#actor.getSnapshot())
+  }
+
+  start(): void {
+    if (this.#generating) return
+    this.#generating = true
+    this.#paused = false
+    this.#scheduleGenerator()
+    this.#scheduleUploads()
+    this.#actor.send({ type: "START" })
+  }
+
+  /** Clean stop: CLOSE to the analyzer, generator off. The queue keeps what was not acknowledged. */
+  stop(): void {
+    this.#generating = false
+    this.#clearTimers()
+    this.#actor.send({ type: "STOP" })
+  }
+
+  /** Abrupt stop: the link is cut with no goodbye. */
+  kill(): void {
+    this.#generating = false
+    this.#clearTimers()
+    this.#socket?.destroy()
+    this.#actor.send({ type: "STOP" })
+  }
+
+  pause(): void {
+    this.#paused = true
+  }
+
+  resume(): void {
+    this.#paused = false
+  }
+
+  burst(count: number): void {
+    this.#burstPending += count
+    this.#generate()
+  }
+
+  dispose(): void {
+    this.kill()
+    this.#actor.stop()
+    this.#queue.close()
+  }
+
+  #clearTimers(): void {
+    const { clock } = this.#context
+    if (this.#generatorTimer !== null) clock.clearTimeout(this.#generatorTimer)
+    if (this.#uploadTimer !== null) clock.clearTimeout(this.#uploadTimer)
+    this.#generatorTimer = null
+    this.#uploadTimer = null
+  }
+
+  /** Generates logs on the lab clock at `rate`, whatever the link does: a FortiGate keeps logging. */
+  #scheduleGenerator(): void {
+    const { clock } = this.#context
+    const { rate } = this.settings
+    const tickMs = Math.min(100, Math.max(5, 1000 / rate))
+    let origin = clock.now()
+    let paced = 0
+    const tick = () => {
+      this.#generatorTimer = null
+      if (!this.#generating) return
+      const due = Math.floor(((clock.now() - origin) * rate) / 1000) - paced
+      paced += due
+      if (!this.#paused) {
+        const remaining = this.settings.count === null ? due : Math.min(due, Math.max(0, this.settings.count - this.#seq))
+        this.#burstPending += remaining
+        this.#generate()
+      }
+      if (due > rate) {
+        // A stalled event loop: restart pacing instead of catching up in one flood.
+        origin = clock.now()
+        paced = 0
+      }
+      this.#generatorTimer = clock.setTimeout(tick, tickMs)
+    }
+    this.#generatorTimer = clock.setTimeout(tick, 0)
+  }
+
+  #generate(): void {
+    const count = this.#burstPending
+    this.#burstPending = 0
+    if (count === 0) return
+    const now = new Date()
+    let dropped = 0
+    for (let i = 0; i < count; i++) {
+      const seq = ++this.#seq
+      const fields = makeFortiOsLog({
+        device: { name: this.#device.hostname, serial: this.#device.serial, vdom: this.#device.vdom },
+        kind: pickKind(this.#random, this.settings.logs),
+        seq,
+        epochNs: BigInt(now.getTime()) * 1_000_000n + BigInt(seq % 1_000_000),
+        random: this.#random
+      })
+      dropped += this.#queue.push({ seq, text: formatKeyValues(fields) })
+    }
+    if (dropped > 0) {
+      this.#context.bus.publish({
+        type: "logs-dropped",
+        device: this.#device.id,
+        count: dropped,
+        total: this.#queue.dropped,
+        reason: `queue full (queue-size ${this.settings.queueSize}${this.settings.fazDiskBufferSize > 0 ? `, faz-disk-buffer-size ${this.settings.fazDiskBufferSize} MB` : ""}): oldest logs dropped`
+      })
+    }
+    if (UPLOAD_INTERVALS[this.settings.uploadOption] === 0) this.#uploadDue = true
+    this.#pump()
+  }
+
+  /** `upload-option`: realtime uploads as logs exist; 1-minute / 5-minute on a timer; store-and-upload never by itself. */
+  #scheduleUploads(): void {
+    const interval = UPLOAD_INTERVALS[this.settings.uploadOption]
+    if (interval === null || interval === 0) return
+    const { clock } = this.#context
+    const tick = () => {
+      this.#uploadDue = true
+      this.#pump()
+      this.#uploadTimer = clock.setTimeout(tick, interval)
+    }
+    this.#uploadTimer = clock.setTimeout(tick, interval)
+  }
+
+  /** Uploads queued records now, whatever `upload-option` says (FortiOS `execute log fortianalyzer upload`-like). */
+  uploadNow(): void {
+    this.#uploadDue = true
+    this.#pump()
+  }
+
+  #online(lastSeq: number): void {
+    // The analyzer has everything up to lastSeq: those records are done, resend the rest.
+    this.#ack(lastSeq)
+    this.#sentUpTo = Math.max(lastSeq, this.#acked)
+    this.#inFlight = []
+    this.#pump()
+  }
+
+  /** Sends batches while the session is online, the window has room and records wait. */
+  #pump(): void {
+    const socket = this.#socket
+    if (socket === null || !this.#uploadDue || this.phase() !== "online") return
+    while (this.#inFlight.length < MAX_UNACKED_BATCHES) {
+      const batch = this.#queue.after(this.#sentUpTo, BATCH_RECORDS)
+      const first = batch[0]
+      const last = batch.at(-1)
+      if (first === undefined || last === undefined) {
+        if (UPLOAD_INTERVALS[this.settings.uploadOption] !== 0) this.#uploadDue = false
+        return
+      }
+      // Records are consecutive unless the oldest were dropped for room: a gap starts a new batch.
+      const consecutive = batch.filter((log, i) => log.seq === first.seq + i)
+      this.#write({ type: "logs", firstSeq: first.seq, records: consecutive.map((log) => log.text) })
+      this.#sentUpTo = first.seq + consecutive.length - 1
+      this.#inFlight.push(this.#sentUpTo)
+    }
+  }
+
+  #ack(upTo: number): void {
+    const removed = this.#queue.ack(upTo)
+    if (upTo > this.#acked) this.#acked = upTo
+    this.#inFlight = this.#inFlight.filter((seq) => seq > upTo)
+    const now = this.#context.clock.now()
+    if (removed > 0 && (now - this.#lastReport >= REPORT_INTERVAL_MS || this.#queue.size === 0)) {
+      this.#context.bus.publish({
+        type: "logs-acked",
+        device: this.#device.id,
+        to: this.settings.server,
+        count: this.#acked - this.#reportedAcked,
+        total: this.#acked,
+        queued: this.#queue.size
+      })
+      this.#reportedAcked = this.#acked
+      this.#lastReport = now
+    }
+  }
+
+  #write(frame: OftpFrame): void {
+    const socket = this.#socket
+    if (socket === null || socket.destroyed) return
+    socket.write(encodeFrame(frame))
+    this.#actor.send({ type: "SENT" })
+  }
+
+  #dropLink(): void {
+    const socket = this.#socket
+    this.#socket = null
+    this.#inFlight = []
+    if (socket !== null && !socket.destroyed) {
+      socket.end()
+      setTimeout(() => socket.destroy(), 1000).unref()
+    }
+  }
+
+  /** TCP, then TLS with the FortiOS knobs, then the analyzer-serial check. */
+  async #connect(signal: AbortSignal): Promise<void> {
+    const { plan, pki } = this.#context
+    if (pki === null) throw new Error("the lab has no PKI: OFTP needs TLS")
+    const target = plan.hasDevice(this.settings.server)
+      ? plan.resolve(this.settings.server, "tcp/514")
+      : parseHostPort(this.settings.server, 514)
+    const localAddress = plan.sourceAddressOf(this.#device.id)
+    const raw = await dialTcp({
+      host: target.address,
+      port: target.actualPort,
+      timeoutMs: this.settings.connTimeout,
+      signal,
+      ...(localAddress === undefined ? {} : { localAddress })
+    })
+    const identity = await pki.issue({ serial: this.#device.serial, role: "client" })
+    const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
+      const secure = tlsConnect({
+        socket: raw,
+        ...clientTlsOptions({
+          caPem: pki.caPem,
+          encAlgorithm: this.settings.encAlgorithm,
+          sslMinProtoVersion: this.settings.sslMinProtoVersion,
+          identity
+        })
+      })
+      const fail = (error: Error) => {
+        secure.destroy()
+        reject(new Error(`TLS with ${target.address}:${target.actualPort} failed: ${error.message}`))
+      }
+      secure.once("error", fail)
+      signal.addEventListener("abort", () => fail(new Error("cancelled")), { once: true })
+      secure.once("secureConnect", () => {
+        secure.off("error", fail)
+        resolve(secure)
+      })
+    })
+    const serials = this.settings.serial ?? []
+    const verdict = verifyAnalyzerSerial(socket.getPeerCertificate(), serials, this.settings.certificateVerification)
+    if (!verdict.ok) {
+      socket.destroy()
+      throw new Error(verdict.reason)
+    }
+    this.#attach(socket)
+  }
+
+  #attach(socket: tls.TLSSocket): void {
+    this.#socket = socket
+    const decoder = new OftpDecoder({ maxFrameBytes: 1024 * 1024 })
+    let lostReason = "the analyzer closed the connection"
+    socket.on("data", (chunk: Buffer) => {
+      const result = decoder.push(chunk)
+      for (const frame of result.frames) this.#receive(frame)
+      if (result.error !== undefined) {
+        lostReason = `bad frame from the analyzer: ${result.error.code} (${result.error.detail})`
+        socket.destroy()
+      }
+    })
+    socket.on("error", (error) => {
+      lostReason = `connection lost: ${error.message}`
+    })
+    socket.on("close", () => {
+      if (this.#socket === socket) {
+        this.#socket = null
+        this.#actor.send({ type: "LINK_LOST", reason: lostReason })
+      }
+    })
+  }
+
+  #receive(frame: OftpFrame): void {
+    switch (frame.type) {
+      case "hello-reply":
+        this.#actor.send({ type: "HELLO_REPLY", ...frame.reply })
+        break
+      case "ack":
+        this.#ack(frame.upTo)
+        this.#pump()
+        break
+      case "status":
+        this.#actor.send({ type: "STATUS", status: frame.status, adom: frame.adom })
+        break
+      case "error":
+        this.#actor.send({ type: "ERROR_FRAME", code: frame.code, reason: frame.reason })
+        break
+      default:
+        break
+    }
+    this.#actor.send({ type: "RECEIVED", frameType: frame.type })
+  }
+}
+
+const parseHostPort = (server: string, defaultPort: number): { address: string; actualPort: number } => {
+  const match = /^\[(.+)\]:(\d+)$/.exec(server) ?? /^([^:]+):(\d+)$/.exec(server)
+  return match === null ? { address: server, actualPort: defaultPort } : { address: match[1] as string, actualPort: Number(match[2]) }
+}

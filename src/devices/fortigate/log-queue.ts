@@ -1,0 +1,158 @@
+/**
+ * A FortiGate's queue of logs for its analyzer: memory first, then disk when
+ * `faz-disk-buffer-size` is set, the oldest dropped (and counted) when both are full.
+ *
+ * Records stay queued until the analyzer acknowledges them (`ack`), so a lost link or a dead
+ * analyzer loses nothing that was not already dropped for room. Records are in sequence order:
+ * the memory part holds the oldest, the disk part (a small SQLite table in the device's data
+ * folder) the newer ones, moved into memory as it frees up.
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { DatabaseSync, type StatementSync } from "node:sqlite"
+
+export interface QueuedLog {
+  readonly seq: number
+  readonly text: string
+}
+
+class DiskSpill {
+  readonly #db: DatabaseSync
+  readonly #insert: StatementSync
+  readonly #takeOldest: StatementSync
+  readonly #deleteUpTo: StatementSync
+  readonly maxBytes: number
+  bytes = 0
+  count = 0
+
+  constructor(file: string, maxBytes: number) {
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    this.#db = new DatabaseSync(file)
+    this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY, text TEXT NOT NULL)")
+    this.#insert = this.#db.prepare("INSERT OR REPLACE INTO queue (seq, text) VALUES (?, ?)")
+    this.#takeOldest = this.#db.prepare("SELECT seq, text FROM queue ORDER BY seq LIMIT ?")
+    this.#deleteUpTo = this.#db.prepare("DELETE FROM queue WHERE seq <= ?")
+    const row = this.#db.prepare("SELECT count(*) AS n, coalesce(sum(length(text)), 0) AS b FROM queue").get() as { n: number; b: number }
+    this.count = row.n
+    this.bytes = row.b
+    this.maxBytes = maxBytes
+  }
+
+  push(log: QueuedLog): void {
+    this.#insert.run(log.seq, log.text)
+    this.count++
+    this.bytes += Buffer.byteLength(log.text)
+  }
+
+  /** Removes and returns up to `n` of the oldest records. */
+  take(n: number): QueuedLog[] {
+    const rows = this.#takeOldest.all(n) as Array<{ seq: number; text: string }>
+    const last = rows.at(-1)
+    if (last !== undefined) {
+      this.#deleteUpTo.run(last.seq)
+      this.count -= rows.length
+      for (const row of rows) this.bytes -= Buffer.byteLength(row.text)
+    }
+    return rows
+  }
+
+  close(): void {
+    this.#db.close()
+  }
+}
+
+export class LogQueue {
+  readonly #memoryLimit: number
+  readonly #disk: DiskSpill | null
+  #memory: QueuedLog[] = []
+  #head = 0
+  dropped = 0
+
+  /**
+   * @param memoryRecords records the memory part holds
+   * @param disk the spill file and its size limit (`faz-disk-buffer-size`), or null for memory only
+   */
+  constructor(options: { readonly memoryRecords: number; readonly disk: { readonly file: string; readonly maxBytes: number } | null }) {
+    this.#memoryLimit = options.memoryRecords
+    this.#disk = options.disk === null ? null : new DiskSpill(options.disk.file, options.disk.maxBytes)
+    this.#refill()
+  }
+
+  get size(): number {
+    return this.#memory.length - this.#head + (this.#disk?.count ?? 0)
+  }
+
+  get onDisk(): number {
+    return this.#disk?.count ?? 0
+  }
+
+  /** Queues a record; returns how many of the oldest records were dropped to make room. */
+  push(log: QueuedLog): number {
+    const inMemory = this.#memory.length - this.#head
+    const disk = this.#disk
+    if (inMemory < this.#memoryLimit && (disk === null || disk.count === 0)) {
+      this.#memory.push(log)
+      return 0
+    }
+    if (disk !== null && disk.bytes + Buffer.byteLength(log.text) <= disk.maxBytes) {
+      disk.push(log)
+      return 0
+    }
+    // Full: FortiOS drops the oldest logs.
+    this.#head++
+    this.dropped++
+    this.#refill()
+    if (disk !== null && disk.count > 0) disk.push(log)
+    else this.#memory.push(log)
+    this.#compact()
+    return 1
+  }
+
+  /** Forgets every record up to and including `upTo` (the analyzer has stored them). */
+  ack(upTo: number): number {
+    let removed = 0
+    while (this.#head < this.#memory.length && (this.#memory[this.#head]?.seq ?? Infinity) <= upTo) {
+      this.#head++
+      removed++
+    }
+    this.#refill()
+    this.#compact()
+    return removed
+  }
+
+  /** Up to `max` queued records with a sequence number above `afterSeq`, oldest first. */
+  after(afterSeq: number, max: number): QueuedLog[] {
+    const memory = this.#memory
+    let low = this.#head
+    let high = memory.length
+    while (low < high) {
+      const mid = (low + high) >>> 1
+      if ((memory[mid]?.seq ?? Infinity) <= afterSeq) low = mid + 1
+      else high = mid
+    }
+    return memory.slice(low, low + max)
+  }
+
+  /** The highest sequence number in the memory part (0 when empty). */
+  get lastInMemory(): number {
+    return this.#memory.at(-1)?.seq ?? 0
+  }
+
+  close(): void {
+    this.#disk?.close()
+  }
+
+  #refill(): void {
+    const disk = this.#disk
+    if (disk === null || disk.count === 0) return
+    const room = this.#memoryLimit - (this.#memory.length - this.#head)
+    if (room > 0) for (const log of disk.take(room)) this.#memory.push(log)
+  }
+
+  #compact(): void {
+    if (this.#head > 4096 && this.#head * 2 > this.#memory.length) {
+      this.#memory = this.#memory.slice(this.#head)
+      this.#head = 0
+    }
+  }
+}
