@@ -12,7 +12,8 @@ export const labFlagOptions = {
   "port-base": { type: "string" },
   addressing: { type: "string" },
   "data-dir": { type: "string" },
-  memory: { type: "boolean", default: false }
+  memory: { type: "boolean", default: false },
+  "control-bind": { type: "string" }
 } as const
 
 export interface LabFlags {

@@ -13,7 +13,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   up: () => import("./up.ts").then((m) => m.up),
   logs: () => import("./logs.ts").then((m) => m.logs),
   send: () => import("./send.ts").then((m) => m.send),
-  schema: () => import("./schema.ts").then((m) => m.schema)
+  schema: () => import("./schema.ts").then((m) => m.schema),
+  ctl: () => import("./ctl.ts").then((m) => m.ctl)
 }
 
 export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sockets
@@ -24,9 +25,10 @@ usage:
   fazlab up [lab.yaml] [--headless] [--port-base N]             start a lab (default lab without a file)
   fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR]
   fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]
+  fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|pause|resume DEVICE | burst DEVICE N
   fazlab schema                                                 JSON Schema of scenario files
 
-lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory
+lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory  --control-bind HOST:PORT
 docs: docs/README.md
 `
 

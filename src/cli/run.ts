@@ -8,6 +8,8 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
+import * as Effect from "effect/Effect"
+import { serveControl } from "../control/server.ts"
 import { RealLabClock } from "../machines/clock.ts"
 import { runScenario } from "../lab/runner.ts"
 import { loadScenario } from "../lab/scenario/load.ts"
@@ -17,6 +19,7 @@ import { renderText } from "../lab/report/text.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, writeLabInfo } from "./lab-flags.ts"
+import { parseControlBindFlag } from "./ctl.ts"
 import { runLabEffect } from "./run-effect.ts"
 
 const REPORTS = { text: renderText, json: renderJson, junit: renderJunit } as const
@@ -28,6 +31,7 @@ export const run: Command = async (args, io) => {
     options: { ...labFlagOptions, report: { type: "string", default: "text" }, out: { type: "string" } }
   })
   const flags = parseLabFlags(values)
+  const bind = parseControlBindFlag(values["control-bind"])
   const report = values.report
   if (!(report in REPORTS)) throw new UsageError(`--report must be text, json or junit, got "${report}"`)
   if (positionals.length !== 1) throw new UsageError("give exactly one scenario file, e.g. fazlab run scenarios/syslog-basics.yaml")
@@ -51,16 +55,19 @@ export const run: Command = async (args, io) => {
           if (line !== null) io.stderr(`${line}\n`)
         }
       },
-      onStarted: (lab) => {
-        if (dataDir !== null) {
-          writeLabInfo(dataDir, {
-            name: lab.name,
-            pid: process.pid,
-            startedAt: new Date().toISOString(),
-            analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
-          })
-        }
-      }
+      onStarted: (lab) =>
+        Effect.gen(function*() {
+          if (dataDir !== null) {
+            writeLabInfo(dataDir, {
+              name: lab.name,
+              pid: process.pid,
+              startedAt: new Date().toISOString(),
+              analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
+            })
+          }
+          const control = yield* serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
+          if (!flags.headless) io.stderr(`control channel: ${control.url}${dataDir === null ? ` (token ${control.token})` : ""}\n`)
+        })
     }),
     io.signal
   )

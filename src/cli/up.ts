@@ -8,6 +8,7 @@
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
+import { serveControl } from "../control/server.ts"
 import { RealLabClock } from "../machines/clock.ts"
 import { DEFAULT_LAB_FILE, DEFAULT_LAB_YAML } from "../lab/default-lab.ts"
 import { Lab } from "../lab/lab.ts"
@@ -15,11 +16,13 @@ import { loadScenario, parseScenario } from "../lab/scenario/load.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, writeLabInfo } from "./lab-flags.ts"
+import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
 
 export const up: Command = async (args, io) => {
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: labFlagOptions })
   const flags = parseLabFlags(values)
+  const bind = parseControlBindFlag(values["control-bind"])
   if (positionals.length > 1) throw new UsageError("fazlab up takes at most one lab file")
   const file = positionals[0]
   const scenario = file === undefined ? parseScenario(DEFAULT_LAB_YAML, DEFAULT_LAB_FILE, { stepsRequired: false })
@@ -49,13 +52,16 @@ export const up: Command = async (args, io) => {
           analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
         })
       }
+      const control = yield* serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
       if (!flags.headless) {
         const base = lab.plan.base
         io.stdout(
           `\nlab ${lab.name} is up${base === 0 ? " on the documented ports" : typeof base === "number" ? ` with port base ${base} (documented P listens on ${base}+P)` : ""}:\n` +
             lab.plan.boundEndpoints().map((e) => `  ${e.device.padEnd(12)} ${e.port.padEnd(9)} -> ${e.address}:${e.actualPort}\n`).join("") +
             `\ntry: logger -n ${lab.plan.boundEndpoints()[0]?.address ?? "127.0.0.1"} -P ${lab.plan.boundEndpoints()[0]?.actualPort ?? 514} -d "hello from logger"\n` +
-            `     fazlab logs --follow   (in another terminal, same folder)\nCtrl-C stops the lab.\n\n`
+            `     fazlab logs --follow   (in another terminal, same folder)\n` +
+            `     fazlab ctl devices     (control channel ${control.url}${dataDir === null ? `, token ${control.token}` : ""})\n` +
+            `Ctrl-C stops the lab.\n\n`
         )
       }
       return yield* Effect.never

@@ -4,6 +4,7 @@
  * returns a `ScenarioResult` for the reporters. Everything it does is also an event on the bus.
  */
 import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import type { Addressing, PortBase } from "../net/port-plan.ts"
@@ -25,8 +26,8 @@ export interface RunOptions {
   readonly clock: LabClock
   /** Sees every event from the lab's first to its last. */
   readonly onEvent?: Subscriber
-  /** Called once the lab is up (the port plan is known). */
-  readonly onStarted?: (lab: Lab) => void
+  /** Runs once the lab is up (the port plan is known), inside the lab's scope: serve the control channel there. */
+  readonly onStarted?: (lab: Lab) => Effect.Effect<void, { readonly message: string }, Scope.Scope>
 }
 
 /** Waits `ms` on the lab clock; interruptible. */
@@ -58,7 +59,7 @@ const checkWithin = (lab: Lab, expectation: Expectation, within: number) =>
     }
   })
 
-export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, BindError | PlanError> =>
+export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, BindError | PlanError | { readonly message: string }> =>
   Effect.scoped(
     Effect.gen(function*() {
       const startedAt = new Date()
@@ -71,7 +72,7 @@ export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, 
         clock,
         ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent })
       })
-      options.onStarted?.(lab)
+      if (options.onStarted !== undefined) yield* options.onStarted(lab)
       const expectations: ExpectationResult[] = []
       const stepErrors: StepError[] = []
       for (const [index, step] of scenario.steps.entries()) {

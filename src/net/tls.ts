@@ -159,6 +159,8 @@ export interface ClientTlsSettings {
   readonly serverName?: string
   /** Client certificate to present when the server asks for one. */
   readonly identity?: TlsIdentity
+  /** Whether the server certificate must chain to `caPem` (default true). */
+  readonly verifyChain?: boolean
 }
 
 /**
@@ -167,7 +169,8 @@ export interface ClientTlsSettings {
  */
 export const clientTlsOptions = (settings: ClientTlsSettings): tls.ConnectionOptions => ({
   ca: [settings.caPem],
-  rejectUnauthorized: true,
+  // FortiOS `certificate-verification disable` accepts any analyzer certificate.
+  rejectUnauthorized: settings.verifyChain ?? true,
   checkServerIdentity: () => undefined,
   ...protocolRange(settings.sslMinProtoVersion),
   ciphers: cipherString(settings.encAlgorithm),

@@ -1,28 +1,37 @@
 /**
- * The analyzer's durable log store: every syslog message an emulated FortiAnalyzer accepts,
- * in one SQLite table (Node's built-in `node:sqlite`), queryable by the CLI (`fazlab logs`,
- * from another process), the UI and the expectation checker.
+ * The analyzer's durable log store: every log an emulated FortiAnalyzer accepts (syslog, and
+ * OFTP batches through `appendDeviceBatch`) in one SQLite table (Node's built-in `node:sqlite`),
+ * with the registry of OFTP devices (`store.devices`, see `device-registry.ts`) in the same file;
+ * queryable by the CLI (`fazlab logs`, from another process), the UI and the expectation checker.
  *
- * Durability: a file store runs in WAL mode with `synchronous = NORMAL`. When `append()`
- * returns, the batch is in the `-wal` file (written, not fsynced): it survives the process
- * being killed (SIGKILL, crash), which is what "an acknowledged log is never lost" means for
- * the lab. A power cut or kernel crash may lose the last batches but never corrupts the file;
- * `synchronous = FULL` would cover that at a large cost in append rate. A memory store
- * (`{ memory: true }`) lives and dies with the process.
+ * Durability: a file store runs in WAL mode with `synchronous = NORMAL`. When `append()` or
+ * `appendDeviceBatch()` returns, the batch is in the `-wal` file (written, not fsynced): it
+ * survives the process being killed (SIGKILL, crash), which is what "an acknowledged log is never
+ * lost" means for the lab. A power cut or kernel crash may lose the last batches but never
+ * corrupts the file; `synchronous = FULL` would cover that at a large cost in append rate. A
+ * memory store (`{ memory: true }`) lives and dies with the process.
  *
- * Layout (schema version 1, kept in `PRAGMA user_version`): one row per log; the common fields
- * as columns; FortiOS fields as one JSON text column. The only secondary index is
- * `(device, seq)`: it answers `sequenceReport` and per-device counts; each extra index cost
- * 5-10% of the append rate when measured. `query()` walks ids (from the newest, or from
- * `afterId` when following new logs) and stops at `limit`, which is cheap unless the filters
- * match only rare, old logs; `count()` with filters other than `device` scans the table.
+ * Held logs: logs of a device that is not authorized yet are stored with `held = 1`, apart from
+ * the others: reads leave them out unless asked (`LogQuery.held`). Authorizing the device
+ * releases them (see `DeviceRegistry.authorize`), removing it drops them.
  *
- * Results are always ordered by `id`, the order logs were stored in.
+ * Layout (schema version 2, kept in `PRAGMA user_version`): one row per log; the common fields
+ * as columns; FortiOS fields as one JSON text column. Each row is in exactly one secondary
+ * index: visible logs in `(device, seq)`, which answers `sequenceReport` and per-device counts,
+ * held logs in `(devid)`, which finds a device's held logs. So a visible log costs one index
+ * entry as before held logs existed (each extra index cost 5-10% of the append rate when
+ * measured). `query()` walks ids (from the newest, or from `afterId` when following new logs)
+ * and stops at `limit`, which is cheap unless the filters match only rare, old logs; `count()`
+ * with filters other than `device` scans the table.
+ *
+ * Results are always ordered by `id`, the order logs were stored in (released logs count as
+ * stored when they are released).
  */
 import { mkdirSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite"
 import { WalCheckpointer } from "./checkpointer.ts"
+import { DeviceRegistry, unknownDevice } from "./device-registry.ts"
 import { StoreError } from "./store-error.ts"
 
 export interface LogRecordInput {
@@ -55,6 +64,21 @@ export interface StoredLog extends LogRecordInput {
   readonly id: number
 }
 
+/** Which logs a read sees: visible ones only (default), held ones only, or both. */
+export type HeldFilter = "exclude" | "only" | "include"
+
+/** What `appendDeviceBatch` did with a batch. */
+export interface DeviceBatchResult {
+  /** Records stored now. */
+  readonly stored: number
+  /** Records skipped because their seq was ≤ the device's lastSeq: stored before. */
+  readonly duplicates: number
+  /** Sequence numbers that never arrived: skipped between lastSeq and the next stored record. */
+  readonly gaps: number
+  /** The device's highest stored seq after the batch (what an ACK may cover). */
+  readonly lastSeq: number
+}
+
 export interface LogQuery {
   device?: string
   type?: string
@@ -70,6 +94,8 @@ export interface LogQuery {
   limit?: number
   /** By id: "asc" (default) oldest first, "desc" newest first. */
   order?: "asc" | "desc"
+  /** Held logs (of devices not authorized yet): left out by default. */
+  held?: HeldFilter
 }
 
 export type LogCountQuery = Omit<LogQuery, "afterId" | "limit" | "order">
@@ -87,7 +113,7 @@ export interface SequenceReport {
   readonly firstMissing: number[]
 }
 
-const SCHEMA_VERSION = 1
+const SCHEMA_VERSION = 2
 /** 8 KiB pages hold six ~1.3 KB log rows; measured faster than 4 KiB and 16 KiB for appends. */
 const PAGE_SIZE = 8192
 const DEFAULT_LIMIT = 100
@@ -113,9 +139,24 @@ CREATE TABLE logs (
   eventtime TEXT,
   seq INTEGER,
   raw TEXT NOT NULL,
-  fields TEXT
+  fields TEXT,
+  held INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX logs_device_seq ON logs (device, seq);
+CREATE INDEX logs_device_seq ON logs (device, seq) WHERE held = 0;
+CREATE INDEX logs_held_devid ON logs (devid) WHERE held = 1;
+CREATE TABLE devices (
+  serial TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  platform TEXT NOT NULL,
+  version TEXT NOT NULL,
+  ip TEXT NOT NULL,
+  vdoms TEXT NOT NULL,
+  adom TEXT,
+  state TEXT NOT NULL CHECK (state IN ('unauthorized', 'authorized')),
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  last_seq INTEGER NOT NULL DEFAULT 0
+);
 `
 
 const COLUMNS =
@@ -124,6 +165,8 @@ const COLUMNS =
 type Row = Record<string, SQLOutputValue>
 
 export class LogStore {
+  /** The devices that connected over OFTP, and their authorization. */
+  readonly devices: DeviceRegistry
   readonly #db: DatabaseSync
   /** The file, or null for a memory store. */
   readonly #path: string | null
@@ -138,9 +181,17 @@ export class LogStore {
     this.#db = db
     this.#path = path
     this.#insert = db.prepare(
-      `INSERT INTO logs (${COLUMNS.slice("id, ".length)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `INSERT INTO logs (${COLUMNS.slice("id, ".length)}, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
     this.#walCheckpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)")
+    this.devices = new DeviceRegistry({
+      statement: (sql) => this.#statement(sql),
+      read: (run) => {
+        this.#assertOpen()
+        return this.#read(run)
+      },
+      write: (failure, run) => this.#write(failure, run)
+    })
   }
 
   /**
@@ -196,39 +247,54 @@ export class LogStore {
   append(records: ReadonlyArray<LogRecordInput>): void {
     this.#assertOpen()
     if (records.length === 0) return
-    if (this.#path !== null) this.#tendWal(this.#path)
-    const insert = this.#insert
-    try {
-      this.#db.exec("BEGIN")
-      for (const r of records) {
-        insert.run(
-          r.receivedAt,
-          r.transport,
-          r.peer,
-          r.format,
-          r.facility,
-          r.severity,
-          r.device,
-          r.devid,
-          r.logid,
-          r.type,
-          r.subtype,
-          r.level,
-          r.eventtime,
-          r.seq,
-          r.raw,
-          r.fields === null ? null : JSON.stringify(r.fields)
-        )
+    this.#write(
+      (where, why) => `Could not store ${records.length} logs in ${where} (${why}); nothing of this batch was stored.`,
+      () => {
+        for (const r of records) this.#insertLog(r, r.devid, 0)
       }
-      this.#db.exec("COMMIT")
-    } catch (cause) {
-      if (this.#db.isTransaction) this.#db.exec("ROLLBACK")
-      throw new StoreError(
-        "store-write-failed",
-        `Could not store ${records.length} logs in ${this.#location()} (${reason(cause)}); nothing of this batch was stored.`,
-        { cause }
-      )
-    }
+    )
+  }
+
+  /**
+   * Stores one OFTP batch of the registered device `serial` in one transaction, exactly once:
+   * records whose seq is ≤ the device's `lastSeq` were stored before and are skipped (counted
+   * as duplicates), the others are stored (held apart when `held`) and `lastSeq` moves to the
+   * highest of them. A seq beyond `lastSeq + 1` is stored too, and the numbers skipped count as
+   * gaps (the sender dropped them). Each record's `devid` is stored as `serial`.
+   *
+   * Durable when it returns, like `append()`: acknowledge up to the returned `lastSeq` only
+   * then. When it throws, nothing of the batch was stored and `lastSeq` did not move.
+   */
+  appendDeviceBatch(
+    serial: string,
+    records: ReadonlyArray<LogRecordInput & { readonly seq: number }>,
+    options: { readonly held: boolean }
+  ): DeviceBatchResult {
+    return this.#write(
+      (where, why) => `Could not store ${records.length} logs of device ${serial} in ${where} (${why}); nothing of this batch was stored.`,
+      () => {
+        const device = this.#statement("SELECT last_seq FROM devices WHERE serial = ?").get(serial)
+        if (device === undefined) throw unknownDevice(serial)
+        const held = options.held ? 1 : 0
+        let lastSeq = Number(device["last_seq"])
+        let stored = 0
+        let duplicates = 0
+        let gaps = 0
+        for (const r of records) {
+          if (!Number.isSafeInteger(r.seq) || r.seq < 1) throw new Error(`sequence number ${r.seq} is not an integer ≥ 1`)
+          if (r.seq <= lastSeq) {
+            duplicates++
+            continue
+          }
+          this.#insertLog(r, serial, held)
+          gaps += r.seq - lastSeq - 1
+          lastSeq = r.seq
+          stored++
+        }
+        if (stored > 0) this.#statement("UPDATE devices SET last_seq = ? WHERE serial = ?").run(lastSeq, serial)
+        return { stored, duplicates, gaps, lastSeq }
+      }
+    )
   }
 
   /** Logs matching every given filter, ordered by id. */
@@ -239,7 +305,7 @@ export class LogStore {
     if (q.afterId !== undefined) checkInteger("afterId", q.afterId, Number.MIN_SAFE_INTEGER)
     // `+device` keeps SQLite off the (device, seq) index here: walking ids (newest first, or
     // from `afterId`) and stopping at `limit` beats collecting and sorting all of a device's logs.
-    const where = whereClause(q, "+device")
+    const where = whereClause(q, false)
     if (q.afterId !== undefined) {
       where.conditions.push("id > ?")
       where.params.push(q.afterId)
@@ -251,15 +317,18 @@ export class LogStore {
   /** How many logs match every given filter. */
   count(q: LogCountQuery = {}): number {
     this.#assertOpen()
-    const where = whereClause(q, "device")
+    // The partial indexes answer a `device` filter, and count alone when no other filter is
+    // given; for other filters alone, walking an index would cost a table lookup per row.
+    const otherFilters = [q.type, q.subtype, q.level, q.since, q.until].some((value) => value !== undefined)
+    const where = whereClause(q, q.device !== undefined || !otherFilters)
     const sql = `SELECT count(*) AS n FROM logs${sqlWhere(where.conditions)}`
     return this.#read(() => Number(this.#statement(sql).get(...where.params)?.["n"] ?? 0))
   }
 
   /** Stored logs per device, by device name. */
-  countByDevice(): Array<{ device: string; count: number }> {
+  countByDevice(options: { readonly held?: HeldFilter } = {}): Array<{ device: string; count: number }> {
     this.#assertOpen()
-    const sql = "SELECT device, count(*) AS n FROM logs GROUP BY device ORDER BY device"
+    const sql = `SELECT device, count(*) AS n FROM logs${sqlWhere(heldCondition(options.held, "held"))} GROUP BY device ORDER BY device`
     return this.#read(() =>
       this.#statement(sql).all().map((row) => ({ device: String(row["device"]), count: Number(row["n"]) }))
     )
@@ -269,15 +338,16 @@ export class LogStore {
    * For "none lost, none duplicated" checks: the sequence numbers stored for `device`, against
    * a sender that sent 1..maxSent. Numbers outside [1, maxSent] count as stored, never as missing.
    */
-  sequenceReport(device: string, maxSent: number): SequenceReport {
+  sequenceReport(device: string, maxSent: number, options: { readonly held?: HeldFilter } = {}): SequenceReport {
     this.#assertOpen()
     checkInteger("maxSent", maxSent, 0)
+    const held = heldCondition(options.held, "held").map((condition) => ` AND ${condition}`).join("")
     return this.#read(() => {
       const totals = this.#statement(
-        "SELECT count(seq) AS stored, count(DISTINCT seq) AS distinctSeq FROM logs WHERE device = ? AND seq IS NOT NULL"
+        `SELECT count(seq) AS stored, count(DISTINCT seq) AS distinctSeq FROM logs WHERE device = ? AND seq IS NOT NULL${held}`
       ).get(device)
       const inRange = this.#statement(
-        "SELECT count(DISTINCT seq) AS present, max(seq) AS highest FROM logs WHERE device = ? AND seq BETWEEN 1 AND ?"
+        `SELECT count(DISTINCT seq) AS present, max(seq) AS highest FROM logs WHERE device = ? AND seq BETWEEN 1 AND ?${held}`
       ).get(device, maxSent)
       const stored = Number(totals?.["stored"] ?? 0)
       const distinct = Number(totals?.["distinctSeq"] ?? 0)
@@ -288,7 +358,7 @@ export class LogStore {
         const gaps = this.#statement(
           `SELECT previous + 1 AS first, seq - 1 AS last FROM (
              SELECT seq, lag(seq, 1, 0) OVER (ORDER BY seq) AS previous
-             FROM (SELECT DISTINCT seq FROM logs WHERE device = ? AND seq BETWEEN 1 AND ?)
+             FROM (SELECT DISTINCT seq FROM logs WHERE device = ? AND seq BETWEEN 1 AND ?${held})
            ) WHERE seq > previous + 1 LIMIT ?`
         ).all(device, maxSent, FIRST_MISSING_MAX)
         const highest = inRange?.["highest"]
@@ -327,6 +397,48 @@ export class LogStore {
       this.#walCheckpoint.get()
       checkpointer.resetDone()
     }
+  }
+
+  /**
+   * Runs `run` in one write transaction (on a file store, tending the WAL first). When `run`
+   * throws, nothing it did stays; a StoreError goes on as it is, anything else becomes a
+   * "store-write-failed" StoreError whose message is `failure(where, why)`.
+   */
+  #write<T>(failure: (where: string, why: string) => string, run: () => T): T {
+    this.#assertOpen()
+    if (this.#path !== null) this.#tendWal(this.#path)
+    try {
+      this.#db.exec("BEGIN IMMEDIATE")
+      const result = run()
+      this.#db.exec("COMMIT")
+      return result
+    } catch (cause) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK")
+      if (cause instanceof StoreError) throw cause
+      throw new StoreError("store-write-failed", failure(this.#location(), reason(cause)), { cause })
+    }
+  }
+
+  #insertLog(r: LogRecordInput, devid: string | null, held: 0 | 1): void {
+    this.#insert.run(
+      r.receivedAt,
+      r.transport,
+      r.peer,
+      r.format,
+      r.facility,
+      r.severity,
+      r.device,
+      devid,
+      r.logid,
+      r.type,
+      r.subtype,
+      r.level,
+      r.eventtime,
+      r.seq,
+      r.raw,
+      r.fields === null ? null : JSON.stringify(r.fields),
+      held
+    )
   }
 
   #statement(sql: string): StatementSync {
@@ -419,20 +531,36 @@ function checkInteger(name: string, value: number, min: number): void {
   }
 }
 
-function whereClause(q: LogCountQuery, deviceColumn: "device" | "+device"): { conditions: string[]; params: SQLInputValue[] } {
-  const conditions: string[] = []
+/**
+ * The conditions for a read. `indexed` writes `device` and `held` so that SQLite may use the
+ * partial indexes; otherwise as `+device` and `+held`, which keeps it on the table.
+ */
+function whereClause(q: LogCountQuery, indexed: boolean): { conditions: string[]; params: SQLInputValue[] } {
+  const conditions = heldCondition(q.held, indexed ? "held" : "+held")
   const params: SQLInputValue[] = []
   const add = (condition: string, value: SQLInputValue): void => {
     conditions.push(condition)
     params.push(value)
   }
-  if (q.device !== undefined) add(`${deviceColumn} = ?`, q.device)
+  if (q.device !== undefined) add(`${indexed ? "device" : "+device"} = ?`, q.device)
   if (q.type !== undefined) add("type = ?", q.type)
   if (q.subtype !== undefined) add("subtype = ?", q.subtype)
   if (q.level !== undefined) add("level = ?", q.level)
   if (q.since !== undefined) add("received_at >= ?", q.since)
   if (q.until !== undefined) add("received_at < ?", q.until)
   return { conditions, params }
+}
+
+/** The condition (none or one) that selects logs by `held` (default "exclude"). */
+function heldCondition(held: HeldFilter | undefined, column: "held" | "+held"): string[] {
+  switch (held ?? "exclude") {
+    case "exclude":
+      return [`${column} = 0`]
+    case "only":
+      return [`${column} = 1`]
+    case "include":
+      return []
+  }
 }
 
 function sqlWhere(conditions: ReadonlyArray<string>): string {

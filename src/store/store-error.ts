@@ -16,6 +16,8 @@ export type StoreErrorCode =
   | "store-read-failed"
   /** A query value is out of range (negative limit, non-integer id...). */
   | "store-bad-query"
+  /** No registered device has the serial an operation names. */
+  | "store-unknown-device"
   /** The store was used after `close()`. */
   | "store-closed"
 

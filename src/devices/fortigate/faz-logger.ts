@@ -89,8 +89,12 @@ export class FazLogger {
     this.#random = seededRandom(device.serial)
     this.#queue = new LogQueue({
       memoryRecords: settings.queueSize,
-      disk: settings.fazDiskBufferSize > 0 && context.dataDir !== null
-        ? { file: path.join(context.dataDir, device.id, "faz-disk-buffer.sqlite"), maxBytes: settings.fazDiskBufferSize * 1024 * 1024 }
+      // An in-memory lab keeps its "disk" buffer in memory too: same limits, nothing written.
+      disk: settings.fazDiskBufferSize > 0
+        ? {
+          file: context.dataDir === null ? ":memory:" : path.join(context.dataDir, device.id, "faz-disk-buffer.sqlite"),
+          maxBytes: settings.fazDiskBufferSize * 1024 * 1024
+        }
         : null
     })
     const machine = oftpClientMachine.provide({
@@ -365,7 +369,8 @@ export class FazLogger {
           caPem: pki.caPem,
           encAlgorithm: this.settings.encAlgorithm,
           sslMinProtoVersion: this.settings.sslMinProtoVersion,
-          identity
+          identity,
+          verifyChain: this.settings.certificateVerification === "enable"
         })
       })
       const fail = (error: Error) => {

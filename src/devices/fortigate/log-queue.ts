@@ -26,7 +26,7 @@ class DiskSpill {
   count = 0
 
   constructor(file: string, maxBytes: number) {
-    fs.mkdirSync(path.dirname(file), { recursive: true })
+    if (file !== ":memory:") fs.mkdirSync(path.dirname(file), { recursive: true })
     this.#db = new DatabaseSync(file)
     this.#db.exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; CREATE TABLE IF NOT EXISTS queue (seq INTEGER PRIMARY KEY, text TEXT NOT NULL)")
     this.#insert = this.#db.prepare("INSERT OR REPLACE INTO queue (seq, text) VALUES (?, ?)")
@@ -70,7 +70,7 @@ export class LogQueue {
 
   /**
    * @param memoryRecords records the memory part holds
-   * @param disk the spill file and its size limit (`faz-disk-buffer-size`), or null for memory only
+   * @param disk the spill file (":memory:" for an in-memory lab) and its size limit (`faz-disk-buffer-size`), or null for memory only
    */
   constructor(options: { readonly memoryRecords: number; readonly disk: { readonly file: string; readonly maxBytes: number } | null }) {
     this.#memoryLimit = options.memoryRecords
@@ -111,11 +111,16 @@ export class LogQueue {
   /** Forgets every record up to and including `upTo` (the analyzer has stored them). */
   ack(upTo: number): number {
     let removed = 0
-    while (this.#head < this.#memory.length && (this.#memory[this.#head]?.seq ?? Infinity) <= upTo) {
-      this.#head++
-      removed++
+    for (;;) {
+      while (this.#head < this.#memory.length && (this.#memory[this.#head]?.seq ?? Infinity) <= upTo) {
+        this.#head++
+        removed++
+      }
+      const before = this.#memory.length
+      this.#refill()
+      // Records moved in from the disk buffer may be acknowledged too.
+      if (this.#memory.length === before || (this.#memory[this.#head]?.seq ?? Infinity) > upTo) break
     }
-    this.#refill()
     this.#compact()
     return removed
   }

@@ -1,0 +1,114 @@
+/**
+ * What each control command does to a lab: lifecycle and burst commands become the lab's own
+ * actions (the same ones a scenario step takes); registry commands go to an analyzer.
+ *
+ * Every refusal is a `CommandRefused` whose message is the sentence the error reply carries:
+ * it names the device, serial or analyzer at fault and what exists instead.
+ */
+import { Effect, Schema } from "effect"
+import type { Action } from "../lab/scenario/schema.ts"
+import type { CommandResult, CommandResults, ControlCommand, LifecycleCommand } from "./protocol.ts"
+import type { ControlAnalyzer, ControlTarget, Explained } from "./target.ts"
+
+export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", { reason: Schema.String }) {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+const refuse = (reason: string) => Effect.fail(new CommandRefused({ reason }))
+
+const refused = (error: Explained) => new CommandRefused({ reason: error.message })
+
+const list = (names: ReadonlyArray<string>): string => names.length === 0 ? "none" : names.join(", ")
+
+const needDevice = (target: ControlTarget, id: string): Effect.Effect<void, CommandRefused> =>
+  target.devices.has(id) ? Effect.void : refuse(`no device "${id}" in lab ${target.name}; its devices: ${list([...target.devices.keys()])}`)
+
+const perform = (target: ControlTarget, device: string, action: Action) =>
+  needDevice(target, device).pipe(Effect.andThen(target.perform(action).pipe(Effect.mapError(refused))))
+
+/** The analyzers a registry command is about: the one named, else all of them. */
+const analyzersFor = (target: ControlTarget, id: string | undefined): Effect.Effect<ReadonlyArray<ControlAnalyzer>, CommandRefused> => {
+  const analyzers = target.analyzers()
+  if (analyzers.length === 0) return refuse(`lab ${target.name} has no analyzer, so it has no device registry`)
+  if (id === undefined) return Effect.succeed(analyzers)
+  const found = analyzers.find((analyzer) => analyzer.id === id)
+  return found === undefined
+    ? refuse(`no analyzer "${id}" in lab ${target.name}; its analyzers: ${list(analyzers.map((a) => a.id))}`)
+    : Effect.succeed([found])
+}
+
+/** The analyzer that holds `serial`: the one named, the only one, or the one whose registry lists it. */
+const analyzerOf = (target: ControlTarget, serial: string, id: string | undefined): Effect.Effect<ControlAnalyzer, CommandRefused> =>
+  analyzersFor(target, id).pipe(
+    Effect.flatMap((analyzers) => {
+      const [only] = analyzers
+      if (analyzers.length === 1 && only !== undefined) return Effect.succeed(only)
+      const holding = analyzers.filter((analyzer) => analyzer.listDevices().some((device) => device.serial === serial))
+      const [found] = holding
+      if (holding.length === 1 && found !== undefined) return Effect.succeed(found)
+      return refuse(
+        holding.length === 0
+          ? `no analyzer of lab ${target.name} has seen serial ${serial}; name one with analyzer (${list(analyzers.map((a) => a.id))})`
+          : `serial ${serial} is registered on ${list(holding.map((a) => a.id))}; name one with analyzer`
+      )
+    })
+  )
+
+const statusOf = (target: ControlTarget, device: string): string => target.devices.get(device)?.status() ?? "unknown"
+
+type Handlers = {
+  readonly [K in keyof CommandResults]: (
+    target: ControlTarget,
+    command: Extract<ControlCommand, { readonly name: K }>
+  ) => Effect.Effect<CommandResults[K], CommandRefused>
+}
+
+const lifecycle = (target: ControlTarget, command: typeof LifecycleCommand.Type) => {
+  const { name, device } = command
+  const action: Action = name === "stop" ? { stop: device } : name === "start" ? { start: device } : name === "pause" ? { pause: device } : { resume: device }
+  return perform(target, device, action).pipe(Effect.map(() => ({ device, status: statusOf(target, device) })))
+}
+
+const HANDLERS: Handlers = {
+  stop: lifecycle,
+  start: lifecycle,
+  pause: lifecycle,
+  resume: lifecycle,
+  burst: (target, { device, count }) => perform(target, device, { burst: { device, count } }).pipe(Effect.as({ device, count })),
+  devices: (target, command) =>
+    analyzersFor(target, command.analyzer).pipe(
+      Effect.map((analyzers) => ({
+        devices: analyzers.flatMap((analyzer) => analyzer.listDevices().map((device) => ({ ...device, analyzer: analyzer.id })))
+      }))
+    ),
+  authorize: (target, { serial, adom, analyzer: named }) =>
+    analyzerOf(target, serial, named).pipe(
+      Effect.flatMap((analyzer) =>
+        analyzer.authorizeDevice(serial, adom ?? null).pipe(
+          Effect.mapError(refused),
+          Effect.map(({ released }) => ({
+            analyzer: analyzer.id,
+            serial,
+            adom: analyzer.listDevices().find((device) => device.serial === serial)?.adom ?? adom ?? null,
+            released
+          }))
+        )
+      )
+    ),
+  "delete-device": (target, { serial, analyzer: named }) =>
+    analyzerOf(target, serial, named).pipe(
+      Effect.flatMap((analyzer) =>
+        analyzer.deleteDevice(serial).pipe(
+          Effect.mapError(refused),
+          Effect.map(({ dropped }) => ({ analyzer: analyzer.id, serial, dropped }))
+        )
+      )
+    )
+}
+
+/** The effect of one decoded command; its success is the ok reply's `result`. */
+export const commandEffect = <C extends ControlCommand>(target: ControlTarget, command: C): Effect.Effect<CommandResult<C>, CommandRefused> =>
+  // The handler picked by the command's own name takes exactly that command.
+  (HANDLERS[command.name] as (target: ControlTarget, command: C) => Effect.Effect<CommandResult<C>, CommandRefused>)(target, command)

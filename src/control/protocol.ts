@@ -1,0 +1,298 @@
+/**
+ * The control channel's wire format: versioned JSON messages, one per WebSocket text frame,
+ * described by Effect schemas so the server, the client and docs/control.md agree.
+ *
+ * Server → client: `snapshot` (once, first), `event` (the lab's event stream), `reply` (one per
+ * command) and `dropped` (last, before the server closes a client that fell behind).
+ * Client → server: `command`. Every message carries `v`, the protocol version: additions
+ * (new event types, commands, optional fields) keep `v: 1`; a breaking change raises it.
+ *
+ * `decodeClientMessage` turns a received text frame into a command or into the one sentence
+ * the error reply carries; it names the message's problem (not JSON, wrong version, unknown
+ * command, which field is wrong) so a hand-written client can fix it.
+ */
+import { Result, Schema, SchemaIssue } from "effect"
+import type { LabEvent } from "../events/events.ts"
+
+/** The protocol version this fazlab speaks; see "Versioning" in docs/control.md. */
+export const PROTOCOL_VERSION = 1
+
+const V = Schema.Literal(PROTOCOL_VERSION)
+
+const nonEmpty = { expected: "a non-empty string" }
+const Text = Schema.String.check(Schema.isMinLength(1, nonEmpty))
+
+const wholeCount = { expected: "a whole number from 1 to 1000000" }
+const Count = Schema.Number.check(
+  Schema.isInt(wholeCount),
+  Schema.isBetween({ minimum: 1, maximum: 1_000_000 }, wholeCount)
+)
+
+/** A command's id, chosen by the client and echoed in its reply. */
+export const CommandId = Schema.Union([Schema.String, Schema.Number])
+export type CommandId = typeof CommandId.Type
+
+// ---------------------------------------------------------------------------------------------
+// Commands (client → server)
+// ---------------------------------------------------------------------------------------------
+
+export const LifecycleCommand = Schema.Struct({
+  name: Schema.Literals(["stop", "start", "pause", "resume"]),
+  device: Text
+})
+
+export const BurstCommand = Schema.Struct({ name: Schema.Literal("burst"), device: Text, count: Count })
+
+export const DevicesCommand = Schema.Struct({ name: Schema.Literal("devices"), analyzer: Schema.optionalKey(Text) })
+
+export const AuthorizeCommand = Schema.Struct({
+  name: Schema.Literal("authorize"),
+  serial: Text,
+  adom: Schema.optionalKey(Text),
+  analyzer: Schema.optionalKey(Text)
+})
+
+export const DeleteDeviceCommand = Schema.Struct({
+  name: Schema.Literal("delete-device"),
+  serial: Text,
+  analyzer: Schema.optionalKey(Text)
+})
+
+export const ControlCommand = Schema.Union([LifecycleCommand, BurstCommand, DevicesCommand, AuthorizeCommand, DeleteDeviceCommand])
+export type ControlCommand = typeof ControlCommand.Type
+export type CommandName = ControlCommand["name"]
+
+/** Each command name's own schema: the server decodes a command against the one its name picks. */
+const COMMAND_SCHEMAS: Readonly<Record<CommandName, Schema.Codec<ControlCommand, unknown>>> = {
+  stop: LifecycleCommand,
+  start: LifecycleCommand,
+  pause: LifecycleCommand,
+  resume: LifecycleCommand,
+  burst: BurstCommand,
+  devices: DevicesCommand,
+  authorize: AuthorizeCommand,
+  "delete-device": DeleteDeviceCommand
+}
+
+export const COMMAND_NAMES: ReadonlyArray<CommandName> = Object.keys(COMMAND_SCHEMAS) as Array<CommandName>
+
+export const CommandMessage = Schema.Struct({ v: V, type: Schema.Literal("command"), id: CommandId, command: ControlCommand })
+export type CommandMessage = typeof CommandMessage.Type
+
+// ---------------------------------------------------------------------------------------------
+// Results (the `result` of an ok reply, per command)
+// ---------------------------------------------------------------------------------------------
+
+/** A device an analyzer knows of, as its registry holds it. */
+export const RegisteredDevice = Schema.Struct({
+  serial: Schema.String,
+  name: Schema.String,
+  platform: Schema.String,
+  version: Schema.String,
+  ip: Schema.String,
+  vdoms: Schema.Array(Schema.String),
+  adom: Schema.NullOr(Schema.String),
+  state: Schema.Literals(["unauthorized", "authorized"]),
+  firstSeen: Schema.Number,
+  lastSeen: Schema.Number,
+  lastSeq: Schema.Number,
+  heldLogs: Schema.Number
+})
+export type RegisteredDevice = typeof RegisteredDevice.Type
+
+export const LifecycleResult = Schema.Struct({ device: Schema.String, status: Schema.String })
+export const BurstResult = Schema.Struct({ device: Schema.String, count: Schema.Number })
+export const DevicesResult = Schema.Struct({
+  devices: Schema.Array(Schema.Struct({ ...RegisteredDevice.fields, analyzer: Schema.String }))
+})
+export const AuthorizeResult = Schema.Struct({
+  analyzer: Schema.String,
+  serial: Schema.String,
+  adom: Schema.NullOr(Schema.String),
+  released: Schema.Number
+})
+export const DeleteDeviceResult = Schema.Struct({ analyzer: Schema.String, serial: Schema.String, dropped: Schema.Number })
+
+/** What an ok reply's `result` holds for each command. */
+export interface CommandResults {
+  readonly stop: typeof LifecycleResult.Type
+  readonly start: typeof LifecycleResult.Type
+  readonly pause: typeof LifecycleResult.Type
+  readonly resume: typeof LifecycleResult.Type
+  readonly burst: typeof BurstResult.Type
+  readonly devices: typeof DevicesResult.Type
+  readonly authorize: typeof AuthorizeResult.Type
+  readonly "delete-device": typeof DeleteDeviceResult.Type
+}
+
+export type CommandResult<C extends ControlCommand> = CommandResults[C["name"]]
+
+// ---------------------------------------------------------------------------------------------
+// Server → client
+// ---------------------------------------------------------------------------------------------
+
+export const DeviceSummary = Schema.Struct({ id: Schema.String, kind: Schema.String, status: Schema.String })
+export type DeviceSummary = typeof DeviceSummary.Type
+
+export const ListenerSummary = Schema.Struct({
+  device: Schema.String,
+  port: Schema.String,
+  address: Schema.String,
+  actualPort: Schema.Number
+})
+export type ListenerSummary = typeof ListenerSummary.Type
+
+export const SnapshotMessage = Schema.Struct({
+  v: V,
+  type: Schema.Literal("snapshot"),
+  lab: Schema.String,
+  devices: Schema.Array(DeviceSummary),
+  listeners: Schema.Array(ListenerSummary)
+})
+export type SnapshotMessage = typeof SnapshotMessage.Type
+
+/**
+ * A lab event as it travels: a `type` tag, `at` (lab time in ms) and the event's own fields
+ * (src/events/events.ts lists them). Clients ignore event types they do not know.
+ */
+export const WireEvent = Schema.StructWithRest(Schema.Struct({ type: Schema.String, at: Schema.Number }), [
+  Schema.Record(Schema.String, Schema.Unknown)
+])
+
+export const EventMessage = Schema.Struct({ v: V, type: Schema.Literal("event"), event: WireEvent })
+
+/** `id` is null when the message was too broken to carry one. */
+export const OkReply = Schema.Struct({
+  v: V,
+  type: Schema.Literal("reply"),
+  id: Schema.NullOr(CommandId),
+  ok: Schema.Literal(true),
+  result: Schema.Unknown
+})
+
+export const ErrorReply = Schema.Struct({
+  v: V,
+  type: Schema.Literal("reply"),
+  id: Schema.NullOr(CommandId),
+  ok: Schema.Literal(false),
+  error: Schema.String
+})
+
+export const ReplyMessage = Schema.Union([OkReply, ErrorReply])
+export type ReplyMessage = typeof ReplyMessage.Type
+
+export const DroppedMessage = Schema.Struct({ v: V, type: Schema.Literal("dropped"), reason: Schema.String })
+
+export const ServerMessage = Schema.Union([SnapshotMessage, EventMessage, ReplyMessage, DroppedMessage])
+export type ServerMessage = typeof ServerMessage.Type
+
+// ---------------------------------------------------------------------------------------------
+// Building and reading messages
+// ---------------------------------------------------------------------------------------------
+
+export const eventMessage = (event: LabEvent): string => JSON.stringify({ v: PROTOCOL_VERSION, type: "event", event })
+
+export const okReply = (id: CommandId | null, result: unknown): string =>
+  JSON.stringify({ v: PROTOCOL_VERSION, type: "reply", id, ok: true, result })
+
+export const errorReply = (id: CommandId | null, error: string): string =>
+  JSON.stringify({ v: PROTOCOL_VERSION, type: "reply", id, ok: false, error })
+
+export const droppedMessage = (reason: string): string => JSON.stringify({ v: PROTOCOL_VERSION, type: "dropped", reason })
+
+export const commandMessage = (id: CommandId, command: ControlCommand): string =>
+  JSON.stringify({ v: PROTOCOL_VERSION, type: "command", id, command })
+
+/** A received message the server cannot run: the error reply's id (when one was readable) and sentence. */
+export interface RejectedMessage {
+  readonly id: CommandId | null
+  readonly error: string
+}
+
+const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+const describe = (value: unknown): string => {
+  const text = JSON.stringify(value)
+  return text === undefined ? String(value) : text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+const formatter = SchemaIssue.makeFormatterStandardSchemaV1({
+  leafHook: (issue) => {
+    switch (issue._tag) {
+      case "MissingKey":
+        return "is missing"
+      case "UnexpectedKey":
+        return "is not a field of this command"
+      case "InvalidType": {
+        // The field's own words ("a whole number from 1 to 1000000", from its checks) rather than its type's ("number").
+        const expected = issue.ast.checks?.at(-1)?.annotations?.["expected"]
+        return typeof expected === "string" ? `Expected ${expected}` : SchemaIssue.defaultLeafHook(issue)
+      }
+      default:
+        return SchemaIssue.defaultLeafHook(issue)
+    }
+  }
+})
+
+/** "command burst: count must be a whole number from 1 to 1000000, got -1" */
+const fieldProblems = (name: string, command: Readonly<Record<string, unknown>>, issue: SchemaIssue.Issue): string =>
+  formatter(issue).issues.map((problem) => {
+    const path = (problem.path ?? []).map((key) => String(typeof key === "object" ? key.key : key))
+    const expected = /^Expected (.*?)(?:, got .*)?$/su.exec(problem.message)?.[1]
+    const field = path.join(".")
+    if (expected === undefined) return `command ${name}: ${field} ${problem.message}`
+    const value = path.reduce<unknown>((at, key) => (isRecord(at) ? at[key] : undefined), command)
+    return `command ${name}: ${field} must be ${expected}, got ${describe(value)}`
+  }).join("; ")
+
+/** Reads one text frame from a client: a command, or why it is not one. */
+export const decodeClientMessage = (text: string): Result.Result<CommandMessage, RejectedMessage> => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch (error) {
+    return Result.fail({ id: null, error: `the message is not JSON (${(error as Error).message}); send one JSON object per text frame` })
+  }
+  if (!isRecord(value)) return Result.fail({ id: null, error: `the message must be a JSON object, got ${describe(value)}` })
+  const id = typeof value["id"] === "string" || typeof value["id"] === "number" ? value["id"] : null
+  const reject = (error: string) => Result.fail({ id, error })
+  if (value["v"] !== PROTOCOL_VERSION) {
+    return reject(
+      value["v"] === undefined
+        ? `the message has no "v"; send {"v": ${PROTOCOL_VERSION}, ...} (control protocol version ${PROTOCOL_VERSION})`
+        : `control protocol version ${describe(value["v"])} is not supported; this lab speaks version ${PROTOCOL_VERSION}`
+    )
+  }
+  if (value["type"] !== "command") {
+    return reject(`unknown message type ${describe(value["type"])}; a client sends {"v": 1, "type": "command", "id": ..., "command": {...}}`)
+  }
+  if (id === null) return reject(`a command needs an "id" (a string or a number) to match its reply, got ${describe(value["id"])}`)
+  const command = value["command"]
+  if (!isRecord(command)) return reject(`"command" must be an object such as {"name": "stop", "device": "fgt-1"}, got ${describe(command)}`)
+  const name = command["name"]
+  const schema = typeof name === "string" && Object.hasOwn(COMMAND_SCHEMAS, name) ? COMMAND_SCHEMAS[name as CommandName] : undefined
+  if (schema === undefined) return reject(`unknown command ${describe(name)}; commands: ${COMMAND_NAMES.join(", ")}`)
+  const decoded = Schema.decodeUnknownResult(schema)(command, { onExcessProperty: "error" })
+  if (Result.isFailure(decoded)) return reject(fieldProblems(name as string, command, decoded.failure.issue))
+  return Result.succeed({ v: PROTOCOL_VERSION, type: "command", id, command: decoded.success })
+}
+
+/** Reads one text frame from the server: a message, or the sentence that says why it cannot be read. */
+export const decodeServerMessage = (text: string): Result.Result<ServerMessage, string> => {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return Result.fail("the lab sent a frame that is not JSON; is this URL a fazlab control channel?")
+  }
+  if (isRecord(value) && value["v"] !== PROTOCOL_VERSION) {
+    return Result.fail(
+      `the lab speaks control protocol version ${describe(value["v"])} and this fazlab speaks ${PROTOCOL_VERSION}; use the same fazlab version for both`
+    )
+  }
+  const decoded = Schema.decodeUnknownResult(ServerMessage)(value)
+  return Result.isSuccess(decoded)
+    ? Result.succeed(decoded.success)
+    : Result.fail("the lab sent a message this fazlab cannot read; use the same fazlab version for the lab and the client")
+}

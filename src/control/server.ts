@@ -1,0 +1,262 @@
+/**
+ * The lab's live control channel: a WebSocket server on loopback that sends each client a
+ * snapshot, then the lab's event stream, and runs the commands it receives.
+ *
+ * Access needs the token (`Authorization: Bearer <token>` or `?token=`); anything else is
+ * refused during the HTTP upgrade with 401 and a reason. Each client has a bounded outbox
+ * (see outbox.ts): a client that falls behind gets `dropped` and is closed, and the lab never
+ * waits for it. `serveControl` is scoped: closing its scope closes every client and the server
+ * and removes control.json and control.token.
+ */
+import * as http from "node:http"
+import type * as stream from "node:stream"
+import { Cause, Effect, Exit, Schema, type Scope } from "effect"
+import { WebSocket, WebSocketServer } from "ws"
+import { errorCode } from "../net/errors.ts"
+import {
+  type ControlBind,
+  controlUrl,
+  DEFAULT_CONTROL_BIND,
+  newToken,
+  presentedToken,
+  removeControlFiles,
+  TOKEN_FILE,
+  tokenMatches,
+  writeControlFiles
+} from "./access.ts"
+import { commandEffect } from "./commands.ts"
+import { Outbox, type OutboxLimits } from "./outbox.ts"
+import { decodeClientMessage, droppedMessage, errorReply, eventMessage, okReply, PROTOCOL_VERSION } from "./protocol.ts"
+import { type ControlTarget, snapshotOf } from "./target.ts"
+
+export interface ControlLimits extends OutboxLimits {
+  /** The largest message a client may send; a larger one closes the connection (1009). */
+  readonly maxCommandBytes: number
+  /** How long a dropped or closing client has to finish the close handshake before its socket is cut. */
+  readonly closeGraceMs: number
+}
+
+export const DEFAULT_CONTROL_LIMITS: ControlLimits = {
+  maxQueuedMessages: 10_000,
+  highWaterBytes: 1024 * 1024,
+  maxCommandBytes: 64 * 1024,
+  closeGraceMs: 2000
+}
+
+export interface ControlServerOptions {
+  /** The lab's data folder (control.json and control.token go there), or null for an in-memory lab. */
+  readonly dataDir: string | null
+  /** Default 127.0.0.1 on a kernel-chosen port. */
+  readonly bind?: ControlBind
+  readonly limits?: Partial<ControlLimits>
+}
+
+export interface ControlServer {
+  /** ws://host:port/ (without the token). */
+  readonly url: string
+  readonly token: string
+  /** Clients connected now, and clients dropped for falling behind since the server started. */
+  stats(): { readonly clients: number; readonly dropped: number }
+}
+
+export class ControlBindError extends Schema.TaggedError<ControlBindError>()("ControlBindError", {
+  host: Schema.String,
+  port: Schema.Number,
+  code: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `the control channel cannot listen on ${this.host}:${this.port}: ${this.reason}`
+  }
+}
+
+/** Close codes the server uses (docs/control.md). */
+export const CloseCode = { LabStopped: 1001, FellBehind: 1008 } as const
+
+const explainListenFailure = (code: string): string => {
+  switch (code) {
+    case "EADDRINUSE":
+      return "the port is in use by another program; pick another with --control-bind HOST:PORT (port 0 lets the system choose)"
+    case "EACCES":
+      return "permission denied (ports below 1024 need root); pick a port above 1024 with --control-bind HOST:PORT"
+    case "EADDRNOTAVAIL":
+    case "ENOTFOUND":
+      return "that address is not on this machine; use 127.0.0.1 or an address of one of its interfaces in --control-bind"
+    default:
+      return `the operating system refused (${code}); pick another address with --control-bind HOST:PORT`
+  }
+}
+
+const refuseUpgrade = (socket: stream.Duplex, reason: string): void => {
+  const body = `${reason}\n`
+  socket.end(
+    `HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+      `Connection: close\r\n\r\n${body}`
+  )
+}
+
+const listen = (server: http.Server, bind: ControlBind): Promise<number> =>
+  new Promise((resolve, reject) => {
+    server.once("error", reject)
+    server.listen({ host: bind.host, port: bind.port, exclusive: true }, () => {
+      server.off("error", reject)
+      const address = server.address()
+      resolve(typeof address === "object" && address !== null ? address.port : bind.port)
+    })
+  })
+
+/** Serves `target` until the scope closes. */
+export const serveControl = (
+  target: ControlTarget,
+  options: ControlServerOptions
+): Effect.Effect<ControlServer, ControlBindError, Scope.Scope> => {
+  const bind = options.bind ?? DEFAULT_CONTROL_BIND
+  const limits: ControlLimits = { ...DEFAULT_CONTROL_LIMITS, ...options.limits }
+  const acquire = Effect.tryPromise({
+    try: async () => {
+      const channel = new ControlChannel(target, limits, newToken())
+      const port = await listen(channel.http, bind).catch(async (error: unknown) => {
+        await channel.close()
+        throw error
+      })
+      return { channel, url: controlUrl(bind.host, port) }
+    },
+    catch: (cause) => {
+      const code = errorCode(cause)
+      return new ControlBindError({ host: bind.host, port: bind.port, code, reason: explainListenFailure(code) })
+    }
+  })
+  return Effect.acquireRelease(acquire, ({ channel, url }) =>
+    Effect.promise(async () => {
+      if (options.dataDir !== null) removeControlFiles(options.dataDir, url)
+      await channel.close()
+    })).pipe(
+      Effect.tap(({ url, channel }) =>
+        Effect.sync(() => {
+          if (options.dataDir !== null) {
+            writeControlFiles(options.dataDir, { url, pid: process.pid, version: PROTOCOL_VERSION }, channel.token)
+          }
+        })
+      ),
+      Effect.map(({ channel, url }) => ({ url, token: channel.token, stats: () => channel.stats() }))
+    )
+}
+
+interface Client {
+  readonly socket: WebSocket
+  readonly outbox: Outbox
+}
+
+/** The HTTP server, the WebSocket endpoint and the connected clients of one lab. */
+class ControlChannel {
+  readonly http: http.Server
+  readonly token: string
+  readonly #target: ControlTarget
+  readonly #limits: ControlLimits
+  readonly #sockets: WebSocketServer
+  readonly #clients = new Set<Client>()
+  readonly #unsubscribe: () => void
+  #dropped = 0
+
+  constructor(target: ControlTarget, limits: ControlLimits, token: string) {
+    this.#target = target
+    this.#limits = limits
+    this.token = token
+    this.#sockets = new WebSocketServer({ noServer: true, maxPayload: limits.maxCommandBytes })
+    this.http = http.createServer((_request, response) => {
+      response.writeHead(426, { "Content-Type": "text/plain; charset=utf-8", Upgrade: "websocket" })
+      response.end("this is a fazlab lab's control channel: connect with a WebSocket client (see docs/control.md)\n")
+    })
+    this.http.on("upgrade", (request: http.IncomingMessage, socket: stream.Duplex, head: Buffer) => this.#upgrade(request, socket, head))
+    // Serialised once per event, whatever the number of clients.
+    this.#unsubscribe = target.bus.subscribe((event) => {
+      if (this.#clients.size === 0) return
+      const message = eventMessage(event)
+      for (const client of this.#clients) client.outbox.push(message)
+    })
+  }
+
+  stats() {
+    return { clients: this.#clients.size, dropped: this.#dropped }
+  }
+
+  #upgrade(request: http.IncomingMessage, socket: stream.Duplex, head: Buffer): void {
+    socket.on("error", () => socket.destroy())
+    const presented = presentedToken(request)
+    if (presented === null) {
+      return refuseUpgrade(
+        socket,
+        `no control token: send the header "Authorization: Bearer <token>" or add ?token=<token> to the URL; the token is in the lab's ${TOKEN_FILE}`
+      )
+    }
+    if (!tokenMatches(presented, this.token)) {
+      return refuseUpgrade(socket, `wrong control token: use the one in the lab's ${TOKEN_FILE} (each lab start makes a new one)`)
+    }
+    this.#sockets.handleUpgrade(request, socket, head, (ws) => this.#accept(ws))
+  }
+
+  #accept(socket: WebSocket): void {
+    const client: Client = {
+      socket,
+      outbox: new Outbox(socket, this.#limits, (queued) => this.#drop(client, queued))
+    }
+    // The snapshot and the subscription happen in the same turn, so no event falls between them.
+    client.outbox.push(JSON.stringify(snapshotOf(this.#target)))
+    this.#clients.add(client)
+    socket.on("message", (data, isBinary) => {
+      if (isBinary) return client.outbox.push(errorReply(null, "binary frames are not part of the protocol; send each message as one JSON text frame"))
+      void this.#command(client, data.toString())
+    })
+    socket.on("close", () => this.#clients.delete(client))
+    // ws closes the socket after an error (bad frame, oversized message); nothing else to do.
+    socket.on("error", () => undefined)
+  }
+
+  async #command(client: Client, text: string): Promise<void> {
+    const decoded = decodeClientMessage(text)
+    if (decoded._tag === "Failure") return client.outbox.push(errorReply(decoded.failure.id, decoded.failure.error))
+    const { id, command } = decoded.success
+    const exit = await Effect.runPromiseExit(commandEffect(this.#target, command))
+    if (Exit.isSuccess(exit)) return client.outbox.push(okReply(id, exit.value))
+    const failure = Cause.findErrorOption(exit.cause)
+    client.outbox.push(errorReply(
+      id,
+      failure._tag === "Some"
+        ? failure.value.message
+        : `internal error while running ${command.name}: ${String(Cause.squash(exit.cause))}; this is a bug in fazlab, please report it`
+    ))
+  }
+
+  /** The client fell behind: tell it why (after what it already has), then close it. */
+  #drop(client: Client, queued: number): void {
+    this.#dropped++
+    this.#clients.delete(client)
+    client.socket.send(droppedMessage(`fell behind: ${queued} events queued`))
+    this.#closeClient(client.socket, CloseCode.FellBehind, "fell behind")
+  }
+
+  #closeClient(socket: WebSocket, code: number, reason: string): Promise<void> {
+    return new Promise((resolve) => {
+      if (socket.readyState === WebSocket.CLOSED) return resolve()
+      const timer = setTimeout(() => socket.terminate(), this.#limits.closeGraceMs)
+      timer.unref()
+      socket.once("close", () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      socket.close(code, reason)
+    })
+  }
+
+  async close(): Promise<void> {
+    this.#unsubscribe()
+    const closing = [...this.#sockets.clients].map((socket) => this.#closeClient(socket, CloseCode.LabStopped, "the lab stopped"))
+    this.#clients.clear()
+    await Promise.all(closing)
+    await new Promise<void>((resolve) => this.#sockets.close(() => resolve()))
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve())
+      this.http.closeAllConnections()
+    })
+  }
+}
