@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the analyzer's syslog intake throughput, loss and memory, and the lab's
- * start time, printed as one table. Writes nothing but its output (the analyzer's store goes
+ * `npm run bench`: the analyzer's syslog intake throughput, loss and memory, its OFTP intake
+ * (one session, and a fleet of 1,000 FortiGates: `oftp-run.ts`), and the lab's start time,
+ * printed as tables. Writes nothing but its output (the analyzer's store goes
  * to a temporary folder that is removed at the end), and exits 0 whatever the figures: it is
  * a benchmark, not a test. See docs/performance.md for what each figure means.
  *
@@ -9,8 +10,10 @@
  * moment, then against an emulated FortiAnalyzer (`receiver.ts`, its own process, so its peak
  * RSS is its own). The ratio of the two is what stays meaningful on a noisy machine.
  *
- * Options: `--only tcp,udp,flood,start` (default all), `--tcp-count N`, `--udp-count N`,
- * `--udp-rate R`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there).
+ * Options: `--only tcp,udp,flood,oftp,oftp-fleet,start` (default all), `--tcp-count N`,
+ * `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`, `--fleet-devices N`,
+ * `--fleet-seconds S`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
+ * and of the OFTP FortiGates' processes).
  * With `BENCH_DEBUG=1` each run's raw sender and receiver reports go to stderr as JSON.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -22,6 +25,7 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { BlasterReport } from "./syslog-blaster.ts"
 import type { Endpoint, ReceiverReport } from "./receiver.ts"
+import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpSession } from "./oftp-run.ts"
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.dirname(BENCH_DIR)
@@ -347,10 +351,14 @@ const machine = (): string => {
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
-      only: { type: "string", default: "tcp,udp,flood,start" },
+      only: { type: "string", default: "tcp,udp,flood,oftp,oftp-fleet,start" },
       "tcp-count": { type: "string", default: "300000" },
       "udp-count": { type: "string", default: "200000" },
       "udp-rate": { type: "string", default: "100000" },
+      "oftp-count": { type: "string", default: "300000" },
+      "fortigate-count": { type: "string", default: "100000" },
+      "fleet-devices": { type: "string", default: "1000" },
+      "fleet-seconds": { type: "string", default: "25" },
       "cpu-prof": { type: "string" }
     }
   })
@@ -358,8 +366,16 @@ const main = async (): Promise<void> => {
   const tcpCount = Number(values["tcp-count"])
   const udpCount = Number(values["udp-count"])
   const udpRate = Number(values["udp-rate"])
-  if (![tcpCount, udpCount, udpRate].every((n) => Number.isInteger(n) && n > 0)) {
-    process.stderr.write("--tcp-count, --udp-count and --udp-rate must be positive whole numbers.\n")
+  const oftp: OftpOptions = {
+    count: Number(values["oftp-count"]),
+    fortigateCount: Number(values["fortigate-count"]),
+    fleetDevices: Number(values["fleet-devices"]),
+    fleetSeconds: Number(values["fleet-seconds"])
+  }
+  if (![tcpCount, udpCount, udpRate, oftp.count, oftp.fortigateCount, oftp.fleetDevices, oftp.fleetSeconds].every((n) => Number.isInteger(n) && n > 0)) {
+    process.stderr.write(
+      "--tcp-count, --udp-count, --udp-rate, --oftp-count, --fortigate-count, --fleet-devices and --fleet-seconds must be positive whole numbers.\n"
+    )
     process.exitCode = 2
     return
   }
@@ -391,16 +407,31 @@ const main = async (): Promise<void> => {
       target: null
     }
   ]
-  process.stdout.write(`fazlab syslog intake benchmark, ${machine()}\n`)
+  process.stdout.write(`fazlab intake benchmark (syslog, OFTP), ${machine()}\n`)
   process.stdout.write("Each scenario runs against a bare counting sink (the sender's raw rate), then against the analyzer (parse + store in SQLite on disk).\n\n")
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-bench-"))
   const rows: Row[] = []
+  const oftpRows: OftpRow[] = []
+  const oftpNotes: string[] = []
   let start: StartResult | null = null
   try {
     for (const scenario of scenarios) {
       if (!only.has(scenario.key)) continue
       process.stderr.write(`running: ${scenario.name}\n`)
       rows.push(...(await runScenario(scenario, tmp, profileDir)))
+    }
+    const oftpEnv = { spawn: spawnNode, stop, tmp, profileDir, debug: process.env["BENCH_DEBUG"] !== undefined }
+    if (only.has("oftp")) {
+      process.stderr.write("running: OFTP one session\n")
+      const result = await runOftpSession(oftpEnv, oftp)
+      oftpRows.push(...result.rows)
+      oftpNotes.push(...result.notes)
+    }
+    if (only.has("oftp-fleet")) {
+      process.stderr.write(`running: OFTP fleet of ${oftp.fleetDevices} FortiGates\n`)
+      const result = await runOftpFleet(oftpEnv, oftp)
+      oftpRows.push(...result.rows)
+      oftpNotes.push(...result.notes)
     }
     if (only.has("start")) {
       process.stderr.write("running: lab start\n")
@@ -410,6 +441,14 @@ const main = async (): Promise<void> => {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
   if (rows.length > 0) printTable(rows)
+  if (oftpRows.length > 0) {
+    process.stdout.write(
+      `${rows.length > 0 ? "\n" : ""}OFTP (TLS on TCP/514, batches of 1,000 records, 8 unacknowledged): acked = acknowledged by the analyzer, i.e. stored; ` +
+        "missing / twice from the analyzer's store after the run; ratio = against the blaster's rate to the bare TLS sink.\n"
+    )
+    printOftpTable(oftpRows, (text) => process.stdout.write(text))
+    for (const note of oftpNotes) process.stdout.write(`${note}\n`)
+  }
   if (start !== null) {
     process.stdout.write(
       `\nLab start: spawn to the default lab's last listener-bound line (faz-1 udp/514 + tcp/514), then SIGINT; target < ${LAB_START_TARGET_MS} ms and exit 0: ${start.verdict}\n` +
@@ -417,10 +456,10 @@ const main = async (): Promise<void> => {
     )
   }
   const isMiss = (verdict: string) => verdict.startsWith("MISS") || verdict.startsWith("ERROR") || verdict.startsWith("SKIPPED")
-  const missed = rows.filter((row) => isMiss(row.verdict)).map((row) => `${row.scenario} (${row.sink}): ${row.verdict}`)
+  const missed = [...rows, ...oftpRows].filter((row) => isMiss(row.verdict)).map((row) => `${row.scenario} (${row.sink}): ${row.verdict}`)
   if (start !== null && isMiss(start.verdict)) missed.push(`lab start: ${start.verdict}`)
   process.stdout.write(missed.length === 0 ? "\nAll targets met.\n" : `\nTargets missed:\n${missed.map((line) => `  - ${line}\n`).join("")}`)
-  if (profileDir !== null) process.stdout.write(`\nCPU profiles of the analyzer processes: ${profileDir}\n`)
+  if (profileDir !== null) process.stdout.write(`\nCPU profiles of the analyzer processes (and the OFTP FortiGates', one folder each): ${profileDir}\n`)
 }
 
 await main()

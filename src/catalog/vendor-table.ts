@@ -91,7 +91,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "Logs from Windows/macOS/Linux",
     vendorText: "TCP/514",
     endpoints: [tcp(514)],
-    status: "planned"
+    status: "emulated"
   }),
   incoming({
     id: "in-forticlient-chromebook-logs",
@@ -99,7 +99,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "Logs from Chromebook",
     vendorText: "TCP/8443",
     endpoints: [tcp(8443)],
-    status: "planned"
+    status: "emulated"
   }),
   incoming({
     id: "in-forticlient-fabric-member",
@@ -107,7 +107,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "Fabric Member",
     vendorText: "TLS/443",
     endpoints: [tls(443)],
-    status: "planned"
+    status: "emulated"
   }),
   incoming({
     id: "in-forticlient-syslog",
@@ -128,8 +128,8 @@ const incomingRows: ReadonlyArray<RowData> = [
     endpoints: [tcp(443), tcp(8080)],
     status: "catalog-only"
   }),
-  incoming({ id: "in-fortigate-oftp", product: "FortiGate", purpose: "OFTP", vendorText: "TCP/514", endpoints: [tcp(514)], status: "planned" }),
-  incoming({ id: "in-fortimanager-oftp", product: "FortiManager", purpose: "OFTP", vendorText: "TCP/514", endpoints: [tcp(514)], status: "planned" }),
+  incoming({ id: "in-fortigate-oftp", product: "FortiGate", purpose: "OFTP", vendorText: "TCP/514", endpoints: [tcp(514)], status: "emulated" }),
+  incoming({ id: "in-fortimanager-oftp", product: "FortiManager", purpose: "OFTP", vendorText: "TCP/514", endpoints: [tcp(514)], status: "emulated" }),
   incoming({
     id: "in-fortimanager-syslog",
     product: "FortiManager",

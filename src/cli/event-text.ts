@@ -44,6 +44,14 @@ export const eventText = (event: LabEvent): string | null => {
         : null
     case "device-registered":
       return `${t}  ${event.device}: ${event.serial} (${event.name}, ${event.ip}) ${event.firstSeen ? "registered" : "reconnected"}, ${event.status}`
+    case "fgfm-link":
+      return `${t}  ${event.device} FGFM link to ${event.manager} is ${event.state}: ${event.reason}`
+    case "fgfm-session":
+      return event.state === "registered" || event.state === "closed"
+        ? `${t}  ${event.manager} FGFM session from ${event.serial ?? event.peer} ${event.state === "registered" ? "is up" : "closed"}: ${event.reason}`
+        : null
+    case "fgfm-device-registered":
+      return `${t}  ${event.manager}: ${event.serial} (${event.hostname}, ${event.ip}) ${event.firstSeen ? "registered" : "registered again"}, ${event.status}`
     case "device-authorized":
       return `${t}  ${event.device}: ${event.serial} authorized in ADOM ${event.adom} (${event.reason}); ${event.released} held logs released`
     case "device-deleted":

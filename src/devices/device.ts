@@ -23,7 +23,7 @@ export class ActionError extends Schema.TaggedError<ActionError>()("ActionError"
   }
 }
 
-export type DeviceKind = "fortianalyzer" | "fortigate" | "forticlient"
+export type DeviceKind = "fortianalyzer" | "fortigate" | "forticlient" | "fortimanager"
 
 export type DeviceStatus = "stopped" | "starting" | "running" | "failed"
 

@@ -83,6 +83,35 @@ export type LabEventBody =
     readonly status: "unauthorized" | "authorized"
     readonly firstSeen: boolean
   }
+  | {
+    /** A FortiGate's FGFM link to its FortiManager (`central-management`) changed state. */
+    readonly type: "fgfm-link"
+    readonly device: string
+    /** The FortiManager it registers to: a lab device id or host[:port]. */
+    readonly manager: string
+    readonly state: "disconnected" | "connecting" | "registering" | "registered" | "retrying" | "stopped-by-manager"
+    readonly reason: string
+  }
+  | {
+    /** A FortiManager-side FGFM session changed state; `serial` once the register request named it. */
+    readonly type: "fgfm-session"
+    readonly manager: string
+    readonly peer: string
+    readonly serial: string | null
+    readonly state: "handshake" | "awaiting-register" | "registering" | "registered" | "closed"
+    readonly code: string | null
+    readonly reason: string
+  }
+  | {
+    /** A FortiGate registered with a FortiManager (first time, or again after a reconnect). */
+    readonly type: "fgfm-device-registered"
+    readonly manager: string
+    readonly serial: string
+    readonly hostname: string
+    readonly ip: string
+    readonly status: "pending" | "authorized"
+    readonly firstSeen: boolean
+  }
   | { readonly type: "device-authorized"; readonly device: string; readonly serial: string; readonly adom: string; readonly released: number; readonly reason: string }
   | { readonly type: "device-deleted"; readonly device: string; readonly serial: string; readonly dropped: number }
   | { readonly type: "sender-state"; readonly device: string; readonly state: SenderState; readonly reason: string }
@@ -101,6 +130,8 @@ export type MalformedReason =
   | "bad-pri"
   | "binary-garbage"
   | "empty"
+  /** An HTTPS request body (FortiClient on TCP/8443 or TLS/443) that is not the expected JSON. */
+  | "bad-json"
 
 export type SenderState = "idle" | "connecting" | "sending" | "paused" | "backoff" | "stopped" | "done"
 

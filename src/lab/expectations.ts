@@ -6,15 +6,16 @@
  * are flushed; "lost" and "duplicated" compare the sender's sequence numbers with the store.
  */
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
+import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import type { Lab } from "./lab.ts"
-import type { Expectation, LogsExpectation, RegistrationExpectation } from "./scenario/schema.ts"
+import type { Expectation, LogsExpectation, ManagedExpectation, RegistrationExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "registration" | "listening" | "not-listening" | "logs" | "malformed"
+export type ExpectationKind = "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "registration" in expectation
@@ -25,6 +26,8 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "not-listening"
     : "logs" in expectation
     ? "logs"
+    : "managed" in expectation
+    ? "managed"
     : "malformed"
 
 const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): string =>
@@ -45,6 +48,7 @@ export const describe = (expectation: Expectation): string => {
     if (e.duplicated !== undefined) parts.push(`${e.duplicated} duplicated`)
     return `${e.analyzer ?? "the analyzer"} has ${parts.join(", ")} from ${e.from}`
   }
+  if ("managed" in expectation) return `${expectation.managed.device} is ${expectation.managed.is} on ${expectation.managed.manager}`
   const e = expectation.malformed
   return `${e.device} counted ${bounds(e)} malformed${e.reason === undefined ? "" : ` (${e.reason})`}`
 }
@@ -65,6 +69,20 @@ const checkRegistration = (lab: Lab, e: RegistrationExpectation): Check => {
     ? `${serial} is not registered on ${analyzer.id}`
     : `${serial} is ${state}${registered.adom === null ? "" : ` in ADOM ${registered.adom}`}, ${registered.heldLogs} logs held, last seen from ${registered.ip}`
   return { passed: state === e.is && adomOk, detail }
+}
+
+/** `registered`: in the list with an FGFM session up; `offline`: in the list, no session. */
+const checkManaged = (lab: Lab, e: ManagedExpectation): Check => {
+  const manager = lab.device(e.manager)
+  if (!(manager instanceof FortiManager)) return { passed: false, detail: `${e.manager} is not a FortiManager of this lab` }
+  const serial = lab.serialOf(e.device)
+  const device = manager.managedDevice(serial)
+  if (device === undefined) return { passed: e.is === "unknown", detail: `${serial} is not in ${manager.id}'s device list` }
+  const actual = [device.state, device.connected ? "registered" : "offline"]
+  return {
+    passed: actual.includes(e.is),
+    detail: `${serial} (${device.hostname}, ${device.ip}) is ${device.state}, FGFM session ${device.connected ? "up" : "down"}`
+  }
 }
 
 const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
@@ -100,6 +118,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   }
   if ("logs" in expectation) return checkLogs(lab, expectation.logs)
   if ("registration" in expectation) return checkRegistration(lab, expectation.registration)
+  if ("managed" in expectation) return checkManaged(lab, expectation.managed)
   const e = expectation.malformed
   const analyzer = analyzerFor(lab, e.device)
   if (analyzer === undefined) return { passed: false, detail: `${e.device} is not an analyzer` }

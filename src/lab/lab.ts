@@ -15,13 +15,14 @@ import * as dgram from "node:dgram"
 import { EventBus, type Subscriber } from "../events/bus.ts"
 import type { PortKey } from "../events/events.ts"
 import { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
-import { createForticlient } from "../devices/forticlient/forticlient.ts"
+import { FortiClient } from "../devices/forticlient/forticlient.ts"
 import { FortiGate } from "../devices/fortigate/fortigate.ts"
 import { ActionError, type Device, type DeviceContext, type LogSource } from "../devices/device.ts"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
 import { ANALYZER_PORTS } from "../devices/fortianalyzer/analyzer.ts"
+import { FORTIMANAGER_PORTS, FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
@@ -77,9 +78,12 @@ export class Lab {
           if (spec.autostart) autostart.add(id)
           break
         case "forticlient":
-          if (spec.syslog === null) continue
-          devices.set(id, createForticlient(id, { ...spec, syslog: spec.syslog }, context))
+          devices.set(id, new FortiClient(id, spec, context))
           if (spec.autostart) autostart.add(id)
+          break
+        case "fortimanager":
+          devices.set(id, new FortiManager(id, spec, context))
+          autostart.add(id)
           break
       }
     }
@@ -96,8 +100,8 @@ export class Lab {
       let base: PortBase
       if (options.portBase === "auto") {
         const wanted = [...options.scenario.devices]
-          .filter(([, spec]) => spec.kind === "fortianalyzer")
-          .flatMap(([id]) => ANALYZER_PORTS.map((port) => ({ address: provisional.addressOf(id), port })))
+          .filter(([, spec]) => spec.kind === "fortianalyzer" || spec.kind === "fortimanager")
+          .flatMap(([id, spec]) => (spec.kind === "fortimanager" ? FORTIMANAGER_PORTS : ANALYZER_PORTS).map((port) => ({ address: provisional.addressOf(id), port })))
         const chosen = yield* Effect.promise(() => chooseBase(wanted))
         if (chosen === null) {
           return yield* new PlanError({
@@ -136,7 +140,9 @@ export class Lab {
   /** Starts the analyzers, then every autostart sender. */
   startAll(): Effect.Effect<void, BindError> {
     const ordered = [...this.devices.values()].filter((device) => this.#autostart.has(device.id))
-    ordered.sort((a, b) => Number(b.kind === "fortianalyzer") - Number(a.kind === "fortianalyzer"))
+    // Analyzers, then FortiManagers (they log to analyzers), then the devices that reach them.
+    const rank = (device: Device) => (device.kind === "fortianalyzer" ? 0 : device.kind === "fortimanager" ? 1 : 2)
+    ordered.sort((a, b) => rank(a) - rank(b))
     return Effect.forEach(ordered, (device) => device.start(), { discard: true })
   }
 

@@ -3,8 +3,8 @@
  *
  *   handshake --TLS_UP--> awaitingHello --HELLO--> registering --REGISTERED--> online
  *       |                     |                        |                         |
- *       +-- handshake-timeout +-- hello-timeout,       +-- REFUSED (duplicate-   +-- keepalive-timeout,
- *       |                     |   hello-required       |   session, ...)         |   CLOSE, device-deleted
+ *       +-- handshake-timeout,+-- hello-timeout,       +-- REFUSED (duplicate-   +-- keepalive-timeout,
+ *       |   TLS_FAILED        |   hello-required       |   session, ...)         |   CLOSE, device-deleted
  *       +---------------------+------------------------+-------------------------+--> closed (final)
  *
  * `closed` records why in `context.code` (an `OftpErrorCode`, or `device-closed`, `link-lost`,
@@ -16,9 +16,9 @@
  * the PSK and the registry, then answers with REGISTERED or REFUSED), `sendHelloReply`,
  * `sendKeepaliveReply`, `sendStatus` (reads the AUTHORIZATION event), `sendError` and `sendClose`
  * (read `context.code` / `context.reason`) and `closeLink` (on entry to `closed`). The device turns
- * every decoded frame into an event (HELLO, CLOSE_FRAME, FRAME for the others) and a decoder error
- * into PROTOCOL_ERROR; storing LOGS and sending ACKs stay with the device. Time comes from the
- * clock the actor is created with.
+ * a failed TLS handshake into TLS_FAILED, every decoded frame into an event (HELLO, CLOSE_FRAME,
+ * FRAME for the others) and a decoder error into PROTOCOL_ERROR; storing LOGS and sending ACKs
+ * stay with the device. Time comes from the clock the actor is created with.
  */
 import { assign, type SnapshotFrom, setup } from "xstate"
 import { type Hello, type OftpAuthorization, type OftpErrorCode, type OftpFrameTypeName, wireName } from "../protocols/oftp/frames.ts"
@@ -44,6 +44,8 @@ export type OftpSessionEnd = OftpErrorCode | "device-closed" | "link-lost" | "an
 
 export type OftpSessionEvent =
   | { readonly type: "TLS_UP" }
+  /** The TLS handshake failed: OpenSSL refused the bytes ("tls-error"), or TLS's own timer ran out. */
+  | { readonly type: "TLS_FAILED"; readonly code: "tls-error" | "handshake-timeout"; readonly reason: string }
   | { readonly type: "HELLO"; readonly hello: Hello }
   /** Any frame but HELLO and CLOSE. */
   | { readonly type: "FRAME"; readonly frameType: Exclude<OftpFrameTypeName, "hello" | "close"> }
@@ -128,7 +130,11 @@ export const oftpSessionMachine = setup({
           })
         }
       },
-      on: { TLS_UP: { target: "awaitingHello", actions: assign({ reason: "TLS up; waiting for HELLO" }) } }
+      on: {
+        TLS_UP: { target: "awaitingHello", actions: assign({ reason: "TLS up; waiting for HELLO" }) },
+        // No ERROR frame: there is no TLS to send it on.
+        TLS_FAILED: { target: "closed", actions: assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }) }
+      }
     },
     awaitingHello: {
       after: {

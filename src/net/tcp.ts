@@ -27,22 +27,28 @@ export interface TcpListener {
   readonly actualPort: number
   /** Open connections right now. */
   readonly connections: () => number
+  /** Connections refused because `maxConnections` were open. */
+  readonly refused: () => number
 }
 
 export const peerOf = (socket: net.Socket): string => `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`
 
 export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener, BindError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.callback<{ server: net.Server; sockets: Set<net.Socket> }, BindError>((resume) => {
+    Effect.callback<{ server: net.Server; sockets: Set<net.Socket>; refused: () => number }, BindError>((resume) => {
       const sockets = new Set<net.Socket>()
+      let refused = 0
       const server = net.createServer({ noDelay: true }, (socket) => {
         if (sockets.size >= options.maxConnections) {
-          options.onRefused?.(peerOf(socket), `max-connections ${options.maxConnections} reached`)
+          refused++
+          options.onRefused?.(peerOf(socket), `max-connections ${options.maxConnections} reached; raise the listener's max-connections to allow more`)
           socket.destroy()
           return
         }
         sockets.add(socket)
         socket.once("close", () => sockets.delete(socket))
+        // A peer that resets before the handler reads anything must not crash the process.
+        socket.on("error", () => undefined)
         options.onConnection(socket)
       })
       const onError = (cause: unknown) => {
@@ -64,7 +70,7 @@ export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener,
         server.off("error", onError)
         // After a successful bind, errors are per-connection; never let one crash the process.
         server.on("error", () => undefined)
-        resume(Effect.succeed({ server, sockets }))
+        resume(Effect.succeed({ server, sockets, refused: () => refused }))
       })
     }),
     ({ server, sockets }) =>
@@ -82,9 +88,9 @@ export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener,
         server.close(closed)
       })
   ).pipe(
-    Effect.map(({ server, sockets }) => {
+    Effect.map(({ server, sockets, refused }) => {
       const address = server.address() as net.AddressInfo
-      return { address: address.address, actualPort: address.port, connections: () => sockets.size }
+      return { address: address.address, actualPort: address.port, connections: () => sockets.size, refused }
     })
   )
 

@@ -16,7 +16,10 @@
  * releases them (see `DeviceRegistry.authorize`), removing it drops them.
  *
  * Layout (schema version 2, kept in `PRAGMA user_version`): one row per log; the common fields
- * as columns; FortiOS fields as one JSON text column. Each row is in exactly one secondary
+ * as columns; the FortiOS fields in the `fields` text column: NULL for none, JSON for fields
+ * given as a record, and '' for fields that are those of `raw` (`"from-raw"`, what the syslog
+ * intake appends): those are parsed from `raw` again on read, which keeps them out of the row
+ * (JSON would double its size and cost more than the insert). Each row is in exactly one secondary
  * index: visible logs in `(device, seq)`, which answers `sequenceReport` and per-device counts,
  * held logs in `(devid)`, which finds a device's held logs. So a visible log costs one index
  * entry as before held logs existed (each extra index cost 5-10% of the append rate when
@@ -30,6 +33,8 @@
 import { mkdirSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite"
+import { parseKeyValues } from "../protocols/fortios/kv.ts"
+import { parseSyslog } from "../protocols/syslog/message.ts"
 import { WalCheckpointer } from "./checkpointer.ts"
 import { DeviceRegistry, unknownDevice } from "./device-registry.ts"
 import { StoreError } from "./store-error.ts"
@@ -57,11 +62,16 @@ export interface LogRecordInput {
   readonly seq: number | null
   /** The whole syslog message as received (decoded text). */
   readonly raw: string
-  readonly fields: Readonly<Record<string, string>> | null
+  /**
+   * The FortiOS key=value fields, or `"from-raw"` when they are those of `raw` (`fieldsOfRaw`):
+   * then the store keeps only `raw` and derives the fields again when they are read.
+   */
+  readonly fields: Readonly<Record<string, string>> | null | "from-raw"
 }
 
-export interface StoredLog extends LogRecordInput {
+export interface StoredLog extends Omit<LogRecordInput, "fields"> {
   readonly id: number
+  readonly fields: Readonly<Record<string, string>> | null
 }
 
 /** Which logs a read sees: visible ones only (default), held ones only, or both. */
@@ -436,7 +446,7 @@ export class LogStore {
       r.eventtime,
       r.seq,
       r.raw,
-      r.fields === null ? null : JSON.stringify(r.fields),
+      r.fields === "from-raw" ? "" : r.fields === null ? null : JSON.stringify(r.fields),
       held
     )
   }
@@ -569,6 +579,7 @@ function sqlWhere(conditions: ReadonlyArray<string>): string {
 
 function toStoredLog(row: Row): StoredLog {
   const fields = row["fields"]
+  const raw = String(row["raw"])
   return {
     id: Number(row["id"]),
     receivedAt: Number(row["received_at"]),
@@ -585,9 +596,18 @@ function toStoredLog(row: Row): StoredLog {
     level: textOrNull(row["level"]),
     eventtime: textOrNull(row["eventtime"]),
     seq: row["seq"] === null ? null : Number(row["seq"]),
-    raw: String(row["raw"]),
-    fields: typeof fields === "string" ? (JSON.parse(fields) as Record<string, string>) : null
+    raw,
+    fields: typeof fields !== "string" ? null : fields === "" ? fieldsOfRaw(raw) : (JSON.parse(fields) as Record<string, string>)
   }
+}
+
+/**
+ * The FortiOS fields of a stored `raw`: those of the syslog message (`parseSyslog`) when it is
+ * one, else of `raw` as a bare key=value record (what OFTP carries); null when it has none.
+ */
+export function fieldsOfRaw(raw: string): Record<string, string> | null {
+  const parsed = parseSyslog(Buffer.from(raw, "utf8"))
+  return parsed.ok ? parsed.fields : parseKeyValues(raw)
 }
 
 function textOrNull(value: SQLOutputValue | undefined): string | null {

@@ -93,23 +93,23 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks today's syslog rows emulated and the OFTP, HA, FGFM and FortiClient rows planned", () => {
+  it("marks the syslog, OFTP and FortiClient rows emulated, and HA and the analyzer's own TCP/541 planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortiai-logging",
       "in-fortiauthenticator-logging",
       "in-fortimail-syslog",
+      "in-forticlient-logs",
+      "in-forticlient-chromebook-logs",
+      "in-forticlient-fabric-member",
       "in-forticlient-syslog",
+      "in-fortigate-oftp",
+      "in-fortimanager-oftp",
       "in-fortimanager-syslog",
       "out-fortiportal-logging"
     ])
     expect(ids("planned")).toEqual([
       "in-fortianalyzer-ha",
-      "in-forticlient-logs",
-      "in-forticlient-chromebook-logs",
-      "in-forticlient-fabric-member",
-      "in-fortigate-oftp",
-      "in-fortimanager-oftp",
       "in-fortimanager-management",
       "out-fortianalyzer-ha"
     ])
@@ -120,7 +120,7 @@ describe("emulation status", () => {
       const faz = row.direction === "in" ? row.emulation.listener : row.emulation.dialer
       expect(faz === "fortianalyzer" || row.id === "out-google-maps-integration", row.id).toBe(true)
     }
-    expect(rowById("in-fortigate-oftp").emulation).toEqual({ listener: "fortianalyzer", dialer: "fortigate", status: "planned" })
+    expect(rowById("in-fortigate-oftp").emulation).toEqual({ listener: "fortianalyzer", dialer: "fortigate", status: "emulated" })
   })
 })
 

@@ -41,7 +41,7 @@ describe("fazlab up", () => {
     const stopped = types.lastIndexOf("lab-stopped")
     expect(stopped).toBeGreaterThan(0)
     const closed = events.filter((event) => event?.["type"] === "listener-closed").map((event) => `${String(event?.["device"])} ${String(event?.["port"])}`)
-    expect(closed.sort()).toEqual(["faz-1 tcp/514", "faz-1 udp/514"])
+    expect(closed.filter((name) => name.startsWith("faz-1 ")).sort()).toEqual(["faz-1 tcp/443", "faz-1 tcp/514", "faz-1 tcp/8443", "faz-1 udp/514"])
     expect(types.lastIndexOf("listener-closed")).toBeLessThan(stopped)
   })
 

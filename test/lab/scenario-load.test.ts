@@ -85,7 +85,9 @@ describe("parseScenario", () => {
       serial: "FCT0000000001",
       hostname: "laptop-7",
       autostart: true,
-      syslog: { server: "faz-1", mode: "reliable", format: "default", facility: "local7", port: 514, rate: 5, count: 20, logs: null }
+      syslog: { server: "faz-1", mode: "reliable", format: "default", facility: "local7", port: 514, rate: 5, count: 20, logs: null },
+      chromebook: null,
+      fabric: null
     })
     expect(scenario.steps).toEqual([{
       title: "TCP/514 is listening",
@@ -124,7 +126,8 @@ steps:
       version: "v7.4.4",
       autostart: true,
       syslog: { server: "siem.example.com:6514", mode: "udp", format: "default", facility: "local7", port: 514, rate: 10, count: null, logs: null },
-      fortianalyzer: null
+      fortianalyzer: null,
+      centralManagement: null
     })
     expect(scenario.devices.get("fgt-a")).toMatchObject({ serial: "FGVM010000000002", syslog: null })
     expect(scenario.devices.get("faz-1")).toEqual({

@@ -61,6 +61,22 @@ describe("before HELLO", () => {
     expect(s.actions).toEqual(["10000 closeLink"])
   })
 
+  it("closes with tls-error when the handshake fails, at once and sending nothing", () => {
+    const s = session()
+    s.clock.advance(20)
+    s.actor.send({ type: "TLS_FAILED", code: "tls-error", reason: "TLS handshake failed: wrong version number" })
+    expect(s.ended()).toEqual({ status: "done", code: "tls-error", reason: "TLS handshake failed: wrong version number" })
+    expect(s.actions).toEqual(["20 closeLink"])
+  })
+
+  it("ignores TLS_FAILED once TLS is up", () => {
+    const s = session()
+    s.actor.send({ type: "TLS_UP" })
+    s.actor.send({ type: "TLS_FAILED", code: "tls-error", reason: "late" })
+    expect(s.state()).toBe("awaitingHello")
+    expect(s.actions).toEqual([])
+  })
+
   it("closes with hello-timeout when no HELLO follows TLS within hello-timeout", () => {
     const s = session()
     s.clock.advance(3000)

@@ -1,4 +1,5 @@
 /** fazlab's OFTP frames: exact bytes, round trips, every split point, every error, arbitrary bytes. */
+import * as fs from "node:fs"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
@@ -322,5 +323,23 @@ describe("frame type table", () => {
     const byByte = Object.entries(OFTP_FRAME_TYPES).sort((a, b) => a[1] - b[1]).map(([name]) => name as OftpFrameTypeName)
     expect(byByte).toEqual(["hello", "hello-reply", "logs", "ack", "keepalive", "keepalive-reply", "status", "close", "error"])
     expect(Object.values(OFTP_FRAME_TYPES)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9])
+  })
+})
+
+describe("error codes", () => {
+  /** The codes in the first column of a Markdown table row: "| `code` | ...". */
+  const tableCodes = (file: string): ReadonlyArray<string> =>
+    [...fs.readFileSync(new URL(`../../${file}`, import.meta.url), "utf8").matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1] ?? "")
+
+  it("are all documented in docs/protocols/oftp.md and docs/errors.md", () => {
+    for (const file of ["docs/protocols/oftp.md", "docs/errors.md"]) {
+      expect(tableCodes(file), file).toEqual(expect.arrayContaining([...OFTP_ERROR_CODES]))
+    }
+  })
+
+  it("travel in ERROR frames, tls-error included; an unknown code is bad-body", () => {
+    const frame: OftpFrame = { type: "error", code: "tls-error", reason: "TLS handshake failed: wrong version number" }
+    expect(decode([encodeFrame(frame)]).frames).toEqual([frame])
+    expect(decode([raw(0x09, JSON.stringify({ code: "no-such-code", reason: "?" }))]).error?.code).toBe("bad-body")
   })
 })

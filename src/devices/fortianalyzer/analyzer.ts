@@ -5,7 +5,9 @@
  *
  * TCP/514 serves two protocols on one port, told apart by each connection's first byte: 0x16
  * (a TLS ClientHello) goes to OFTP (`oftp-server.ts`), anything else to syslog
- * (`syslog-intake.ts`, which tells octet counting from LF framing in turn).
+ * (`syslog-intake.ts`, which tells octet counting from LF framing in turn). TCP/8443 (logs from
+ * FortiClient for Chromebook) and TLS/443 (FortiClient as a Fabric member) are HTTPS
+ * (`https-intake.ts`).
  *
  * Its store lives in `<data>/<device>/logs.sqlite` (or in memory for a throwaway lab) and is
  * reopened on restart. Each start opens a scope; `stop` says goodbye to OFTP devices and
@@ -25,6 +27,7 @@ import { listenUdp } from "../../net/udp.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import { LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
+import { HttpsIntake } from "./https-intake.ts"
 import { OftpServer } from "./oftp-server.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
@@ -50,8 +53,11 @@ export interface AnalyzerSettings {
   readonly oftp: AnalyzerOftpSettings
 }
 
-/** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too. */
-export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514"]
+/** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too, HTTPS on 8443 and 443. */
+export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514", "tcp/8443", "tcp/443"]
+
+/** The HTTPS ports, for FortiClient: "Logs from Chromebook" and "Fabric Member". */
+const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443"]
 
 /** The first byte of a TLS record carrying a handshake (a ClientHello). */
 const TLS_HANDSHAKE = 0x16
@@ -66,8 +72,11 @@ export class FortiAnalyzer implements Device {
   #scope: Scope.Closeable | null = null
   #status: DeviceStatus = "stopped"
   #oftp: OftpServer | null = null
+  #https: HttpsIntake | null = null
   readonly intake: SyslogIntake
   readonly writer: StoreWriter
+  /** Connections refused because a listener had `max-connections` open. */
+  refusedConnections = 0
 
   constructor(id: string, settings: AnalyzerSettings, context: DeviceContext) {
     this.id = id
@@ -103,7 +112,7 @@ export class FortiAnalyzer implements Device {
     return Effect.gen(function*() {
       if (self.#scope !== null) return
       self.#status = "starting"
-      self.#oftp = yield* self.#makeOftpServer()
+      yield* self.#makeTlsServices()
       const scope = yield* Scope.make()
       self.#scope = scope
       const bound = yield* Scope.provide(scope)(self.#bindAll()).pipe(
@@ -134,13 +143,21 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  /** The OFTP server with its certificate (CN = this analyzer's serial, as FortiOS checks). */
-  #makeOftpServer(): Effect.Effect<OftpServer | null> {
+  /** OFTP and HTTPS, with a certificate whose CN is this analyzer's serial, as FortiOS checks. */
+  #makeTlsServices(): Effect.Effect<void> {
     const { pki, plan, bus, clock } = this.#context
-    if (pki === null) return Effect.succeed(null)
-    return Effect.promise(() => pki.issue({ serial: this.settings.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: ["localhost"] })).pipe(
-      Effect.map((identity) =>
-        new OftpServer({
+    if (pki === null) return Effect.void
+    const identity = { serial: this.settings.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: ["localhost"] } as const
+    return Effect.promise(() => pki.issue(identity)).pipe(
+      Effect.map((certificate) => {
+        const tls = serverTlsOptions({
+          identity: certificate,
+          caPem: pki.caPem,
+          encAlgorithm: this.settings.oftp.encAlgorithm,
+          sslMinProtoVersion: this.settings.oftp.sslMinProtoVersion,
+          requestClientCert: false
+        })
+        this.#oftp = new OftpServer({
           device: this.id,
           serial: this.settings.serial,
           bus,
@@ -148,15 +165,18 @@ export class FortiAnalyzer implements Device {
           writer: this.writer,
           clock,
           settings: this.settings.oftp,
-          tls: serverTlsOptions({
-            identity,
-            caPem: pki.caPem,
-            encAlgorithm: this.settings.oftp.encAlgorithm,
-            sslMinProtoVersion: this.settings.oftp.sslMinProtoVersion,
-            requestClientCert: false
-          })
+          tls
         })
-      )
+        this.#https = new HttpsIntake({
+          device: this.id,
+          serial: this.settings.serial,
+          bus,
+          store: this.store,
+          writer: this.writer,
+          intake: this.intake,
+          tls
+        })
+      })
     )
   }
 
@@ -194,16 +214,37 @@ export class FortiAnalyzer implements Device {
         actualPort: plan.listenPortFor("tcp/514"),
         maxConnections: syslog.maxConnections,
         onConnection: self.#onTcpConnection,
-        onRefused: (peer, reason) =>
-          self.#context.bus.publish({ type: "connection-closed", device: self.id, port: "tcp/514", peer, reason })
+        onRefused: (peer, reason) => self.#refuse("tcp/514", peer, reason)
       })
+      const bound: Array<{ port: PortKey; address: string; actualPort: number }> = [
+        { port: "udp/514", address: udp.address, actualPort: udp.actualPort },
+        { port: "tcp/514", address: tcp.address, actualPort: tcp.actualPort }
+      ]
+      const https = self.#https
+      if (https !== null) {
+        for (const port of HTTPS_PORTS) {
+          const listener = yield* listenTcp({
+            device: self.id,
+            port,
+            host: address,
+            actualPort: plan.listenPortFor(port),
+            maxConnections: syslog.maxConnections,
+            onConnection: (socket) => https.connection(port, socket),
+            onRefused: (peer, reason) => self.#refuse(port, peer, reason)
+          })
+          bound.push({ port, address: listener.address, actualPort: listener.actualPort })
+        }
+      }
       // Runs before the listeners close (finalizers run in reverse order).
       yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed()))
-      return [
-        { port: "udp/514" as const, address: udp.address, actualPort: udp.actualPort },
-        { port: "tcp/514" as const, address: tcp.address, actualPort: tcp.actualPort }
-      ]
+      return bound
     })
+  }
+
+  /** A connection refused over `max-connections`: counted and reported. */
+  #refuse(port: PortKey, peer: string, reason: string): void {
+    this.refusedConnections++
+    this.#context.bus.publish({ type: "connection-closed", device: this.id, port, peer, reason })
   }
 
   #announceClosed(): void {
@@ -233,6 +274,8 @@ export class FortiAnalyzer implements Device {
       yield* Scope.close(scope, Exit.void)
       self.#oftp?.dispose()
       self.#oftp = null
+      self.#https?.close()
+      self.#https = null
       if (how === "clean") self.writer.flush()
       self.#status = "stopped"
       self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })

@@ -7,22 +7,39 @@
  * Registration: an unknown serial lands in the registry as unauthorized and its logs are held
  * apart; a matching pre-shared key or `auto-authorize` authorizes it at once. One session per
  * serial: a second one is refused ("duplicate-session") and the first keeps going.
+ *
+ * Bad input ends one session only: a failed TLS handshake ("tls-error", "handshake-timeout"), a
+ * decoder error or a broken session rule closes that connection, is counted in `ended` by code
+ * and published as an `oftp-session` "closed" event with the reason (sent to the device in an
+ * ERROR frame first, once TLS is up). Socket events that arrive after a session ended are dropped:
+ * nothing is sent to a stopped machine.
  */
 import type * as net from "node:net"
 import type * as tls from "node:tls"
 import { type Actor, createActor } from "xstate"
 import type { EventBus } from "../../events/bus.ts"
-import { type OftpSessionEnd, oftpSessionMachine } from "../../machines/oftp-session.ts"
+import { type OftpSessionEnd, type OftpSessionEvent, oftpSessionMachine } from "../../machines/oftp-session.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import { parseKeyValues } from "../../protocols/fortios/kv.ts"
 import { encodeFrame, type Hello, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
-import { upgradeToTls } from "../../net/tls.ts"
+import { TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
 import { peerOf } from "../../net/tcp.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
 import type { AnalyzerOftpSettings } from "./analyzer.ts"
 import type { StoreWriter } from "./store-writer.ts"
 
 type SessionActor = Actor<typeof oftpSessionMachine>
+
+/** Sends to a session that is still running; an ended session ignores late socket events. */
+const deliver = (actor: SessionActor, event: OftpSessionEvent): void => {
+  if (actor.getSnapshot().status === "active") actor.send(event)
+}
+
+/** Why a handshake failed, as the session machine takes it. */
+const tlsFailure = (error: unknown): Extract<OftpSessionEvent, { type: "TLS_FAILED" }> =>
+  error instanceof TlsHandshakeError
+    ? { type: "TLS_FAILED", code: error.code, reason: error.message }
+    : { type: "TLS_FAILED", code: "tls-error", reason: `TLS handshake failed: ${String(error)}` }
 
 interface Session {
   readonly actor: SessionActor
@@ -99,6 +116,9 @@ export class OftpServer {
       })
     })
     actor.start()
+    // A reset during the handshake surfaces as the handshake's failure; never as an unhandled error.
+    socket.on("error", () => undefined)
+    // The session's own timer (handshake-timeout) ends a slow handshake; TLS's timer is a backstop.
     upgradeToTls(socket, { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout + 1000 }, firstChunk).then(
       (secure) => {
         if (actor.getSnapshot().status !== "active") {
@@ -109,9 +129,7 @@ export class OftpServer {
         this.#attach(session, secure)
         actor.send({ type: "TLS_UP" })
       },
-      (error: { readonly code?: string; readonly message?: string }) => {
-        actor.send({ type: "PROTOCOL_ERROR", code: "handshake-timeout", reason: `TLS handshake failed: ${error.message ?? String(error)}` })
-      }
+      (error: unknown) => deliver(actor, tlsFailure(error))
     )
   }
 
@@ -126,7 +144,9 @@ export class OftpServer {
         register: ({ event }) => {
           if (event.type !== "HELLO") return
           const verdict = this.#register(event.hello, peer, self)
-          queueMicrotask(() => self?.send(verdict))
+          queueMicrotask(() => {
+            if (self !== null) deliver(self, verdict)
+          })
         },
         sendHelloReply: ({ context }) => {
           const serial = context.hello?.serial ?? ""
@@ -154,10 +174,14 @@ export class OftpServer {
         },
         sendClose: ({ context }) => write({ type: "close", reason: context.reason }),
         closeLink: () => {
-          const socket = link() ?? raw()
-          if (!socket.destroyed) {
-            socket.end()
-            setTimeout(() => socket.destroy(), 1000).unref()
+          const secure = link()
+          if (secure === null) {
+            // No TLS yet: nothing to flush, so the half-done handshake is cut at once.
+            raw().destroy()
+          } else if (!secure.destroyed) {
+            // Lets the ERROR or CLOSE frame reach the device before the connection goes.
+            secure.end()
+            setTimeout(() => secure.destroy(), 1000).unref()
           }
         }
       }
@@ -210,28 +234,28 @@ export class OftpServer {
       const result = decoder.push(chunk)
       for (const frame of result.frames) this.#receive(session, socket, frame)
       if (result.error !== undefined) {
-        actor.send({ type: "PROTOCOL_ERROR", code: result.error.code, reason: result.error.detail })
+        deliver(actor, { type: "PROTOCOL_ERROR", code: result.error.code, reason: result.error.detail })
       }
     })
     socket.on("error", () => undefined)
-    socket.on("close", () => actor.send({ type: "LINK_LOST", reason: "the connection closed" }))
+    socket.on("close", () => deliver(actor, { type: "LINK_LOST", reason: "the connection closed" }))
   }
 
   #receive(session: Session, socket: tls.TLSSocket, frame: OftpFrame): void {
     const { actor } = session
     switch (frame.type) {
       case "hello":
-        actor.send({ type: "HELLO", hello: frame.hello })
+        deliver(actor, { type: "HELLO", hello: frame.hello })
         return
       case "close":
-        actor.send({ type: "CLOSE_FRAME", reason: frame.reason })
+        deliver(actor, { type: "CLOSE_FRAME", reason: frame.reason })
         return
       case "logs":
-        actor.send({ type: "FRAME", frameType: "logs" })
+        deliver(actor, { type: "FRAME", frameType: "logs" })
         this.#storeBatch(session, socket, frame.firstSeq, frame.records)
         return
       default:
-        actor.send({ type: "FRAME", frameType: frame.type })
+        deliver(actor, { type: "FRAME", frameType: frame.type })
     }
   }
 
@@ -271,12 +295,13 @@ export class OftpServer {
 
   /** An administrator's decision reaches the device's live session, if it has one. */
   notify(serial: string, status: "authorized" | "pending" | "deleted", adom: string | null): void {
-    this.#bySerial.get(serial)?.actor.send({ type: "AUTHORIZATION", status, adom })
+    const session = this.#bySerial.get(serial)
+    if (session !== undefined) deliver(session.actor, { type: "AUTHORIZATION", status, adom })
   }
 
   /** Clean shutdown: CLOSE to every device. */
   shutdown(reason: string): void {
-    for (const session of this.#sessions) session.actor.send({ type: "SHUTDOWN", reason })
+    for (const session of this.#sessions) deliver(session.actor, { type: "SHUTDOWN", reason })
   }
 
   /** Stops every session machine (their links are closed by the listener going away). */

@@ -13,7 +13,8 @@ import type { EventBus } from "../../events/bus.ts"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { SyslogDeframer } from "../../protocols/syslog/framing.ts"
-import { type ParsedSyslog, parseSyslog } from "../../protocols/syslog/message.ts"
+import { KeyPicker } from "../../protocols/fortios/kv.ts"
+import { type SyslogSummary, summarizeSyslog } from "../../protocols/syslog/message.ts"
 import type { LogRecordInput } from "../../store/log-store.ts"
 import type { StoreWriter } from "./store-writer.ts"
 
@@ -46,7 +47,7 @@ export class SyslogIntake {
   readonly onDatagram = (message: Buffer, peer: RemoteInfo): void => {
     const peerText = `${peer.address}:${peer.port}`
     if (message.length > this.#limits.maxFrameBytes) {
-      this.#reject("udp/514", peerText, "frame-too-large", `datagram of ${message.length} bytes is over max-frame-bytes ${this.#limits.maxFrameBytes}`)
+      this.reject("udp/514", peerText, "frame-too-large", `datagram of ${message.length} bytes is over max-frame-bytes ${this.#limits.maxFrameBytes}`)
       return
     }
     let end = message.length
@@ -64,7 +65,7 @@ export class SyslogIntake {
       const result = deframer.push(chunk)
       for (const frame of result.frames) this.#accept("tcp", "tcp/514", peer, frame)
       if (result.error !== undefined) {
-        this.#reject("tcp/514", peer, result.error.reason, result.error.detail)
+        this.reject("tcp/514", peer, result.error.reason, result.error.detail)
         if (result.error.fatal) {
           closeReason = `framing lost: ${result.error.reason}`
           socket.destroy()
@@ -76,7 +77,7 @@ export class SyslogIntake {
     socket.on("end", () => {
       const result = deframer.end()
       for (const frame of result.frames) this.#accept("tcp", "tcp/514", peer, frame)
-      if (result.error !== undefined) this.#reject("tcp/514", peer, result.error.reason, result.error.detail)
+      if (result.error !== undefined) this.reject("tcp/514", peer, result.error.reason, result.error.detail)
       socket.end()
     })
     socket.on("error", (cause) => {
@@ -88,25 +89,29 @@ export class SyslogIntake {
   }
 
   #accept(transport: "udp" | "tcp", port: PortKey, peer: string, frame: Buffer): void {
-    const parsed = parseSyslog(frame)
+    const parsed = summarizeSyslog(frame, INDEXED)
     if (!parsed.ok) {
-      this.#reject(port, peer, parsed.reason, parsed.detail)
+      this.reject(port, peer, parsed.reason, parsed.detail)
       return
     }
     this.received++
     this.#writer.add(toRecord(parsed, frame, transport, peer))
   }
 
-  #reject(port: PortKey, peer: string, reason: MalformedReason, detail: string): void {
+  /** Counts a malformed message and publishes `log-malformed` (also used by the analyzer's HTTPS intake). */
+  reject(port: PortKey, peer: string, reason: MalformedReason, detail: string): void {
     this.malformed.set(reason, (this.malformed.get(reason) ?? 0) + 1)
     this.#bus.publish({ type: "log-malformed", device: this.#device, port, peer, reason, detail })
   }
 }
 
-const toRecord = (parsed: ParsedSyslog, frame: Buffer, transport: "udp" | "tcp", peer: string): LogRecordInput => {
-  const fields = parsed.fields
-  const seqText = fields?.["fazlab_seq"]
-  const seq = seqText === undefined ? null : Number.parseInt(seqText, 10)
+/** The FortiOS fields the store indexes, and the two that name the sender. */
+const INDEXED = new KeyPicker(["devname", "hostname", "devid", "logid", "type", "subtype", "level", "eventtime", "fazlab_seq"])
+
+/** The record of a parsed message; its FortiOS fields are those of `raw`, which the store derives on read. */
+const toRecord = (parsed: SyslogSummary, frame: Buffer, transport: "udp" | "tcp", peer: string): LogRecordInput => {
+  const [devname, hostname, devid, logid, type, subtype, level, eventtime, seqText] = parsed.fields ?? []
+  const seq = seqText === undefined ? Number.NaN : Number.parseInt(seqText, 10)
   return {
     receivedAt: Date.now(),
     transport,
@@ -114,15 +119,15 @@ const toRecord = (parsed: ParsedSyslog, frame: Buffer, transport: "udp" | "tcp",
     format: parsed.format,
     facility: parsed.facility,
     severity: parsed.severity,
-    device: fields?.["devname"] ?? fields?.["hostname"] ?? parsed.hostname ?? peer.slice(0, peer.lastIndexOf(":")),
-    devid: fields?.["devid"] ?? null,
-    logid: fields?.["logid"] ?? null,
-    type: fields?.["type"] ?? null,
-    subtype: fields?.["subtype"] ?? null,
-    level: fields?.["level"] ?? null,
-    eventtime: fields?.["eventtime"] ?? null,
-    seq: seq === null || Number.isNaN(seq) ? null : seq,
+    device: devname ?? hostname ?? parsed.hostname ?? peer.slice(0, peer.lastIndexOf(":")),
+    devid: devid ?? null,
+    logid: logid ?? null,
+    type: type ?? null,
+    subtype: subtype ?? null,
+    level: level ?? null,
+    eventtime: eventtime ?? null,
+    seq: Number.isNaN(seq) ? null : seq,
     raw: frame.toString("utf8"),
-    fields
+    fields: "from-raw"
   }
 }

@@ -411,12 +411,14 @@ export class FazLogger {
     socket.on("close", () => {
       if (this.#socket === socket) {
         this.#socket = null
-        this.#actor.send({ type: "LINK_LOST", reason: lostReason })
+        if (this.#actor.getSnapshot().status === "active") this.#actor.send({ type: "LINK_LOST", reason: lostReason })
       }
     })
   }
 
   #receive(frame: OftpFrame): void {
+    // Frames still in flight when the device was disposed have nobody to go to.
+    if (this.#actor.getSnapshot().status !== "active") return
     switch (frame.type) {
       case "hello-reply":
         this.#actor.send({ type: "HELLO_REPLY", ...frame.reply })

@@ -8,6 +8,9 @@
  *   (`faz-logger.ts`); with `reliable disable`, logs go over UDP/514 unencrypted instead, as
  *   FortiOS does.
  *
+ * With `central-management` it also registers to a FortiManager over FGFM on TCP/541
+ * (`fgfm-client.ts`).
+ *
  * Each destination numbers its own logs; a lab that wants "none lost" checks should send a
  * FortiGate's logs to an analyzer over one destination only.
  */
@@ -19,6 +22,7 @@ import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { seededRandom } from "../shared/random.ts"
 import { type MakeLog, SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
 import { FazLogger, type FazLoggerSettings, type FortiGateIdentity } from "./faz-logger.ts"
+import { type CentralManagementSettings, FgfmClient } from "./fgfm-client.ts"
 import { pickKind } from "./log-mix.ts"
 
 export interface FortiGateSettings {
@@ -29,6 +33,8 @@ export interface FortiGateSettings {
   readonly version: string
   readonly syslog: (SyslogSenderSettings & { readonly logs: ReadonlyArray<LogKind> | null }) | null
   readonly fortianalyzer: (FazLoggerSettings & { readonly reliable: "enable" | "disable" }) | null
+  /** `config system central-management` (type fortimanager); null when not managed. */
+  readonly centralManagement: CentralManagementSettings | null
 }
 
 /** The FortiOS log text for one sequence number. */
@@ -58,6 +64,8 @@ export class FortiGate implements LogSource {
   readonly udpToAnalyzer: SyslogSender | null
   /** `log fortianalyzer` over OFTP. */
   readonly faz: FazLogger | null
+  /** `central-management`: FGFM to a FortiManager. */
+  readonly fgfm: FgfmClient | null
   readonly #context: DeviceContext
   #started = false
 
@@ -78,6 +86,7 @@ export class FortiGate implements LogSource {
         announce: false,
         makeLog: fortiGateLogMaker(settings, settings.syslog.logs)
       })
+    this.fgfm = settings.centralManagement === null ? null : new FgfmClient(identity, settings.centralManagement, context)
     const faz = settings.fortianalyzer
     this.faz = faz !== null && faz.reliable === "enable" ? new FazLogger(identity, faz, context) : null
     this.udpToAnalyzer = faz !== null && faz.reliable === "disable"
@@ -113,26 +122,28 @@ export class FortiGate implements LogSource {
       if (self.#started) return
       for (const sender of self.#senders()) yield* sender.start()
       self.faz?.start()
+      self.fgfm?.start()
       self.#started = true
       self.#context.bus.publish({ type: "device-started", device: self.id, kind: self.kind })
     })
   }
 
   stop(): Effect.Effect<void> {
-    return this.#halt((faz) => faz.stop())
+    return this.#halt((faz) => faz.stop(), (fgfm) => fgfm.stop())
   }
 
   /** Abrupt: links are cut with no goodbye. */
   kill(): Effect.Effect<void> {
-    return this.#halt((faz) => faz.kill())
+    return this.#halt((faz) => faz.kill(), (fgfm) => fgfm.kill())
   }
 
-  #halt(haltFaz: (faz: FazLogger) => void): Effect.Effect<void> {
+  #halt(haltFaz: (faz: FazLogger) => void, haltFgfm: (fgfm: FgfmClient) => void): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
       if (!self.#started) return
       for (const sender of self.#senders()) yield* sender.stop()
       if (self.faz !== null) haltFaz(self.faz)
+      if (self.fgfm !== null) haltFgfm(self.fgfm)
       self.#started = false
       self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
     })
@@ -159,6 +170,7 @@ export class FortiGate implements LogSource {
       yield* self.stop()
       for (const sender of self.#senders()) yield* sender.dispose()
       self.faz?.dispose()
+      self.fgfm?.dispose()
     })
   }
 }

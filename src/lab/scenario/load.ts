@@ -293,7 +293,15 @@ const fileKeys: Readonly<Record<string, string>> = {
   fazDiskBufferSize: "faz-disk-buffer-size",
   maxFrameBytes: "max-frame-bytes",
   udpReceiveBuffer: "udp-receive-buffer",
-  maxConnections: "max-connections"
+  maxConnections: "max-connections",
+  centralManagement: "central-management",
+  keepaliveInterval: "keepalive-interval",
+  sockTimeout: "sock-timeout",
+  connectTimeout: "connect-timeout",
+  retryInterval: "retry-interval",
+  fgfmSslProtocol: "fgfm-ssl-protocol",
+  maxMessageBytes: "max-message-bytes",
+  registerTimeout: "register-timeout"
 }
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
@@ -395,8 +403,21 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
   for (const [id, spec] of scenario.devices) {
     if (spec.kind === "fortianalyzer") continue
     if (spec.syslog !== null) serverReference(["devices", id, "syslog", "server"], spec.syslog.server)
-    if (spec.kind === "fortigate" && spec.fortianalyzer !== null) {
+    if ((spec.kind === "fortigate" || spec.kind === "fortimanager") && spec.fortianalyzer !== null) {
       serverReference(["devices", id, "fortianalyzer", "server"], spec.fortianalyzer.server)
+    }
+    if (spec.kind === "fortigate" && spec.centralManagement !== null) {
+      const fmg = spec.centralManagement.fmg
+      const path = ["devices", id, "centralManagement", "fmg"]
+      if (scenario.devices.has(fmg)) device(path, fmg, "fortimanager")
+      else if (/^[a-z0-9][a-z0-9-]*$/u.test(fmg)) {
+        const managers = ids.filter((other) => scenario.devices.get(other)?.kind === "fortimanager")
+        problems.push({ path, atKey: false, expected: `a fortimanager of this lab (${listOf(managers)}), or a host outside it such as fmg.example.com or 10.0.0.7:541`, got: JSON.stringify(fmg) })
+      }
+    }
+    if (spec.kind === "forticlient") {
+      if (spec.chromebook !== null) serverReference(["devices", id, "chromebook", "server"], spec.chromebook.server)
+      if (spec.fabric !== null) serverReference(["devices", id, "fabric", "server"], spec.fabric.server)
     }
   }
 
@@ -468,7 +489,10 @@ const expectationReferences = (expectation: Expectation, path: Path, device: Dev
   } else if ("listening" in expectation) device([...path, "listening", "device"], expectation.listening.device)
   else if ("notListening" in expectation) device([...path, "not-listening", "device"], expectation.notListening.device)
   else if ("malformed" in expectation) device([...path, "malformed", "device"], expectation.malformed.device, "fortianalyzer")
-  else {
+  else if ("managed" in expectation) {
+    device([...path, "managed", "manager"], expectation.managed.manager, "fortimanager")
+    device([...path, "managed", "device"], expectation.managed.device, "fortigate")
+  } else {
     if (expectation.logs.analyzer === null) defaultAnalyzer([...path, "logs"])
     else device([...path, "logs", "analyzer"], expectation.logs.analyzer, "fortianalyzer")
     device([...path, "logs", "from"], expectation.logs.from)

@@ -34,10 +34,10 @@ export const LogKind = Schema.Literals(LogKinds)
 export type LogKind = typeof LogKind.Type
 
 const malformedReasons = [
-  "frame-too-large", "bad-octet-count", "invalid-utf8", "truncated", "bad-pri", "binary-garbage", "empty"
+  "frame-too-large", "bad-octet-count", "invalid-utf8", "truncated", "bad-pri", "binary-garbage", "empty", "bad-json"
 ] as const satisfies ReadonlyArray<MalformedReason>
 
-export const DeviceKinds = ["fortianalyzer", "fortigate", "forticlient"] as const
+export const DeviceKinds = ["fortianalyzer", "fortigate", "forticlient", "fortimanager"] as const
 export type DeviceKind = (typeof DeviceKinds)[number]
 
 /** FortiOS / FortiAnalyzer TLS knobs: `enc-algorithm` and `ssl-min-proto-version`. */
@@ -113,6 +113,46 @@ export interface FortiGateDevice {
   readonly autostart: boolean
   readonly syslog: SyslogSenderSettings | null
   readonly fortianalyzer: FortiAnalyzerLogSettings | null
+  /** `config system central-management` (type fortimanager): FGFM to a FortiManager on TCP/541. */
+  readonly centralManagement: CentralManagementSettings | null
+}
+
+/** A FortiGate's `config system central-management`; times in milliseconds (whole seconds on the wire). */
+export interface CentralManagementSettings {
+  /** `fmg`: a FortiManager of the lab, or host / host:port outside it. */
+  readonly fmg: string
+  readonly encAlgorithm: "default" | "high" | "low"
+  /** FGFM `keepalive_interval` and `sock_timeout` (300 s / 900 s). */
+  readonly keepaliveInterval: number
+  readonly sockTimeout: number
+  /** fazlab's: bounds connect + TLS + register reply, and the wait before a new attempt. */
+  readonly connectTimeout: number
+  readonly retryInterval: number
+}
+
+/** The FortiManager's FGFM side (fazlab names where FortiManager has none; see docs/protocols/fgfm.md). */
+export interface FortiManagerFgfmSettings {
+  /** `config system global` `fgfm-ssl-protocol`: the lowest TLS version accepted. */
+  readonly fgfmSslProtocol: "tlsv1.2" | "tlsv1.3"
+  /** Authorize every FortiGate that registers (a lab shortcut). */
+  readonly autoAuthorize: boolean
+  readonly maxMessageBytes: number
+  readonly maxConnections: number
+  /** Milliseconds from TCP accept to the end of the TLS handshake, and from there to request=register. */
+  readonly handshakeTimeout: number
+  readonly registerTimeout: number
+}
+
+export interface FortiManagerDevice {
+  readonly kind: "fortimanager"
+  readonly serial: string
+  readonly hostname: string
+  readonly platform: string
+  readonly version: string
+  readonly fgfm: FortiManagerFgfmSettings
+  /** Its own logs: syslog, and/or OFTP to an analyzer (the FortiGate's settings). */
+  readonly syslog: SyslogSenderSettings | null
+  readonly fortianalyzer: FortiAnalyzerLogSettings | null
 }
 
 /** The schema limits a FortiClient's syslog `mode` to udp | reliable. */
@@ -122,9 +162,13 @@ export interface FortiClientDevice {
   readonly hostname: string
   readonly autostart: boolean
   readonly syslog: SyslogSenderSettings | null
+  /** FortiClient for Chromebook: logs as JSON over HTTPS to the analyzer's TCP/8443. */
+  readonly chromebook: { readonly server: string; readonly rate: number; readonly count: number | null } | null
+  /** Joins the analyzer's Security Fabric over TLS/443. */
+  readonly fabric: { readonly server: string } | null
 }
 
-export type DeviceSpec = AnalyzerDevice | FortiGateDevice | FortiClientDevice
+export type DeviceSpec = AnalyzerDevice | FortiGateDevice | FortiClientDevice | FortiManagerDevice
 
 export interface SendRaw {
   readonly to: string
@@ -166,6 +210,13 @@ export interface MalformedExpectation {
   readonly reason?: MalformedReason
 }
 
+/** A FortiGate in a FortiManager's device list: `registered` = its FGFM session is up (pending or authorized). */
+export interface ManagedExpectation {
+  readonly manager: string
+  readonly device: string
+  readonly is: "unknown" | "registered" | "pending" | "authorized" | "offline"
+}
+
 export interface RegistrationExpectation {
   readonly analyzer: string | null
   readonly device: string
@@ -175,6 +226,7 @@ export interface RegistrationExpectation {
 
 export type Expectation =
   | { readonly registration: RegistrationExpectation }
+  | { readonly managed: ManagedExpectation }
   | { readonly listening: PortOfDevice }
   | { readonly notListening: PortOfDevice }
   | { readonly logs: LogsExpectation }
@@ -386,6 +438,48 @@ const FortiAnalyzerLog = Schema.Struct({
   fazDiskBufferSize: "faz-disk-buffer-size"
 }))
 
+const CentralManagement = Schema.Struct({
+  fmg: Server,
+  encAlgorithm: withDefault(Schema.Literals(["default", "high", "low"]), "high"),
+  keepaliveInterval: withDefault(Duration, "300s"),
+  sockTimeout: withDefault(Duration, "900s"),
+  connectTimeout: withDefault(Duration, "10s"),
+  retryInterval: withDefault(Duration, "10s")
+}).pipe(Schema.encodeKeys({
+  encAlgorithm: "enc-algorithm",
+  keepaliveInterval: "keepalive-interval",
+  sockTimeout: "sock-timeout",
+  connectTimeout: "connect-timeout",
+  retryInterval: "retry-interval"
+}))
+
+const FortiManagerFgfm = Schema.Struct({
+  fgfmSslProtocol: withDefault(Schema.Literals(["tlsv1.2", "tlsv1.3"]), "tlsv1.2"),
+  autoAuthorize: withDefault(Schema.Boolean, false),
+  maxMessageBytes: withDefault(wholeNumber(512, 16_777_216), 65_536),
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
+  handshakeTimeout: withDefault(Duration, "10s"),
+  registerTimeout: withDefault(Duration, "10s")
+}).pipe(Schema.encodeKeys({
+  fgfmSslProtocol: "fgfm-ssl-protocol",
+  autoAuthorize: "auto-authorize",
+  maxMessageBytes: "max-message-bytes",
+  maxConnections: "max-connections",
+  handshakeTimeout: "handshake-timeout",
+  registerTimeout: "register-timeout"
+}))
+
+const FortiManagerFile = Schema.Struct({
+  kind: Schema.Literal("fortimanager"),
+  serial: Schema.optionalKey(NonEmpty),
+  hostname: Schema.optionalKey(NonEmpty),
+  platform: withDefault(NonEmpty, "FortiManager-VM64"),
+  version: withDefault(NonEmpty, "v7.4.4"),
+  fgfm: withDefault(FortiManagerFgfm, {}),
+  syslog: orNull(SyslogSender),
+  fortianalyzer: orNull(FortiAnalyzerLog)
+})
+
 const FortiGateFile = Schema.Struct({
   kind: Schema.Literal("fortigate"),
   serial: Schema.optionalKey(NonEmpty),
@@ -395,7 +489,14 @@ const FortiGateFile = Schema.Struct({
   version: withDefault(NonEmpty, "v7.4.4"),
   autostart: withDefault(Schema.Boolean, true),
   syslog: orNull(SyslogSender),
-  fortianalyzer: orNull(FortiAnalyzerLog)
+  fortianalyzer: orNull(FortiAnalyzerLog),
+  centralManagement: orNull(CentralManagement)
+}).pipe(Schema.encodeKeys({ centralManagement: "central-management" }))
+
+const ChromebookSender = Schema.Struct({
+  server: Server,
+  rate: withDefault(Rate, "10/s"),
+  count: orNull(positiveCount)
 })
 
 const FortiClientFile = Schema.Struct({
@@ -403,10 +504,12 @@ const FortiClientFile = Schema.Struct({
   serial: Schema.optionalKey(NonEmpty),
   hostname: Schema.optionalKey(NonEmpty),
   autostart: withDefault(Schema.Boolean, true),
-  syslog: orNull(FortiClientSyslogSender)
+  syslog: orNull(FortiClientSyslogSender),
+  chromebook: orNull(ChromebookSender),
+  fabric: orNull(Schema.Struct({ server: Server }))
 })
 
-const DeviceFile = Schema.Union([AnalyzerFile, FortiGateFile, FortiClientFile])
+const DeviceFile = Schema.Union([AnalyzerFile, FortiGateFile, FortiClientFile, FortiManagerFile])
 type DeviceFile = typeof DeviceFile.Type
 
 const SenderModel = Schema.NullOr(Schema.toType(SyslogSender))
@@ -428,21 +531,35 @@ const DeviceModel = Schema.Union([
     version: Schema.String,
     autostart: Schema.Boolean,
     syslog: SenderModel,
-    fortianalyzer: Schema.NullOr(Schema.toType(FortiAnalyzerLog))
+    fortianalyzer: Schema.NullOr(Schema.toType(FortiAnalyzerLog)),
+    centralManagement: Schema.NullOr(Schema.toType(CentralManagement))
   }),
   Schema.Struct({
     kind: Schema.Literal("forticlient"),
     serial: Schema.String,
     hostname: Schema.String,
     autostart: Schema.Boolean,
-    syslog: SenderModel
+    syslog: SenderModel,
+    chromebook: Schema.NullOr(Schema.toType(ChromebookSender)),
+    fabric: Schema.NullOr(Schema.Struct({ server: Schema.String }))
+  }),
+  Schema.Struct({
+    kind: Schema.Literal("fortimanager"),
+    serial: Schema.String,
+    hostname: Schema.String,
+    platform: Schema.String,
+    version: Schema.String,
+    fgfm: Schema.toType(FortiManagerFgfm),
+    syslog: SenderModel,
+    fortianalyzer: Schema.NullOr(Schema.toType(FortiAnalyzerLog))
   })
 ])
 
 const serialPrefixes: Readonly<Record<DeviceKind, string>> = {
   fortianalyzer: "FAZ-VM",
   fortigate: "FGVM01",
-  forticlient: "FCT"
+  forticlient: "FCT",
+  fortimanager: "FMG-VM"
 }
 
 /** The default serial of the n-th device (1-based) of a kind, in file order: FAZ-VM0000000001, FGVM010000000001, FCT0000000001. */
@@ -450,7 +567,7 @@ export const defaultSerial = (kind: DeviceKind, n: number): string =>
   `${serialPrefixes[kind]}${String(n).padStart(10, "0")}`
 
 const withIdDefaults = (devices: Readonly<Record<string, DeviceFile>>): ReadonlyMap<string, DeviceSpec> => {
-  const seen: Record<DeviceKind, number> = { fortianalyzer: 0, fortigate: 0, forticlient: 0 }
+  const seen: Record<DeviceKind, number> = { fortianalyzer: 0, fortigate: 0, forticlient: 0, fortimanager: 0 }
   const result = new Map<string, DeviceSpec>()
   for (const [id, device] of Object.entries(devices)) {
     seen[device.kind] += 1
@@ -579,7 +696,7 @@ const MalformedFile = Schema.Struct({
   Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
 )
 
-const expectationKeys = ["registration", "listening", "not-listening", "logs", "malformed"]
+const expectationKeys = ["registration", "listening", "not-listening", "logs", "malformed", "managed"]
 
 const RegistrationFile = Schema.Struct({
   analyzer: orNull(Id),
@@ -593,7 +710,12 @@ const ExpectationFields = Schema.Struct({
   listening: Schema.optionalKey(PortOfDeviceFile),
   notListening: Schema.optionalKey(PortOfDeviceFile),
   logs: Schema.optionalKey(LogsFile),
-  malformed: Schema.optionalKey(MalformedFile)
+  malformed: Schema.optionalKey(MalformedFile),
+  managed: Schema.optionalKey(Schema.Struct({
+    manager: Id,
+    device: Id,
+    is: Schema.Literals(["unknown", "registered", "pending", "authorized", "offline"])
+  }))
 }).pipe(Schema.encodeKeys({ notListening: "not-listening" }))
 
 const ExpectationFile = ExpectationFields.pipe(

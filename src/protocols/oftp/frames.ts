@@ -50,6 +50,7 @@ export const OFTP_ERROR_CODES = [
   "hello-timeout",
   "keepalive-timeout",
   "handshake-timeout",
+  "tls-error",
   "too-many-connections",
   "device-deleted"
 ] as const

@@ -13,12 +13,14 @@
  *
  * Rejected ("malformed"): an empty message, binary data (more than one byte in eight a control
  * character other than TAB, LF and CR), invalid UTF-8, a missing or out-of-range PRI (0-191;
- * 1-3 digits). One trailing NUL and trailing CR and LF bytes are ignored. `parseSyslog` never
- * throws.
+ * 1-3 digits). One trailing NUL and trailing CR and LF bytes are ignored.
+ *
+ * `parseSyslog` reads everything; `summarizeSyslog`, the analyzer intake's fast path, gives the
+ * same verdict but reads only the header and the FortiOS fields it is asked for. Neither throws.
  */
 import { isUtf8 } from "node:buffer"
 import type { MalformedReason } from "../../events/events.ts"
-import { parseKeyValues } from "../fortios/kv.ts"
+import { type KeyPicker, parseKeyValues } from "../fortios/kv.ts"
 
 export type SyslogMessageFormat = "rfc5424" | "rfc3164" | "fortios"
 
@@ -76,6 +78,67 @@ function countControlBytes(bytes: Buffer): number {
 }
 
 export function parseSyslog(frame: Buffer): ParsedSyslog | MalformedSyslog {
+  const head = readHead(frame)
+  if (!head.ok) return head
+  const { text, pos, facility, severity } = head
+  if (text.charCodeAt(pos) === 0x31 && text.charCodeAt(pos + 1) === SP) {
+    const parsed = parseRfc5424(text, pos + 2, facility, severity, fieldsOf)
+    if (parsed !== null) return parsed
+  } else if (startsWithFortiOsKey(text, pos)) {
+    const body = text.slice(pos)
+    const fields = parseKeyValues(body)
+    if (fields !== null) return fortios(facility, severity, body, fields)
+  }
+  return parseRfc3164(text, pos, facility, severity, fieldsOf)
+}
+
+/**
+ * The fast path of the analyzer's intake: what `parseSyslog` says of `frame` (the same
+ * rejections, format, facility and severity) plus the header's hostname, with only the FortiOS
+ * fields of `picker` read (`KeyPicker.pick` of the message: undefined values for the keys it
+ * lacks, `null` when `parseSyslog` would give `fields: null`). The other fields are checked
+ * against the key=value grammar, as `parseSyslog` does, but never copied out.
+ */
+export function summarizeSyslog<K extends string>(frame: Buffer, picker: KeyPicker<K>): SyslogSummary | MalformedSyslog {
+  const head = readHead(frame)
+  if (!head.ok) return head
+  const { text, pos, facility, severity } = head
+  let parsed: ParsedSyslog | null = null
+  if (text.charCodeAt(pos) === 0x31 && text.charCodeAt(pos + 1) === SP) {
+    parsed = parseRfc5424(text, pos + 2, facility, severity, noFields)
+  } else if (startsWithFortiOsKey(text, pos)) {
+    const fields = picker.pick(text.slice(pos))
+    if (fields !== null) return { ok: true, format: "fortios", facility, severity, hostname: null, fields }
+  }
+  parsed ??= parseRfc3164(text, pos, facility, severity, noFields)
+  const fields = startsWithFortiOsKey(parsed.message, 0) ? picker.pick(parsed.message) : null
+  return { ok: true, format: parsed.format, facility, severity, hostname: parsed.hostname, fields }
+}
+
+/** What `summarizeSyslog` reads of a message. */
+export interface SyslogSummary {
+  readonly ok: true
+  readonly format: SyslogMessageFormat
+  readonly facility: number
+  readonly severity: number
+  /** RFC 5424 or 3164 header HOSTNAME; null in FortiOS' default format, which has no header. */
+  readonly hostname: string | null
+  /** The picked FortiOS fields, in the picker's order (see `KeyPicker.pick`). */
+  readonly fields: ReadonlyArray<string | undefined> | null
+}
+
+interface Head {
+  readonly ok: true
+  /** The message as text, without the trailing NUL, CR and LF bytes. */
+  readonly text: string
+  /** Where the text after `<PRI>` starts. */
+  readonly pos: number
+  readonly facility: number
+  readonly severity: number
+}
+
+/** The checks every message goes through, and its `<PRI>`. */
+function readHead(frame: Buffer): Head | MalformedSyslog {
   let length = frame.length
   if (frame[length - 1] === 0x00) length--
   while (length > 0 && (frame[length - 1] === 0x0a || frame[length - 1] === 0x0d)) length--
@@ -104,19 +167,7 @@ export function parseSyslog(frame: Buffer): ParsedSyslog | MalformedSyslog {
     return malformed("bad-pri", `the message starts with "${text.slice(0, 6)}", not a <PRI> of 1 to 3 digits`)
   }
   if (pri > MAX_PRI) return malformed("bad-pri", `the PRI ${pri} is out of range: it must be 0 to ${MAX_PRI}`)
-  pos++
-  const facility = pri >> 3
-  const severity = pri & 7
-
-  if (text.charCodeAt(pos) === 0x31 && text.charCodeAt(pos + 1) === SP) {
-    const parsed = parseRfc5424(text, pos + 2, facility, severity)
-    if (parsed !== null) return parsed
-  } else if (startsWithFortiOsKey(text, pos)) {
-    const body = text.slice(pos)
-    const fields = parseKeyValues(body)
-    if (fields !== null) return fortios(facility, severity, body, fields)
-  }
-  return parseRfc3164(text, pos, facility, severity)
+  return { ok: true, text, pos: pos + 1, facility: pri >> 3, severity: pri & 7 }
 }
 
 /** `[a-z_]+=` at `pos`: how a FortiOS key=value body starts. */
@@ -133,8 +184,12 @@ function startsWithFortiOsKey(text: string, pos: number): boolean {
   return false
 }
 
-const fieldsOf = (message: string): Record<string, string> | null =>
-  startsWithFortiOsKey(message, 0) ? parseKeyValues(message) : null
+/** How a header parser reads the FortiOS fields of its MSG. */
+type ReadFields = (message: string) => Record<string, string> | null
+
+const fieldsOf: ReadFields = (message) => (startsWithFortiOsKey(message, 0) ? parseKeyValues(message) : null)
+
+const noFields: ReadFields = () => null
 
 function fortios(facility: number, severity: number, body: string, fields: Record<string, string>): ParsedSyslog {
   const date = fields["date"]
@@ -166,7 +221,7 @@ function fortios(facility: number, severity: number, body: string, fields: Recor
 const nilable = (token: string): string | null => (token === "-" ? null : token)
 
 /** The RFC 5424 header from after `VERSION SP`; `null` when it does not follow the grammar. */
-function parseRfc5424(text: string, start: number, facility: number, severity: number): ParsedSyslog | null {
+function parseRfc5424(text: string, start: number, facility: number, severity: number, readFields: ReadFields): ParsedSyslog | null {
   const tokens: string[] = []
   let pos = start
   for (let i = 0; i < 5; i++) {
@@ -204,7 +259,7 @@ function parseRfc5424(text: string, start: number, facility: number, severity: n
     msgId: nilable(msgId),
     structuredData,
     message,
-    fields: fieldsOf(message)
+    fields: readFields(message)
   }
 }
 
@@ -261,7 +316,7 @@ const isTagChar = (code: number): boolean =>
   code === 0x2e || // .
   code === 0x2f // /
 
-function parseRfc3164(text: string, start: number, facility: number, severity: number): ParsedSyslog {
+function parseRfc3164(text: string, start: number, facility: number, severity: number, readFields: ReadFields): ParsedSyslog {
   let timestamp: string | null = null
   let hostname: string | null = null
   let appName: string | null = null
@@ -310,6 +365,6 @@ function parseRfc3164(text: string, start: number, facility: number, severity: n
     msgId: null,
     structuredData: null,
     message,
-    fields: fieldsOf(message)
+    fields: readFields(message)
   }
 }

@@ -1,0 +1,240 @@
+/**
+ * The OFTP benchmark's FortiGates: one process holding `devices` emulated FortiGates (a lab of
+ * its own, in memory) that log over OFTP to an analyzer in another process:
+ * `node bench/oftp-fleet.ts --port P [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S]`.
+ *
+ * Each FortiGate (`fgt-0001`, ... with serials `FGT60FTK2100nnnn`) generates `count` logs at
+ * `rate` per second, `upload-option realtime`, `certificate-verification disable`, and is done
+ * when the analyzer has acknowledged all of them. The process waits (on the lab's events, never a
+ * fixed sleep) until every FortiGate is done or `max-seconds` ran out, prints one JSON line
+ * (`OftpFleetReport`: time to get every session online, records acknowledged and their rate,
+ * peak RSS, event-loop delay), closes its lab (CLOSE to the analyzer) and exits.
+ *
+ * With `--devices 1 --rate 200000` it is one fazlab FortiGate going as fast as it can generate.
+ */
+import { monitorEventLoopDelay } from "node:perf_hooks"
+import { parseArgs } from "node:util"
+import { Effect, Exit, Scope } from "effect"
+import type { LabEvent } from "../src/events/events.ts"
+import { Lab } from "../src/lab/lab.ts"
+import { parseScenario } from "../src/lab/scenario/load.ts"
+import { RealLabClock } from "../src/machines/clock.ts"
+
+export interface OftpFleetReport {
+  readonly type: "oftp-fleet"
+  readonly devices: number
+  /** Wall-clock ms (performance.timeOrigin based) just before the lab was started. */
+  readonly startedAt: number
+  /** Records per device the run asked for. */
+  readonly count: number
+  /** FortiGates whose link reached `online` at least once. */
+  readonly online: number
+  /** From the call that starts the lab: to the lab being up, to the first and to the last FortiGate online (ms). */
+  readonly labStartMs: number
+  readonly firstOnlineMs: number
+  readonly allOnlineMs: number
+  /** Links that went to `retrying` (a failed connect or a lost link). */
+  readonly retries: number
+  /** Records generated (queued) and acknowledged, summed over the FortiGates. */
+  readonly generated: number
+  /** Records generated, by FortiGate (its hostname, the `device` of its stored logs). */
+  readonly generatedBy: Readonly<Record<string, number>>
+  readonly acked: number
+  /** FortiGates with all `count` records acknowledged. */
+  readonly complete: number
+  /** Records dropped from full queues. */
+  readonly dropped: number
+  /** Acknowledged records per second from the first `logs-acked` event to the last one. */
+  readonly rate: number
+  readonly firstAckAt: number
+  readonly lastAckAt: number
+  /** Peak resident set size of this process, KiB. */
+  readonly maxRssKiB: number
+  /** Peaks of V8's used heap and of memory outside it (Buffers, TLS), MB, sampled every 250 ms. */
+  readonly heapUsedMaxMb: number
+  readonly externalMaxMb: number
+  /** Event-loop delay over the run, ms (p99 and max). */
+  readonly loopDelayP99Ms: number
+  readonly loopDelayMaxMs: number
+  /** True when `max-seconds` ran out before every FortiGate was done. */
+  readonly aborted: boolean
+}
+
+export const fleetDeviceName = (index: number): string => `fgt-${String(index + 1).padStart(4, "0")}`
+
+const now = (): number => performance.timeOrigin + performance.now()
+
+interface Options {
+  readonly port: number
+  readonly devices: number
+  readonly rate: number
+  readonly count: number
+  readonly queueSize: number
+  readonly maxSeconds: number
+}
+
+const fleetYaml = (options: Options): string => {
+  const lines = ["name: oftp-fleet", "devices:"]
+  for (let i = 0; i < options.devices; i++) {
+    const serial = `FGT60FTK21${String(i + 1).padStart(6, "0")}`
+    lines.push(
+      `  ${fleetDeviceName(i)}: { kind: fortigate, serial: ${serial}, fortianalyzer: { server: "127.0.0.1:${options.port}", ` +
+        `certificate-verification: disable, upload-option: realtime, rate: ${options.rate}/s, count: ${options.count}, ` +
+        `queue-size: ${options.queueSize} } }`
+    )
+  }
+  return `${lines.join("\n")}\n`
+}
+
+/** Follows the lab's events: who is online, what is acknowledged, and when every FortiGate is done. */
+class Progress {
+  readonly #count: number
+  readonly #devices: number
+  readonly online = new Map<string, number>()
+  readonly acked = new Map<string, number>()
+  complete = 0
+  retries = 0
+  dropped = 0
+  firstAckAt = 0
+  firstAckCount = 0
+  lastAckAt = 0
+  #onDone: (() => void) | null = null
+
+  constructor(devices: number, count: number) {
+    this.#devices = devices
+    this.#count = count
+  }
+
+  get done(): boolean {
+    return this.complete >= this.#devices
+  }
+
+  whenDone(callback: () => void): void {
+    if (this.done) callback()
+    else this.#onDone = callback
+  }
+
+  readonly onEvent = (event: LabEvent): void => {
+    switch (event.type) {
+      case "oftp-link":
+        if (event.state === "online" && !this.online.has(event.device)) this.online.set(event.device, now())
+        else if (event.state === "retrying") this.retries++
+        return
+      case "logs-acked": {
+        const before = this.acked.get(event.device) ?? 0
+        this.acked.set(event.device, event.total)
+        const at = now()
+        if (this.firstAckAt === 0) {
+          this.firstAckAt = at
+          this.firstAckCount = event.total
+        }
+        this.lastAckAt = at
+        if (before < this.#count && event.total >= this.#count) {
+          this.complete++
+          if (this.done) this.#onDone?.()
+        }
+        return
+      }
+      case "logs-dropped":
+        this.dropped += event.count
+        return
+      default:
+        return
+    }
+  }
+}
+
+const run = async (options: Options): Promise<OftpFleetReport> => {
+  const progress = new Progress(options.devices, options.count)
+  const scenario = parseScenario(fleetYaml(options), "oftp-fleet.yaml", { stepsRequired: false })
+  const loop = monitorEventLoopDelay({ resolution: 10 })
+  loop.enable()
+  let heapUsedMax = 0
+  let externalMax = 0
+  const sampler = setInterval(() => {
+    const memory = process.memoryUsage()
+    heapUsedMax = Math.max(heapUsedMax, memory.heapUsed)
+    externalMax = Math.max(externalMax, memory.external + memory.arrayBuffers)
+  }, 250)
+  const startedAt = now()
+  const scope = await Effect.runPromise(Scope.make())
+  const lab = await Effect.runPromise(
+    Scope.provide(scope)(
+      Lab.make({ scenario, dataDir: null, portBase: "ephemeral", addressing: "shared", clock: new RealLabClock(), onEvent: progress.onEvent })
+    )
+  )
+  const labStartMs = now() - startedAt
+  const aborted = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(true), options.maxSeconds * 1000)
+    progress.whenDone(() => {
+      clearTimeout(timer)
+      resolve(false)
+    })
+  })
+  loop.disable()
+  clearInterval(sampler)
+  const generatedBy: Record<string, number> = {}
+  let generated = 0
+  for (let i = 0; i < options.devices; i++) {
+    const name = fleetDeviceName(i)
+    const sent = lab.sender(name)?.sentTo(`127.0.0.1:${options.port}`) ?? 0
+    generatedBy[name] = sent
+    generated += sent
+  }
+  const onlineTimes = [...progress.online.values()]
+  const acked = [...progress.acked.values()].reduce((sum, n) => sum + n, 0)
+  const span = progress.lastAckAt - progress.firstAckAt
+  const report: OftpFleetReport = {
+    type: "oftp-fleet",
+    devices: options.devices,
+    startedAt,
+    count: options.count,
+    online: onlineTimes.length,
+    labStartMs,
+    firstOnlineMs: onlineTimes.length === 0 ? 0 : Math.min(...onlineTimes) - startedAt,
+    allOnlineMs: onlineTimes.length < options.devices ? 0 : Math.max(...onlineTimes) - startedAt,
+    retries: progress.retries,
+    generated,
+    generatedBy,
+    acked,
+    complete: progress.complete,
+    dropped: progress.dropped,
+    rate: span > 0 ? ((acked - progress.firstAckCount) * 1000) / span : 0,
+    firstAckAt: progress.firstAckAt,
+    lastAckAt: progress.lastAckAt,
+    maxRssKiB: process.resourceUsage().maxRSS,
+    heapUsedMaxMb: heapUsedMax / 2 ** 20,
+    externalMaxMb: externalMax / 2 ** 20,
+    loopDelayP99Ms: loop.percentile(99) / 1e6,
+    loopDelayMaxMs: loop.max / 1e6,
+    aborted
+  }
+  process.stdout.write(`${JSON.stringify(report)}\n`)
+  await Effect.runPromise(Scope.close(scope, Exit.void))
+  return report
+}
+
+const main = async (): Promise<void> => {
+  const { values } = parseArgs({
+    options: {
+      port: { type: "string" },
+      devices: { type: "string", default: "1000" },
+      rate: { type: "string", default: "10" },
+      count: { type: "string", default: "250" },
+      "queue-size": { type: "string", default: "100000" },
+      "max-seconds": { type: "string", default: "60" }
+    }
+  })
+  const numbers = [values.port, values.devices, values.rate, values.count, values["queue-size"], values["max-seconds"]].map(Number)
+  if (!numbers.every((n) => Number.isInteger(n) && n > 0)) {
+    process.stderr.write(
+      "usage: node bench/oftp-fleet.ts --port P [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S] (positive whole numbers)\n"
+    )
+    process.exitCode = 2
+    return
+  }
+  const [port, devices, rate, count, queueSize, maxSeconds] = numbers as [number, number, number, number, number, number]
+  await run({ port, devices, rate, count, queueSize, maxSeconds })
+}
+
+if (import.meta.main) await main()

@@ -1,0 +1,303 @@
+/**
+ * The OFTP part of `npm run bench` (`--only oftp,oftp-fleet`), run by `bench/run.ts`, which
+ * lends it its child-process helpers. Every process reports one JSON line; nothing here sleeps
+ * for synchronisation, every wait is bounded.
+ *
+ * - `oftp`: one TLS session with acknowledgements. `oftp-blaster.ts` (the codec, pre-encoded
+ *   batches of 1,000 records, 8 unacked) runs first against the bare TLS sink of
+ *   `oftp-receiver.ts` (the sender's raw rate over TLS), then against the analyzer (stored and
+ *   acknowledged rate; the store checked for none missing, none twice). Then, for information,
+ *   one fazlab FortiGate (`oftp-fleet.ts --devices 1`) asked for more than it can generate.
+ * - `oftp-fleet`: `oftp-fleet.ts` holds 1,000 FortiGates at 10 records/s each for a bounded
+ *   count, against the analyzer in another process: time to get every session online, all
+ *   stored and none lost (checked per device in the store), peak RSS of both processes.
+ */
+import type { ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import type { OftpBlasterReport } from "./oftp-blaster.ts"
+import type { OftpFleetReport } from "./oftp-fleet.ts"
+import type { OftpReceiverReport } from "./oftp-receiver.ts"
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
+const BLASTER = path.join(BENCH_DIR, "oftp-blaster.ts")
+const RECEIVER = path.join(BENCH_DIR, "oftp-receiver.ts")
+const FLEET = path.join(BENCH_DIR, "oftp-fleet.ts")
+
+const SESSION_TARGET_RATE = 100_000
+const FLEET_RSS_TARGET_MB = 300
+const FLEET_RATE_PER_DEVICE = 10
+/** Child processes get this long to report (the fleet's own bound is shorter). */
+const REPORT_TIMEOUT_MS = 100_000
+
+/** What `bench/run.ts` lends: its child-process helpers. */
+export interface ChildLike {
+  readonly process: ChildProcess
+  next<T>(match: (value: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<T>
+  readonly exited: Promise<number | null>
+}
+
+export interface OftpBenchEnv {
+  spawn(args: ReadonlyArray<string>, nodeFlags?: ReadonlyArray<string>): ChildLike
+  stop(child: ChildLike): Promise<void>
+  /** A temporary folder for the analyzers' stores. */
+  readonly tmp: string
+  /** Where to write CPU profiles (one folder per process role), or null. */
+  readonly profileDir: string | null
+  readonly debug: boolean
+}
+
+export interface OftpOptions {
+  /** Records over the one session. */
+  readonly count: number
+  /** Records the single fazlab FortiGate is asked for. */
+  readonly fortigateCount: number
+  readonly fleetDevices: number
+  /** Seconds each fleet FortiGate logs at 10 records/s (its count is 10 × this). */
+  readonly fleetSeconds: number
+}
+
+export interface OftpRow {
+  readonly scenario: string
+  readonly sink: string
+  readonly senderRate: number | null
+  readonly storedRate: number | null
+  readonly ratio: number | null
+  /** "0 / 0" (missing / twice) from the store, "-" for the bare sink. */
+  readonly check: string
+  readonly receiverRssMb: number | null
+  readonly senderRssMb: number | null
+  readonly target: string
+  readonly verdict: string
+}
+
+export interface OftpResult {
+  readonly rows: ReadonlyArray<OftpRow>
+  /** Extra lines printed under the table (fleet details). */
+  readonly notes: ReadonlyArray<string>
+}
+
+const profileFlags = (env: OftpBenchEnv, role: string): string[] => {
+  if (env.profileDir === null) return []
+  const dir = path.join(env.profileDir, role)
+  fs.mkdirSync(dir, { recursive: true })
+  return ["--cpu-prof", "--cpu-prof-dir", dir]
+}
+
+const bounded = (promise: Promise<unknown>, ms: number): Promise<unknown> =>
+  Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())])
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+const rate = (value: number): string => Math.round(value).toLocaleString("en-US")
+
+interface Received {
+  readonly receiver: OftpReceiverReport
+}
+
+/**
+ * Starts a receiver, hands its port to `send` (which runs the senders and returns how many
+ * records each device sent), then lets the receiver check and report.
+ */
+const withReceiver = async <S>(
+  env: OftpBenchEnv,
+  sink: "bare" | "analyzer",
+  dataDir: string,
+  role: string,
+  send: (port: number) => Promise<{ readonly sender: S; readonly expect: Readonly<Record<string, number>> }>
+): Promise<Received & { readonly sender: S }> => {
+  const receiver = env.spawn([RECEIVER, "--sink", sink, "--data-dir", dataDir], sink === "bare" ? [] : profileFlags(env, role))
+  try {
+    const ready = await receiver.next<{ port: number }>((value) => value["type"] === "ready", 30_000)
+    const { sender, expect } = await send(ready.port)
+    receiver.process.stdin?.end(`${JSON.stringify({ expect })}\n`)
+    const result = await receiver.next<OftpReceiverReport>((value) => value["type"] === "result", REPORT_TIMEOUT_MS)
+    if (env.debug) process.stderr.write(`${JSON.stringify({ sender, result })}\n`)
+    // Let it exit by itself (a CPU profile is written on exit), but not forever.
+    await bounded(receiver.exited, 10_000)
+    return { sender, receiver: result }
+  } finally {
+    await env.stop(receiver)
+  }
+}
+
+const blast = async (env: OftpBenchEnv, port: number, count: number) => {
+  const blaster = env.spawn([BLASTER, "--port", String(port), "--count", String(count), "--max-seconds", "60"])
+  try {
+    const sender = await blaster.next<OftpBlasterReport>((value) => value["type"] === "oftp-blaster", REPORT_TIMEOUT_MS)
+    if (sender.error !== null) throw new Error(`the OFTP blaster failed: ${sender.error}`)
+    return { sender, expect: { [sender.device]: sender.sent } }
+  } finally {
+    await env.stop(blaster)
+  }
+}
+
+const fleet = async (env: OftpBenchEnv, port: number, args: ReadonlyArray<string>, role: string) => {
+  const child = env.spawn([FLEET, "--port", String(port), ...args], profileFlags(env, role))
+  try {
+    const sender = await child.next<OftpFleetReport>((value) => value["type"] === "oftp-fleet", REPORT_TIMEOUT_MS)
+    // It closes its lab (CLOSE to the analyzer) before exiting; the profile is written on exit.
+    await bounded(child.exited, 15_000)
+    return { sender, expect: sender.generatedBy }
+  } finally {
+    await env.stop(child)
+  }
+}
+
+const checkText = (receiver: OftpReceiverReport): string =>
+  receiver.check === null ? "-" : `${receiver.check.missing} / ${receiver.check.duplicated}`
+
+const clean = (receiver: OftpReceiverReport, sent: number): boolean =>
+  receiver.check !== null && receiver.check.missing === 0 && receiver.check.duplicated === 0 && receiver.check.stored === sent
+
+const failed = (scenario: string, sink: string, target: string, error: unknown): OftpRow => ({
+  scenario,
+  sink,
+  senderRate: null,
+  storedRate: null,
+  ratio: null,
+  check: "",
+  receiverRssMb: null,
+  senderRssMb: null,
+  target,
+  verdict: `ERROR: ${message(error)}`
+})
+
+/** One TLS session: bare sink, analyzer, then one fazlab FortiGate (information). */
+export const runOftpSession = async (env: OftpBenchEnv, options: OftpOptions): Promise<OftpResult> => {
+  const scenario = `OFTP one session, ${options.count.toLocaleString("en-US")} records`
+  const target = `>= ${rate(SESSION_TARGET_RATE)}/s stored, 0 lost`
+  const rows: OftpRow[] = []
+  let rawRate: number | null = null
+  try {
+    const run = await withReceiver(env, "bare", path.join(env.tmp, "oftp-bare"), "oftp-bare", (port) => blast(env, port, options.count))
+    rawRate = run.sender.rate
+    rows.push({
+      scenario,
+      sink: "bare TLS sink",
+      senderRate: run.sender.rate,
+      storedRate: run.receiver.rate,
+      ratio: 1,
+      check: "-",
+      receiverRssMb: run.receiver.maxRssKiB / 1024,
+      senderRssMb: null,
+      target: "(reference)",
+      verdict: ""
+    })
+  } catch (error) {
+    rows.push(failed(scenario, "bare TLS sink", "(reference)", error))
+  }
+  try {
+    const run = await withReceiver(env, "analyzer", path.join(env.tmp, "oftp-analyzer"), "oftp-analyzer", (port) => blast(env, port, options.count))
+    const missed: string[] = []
+    if (run.sender.rate < SESSION_TARGET_RATE) missed.push("rate")
+    if (run.sender.acked < run.sender.sent || !clean(run.receiver, run.sender.sent)) missed.push("loss")
+    rows.push({
+      scenario,
+      sink: "analyzer",
+      // The blaster's rate is acknowledged records per second: stored, end to end.
+      senderRate: run.sender.rate,
+      storedRate: run.receiver.rate,
+      ratio: run.sender.rate / (rawRate ?? run.sender.rate),
+      check: checkText(run.receiver),
+      receiverRssMb: run.receiver.maxRssKiB / 1024,
+      senderRssMb: null,
+      target,
+      verdict: missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
+    })
+  } catch (error) {
+    rows.push(failed(scenario, "analyzer", target, error))
+  }
+  const fortigate = `fazlab FortiGate, rate 200,000/s, ${options.fortigateCount.toLocaleString("en-US")} records`
+  try {
+    const args = ["--devices", "1", "--rate", "200000", "--count", String(options.fortigateCount), "--queue-size", String(options.fortigateCount), "--max-seconds", "60"]
+    const run = await withReceiver(env, "analyzer", path.join(env.tmp, "oftp-fortigate"), "oftp-fortigate-analyzer", (port) =>
+      fleet(env, port, args, "oftp-fortigate-sender"))
+    const sent = run.sender.generated
+    rows.push({
+      scenario: fortigate,
+      sink: "analyzer",
+      senderRate: run.sender.rate,
+      storedRate: run.receiver.rate,
+      ratio: run.sender.rate / (rawRate ?? run.sender.rate),
+      check: checkText(run.receiver),
+      receiverRssMb: run.receiver.maxRssKiB / 1024,
+      senderRssMb: run.sender.maxRssKiB / 1024,
+      target: "info",
+      verdict: clean(run.receiver, sent) ? `info (first online after ${(run.sender.firstOnlineMs / 1000).toFixed(1)} s, event-loop delay max ${(run.sender.loopDelayMaxMs / 1000).toFixed(1)} s)` : "info: records lost"
+    })
+  } catch (error) {
+    rows.push(failed(fortigate, "analyzer", "info", error))
+  }
+  return { rows, notes: [] }
+}
+
+/** 1,000 FortiGates at 10 records/s against one analyzer. */
+export const runOftpFleet = async (env: OftpBenchEnv, options: OftpOptions): Promise<OftpResult> => {
+  const count = FLEET_RATE_PER_DEVICE * options.fleetSeconds
+  const scenario = `OFTP fleet, ${options.fleetDevices.toLocaleString("en-US")} FortiGates x ${FLEET_RATE_PER_DEVICE}/s x ${options.fleetSeconds} s`
+  const target = `all online, all stored, analyzer RSS < ${FLEET_RSS_TARGET_MB} MB`
+  try {
+    // Logging takes `fleetSeconds`; the rest of the bound is for getting online and draining.
+    const maxSeconds = options.fleetSeconds + 50
+    const args = ["--devices", String(options.fleetDevices), "--rate", String(FLEET_RATE_PER_DEVICE), "--count", String(count), "--max-seconds", String(maxSeconds)]
+    const run = await withReceiver(env, "analyzer", path.join(env.tmp, "oftp-fleet"), "oftp-fleet-analyzer", (port) =>
+      fleet(env, port, args, "oftp-fleet-fortigates"))
+    const { sender, receiver } = run
+    const analyzerRssMb = receiver.maxRssKiB / 1024
+    const missed: string[] = []
+    if (receiver.devicesOnline < options.fleetDevices) missed.push(`${receiver.devicesOnline} online`)
+    if (sender.complete < options.fleetDevices || sender.generated < options.fleetDevices * count) missed.push(`${sender.complete} FortiGates done`)
+    if (!clean(receiver, sender.generated)) missed.push("loss")
+    if (analyzerRssMb >= FLEET_RSS_TARGET_MB) missed.push("RSS")
+    const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+    const ended = Object.entries(receiver.sessionsEnded).map(([code, n]) => `${code} ${n}`).join(", ")
+    const notes = [
+      `Fleet: ${sender.devices} FortiGates in one process, ${count} records each at ${FLEET_RATE_PER_DEVICE}/s (${rate(sender.generated)} generated, ${rate(sender.acked)} acknowledged, ${sender.complete} FortiGates done${sender.aborted ? ", stopped by the time bound" : ""}).`,
+      `  online: first device ${seconds(receiver.firstOnlineAt - sender.startedAt)}, all ${receiver.devicesOnline} ${seconds(receiver.lastOnlineAt - sender.startedAt)} after the FortiGates' lab started (analyzer side; the FortiGates saw their last one at ${seconds(sender.allOnlineMs)}); lab start ${seconds(sender.labStartMs)}`,
+      `  sessions: ${receiver.sessionsOnline} came online for ${receiver.devicesOnline} devices (${sender.retries} FortiGate retries); ended: ${ended || "none"}`,
+      `  store: ${rate(receiver.check?.stored ?? 0)} stored, ${receiver.check?.missing ?? "?"} missing, ${receiver.check?.duplicated ?? "?"} twice${receiver.check !== null && receiver.check.worst.length > 0 ? ` (${receiver.check.worst.join("; ")})` : ""}`,
+      `  peak RSS: analyzer ${analyzerRssMb.toFixed(0)} MB; FortiGates' process ${(sender.maxRssKiB / 1024).toFixed(0)} MB (V8 heap used up to ${sender.heapUsedMaxMb.toFixed(0)} MB, buffers ${sender.externalMaxMb.toFixed(0)} MB); FortiGates' event-loop delay p99 ${seconds(sender.loopDelayP99Ms)}, max ${seconds(sender.loopDelayMaxMs)}`
+    ]
+    return {
+      rows: [{
+        scenario,
+        sink: "analyzer",
+        senderRate: sender.rate,
+        storedRate: receiver.rate,
+        ratio: null,
+        check: checkText(receiver),
+        receiverRssMb: analyzerRssMb,
+        senderRssMb: sender.maxRssKiB / 1024,
+        target,
+        verdict: missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
+      }],
+      notes
+    }
+  } catch (error) {
+    return { rows: [failed(scenario, "analyzer", target, error)], notes: [] }
+  }
+}
+
+export const printOftpTable = (rows: ReadonlyArray<OftpRow>, write: (text: string) => void): void => {
+  const header = ["scenario", "sink", "acked rec/s", "stored rec/s", "ratio", "missing / twice", "receiver RSS MB", "sender RSS MB", "target", "result"]
+  const cells = rows.map((row) => [
+    row.scenario,
+    row.sink,
+    row.senderRate === null ? "" : rate(row.senderRate),
+    row.storedRate === null ? "" : rate(row.storedRate),
+    row.ratio === null ? "" : row.ratio.toFixed(2),
+    row.check,
+    row.receiverRssMb === null ? "" : row.receiverRssMb.toFixed(0),
+    row.senderRssMb === null ? "" : row.senderRssMb.toFixed(0),
+    row.target,
+    row.verdict
+  ])
+  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => (cell[i] ?? "").length)))
+  const numeric = new Set([2, 3, 4, 5, 6, 7])
+  const line = (cell: ReadonlyArray<string>) =>
+    cell.map((text, i) => (numeric.has(i) ? text.padStart(widths[i] ?? 0) : text.padEnd(widths[i] ?? 0))).join("  ").trimEnd()
+  write(`${line(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}\n`)
+  for (const cell of cells) write(`${line(cell)}\n`)
+}

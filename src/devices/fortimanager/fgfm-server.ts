@@ -1,0 +1,301 @@
+/**
+ * The FortiManager's FGFM intake (fgfmd): TLS connections accepted on TCP/541, one session
+ * machine each (`machines/fgfm-session.ts`), and the list of managed FortiGates.
+ *
+ * Registration: a FortiGate that registers lands in the list as `pending` (FortiManager's
+ * "Unauthorized Devices") unless `auto-authorize` is on; an administrator's decision reaches its
+ * live session as `request=status`. One session per serial: a second one is refused
+ * ("duplicate-session") and the first keeps going. The FortiManager answers with the
+ * `keepalive_interval` and `sock_timeout` the FortiGate asked for, and closes a session that is
+ * silent for that `sock_timeout`.
+ */
+import type * as net from "node:net"
+import type * as tls from "node:tls"
+import { type Actor, createActor } from "xstate"
+import type { EventBus } from "../../events/bus.ts"
+import type { LabClock } from "../../machines/clock.ts"
+import { type FgfmSessionEnd, fgfmSessionMachine } from "../../machines/fgfm-session.ts"
+import { type TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
+import { peerOf } from "../../net/tcp.ts"
+import { encodeFgfm, FGFM_CHANNEL_WINDOW, type FgfmAuthorization, FgfmDecoder, type FgfmMessage, type FgfmRegister } from "../../protocols/fgfm/frames.ts"
+
+/** The FortiManager's FGFM settings. Times in milliseconds. */
+export interface FgfmServerSettings {
+  /** Authorize every FortiGate that registers (a lab shortcut). */
+  readonly autoAuthorize: boolean
+  readonly maxMessageBytes: number
+  readonly handshakeTimeout: number
+  readonly registerTimeout: number
+}
+
+/** A FortiGate in the FortiManager's device list. */
+export interface ManagedDevice {
+  readonly serial: string
+  readonly hostname: string
+  readonly platform: string
+  readonly version: string
+  /** Where its last session came from. */
+  readonly ip: string
+  readonly state: FgfmAuthorization
+  /** Whether it has an FGFM session up right now. */
+  readonly connected: boolean
+  /** FortiManager's management id for the device: 1, 2, ... in order of first registration. */
+  readonly mgmtid: number
+}
+
+type SessionActor = Actor<typeof fgfmSessionMachine>
+
+interface Session {
+  readonly actor: SessionActor
+  readonly peer: string
+  serial: string | null
+}
+
+export class FgfmServer {
+  readonly #manager: string
+  readonly #serial: string
+  readonly #bus: EventBus
+  readonly #clock: LabClock
+  readonly #settings: FgfmServerSettings
+  readonly #tls: tls.TlsOptions
+  readonly #sessions = new Set<Session>()
+  readonly #bySerial = new Map<string, Session>()
+  readonly #devices = new Map<string, ManagedDevice>()
+  /** Sessions that ended, by code ("register-timeout", "duplicate-session", "device-closed" ...). */
+  readonly ended = new Map<FgfmSessionEnd, number>()
+
+  constructor(options: {
+    readonly manager: string
+    readonly serial: string
+    readonly bus: EventBus
+    readonly clock: LabClock
+    readonly settings: FgfmServerSettings
+    readonly tls: tls.TlsOptions
+  }) {
+    this.#manager = options.manager
+    this.#serial = options.serial
+    this.#bus = options.bus
+    this.#clock = options.clock
+    this.#settings = options.settings
+    this.#tls = options.tls
+  }
+
+  /** The device list, in order of first registration. */
+  devices(): ReadonlyArray<ManagedDevice> {
+    return [...this.#devices.values()]
+  }
+
+  /** Takes over the list a previous run of the FortiManager kept (every device offline). */
+  restore(devices: ReadonlyArray<ManagedDevice>): void {
+    for (const device of devices) this.#devices.set(device.serial, { ...device, connected: false })
+  }
+
+  device(serial: string): ManagedDevice | undefined {
+    return this.#devices.get(serial)
+  }
+
+  /** Takes an accepted TCP/541 connection: TLS, then one FGFM session. */
+  accept(socket: net.Socket): void {
+    const peer = peerOf(socket)
+    let link: tls.TLSSocket | null = null
+    const session: Session = { actor: this.#createSession(() => link, socket, peer), peer, serial: null }
+    const { actor } = session
+    this.#sessions.add(session)
+    let last = ""
+    actor.subscribe((snapshot) => {
+      const state = String(snapshot.value) as "handshake" | "awaitingRegister" | "registering" | "registered" | "closed"
+      if (state === last) return
+      last = state
+      const { context } = snapshot
+      if (state === "closed") this.#ended(session, context.code ?? "link-lost")
+      this.#bus.publish({
+        type: "fgfm-session",
+        manager: this.#manager,
+        peer,
+        serial: context.register?.serialno ?? null,
+        state: state === "awaitingRegister" ? "awaiting-register" : state,
+        code: context.code,
+        reason: context.reason
+      })
+    })
+    actor.start()
+    upgradeToTls(socket, { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout + 1000 }).then(
+      (secure) => {
+        if (actor.getSnapshot().status !== "active") {
+          secure.destroy()
+          return
+        }
+        link = secure
+        this.#attach(session, secure)
+        actor.send({ type: "TLS_UP" })
+      },
+      (error: TlsHandshakeError) => {
+        actor.send({ type: "PROTOCOL_ERROR", code: error.code === "handshake-timeout" ? "handshake-timeout" : "handshake-failed", reason: error.message })
+      }
+    )
+  }
+
+  #ended(session: Session, code: FgfmSessionEnd): void {
+    this.ended.set(code, (this.ended.get(code) ?? 0) + 1)
+    this.#sessions.delete(session)
+    const serial = session.serial
+    if (serial === null || this.#bySerial.get(serial) !== session) return
+    this.#bySerial.delete(serial)
+    const device = this.#devices.get(serial)
+    if (device !== undefined) this.#devices.set(serial, { ...device, connected: false })
+  }
+
+  #createSession(link: () => tls.TLSSocket | null, raw: net.Socket, peer: string): SessionActor {
+    const write = (message: FgfmMessage) => {
+      const socket = link()
+      if (socket !== null && !socket.destroyed) socket.write(encodeFgfm(message))
+    }
+    let self: SessionActor | null = null
+    const machine = fgfmSessionMachine.provide({
+      actions: {
+        register: ({ event }) => {
+          if (event.type !== "REGISTER") return
+          const session = [...this.#sessions].find((s) => s.actor === self)
+          const verdict = this.#register(event.register, peer, session)
+          queueMicrotask(() => self?.send(verdict))
+        },
+        sendRegisterReply: ({ context }) => {
+          const serial = context.register?.serialno ?? ""
+          write({
+            type: "register-reply",
+            status: context.status ?? "pending",
+            fmgSerialno: this.#serial,
+            mgmtid: this.#devices.get(serial)?.mgmtid ?? 0,
+            keepaliveInterval: context.register?.keepaliveInterval ?? 300,
+            sockTimeout: context.register?.sockTimeout ?? 900,
+            chanWindowSz: FGFM_CHANNEL_WINDOW
+          })
+        },
+        sendKeepaliveReply: () => write({ type: "keepalive-reply" }),
+        sendStatus: ({ event }) => {
+          if (event.type === "AUTHORIZATION") write({ type: "status", status: event.status })
+        },
+        sendError: ({ context }) => {
+          const code = context.code
+          if (code !== null && code !== "device-closed" && code !== "link-lost" && code !== "manager-closed") {
+            write({ type: "error", code, reason: context.reason })
+          }
+        },
+        sendClose: ({ context }) => write({ type: "close", reason: context.reason }),
+        closeLink: () => {
+          const socket = link() ?? raw
+          if (!socket.destroyed) {
+            socket.end()
+            setTimeout(() => socket.destroy(), 1000).unref()
+          }
+        }
+      }
+    })
+    self = createActor(machine, {
+      input: {
+        handshakeTimeoutMs: this.#settings.handshakeTimeout,
+        registerTimeoutMs: this.#settings.registerTimeout
+      },
+      clock: this.#clock
+    })
+    return self
+  }
+
+  /** Duplicate check and the device list: the answer to a register request. */
+  #register(
+    register: FgfmRegister,
+    peer: string,
+    session: Session | undefined
+  ): { type: "ACCEPTED"; status: FgfmAuthorization } | { type: "REFUSED"; code: "duplicate-session"; reason: string } {
+    const existing = this.#bySerial.get(register.serialno)
+    if (existing !== undefined && existing !== session) {
+      return { type: "REFUSED", code: "duplicate-session", reason: `${register.serialno} already has a session from ${existing.peer}; refusing the second one from ${peer}` }
+    }
+    if (session !== undefined) {
+      session.serial = register.serialno
+      this.#bySerial.set(register.serialno, session)
+    }
+    const known = this.#devices.get(register.serialno)
+    const ip = peer.slice(0, peer.lastIndexOf(":"))
+    const state: FgfmAuthorization = known?.state ?? (this.#settings.autoAuthorize ? "authorized" : "pending")
+    const device: ManagedDevice = {
+      serial: register.serialno,
+      hostname: register.hostname,
+      platform: register.platform,
+      version: register.version,
+      ip,
+      state,
+      connected: true,
+      mgmtid: known?.mgmtid ?? this.#devices.size + 1
+    }
+    this.#devices.set(device.serial, device)
+    this.#bus.publish({
+      type: "fgfm-device-registered",
+      manager: this.#manager,
+      serial: device.serial,
+      hostname: device.hostname,
+      ip,
+      status: state,
+      firstSeen: known === undefined
+    })
+    return { type: "ACCEPTED", status: state }
+  }
+
+  #attach(session: Session, socket: tls.TLSSocket): void {
+    const decoder = new FgfmDecoder({ maxMessageBytes: this.#settings.maxMessageBytes })
+    const { actor } = session
+    // Socket events after the session ended (its machine is done) have nobody to go to.
+    const live = () => actor.getSnapshot().status === "active"
+    socket.on("data", (chunk: Buffer) => {
+      if (!live()) return
+      const result = decoder.push(chunk)
+      for (const message of result.messages) this.#receive(actor, message)
+      if (result.error !== undefined) actor.send({ type: "PROTOCOL_ERROR", code: result.error.code, reason: result.error.detail })
+    })
+    socket.on("error", () => undefined)
+    socket.on("close", () => {
+      if (live()) actor.send({ type: "LINK_LOST", reason: "the connection closed" })
+    })
+  }
+
+  #receive(actor: SessionActor, message: FgfmMessage): void {
+    switch (message.type) {
+      case "register": {
+        const { type: _, ...register } = message
+        actor.send({ type: "REGISTER", register })
+        return
+      }
+      case "close":
+        actor.send({ type: "CLOSE_MESSAGE", reason: message.reason })
+        return
+      default:
+        actor.send({ type: "MESSAGE", messageType: message.type })
+    }
+  }
+
+  /** An administrator authorizes (or deletes) a device; its live session learns at once. */
+  setAuthorization(serial: string, status: FgfmAuthorization | "deleted"): boolean {
+    const device = this.#devices.get(serial)
+    if (device === undefined) return false
+    this.#bySerial.get(serial)?.actor.send({ type: "AUTHORIZATION", status })
+    if (status === "deleted") this.#devices.delete(serial)
+    else this.#devices.set(serial, { ...device, state: status })
+    return true
+  }
+
+  /** Clean shutdown: request=close to every FortiGate. */
+  shutdown(reason: string): void {
+    for (const session of this.#sessions) session.actor.send({ type: "SHUTDOWN", reason })
+  }
+
+  /** Stops every session machine (their links close with the listener). */
+  dispose(): void {
+    for (const session of this.#sessions) session.actor.stop()
+    this.#sessions.clear()
+    for (const serial of this.#bySerial.keys()) {
+      const device = this.#devices.get(serial)
+      if (device !== undefined) this.#devices.set(serial, { ...device, connected: false })
+    }
+    this.#bySerial.clear()
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * The emulated FortiManager. It listens for FGFM on TCP/541 (TLS, certificate CN = its serial)
+ * and keeps the list of FortiGates that register (`fgfm-server.ts`); and it logs its own events
+ * to an analyzer the way the vendor's port table says a FortiManager does: OFTP over TLS on
+ * TCP/514 (`fortianalyzer`, the FortiGate's `FazLogger` with the FortiManager's identity) and/or
+ * syslog on UDP/514 (`syslog`, or `fortianalyzer` with `reliable disable`).
+ *
+ * Its logs are FortiOS-style key=value event logs (`event-system` unless `logs` says otherwise).
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import type { PortKey } from "../../events/events.ts"
+import type { BindError } from "../../net/errors.ts"
+import { listenTcp } from "../../net/tcp.ts"
+import { serverTlsOptions } from "../../net/tls.ts"
+import type { LogKind } from "../../protocols/fortios/logs.ts"
+import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
+import { FGFM_PORT } from "../fortigate/fgfm-client.ts"
+import { FazLogger, type FazLoggerSettings } from "../fortigate/faz-logger.ts"
+import { fortiGateLogMaker } from "../fortigate/fortigate.ts"
+import { SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
+import { FgfmServer, type FgfmServerSettings, type ManagedDevice } from "./fgfm-server.ts"
+
+/** FortiManager `config system global` `fgfm-ssl-protocol`: the lowest TLS version FGFM accepts. */
+export type FgfmSslProtocol = "tlsv1.2" | "tlsv1.3"
+
+export interface FortiManagerSettings {
+  readonly serial: string
+  readonly hostname: string
+  readonly platform: string
+  readonly version: string
+  readonly fgfm: FgfmServerSettings & { readonly fgfmSslProtocol: FgfmSslProtocol; readonly maxConnections: number }
+  readonly syslog: (SyslogSenderSettings & { readonly logs: ReadonlyArray<LogKind> | null }) | null
+  readonly fortianalyzer: (FazLoggerSettings & { readonly reliable: "enable" | "disable" }) | null
+}
+
+/** The ports a FortiManager binds. */
+export const FORTIMANAGER_PORTS: ReadonlyArray<PortKey> = [FGFM_PORT]
+
+/** What a FortiManager logs when its scenario names no log kinds. */
+const DEFAULT_LOGS: ReadonlyArray<LogKind> = ["event-system"]
+
+export class FortiManager implements LogSource {
+  readonly kind = "fortimanager"
+  readonly id: string
+  readonly hostname: string
+  readonly serial: string
+  readonly settings: FortiManagerSettings
+  /** `syslog`, and `fortianalyzer` with `reliable disable` (UDP/514). */
+  readonly syslog: SyslogSender | null
+  readonly udpToAnalyzer: SyslogSender | null
+  /** `fortianalyzer` over OFTP. */
+  readonly faz: FazLogger | null
+  readonly #context: DeviceContext
+  readonly #listening = new Set<PortKey>()
+  #scope: Scope.Closeable | null = null
+  #status: DeviceStatus = "stopped"
+  #fgfm: FgfmServer | null = null
+  /** The device list outlives a restart, as the FortiManager's database does. */
+  #devices: ReadonlyArray<ManagedDevice> = []
+
+  constructor(id: string, settings: FortiManagerSettings, context: DeviceContext) {
+    this.id = id
+    this.settings = settings
+    this.hostname = settings.hostname
+    this.serial = settings.serial
+    this.#context = context
+    const identity = { hostname: settings.hostname, serial: settings.serial, vdom: "root" }
+    this.syslog = settings.syslog === null
+      ? null
+      : new SyslogSender({
+        id,
+        kind: "fortimanager",
+        hostname: settings.hostname,
+        settings: settings.syslog,
+        context,
+        announce: false,
+        makeLog: fortiGateLogMaker(identity, settings.syslog.logs ?? DEFAULT_LOGS)
+      })
+    const faz = settings.fortianalyzer
+    this.faz = faz !== null && faz.reliable === "enable"
+      ? new FazLogger({ id, ...identity, platform: settings.platform, version: settings.version }, { ...faz, logs: faz.logs ?? DEFAULT_LOGS }, context)
+      : null
+    this.udpToAnalyzer = faz !== null && faz.reliable === "disable"
+      ? new SyslogSender({
+        id,
+        kind: "fortimanager",
+        hostname: settings.hostname,
+        settings: { server: faz.server, mode: "udp", format: "default", facility: "local7", port: 514, rate: faz.rate, count: faz.count },
+        context,
+        announce: false,
+        makeLog: fortiGateLogMaker(identity, faz.logs ?? DEFAULT_LOGS)
+      })
+      : null
+  }
+
+  status(): DeviceStatus {
+    return this.#status
+  }
+
+  isListening(port: PortKey): boolean {
+    return this.#listening.has(port)
+  }
+
+  /** The FortiGates that registered, with their authorization and whether their session is up. */
+  managedDevices(): ReadonlyArray<ManagedDevice> {
+    return this.#fgfm?.devices() ?? this.#devices
+  }
+
+  managedDevice(serial: string): ManagedDevice | undefined {
+    return this.managedDevices().find((device) => device.serial === serial)
+  }
+
+  /** Authorizes a registered FortiGate; false when it never registered. */
+  authorizeDevice(serial: string): boolean {
+    return this.#fgfm?.setAuthorization(serial, "authorized") ?? false
+  }
+
+  #senders(): ReadonlyArray<SyslogSender> {
+    return [this.syslog, this.udpToAnalyzer].filter((sender): sender is SyslogSender => sender !== null)
+  }
+
+  sentTo(analyzer: string): number {
+    const viaSyslog = this.#senders().filter((sender) => sender.settings.server === analyzer).reduce((max, s) => Math.max(max, s.sent), 0)
+    const viaOftp = this.faz !== null && this.faz.settings.server === analyzer ? this.faz.sent : 0
+    return Math.max(viaSyslog, viaOftp)
+  }
+
+  pause(): void {
+    for (const sender of this.#senders()) sender.pause()
+    this.faz?.pause()
+  }
+
+  resume(): void {
+    for (const sender of this.#senders()) sender.resume()
+    this.faz?.resume()
+  }
+
+  burst(count: number): void {
+    for (const sender of this.#senders()) sender.burst(count)
+    this.faz?.burst(count)
+  }
+
+  start(): Effect.Effect<void, BindError> {
+    const self = this
+    return Effect.gen(function*() {
+      if (self.#scope !== null) return
+      self.#status = "starting"
+      self.#fgfm = yield* self.#makeFgfmServer()
+      const scope = yield* Scope.make()
+      self.#scope = scope
+      const bound = yield* Scope.provide(scope)(self.#bind()).pipe(
+        Effect.tapError((error) =>
+          Effect.gen(function*() {
+            self.#context.bus.publish({
+              type: "listener-failed",
+              device: self.id,
+              port: error.port as PortKey,
+              address: error.address,
+              actualPort: error.actualPort,
+              code: error.code,
+              reason: error.reason
+            })
+            self.#status = "failed"
+            self.#scope = null
+            yield* Scope.close(scope, Exit.void)
+          })
+        )
+      )
+      self.#listening.add(bound.port)
+      self.#context.plan.recordBound({ device: self.id, ...bound })
+      self.#context.bus.publish({ type: "listener-bound", device: self.id, ...bound })
+      for (const sender of self.#senders()) yield* sender.start()
+      self.faz?.start()
+      self.#status = "running"
+      self.#context.bus.publish({ type: "device-started", device: self.id, kind: self.kind })
+    })
+  }
+
+  /** The FGFM server with its certificate (CN = this FortiManager's serial). */
+  #makeFgfmServer(): Effect.Effect<FgfmServer | null> {
+    const { pki, plan, bus, clock } = this.#context
+    if (pki === null) return Effect.succeed(null)
+    const { fgfm } = this.settings
+    const previous = this.#devices
+    return Effect.promise(() => pki.issue({ serial: this.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: ["localhost"] })).pipe(
+      Effect.map((identity) => {
+        const server = new FgfmServer({
+          manager: this.id,
+          serial: this.serial,
+          bus,
+          clock,
+          settings: fgfm,
+          tls: serverTlsOptions({
+            identity,
+            caPem: pki.caPem,
+            // The widest list: each FortiGate's own `enc-algorithm` decides what it offers.
+            encAlgorithm: "low",
+            sslMinProtoVersion: fgfm.fgfmSslProtocol === "tlsv1.3" ? "TLSv1-3" : "TLSv1-2",
+            requestClientCert: false
+          })
+        })
+        server.restore(previous)
+        return server
+      })
+    )
+  }
+
+  #bind() {
+    const { plan } = this.#context
+    const self = this
+    return Effect.gen(function*() {
+      const tcp = yield* listenTcp({
+        device: self.id,
+        port: FGFM_PORT,
+        host: plan.addressOf(self.id),
+        actualPort: plan.listenPortFor(FGFM_PORT),
+        maxConnections: self.settings.fgfm.maxConnections,
+        onConnection: (socket) => {
+          if (self.#fgfm === null) socket.destroy()
+          else self.#fgfm.accept(socket)
+        },
+        onRefused: (peer, reason) => self.#context.bus.publish({ type: "connection-closed", device: self.id, port: FGFM_PORT, peer, reason })
+      })
+      // Runs before the listener closes (finalizers run in reverse order).
+      yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed()))
+      return { port: FGFM_PORT, address: tcp.address, actualPort: tcp.actualPort }
+    })
+  }
+
+  #announceClosed(): void {
+    for (const port of this.#listening) {
+      this.#context.plan.forget(this.id, port)
+      this.#context.bus.publish({ type: "listener-closed", device: this.id, port })
+    }
+    this.#listening.clear()
+  }
+
+  stop(): Effect.Effect<void> {
+    return this.#halt("clean")
+  }
+
+  kill(): Effect.Effect<void> {
+    return this.#halt("crash")
+  }
+
+  #halt(how: "clean" | "crash"): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      const scope = self.#scope
+      if (scope === null) return
+      self.#scope = null
+      for (const sender of self.#senders()) yield* sender.stop()
+      if (how === "clean") {
+        self.faz?.stop()
+        self.#fgfm?.shutdown(`${self.id} is shutting down`)
+      } else {
+        self.faz?.kill()
+      }
+      yield* Scope.close(scope, Exit.void)
+      self.#fgfm?.dispose()
+      self.#devices = self.#fgfm?.devices() ?? self.#devices
+      self.#fgfm = null
+      self.#status = "stopped"
+      self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
+    })
+  }
+
+  dispose(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      yield* self.stop()
+      for (const sender of self.#senders()) yield* sender.dispose()
+      self.faz?.dispose()
+    })
+  }
+}

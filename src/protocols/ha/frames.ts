@@ -1,0 +1,324 @@
+/**
+ * fazlab's HA frames: the codec for the emulated FortiAnalyzer HA link on TCP/5199.
+ *
+ * FortiAnalyzer's HA wire format is not public, so these bytes are fazlab's own
+ * (docs/protocols/ha.md). A frame is a 10-byte header (`"FZHA"`, version 1, type, body length as
+ * uint32 big-endian) and a UTF-8 JSON body, validated with Effect Schema. Secondaries connect to
+ * the acting primary's TCP/5199 and everything (JOIN, heartbeats, log and config sync, handover)
+ * travels over that connection. Pure: bytes in, values out, and back.
+ *
+ * Decisions worth knowing:
+ * - `HaDecoder` is a streaming decoder for one connection. Header fields are checked as soon as
+ *   their bytes arrive, in byte order, so the error reported for a byte stream does not depend on
+ *   how it was chunked. The first error kills the decoder: later pushes return nothing.
+ * - Unknown JSON keys are dropped; everything else that does not match the spec is `bad-body`.
+ * - LOG_SYNC records, the WELCOME config and CONFIG_SYNC device rows are JSON objects here: their
+ *   shape belongs to the store (the analyzer device checks them), not to the framing.
+ * - `encodeFrame` trusts its typed input, except for a body larger than `HA_MAX_FRAME_BYTES`
+ *   (the receiver would refuse it): that throws a RangeError, a bug in the caller (send fewer
+ *   LOG_SYNC records per frame), never a reaction to input from the network.
+ */
+import { isUtf8 } from "node:buffer"
+import { Result, Schema } from "effect"
+
+/** The wire type byte of each frame, keyed by the `type` of the decoded value. */
+export const HA_FRAME_TYPES = {
+  join: 0x01,
+  welcome: 0x02,
+  heartbeat: 0x03,
+  "log-sync": 0x04,
+  "sync-ack": 0x05,
+  "config-sync": 0x06,
+  handover: 0x07,
+  goodbye: 0x08,
+  error: 0x09
+} as const
+
+export type HaFrameTypeName = keyof typeof HA_FRAME_TYPES
+
+/** Stable error codes: counted and published by the analyzer, and sent in ERROR frames. */
+export const HA_ERROR_CODES = [
+  "bad-magic",
+  "bad-version",
+  "unknown-type",
+  "frame-too-large",
+  "bad-body",
+  "wrong-group",
+  "unknown-member",
+  "join-required",
+  "not-primary"
+] as const
+
+export type HaErrorCode = (typeof HA_ERROR_CODES)[number]
+
+export const HA_MAGIC = Buffer.from("FZHA", "latin1")
+export const HA_VERSION = 1
+export const HA_HEADER_BYTES = 10
+/** `max-frame-bytes` of the HA link: the largest body a member sends or accepts (16 MiB). */
+export const HA_MAX_FRAME_BYTES = 16 * 1024 * 1024
+
+// ---------------------------------------------------------------------------------------------
+// JSON bodies
+// ---------------------------------------------------------------------------------------------
+
+const Serial = Schema.NonEmptyString
+const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+/** FortiAnalyzer `preferred-role` (older releases: master / slave). */
+export const HaRole = Schema.Literals(["primary", "secondary"])
+export type HaRole = typeof HaRole.Type
+
+/** JOIN (secondary → primary): who joins, and from which sync id it needs logs. */
+export const Join = Schema.Struct({
+  serial: Serial,
+  /** `group-id`, 1-255: a JOIN for another group is refused with ERROR `wrong-group`. */
+  groupId: Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 255 })),
+  /** `priority`, 80 (lowest) - 120 (highest). */
+  priority: Schema.Int.check(Schema.isBetween({ minimum: 80, maximum: 120 })),
+  preferredRole: HaRole,
+  /** Highest sync id the joining member holds; 0 if none. */
+  lastSyncId: Count
+})
+export type Join = typeof Join.Type
+
+/** WELCOME (primary → secondary): the primary, who is connected now, and the synced config. */
+export const Welcome = Schema.Struct({
+  serial: Serial,
+  roster: Schema.Array(Serial),
+  config: Schema.JsonObject
+})
+export type Welcome = typeof Welcome.Type
+
+/** HEARTBEAT (both ways, every hb-interval); the primary's carries the roster. */
+export const Heartbeat = Schema.Struct({
+  serial: Serial,
+  role: HaRole,
+  /** Serials of the members connected to the primary right now (primary heartbeats only). */
+  roster: Schema.optionalKey(Schema.Array(Serial)),
+  /** The sender's lab clock, in milliseconds. */
+  at: Count
+})
+export type Heartbeat = typeof Heartbeat.Type
+
+/** LOG_SYNC (primary → secondary): stored logs with consecutive sync ids from `firstSyncId`. */
+export const LogSync = Schema.Struct({
+  firstSyncId: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  records: Schema.Array(Schema.JsonObject)
+})
+export type LogSync = typeof LogSync.Type
+
+/** SYNC_ACK (secondary → primary): every record up to this sync id is stored. */
+export const SyncAck = Schema.Struct({ upTo: Count })
+export type SyncAck = typeof SyncAck.Type
+
+/** CONFIG_SYNC (primary → secondary): the device registry rows. */
+export const ConfigSync = Schema.Struct({ devices: Schema.Array(Schema.JsonObject) })
+export type ConfigSync = typeof ConfigSync.Type
+
+/** HANDOVER: a request (secondary → primary) or its grant (primary → secondary); `serial` is the sender. */
+export const Handover = Schema.Struct({ serial: Serial })
+export type Handover = typeof Handover.Type
+
+/** GOODBYE: the sender closes the link on purpose. */
+export const Goodbye = Schema.Struct({ reason: Schema.String })
+export type Goodbye = typeof Goodbye.Type
+
+/** ERROR: the sender refuses the link and closes it. */
+export const HaErrorBody = Schema.Struct({ code: Schema.Literals(HA_ERROR_CODES), reason: Schema.String })
+export type HaErrorBody = typeof HaErrorBody.Type
+
+/** The body of each frame type. */
+export interface HaBodies {
+  readonly join: Join
+  readonly welcome: Welcome
+  readonly heartbeat: Heartbeat
+  readonly "log-sync": LogSync
+  readonly "sync-ack": SyncAck
+  readonly "config-sync": ConfigSync
+  readonly handover: Handover
+  readonly goodbye: Goodbye
+  readonly error: HaErrorBody
+}
+
+/** A decoded frame: its type and its body. */
+export type HaFrame = { readonly [K in HaFrameTypeName]: { readonly type: K; readonly body: HaBodies[K] } }[HaFrameTypeName]
+
+const decoders: { readonly [K in HaFrameTypeName]: (input: unknown) => Result.Result<HaBodies[K], Schema.SchemaError> } = {
+  join: Schema.decodeUnknownResult(Join),
+  welcome: Schema.decodeUnknownResult(Welcome),
+  heartbeat: Schema.decodeUnknownResult(Heartbeat),
+  "log-sync": Schema.decodeUnknownResult(LogSync),
+  "sync-ack": Schema.decodeUnknownResult(SyncAck),
+  "config-sync": Schema.decodeUnknownResult(ConfigSync),
+  handover: Schema.decodeUnknownResult(Handover),
+  goodbye: Schema.decodeUnknownResult(Goodbye),
+  error: Schema.decodeUnknownResult(HaErrorBody)
+}
+
+const decodeJson = Schema.decodeUnknownResult(Schema.fromJsonString(Schema.Unknown))
+
+export interface HaDecodeError {
+  readonly code: HaErrorCode
+  readonly detail: string
+}
+
+export interface HaDecodeResult {
+  readonly frames: HaFrame[]
+  readonly error?: HaDecodeError
+}
+
+/** The name the spec uses for a frame type: "log-sync" → "LOG_SYNC". */
+export const wireName = (type: HaFrameTypeName): string => type.toUpperCase().replace("-", "_")
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------------------------
+
+/** The bytes of one frame, header included. */
+export function encodeFrame(frame: HaFrame): Buffer {
+  const body = Buffer.from(JSON.stringify(frame.body), "utf8")
+  if (body.length > HA_MAX_FRAME_BYTES) {
+    throw new RangeError(`an HA ${wireName(frame.type)} body of ${body.length} bytes is over the ${HA_MAX_FRAME_BYTES}-byte frame limit; send it in smaller frames`)
+  }
+  const out = Buffer.allocUnsafe(HA_HEADER_BYTES + body.length)
+  HA_MAGIC.copy(out, 0)
+  out[4] = HA_VERSION
+  out[5] = HA_FRAME_TYPES[frame.type]
+  out.writeUInt32BE(body.length, 6)
+  body.copy(out, HA_HEADER_BYTES)
+  return out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------------------------
+
+/** Frame type names by wire byte (index 0 is unused). */
+const TYPE_BY_BYTE: ReadonlyArray<HaFrameTypeName | undefined> = (() => {
+  const names: Array<HaFrameTypeName | undefined> = []
+  for (const [name, byte] of Object.entries(HA_FRAME_TYPES) as Array<[HaFrameTypeName, number]>) names[byte] = name
+  return names
+})()
+
+const hex = (buffer: Buffer, start: number, end: number): string =>
+  Array.from(buffer.subarray(start, end), (byte) => byte.toString(16).padStart(2, "0")).join(" ")
+
+/** One line: schema messages span lines ("Expected ...\n  at [\"serial\"]"). */
+const oneLine = (message: string): string => message.replace(/\s*\n\s*/g, " ")
+
+const unknownType = (buffer: Buffer, pos: number): HaDecodeError => ({
+  code: "unknown-type",
+  detail: `frame type 0x${hex(buffer, pos + 5, pos + 6)} is not one of 0x01-0x09`
+})
+
+/**
+ * Checks the header bytes present at `buffer[pos, pos + available)`, in byte order, so that a
+ * partial header is rejected as soon as a wrong byte arrives.
+ */
+function checkHeader(buffer: Buffer, pos: number, available: number, maxFrameBytes: number): HaDecodeError | null {
+  const magicBytes = Math.min(available, HA_MAGIC.length)
+  for (let i = 0; i < magicBytes; i++) {
+    if (buffer[pos + i] !== HA_MAGIC[i]) {
+      // Up to the first wrong byte only: the detail must not depend on how the stream was chunked.
+      return { code: "bad-magic", detail: `an HA frame must start with "FZHA" (46 5a 48 41), got ${hex(buffer, pos, pos + i + 1)}` }
+    }
+  }
+  if (available > 4 && buffer[pos + 4] !== HA_VERSION) {
+    return { code: "bad-version", detail: `this member speaks HA frame version ${HA_VERSION}, the frame says version ${buffer[pos + 4]}` }
+  }
+  if (available > 5 && TYPE_BY_BYTE[buffer[pos + 5] ?? 0] === undefined) return unknownType(buffer, pos)
+  if (available >= HA_HEADER_BYTES) {
+    const length = buffer.readUInt32BE(pos + 6)
+    if (length > maxFrameBytes) {
+      return { code: "frame-too-large", detail: `the frame declares a ${length}-byte body, more than max-frame-bytes (${maxFrameBytes})` }
+    }
+  }
+  return null
+}
+
+function decodeBody<K extends HaFrameTypeName>(type: K, body: Buffer): { readonly frame: HaFrame } | { readonly error: HaDecodeError } {
+  const bad = (what: string) => ({ error: { code: "bad-body", detail: `the ${wireName(type)} body ${what}` } as const })
+  if (!isUtf8(body)) return bad("is not UTF-8")
+  const json = decodeJson(body.toString("utf8"))
+  if (Result.isFailure(json)) return bad("is not JSON")
+  const value = decoders[type](json.success)
+  if (Result.isFailure(value)) return bad(`does not match the spec: ${oneLine(value.failure.message)}`)
+  // `type` and `value` are tied by K; TypeScript cannot follow that through the mapped union.
+  return { frame: { type, body: value.success } as HaFrame }
+}
+
+/**
+ * Streaming decoder for one HA connection's byte stream. Decoded frames own their data: nothing
+ * refers to the pushed chunks once `push` returns.
+ */
+export class HaDecoder {
+  readonly #maxFrameBytes: number
+  #dead = false
+  /** Bytes received but not yet part of a decoded frame (they start at a frame boundary). */
+  #pending: Buffer[] = []
+  #pendingBytes = 0
+  /** Size of the frame being read once its header checked out; 0 while the header is incomplete. */
+  #need = 0
+
+  constructor(options: { readonly maxFrameBytes?: number } = {}) {
+    this.#maxFrameBytes = options.maxFrameBytes ?? HA_MAX_FRAME_BYTES
+  }
+
+  push(chunk: Buffer): HaDecodeResult {
+    if (this.#dead || chunk.length === 0) return { frames: [] }
+    // A frame body still incomplete: only remember the chunk, copy once when it is complete.
+    if (this.#need > 0 && this.#pendingBytes + chunk.length < this.#need) {
+      this.#keep(chunk)
+      return { frames: [] }
+    }
+    const buffer = this.#withPending(chunk)
+    const frames: HaFrame[] = []
+    const total = buffer.length
+    let pos = 0
+    this.#need = 0
+    while (pos < total) {
+      const available = total - pos
+      const headerError = checkHeader(buffer, pos, available, this.#maxFrameBytes)
+      if (headerError !== null) return this.#fail(frames, headerError)
+      if (available < HA_HEADER_BYTES) {
+        this.#keep(buffer.subarray(pos))
+        break
+      }
+      const frameBytes = HA_HEADER_BYTES + buffer.readUInt32BE(pos + 6)
+      if (available < frameBytes) {
+        this.#keep(buffer.subarray(pos))
+        this.#need = frameBytes
+        break
+      }
+      const type = TYPE_BY_BYTE[buffer[pos + 5] ?? 0]
+      if (type === undefined) return this.#fail(frames, unknownType(buffer, pos))
+      const body = decodeBody(type, buffer.subarray(pos + HA_HEADER_BYTES, pos + frameBytes))
+      if ("error" in body) return this.#fail(frames, body.error)
+      frames.push(body.frame)
+      pos += frameBytes
+    }
+    return { frames }
+  }
+
+  #fail(frames: HaFrame[], error: HaDecodeError): HaDecodeResult {
+    this.#dead = true
+    this.#pending = []
+    this.#pendingBytes = 0
+    return { frames, error }
+  }
+
+  #keep(buffer: Buffer): void {
+    this.#pending.push(buffer)
+    this.#pendingBytes += buffer.length
+  }
+
+  /** Joins the buffered bytes with `chunk` (a copy only when something was buffered). */
+  #withPending(chunk: Buffer): Buffer {
+    if (this.#pendingBytes === 0) return chunk
+    this.#keep(chunk)
+    const joined = Buffer.concat(this.#pending, this.#pendingBytes)
+    this.#pending = []
+    this.#pendingBytes = 0
+    return joined
+  }
+}
