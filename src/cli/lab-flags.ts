@@ -4,6 +4,11 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { ControlBind } from "../control/access.ts"
+import { type ControlBindError, type ControlServer, serveControl } from "../control/server.ts"
+import type { Lab } from "../lab/lab.ts"
 import { type Addressing, defaultAddressing, type PortBase } from "../net/port-plan.ts"
 import { UsageError } from "./io.ts"
 
@@ -67,7 +72,28 @@ export interface LabInfo {
   readonly analyzers: ReadonlyArray<{ readonly id: string; readonly store: string }>
 }
 
-export const writeLabInfo = (dataDir: string, info: LabInfo): void => {
+const writeLabInfo = (dataDir: string, info: LabInfo): void => {
   fs.mkdirSync(dataDir, { recursive: true })
   fs.writeFileSync(path.join(dataDir, LAB_INFO_FILE), `${JSON.stringify(info, null, 2)}\n`)
 }
+
+/**
+ * Makes a running lab reachable from other terminals: writes `lab.json` (for `fazlab logs`)
+ * into its data folder and serves the control channel (for `fazlab ctl`) until the scope ends.
+ */
+export const publishLab = (
+  lab: Lab,
+  dataDir: string | null,
+  bind: ControlBind | undefined
+): Effect.Effect<ControlServer, ControlBindError, Scope.Scope> =>
+  Effect.suspend(() => {
+    if (dataDir !== null) {
+      writeLabInfo(dataDir, {
+        name: lab.name,
+        pid: process.pid,
+        startedAt: new Date().toISOString(),
+        analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
+      })
+    }
+    return serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
+  })

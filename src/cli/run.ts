@@ -9,7 +9,6 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
-import { serveControl } from "../control/server.ts"
 import { RealLabClock } from "../machines/clock.ts"
 import { runScenario } from "../lab/runner.ts"
 import { loadScenario } from "../lab/scenario/load.ts"
@@ -18,7 +17,7 @@ import { renderJunit } from "../lab/report/junit.ts"
 import { renderText } from "../lab/report/text.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
-import { defaultDataDir, labFlagOptions, parseLabFlags, writeLabInfo } from "./lab-flags.ts"
+import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { runLabEffect } from "./run-effect.ts"
 
@@ -57,15 +56,7 @@ export const run: Command = async (args, io) => {
       },
       onStarted: (lab) =>
         Effect.gen(function*() {
-          if (dataDir !== null) {
-            writeLabInfo(dataDir, {
-              name: lab.name,
-              pid: process.pid,
-              startedAt: new Date().toISOString(),
-              analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
-            })
-          }
-          const control = yield* serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
+          const control = yield* publishLab(lab, dataDir, bind)
           if (!flags.headless) io.stderr(`control channel: ${control.url}${dataDir === null ? ` (token ${control.token})` : ""}\n`)
         })
     }),

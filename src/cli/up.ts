@@ -8,14 +8,13 @@
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
-import { serveControl } from "../control/server.ts"
 import { RealLabClock } from "../machines/clock.ts"
 import { DEFAULT_LAB_FILE, DEFAULT_LAB_YAML } from "../lab/default-lab.ts"
 import { Lab } from "../lab/lab.ts"
 import { loadScenario, parseScenario } from "../lab/scenario/load.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
-import { defaultDataDir, labFlagOptions, parseLabFlags, writeLabInfo } from "./lab-flags.ts"
+import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
 
@@ -44,15 +43,7 @@ export const up: Command = async (args, io) => {
           }
         }
       })
-      if (dataDir !== null) {
-        writeLabInfo(dataDir, {
-          name: lab.name,
-          pid: process.pid,
-          startedAt: new Date().toISOString(),
-          analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
-        })
-      }
-      const control = yield* serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
+      const control = yield* publishLab(lab, dataDir, bind)
       if (!flags.headless) {
         const base = lab.plan.base
         io.stdout(

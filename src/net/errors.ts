@@ -48,3 +48,19 @@ export const explainBindFailure = (code: string, documentedPort: number): string
 /** The OS error code of an unknown thrown value ("UNKNOWN" when it has none). */
 export const errorCode = (cause: unknown): string =>
   Predicate.hasProperty(cause, "code") && Predicate.isString(cause.code) ? cause.code : "UNKNOWN"
+
+/** The `BindError` for a listener that could not bind, from the OS error it got. */
+export const bindError = (
+  listener: { readonly device: string; readonly port: string; readonly host: string; readonly actualPort: number },
+  cause: unknown
+): BindError => {
+  const code = errorCode(cause)
+  return new BindError({
+    device: listener.device,
+    port: listener.port,
+    address: listener.host,
+    actualPort: listener.actualPort,
+    code,
+    reason: explainBindFailure(code, Number(listener.port.split("/")[1]))
+  })
+}

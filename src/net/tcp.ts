@@ -10,7 +10,7 @@ import * as net from "node:net"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { PortKey } from "../events/events.ts"
-import { BindError, DialError, errorCode, explainBindFailure } from "./errors.ts"
+import { type BindError, bindError, DialError, errorCode } from "./errors.ts"
 
 export interface TcpListenOptions {
   readonly device: string
@@ -52,18 +52,8 @@ export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener,
         options.onConnection(socket)
       })
       const onError = (cause: unknown) => {
-        const code = errorCode(cause)
         server.close()
-        resume(Effect.fail(
-          new BindError({
-            device: options.device,
-            port: options.port,
-            address: options.host,
-            actualPort: options.actualPort,
-            code,
-            reason: explainBindFailure(code, Number(options.port.split("/")[1]))
-          })
-        ))
+        resume(Effect.fail(bindError(options, cause)))
       }
       server.once("error", onError)
       server.listen({ host: options.host, port: options.actualPort, exclusive: true, backlog: 1024 }, () => {

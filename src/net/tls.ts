@@ -25,6 +25,7 @@ import * as net from "node:net"
 import * as tls from "node:tls"
 import { Predicate, Schema } from "effect"
 import type { TlsIdentity } from "./pki.ts"
+import { dialTcp } from "./tcp.ts"
 
 export const ENC_ALGORITHMS = ["high", "high-medium", "low"] as const
 export type EncAlgorithm = (typeof ENC_ALGORITHMS)[number]
@@ -274,4 +275,38 @@ const handshakeError = (cause: Error): TlsHandshakeError => {
   if (code === "ERR_TLS_HANDSHAKE_TIMEOUT") return new TlsHandshakeError({ code: "handshake-timeout", detail: cause.message })
   const detail = Predicate.hasProperty(cause, "reason") && Predicate.isString(cause.reason) ? cause.reason : cause.message
   return new TlsHandshakeError({ code: "tls-error", detail })
+}
+
+/**
+ * Dials TCP, then runs a client TLS handshake on it; rejects with a sentence naming the target
+ * (the caller checks the peer certificate's identity afterwards). The caller owns the socket.
+ */
+export const dialTls = async (options: {
+  readonly host: string
+  readonly port: number
+  readonly localAddress?: string
+  readonly timeoutMs: number
+  readonly signal: AbortSignal
+  readonly tls: tls.ConnectionOptions
+}): Promise<tls.TLSSocket> => {
+  const raw = await dialTcp({
+    host: options.host,
+    port: options.port,
+    timeoutMs: options.timeoutMs,
+    signal: options.signal,
+    ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress })
+  })
+  return new Promise<tls.TLSSocket>((resolve, reject) => {
+    const secure = tls.connect({ socket: raw, ...options.tls })
+    const fail = (error: Error) => {
+      secure.destroy()
+      reject(new Error(`TLS with ${options.host}:${options.port} failed: ${error.message}`))
+    }
+    secure.once("error", fail)
+    options.signal.addEventListener("abort", () => fail(new Error("cancelled")), { once: true })
+    secure.once("secureConnect", () => {
+      secure.off("error", fail)
+      resolve(secure)
+    })
+  })
 }

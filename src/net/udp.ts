@@ -11,7 +11,7 @@ import DgramAsPromised, { type SocketAsPromised } from "dgram-as-promised"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { PortKey } from "../events/events.ts"
-import { BindError, errorCode, explainBindFailure } from "./errors.ts"
+import { type BindError, bindError } from "./errors.ts"
 
 export interface UdpListenOptions {
   readonly device: string
@@ -47,17 +47,7 @@ export const listenUdp = (options: UdpListenOptions): Effect.Effect<UdpListener,
         socket.socket.on("error", () => undefined)
         return socket
       },
-      catch: (cause) => {
-        const code = errorCode(cause)
-        return new BindError({
-          device: options.device,
-          port: options.port,
-          address: options.host,
-          actualPort: options.actualPort,
-          code,
-          reason: explainBindFailure(code, Number(options.port.split("/")[1]))
-        })
-      }
+      catch: (cause) => bindError(options, cause)
     }),
     (socket) => Effect.promise(() => socket.close())
   ).pipe(

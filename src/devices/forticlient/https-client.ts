@@ -9,6 +9,7 @@
  * - `joinFabric` registers the endpoint as a Fabric member, retrying until the analyzer answers.
  */
 import * as https from "node:https"
+import { resolveServer } from "../../net/server-address.ts"
 import type { DeviceContext } from "../device.ts"
 import { makeForticlientLog } from "../../protocols/forticlient/logs.ts"
 import { seededRandom } from "../shared/random.ts"
@@ -33,7 +34,7 @@ const post = (
   path: string,
   body: unknown
 ): Promise<{ status: number; text: string }> => {
-  const target = context.plan.hasDevice(server) ? context.plan.resolve(server, port) : { address: server, actualPort: Number(port.slice(4)) }
+  const target = resolveServer(context.plan, server, port)
   const data = JSON.stringify(body)
   const localAddress = context.plan.sourceAddressOf(from)
   return new Promise((resolve, reject) => {

@@ -10,14 +10,13 @@
  */
 import * as path from "node:path"
 import type * as tls from "node:tls"
-import { connect as tlsConnect } from "node:tls"
 import { type Actor, createActor, fromPromise } from "xstate"
 import { formatKeyValues } from "../../protocols/fortios/kv.ts"
 import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
 import { encodeFrame, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
 import { oftpClientMachine, oftpClientPhase, type OftpClientPhase } from "../../machines/oftp-client.ts"
-import { dialTcp } from "../../net/tcp.ts"
-import { clientTlsOptions, verifyAnalyzerSerial } from "../../net/tls.ts"
+import { resolveServer } from "../../net/server-address.ts"
+import { clientTlsOptions, dialTls, verifyAnalyzerSerial } from "../../net/tls.ts"
 import type { DeviceContext } from "../device.ts"
 import { seededRandom } from "../shared/random.ts"
 import { LogQueue } from "./log-queue.ts"
@@ -350,38 +349,21 @@ export class FazLogger {
   async #connect(signal: AbortSignal): Promise<void> {
     const { plan, pki } = this.#context
     if (pki === null) throw new Error("the lab has no PKI: OFTP needs TLS")
-    const target = plan.hasDevice(this.settings.server)
-      ? plan.resolve(this.settings.server, "tcp/514")
-      : parseHostPort(this.settings.server, 514)
+    const target = resolveServer(plan, this.settings.server, "tcp/514")
     const localAddress = plan.sourceAddressOf(this.#device.id)
-    const raw = await dialTcp({
+    const identity = await pki.issue({ serial: this.#device.serial, role: "client" })
+    const socket = await dialTls({
       host: target.address,
       port: target.actualPort,
       timeoutMs: this.settings.connTimeout,
       signal,
-      ...(localAddress === undefined ? {} : { localAddress })
-    })
-    const identity = await pki.issue({ serial: this.#device.serial, role: "client" })
-    const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const secure = tlsConnect({
-        socket: raw,
-        ...clientTlsOptions({
-          caPem: pki.caPem,
-          encAlgorithm: this.settings.encAlgorithm,
-          sslMinProtoVersion: this.settings.sslMinProtoVersion,
-          identity,
-          verifyChain: this.settings.certificateVerification === "enable"
-        })
-      })
-      const fail = (error: Error) => {
-        secure.destroy()
-        reject(new Error(`TLS with ${target.address}:${target.actualPort} failed: ${error.message}`))
-      }
-      secure.once("error", fail)
-      signal.addEventListener("abort", () => fail(new Error("cancelled")), { once: true })
-      secure.once("secureConnect", () => {
-        secure.off("error", fail)
-        resolve(secure)
+      ...(localAddress === undefined ? {} : { localAddress }),
+      tls: clientTlsOptions({
+        caPem: pki.caPem,
+        encAlgorithm: this.settings.encAlgorithm,
+        sslMinProtoVersion: this.settings.sslMinProtoVersion,
+        identity,
+        verifyChain: this.settings.certificateVerification === "enable"
       })
     })
     const serials = this.settings.serial ?? []
@@ -438,9 +420,4 @@ export class FazLogger {
     }
     this.#actor.send({ type: "RECEIVED", frameType: frame.type })
   }
-}
-
-const parseHostPort = (server: string, defaultPort: number): { address: string; actualPort: number } => {
-  const match = /^\[(.+)\]:(\d+)$/.exec(server) ?? /^([^:]+):(\d+)$/.exec(server)
-  return match === null ? { address: server, actualPort: defaultPort } : { address: match[1] as string, actualPort: Number(match[2]) }
 }

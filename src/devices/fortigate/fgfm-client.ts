@@ -9,12 +9,11 @@
  * out, and `fgfm-link` events.
  */
 import type * as tls from "node:tls"
-import { connect as tlsConnect } from "node:tls"
 import { type Actor, createActor, fromPromise } from "xstate"
 import type { PortKey } from "../../events/events.ts"
 import { fgfmClientMachine, fgfmClientPhase, type FgfmClientPhase, type FgfmClientSnapshot } from "../../machines/fgfm-client.ts"
-import { dialTcp } from "../../net/tcp.ts"
-import { clientTlsOptions, type EncAlgorithm } from "../../net/tls.ts"
+import { resolveServer } from "../../net/server-address.ts"
+import { clientTlsOptions, dialTls, type EncAlgorithm } from "../../net/tls.ts"
 import { encodeFgfm, FGFM_DEFAULT_MAX_MESSAGE_BYTES, FgfmDecoder, type FgfmMessage } from "../../protocols/fgfm/frames.ts"
 import type { DeviceContext } from "../device.ts"
 
@@ -149,31 +148,16 @@ export class FgfmClient {
   async #connect(signal: AbortSignal): Promise<void> {
     const { plan, pki } = this.#context
     if (pki === null) throw new Error("the lab has no PKI: FGFM needs TLS")
-    const target = plan.hasDevice(this.settings.fmg) ? plan.resolve(this.settings.fmg, FGFM_PORT) : parseHostPort(this.settings.fmg, 541)
+    const target = resolveServer(plan, this.settings.fmg, FGFM_PORT)
     const localAddress = plan.sourceAddressOf(this.#device.id)
-    const raw = await dialTcp({
+    const identity = await pki.issue({ serial: this.#device.serial, role: "client" })
+    const socket = await dialTls({
       host: target.address,
       port: target.actualPort,
       timeoutMs: this.settings.connectTimeout,
       signal,
-      ...(localAddress === undefined ? {} : { localAddress })
-    })
-    const identity = await pki.issue({ serial: this.#device.serial, role: "client" })
-    const socket = await new Promise<tls.TLSSocket>((resolve, reject) => {
-      const secure = tlsConnect({
-        socket: raw,
-        ...clientTlsOptions({ caPem: pki.caPem, encAlgorithm: TLS_LEVELS[this.settings.encAlgorithm], sslMinProtoVersion: "default", identity })
-      })
-      const fail = (error: Error) => {
-        secure.destroy()
-        reject(new Error(`TLS with ${target.address}:${target.actualPort} failed: ${error.message}`))
-      }
-      secure.once("error", fail)
-      signal.addEventListener("abort", () => fail(new Error("cancelled")), { once: true })
-      secure.once("secureConnect", () => {
-        secure.off("error", fail)
-        resolve(secure)
-      })
+      ...(localAddress === undefined ? {} : { localAddress }),
+      tls: clientTlsOptions({ caPem: pki.caPem, encAlgorithm: TLS_LEVELS[this.settings.encAlgorithm], sslMinProtoVersion: "default", identity })
     })
     this.#attach(socket)
   }
@@ -224,9 +208,4 @@ export class FgfmClient {
         break
     }
   }
-}
-
-const parseHostPort = (server: string, defaultPort: number): { address: string; actualPort: number } => {
-  const match = /^\[(.+)\]:(\d+)$/u.exec(server) ?? /^([^:]+):(\d+)$/u.exec(server)
-  return match === null ? { address: server, actualPort: defaultPort } : { address: match[1] as string, actualPort: Number(match[2]) }
 }

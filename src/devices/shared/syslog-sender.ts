@@ -10,6 +10,7 @@ import type { SenderState } from "../../events/events.ts"
 import { FACILITIES, encodeSyslog } from "../../protocols/syslog/encode.ts"
 import { type SyslogSenderEvent, syslogSenderMachine } from "../../machines/syslog-sender.ts"
 import type { DeviceContext, DeviceKind, DeviceStatus, LogSource } from "../device.ts"
+import { resolveServer } from "../../net/server-address.ts"
 import { openSyslogLink, type SyslogLink, type SyslogMode } from "./syslog-link.ts"
 
 export interface SyslogSenderSettings {
@@ -142,15 +143,8 @@ export class SyslogSender implements LogSource {
 
   /** Where the server's documented port is right now (resolved on every connect: it may move). */
   #target(): { host: string; port: number } {
-    const { server } = this.settings
-    if (this.#context.plan.hasDevice(server)) {
-      const resolved = this.#context.plan.resolve(server, `${this.settings.mode === "udp" ? "udp" : "tcp"}/${this.settings.port}`)
-      return { host: resolved.address, port: resolved.actualPort }
-    }
-    const hostPort = /^\[(.+)\]:(\d+)$/.exec(server) ?? /^([^:]+):(\d+)$/.exec(server)
-    return hostPort === null
-      ? { host: server, port: this.settings.port }
-      : { host: hostPort[1] as string, port: Number(hostPort[2]) }
+    const target = resolveServer(this.#context.plan, this.settings.server, `${this.settings.mode === "udp" ? "udp" : "tcp"}/${this.settings.port}`)
+    return { host: target.address, port: target.actualPort }
   }
 
   async #connect(signal: AbortSignal): Promise<void> {
