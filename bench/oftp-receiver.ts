@@ -47,6 +47,9 @@ export interface OftpReceiverReport {
   readonly check: SequenceCheck | null
   /** Peak resident set size of this process, KiB (getrusage ru_maxrss). */
   readonly maxRssKiB: number
+  /** Peaks of V8's used heap and of memory outside it (Buffers, TLS), MB, sampled every 250 ms. */
+  readonly heapUsedMaxMb: number
+  readonly externalMaxMb: number
   /** Time the lab took to close, ms; 0 for the bare sink. */
   readonly closeMs: number
 }
@@ -306,10 +309,18 @@ const main = async (): Promise<void> => {
     process.exitCode = 2
     return
   }
+  let heapUsedMax = 0
+  let externalMax = 0
+  const sampler = setInterval(() => {
+    const memory = process.memoryUsage()
+    heapUsedMax = Math.max(heapUsedMax, memory.heapUsed)
+    externalMax = Math.max(externalMax, memory.external + memory.arrayBuffers)
+  }, 250)
   const sink = sinkKind === "bare" ? await startBareSink() : await startAnalyzer(dataDir as string)
   process.stdout.write(`${JSON.stringify({ type: "ready", port: sink.port })}\n`)
   const expect = await readExpected()
   await sink.counter.waitFor([...expect.values()].reduce((sum, n) => sum + n, 0))
+  clearInterval(sampler)
   const closeStart = performance.now()
   const check = await sink.close(expect)
   const closeMs = sinkKind === "bare" ? 0 : performance.now() - closeStart
@@ -329,6 +340,8 @@ const main = async (): Promise<void> => {
     sessionsEnded: Object.fromEntries(sessions.ended),
     check,
     maxRssKiB: process.resourceUsage().maxRSS,
+    heapUsedMaxMb: heapUsedMax / 2 ** 20,
+    externalMaxMb: externalMax / 2 ** 20,
     closeMs
   }
   process.stdout.write(`${JSON.stringify(report)}\n`)

@@ -19,6 +19,8 @@ import { makeRecords, OFTP_BLASTER } from "./oftp-blaster.ts"
 import type { OftpFleetReport } from "./oftp-fleet.ts"
 
 const TICK_MS = 100
+/** A device that sent nothing for this long sends KEEPALIVE (FortiOS `monitor-keepalive-period`). */
+const KEEPALIVE_MS = 5000
 const RECORDS_PER_DEVICE = 10
 
 const now = (): number => performance.timeOrigin + performance.now()
@@ -40,6 +42,8 @@ class Device {
   sent = 0
   acked = 0
   failed = false
+  #closing = false
+  #lastSentAt = 0
 
   constructor(index: number, templates: ReadonlyArray<string>, port: number, events: { online(): void; acked(device: Device, count: number): void; failed(): void }) {
     this.name = `swarm-${String(index + 1).padStart(4, "0")}`
@@ -49,7 +53,7 @@ class Device {
     const socket = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false, checkServerIdentity: () => undefined })
     this.#socket = socket
     const fail = () => {
-      if (this.failed || this.acked >= this.sent && this.sent > 0 && this.#closing) return
+      if (this.failed || this.#closing) return
       this.failed = true
       events.failed()
     }
@@ -79,17 +83,23 @@ class Device {
     })
   }
 
-  #closing = false
-
-  /** Sends what is due by the clock since the device came online. */
+  /** Sends what is due by the clock since the device came online, or a KEEPALIVE when idle. */
   tick(at: number, rate: number, count: number): void {
-    if (this.onlineAt === 0 || this.failed || this.sent >= count) return
+    if (this.onlineAt === 0 || this.failed) return
+    if (this.sent >= count) {
+      if (at - this.#lastSentAt >= KEEPALIVE_MS) {
+        this.#socket.write(encodeFrame({ type: "keepalive" }))
+        this.#lastSentAt = at
+      }
+      return
+    }
     const due = Math.min(count, Math.floor(((at - this.onlineAt) * rate) / 1000) + 1) - this.sent
     if (due <= 0) return
     const records: string[] = []
     for (let i = 0; i < due; i++) records.push(this.#records[(this.sent + i) % this.#records.length] as string)
     this.#socket.write(encodeFrame({ type: "logs", firstSeq: this.sent + 1, records }))
     this.sent += due
+    this.#lastSentAt = at
   }
 
   close(): void {
@@ -186,9 +196,7 @@ const main = async (): Promise<void> => {
       devices: { type: "string", default: "1000" },
       rate: { type: "string", default: "10" },
       count: { type: "string", default: "250" },
-      "max-seconds": { type: "string", default: "60" },
-      // Accepted for the same command line as oftp-fleet.ts; the swarm has no queue.
-      "queue-size": { type: "string" }
+      "max-seconds": { type: "string", default: "60" }
     }
   })
   const numbers = [values.port, values.devices, values.rate, values.count, values["max-seconds"]].map(Number)

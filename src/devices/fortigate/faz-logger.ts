@@ -16,6 +16,7 @@ import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
 import { encodeFrame, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
 import { oftpClientMachine, oftpClientPhase, type OftpClientPhase } from "../../machines/oftp-client.ts"
 import { resolveServer } from "../../net/server-address.ts"
+import type { TlsIdentity } from "../../net/pki.ts"
 import { clientTlsOptions, dialTls, verifyAnalyzerSerial } from "../../net/tls.ts"
 import type { DeviceContext } from "../device.ts"
 import { seededRandom } from "../shared/random.ts"
@@ -52,6 +53,8 @@ export interface FortiGateIdentity {
 /** Records per LOGS frame, and batches that may await their ACK at once. */
 export const BATCH_RECORDS = 1000
 export const MAX_UNACKED_BATCHES = 8
+/** Logs generated in one tick of the generator at most (about 50 ms of work). */
+export const MAX_LOGS_PER_TICK = 5000
 const REPORT_INTERVAL_MS = 1000
 const UPLOAD_INTERVALS: Readonly<Record<FazLoggerSettings["uploadOption"], number | null>> = {
   realtime: 0,
@@ -68,6 +71,8 @@ export class FazLogger {
   readonly #actor: Actor<typeof oftpClientMachine>
   readonly #random: () => number
   #socket: tls.TLSSocket | null = null
+  /** This FortiGate's client certificate, issued once by the lab CA. */
+  #identity: TlsIdentity | null = null
   #generating = false
   #paused = false
   #seq = 0
@@ -215,15 +220,17 @@ export class FazLogger {
     const tick = () => {
       this.#generatorTimer = null
       if (!this.#generating) return
-      const due = Math.floor(((clock.now() - origin) * rate) / 1000) - paced
+      // At most MAX_LOGS_PER_TICK at once, so a high rate never blocks the event loop for long.
+      const due = Math.min(MAX_LOGS_PER_TICK, Math.floor(((clock.now() - origin) * rate) / 1000) - paced)
       paced += due
       if (!this.#paused) {
         const remaining = this.settings.count === null ? due : Math.min(due, Math.max(0, this.settings.count - this.#seq))
         this.#burstPending += remaining
         this.#generate()
       }
-      if (due > rate) {
-        // A stalled event loop: restart pacing instead of catching up in one flood.
+      if (Math.floor(((clock.now() - origin) * rate) / 1000) - paced > rate) {
+        // More than a second behind (a stalled loop, or a rate beyond what one tick makes):
+        // restart pacing instead of catching up in one flood.
         origin = clock.now()
         paced = 0
       }
@@ -351,7 +358,8 @@ export class FazLogger {
     if (pki === null) throw new Error("the lab has no PKI: OFTP needs TLS")
     const target = resolveServer(plan, this.settings.server, "tcp/514")
     const localAddress = plan.sourceAddressOf(this.#device.id)
-    const identity = await pki.issue({ serial: this.#device.serial, role: "client" })
+    this.#identity ??= await pki.issue({ serial: this.#device.serial, role: "client" })
+    const identity = this.#identity
     const socket = await dialTls({
       host: target.address,
       port: target.actualPort,
