@@ -1,0 +1,44 @@
+/**
+ * FortiOS `certificate-verification enable` with the analyzer serial list: a FortiGate that
+ * expects another analyzer closes the connection and says why, in FortiOS's words; with
+ * `disable` it logs anyway.
+ */
+import { afterEach, describe, expect, it } from "vitest"
+import type { LabEvent } from "../../src/events/events.ts"
+import { type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
+
+let started: StartedLab | null = null
+afterEach(async () => {
+  await started?.close()
+  started = null
+})
+
+const lab = (settings: string) => `
+name: cert-check
+devices:
+  faz-1: { kind: fortianalyzer, serial: FAZ-VM0000000001, oftp: { auto-authorize: true } }
+  fgt-1: { kind: fortigate, fortianalyzer: { server: faz-1, rate: 50/s, ${settings} } }
+`
+
+describe("certificate-verification", () => {
+  it("enable with a serial list that lacks the analyzer's serial: the FortiGate refuses it and says why", async () => {
+    started = await startLab(lab("serial: FAZ-VM0000000999, certificate-verification: enable"))
+    const event = await waitForEvent(
+      started.lab.bus,
+      started.events,
+      (e: LabEvent): e is Extract<LabEvent, { type: "oftp-link" }> => e.type === "oftp-link" && e.device === "fgt-1" && e.state === "retrying"
+    )
+    expect(event.reason).toBe("serial number of server is unauthorized (certificate CN FAZ-VM0000000001, expected one of FAZ-VM0000000999)")
+    expect(started.lab.analyzers()[0]!.store.count({ device: "fgt-1" })).toBe(0)
+  })
+
+  it("enable with the analyzer's serial in the list: logs flow", async () => {
+    started = await startLab(lab("serial: FAZ-VM0000000001, certificate-verification: enable"))
+    await waitForStored(started, "fgt-1", 10)
+  })
+
+  it("disable: logs flow whatever the analyzer's serial", async () => {
+    started = await startLab(lab("serial: FAZ-VM0000000999, certificate-verification: disable"))
+    await waitForStored(started, "fgt-1", 10)
+  })
+})
