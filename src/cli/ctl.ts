@@ -15,7 +15,7 @@
  * or when no running lab can be reached.
  */
 import { parseArgs } from "node:util"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 import { type ControlBind, parseControlBind } from "../control/access.ts"
 import { type ControlAddress, type ControlClient, ControlClientError, connectControl, findControl } from "../control/client.ts"
 import type { CommandResults, ControlCommand, RegisteredDevice } from "../control/protocol.ts"

@@ -8,7 +8,7 @@ import * as fs from "node:fs"
 import type * as http from "node:http"
 import * as net from "node:net"
 import * as path from "node:path"
-import { Result } from "effect"
+import * as Result from "effect/Result"
 
 export const CONTROL_FILE = "control.json"
 export const TOKEN_FILE = "control.token"

@@ -5,7 +5,8 @@
  * Every refusal is a `CommandRefused` whose message is the sentence the error reply carries:
  * it names the device, serial or analyzer at fault and what exists instead.
  */
-import { Effect, Schema } from "effect"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import type { Action } from "../lab/scenario/schema.ts"
 import type { CommandResult, CommandResults, ControlCommand, LifecycleCommand } from "./protocol.ts"
 import type { ControlAnalyzer, ControlTarget, Explained } from "./target.ts"

@@ -11,7 +11,9 @@
  * the error reply carries; it names the message's problem (not JSON, wrong version, unknown
  * command, which field is wrong) so a hand-written client can fix it.
  */
-import { Result, Schema, SchemaIssue } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import type { LabEvent } from "../events/events.ts"
 
 /** The protocol version this fazlab speaks; see "Versioning" in docs/control.md. */

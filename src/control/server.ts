@@ -10,7 +10,11 @@
  */
 import * as http from "node:http"
 import type * as stream from "node:stream"
-import { Cause, Effect, Exit, Schema, type Scope } from "effect"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 import { WebSocket, WebSocketServer } from "ws"
 import { errorCode } from "../net/errors.ts"
 import {

@@ -5,7 +5,7 @@
  * `Lab` (src/lab/lab.ts) satisfies `ControlTarget` as it is, so `serveControl(lab, ...)` needs
  * no adapter; tests can serve a small fake instead.
  */
-import type { Effect } from "effect"
+import type * as Effect from "effect/Effect"
 import type { LabEvent } from "../events/events.ts"
 import type { Action } from "../lab/scenario/schema.ts"
 import { type ListenerSummary, PROTOCOL_VERSION, type RegisteredDevice, type SnapshotMessage } from "./protocol.ts"

@@ -18,7 +18,7 @@ import * as x509 from "@peculiar/x509"
 import * as crypto from "node:crypto"
 import * as fs from "node:fs/promises"
 import * as path from "node:path"
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 x509.cryptoProvider.set(globalThis.crypto)
 const subtle = crypto.webcrypto.subtle

@@ -23,7 +23,8 @@
  */
 import * as net from "node:net"
 import * as tls from "node:tls"
-import { Predicate, Schema } from "effect"
+import * as Predicate from "effect/Predicate"
+import * as Schema from "effect/Schema"
 import type { TlsIdentity } from "./pki.ts"
 import { dialTcp } from "./tcp.ts"
 

@@ -19,7 +19,8 @@
  *   LOG_SYNC records per frame), never a reaction to input from the network.
  */
 import { isUtf8 } from "node:buffer"
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 
 /** The wire type byte of each frame, keyed by the `type` of the decoded value. */
 export const HA_FRAME_TYPES = {

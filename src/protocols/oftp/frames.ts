@@ -20,7 +20,9 @@
  *   which is a bug in the caller, never a reaction to input from the network.
  */
 import { isUtf8 } from "node:buffer"
-import { Predicate, Result, Schema } from "effect"
+import * as Predicate from "effect/Predicate"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 
 /** The wire type byte of each frame, keyed by the `type` of the decoded value. */
 export const OFTP_FRAME_TYPES = {
