@@ -58,6 +58,12 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: ${event.serial} deleted; ${event.dropped} held logs dropped`
     case "logs-dropped":
       return `${t}  ${event.device} dropped ${event.count} logs (${event.total} in all): ${event.reason}`
+    case "ha-role":
+    case "ha-split-brain":
+    case "ha-split-brain-healed":
+      return `${t}  ${event.group}: ${event.reason}`
+    case "ha-heartbeat-missed":
+      return `${t}  ${event.group}: ${event.device} missed heartbeat ${event.missed} from ${event.from}`
     case "scenario-finished":
       return `${t}  scenario ${event.scenario} finished: ${event.passed} passed, ${event.failed} failed`
     case "connection-accepted":

@@ -14,7 +14,8 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   logs: () => import("./logs.ts").then((m) => m.logs),
   send: () => import("./send.ts").then((m) => m.send),
   schema: () => import("./schema.ts").then((m) => m.schema),
-  ctl: () => import("./ctl.ts").then((m) => m.ctl)
+  ctl: () => import("./ctl.ts").then((m) => m.ctl),
+  attach: () => import("./attach.ts").then((m) => m.attach)
 }
 
 export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sockets
@@ -26,6 +27,7 @@ usage:
   fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR]
   fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]
   fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|pause|resume DEVICE | burst DEVICE N
+  fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
   fazlab schema                                                 JSON Schema of scenario files
 
 lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory  --control-bind HOST:PORT

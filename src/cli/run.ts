@@ -4,6 +4,7 @@
  * Runs a scenario to its end and reports. Exit 0 when every expectation holds, 1 when one
  * failed (or a step's action failed), 2 on bad input (file, flags, ports that cannot be bound).
  * A run starts from a clean store: its data folder is emptied first (use `up` to keep data).
+ * On a terminal the UI shows the run (q stops it, exit 1); the report follows when it ends.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -15,11 +16,12 @@ import { loadScenario } from "../lab/scenario/load.ts"
 import { renderJson } from "../lab/report/json.ts"
 import { renderJunit } from "../lab/report/junit.ts"
 import { renderText } from "../lab/report/text.ts"
+import { mountLabUi } from "./attach.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
-import { runLabEffect } from "./run-effect.ts"
+import { Interrupted, runLabEffect } from "./run-effect.ts"
 
 const REPORTS = { text: renderText, json: renderJson, junit: renderJunit } as const
 
@@ -39,6 +41,8 @@ export const run: Command = async (args, io) => {
   const scenario = await loadScenario(path.relative(process.cwd(), path.resolve(io.cwd, file)) || file)
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
+  const tui = io.isTTY && !flags.headless
+  const quit = new AbortController()
   const result = await runLabEffect(
     runScenario({
       scenario,
@@ -48,6 +52,7 @@ export const run: Command = async (args, io) => {
       addressing: flags.addressing,
       clock: new RealLabClock(),
       onEvent: (event) => {
+        if (tui) return
         if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
         else {
           const line = eventText(event)
@@ -57,11 +62,21 @@ export const run: Command = async (args, io) => {
       onStarted: (lab) =>
         Effect.gen(function*() {
           const control = yield* publishLab(lab, dataDir, bind)
-          if (!flags.headless) io.stderr(`control channel: ${control.url}${dataDir === null ? ` (token ${control.token})` : ""}\n`)
+          if (tui) {
+            const ui = yield* mountLabUi(control, io, "stop the run")
+            void ui.quit.then(() => quit.abort())
+          } else if (!flags.headless) io.stderr(`control channel: ${control.url}${dataDir === null ? ` (token ${control.token})` : ""}\n`)
         })
     }),
-    io.signal
-  )
+    tui ? AbortSignal.any([io.signal, quit.signal]) : io.signal
+  ).catch((error: unknown) => {
+    if (error instanceof Interrupted && quit.signal.aborted) return null
+    throw error
+  })
+  if (result === null) {
+    io.stderr("fazlab run: stopped from the UI before the scenario finished; no report\n")
+    return ExitCode.Failed
+  }
   const rendered = REPORTS[report as keyof typeof REPORTS](result)
   if (values.out !== undefined) fs.writeFileSync(path.resolve(io.cwd, values.out), rendered)
   else io.stdout(rendered.endsWith("\n") ? rendered : `${rendered}\n`)

@@ -2,8 +2,9 @@
  * `fazlab up [lab.yaml] [--headless] [--port-base N]`
  *
  * Starts a lab (the embedded default lab when no file is given) and keeps it running until
- * Ctrl-C, which stops every device cleanly (exit 0). Prints where each documented port
- * actually listens. Data stays in the lab's data folder across restarts.
+ * Ctrl-C, which stops every device cleanly (exit 0). On a terminal it draws the UI (q stops
+ * the lab); under a pipe it prints where each documented port actually listens and the events
+ * as text (`--headless`: JSON lines). Data stays in the lab's data folder across restarts.
  */
 import * as path from "node:path"
 import { parseArgs } from "node:util"
@@ -12,6 +13,7 @@ import { RealLabClock } from "../machines/clock.ts"
 import { DEFAULT_LAB_FILE, DEFAULT_LAB_YAML } from "../lab/default-lab.ts"
 import { Lab } from "../lab/lab.ts"
 import { loadScenario, parseScenario } from "../lab/scenario/load.ts"
+import { mountLabUi } from "./attach.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
@@ -27,6 +29,7 @@ export const up: Command = async (args, io) => {
   const scenario = file === undefined ? parseScenario(DEFAULT_LAB_YAML, DEFAULT_LAB_FILE, { stepsRequired: false })
     : await loadScenario(path.resolve(io.cwd, file), { stepsRequired: false })
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
+  const tui = io.isTTY && !flags.headless
   const program = Effect.scoped(
     Effect.gen(function*() {
       const lab = yield* Lab.make({
@@ -36,6 +39,7 @@ export const up: Command = async (args, io) => {
         addressing: flags.addressing,
         clock: new RealLabClock(),
         onEvent: (event) => {
+          if (tui) return
           if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
           else {
             const line = eventText(event)
@@ -44,6 +48,10 @@ export const up: Command = async (args, io) => {
         }
       })
       const control = yield* publishLab(lab, dataDir, bind)
+      if (tui) {
+        const ui = yield* mountLabUi(control, io, "stop the lab")
+        return yield* Effect.promise(() => ui.quit)
+      }
       if (!flags.headless) {
         const base = lab.plan.base
         io.stdout(

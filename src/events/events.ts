@@ -115,6 +115,30 @@ export type LabEventBody =
   | { readonly type: "device-authorized"; readonly device: string; readonly serial: string; readonly adom: string; readonly released: number; readonly reason: string }
   | { readonly type: "device-deleted"; readonly device: string; readonly serial: string; readonly dropped: number }
   | { readonly type: "sender-state"; readonly device: string; readonly state: SenderState; readonly reason: string }
+  | {
+    /** An HA member's role changed (`none`: stopped or killed); `reason` is the sentence of docs/protocols/ha.md. */
+    readonly type: "ha-role"
+    readonly device: string
+    readonly group: string
+    readonly role: "primary" | "secondary" | "none"
+    readonly reason: string
+  }
+  | {
+    /** Reported by the better-ranked of two primaries of one group: the other one will step down. */
+    readonly type: "ha-split-brain"
+    readonly group: string
+    readonly primaries: ReadonlyArray<string>
+    readonly reason: string
+  }
+  | { readonly type: "ha-split-brain-healed"; readonly group: string; readonly stepsDown: string; readonly stays: string; readonly reason: string }
+  | {
+    /** A secondary missed a heartbeat of its primary (`missed` in a row; the primary is lost at hb-lost-threshold). */
+    readonly type: "ha-heartbeat-missed"
+    readonly device: string
+    readonly group: string
+    readonly from: string
+    readonly missed: number
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

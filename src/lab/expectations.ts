@@ -8,17 +8,19 @@
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import type { Lab } from "./lab.ts"
-import type { Expectation, LogsExpectation, ManagedExpectation, RegistrationExpectation } from "./scenario/schema.ts"
+import type { Expectation, LogsExpectation, ManagedExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed"
+export type ExpectationKind = "role" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
-  "registration" in expectation
+  "role" in expectation
+    ? "role"
+    : "registration" in expectation
     ? "registration"
     : "listening" in expectation
     ? "listening"
@@ -35,6 +37,7 @@ const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): st
 
 /** A one-line title, e.g. "faz-1 listens on tcp/514". */
 export const describe = (expectation: Expectation): string => {
+  if ("role" in expectation) return `${expectation.role.device} is ${expectation.role.is}`
   if ("registration" in expectation) {
     const e = expectation.registration
     return `${e.device} is ${e.is}${e.adom === null ? "" : ` in ADOM ${e.adom}`} on ${e.analyzer ?? "the analyzer"}`
@@ -85,9 +88,19 @@ const checkManaged = (lab: Lab, e: ManagedExpectation): Check => {
   }
 }
 
+const checkRole = (lab: Lab, e: RoleExpectation): Check => {
+  const analyzer = lab.analyzer(e.device)
+  const ha = analyzer?.ha ?? null
+  if (ha === null) return { passed: false, detail: `${e.device} is not a member of an HA group` }
+  const role = ha.role()
+  return { passed: role === e.is, detail: `${e.device} is ${role === "none" ? "neither primary nor secondary" : role} (${ha.phase()}): ${ha.reason()}` }
+}
+
 const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
   const analyzer = analyzerFor(lab, e.analyzer)
-  if (analyzer === undefined) return { passed: false, detail: "name the analyzer: this lab has more than one" }
+  if (analyzer === undefined) {
+    return { passed: false, detail: e.analyzer !== null && lab.groups.has(e.analyzer) ? `HA group ${e.analyzer} has no acting primary` : "name the analyzer: this lab has more than one" }
+  }
   analyzer.writer.flush()
   const sender = lab.sender(e.from)
   const deviceName = sender?.hostname ?? e.from
@@ -96,7 +109,9 @@ const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
   if (!inBounds(stored, e)) problems.push(`expected ${bounds(e)}, got ${stored}`)
   let detail = `${stored} stored from ${deviceName}`
   if (e.lost !== undefined || e.duplicated !== undefined) {
-    const sent = sender?.sentTo(analyzer.id) ?? 0
+    // A sender that logs to the analyzer's HA group logs to it too (through the virtual IP).
+    const group = analyzer.ha?.config.group
+    const sent = Math.max(sender?.sentTo(analyzer.id) ?? 0, group === undefined ? 0 : sender?.sentTo(group) ?? 0)
     const report = analyzer.store.sequenceReport(deviceName, sent)
     detail += `; ${sent} sent, ${report.missing} lost, ${report.duplicated} duplicated`
     if (e.lost !== undefined && report.missing !== e.lost) {
@@ -117,6 +132,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
     return { passed: open === wanted, detail }
   }
   if ("logs" in expectation) return checkLogs(lab, expectation.logs)
+  if ("role" in expectation) return checkRole(lab, expectation.role)
   if ("registration" in expectation) return checkRegistration(lab, expectation.registration)
   if ("managed" in expectation) return checkManaged(lab, expectation.managed)
   const e = expectation.malformed

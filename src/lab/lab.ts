@@ -6,6 +6,9 @@
  * `Lab.make` is scoped: when its scope closes every device stops and every store closes, so a
  * lab never outlives the command that started it. Analyzers start before senders, so senders
  * find their receivers listening.
+ *
+ * HA groups (`ha:` in the scenario) become the members' `HaGroupConfig`; a group with a virtual IP
+ * gets its own address in the port plan, under the group's name, which senders may name.
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -22,6 +25,7 @@ import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
 import { ANALYZER_PORTS } from "../devices/fortianalyzer/analyzer.ts"
+import { HA_PORT, type HaGroupConfig } from "../devices/fortianalyzer/ha-member.ts"
 import { FORTIMANAGER_PORTS, FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
@@ -54,6 +58,8 @@ export class Lab {
   readonly dataDir: string | null
   readonly devices: ReadonlyMap<string, Device>
   readonly pki: LabPki
+  /** HA groups by name (the scenario's `ha:` keys). */
+  readonly groups: ReadonlyMap<string, HaGroupConfig>
   readonly #autostart: ReadonlySet<string>
 
   private constructor(options: LabOptions, plan: PortPlan, pki: LabPki) {
@@ -67,10 +73,13 @@ export class Lab {
     const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir, pki }
     const devices = new Map<string, Device>()
     const autostart = new Set<string>()
+    this.groups = haGroups(options.scenario)
+    const groupOf = new Map<string, HaGroupConfig>()
+    for (const group of this.groups.values()) for (const member of group.members) groupOf.set(member.name, group)
     for (const [id, spec] of options.scenario.devices) {
       switch (spec.kind) {
         case "fortianalyzer":
-          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog, oftp: spec.oftp }, context))
+          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog, oftp: spec.oftp, ha: groupOf.get(id) ?? null }, context))
           autostart.add(id)
           break
         case "fortigate":
@@ -96,12 +105,17 @@ export class Lab {
     return Effect.gen(function*() {
       const ids = [...options.scenario.devices.keys()]
       const addressing = options.addressing
-      const provisional = new PortPlan({ base: 0, addressing, devices: ids })
+      const groups = [...haGroups(options.scenario).values()]
+      const vips = groups.filter((group) => group.vip).map((group) => group.group)
+      const provisional = new PortPlan({ base: 0, addressing, devices: ids, groups: vips })
       let base: PortBase
       if (options.portBase === "auto") {
+        const onVip = new Set(groups.filter((group) => group.vip).flatMap((group) => group.members.map((member) => member.name)))
+        const members = groups.flatMap((group) => group.members.map((member) => ({ address: provisional.addressOf(member.name), port: HA_PORT })))
         const wanted = [...options.scenario.devices]
-          .filter(([, spec]) => spec.kind === "fortianalyzer" || spec.kind === "fortimanager")
+          .filter(([id, spec]) => spec.kind === "fortimanager" || (spec.kind === "fortianalyzer" && !onVip.has(id)))
           .flatMap(([id, spec]) => (spec.kind === "fortimanager" ? FORTIMANAGER_PORTS : ANALYZER_PORTS).map((port) => ({ address: provisional.addressOf(id), port })))
+          .concat(members, vips.flatMap((vip) => ANALYZER_PORTS.map((port) => ({ address: provisional.addressOf(vip), port }))))
         const chosen = yield* Effect.promise(() => chooseBase(wanted))
         if (chosen === null) {
           return yield* new PlanError({
@@ -114,7 +128,7 @@ export class Lab {
       }
       const pki = yield* Effect.promise(() => LabPki.load({ dir: options.dataDir, labName: options.scenario.name }))
       const lab = yield* Effect.acquireRelease(
-        Effect.sync(() => new Lab(options, new PortPlan({ base, addressing, devices: ids }), pki)),
+        Effect.sync(() => new Lab(options, new PortPlan({ base, addressing, devices: ids, groups: vips }), pki)),
         (lab) => lab.dispose()
       )
       lab.bus.publish({ type: "lab-started", lab: lab.name, dataDir: lab.dataDir })
@@ -203,9 +217,12 @@ export class Lab {
     return device === undefined ? idOrSerial : device instanceof FortiAnalyzer ? device.settings.serial : (device as LogSource).serial
   }
 
+  /** An analyzer by id; an HA group's name means its acting primary; null means the only analyzer. */
   analyzer(id: string | null): FortiAnalyzer | undefined {
     const analyzers = this.analyzers()
-    return id === null ? (analyzers.length === 1 ? analyzers[0] : undefined) : analyzers.find((a) => a.id === id)
+    if (id === null) return analyzers.length === 1 ? analyzers[0] : undefined
+    if (this.groups.has(id)) return analyzers.find((a) => a.ha?.config.group === id && a.ha.role() === "primary")
+    return analyzers.find((a) => a.id === id)
   }
 
   #needAnalyzer(id: string | null, verb: string): Effect.Effect<FortiAnalyzer, ActionError> {
@@ -228,6 +245,29 @@ export class Lab {
     if (target.actualPort === 0) return Promise.resolve(false)
     return transportOf(port) === "tcp" ? probeTcp(target.address, target.actualPort) : probeUdpBound(target.address, target.actualPort)
   }
+}
+
+/** The scenario's HA groups as their members see them. */
+function haGroups(scenario: Scenario): Map<string, HaGroupConfig> {
+  const groups = new Map<string, HaGroupConfig>()
+  for (const [name, group] of Object.entries(scenario.ha)) {
+    const members = group.members.flatMap((id) => {
+      const spec = scenario.devices.get(id)
+      return spec?.kind === "fortianalyzer"
+        ? [{ name: id, serial: spec.serial, address: id, priority: spec.ha?.priority ?? 100, preferredRole: spec.ha?.preferredRole ?? "secondary" }]
+        : []
+    })
+    groups.set(name, {
+      group: name,
+      groupId: group.groupId,
+      groupName: group.groupName ?? name,
+      hbIntervalMs: group.hbInterval,
+      hbLostThreshold: group.hbLostThreshold,
+      vip: group.vip,
+      members
+    })
+  }
+  return groups
 }
 
 const probeTcp = (host: string, port: number): Promise<boolean> =>

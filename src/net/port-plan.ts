@@ -6,6 +6,10 @@
  * N+P; "ephemeral" (tests) lets the kernel choose and records what it chose. With per-device
  * addressing (Linux: all of 127.0.0.0/8 is loopback) every device gets its own 127.0.1.x, so
  * several analyzers can each own "their" TCP/514 and the analyzer sees each sender's address.
+ *
+ * An HA group's virtual IP is one more address, registered under the group's name: the acting
+ * primary records its analyzer listeners there (`recordBound` with the group as `device`), so a
+ * sender that names the group (`resolve("lab", "tcp/514")`) reaches whichever member holds it.
  */
 import * as net from "node:net"
 import * as dgram from "node:dgram"
@@ -33,14 +37,22 @@ export class PortPlan {
   readonly #addresses = new Map<string, string>()
   readonly #bound = new Map<string, PlannedEndpoint>()
 
-  constructor(options: { readonly base: PortBase; readonly addressing: Addressing; readonly devices: ReadonlyArray<string> }) {
+  constructor(options: {
+    readonly base: PortBase
+    readonly addressing: Addressing
+    readonly devices: ReadonlyArray<string>
+    /** HA groups with a virtual IP: each gets the next address after the devices'. */
+    readonly groups?: ReadonlyArray<string>
+  }) {
     this.base = options.base
     this.addressing = options.addressing
-    options.devices.forEach((device, index) => {
-      this.#addresses.set(device, options.addressing === "shared" ? "127.0.0.1" : `127.0.1.${index + 1}`)
-    })
+    const names = [...options.devices, ...(options.groups ?? [])]
+    for (const [index, name] of names.entries()) {
+      this.#addresses.set(name, options.addressing === "shared" ? "127.0.0.1" : `127.0.1.${index + 1}`)
+    }
   }
 
+  /** A device, or an HA group's virtual IP: something a sender can name. */
   hasDevice(device: string): boolean {
     return this.#addresses.has(device)
   }

@@ -114,18 +114,49 @@ export class DeviceRegistry {
           .statement("UPDATE devices SET state = 'authorized', adom = ? WHERE serial = ?")
           .run(adom ?? DEFAULT_ADOM, serial)
         if (Number(updated.changes) === 0) throw unknownDevice(serial)
-        const held = this.#access.statement("SELECT min(id) AS first, count(*) AS n FROM logs WHERE devid = ? AND held = 1").get(serial)
-        const released = Number(held?.["n"] ?? 0)
-        if (released > 0) {
-          const newest = Number(this.#access.statement("SELECT max(id) AS id FROM logs").get()?.["id"])
-          // Every new id is above the newest one, so no row collides while the ids move.
-          this.#access
-            .statement("UPDATE logs SET held = 0, id = id + ? WHERE devid = ? AND held = 1")
-            .run(newest - Number(held?.["first"]) + 1, serial)
-        }
+        const released = this.#release(serial)
         return { device: this.#known(serial), released }
       }
     )
+  }
+
+  /**
+   * HA configuration sync: writes a row as the primary has it (registration, state, ADOM), adding
+   * the device when missing. `lastSeq` stays this store's own: it moves only with the logs stored
+   * here, so synced OFTP batches are still stored exactly once. An authorized row releases the
+   * device's held logs, as `authorize` does.
+   */
+  restore(row: Omit<RegisteredDevice, "lastSeq" | "heldLogs">): RegisteredDevice {
+    return this.#access.write(
+      (where, why) => `Could not sync device ${row.serial} into ${where} (${why}); nothing was changed.`,
+      () => {
+        this.#access
+          .statement(
+            `INSERT INTO devices (serial, name, platform, version, ip, vdoms, adom, state, first_seen, last_seen)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (serial) DO UPDATE SET name = excluded.name, platform = excluded.platform,
+               version = excluded.version, ip = excluded.ip, vdoms = excluded.vdoms, adom = excluded.adom,
+               state = excluded.state, first_seen = excluded.first_seen, last_seen = excluded.last_seen`
+          )
+          .run(row.serial, row.name, row.platform, row.version, row.ip, JSON.stringify(row.vdoms), row.adom, row.state, row.firstSeen, row.lastSeen)
+        if (row.state === "authorized") this.#release(row.serial)
+        return this.#known(row.serial)
+      }
+    )
+  }
+
+  /** Releases the device's held logs (inside a write transaction); returns how many. */
+  #release(serial: string): number {
+    const held = this.#access.statement("SELECT min(id) AS first, count(*) AS n FROM logs WHERE devid = ? AND held = 1").get(serial)
+    const released = Number(held?.["n"] ?? 0)
+    if (released > 0) {
+      const newest = Number(this.#access.statement("SELECT max(id) AS id FROM logs").get()?.["id"])
+      // Every new id is above the newest one, so no row collides while the ids move.
+      this.#access
+        .statement("UPDATE logs SET held = 0, id = id + ? WHERE devid = ? AND held = 1")
+        .run(newest - Number(held?.["first"]) + 1, serial)
+    }
+    return released
   }
 
   /**

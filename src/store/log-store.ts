@@ -384,6 +384,18 @@ export class LogStore {
     })
   }
 
+  /**
+   * HA catch-up: the OFTP logs of device `serial` (held ones too) with a seq above `afterSeq`,
+   * by seq, at most `limit`. Scans the table: meant for a member that rejoins, not for intake.
+   */
+  deviceLogsAfter(serial: string, afterSeq: number, limit: number): Array<StoredLog & { readonly seq: number; readonly held: boolean }> {
+    this.#assertOpen()
+    const sql = `SELECT ${COLUMNS}, held FROM logs WHERE devid = ? AND seq > ? ORDER BY seq LIMIT ?`
+    return this.#read(() =>
+      this.#statement(sql).all(serial, afterSeq, limit).map((row) => ({ ...toStoredLog(row), seq: Number(row["seq"]), held: row["held"] === 1 }))
+    )
+  }
+
   /** Closes the store (finishing the file's pending checkpoint). Idempotent. */
   close(): void {
     if (this.#closed) return

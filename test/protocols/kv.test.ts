@@ -1,7 +1,7 @@
 /** FortiOS key=value parsing and formatting: examples, a reference parser, and round trips. */
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { FORTIOS_BARE_KEYS, formatKeyValues, parseKeyValues } from "../../src/protocols/fortios/kv.ts"
+import { FORTIOS_BARE_KEYS, formatKeyValues, KeyPicker, parseKeyValues } from "../../src/protocols/fortios/kv.ts"
 
 /** The grammar of kv.ts written as one regex: slow and obviously faithful to the module notes. */
 const PAIR = /[ \t\r\n]*([A-Za-z0-9_-]+)=(?:"((?:\\[\\"]|\\(?![\\"])|[^"\\])*)"(?=[ \t\r\n]|$)|([^ \t\r\n"][^ \t\r\n]*|))/y
@@ -96,6 +96,42 @@ describe("parseKeyValues", () => {
         expect(fields === null || typeof fields === "object").toBe(true)
       }),
       { numRuns: 500 }
+    )
+  })
+})
+
+describe("KeyPicker", () => {
+  const picker = new KeyPicker(["devname", "type", "msg", "absent", "a-b"])
+
+  it("returns the picked values in its key order, undefined for missing keys", () => {
+    expect(picker.pick('date=2026-11-27 type="traffic" msg="he said \\"hi\\"" devname=fgt-1 a-b= level=x')).toEqual([
+      "fgt-1",
+      "traffic",
+      'he said "hi"',
+      undefined,
+      ""
+    ])
+  })
+
+  it("keeps the last value of a repeated key and tells keys that share a length apart", () => {
+    expect(new KeyPicker(["ab", "ba"]).pick("ba=1 ab=2 ab=3 cd=4")).toEqual(["3", "1"])
+  })
+
+  it("checks the keys it does not pick against the grammar too", () => {
+    expect(picker.pick('devname=fgt-1 other="open')).toBeNull()
+    expect(picker.pick("devname=fgt-1 oops")).toBeNull()
+  })
+
+  it("agrees with parseKeyValues on arbitrary strings", () => {
+    // Many keys picked, or one: unpicked values are skipped, never read, and must be checked all the same.
+    const pickers = [new KeyPicker(["a", "k", "_", "-", "a-", "kk", "é"]), new KeyPicker(["kk"])]
+    const unit = fc.constantFrom("a", "k", "_", "-", "=", "k=", "a=", '"', "\\", '\\"', " ", "\t", "\n", "é")
+    fc.assert(
+      fc.property(fc.string({ unit, maxLength: 40 }), (text) => {
+        const fields = parseKeyValues(text)
+        for (const picker of pickers) expect(picker.pick(text)).toEqual(fields === null ? null : picker.keys.map((key) => fields[key]))
+      }),
+      { numRuns: 3000 }
     )
   })
 })

@@ -2,9 +2,9 @@
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { MalformedReason } from "../../src/events/events.ts"
-import { formatKeyValues } from "../../src/protocols/fortios/kv.ts"
+import { formatKeyValues, KeyPicker } from "../../src/protocols/fortios/kv.ts"
 import { encodeSyslog, FACILITIES, SEVERITIES, SEVERITY_NAMES } from "../../src/protocols/syslog/encode.ts"
-import { parseSyslog } from "../../src/protocols/syslog/message.ts"
+import { parseSyslog, summarizeSyslog } from "../../src/protocols/syslog/message.ts"
 
 const BOM = "\u{feff}"
 const parse = (text: string) => parseSyslog(Buffer.from(text, "utf8"))
@@ -218,6 +218,73 @@ describe("rejections", () => {
         }
       }),
       { numRuns: 1000 }
+    )
+  })
+})
+
+describe("summarizeSyslog", () => {
+  const picker = new KeyPicker(["devname", "logid", "fazlab_seq", "msg"])
+  const summarize = (text: string) => summarizeSyslog(Buffer.from(text, "utf8"), picker)
+
+  it("reads a FortiOS default-format line: PRI, format and the picked fields only", () => {
+    expect(summarize('<189>date=2026-11-27 devname="fgt-1" logid="0000000013" type="traffic" fazlab_seq=42\n')).toEqual({
+      ok: true,
+      format: "fortios",
+      facility: 23,
+      severity: 5,
+      hostname: null,
+      fields: ["fgt-1", "0000000013", "42", undefined]
+    })
+  })
+
+  it("reads the header hostname and the MSG's fields of RFC 5424 and RFC 3164 messages", () => {
+    expect(summarize('<134>1 2026-11-27T05:54:07Z fgt-1 - - - - devname="fgt-1" msg="a b"')).toMatchObject({
+      format: "rfc5424",
+      hostname: "fgt-1",
+      fields: ["fgt-1", undefined, undefined, "a b"]
+    })
+    expect(summarize("<13>Nov 27 05:54:07 host1 su: not key value")).toMatchObject({ format: "rfc3164", hostname: "host1", fields: null })
+    expect(summarize("<13>status=broken today")).toMatchObject({ format: "rfc3164", fields: null })
+  })
+
+  it("rejects what parseSyslog rejects, for the same reason", () => {
+    expect(summarizeSyslog(Buffer.alloc(64), picker)).toEqual(parseSyslog(Buffer.alloc(64)))
+    expect(summarize("<192>hello")).toEqual(parse("<192>hello"))
+  })
+
+  it("agrees with parseSyslog on every message", () => {
+    const keyValues = fc
+      .array(fc.tuple(fc.constantFrom("devname", "logid", "fazlab_seq", "msg", "type", "x"), fc.string({ maxLength: 6 })), { maxLength: 5 })
+      .map((pairs) => formatKeyValues(pairs))
+    const body = fc.oneof(
+      keyValues,
+      keyValues.map((kv) => `1 2026-11-27T05:54:07Z host app - - - ${kv}`),
+      keyValues.map((kv) => `Nov 27 05:54:07 host app[1]: ${kv}`),
+      fc.string({ unit: fc.constantFrom("a", "=", '"', " ", "\\", "\u0001", "[", "]", "-", "1", "é"), maxLength: 30 })
+    )
+    const frames = fc.oneof(
+      fc.tuple(fc.integer({ min: 0, max: 200 }), body).map(([pri, text]) => Buffer.from(`<${pri}>${text}`, "utf8")),
+      fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes))
+    )
+    fc.assert(
+      fc.property(frames, (frame) => {
+        const full = parseSyslog(frame)
+        const summary = summarizeSyslog(frame, picker)
+        if (!full.ok) {
+          expect(summary).toEqual(full)
+          return
+        }
+        const fields = full.fields
+        expect(summary).toEqual({
+          ok: true,
+          format: full.format,
+          facility: full.facility,
+          severity: full.severity,
+          hostname: full.format === "fortios" ? null : full.hostname,
+          fields: fields === null ? null : picker.keys.map((key) => fields[key])
+        })
+      }),
+      { numRuns: 2000 }
     )
   })
 })

@@ -7,7 +7,7 @@ import { createInterface } from "node:readline"
 import { DatabaseSync } from "node:sqlite"
 import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
-import { LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
+import { fieldsOfRaw, LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
 import { StoreError } from "../../src/store/store-error.ts"
 
 const T0 = 1_793_700_000_000
@@ -99,6 +99,21 @@ describe.each(modes)("LogStore (%s)", (_mode, open) => {
       { id: logs[0]?.id, ...fortios },
       { id: (logs[0]?.id ?? 0) + 1, ...unicode }
     ])
+  })
+
+  it("derives fields given as \"from-raw\" from raw when reading", () => {
+    const syslog = record({ raw: '<189>devname="FGT-1" msg="a \\"b\\"" fazlab_seq=1\n', fields: "from-raw" })
+    const rfc5424 = record({ raw: "<134>1 2026-11-27T05:54:07Z fgt - - - - type=event level=notice", format: "rfc5424", fields: "from-raw" })
+    const plain = record({ raw: "<13>Nov 27 05:54:07 host su: no fields here", format: "rfc3164", fields: "from-raw" })
+    const oftp = record({ raw: 'devname="FGT-1" type="traffic"', fields: "from-raw" })
+    store.append([syslog, rfc5424, plain, oftp])
+    expect(store.query({}).map((log) => ({ ...log.fields }))).toEqual([
+      { devname: "FGT-1", msg: 'a "b"', fazlab_seq: "1" },
+      { type: "event", level: "notice" },
+      {},
+      { devname: "FGT-1", type: "traffic" }
+    ])
+    expect(store.query({})[2]?.fields).toBeNull()
   })
 
   it("filters by device, type, subtype and level, alone and combined", () => {
@@ -243,6 +258,27 @@ describe("LogStore file", () => {
     again.close()
   })
 
+  it("keeps fields given as \"from-raw\" out of the row and reads rows of both kinds", () => {
+    const store = LogStore.open({ path: storePath() })
+    store.append([record({ seq: 1, fields: "from-raw" }), record({ seq: 2 })])
+    store.close()
+    const db = new DatabaseSync(storePath())
+    try {
+      expect(db.prepare("SELECT fields FROM logs ORDER BY id").all().map((row) => row["fields"])).toEqual([
+        "",
+        JSON.stringify(record({ seq: 2 }).fields)
+      ])
+    } finally {
+      db.close()
+    }
+    const again = LogStore.open({ path: storePath() })
+    expect(again.query({}).map((log) => ({ ...log.fields }))).toEqual([
+      { devname: "FGT-1", type: "traffic", fazlab_seq: "1" },
+      record({ seq: 2 }).fields
+    ])
+    again.close()
+  })
+
   it("is shared with a second connection on the same file while the writer is open", () => {
     const writer = LogStore.open({ path: storePath() })
     writer.append([record({ seq: 1 }), record({ seq: 2 })])
@@ -361,3 +397,13 @@ function catchError(run: () => unknown): unknown {
   }
   throw new Error("expected an error")
 }
+
+describe("fieldsOfRaw", () => {
+  it("reads the fields of a syslog message, else of a bare key=value record, else none", () => {
+    expect({ ...fieldsOfRaw("<189>devname=a level=notice") }).toEqual({ devname: "a", level: "notice" })
+    expect({ ...fieldsOfRaw("<13>Nov 27 05:54:07 host app: devname=a") }).toEqual({ devname: "a" })
+    expect({ ...fieldsOfRaw("devname=a type=traffic") }).toEqual({ devname: "a", type: "traffic" })
+    expect(fieldsOfRaw("<13>just text")).toBeNull()
+    expect(fieldsOfRaw("just text")).toBeNull()
+  })
+})

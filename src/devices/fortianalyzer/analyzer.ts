@@ -13,6 +13,10 @@
  * reopened on restart. Each start opens a scope; `stop` says goodbye to OFTP devices and
  * flushes pending syslog before the listeners close; `kill` cuts everything as a crash would:
  * what was not yet stored is lost, and was never acknowledged.
+ *
+ * In an HA group (`ha-member.ts`) the analyzer binds its listeners only while it is the acting
+ * primary, on the group's virtual IP (recorded in the port plan under the group's name), and
+ * syncs what it stores to the secondaries; a secondary takes what the primary syncs.
  */
 import type * as net from "node:net"
 import * as path from "node:path"
@@ -27,6 +31,7 @@ import { listenUdp } from "../../net/udp.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import { LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
+import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
 import { HttpsIntake } from "./https-intake.ts"
 import { OftpServer } from "./oftp-server.ts"
 import { StoreWriter } from "./store-writer.ts"
@@ -51,6 +56,8 @@ export interface AnalyzerSettings {
     readonly maxConnections: number
   }
   readonly oftp: AnalyzerOftpSettings
+  /** Its HA group, or null for a standalone analyzer. */
+  readonly ha: HaGroupConfig | null
 }
 
 /** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too, HTTPS on 8443 and 443. */
@@ -70,11 +77,15 @@ export class FortiAnalyzer implements Device {
   readonly #context: DeviceContext
   readonly #listening = new Set<PortKey>()
   #scope: Scope.Closeable | null = null
+  /** The listeners on the HA group's virtual IP, while this analyzer holds it. */
+  #vipScope: Scope.Closeable | null = null
   #status: DeviceStatus = "stopped"
   #oftp: OftpServer | null = null
   #https: HttpsIntake | null = null
   readonly intake: SyslogIntake
   readonly writer: StoreWriter
+  /** The HA side, for a member of a group. */
+  readonly ha: AnalyzerHa | null
   /** Connections refused because a listener had `max-connections` open. */
   refusedConnections = 0
 
@@ -85,13 +96,33 @@ export class FortiAnalyzer implements Device {
     this.store = LogStore.open(
       context.dataDir === null ? { memory: true } : { path: path.join(context.dataDir, id, "logs.sqlite") }
     )
-    this.writer = new StoreWriter({ store: this.store, bus: context.bus, analyzer: id })
+    this.writer = new StoreWriter({ store: this.store, bus: context.bus, analyzer: id, onStored: (batch) => this.ha?.forwardLogs(batch) })
     this.intake = new SyslogIntake({
       device: id,
       bus: context.bus,
       writer: this.writer,
       limits: { maxFrameBytes: settings.syslog.maxFrameBytes }
     })
+    this.ha = settings.ha === null
+      ? null
+      : new AnalyzerHa(
+        {
+          id,
+          serial: settings.serial,
+          store: this.store,
+          bus: context.bus,
+          plan: context.plan,
+          clock: context.clock,
+          openVip: () => Effect.runPromise(this.#openVip()),
+          closeVip: () => Effect.runPromise(this.#closeVip())
+        },
+        settings.ha
+      )
+  }
+
+  /** Where the analyzer's own listeners go: on the group's virtual IP (only while primary) or on its own address. */
+  get #onVip(): boolean {
+    return this.settings.ha?.vip === true
   }
 
   status(): DeviceStatus {
@@ -115,32 +146,54 @@ export class FortiAnalyzer implements Device {
       yield* self.#makeTlsServices()
       const scope = yield* Scope.make()
       self.#scope = scope
-      const bound = yield* Scope.provide(scope)(self.#bindAll()).pipe(
-        Effect.tapError((error) =>
-          Effect.gen(function*() {
-            self.#context.bus.publish({
-              type: "listener-failed",
-              device: self.id,
-              port: error.port as PortKey,
-              address: error.address,
-              actualPort: error.actualPort,
-              code: error.code,
-              reason: error.reason
+      if (!self.#onVip) {
+        yield* Scope.provide(scope)(self.#bindAll(self.id)).pipe(
+          Effect.tapError((error) =>
+            Effect.gen(function*() {
+              self.#publishBindFailure(error)
+              self.#status = "failed"
+              self.#scope = null
+              yield* Scope.close(scope, Exit.void)
             })
-            self.#status = "failed"
-            self.#scope = null
-            yield* Scope.close(scope, Exit.void)
-          })
+          )
         )
-      )
-      for (const endpoint of bound) {
-        self.#listening.add(endpoint.port)
-        self.#context.plan.recordBound({ device: self.id, ...endpoint })
-        self.#context.bus.publish({ type: "listener-bound", device: self.id, ...endpoint })
       }
       self.#status = "running"
       self.#context.bus.publish({ type: "device-started", device: self.id, kind: self.kind })
+      self.ha?.start()
     })
+  }
+
+  #publishBindFailure(error: BindError): void {
+    this.#context.bus.publish({
+      type: "listener-failed",
+      device: error.device,
+      port: error.port as PortKey,
+      address: error.address,
+      actualPort: error.actualPort,
+      code: error.code,
+      reason: error.reason
+    })
+  }
+
+  /** HA primary: the listeners on the group's virtual IP. */
+  #openVip(): Effect.Effect<void, BindError> {
+    const self = this
+    const group = this.settings.ha?.group
+    return Effect.gen(function*() {
+      if (group === undefined || self.#vipScope !== null || self.#scope === null) return
+      const scope = yield* Scope.make()
+      yield* Scope.provide(scope)(self.#bindAll(group)).pipe(
+        Effect.tapError((error) => Effect.andThen(Effect.sync(() => self.#publishBindFailure(error)), Scope.close(scope, Exit.void)))
+      )
+      self.#vipScope = scope
+    })
+  }
+
+  #closeVip(): Effect.Effect<void> {
+    const scope = this.#vipScope
+    this.#vipScope = null
+    return scope === null ? Effect.void : Scope.close(scope, Exit.void)
   }
 
   /** OFTP and HTTPS, with a certificate whose CN is this analyzer's serial, as FortiOS checks. */
@@ -165,7 +218,9 @@ export class FortiAnalyzer implements Device {
           writer: this.writer,
           clock,
           settings: this.settings.oftp,
-          tls
+          tls,
+          replicate: (serial, records, held) => this.ha?.replicate(serial, records, held) ?? null,
+          onRegistryChanged: () => this.ha?.configChanged()
         })
         this.#https = new HttpsIntake({
           device: this.id,
@@ -193,9 +248,10 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  #bindAll() {
+  /** Binds the analyzer's listeners on the address of `owner` (this analyzer, or its HA group) and records them under it. */
+  #bindAll(owner: string) {
     const { plan } = this.#context
-    const address = plan.addressOf(this.id)
+    const address = plan.addressOf(owner)
     const syslog = this.settings.syslog
     const self = this
     return Effect.gen(function*() {
@@ -235,9 +291,13 @@ export class FortiAnalyzer implements Device {
           bound.push({ port, address: listener.address, actualPort: listener.actualPort })
         }
       }
+      for (const endpoint of bound) {
+        if (owner === self.id) self.#listening.add(endpoint.port)
+        plan.recordBound({ device: owner, ...endpoint })
+        self.#context.bus.publish({ type: "listener-bound", device: owner, ...endpoint })
+      }
       // Runs before the listeners close (finalizers run in reverse order).
-      yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed()))
-      return bound
+      yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed(owner, bound.map((endpoint) => endpoint.port))))
     })
   }
 
@@ -247,12 +307,12 @@ export class FortiAnalyzer implements Device {
     this.#context.bus.publish({ type: "connection-closed", device: this.id, port, peer, reason })
   }
 
-  #announceClosed(): void {
-    for (const port of this.#listening) {
-      this.#context.plan.forget(this.id, port)
-      this.#context.bus.publish({ type: "listener-closed", device: this.id, port })
+  #announceClosed(owner: string, ports: ReadonlyArray<PortKey>): void {
+    for (const port of ports) {
+      if (owner === this.id) this.#listening.delete(port)
+      this.#context.plan.forget(owner, port)
+      this.#context.bus.publish({ type: "listener-closed", device: owner, port })
     }
-    this.#listening.clear()
   }
 
   stop(): Effect.Effect<void> {
@@ -271,6 +331,10 @@ export class FortiAnalyzer implements Device {
       self.#scope = null
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
+      // An HA primary steps down first (GOODBYE only on a clean stop): TCP/5199 and the VIP close.
+      const ha = self.ha
+      if (ha !== null) yield* Effect.promise(() => (how === "clean" ? ha.stop() : ha.kill()))
+      yield* self.#closeVip()
       yield* Scope.close(scope, Exit.void)
       self.#oftp?.dispose()
       self.#oftp = null
@@ -284,7 +348,10 @@ export class FortiAnalyzer implements Device {
 
   /** Stops and closes the store; the device cannot be started again. */
   dispose(): Effect.Effect<void> {
-    return this.stop().pipe(Effect.andThen(Effect.sync(() => this.store.close())))
+    return this.stop().pipe(Effect.andThen(Effect.sync(() => {
+      this.ha?.dispose()
+      this.store.close()
+    })))
   }
 
   listDevices(): ReadonlyArray<RegisteredDevice> {
@@ -300,6 +367,7 @@ export class FortiAnalyzer implements Device {
       const { device, released } = this.store.devices.authorize(serial, adom)
       const inAdom = device.adom ?? "root"
       this.#oftp?.notify(serial, "authorized", inAdom)
+      this.ha?.configChanged()
       this.#context.bus.publish({ type: "device-authorized", device: this.id, serial, adom: inAdom, released, reason: "authorized by an administrator" })
       return Effect.succeed({ released, adom: inAdom })
     })
@@ -313,6 +381,7 @@ export class FortiAnalyzer implements Device {
       }
       this.#oftp?.notify(serial, "deleted", null)
       const { dropped } = this.store.devices.remove(serial)
+      this.ha?.deviceDeleted(serial)
       this.#context.bus.publish({ type: "device-deleted", device: this.id, serial, dropped })
       return Effect.succeed({ dropped })
     })

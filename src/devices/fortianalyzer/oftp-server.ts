@@ -8,6 +8,9 @@
  * apart; a matching pre-shared key or `auto-authorize` authorizes it at once. One session per
  * serial: a second one is refused ("duplicate-session") and the first keeps going.
  *
+ * In an HA group the acting primary acknowledges a batch only once every connected secondary has
+ * stored it too (`replicate`, docs/protocols/ha.md): an acknowledged record survives a failover.
+ *
  * Bad input ends one session only: a failed TLS handshake ("tls-error", "handshake-timeout"), a
  * decoder error or a broken session rule closes that connection, is counted in `ended` by code
  * and published as an `oftp-session` "closed" event with the reason (sent to the device in an
@@ -29,6 +32,12 @@ import type { AnalyzerOftpSettings } from "./analyzer.ts"
 import type { StoreWriter } from "./store-writer.ts"
 
 type SessionActor = Actor<typeof oftpSessionMachine>
+
+/**
+ * HA log sync of one stored OFTP batch (`records` may be empty): resolves once every secondary
+ * connected now has stored everything synced so far; null when there is no secondary to wait for.
+ */
+export type OftpReplicate = (serial: string, records: ReadonlyArray<LogRecordInput & { readonly seq: number }>, held: boolean) => Promise<void> | null
 
 /** Sends to a session that is still running; an ended session ignores late socket events. */
 const deliver = (actor: SessionActor, event: OftpSessionEvent): void => {
@@ -56,6 +65,8 @@ export class OftpServer {
   readonly #clock: LabClock
   readonly #settings: AnalyzerOftpSettings
   readonly #tls: tls.TlsOptions
+  readonly #replicate: OftpReplicate | undefined
+  readonly #onRegistryChanged: (() => void) | undefined
   readonly #sessions = new Set<Session>()
   readonly #bySerial = new Map<string, Session>()
   /** Sessions that ended, by code ("hello-timeout", "duplicate-session", "device-closed" ...). */
@@ -70,6 +81,10 @@ export class OftpServer {
     readonly clock: LabClock
     readonly settings: AnalyzerOftpSettings
     readonly tls: tls.TlsOptions
+    /** HA log sync of a stored batch; the ACK waits for its promise (null: nobody to wait for). */
+    readonly replicate?: OftpReplicate
+    /** A device was registered or authorized here (HA configuration sync). */
+    readonly onRegistryChanged?: () => void
   }) {
     this.#device = options.device
     this.#serial = options.serial
@@ -79,6 +94,8 @@ export class OftpServer {
     this.#clock = options.clock
     this.#settings = options.settings
     this.#tls = options.tls
+    this.#replicate = options.replicate
+    this.#onRegistryChanged = options.onRegistryChanged
   }
 
   /** Devices with a session up right now. */
@@ -224,6 +241,7 @@ export class OftpServer {
         this.#bus.publish({ type: "device-authorized", device: this.#device, serial: device.serial, adom: device.adom ?? "root", released: result.released, reason })
       }
     }
+    this.#onRegistryChanged?.()
     return { type: "REGISTERED", status: device.state === "authorized" ? "authorized" : "pending", adom: device.adom }
   }
 
@@ -289,7 +307,13 @@ export class OftpServer {
       }
     })
     const result = this.#store.appendDeviceBatch(serial, rows, { held })
-    if (!socket.destroyed) socket.write(encodeFrame({ type: "ack", upTo: result.lastSeq }))
+    const ack = () => {
+      if (!socket.destroyed) socket.write(encodeFrame({ type: "ack", upTo: result.lastSeq }))
+    }
+    // Even a batch of duplicates waits: its ACK covers the records synced before it.
+    const synced = this.#replicate?.(serial, result.stored > 0 ? rows : [], held) ?? null
+    if (synced === null) ack()
+    else void synced.then(ack)
     if (result.stored > 0 && !held) this.#writer.announce(rows[0]?.device ?? hostname, result.stored)
   }
 

@@ -4,7 +4,9 @@
  * Logs are written in batches: at once when `maxBatch` are pending, else `flushDelayMs` after
  * the first pending one arrived. A transaction per batch, not per event-loop turn, keeps
  * intake fast (the kernel hands UDP over 32 datagrams per poll, far too few per transaction)
- * while no log waits longer than a few milliseconds. Each flush publishes one `logs-stored`
+ * while no log waits longer than a few milliseconds. 1,000 logs per transaction cost no more per
+ * log than 5,000 (measured), hold the event loop a fifth as long (UDP datagrams wait in the
+ * kernel meanwhile) and keep fewer logs alive long enough to reach V8's old space. Each flush publishes one `logs-stored`
  * event per sending device, never one per log.
  */
 import type { EventBus } from "../../events/bus.ts"
@@ -19,6 +21,8 @@ export class StoreWriter {
   readonly #flushDelayMs: number
   #scheduled: NodeJS.Timeout | null = null
   readonly #storedByDevice = new Map<string, number>()
+  /** Sees every batch once it is stored (HA log sync forwards it to the secondaries). */
+  readonly #onStored: ((batch: ReadonlyArray<LogRecordInput>) => void) | undefined
 
   constructor(options: {
     readonly store: LogStore
@@ -26,12 +30,14 @@ export class StoreWriter {
     readonly analyzer: string
     readonly maxBatch?: number
     readonly flushDelayMs?: number
+    readonly onStored?: (batch: ReadonlyArray<LogRecordInput>) => void
   }) {
     this.#store = options.store
     this.#bus = options.bus
     this.#analyzer = options.analyzer
-    this.#maxBatch = options.maxBatch ?? 5000
+    this.#maxBatch = options.maxBatch ?? 1000
     this.#flushDelayMs = options.flushDelayMs ?? 5
+    this.#onStored = options.onStored
   }
 
   add(record: LogRecordInput): void {
@@ -50,6 +56,7 @@ export class StoreWriter {
     if (batch.length === 0) return
     this.#pending = []
     this.#store.append(batch)
+    this.#onStored?.(batch)
     const perDevice = new Map<string, number>()
     for (const record of batch) perDevice.set(record.device, (perDevice.get(record.device) ?? 0) + 1)
     for (const [from, count] of perDevice) this.announce(from, count)

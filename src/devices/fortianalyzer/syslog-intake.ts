@@ -28,6 +28,7 @@ export class SyslogIntake {
   readonly #bus: EventBus
   readonly #writer: StoreWriter
   readonly #limits: IntakeLimits
+  #lastUdpPeer: { readonly address: string; readonly port: number; readonly text: string } | null = null
   readonly malformed = new Map<MalformedReason, number>()
   received = 0
 
@@ -45,7 +46,7 @@ export class SyslogIntake {
   }
 
   readonly onDatagram = (message: Buffer, peer: RemoteInfo): void => {
-    const peerText = `${peer.address}:${peer.port}`
+    const peerText = this.#udpPeer(peer)
     if (message.length > this.#limits.maxFrameBytes) {
       this.reject("udp/514", peerText, "frame-too-large", `datagram of ${message.length} bytes is over max-frame-bytes ${this.#limits.maxFrameBytes}`)
       return
@@ -86,6 +87,15 @@ export class SyslogIntake {
     socket.on("close", () => {
       this.#bus.publish({ type: "connection-closed", device: this.#device, port: "tcp/514", peer, reason: closeReason })
     })
+  }
+
+  /** `address:port` of a datagram's sender; the last one is kept, as most datagrams come from the same sender as the one before. */
+  #udpPeer(peer: RemoteInfo): string {
+    const last = this.#lastUdpPeer
+    if (last !== null && last.address === peer.address && last.port === peer.port) return last.text
+    const text = `${peer.address}:${peer.port}`
+    this.#lastUdpPeer = { address: peer.address, port: peer.port, text }
+    return text
   }
 
   #accept(transport: "udp" | "tcp", port: PortKey, peer: string, frame: Buffer): void {

@@ -301,7 +301,12 @@ const fileKeys: Readonly<Record<string, string>> = {
   retryInterval: "retry-interval",
   fgfmSslProtocol: "fgfm-ssl-protocol",
   maxMessageBytes: "max-message-bytes",
-  registerTimeout: "register-timeout"
+  registerTimeout: "register-timeout",
+  preferredRole: "preferred-role",
+  groupId: "group-id",
+  groupName: "group-name",
+  hbInterval: "hb-interval",
+  hbLostThreshold: "hb-lost-threshold"
 }
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
@@ -372,11 +377,49 @@ const rangeStart = (node: unknown): number | undefined => (isNode(node) ? node.r
 // Cross-references
 // ---------------------------------------------------------------------------------------------
 
+/** hb-interval: 1-20 s as FortiOS allows; from 100 ms, fazlab only, for fast CI. */
+const HB_INTERVAL_MIN_MS = 100
+const HB_INTERVAL_MAX_MS = 20_000
+
 const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Problem> => {
   const problems: Array<Problem> = []
   const ids = [...scenario.devices.keys()]
   const analyzers = ids.filter((id) => scenario.devices.get(id)?.kind === "fortianalyzer")
+  const groups = Object.keys(scenario.ha)
   const listOf = (names: ReadonlyArray<string>): string => (names.length === 0 ? "none in this lab" : names.join(", "))
+  const groupOf = new Map<string, string>()
+  for (const [name, group] of Object.entries(scenario.ha)) {
+    if (scenario.devices.has(name)) {
+      problems.push({ path: ["ha", name], atKey: true, expected: "an HA group name that is not a device id", got: `${JSON.stringify(name)}, also a device` })
+    }
+    if (group.hbInterval < HB_INTERVAL_MIN_MS || group.hbInterval > HB_INTERVAL_MAX_MS) {
+      problems.push({
+        path: ["ha", name, "hbInterval"],
+        atKey: false,
+        expected: "a duration from 1s to 20s (from 100ms: fazlab only, for fast CI)",
+        got: JSON.stringify(valueAt(raw, ["ha", name, "hbInterval"]))
+      })
+    }
+    group.members.forEach((member, i) => {
+      const path = ["ha", name, "members", i]
+      const spec = scenario.devices.get(member)
+      if (spec === undefined || spec.kind !== "fortianalyzer") {
+        problems.push({ path, atKey: false, expected: `a fortianalyzer of this lab (${listOf(analyzers)})`, got: spec === undefined ? JSON.stringify(member) : `${JSON.stringify(member)}, a ${spec.kind}` })
+        return
+      }
+      const other = groupOf.get(member)
+      if (other !== undefined) {
+        problems.push({ path, atKey: false, expected: "an analyzer in no other HA group (a device is in at most one)", got: `${JSON.stringify(member)}, already in ${other === name ? "this group" : `group ${other}`}` })
+        return
+      }
+      groupOf.set(member, name)
+    })
+  }
+  const isGroup = (id: string): boolean => Object.hasOwn(scenario.ha, id)
+  /** A device id, or the name of an HA group (its virtual IP). */
+  const target = (path: Path, id: string): void => {
+    if (!isGroup(id)) device(path, id)
+  }
   const device = (path: Path, id: string, kind?: DeviceSpec["kind"]): void => {
     const spec = scenario.devices.get(id)
     if (spec === undefined) {
@@ -388,12 +431,14 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
   }
 
   const serverReference = (path: Path, server: string): void => {
-    // A server without a dot or a port is a device id: hosts outside the lab are written as FQDN, IP or host:port.
+    // A server without a dot or a port is a device id (or an HA group): hosts outside the lab are written as FQDN, IP or host:port.
+    if (isGroup(server)) return
     if (/^[a-z0-9][a-z0-9-]*$/u.test(server) && !scenario.devices.has(server)) {
+      const inLab = groups.length === 0 ? `a fortianalyzer of this lab (${listOf(analyzers)})` : `a fortianalyzer or HA group of this lab (${listOf([...new Set([...analyzers, ...groups])])})`
       problems.push({
         path,
         atKey: false,
-        expected: `a fortianalyzer of this lab (${listOf(analyzers)}), or a host outside it such as siem.example.com or 10.0.0.5:514`,
+        expected: `${inLab}, or a host outside it such as siem.example.com or 10.0.0.5:514`,
         got: JSON.stringify(server)
       })
     } else if (scenario.devices.has(server)) {
@@ -430,10 +475,22 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
     serials.set(spec.serial, id)
   }
 
+  /** An analyzer, or an HA group (its acting primary). */
+  const analyzer = (path: Path, id: string): void => {
+    if (!isGroup(id)) device(path, id, "fortianalyzer")
+  }
+  /** An analyzer that is a member of an HA group. */
+  const member = (path: Path, id: string): void => {
+    const spec = scenario.devices.get(id)
+    if (spec?.kind === "fortianalyzer" && !groupOf.has(id)) {
+      const members = [...groupOf.keys()]
+      problems.push({ path, atKey: false, expected: `a member of an HA group of this lab (${listOf(members)})`, got: `${JSON.stringify(id)}, in no HA group` })
+    } else device(path, id, "fortianalyzer")
+  }
   scenario.steps.forEach((step, s) => {
     const stepPath = ["steps", s]
     if (step.action !== null) {
-      actionReferences(step.action, [...stepPath, "do"], device, (at) => {
+      actionReferences(step.action, [...stepPath, "do"], device, target, (at) => {
         if (analyzers.length !== 1) {
           problems.push({
             path: [...at, "analyzer"],
@@ -447,7 +504,7 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
     const listed = Array.isArray(valueAt(raw, [...stepPath, "expect"]))
     step.expect.forEach((expectation, e) => {
       const path = listed ? [...stepPath, "expect", e] : [...stepPath, "expect"]
-      expectationReferences(expectation, path, device, (at) => {
+      expectationReferences(expectation, path, { device, target, analyzer, member }, (at) => {
         if (analyzers.length !== 1) {
           problems.push({
             path: [...at, "analyzer"],
@@ -463,8 +520,9 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
 }
 
 type DeviceCheck = (path: Path, id: string, kind?: DeviceSpec["kind"]) => void
+type NameCheck = (path: Path, id: string) => void
 
-const actionReferences = (action: Action, path: Path, device: DeviceCheck, defaultAnalyzer: (path: Path) => void): void => {
+const actionReferences = (action: Action, path: Path, device: DeviceCheck, target: NameCheck, defaultAnalyzer: (path: Path) => void): void => {
   if ("start" in action) device([...path, "start"], action.start)
   else if ("stop" in action) device([...path, "stop"], action.stop)
   else if ("kill" in action) device([...path, "kill"], action.kill)
@@ -478,23 +536,35 @@ const actionReferences = (action: Action, path: Path, device: DeviceCheck, defau
   else if ("pause" in action) device([...path, "pause"], action.pause)
   else if ("resume" in action) device([...path, "resume"], action.resume)
   else if ("burst" in action) device([...path, "burst", "device"], action.burst.device)
-  else device([...path, "send-raw", "to"], action.sendRaw.to)
+  else target([...path, "send-raw", "to"], action.sendRaw.to)
 }
 
-const expectationReferences = (expectation: Expectation, path: Path, device: DeviceCheck, defaultAnalyzer: (path: Path) => void): void => {
-  if ("registration" in expectation) {
+interface ExpectationChecks {
+  readonly device: DeviceCheck
+  /** A device or an HA group. */
+  readonly target: NameCheck
+  /** An analyzer or an HA group. */
+  readonly analyzer: NameCheck
+  /** An analyzer in an HA group. */
+  readonly member: NameCheck
+}
+
+const expectationReferences = (expectation: Expectation, path: Path, checks: ExpectationChecks, defaultAnalyzer: (path: Path) => void): void => {
+  const { device, target, analyzer, member } = checks
+  if ("role" in expectation) member([...path, "role", "device"], expectation.role.device)
+  else if ("registration" in expectation) {
     if (expectation.registration.analyzer === null) defaultAnalyzer([...path, "registration"])
     else device([...path, "registration", "analyzer"], expectation.registration.analyzer, "fortianalyzer")
     device([...path, "registration", "device"], expectation.registration.device)
-  } else if ("listening" in expectation) device([...path, "listening", "device"], expectation.listening.device)
-  else if ("notListening" in expectation) device([...path, "not-listening", "device"], expectation.notListening.device)
+  } else if ("listening" in expectation) target([...path, "listening", "device"], expectation.listening.device)
+  else if ("notListening" in expectation) target([...path, "not-listening", "device"], expectation.notListening.device)
   else if ("malformed" in expectation) device([...path, "malformed", "device"], expectation.malformed.device, "fortianalyzer")
   else if ("managed" in expectation) {
     device([...path, "managed", "manager"], expectation.managed.manager, "fortimanager")
     device([...path, "managed", "device"], expectation.managed.device, "fortigate")
   } else {
     if (expectation.logs.analyzer === null) defaultAnalyzer([...path, "logs"])
-    else device([...path, "logs", "analyzer"], expectation.logs.analyzer, "fortianalyzer")
+    else analyzer([...path, "logs", "analyzer"], expectation.logs.analyzer)
     device([...path, "logs", "from"], expectation.logs.from)
   }
 }

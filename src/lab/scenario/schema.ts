@@ -59,11 +59,35 @@ export interface AnalyzerOftpSettings {
   readonly helloTimeout: number
 }
 
+/** An analyzer's own HA settings (FortiOS `config system ha` names); used when it is in an `ha` group. */
+export interface AnalyzerHaSettings {
+  /** `priority`: 80 (lowest) to 120 (highest). */
+  readonly priority: number
+  readonly preferredRole: "primary" | "secondary"
+}
+
 export interface AnalyzerDevice {
   readonly kind: "fortianalyzer"
   readonly serial: string
   readonly syslog: { readonly maxFrameBytes: number; readonly udpReceiveBuffer: number; readonly maxConnections: number }
   readonly oftp: AnalyzerOftpSettings
+  /** Absent: priority 100, preferred-role secondary. */
+  readonly ha?: AnalyzerHaSettings
+}
+
+/** An HA group of analyzers (FortiOS `config system ha` names; docs/protocols/ha.md). */
+export interface HaGroupSpec {
+  /** 2 to 4 analyzer ids. */
+  readonly members: ReadonlyArray<string>
+  /** `group-id`, 1-255. */
+  readonly groupId: number
+  /** `group-name`; null: the group's key. */
+  readonly groupName: string | null
+  /** `hb-interval` in ms: 1-20 s as FortiOS; 100 ms and up, fazlab only, for fast CI. */
+  readonly hbInterval: number
+  readonly hbLostThreshold: number
+  /** The group has a virtual IP (its own loopback address) that the acting primary holds. */
+  readonly vip: boolean
 }
 
 /** A FortiGate's `config log fortianalyzer setting` (FortiOS names), plus the log generator's rate. */
@@ -224,7 +248,14 @@ export interface RegistrationExpectation {
   readonly adom: string | null
 }
 
+/** The HA role an analyzer acts in right now. */
+export interface RoleExpectation {
+  readonly device: string
+  readonly is: "primary" | "secondary"
+}
+
 export type Expectation =
+  | { readonly role: RoleExpectation }
   | { readonly registration: RegistrationExpectation }
   | { readonly managed: ManagedExpectation }
   | { readonly listening: PortOfDevice }
@@ -249,6 +280,8 @@ export interface Scenario {
   readonly name: string
   readonly description: string | null
   readonly devices: ReadonlyMap<string, DeviceSpec>
+  /** HA groups by key; a sender's `server` may name one (it then means the group's virtual IP). */
+  readonly ha: Readonly<Record<string, HaGroupSpec>>
   readonly steps: ReadonlyArray<Step>
 }
 
@@ -401,11 +434,17 @@ const AnalyzerOftp = Schema.Struct({
   helloTimeout: "hello-timeout"
 }))
 
+const AnalyzerHa = Schema.Struct({
+  priority: withDefault(wholeNumber(80, 120), 100),
+  preferredRole: withDefault(Schema.Literals(["primary", "secondary"]), "secondary")
+}).pipe(Schema.encodeKeys({ preferredRole: "preferred-role" }))
+
 const AnalyzerFile = Schema.Struct({
   kind: Schema.Literal("fortianalyzer"),
   serial: Schema.optionalKey(NonEmpty),
   syslog: withDefault(AnalyzerSyslog, {}),
-  oftp: withDefault(AnalyzerOftp, {})
+  oftp: withDefault(AnalyzerOftp, {}),
+  ha: Schema.optionalKey(AnalyzerHa)
 })
 
 const FortiAnalyzerLog = Schema.Struct({
@@ -520,7 +559,8 @@ const DeviceModel = Schema.Union([
     kind: Schema.Literal("fortianalyzer"),
     serial: Schema.String,
     syslog: Schema.toType(AnalyzerSyslog),
-    oftp: Schema.toType(AnalyzerOftp)
+    oftp: Schema.toType(AnalyzerOftp),
+    ha: Schema.optionalKey(Schema.toType(AnalyzerHa))
   }),
   Schema.Struct({
     kind: Schema.Literal("fortigate"),
@@ -696,7 +736,7 @@ const MalformedFile = Schema.Struct({
   Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
 )
 
-const expectationKeys = ["registration", "listening", "not-listening", "logs", "malformed", "managed"]
+const expectationKeys = ["role", "registration", "listening", "not-listening", "logs", "malformed", "managed"]
 
 const RegistrationFile = Schema.Struct({
   analyzer: orNull(Id),
@@ -706,6 +746,7 @@ const RegistrationFile = Schema.Struct({
 })
 
 const ExpectationFields = Schema.Struct({
+  role: Schema.optionalKey(Schema.Struct({ device: Id, is: Schema.Literals(["primary", "secondary"]) })),
   registration: Schema.optionalKey(RegistrationFile),
   listening: Schema.optionalKey(PortOfDeviceFile),
   notListening: Schema.optionalKey(PortOfDeviceFile),
@@ -745,10 +786,29 @@ const StepFile = Schema.Struct({
 // Scenario
 // ---------------------------------------------------------------------------------------------
 
+const HaGroupFile = Schema.Struct({
+  members: Schema.Array(Id).check(
+    Schema.isMinLength(2, { expected: "a list of 2 to 4 analyzer ids" }),
+    Schema.isMaxLength(4, { expected: "a list of 2 to 4 analyzer ids" })
+  ),
+  groupId: withDefault(wholeNumber(1, 255), 1),
+  groupName: orNull(NonEmpty),
+  /** The range (100 ms to 20 s) is checked by the loader: checks on a decoded duration do not reach the JSON Schema. */
+  hbInterval: withDefault(Duration, "1s"),
+  hbLostThreshold: withDefault(wholeNumber(1, 255), 3),
+  vip: withDefault(Schema.Boolean, true)
+}).pipe(Schema.encodeKeys({
+  groupId: "group-id",
+  groupName: "group-name",
+  hbInterval: "hb-interval",
+  hbLostThreshold: "hb-lost-threshold"
+}))
+
 /** The whole file: decode with `{ errors: "all", onExcessProperty: "error" }`. */
 export const Scenario: Schema.Codec<Scenario, unknown> = Schema.Struct({
   name: Id,
   description: orNull(Schema.String),
   devices: Devices,
+  ha: withDefault(Schema.Record(Id, HaGroupFile).annotate({ expected: "a mapping of HA group names to groups" }), {}),
   steps: withDefault(Schema.Array(StepFile), [])
 })

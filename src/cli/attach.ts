@@ -1,0 +1,82 @@
+/**
+ * `fazlab attach [--lab DIR] [--control URL --token T]`
+ *
+ * Opens the terminal UI on a running lab through its control channel (found as `fazlab ctl`
+ * finds it). `q` or Ctrl-C detaches; the lab keeps running. Also `mountLabUi`: the same UI
+ * for `fazlab up` and `fazlab run` on a terminal, connected to the lab's own channel.
+ *
+ * The UI module (ink, React) is loaded only when a UI is drawn: headless labs never pay for it.
+ */
+import { parseArgs } from "node:util"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import { type ControlAddress, type ControlClient, ControlClientError, connectControl, findControl } from "../control/client.ts"
+import type { UiHandle } from "../ui/render.tsx"
+import { eventText } from "./event-text.ts"
+import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
+
+const startUi = async (client: ControlClient, io: CliIo, quitLabel: string): Promise<UiHandle> => {
+  const { startUi: start } = await import("../ui/render.tsx")
+  return start(client, { explain: eventText, env: io.env, quitLabel })
+}
+
+/**
+ * The UI on a lab this process runs, through the lab's own control channel: mounted now,
+ * unmounted and disconnected when the scope closes. `quit` of the handle resolves when the
+ * user pressed q or Ctrl-C.
+ */
+export const mountLabUi = (address: ControlAddress, io: CliIo, quitLabel: string): Effect.Effect<UiHandle, ControlClientError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.tryPromise({
+      try: async () => {
+        const client = await connectControl(address)
+        try {
+          return { client, ui: await startUi(client, io, quitLabel) }
+        } catch (error) {
+          await client.close()
+          throw error
+        }
+      },
+      catch: (error) => error instanceof ControlClientError ? error : new ControlClientError("protocol", `the terminal UI could not start: ${String(error)}`)
+    }),
+    ({ client, ui }) =>
+      Effect.promise(async () => {
+        ui.unmount()
+        await client.close()
+      })
+  ).pipe(Effect.map(({ ui }) => ui))
+
+const addressOf = (io: CliIo, values: { readonly lab?: string; readonly control?: string; readonly token?: string }): ControlAddress => {
+  if (values.control !== undefined || values.token !== undefined) {
+    if (values.control === undefined || values.token === undefined) throw new UsageError("--control URL and --token T go together; give both, or neither to find the lab started here")
+    if (values.lab !== undefined) throw new UsageError("give either --lab DIR or --control URL --token T, not both")
+    return { url: values.control, token: values.token }
+  }
+  return findControl(io.cwd, values.lab)
+}
+
+export const attach: Command = async (args, io) => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: { lab: { type: "string" }, control: { type: "string" }, token: { type: "string" } }
+  })
+  if (positionals.length > 0) throw new UsageError(`fazlab attach takes no arguments, got ${positionals.join(" ")}; pick the lab with --lab DIR or --control URL --token T`)
+  if (!io.isTTY) {
+    throw new UsageError("fazlab attach draws a terminal UI, and stdout is not a terminal; from a script use fazlab ctl or fazlab logs --follow")
+  }
+  let client: ControlClient
+  try {
+    client = await connectControl(addressOf(io, values))
+  } catch (error) {
+    if (error instanceof ControlClientError) throw new UsageError(error.message)
+    throw error
+  }
+  const ui = await startUi(client, io, "quit")
+  const aborted = new Promise<void>((resolve) => io.signal.addEventListener("abort", () => resolve(), { once: true }))
+  // Detaching never stops the lab: the UI only ever closes its own connection.
+  await Promise.race([ui.quit, aborted])
+  ui.unmount()
+  await client.close()
+  return ExitCode.Ok
+}

@@ -1,0 +1,718 @@
+/**
+ * An analyzer's HA side: runs `haMemberMachine` (machines/ha-member.ts) for one member of a group
+ * and supplies its I/O over real TCP on the member's own TCP/5199, with the frames of
+ * `protocols/ha/frames.ts` (docs/protocols/ha.md, "How the lab wires it").
+ *
+ * - Primary: listens on TCP/5199 (its own address) and, with a virtual IP, has the analyzer bind
+ *   its listeners on the group's address; welcomes JOINs, catches joiners up, sends heartbeats,
+ *   syncs every stored log (`replicate` for OFTP batches: the ACK to the FortiGate waits for
+ *   every secondary's SYNC_ACK; `forwardLogs` for syslog and HTTPS, best-effort) and every
+ *   registry change (`configChanged`, `deviceDeleted`).
+ * - Secondary: keeps one link to the primary's TCP/5199, answers heartbeats, stores what
+ *   LOG_SYNC brings (OFTP records with `appendDeviceBatch`, so each is stored once and `lastSeq`
+ *   follows) and applies CONFIG_SYNC rows (`devices.restore`).
+ * - After JOIN a secondary sends its own CONFIG_SYNC, `{devices: [{serial, lastSeq}]}`: what it
+ *   holds, so the catch-up sends only the OFTP records above each `lastSeq`. The primary ends the
+ *   catch-up with a CONFIG_SYNC; the first one after WELCOME makes the secondary SYNCED.
+ *
+ * Kill is abrupt: sockets are destroyed without GOODBYE. Stop is clean. Listener
+ * changes go through one queue, so a step-down always finishes before the next bind starts.
+ */
+import type * as net from "node:net"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { type Actor, createActor, fromPromise } from "xstate"
+import type { EventBus } from "../../events/bus.ts"
+import type { PortKey } from "../../events/events.ts"
+import type { LabClock } from "../../machines/clock.ts"
+import type { HaMember } from "../../machines/ha-election.ts"
+import {
+  type HaConnectInput,
+  type HaMemberEmitted,
+  type HaMemberPhase,
+  haMemberMachine,
+  haMemberPhase,
+  type HaMemberRole,
+  type HaProbeInput
+} from "../../machines/ha-member.ts"
+import { encodeFrame, type HaErrorCode, type HaFrame, HaDecoder } from "../../protocols/ha/frames.ts"
+import type { Json, JsonObject } from "effect/Schema"
+import type { PortPlan } from "../../net/port-plan.ts"
+import { dialTcp, listenTcp } from "../../net/tcp.ts"
+import type { RegisteredDevice } from "../../store/device-registry.ts"
+import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
+
+/** The documented HA port: only the acting primary listens on it. */
+export const HA_PORT: PortKey = "tcp/5199"
+/** Records per LOG_SYNC frame (about 1.5 MB of JSON, far under the 16 MiB frame limit). */
+export const HA_SYNC_BATCH = 1000
+/** How often a new primary tries again to bind the virtual IP while the old holder lets go of it. */
+const VIP_BIND_TRIES = 40
+const VIP_BIND_RETRY_MS = 50
+
+/** One HA group as each of its members sees it. */
+export interface HaGroupConfig {
+  /** The group's key in the scenario: the port plan's name for its virtual IP. */
+  readonly group: string
+  readonly groupId: number
+  readonly groupName: string
+  readonly hbIntervalMs: number
+  readonly hbLostThreshold: number
+  /** The group has a virtual IP: the primary binds the analyzer's listeners there. */
+  readonly vip: boolean
+  /** Every member; `address` is the member's device id (its name in the port plan). */
+  readonly members: ReadonlyArray<HaMember>
+}
+
+/** What the analyzer gives its HA side. */
+export interface HaHost {
+  readonly id: string
+  readonly serial: string
+  readonly store: LogStore
+  readonly bus: EventBus
+  readonly plan: PortPlan
+  readonly clock: LabClock
+  /** Binds the analyzer's listeners on the group's virtual IP; rejects with a sentence when it cannot. */
+  openVip(): Promise<void>
+  closeVip(): Promise<void>
+}
+
+type MemberActor = Actor<typeof haMemberMachine>
+
+/** A secondary's link, as the primary holds it. */
+interface Downlink {
+  readonly socket: net.Socket
+  serial: string | null
+  /** Caught up: live LOG_SYNC goes to it and OFTP ACKs wait for it. */
+  joined: boolean
+  /** Last sync id sent, and the last one the secondary confirmed. */
+  sent: number
+  acked: number
+  readonly waiters: Array<{ readonly upTo: number; readonly resolve: () => void }>
+  lastHeard: number
+}
+
+/** The secondary's link to its primary. */
+interface Uplink {
+  readonly socket: net.Socket
+  readonly primary: string
+  welcomed: boolean
+  synced: boolean
+}
+
+/** A LOG_SYNC record: an OFTP record of a registered device, or another stored log. */
+type SyncRecord =
+  | { readonly kind: "oftp"; readonly serial: string; readonly held: boolean; readonly log: LogRecordInput & { readonly seq: number } }
+  | { readonly kind: "log"; readonly log: LogRecordInput }
+
+/** Plain data objects as frame bodies (they hold strings, numbers, booleans, null, arrays, objects). */
+const json = (value: object): JsonObject => value as unknown as JsonObject
+
+/** An ACK that never comes. */
+const NEVER: Promise<void> = new Promise(() => undefined)
+
+const send = (socket: net.Socket, frame: HaFrame): void => {
+  if (!socket.destroyed && socket.writable) socket.write(encodeFrame(frame))
+}
+
+const errorFrame = (code: HaErrorCode, reason: string): HaFrame => ({ type: "error", body: { code, reason } })
+
+const isObject = (value: Json | undefined): value is JsonObject => typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** A CONFIG_SYNC row back into a registry row; null when it is not one. */
+function registryRow(row: JsonObject): Omit<RegisteredDevice, "lastSeq" | "heldLogs"> | null {
+  const text = (key: string): string | null => (typeof row[key] === "string" ? row[key] : null)
+  const number = (key: string): number => (typeof row[key] === "number" ? row[key] : 0)
+  const serial = text("serial")
+  const state = text("state")
+  const vdoms = row["vdoms"]
+  if (serial === null || (state !== "authorized" && state !== "unauthorized")) return null
+  return {
+    serial,
+    name: text("name") ?? serial,
+    platform: text("platform") ?? "",
+    version: text("version") ?? "",
+    ip: text("ip") ?? "",
+    vdoms: Array.isArray(vdoms) ? vdoms.filter((v): v is string => typeof v === "string") : [],
+    adom: text("adom"),
+    state,
+    firstSeen: number("firstSeen"),
+    lastSeen: number("lastSeen")
+  }
+}
+
+export class AnalyzerHa {
+  readonly config: HaGroupConfig
+  readonly #host: HaHost
+  readonly #self: HaMember
+  #actor: MemberActor | null = null
+  /** Listener changes, one after the other. */
+  #ops: Promise<void> = Promise.resolve()
+  /** Killed: step down without GOODBYE. */
+  #abrupt = false
+  #listener: Scope.Closeable | null = null
+  readonly #downlinks = new Set<Downlink>()
+  #uplink: Uplink | null = null
+
+  constructor(host: HaHost, config: HaGroupConfig) {
+    this.#host = host
+    this.config = config
+    const self = config.members.find((member) => member.serial === host.serial)
+    if (self === undefined) throw new Error(`bug: ${host.id} is not a member of HA group ${config.group}`)
+    this.#self = self
+  }
+
+  get #lostWindowMs(): number {
+    return this.config.hbIntervalMs * this.config.hbLostThreshold
+  }
+
+  /** The role right now (`none` while stopped, starting or electing). */
+  role(): HaMemberRole {
+    const phase = this.phase()
+    return phase === "primary" ? "primary" : phase === "joining" || phase === "syncing" || phase === "inSync" ? "secondary" : "none"
+  }
+
+  phase(): HaMemberPhase {
+    return this.#actor === null ? "stopped" : haMemberPhase(this.#actor.getSnapshot())
+  }
+
+  /** Why the member is where it is, as a sentence. */
+  reason(): string {
+    return this.#actor?.getSnapshot().context.reason ?? `${this.#host.id} is stopped`
+  }
+
+  start(): void {
+    this.#abrupt = false
+    if (this.#actor === null) {
+      this.#actor = this.#createActor()
+      this.#actor.start()
+    } else {
+      this.#actor.send({ type: "START" })
+    }
+  }
+
+  /** Clean stop: a primary says GOODBYE to its secondaries. Resolves when TCP/5199 and the VIP are closed. */
+  stop(): Promise<void> {
+    this.#abrupt = false
+    this.#actor?.send({ type: "STOP" })
+    return this.#ops
+  }
+
+  /** Abrupt stop (a crash): every HA socket is cut without a word. */
+  kill(): Promise<void> {
+    this.#abrupt = true
+    this.#actor?.send({ type: "KILL" })
+    this.#cutAll()
+    return this.#ops
+  }
+
+  /** Stops the machine for good. */
+  dispose(): void {
+    this.#actor?.stop()
+    this.#cutAll()
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sync out (primary)
+  // -------------------------------------------------------------------------------------------
+
+  /**
+   * LOG_SYNC of a stored OFTP batch to every caught-up secondary; resolves once each of them
+   * confirmed everything sent to it so far (or its link is gone). Null when there is none.
+   */
+  replicate(serial: string, records: ReadonlyArray<LogRecordInput & { readonly seq: number }>, held: boolean): Promise<void> | null {
+    // A member that is no longer primary (killed, frozen, stepping down) vouches for nothing: its
+    // sessions on the VIP are about to be cut, and the FortiGates resend to the next primary.
+    if (this.phase() !== "primary") return this.config.vip ? NEVER : null
+    const links = this.#joinedLinks()
+    if (links.length === 0) return null
+    if (records.length > 0) {
+      const synced: SyncRecord[] = records.map((log) => ({ kind: "oftp", serial, held, log }))
+      for (const link of links) this.#sendLogs(link, synced)
+    }
+    return Promise.all(links.map((link) => this.#confirmed(link, link.sent))).then(() => undefined)
+  }
+
+  /** Best-effort LOG_SYNC of logs stored without an acknowledgement (syslog, HTTPS). */
+  forwardLogs(batch: ReadonlyArray<LogRecordInput>): void {
+    const links = this.#joinedLinks()
+    if (links.length === 0) return
+    const synced: SyncRecord[] = batch.map((log) => ({ kind: "log", log }))
+    for (const link of links) this.#sendLogs(link, synced)
+  }
+
+  /** A registry row changed (registration, authorization): CONFIG_SYNC to the secondaries. */
+  configChanged(): void {
+    const links = this.#joinedLinks()
+    if (links.length === 0) return
+    const devices = this.#configRows()
+    for (const link of links) send(link.socket, { type: "config-sync", body: { devices } })
+  }
+
+  deviceDeleted(serial: string): void {
+    for (const link of this.#joinedLinks()) send(link.socket, { type: "config-sync", body: { devices: [{ serial, deleted: true }] } })
+  }
+
+  #joinedLinks(): Downlink[] {
+    if (this.phase() !== "primary") return []
+    return [...this.#downlinks].filter((link) => link.joined && !link.socket.destroyed)
+  }
+
+  #sendLogs(link: Downlink, records: ReadonlyArray<SyncRecord>): void {
+    for (let i = 0; i < records.length; i += HA_SYNC_BATCH) {
+      const chunk = records.slice(i, i + HA_SYNC_BATCH)
+      send(link.socket, { type: "log-sync", body: { firstSyncId: link.sent + 1, records: chunk.map(json) } })
+      link.sent += chunk.length
+    }
+  }
+
+  #confirmed(link: Downlink, upTo: number): Promise<void> {
+    if (link.acked >= upTo || link.socket.destroyed) return Promise.resolve()
+    return new Promise((resolve) => link.waiters.push({ upTo, resolve }))
+  }
+
+  #configRows(): JsonObject[] {
+    return this.#host.store.devices.list().map(json)
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // The machine and its I/O
+  // -------------------------------------------------------------------------------------------
+
+  #createActor(): MemberActor {
+    const machine = haMemberMachine.provide({
+      actors: {
+        probePeers: fromPromise<string | null, HaProbeInput>(async ({ input }) => {
+          const answers = await Promise.all(input.peers.map((peer) => this.#listens(peer)))
+          return input.peers.find((_, i) => answers[i] === true)?.serial ?? null
+        }),
+        connectToPrimary: fromPromise<void, HaConnectInput>(({ input, signal }) => this.#join(input.primary, signal))
+      },
+      actions: {
+        becomePrimary: () => this.#queue(() => this.#takeOver()),
+        stepDown: () => {
+          const abrupt = this.#abrupt
+          const links = [...this.#downlinks]
+          this.#downlinks.clear()
+          for (const link of links) {
+            if (abrupt) link.socket.destroy()
+            else {
+              send(link.socket, { type: "goodbye", body: { reason: `${this.#host.id} stepped down` } })
+              link.socket.end()
+            }
+            // Batches still waiting are never acknowledged by this member: it no longer holds the VIP.
+            link.waiters.length = 0
+          }
+          this.#queue(() => this.#letGo())
+        },
+        sendHeartbeats: () => this.#heartbeat(),
+        probeForOtherPrimary: () => {
+          for (const other of this.config.members) {
+            if (other.serial === this.#self.serial) continue
+            void this.#listens(other).then((listening) => {
+              if (listening && this.phase() === "primary") this.#actor?.send({ type: "OTHER_PRIMARY", serial: other.serial })
+            })
+          }
+        },
+        answerHeartbeat: () => {
+          const up = this.#uplink
+          if (up !== null) send(up.socket, { type: "heartbeat", body: { serial: this.#self.serial, role: "secondary", at: this.#now() } })
+        },
+        requestHandover: () => {
+          const up = this.#uplink
+          if (up !== null) send(up.socket, { type: "handover", body: { serial: this.#self.serial } })
+        },
+        grantHandover: ({ context }) => {
+          for (const link of this.#downlinks) {
+            if (link.serial === context.currentPrimary) send(link.socket, { type: "handover", body: { serial: this.#self.serial } })
+          }
+        },
+        leavePrimary: () => {
+          this.#uplink?.socket.destroy()
+          this.#uplink = null
+        }
+      }
+    })
+    const actor = createActor(machine, {
+      input: {
+        self: this.#self.serial,
+        members: this.config.members,
+        hbIntervalMs: this.config.hbIntervalMs,
+        hbLostThreshold: this.config.hbLostThreshold
+      },
+      clock: this.#host.clock
+    })
+    actor.on("*", (event) => this.#publish(event))
+    actor.subscribe((snapshot) => {
+      if (haMemberPhase(snapshot) === "syncing" && this.#uplink?.synced === true) queueMicrotask(() => this.#actor?.send({ type: "SYNCED" }))
+    })
+    return actor
+  }
+
+  #publish(event: HaMemberEmitted): void {
+    const { bus } = this.#host
+    const group = this.config.group
+    switch (event.type) {
+      case "role-changed":
+        bus.publish({ type: "ha-role", device: this.#host.id, group, role: event.role, reason: event.reason })
+        break
+      case "split-brain":
+        bus.publish({ type: "ha-split-brain", group, primaries: event.primaries.map((s) => this.#nameOf(s)), reason: event.reason })
+        break
+      case "split-brain-healed":
+        bus.publish({ type: "ha-split-brain-healed", group, stepsDown: this.#nameOf(event.stepsDown), stays: this.#nameOf(event.stays), reason: event.reason })
+        break
+      case "heartbeat-missed":
+        bus.publish({ type: "ha-heartbeat-missed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed })
+        break
+    }
+  }
+
+  #nameOf(serial: string | null): string {
+    return this.config.members.find((member) => member.serial === serial)?.name ?? serial ?? "nobody"
+  }
+
+  #now(): number {
+    return Math.max(0, Math.round(this.#host.clock.now()))
+  }
+
+  #queue(op: () => Promise<void>): void {
+    this.#ops = this.#ops.then(op, op)
+  }
+
+  #cutAll(): void {
+    for (const link of this.#downlinks) {
+      link.socket.destroy()
+      link.waiters.length = 0
+    }
+    this.#downlinks.clear()
+    this.#uplink?.socket.destroy()
+    this.#uplink = null
+  }
+
+  /** Resolves everything waiting on a secondary's link that is gone: there is nobody left to wait for. */
+  #release(link: Downlink): void {
+    for (const waiter of link.waiters.splice(0)) waiter.resolve()
+  }
+
+  /** Does `member` accept on its TCP/5199 right now (seen from this member)? */
+  async #listens(member: HaMember): Promise<boolean> {
+    const target = this.#host.plan.resolve(member.address, HA_PORT)
+    if (target.actualPort === 0) return false
+    const localAddress = this.#host.plan.sourceAddressOf(this.#host.id)
+    try {
+      const socket = await dialTcp({
+        host: target.address,
+        port: target.actualPort,
+        timeoutMs: Math.min(this.config.hbIntervalMs, 1000),
+        ...(localAddress === undefined ? {} : { localAddress })
+      })
+      socket.destroy()
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Primary: TCP/5199, the VIP, heartbeats, JOIN
+  // -------------------------------------------------------------------------------------------
+
+  async #takeOver(): Promise<void> {
+    if (this.phase() !== "primary") return
+    const { plan, bus, id } = this.#host
+    const scope = await Effect.runPromise(Scope.make())
+    const listening = await Effect.runPromiseExit(
+      Scope.provide(scope)(
+        listenTcp({
+          device: id,
+          port: HA_PORT,
+          host: plan.addressOf(id),
+          actualPort: plan.listenPortFor(HA_PORT),
+          maxConnections: 64,
+          onConnection: (socket) => this.#accept(socket)
+        })
+      )
+    )
+    if (Exit.isFailure(listening)) {
+      await Effect.runPromise(Scope.close(scope, Exit.void))
+      const failure = listening.cause.reasons.find((reason) => reason._tag === "Fail")
+      if (failure !== undefined) {
+        const error = failure.error
+        bus.publish({ type: "listener-failed", device: id, port: HA_PORT, address: error.address, actualPort: error.actualPort, code: error.code, reason: error.reason })
+      }
+      return
+    }
+    this.#listener = scope
+    const endpoint = { port: HA_PORT, address: listening.value.address, actualPort: listening.value.actualPort } as const
+    plan.recordBound({ device: id, ...endpoint })
+    bus.publish({ type: "listener-bound", device: id, ...endpoint })
+    if (!this.config.vip) return
+    // On a planned handover or a healed split brain the other member lets go of the VIP at the same time.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.#host.openVip()
+        return
+      } catch (error) {
+        if (attempt >= VIP_BIND_TRIES || this.phase() !== "primary") {
+          bus.publish({ type: "listener-failed", device: this.config.group, port: "tcp/514", address: plan.addressOf(this.config.group), actualPort: 0, code: "EADDRINUSE", reason: String(error) })
+          return
+        }
+        await new Promise((resolve) => setTimeout(resolve, VIP_BIND_RETRY_MS))
+      }
+    }
+  }
+
+  async #letGo(): Promise<void> {
+    const scope = this.#listener
+    this.#listener = null
+    if (this.config.vip) await this.#host.closeVip()
+    if (scope === null) return
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    this.#host.plan.forget(this.#host.id, HA_PORT)
+    this.#host.bus.publish({ type: "listener-closed", device: this.#host.id, port: HA_PORT })
+  }
+
+  #heartbeat(): void {
+    const roster = [...this.#downlinks].flatMap((link) => (link.serial === null || link.socket.destroyed ? [] : [link.serial]))
+    const now = this.#host.clock.now()
+    for (const link of [...this.#downlinks]) {
+      if (link.serial === null) continue
+      // A secondary silent for a lost-window (frozen, cut off) is dropped: ACKs stop waiting for it.
+      if (now - link.lastHeard > this.#lostWindowMs) {
+        link.socket.destroy()
+        continue
+      }
+      send(link.socket, { type: "heartbeat", body: { serial: this.#self.serial, role: "primary", roster, at: this.#now() } })
+    }
+  }
+
+  #accept(socket: net.Socket): void {
+    const link: Downlink = { socket, serial: null, joined: false, sent: 0, acked: 0, waiters: [], lastHeard: this.#host.clock.now() }
+    this.#downlinks.add(link)
+    const decoder = new HaDecoder()
+    socket.on("data", (chunk: Buffer) => {
+      const result = decoder.push(chunk)
+      for (const frame of result.frames) {
+        if (socket.destroyed) return
+        this.#fromSecondary(link, frame)
+      }
+      if (result.error !== undefined) this.#refuse(link, result.error.code, result.error.detail)
+    })
+    socket.on("close", () => {
+      // A secondary that went away while this member is primary: stop waiting for it.
+      if (this.#downlinks.delete(link)) this.#release(link)
+    })
+  }
+
+  #refuse(link: Downlink, code: HaErrorCode, reason: string): void {
+    send(link.socket, errorFrame(code, reason))
+    link.socket.end()
+    setTimeout(() => link.socket.destroy(), 1000).unref()
+  }
+
+  #fromSecondary(link: Downlink, frame: HaFrame): void {
+    link.lastHeard = this.#host.clock.now()
+    if (link.serial === null) {
+      if (frame.type !== "join") return this.#refuse(link, "join-required", `the first frame on TCP/5199 must be JOIN, got ${frame.type}`)
+      const join = frame.body
+      if (join.groupId !== this.config.groupId) {
+        return this.#refuse(link, "wrong-group", `${this.#host.id} is in group-id ${this.config.groupId}, the JOIN says ${join.groupId}`)
+      }
+      if (join.serial === this.#self.serial || !this.config.members.some((member) => member.serial === join.serial)) {
+        return this.#refuse(link, "unknown-member", `${join.serial} is not in the peer list of group ${this.config.groupName}`)
+      }
+      if (this.phase() !== "primary") return this.#refuse(link, "not-primary", `${this.#host.id} is not the primary`)
+      link.serial = join.serial
+      const roster = [...this.#downlinks].flatMap((other) => (other.serial === null ? [] : [other.serial]))
+      send(link.socket, { type: "welcome", body: { serial: this.#self.serial, roster, config: { devices: this.#configRows() } } })
+      return
+    }
+    switch (frame.type) {
+      case "config-sync":
+        // The secondary's holdings: catch it up above each lastSeq, then it is in the live sync.
+        if (!link.joined) this.#catchUp(link, frame.body.devices)
+        return
+      case "sync-ack":
+        link.acked = Math.max(link.acked, frame.body.upTo)
+        for (let i = link.waiters.length - 1; i >= 0; i--) {
+          const waiter = link.waiters[i]
+          if (waiter !== undefined && waiter.upTo <= link.acked) {
+            link.waiters.splice(i, 1)
+            waiter.resolve()
+          }
+        }
+        return
+      case "handover":
+        this.#actor?.send({ type: "HANDOVER_REQUESTED", from: link.serial })
+        return
+      case "goodbye":
+      case "error":
+        link.socket.destroy()
+        return
+      default:
+        return
+    }
+  }
+
+  #catchUp(link: Downlink, holdings: ReadonlyArray<JsonObject>): void {
+    const have = new Map<string, number>()
+    for (const row of holdings) {
+      if (typeof row["serial"] === "string" && typeof row["lastSeq"] === "number") have.set(row["serial"], row["lastSeq"])
+    }
+    const { store } = this.#host
+    for (const device of store.devices.list()) {
+      let after = have.get(device.serial) ?? 0
+      for (;;) {
+        const logs = store.deviceLogsAfter(device.serial, after, HA_SYNC_BATCH)
+        const last = logs.at(-1)
+        if (last === undefined) break
+        this.#sendLogs(link, logs.map(({ id: _id, held, ...log }) => ({ kind: "oftp", serial: device.serial, held, log })))
+        after = last.seq
+      }
+    }
+    link.joined = true
+    send(link.socket, { type: "config-sync", body: { devices: this.#configRows() } })
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Secondary: the link to the primary
+  // -------------------------------------------------------------------------------------------
+
+  /** Connects to `primary`'s TCP/5199, JOINs, and resolves on WELCOME; the link stays. */
+  async #join(primary: HaMember, signal: AbortSignal): Promise<void> {
+    const { plan } = this.#host
+    const target = plan.resolve(primary.address, HA_PORT)
+    if (target.actualPort === 0) throw new Error(`${primary.name} does not listen on ${HA_PORT}`)
+    const localAddress = plan.sourceAddressOf(this.#host.id)
+    const socket = await dialTcp({
+      host: target.address,
+      port: target.actualPort,
+      timeoutMs: this.#lostWindowMs,
+      signal,
+      ...(localAddress === undefined ? {} : { localAddress })
+    })
+    this.#uplink?.socket.destroy()
+    const up: Uplink = { socket, primary: primary.serial, welcomed: false, synced: false }
+    this.#uplink = up
+    socket.on("error", () => undefined)
+    return new Promise<void>((resolve, reject) => {
+      const fail = (reason: string) => {
+        socket.destroy()
+        if (this.#uplink === up) this.#uplink = null
+        reject(new Error(reason))
+      }
+      signal.addEventListener("abort", () => fail("cancelled"), { once: true })
+      const decoder = new HaDecoder()
+      socket.on("data", (chunk: Buffer) => {
+        const result = decoder.push(chunk)
+        for (const frame of result.frames) {
+          if (socket.destroyed) return
+          if (frame.type === "welcome" && !up.welcomed) {
+            up.welcomed = true
+            this.#applyConfig(frame.body.config["devices"])
+            resolve()
+          } else if (frame.type === "error") {
+            fail(`${primary.name} refused the JOIN: ${frame.body.code} (${frame.body.reason})`)
+          } else if (up.welcomed) {
+            this.#fromPrimary(up, frame)
+          }
+        }
+        if (result.error !== undefined) fail(`bad frame from ${primary.name}: ${result.error.code} (${result.error.detail})`)
+      })
+      socket.on("close", () => {
+        if (!up.welcomed) fail(`${primary.name} closed the connection before WELCOME`)
+        else if (this.#uplink === up) this.#uplink = null
+      })
+      const holdings = this.#host.store.devices.list().map((device) => ({ serial: device.serial, lastSeq: device.lastSeq }))
+      send(socket, {
+        type: "join",
+        body: { serial: this.#self.serial, groupId: this.config.groupId, priority: this.#self.priority, preferredRole: this.#self.preferredRole, lastSyncId: 0 }
+      })
+      send(socket, { type: "config-sync", body: { devices: holdings } })
+    })
+  }
+
+  #fromPrimary(up: Uplink, frame: HaFrame): void {
+    const actor = this.#actor
+    switch (frame.type) {
+      case "heartbeat":
+        actor?.send({ type: "HEARTBEAT_RECEIVED", from: up.primary })
+        return
+      case "log-sync": {
+        const records = frame.body.records
+        try {
+          this.#storeSynced(records)
+        } catch {
+          // Not stored, so not confirmed: the primary stops waiting for this member once the link is gone.
+          up.socket.destroy()
+          return
+        }
+        send(up.socket, { type: "sync-ack", body: { upTo: frame.body.firstSyncId + records.length - 1 } })
+        return
+      }
+      case "config-sync":
+        this.#applyConfig(frame.body.devices)
+        if (!up.synced) {
+          up.synced = true
+          if (this.phase() === "syncing") actor?.send({ type: "SYNCED" })
+        }
+        return
+      case "goodbye":
+        actor?.send({ type: "PRIMARY_GOODBYE", from: up.primary, reason: frame.body.reason })
+        return
+      case "handover":
+        actor?.send({ type: "HANDOVER_GRANTED", from: up.primary })
+        return
+      default:
+        return
+    }
+  }
+
+  /** Stores LOG_SYNC records: OFTP runs per device with `appendDeviceBatch`, the rest with `append`. */
+  #storeSynced(records: ReadonlyArray<JsonObject>): void {
+    const { store } = this.#host
+    let run: { serial: string; held: boolean; logs: Array<LogRecordInput & { readonly seq: number }> } | null = null
+    let others: LogRecordInput[] = []
+    const flushRun = () => {
+      if (run !== null) store.appendDeviceBatch(run.serial, run.logs, { held: run.held })
+      run = null
+    }
+    const flushOthers = () => {
+      if (others.length > 0) store.append(others)
+      others = []
+    }
+    for (const value of records) {
+      const record = value as unknown as SyncRecord
+      if (!isObject(value["log"])) continue
+      if (record.kind === "oftp") {
+        flushOthers()
+        if (run === null || run.serial !== record.serial || run.held !== record.held) {
+          flushRun()
+          run = { serial: record.serial, held: record.held, logs: [] }
+        }
+        run.logs.push(record.log)
+      } else {
+        flushRun()
+        others.push(record.log)
+      }
+    }
+    flushRun()
+    flushOthers()
+  }
+
+  #applyConfig(rows: Json | undefined | ReadonlyArray<JsonObject>): void {
+    if (!Array.isArray(rows)) return
+    const { store } = this.#host
+    for (const value of rows as ReadonlyArray<Json>) {
+      if (!isObject(value)) continue
+      if (value["deleted"] === true && typeof value["serial"] === "string") {
+        if (store.devices.get(value["serial"]) !== undefined) store.devices.remove(value["serial"])
+        continue
+      }
+      const row = registryRow(value)
+      if (row !== null) store.devices.restore(row)
+    }
+  }
+}

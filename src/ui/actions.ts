@@ -1,0 +1,78 @@
+/**
+ * What the UI's lab keys do over the control channel: stop, kill, restart, authorize and
+ * pause/resume the selected device. Each action resolves with the one sentence the explain
+ * line shows: what the lab did, or its refusal. Never rejects.
+ *
+ * The channel has no `kill` or `restart` command yet: kill sends `stop` and says so; restart
+ * is `stop` then `start`.
+ */
+import type { ControlClient } from "../control/client.ts"
+import type { DeviceView, Tone } from "./state.ts"
+
+/** The part of the control client the UI uses (tests pass a fake). */
+export type UiClient = Pick<ControlClient, "snapshot" | "onEvent" | "command" | "closed">
+
+export type LabAction = "stop" | "kill" | "restart" | "authorize" | "pause"
+
+export interface ActionOutcome {
+  readonly text: string
+  readonly tone: Tone
+}
+
+const message = (error: unknown): string => (error instanceof Error ? error.message : String(error))
+
+const authorize = async (client: UiClient, device: DeviceView): Promise<ActionOutcome> => {
+  const { devices } = await client.command({ name: "devices" })
+  const waiting = devices.filter((d) => d.state === "unauthorized")
+  const match = waiting.find((d) => d.name === device.id || d.serial === device.pending) ??
+    // On an analyzer, its only waiting device is the obvious one.
+    (waiting.length === 1 && waiting[0]?.analyzer === device.id ? waiting[0] : undefined)
+  if (match === undefined) {
+    return {
+      text: waiting.length === 0
+        ? "no device is waiting for authorization"
+        : `${device.id} is not waiting for authorization; waiting: ${waiting.map((d) => `${d.name} (${d.serial})`).join(", ")}`,
+      tone: "warn"
+    }
+  }
+  const result = await client.command({ name: "authorize", serial: match.serial, analyzer: match.analyzer })
+  return {
+    text: `authorized ${result.serial} (${match.name}) on ${result.analyzer}${result.adom === null ? "" : ` in ADOM ${result.adom}`}; released ${result.released} held logs`,
+    tone: "ok"
+  }
+}
+
+const perform = async (client: UiClient, action: LabAction, device: DeviceView): Promise<ActionOutcome> => {
+  switch (action) {
+    case "stop": {
+      const result = await client.command({ name: "stop", device: device.id })
+      return { text: `stopped ${result.device} (now ${result.status})`, tone: "warn" }
+    }
+    case "kill": {
+      const result = await client.command({ name: "stop", device: device.id })
+      return { text: `stopped ${result.device} (now ${result.status}); the control channel has no kill yet, so this was a clean stop`, tone: "warn" }
+    }
+    case "restart": {
+      await client.command({ name: "stop", device: device.id })
+      const result = await client.command({ name: "start", device: device.id })
+      return { text: `restarted ${result.device} (now ${result.status})`, tone: "ok" }
+    }
+    case "pause": {
+      const name = device.paused ? "resume" : "pause"
+      await client.command({ name, device: device.id })
+      return { text: `${name === "pause" ? "paused" : "resumed"} ${device.id}'s logs`, tone: "info" }
+    }
+    case "authorize":
+      return authorize(client, device)
+  }
+}
+
+/** Runs a lab key on the selected device; the sentence for the explain line, success or not. */
+export const runAction = async (client: UiClient, action: LabAction, device: DeviceView | undefined): Promise<ActionOutcome> => {
+  if (device === undefined) return { text: "no device selected; use the arrow keys to pick one", tone: "warn" }
+  try {
+    return await perform(client, action, device)
+  } catch (error) {
+    return { text: `${action} ${device.id}: ${message(error)}`, tone: "bad" }
+  }
+}

@@ -1,0 +1,394 @@
+/**
+ * The terminal UI's view state and the pure functions that build it: `initialState` from the
+ * control channel's snapshot, `foldEvents` for a batch of lab events, `notice` for a command's
+ * reply, `navigate` for moving between panels and devices. No React, no I/O, no clock: every
+ * number the panels show comes from here, so this is what the tests check.
+ *
+ * Event types this version does not know (the protocol may add some) are ignored.
+ */
+import type { LabEvent } from "../events/events.ts"
+import type { SnapshotMessage } from "../control/protocol.ts"
+
+/** The panels, in tab order. */
+export const PANELS = ["topology", "ports", "traffic", "ha", "logs", "timeline"] as const
+export type PanelId = (typeof PANELS)[number]
+
+/** Seconds of history each device's sparkline keeps. */
+export const SPARK_SECONDS = 30
+/** `logs-stored` summaries the logs panel keeps. */
+export const TAIL_LENGTH = 200
+/** Role changes and split-brain reports each HA group keeps. */
+export const HA_HISTORY = 20
+/** Lab milliseconds a command's reply holds the explain line before events take it back. */
+export const REPLY_HOLD_MS = 3000
+
+export interface DeviceView {
+  readonly id: string
+  readonly kind: string
+  /** Lifecycle: stopped, starting, running, failed. */
+  readonly status: string
+  /** The sender's or link's last state (sender-state, oftp-link), when the device sends logs. */
+  readonly link: string | null
+  readonly paused: boolean
+  readonly ha: { readonly group: string; readonly role: string } | null
+  /** The serial an analyzer holds unauthorized under this device's name, when one does. */
+  readonly pending: string | null
+}
+
+export type PortState = "listening" | "closed" | "failed"
+
+export interface PortView {
+  readonly device: string
+  readonly port: string
+  readonly address: string
+  readonly actualPort: number
+  readonly state: PortState
+  readonly reason: string | null
+}
+
+export interface TrafficView {
+  readonly sent: number
+  /** Logs stored: by this analyzer, or of this sender by any analyzer. */
+  readonly stored: number
+  readonly acked: number
+  readonly queued: number
+  readonly dropped: number
+  readonly malformed: number
+  /** Logs stored per second; the last bucket is the lab second `second`. */
+  readonly second: number
+  readonly buckets: ReadonlyArray<number>
+}
+
+export interface TailEntry {
+  readonly at: number
+  readonly device: string
+  readonly from: string
+  readonly count: number
+  readonly total: number
+}
+
+export interface HaGroupView {
+  readonly group: string
+  readonly members: ReadonlyArray<{ readonly device: string; readonly role: string; readonly missed: number }>
+  readonly history: ReadonlyArray<{ readonly at: number; readonly text: string }>
+}
+
+export interface StepView {
+  readonly step: number
+  readonly title: string
+  readonly state: "running" | "done" | "failed"
+  readonly reason: string | null
+}
+
+export interface ExpectationView {
+  readonly id: string
+  readonly title: string
+  readonly detail: string
+  readonly passed: boolean
+}
+
+export type Tone = "ok" | "bad" | "warn" | "info"
+
+export interface ViewState {
+  readonly lab: string
+  readonly connected: boolean
+  /** The lab clock (ms) of the newest event seen. */
+  readonly now: number
+  readonly devices: ReadonlyArray<DeviceView>
+  readonly ports: ReadonlyArray<PortView>
+  readonly traffic: Readonly<Record<string, TrafficView>>
+  /** Per analyzer→sender pair, the last `logs-stored` total: attaching late still counts earlier logs once. */
+  readonly storedTotals: Readonly<Record<string, number>>
+  readonly tail: ReadonlyArray<TailEntry>
+  readonly ha: ReadonlyArray<HaGroupView>
+  readonly steps: ReadonlyArray<StepView>
+  readonly expectations: ReadonlyArray<ExpectationView>
+  readonly finished: { readonly passed: number; readonly failed: number } | null
+  /** The last notable event, in one sentence. */
+  readonly explain: { readonly text: string; readonly tone: Tone }
+  /** The last command's reply and the lab time it came at (see `explainLine`). */
+  readonly reply: { readonly text: string; readonly tone: Tone; readonly at: number } | null
+  readonly panel: PanelId
+  readonly selected: number
+  readonly help: boolean
+}
+
+/** One plain sentence per notable event, null for the others (the CLI passes its `eventText`). */
+export type Explain = (event: LabEvent) => string | null | undefined
+
+const emptyTraffic: TrafficView = { sent: 0, stored: 0, acked: 0, queued: 0, dropped: 0, malformed: 0, second: 0, buckets: [] }
+
+export const initialState = (snapshot: SnapshotMessage): ViewState => ({
+  lab: snapshot.lab,
+  connected: true,
+  now: 0,
+  devices: snapshot.devices.map((d) => ({ id: d.id, kind: d.kind, status: d.status, link: null, paused: false, ha: null, pending: null })),
+  ports: snapshot.listeners.map((l) => ({ ...l, state: "listening" as const, reason: null })),
+  traffic: {},
+  storedTotals: {},
+  tail: [],
+  ha: [],
+  steps: [],
+  expectations: [],
+  finished: null,
+  explain: { text: `attached to lab ${snapshot.lab}; press ? for keys`, tone: "info" },
+  reply: null,
+  panel: "topology",
+  selected: 0,
+  help: false
+})
+
+/** Adds `count` stored logs at lab time `at` to a sparkline, shifting it to the newest second. */
+export const addToSpark = (traffic: TrafficView, at: number, count: number): TrafficView => {
+  const second = Math.floor(at / 1000)
+  const aligned = alignSpark(traffic, second)
+  const index = aligned.buckets.length - 1 - (aligned.second - second)
+  if (index < 0) return aligned
+  const buckets = [...aligned.buckets]
+  buckets[index] = (buckets[index] ?? 0) + count
+  return { ...aligned, buckets }
+}
+
+/** The sparkline shifted so its last bucket is `second` (a quiet device's line drifts to zero). */
+export const alignSpark = (traffic: TrafficView, second: number): TrafficView => {
+  if (traffic.buckets.length > 0 && second <= traffic.second) return traffic
+  const shift = traffic.buckets.length === 0 ? SPARK_SECONDS : Math.min(second - traffic.second, SPARK_SECONDS)
+  return { ...traffic, second, buckets: [...traffic.buckets.slice(shift), ...Array.from({ length: shift }, () => 0)] }
+}
+
+/** The rate of the last complete second (logs stored per second). */
+export const rateOf = (traffic: TrafficView, nowSecond: number): number => {
+  const aligned = alignSpark(traffic, nowSecond)
+  return aligned.buckets[aligned.buckets.length - 2] ?? 0
+}
+
+const toneOf = (event: LabEvent): Tone => {
+  switch (event.type) {
+    case "listener-failed":
+    case "step-failed":
+    case "expectation-failed":
+    case "logs-dropped":
+    case "log-malformed":
+    case "ha-split-brain":
+      return "bad"
+    case "device-stopped":
+    case "ha-heartbeat-missed":
+    case "listener-closed":
+      return "warn"
+    case "expectation-passed":
+    case "device-authorized":
+    case "ha-split-brain-healed":
+      return "ok"
+    default:
+      return "info"
+  }
+}
+
+/** A working copy of the state for one batch: cloned once, mutated, returned. */
+interface Draft {
+  lab: string
+  now: number
+  devices: DeviceView[]
+  ports: PortView[]
+  traffic: Record<string, TrafficView>
+  storedTotals: Record<string, number>
+  tail: TailEntry[]
+  ha: HaGroupView[]
+  steps: StepView[]
+  expectations: ExpectationView[]
+  finished: ViewState["finished"]
+  explain: ViewState["explain"]
+}
+
+const updateDevice = (draft: Draft, id: string, change: (device: DeviceView) => DeviceView): void => {
+  const index = draft.devices.findIndex((d) => d.id === id)
+  if (index >= 0) draft.devices[index] = change(draft.devices[index] as DeviceView)
+}
+
+const updateTraffic = (draft: Draft, id: string, change: (traffic: TrafficView) => TrafficView): void => {
+  draft.traffic[id] = change(draft.traffic[id] ?? emptyTraffic)
+}
+
+const setPort = (draft: Draft, port: PortView): void => {
+  const index = draft.ports.findIndex((p) => p.device === port.device && p.port === port.port)
+  if (index >= 0) draft.ports[index] = port
+  else draft.ports.push(port)
+}
+
+const updateGroup = (draft: Draft, group: string, change: (view: HaGroupView) => HaGroupView): void => {
+  const index = draft.ha.findIndex((g) => g.group === group)
+  const current = draft.ha[index] ?? { group, members: [], history: [] }
+  if (index >= 0) draft.ha[index] = change(current)
+  else draft.ha.push(change(current))
+}
+
+const withHistory = (view: HaGroupView, at: number, text: string): HaGroupView => ({
+  ...view,
+  history: [...view.history, { at, text }].slice(-HA_HISTORY)
+})
+
+const applyEvent = (draft: Draft, event: LabEvent): void => {
+  switch (event.type) {
+    case "lab-started":
+    case "lab-stopped":
+      draft.lab = event.lab
+      return
+    case "device-started":
+    case "device-stopped": {
+      const status = event.type === "device-started" ? "running" : "stopped"
+      if (!draft.devices.some((d) => d.id === event.device)) {
+        draft.devices.push({ id: event.device, kind: event.kind, status, link: null, paused: false, ha: null, pending: null })
+      } else updateDevice(draft, event.device, (d) => ({ ...d, status, ...(status === "stopped" ? { paused: false } : {}) }))
+      return
+    }
+    case "listener-bound":
+      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "listening", reason: null })
+    case "listener-closed": {
+      const known = draft.ports.find((p) => p.device === event.device && p.port === event.port)
+      return setPort(draft, { device: event.device, port: event.port, address: known?.address ?? "-", actualPort: known?.actualPort ?? 0, state: "closed", reason: null })
+    }
+    case "listener-failed":
+      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "failed", reason: event.reason })
+    case "sender-state":
+      return updateDevice(draft, event.device, (d) => ({ ...d, link: event.state, paused: event.state === "paused" }))
+    case "oftp-link":
+      return updateDevice(draft, event.device, (d) => ({ ...d, link: `oftp ${event.state}` }))
+    case "logs-sent":
+      return updateTraffic(draft, event.device, (t) => ({ ...t, sent: Math.max(t.sent, event.total) }))
+    case "logs-acked":
+      return updateTraffic(draft, event.device, (t) => ({ ...t, acked: Math.max(t.acked, event.total), queued: event.queued }))
+    case "logs-dropped":
+      return updateTraffic(draft, event.device, (t) => ({ ...t, dropped: Math.max(t.dropped, event.total) }))
+    case "log-malformed":
+      return updateTraffic(draft, event.device, (t) => ({ ...t, malformed: t.malformed + 1 }))
+    case "logs-stored": {
+      const pair = `${event.device}>${event.from}`
+      const before = draft.storedTotals[pair]
+      const added = Math.max(0, before === undefined ? event.total : event.total - before)
+      draft.storedTotals[pair] = Math.max(before ?? 0, event.total)
+      for (const id of event.device === event.from ? [event.device] : [event.device, event.from]) {
+        updateTraffic(draft, id, (t) => addToSpark({ ...t, stored: t.stored + added }, event.at, event.count))
+      }
+      draft.tail.push({ at: event.at, device: event.device, from: event.from, count: event.count, total: event.total })
+      if (draft.tail.length > TAIL_LENGTH * 2) draft.tail.splice(0, draft.tail.length - TAIL_LENGTH)
+      return
+    }
+    case "device-registered":
+      return updateDevice(draft, event.name, (d) => ({ ...d, pending: event.status === "unauthorized" ? event.serial : null }))
+    case "device-authorized":
+    case "device-deleted":
+      draft.devices = draft.devices.map((d) => (d.pending === event.serial ? { ...d, pending: null } : d))
+      return
+    case "ha-role":
+      updateDevice(draft, event.device, (d) => ({ ...d, ha: { group: event.group, role: event.role } }))
+      return updateGroup(draft, event.group, (g) => {
+        const others = g.members.filter((m) => m.device !== event.device)
+        const members = [...others, { device: event.device, role: event.role, missed: 0 }].sort((a, b) => a.device.localeCompare(b.device))
+        return withHistory({ ...g, members }, event.at, event.reason)
+      })
+    case "ha-heartbeat-missed":
+      return updateGroup(draft, event.group, (g) => ({
+        ...g,
+        members: g.members.map((m) => (m.device === event.device ? { ...m, missed: event.missed } : m))
+      }))
+    case "ha-split-brain":
+    case "ha-split-brain-healed":
+      return updateGroup(draft, event.group, (g) => withHistory(g, event.at, event.reason))
+    case "step-started":
+      draft.steps = draft.steps.map((s) => (s.state === "running" ? { ...s, state: "done" as const } : s))
+      draft.steps.push({ step: event.step, title: event.title, state: "running", reason: null })
+      return
+    case "step-failed": {
+      const index = draft.steps.findIndex((s) => s.step === event.step)
+      const failed: StepView = { step: event.step, title: event.title, state: "failed", reason: event.reason }
+      if (index >= 0) draft.steps[index] = failed
+      else draft.steps.push(failed)
+      return
+    }
+    case "expectation-passed":
+    case "expectation-failed": {
+      const view = { id: event.id, title: event.title, detail: event.detail, passed: event.type === "expectation-passed" }
+      const index = draft.expectations.findIndex((e) => e.id === event.id)
+      if (index >= 0) draft.expectations[index] = view
+      else draft.expectations.push(view)
+      return
+    }
+    case "scenario-finished":
+      draft.steps = draft.steps.map((s) => (s.state === "running" ? { ...s, state: "done" as const } : s))
+      draft.finished = { passed: event.passed, failed: event.failed }
+      return
+    default:
+      // Connections, OFTP/FGFM sessions and event types newer than this UI: nothing to show.
+      return
+  }
+}
+
+/** Folds a batch of events (in the lab's order) into the view. */
+export const foldEvents = (state: ViewState, events: ReadonlyArray<LabEvent>, explain: Explain): ViewState => {
+  if (events.length === 0) return state
+  const draft: Draft = {
+    lab: state.lab,
+    now: state.now,
+    devices: [...state.devices],
+    ports: [...state.ports],
+    traffic: { ...state.traffic },
+    storedTotals: { ...state.storedTotals },
+    tail: [...state.tail],
+    ha: [...state.ha],
+    steps: [...state.steps],
+    expectations: [...state.expectations],
+    finished: state.finished,
+    explain: state.explain
+  }
+  for (const event of events) {
+    // A client must ignore what it does not understand, including a malformed event.
+    if (typeof event !== "object" || event === null || typeof event.type !== "string") continue
+    if (typeof event.at === "number" && event.at > draft.now) draft.now = event.at
+    applyEvent(draft, event)
+    const sentence = explain(event)
+    if (typeof sentence === "string") draft.explain = { text: sentence.trim(), tone: toneOf(event) }
+  }
+  return { ...state, ...draft, tail: draft.tail.slice(-TAIL_LENGTH) }
+}
+
+/** A command's reply (or any message for the user): it holds the explain line for REPLY_HOLD_MS of lab time. */
+export const notice = (state: ViewState, text: string, tone: Tone): ViewState => ({ ...state, reply: { text, tone, at: state.now } })
+
+/**
+ * What the explain line shows: a command's reply while it is fresh (the events the command
+ * causes keep coming after it), else the last notable event.
+ */
+export const explainLine = (state: ViewState): { readonly text: string; readonly tone: Tone } =>
+  state.reply !== null && state.now - state.reply.at < REPLY_HOLD_MS ? state.reply : state.explain
+
+/** The connection to the lab ended: the view freezes with the reason. */
+export const disconnected = (state: ViewState, reason: string): ViewState => ({
+  ...state,
+  connected: false,
+  reply: null,
+  explain: { text: `${reason}; press q to quit`, tone: "bad" }
+})
+
+export type Navigation = "next-panel" | "prev-panel" | "select-up" | "select-down" | "help" | "close"
+
+export const navigate = (state: ViewState, move: Navigation): ViewState => {
+  const at = PANELS.indexOf(state.panel)
+  switch (move) {
+    case "next-panel":
+      return { ...state, panel: PANELS[(at + 1) % PANELS.length] as PanelId }
+    case "prev-panel":
+      return { ...state, panel: PANELS[(at - 1 + PANELS.length) % PANELS.length] as PanelId }
+    case "select-up":
+      return { ...state, selected: Math.max(0, Math.min(state.selected, state.devices.length - 1) - 1) }
+    case "select-down":
+      return { ...state, selected: Math.min(Math.max(0, state.devices.length - 1), state.selected + 1) }
+    case "help":
+      return { ...state, help: !state.help }
+    case "close":
+      return { ...state, help: false }
+  }
+}
+
+/** The selected device, if the lab has any. */
+export const selectedDevice = (state: ViewState): DeviceView | undefined =>
+  state.devices[Math.min(state.selected, state.devices.length - 1)]

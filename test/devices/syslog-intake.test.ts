@@ -1,0 +1,76 @@
+/** The analyzer's syslog intake without sockets: what it stores of a datagram, per sender, and what it rejects. */
+import type { RemoteInfo } from "node:dgram"
+import { afterEach, beforeEach, describe, expect, it } from "vitest"
+import { EventBus } from "../../src/events/bus.ts"
+import type { LabEvent } from "../../src/events/events.ts"
+import { StoreWriter } from "../../src/devices/fortianalyzer/store-writer.ts"
+import { SyslogIntake } from "../../src/devices/fortianalyzer/syslog-intake.ts"
+import { LogStore } from "../../src/store/log-store.ts"
+
+const from = (address: string, port: number): RemoteInfo => ({ address, port, family: "IPv4", size: 0 })
+
+describe("SyslogIntake (UDP)", () => {
+  let store: LogStore
+  let writer: StoreWriter
+  let intake: SyslogIntake
+  const events: LabEvent[] = []
+  beforeEach(() => {
+    store = LogStore.open({ memory: true })
+    const bus = new EventBus(() => 0)
+    bus.subscribe((event) => events.push(event))
+    writer = new StoreWriter({ store, bus, analyzer: "faz-1" })
+    intake = new SyslogIntake({ device: "faz-1", bus, writer, limits: { maxFrameBytes: 1024 } })
+    events.length = 0
+  })
+  afterEach(() => {
+    writer.discard()
+    store.close()
+  })
+
+  it("stores the indexed FortiOS fields, the sender of each datagram and the whole message", () => {
+    const line = '<189>date=2026-11-27 devname="fgt-1" devid="FGT60F0000000001" logid="0000000013" type="traffic" subtype="forward" level="notice" eventtime=1795845247123456789 srcip=10.0.0.5 fazlab_seq=7'
+    intake.onDatagram(Buffer.from(`${line}\n`), from("127.0.0.2", 5000))
+    intake.onDatagram(Buffer.from("<13>Nov 27 05:54:07 host1 su: hello"), from("127.0.0.3", 6000))
+    intake.onDatagram(Buffer.from('<14>devname="fgt-1" fazlab_seq=8'), from("127.0.0.2", 5000))
+    intake.onDatagram(Buffer.from("<14>no header"), from("127.0.0.2", 5001))
+    writer.flush()
+    const logs = store.query({})
+    expect(logs.map((log) => [log.peer, log.device, log.seq])).toEqual([
+      ["127.0.0.2:5000", "fgt-1", 7],
+      ["127.0.0.3:6000", "host1", null],
+      ["127.0.0.2:5000", "fgt-1", 8],
+      ["127.0.0.2:5001", "127.0.0.2", null]
+    ])
+    expect(logs[0]).toMatchObject({
+      transport: "udp",
+      format: "fortios",
+      facility: 23,
+      severity: 5,
+      devid: "FGT60F0000000001",
+      logid: "0000000013",
+      type: "traffic",
+      subtype: "forward",
+      level: "notice",
+      eventtime: "1795845247123456789",
+      raw: line
+    })
+    expect(logs[0]?.fields?.["srcip"]).toBe("10.0.0.5")
+    expect(logs[1]).toMatchObject({ format: "rfc3164", fields: null, devid: null, type: null })
+    expect(intake.received).toBe(4)
+  })
+
+  it("counts and publishes what it rejects, and stores none of it", () => {
+    intake.onDatagram(Buffer.from("hello"), from("127.0.0.2", 5000))
+    intake.onDatagram(Buffer.alloc(2000, 0x61), from("127.0.0.2", 5000))
+    writer.flush()
+    expect(store.count()).toBe(0)
+    expect([...intake.malformed]).toEqual([
+      ["bad-pri", 1],
+      ["frame-too-large", 1]
+    ])
+    expect(events.filter((event) => event.type === "log-malformed").map((event) => event.type === "log-malformed" && event.peer)).toEqual([
+      "127.0.0.2:5000",
+      "127.0.0.2:5000"
+    ])
+  })
+})

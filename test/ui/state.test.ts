@@ -1,0 +1,166 @@
+/**
+ * The UI's view state, folded from a snapshot and events without React: devices, ports,
+ * traffic counters and sparklines, HA groups, the timeline, the explain line, navigation,
+ * and events this UI does not know.
+ */
+import { describe, expect, it } from "vitest"
+import type { LabEvent } from "../../src/events/events.ts"
+import {
+  addToSpark,
+  alignSpark,
+  explainLine,
+  foldEvents,
+  initialState,
+  navigate,
+  notice,
+  rateOf,
+  REPLY_HOLD_MS,
+  SPARK_SECONDS,
+  selectedDevice,
+  type TrafficView
+} from "../../src/ui/state.ts"
+import { SNAPSHOT } from "./fake-client.ts"
+
+const explain = (event: LabEvent): string | null => (event.type === "device-stopped" ? `${event.device} stopped` : null)
+const fold = (...events: ReadonlyArray<LabEvent>) => foldEvents(initialState(SNAPSHOT), events, explain)
+
+describe("view state", () => {
+  it("starts from the snapshot: devices running, listeners listening", () => {
+    const state = initialState(SNAPSHOT)
+    expect(state.lab).toBe("test-lab")
+    expect(state.devices.map((d) => `${d.id} ${d.status}`)).toEqual(["faz-1 running", "fgt-1 running", "fgt-2 running"])
+    expect(state.ports.map((p) => `${p.port} ${p.state}`)).toEqual(["tcp/514 listening", "udp/514 listening"])
+    expect(state.panel).toBe("topology")
+  })
+
+  it("tracks device lifecycle and ports closing, failing and binding again", () => {
+    const state = fold(
+      { type: "device-stopped", device: "faz-1", kind: "fortianalyzer", at: 1000 },
+      { type: "listener-closed", device: "faz-1", port: "tcp/514", at: 1001 },
+      { type: "listener-failed", device: "faz-1", port: "udp/514", address: "127.0.1.1", actualPort: 40515, code: "EADDRINUSE", reason: "the port is in use", at: 1002 },
+      { type: "listener-bound", device: "fgt-9", port: "tcp/541", address: "127.0.1.9", actualPort: 541, at: 1003 }
+    )
+    expect(state.devices[0]?.status).toBe("stopped")
+    expect(state.ports).toEqual([
+      { device: "faz-1", port: "tcp/514", address: "127.0.1.1", actualPort: 40514, state: "closed", reason: null },
+      { device: "faz-1", port: "udp/514", address: "127.0.1.1", actualPort: 40515, state: "failed", reason: "the port is in use" },
+      { device: "fgt-9", port: "tcp/541", address: "127.0.1.9", actualPort: 541, state: "listening", reason: null }
+    ])
+    expect(state.explain).toEqual({ text: "faz-1 stopped", tone: "warn" })
+    expect(state.now).toBe(1003)
+  })
+
+  it("counts traffic per device and buckets stored logs per second", () => {
+    const state = fold(
+      { type: "logs-sent", device: "fgt-1", to: "faz-1", count: 30, total: 30, at: 500 },
+      { type: "logs-stored", device: "faz-1", from: "fgt-1", count: 20, total: 20, at: 900 },
+      { type: "logs-stored", device: "faz-1", from: "fgt-1", count: 10, total: 30, at: 1500 },
+      { type: "logs-acked", device: "fgt-1", to: "faz-1", count: 30, total: 30, queued: 4, at: 1600 },
+      { type: "logs-dropped", device: "fgt-2", count: 5, total: 5, reason: "queue full", at: 1700 },
+      { type: "log-malformed", device: "faz-1", port: "udp/514", peer: "127.0.0.1:5", reason: "bad-pri", detail: "<999>", at: 1800 }
+    )
+    const faz = state.traffic["faz-1"]
+    const fgt = state.traffic["fgt-1"]
+    expect(faz?.stored).toBe(30)
+    expect(faz?.malformed).toBe(1)
+    expect(fgt).toMatchObject({ sent: 30, stored: 30, acked: 30, queued: 4 })
+    expect(state.traffic["fgt-2"]?.dropped).toBe(5)
+    expect(fgt?.buckets.slice(-2)).toEqual([20, 10])
+    expect(rateOf(fgt as TrafficView, 1)).toBe(20)
+    expect(state.tail.map((e) => e.total)).toEqual([20, 30])
+  })
+
+  it("counts a late attach's first stored total once, then only what is new", () => {
+    const state = fold(
+      { type: "logs-stored", device: "faz-1", from: "fgt-1", count: 20, total: 800, at: 10_000 },
+      { type: "logs-stored", device: "faz-1", from: "fgt-1", count: 20, total: 820, at: 10_500 }
+    )
+    expect(state.traffic["faz-1"]?.stored).toBe(820)
+  })
+
+  it("sparklines keep SPARK_SECONDS buckets and drift to zero when quiet", () => {
+    const empty: TrafficView = { sent: 0, stored: 0, acked: 0, queued: 0, dropped: 0, malformed: 0, second: 0, buckets: [] }
+    const one = addToSpark(empty, 2_000, 7)
+    expect(one.buckets).toHaveLength(SPARK_SECONDS)
+    expect(one.buckets.at(-1)).toBe(7)
+    const later = alignSpark(one, 5)
+    expect(later.buckets.slice(-4)).toEqual([7, 0, 0, 0])
+    expect(alignSpark(one, 500).buckets.every((b) => b === 0)).toBe(true)
+  })
+
+  it("builds HA groups from ha-role events, with history and missed heartbeats", () => {
+    const state = fold(
+      { type: "ha-role", device: "faz-1", group: "lab", role: "primary", reason: "faz-1 is primary: highest priority", at: 100 },
+      { type: "ha-role", device: "fgt-1", group: "lab", role: "secondary", reason: "fgt-1 is secondary", at: 110 },
+      { type: "ha-heartbeat-missed", device: "fgt-1", group: "lab", from: "faz-1", missed: 2, at: 3000 },
+      { type: "ha-role", device: "faz-1", group: "lab", role: "none", reason: "faz-1 was killed", at: 4000 }
+    )
+    expect(state.ha).toHaveLength(1)
+    expect(state.ha[0]?.members).toEqual([
+      { device: "faz-1", role: "none", missed: 0 },
+      { device: "fgt-1", role: "secondary", missed: 2 }
+    ])
+    expect(state.ha[0]?.history.map((h) => h.text)).toEqual(["faz-1 is primary: highest priority", "fgt-1 is secondary", "faz-1 was killed"])
+    expect(state.devices[0]?.ha).toEqual({ group: "lab", role: "none" })
+  })
+
+  it("turns steps and expectations green or red", () => {
+    const state = fold(
+      { type: "step-started", step: 1, title: "kill faz-1", at: 0 },
+      { type: "expectation-passed", id: "e1", title: "faz-1 listens", detail: "tcp/514", at: 10 },
+      { type: "step-started", step: 2, title: "expect failover", at: 20 },
+      { type: "step-failed", step: 2, title: "expect failover", reason: "no primary within 4s", at: 30 },
+      { type: "expectation-failed", id: "e2", title: "faz-2 primary", detail: "role none", at: 31 },
+      { type: "scenario-finished", scenario: "s", passed: 1, failed: 1, at: 40 }
+    )
+    expect(state.steps.map((s) => `${s.step} ${s.state}`)).toEqual(["1 done", "2 failed"])
+    expect(state.expectations.map((e) => `${e.id} ${e.passed}`)).toEqual(["e1 true", "e2 false"])
+    expect(state.finished).toEqual({ passed: 1, failed: 1 })
+  })
+
+  it("marks a device waiting for authorization until it is authorized", () => {
+    const waiting = fold({ type: "device-registered", device: "faz-1", serial: "FGT2", name: "fgt-2", ip: "127.0.1.3", status: "unauthorized", firstSeen: true, at: 5 })
+    expect(waiting.devices[2]?.pending).toBe("FGT2")
+    const authorized = foldEvents(waiting, [{ type: "device-authorized", device: "faz-1", serial: "FGT2", adom: "root", released: 3, reason: "by hand", at: 6 }], explain)
+    expect(authorized.devices[2]?.pending).toBeNull()
+  })
+
+  it("tracks a sender being paused", () => {
+    const state = fold({ type: "sender-state", device: "fgt-1", state: "paused", reason: "paused by the control channel", at: 5 })
+    expect(state.devices[1]).toMatchObject({ paused: true, link: "paused" })
+  })
+
+  it("ignores event types it does not know, and malformed ones", () => {
+    const before = initialState(SNAPSHOT)
+    const unknown = { type: "warp-core-breach", at: 7, device: "faz-1" } as unknown as LabEvent
+    const broken = null as unknown as LabEvent
+    const after = foldEvents(before, [unknown, broken], explain)
+    expect(after.devices).toEqual(before.devices)
+    expect(after.now).toBe(7)
+  })
+
+  it("navigates panels and devices within bounds, and toggles help", () => {
+    let state = initialState(SNAPSHOT)
+    state = navigate(state, "prev-panel")
+    expect(state.panel).toBe("timeline")
+    state = navigate(navigate(state, "next-panel"), "next-panel")
+    expect(state.panel).toBe("ports")
+    state = navigate(navigate(navigate(navigate(state, "select-down"), "select-down"), "select-down"), "select-down")
+    expect(selectedDevice(state)?.id).toBe("fgt-2")
+    state = navigate(state, "select-up")
+    expect(selectedDevice(state)?.id).toBe("fgt-1")
+    expect(navigate(state, "help").help).toBe(true)
+    expect(navigate(navigate(state, "help"), "close").help).toBe(false)
+  })
+
+  it("a command's reply holds the explain line for REPLY_HOLD_MS of lab time, then events take it back", () => {
+    const stop = (at: number): LabEvent => ({ type: "device-stopped", device: "faz-1", kind: "fortianalyzer", at })
+    let state = foldEvents(initialState(SNAPSHOT), [stop(1000)], explain)
+    state = notice(state, "stopped faz-1 (now stopped)", "warn")
+    expect(explainLine(state)).toEqual({ text: "stopped faz-1 (now stopped)", tone: "warn", at: 1000 })
+    state = foldEvents(state, [stop(1000 + REPLY_HOLD_MS - 1)], explain)
+    expect(explainLine(state).text).toBe("stopped faz-1 (now stopped)")
+    state = foldEvents(state, [stop(1000 + REPLY_HOLD_MS)], explain)
+    expect(explainLine(state)).toEqual({ text: "faz-1 stopped", tone: "warn" })
+  })
+})
