@@ -18,6 +18,7 @@
  *   (the receiver would refuse it): that throws a RangeError, a bug in the caller (send fewer
  *   LOG_SYNC records per frame), never a reaction to input from the network.
  */
+import { FrameDecoder } from "../shared/frame-decoder.ts"
 import { isUtf8 } from "node:buffer"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -163,11 +164,6 @@ export interface HaDecodeError {
   readonly detail: string
 }
 
-export interface HaDecodeResult {
-  readonly frames: HaFrame[]
-  readonly error?: HaDecodeError
-}
-
 /** The name the spec uses for a frame type: "log-sync" → "LOG_SYNC". */
 export const wireName = (type: HaFrameTypeName): string => type.toUpperCase().replace("-", "_")
 
@@ -249,77 +245,21 @@ function decodeBody<K extends HaFrameTypeName>(type: K, body: Buffer): { readonl
 }
 
 /**
- * Streaming decoder for one HA connection's byte stream. Decoded frames own their data: nothing
+ * Streaming decoder for one connection's byte stream. Decoded frames own their data: nothing
  * refers to the pushed chunks once `push` returns.
  */
-export class HaDecoder {
-  readonly #maxFrameBytes: number
-  #dead = false
-  /** Bytes received but not yet part of a decoded frame (they start at a frame boundary). */
-  #pending: Buffer[] = []
-  #pendingBytes = 0
-  /** Size of the frame being read once its header checked out; 0 while the header is incomplete. */
-  #need = 0
-
+export class HaDecoder extends FrameDecoder<HaFrame, HaDecodeError> {
   constructor(options: { readonly maxFrameBytes?: number } = {}) {
-    this.#maxFrameBytes = options.maxFrameBytes ?? HA_MAX_FRAME_BYTES
-  }
-
-  push(chunk: Buffer): HaDecodeResult {
-    if (this.#dead || chunk.length === 0) return { frames: [] }
-    // A frame body still incomplete: only remember the chunk, copy once when it is complete.
-    if (this.#need > 0 && this.#pendingBytes + chunk.length < this.#need) {
-      this.#keep(chunk)
-      return { frames: [] }
-    }
-    const buffer = this.#withPending(chunk)
-    const frames: HaFrame[] = []
-    const total = buffer.length
-    let pos = 0
-    this.#need = 0
-    while (pos < total) {
-      const available = total - pos
-      const headerError = checkHeader(buffer, pos, available, this.#maxFrameBytes)
-      if (headerError !== null) return this.#fail(frames, headerError)
-      if (available < HA_HEADER_BYTES) {
-        this.#keep(buffer.subarray(pos))
-        break
+    const maxFrameBytes = options.maxFrameBytes ?? HA_MAX_FRAME_BYTES
+    super({
+      headerBytes: HA_HEADER_BYTES,
+      checkHeader: (buffer, pos, available) => checkHeader(buffer, pos, available, maxFrameBytes),
+      frameBytes: (buffer, pos) => HA_HEADER_BYTES + buffer.readUInt32BE(pos + 6),
+      decode: (buffer, pos, frameBytes) => {
+        const type = TYPE_BY_BYTE[buffer[pos + 5] ?? 0]
+        if (type === undefined) return { error: unknownType(buffer, pos) }
+        return decodeBody(type, buffer.subarray(pos + HA_HEADER_BYTES, pos + frameBytes))
       }
-      const frameBytes = HA_HEADER_BYTES + buffer.readUInt32BE(pos + 6)
-      if (available < frameBytes) {
-        this.#keep(buffer.subarray(pos))
-        this.#need = frameBytes
-        break
-      }
-      const type = TYPE_BY_BYTE[buffer[pos + 5] ?? 0]
-      if (type === undefined) return this.#fail(frames, unknownType(buffer, pos))
-      const body = decodeBody(type, buffer.subarray(pos + HA_HEADER_BYTES, pos + frameBytes))
-      if ("error" in body) return this.#fail(frames, body.error)
-      frames.push(body.frame)
-      pos += frameBytes
-    }
-    return { frames }
-  }
-
-  #fail(frames: HaFrame[], error: HaDecodeError): HaDecodeResult {
-    this.#dead = true
-    this.#pending = []
-    this.#pendingBytes = 0
-    return { frames, error }
-  }
-
-  #keep(buffer: Buffer): void {
-    this.#pending.push(buffer)
-    this.#pendingBytes += buffer.length
-  }
-
-  /** Joins the buffered bytes with `chunk` (a copy only when something was buffered). */
-  #withPending(chunk: Buffer): Buffer {
-    if (this.#pendingBytes === 0) return chunk
-    this.#keep(chunk)
-    const joined = Buffer.concat(this.#pending, this.#pendingBytes)
-    this.#pending = []
-    this.#pendingBytes = 0
-    return joined
+    })
   }
 }

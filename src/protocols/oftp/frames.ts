@@ -19,6 +19,7 @@
  *   inside a record, a sequence number out of range, a body over 4 GiB): it throws a RangeError,
  *   which is a bug in the caller, never a reaction to input from the network.
  */
+import { FrameDecoder } from "../shared/frame-decoder.ts"
 import { isUtf8 } from "node:buffer"
 import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
@@ -146,11 +147,6 @@ export type OftpFrame =
 export interface OftpDecodeError {
   readonly code: OftpErrorCode
   readonly detail: string
-}
-
-export interface OftpDecodeResult {
-  readonly frames: OftpFrame[]
-  readonly error?: OftpDecodeError
 }
 
 /** The name the spec uses for a frame type: "hello-reply" → "HELLO_REPLY". */
@@ -363,77 +359,21 @@ function decodeBody(type: OftpFrameTypeName, body: Buffer): BodyResult {
 }
 
 /**
- * Streaming decoder for one connection's byte stream (after TLS). Decoded frames own their data:
- * nothing refers to the pushed chunks once `push` returns.
+ * Streaming decoder for one connection's byte stream. Decoded frames own their data: nothing
+ * refers to the pushed chunks once `push` returns.
  */
-export class OftpDecoder {
-  readonly #maxFrameBytes: number
-  #dead = false
-  /** Bytes received but not yet part of a decoded frame (they start at a frame boundary). */
-  #pending: Buffer[] = []
-  #pendingBytes = 0
-  /** Size of the frame being read once its header checked out; 0 while the header is incomplete. */
-  #need = 0
-
+export class OftpDecoder extends FrameDecoder<OftpFrame, OftpDecodeError> {
   constructor(options: { readonly maxFrameBytes: number }) {
-    this.#maxFrameBytes = options.maxFrameBytes
-  }
-
-  push(chunk: Buffer): OftpDecodeResult {
-    if (this.#dead || chunk.length === 0) return { frames: [] }
-    // A frame body still incomplete: only remember the chunk, copy once when it is complete.
-    if (this.#need > 0 && this.#pendingBytes + chunk.length < this.#need) {
-      this.#keep(chunk)
-      return { frames: [] }
-    }
-    const buffer = this.#withPending(chunk)
-    const frames: OftpFrame[] = []
-    const total = buffer.length
-    let pos = 0
-    this.#need = 0
-    while (pos < total) {
-      const available = total - pos
-      const headerError = checkHeader(buffer, pos, available, this.#maxFrameBytes)
-      if (headerError !== null) return this.#fail(frames, headerError)
-      if (available < OFTP_HEADER_BYTES) {
-        this.#keep(buffer.subarray(pos))
-        break
+    const maxFrameBytes = options.maxFrameBytes
+    super({
+      headerBytes: OFTP_HEADER_BYTES,
+      checkHeader: (buffer, pos, available) => checkHeader(buffer, pos, available, maxFrameBytes),
+      frameBytes: (buffer, pos) => OFTP_HEADER_BYTES + buffer.readUInt32BE(pos + 8),
+      decode: (buffer, pos, frameBytes) => {
+        const type = TYPE_BY_BYTE[buffer[pos + 5] ?? 0]
+        if (type === undefined) return { error: unknownType(buffer, pos) }
+        return decodeBody(type, buffer.subarray(pos + OFTP_HEADER_BYTES, pos + frameBytes))
       }
-      const frameBytes = OFTP_HEADER_BYTES + buffer.readUInt32BE(pos + 8)
-      if (available < frameBytes) {
-        this.#keep(buffer.subarray(pos))
-        this.#need = frameBytes
-        break
-      }
-      const type = TYPE_BY_BYTE[buffer[pos + 5] ?? 0]
-      if (type === undefined) return this.#fail(frames, unknownType(buffer, pos))
-      const body = decodeBody(type, buffer.subarray(pos + OFTP_HEADER_BYTES, pos + frameBytes))
-      if ("error" in body) return this.#fail(frames, body.error)
-      frames.push(body.frame)
-      pos += frameBytes
-    }
-    return { frames }
-  }
-
-  #fail(frames: OftpFrame[], error: OftpDecodeError): OftpDecodeResult {
-    this.#dead = true
-    this.#pending = []
-    this.#pendingBytes = 0
-    return { frames, error }
-  }
-
-  #keep(buffer: Buffer): void {
-    this.#pending.push(buffer)
-    this.#pendingBytes += buffer.length
-  }
-
-  /** Joins the buffered bytes with `chunk` (a copy only when something was buffered). */
-  #withPending(chunk: Buffer): Buffer {
-    if (this.#pendingBytes === 0) return chunk
-    this.#keep(chunk)
-    const joined = Buffer.concat(this.#pending, this.#pendingBytes)
-    this.#pending = []
-    this.#pendingBytes = 0
-    return joined
+    })
   }
 }
