@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the analyzer's syslog intake throughput, loss and memory, its OFTP intake
- * (one session, and a fleet of 1,000 FortiGates: `oftp-run.ts`), and the lab's start time,
+ * (one session, and a fleet of 1,000 FortiGates: `oftp-run.ts`), HA failover (`ha-failover.ts`,
+ * in this process), and the lab's start time,
  * printed as tables. Writes nothing but its output (the analyzer's store goes
  * to a temporary folder that is removed at the end), and exits 0 whatever the figures: it is
  * a benchmark, not a test. See docs/performance.md for what each figure means.
@@ -10,9 +11,9 @@
  * moment, then against an emulated FortiAnalyzer (`receiver.ts`, its own process, so its peak
  * RSS is its own). The ratio of the two is what stays meaningful on a noisy machine.
  *
- * Options: `--only tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,start` (default all), `--tcp-count N`,
- * `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`, `--fleet-devices N`,
- * `--fleet-seconds S`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
+ * Options: `--only tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,start` (default all),
+ * `--tcp-count N`, `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`,
+ * `--fleet-devices N`, `--fleet-seconds S`, `--failover-rounds N`, `--failover-seconds S`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
  * and of the OFTP FortiGates' processes).
  * With `BENCH_DEBUG=1` each run's raw sender and receiver reports go to stderr as JSON.
  */
@@ -26,6 +27,7 @@ import { parseArgs } from "node:util"
 import type { BlasterReport } from "./syslog-blaster.ts"
 import type { Endpoint, ReceiverReport } from "./receiver.ts"
 import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpSession } from "./oftp-run.ts"
+import { FAILOVER_DEFAULTS, type FailoverResult, failoverLines, failoverVerdict, runFailoverBench } from "./ha-failover.ts"
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.dirname(BENCH_DIR)
@@ -351,7 +353,7 @@ const machine = (): string => {
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
-      only: { type: "string", default: "tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,start" },
+      only: { type: "string", default: "tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,start" },
       "tcp-count": { type: "string", default: "300000" },
       "udp-count": { type: "string", default: "200000" },
       "udp-rate": { type: "string", default: "100000" },
@@ -359,6 +361,8 @@ const main = async (): Promise<void> => {
       "fortigate-count": { type: "string", default: "100000" },
       "fleet-devices": { type: "string", default: "1000" },
       "fleet-seconds": { type: "string", default: "25" },
+      "failover-rounds": { type: "string", default: String(FAILOVER_DEFAULTS.rounds) },
+      "failover-seconds": { type: "string", default: String(FAILOVER_DEFAULTS.maxSeconds) },
       "cpu-prof": { type: "string" }
     }
   })
@@ -372,9 +376,11 @@ const main = async (): Promise<void> => {
     fleetDevices: Number(values["fleet-devices"]),
     fleetSeconds: Number(values["fleet-seconds"])
   }
-  if (![tcpCount, udpCount, udpRate, oftp.count, oftp.fortigateCount, oftp.fleetDevices, oftp.fleetSeconds].every((n) => Number.isInteger(n) && n > 0)) {
+  const failoverOptions = { ...FAILOVER_DEFAULTS, rounds: Number(values["failover-rounds"]), maxSeconds: Number(values["failover-seconds"]) }
+  const counts = [tcpCount, udpCount, udpRate, oftp.count, oftp.fortigateCount, oftp.fleetDevices, oftp.fleetSeconds, failoverOptions.rounds, failoverOptions.maxSeconds]
+  if (!counts.every((n) => Number.isInteger(n) && n > 0)) {
     process.stderr.write(
-      "--tcp-count, --udp-count, --udp-rate, --oftp-count, --fortigate-count, --fleet-devices and --fleet-seconds must be positive whole numbers.\n"
+      "--tcp-count, --udp-count, --udp-rate, --oftp-count, --fortigate-count, --fleet-devices, --fleet-seconds, --failover-rounds and --failover-seconds must be positive whole numbers.\n"
     )
     process.exitCode = 2
     return
@@ -417,6 +423,7 @@ const main = async (): Promise<void> => {
   const oftpRows: OftpRow[] = []
   const oftpNotes: string[] = []
   let start: StartResult | null = null
+  let failover: FailoverResult | string | null = null
   try {
     for (const scenario of scenarios) {
       if (!only.has(scenario.key)) continue
@@ -437,6 +444,14 @@ const main = async (): Promise<void> => {
       oftpRows.push(...result.rows)
       oftpNotes.push(...result.notes)
     }
+    if (only.has("failover")) {
+      process.stderr.write(`running: HA failover, ${failoverOptions.rounds} kills of the primary (at most ${failoverOptions.maxSeconds} s)\n`)
+      try {
+        failover = await runFailoverBench(failoverOptions, (line) => process.stderr.write(`${line}\n`))
+      } catch (error) {
+        failover = `ERROR: ${error instanceof Error ? error.message : String(error)}`
+      }
+    }
     if (only.has("start")) {
       process.stderr.write("running: lab start\n")
       start = await measureLabStart()
@@ -453,6 +468,10 @@ const main = async (): Promise<void> => {
     printOftpTable(oftpRows, (text) => process.stdout.write(text))
     for (const note of oftpNotes) process.stdout.write(`${note}\n`)
   }
+  if (failover !== null) {
+    const lines = typeof failover === "string" ? [`HA failover: ${failover}`] : failoverLines(failover)
+    process.stdout.write(`${rows.length + oftpRows.length > 0 ? "\n" : ""}${lines.map((line) => `${line}\n`).join("")}`)
+  }
   if (start !== null) {
     process.stdout.write(
       `\nLab start: spawn to the default lab's last listener-bound line (faz-1 udp/514 + tcp/514), then SIGINT; target < ${LAB_START_TARGET_MS} ms and exit 0: ${start.verdict}\n` +
@@ -461,6 +480,10 @@ const main = async (): Promise<void> => {
   }
   const isMiss = (verdict: string) => verdict.startsWith("MISS") || verdict.startsWith("ERROR") || verdict.startsWith("SKIPPED")
   const missed = [...rows, ...oftpRows].filter((row) => isMiss(row.verdict)).map((row) => `${row.scenario} (${row.sink}): ${row.verdict}`)
+  if (failover !== null) {
+    const verdict = typeof failover === "string" ? failover : failoverVerdict(failover)
+    if (isMiss(verdict)) missed.push(`HA failover: ${verdict}`)
+  }
   if (start !== null && isMiss(start.verdict)) missed.push(`lab start: ${start.verdict}`)
   process.stdout.write(missed.length === 0 ? "\nAll targets met.\n" : `\nTargets missed:\n${missed.map((line) => `  - ${line}\n`).join("")}`)
   if (profileDir !== null) process.stdout.write(`\nCPU profiles of the analyzer processes (and the OFTP FortiGates', one folder each): ${profileDir}\n`)

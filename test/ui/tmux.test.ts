@@ -1,0 +1,122 @@
+/**
+ * End to end in a real terminal: `fazlab run scenarios/ha-failover.yaml` under tmux (a detached
+ * 120×40 session on a private tmux server), the screen read with `capture-pane`. Before the
+ * kill the ports panel shows faz-a listening on TCP/5199; after it the HA panel shows faz-b
+ * primary with the reason, and the ports panel shows TCP/5199 closed on faz-a and listening on
+ * faz-b. The screen is polled every 100 ms up to a deadline. Runs the built CLI (npm run build).
+ */
+import { execFile, spawnSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterEach, describe, expect, it } from "vitest"
+import { FAZLAB_BIN, REPO_ROOT } from "../support/cli.ts"
+
+const COLUMNS = 120
+const ROWS = 40
+const POLL_MS = 100
+
+/** The environment of the tmux server (and so of the lab under it): never one of the user's tmux sessions. */
+const tmuxEnv = (): NodeJS.ProcessEnv => {
+  const env = { ...process.env }
+  delete env["TMUX"]
+  delete env["TMUX_PANE"]
+  return env
+}
+
+const tmuxMissing = (): boolean => spawnSync("tmux", ["-V"], { env: tmuxEnv() }).error !== undefined
+
+/** Runs `tmux -L socket ...args`; resolves with its stdout, rejects with its stderr. */
+const tmux = (socket: string, args: ReadonlyArray<string>): Promise<string> =>
+  new Promise((resolve, reject) => {
+    execFile("tmux", ["-L", socket, ...args], { env: tmuxEnv(), timeout: 5000 }, (error, stdout, stderr) => {
+      if (error === null) resolve(stdout)
+      else reject(new Error(`tmux ${args[0] ?? ""} failed: ${stderr.trim() || error.message}`))
+    })
+  })
+
+const quote = (text: string): string => `'${text.replaceAll("'", `'\\''`)}'`
+
+/**
+ * The inner lines of the bordered panel whose title starts with `title` (either column): the
+ * text between its side borders, trimmed, from the title line down to the bottom border.
+ */
+const panelLines = (screen: string, title: string): ReadonlyArray<string> | null => {
+  const rows = screen.split("\n")
+  for (let r = 1; r < rows.length; r++) {
+    const row = rows[r] as string
+    for (let c = row.indexOf("│"); c >= 0; c = row.indexOf("│", c + 1)) {
+      const text = row.slice(c + 1).trimStart().replace(/^▸ /u, "")
+      const top = rows[r - 1] ?? ""
+      if (!text.startsWith(title) || top[c] !== "╭") continue
+      const right = top.indexOf("╮", c)
+      const lines: string[] = []
+      for (let i = r; i < rows.length && (rows[i] ?? "")[c] === "│"; i++) lines.push((rows[i] as string).slice(c + 1, right).trim())
+      return lines
+    }
+  }
+  return null
+}
+
+const listening = (lines: ReadonlyArray<string>, device: string, state: "listening" | "closed"): boolean =>
+  lines.some((line) => new RegExp(`^${device}\\s+tcp/5199\\s+→\\s+\\S+:\\d+\\s+${state}\\b`, "u").test(line))
+
+describe("the terminal UI in a real terminal (tmux)", () => {
+  let socket: string | null = null
+  let configDir: string | null = null
+
+  afterEach(async () => {
+    if (socket !== null) await tmux(socket, ["kill-server"]).catch(() => undefined)
+    if (configDir !== null) fs.rmSync(configDir, { recursive: true, force: true })
+    socket = null
+    configDir = null
+  })
+
+  it("shows the HA failover: faz-b becomes primary in the HA panel, TCP/5199 moves from faz-a to faz-b in the ports panel", async () => {
+    if (tmuxMissing()) {
+      throw new Error("tmux is not installed, and this end-to-end test runs the UI in it: install the Debian package tmux (apt-get install tmux)")
+    }
+    const name = `fazlab-test-${process.pid}-${Date.now()}`
+    socket = name
+    configDir = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-tmux-"))
+    // No status line (the pane is the whole 120×40 window); the pane stays after the run ends, so a failure can show it.
+    const config = path.join(configDir, "tmux.conf")
+    fs.writeFileSync(config, "set -g status off\nset -g remain-on-exit on\n")
+    const command = [process.execPath, FAZLAB_BIN, "run", "scenarios/ha-failover.yaml", "--port-base", "ephemeral", "--memory"].map(quote).join(" ")
+    await tmux(name, ["-f", config, "new-session", "-d", "-s", name, "-x", String(COLUMNS), "-y", String(ROWS), "-c", REPO_ROOT, command])
+
+    let screen = ""
+    const waitForScreen = async (what: string, holds: (screen: string) => boolean, timeoutMs: number): Promise<void> => {
+      const deadline = performance.now() + timeoutMs
+      for (;;) {
+        screen = await tmux(name, ["capture-pane", "-p", "-t", name])
+        if (holds(screen)) return
+        if (performance.now() > deadline) throw new Error(`the screen did not show ${what} within ${timeoutMs / 1000} s; last screen:\n${screen}`)
+        await new Promise((resolve) => setTimeout(resolve, POLL_MS))
+      }
+    }
+    const ports = () => panelLines(screen, "ports") ?? []
+    const ha = () => panelLines(screen, "HA") ?? []
+
+    await waitForScreen(
+      "faz-a listening on tcp/5199 in the ports panel before the kill",
+      () => listening(ports(), "faz-a", "listening") && !listening(ports(), "faz-b", "listening"),
+      15_000
+    )
+    await waitForScreen(
+      "faz-b primary in the HA panel and tcp/5199 moved to faz-b in the ports panel",
+      () => ha().some((line) => /^lab: .*faz-b primary/u.test(line)) && listening(ports(), "faz-b", "listening"),
+      15_000
+    )
+
+    expect(screen).toContain(`fazlab ha-failover`)
+    const haLines = ha()
+    expect(haLines.find((line) => line.startsWith("lab: "))).toMatch(/^lab: faz-a (none|secondary), faz-b primary$/u)
+    expect(haLines.some((line) => /^\d+\.\ds faz-b became primary: 3 heartbeats missed/u.test(line)), haLines.join("\n")).toBe(true)
+    expect(haLines.some((line) => /^\d+\.\ds faz-a was killed$/u.test(line)), haLines.join("\n")).toBe(true)
+    const portLines = ports()
+    expect(listening(portLines, "faz-a", "closed"), portLines.join("\n")).toBe(true)
+    expect(listening(portLines, "faz-a", "listening"), portLines.join("\n")).toBe(false)
+    expect(listening(portLines, "faz-b", "listening"), portLines.join("\n")).toBe(true)
+  }, 45_000)
+})
