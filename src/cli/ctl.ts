@@ -9,6 +9,8 @@
  *   ctl authorize SERIAL [--adom A] [--analyzer ID]
  *   ctl delete SERIAL [--analyzer ID]
  *   ctl stop|start|pause|resume DEVICE
+ *   ctl kill|restart|freeze|thaw DEVICE          faults: crash, clean restart, HA member silent / back
+ *   ctl partition|heal MEMBER MEMBER             cut / restore HA traffic between two members
  *   ctl burst DEVICE COUNT
  *
  * Exit 0 when the lab did it, 1 when the lab refused (its sentence on stderr), 2 on bad input
@@ -21,7 +23,8 @@ import { type ControlAddress, type ControlClient, ControlClientError, connectCon
 import type { CommandResults, ControlCommand, RegisteredDevice } from "../control/protocol.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 
-const COMMANDS_HELP = "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT"
+const COMMANDS_HELP =
+  "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER"
 
 /** The largest burst one command may ask for (the protocol's limit). */
 const MAX_BURST = 1_000_000
@@ -74,10 +77,20 @@ const commandOf = (words: ReadonlyArray<string>, flags: Flags): ControlCommand =
     case "stop":
     case "start":
     case "pause":
-    case "resume": {
+    case "resume":
+    case "kill":
+    case "restart":
+    case "freeze":
+    case "thaw": {
       only([])
       const [device = ""] = expect(["DEVICE"])
       return { name: verb, device }
+    }
+    case "partition":
+    case "heal": {
+      only([])
+      const [a = "", b = ""] = expect(["MEMBER", "MEMBER"])
+      return { name: verb, members: [a, b] }
     }
     case "burst": {
       only([])
@@ -137,6 +150,20 @@ const describe = (command: ControlCommand, result: CommandResults[ControlCommand
     case "pause":
     case "resume":
       return `${command.name === "pause" ? "paused" : "resumed"} ${command.device}'s logging`
+    case "kill":
+    case "restart": {
+      const { device, status } = result as CommandResults["kill"]
+      return `${command.name === "kill" ? "killed" : "restarted"} ${device} (now ${status})`
+    }
+    case "freeze":
+      return `froze ${command.device}: alive but silent until thawed`
+    case "thaw":
+      return `thawed ${command.device}: it looks for a primary again`
+    case "partition":
+    case "heal": {
+      const [a, b] = command.members
+      return command.name === "partition" ? `partitioned ${a} from ${b}: HA traffic between them is cut both ways` : `healed the partition between ${a} and ${b}`
+    }
     case "burst": {
       const { device, count } = result as CommandResults["burst"]
       return `${device} sends a burst of ${count} logs`

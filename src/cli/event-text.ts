@@ -64,6 +64,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.group}: ${event.reason}`
     case "ha-heartbeat-missed":
       return `${t}  ${event.group}: ${event.device} missed heartbeat ${event.missed} from ${event.from}`
+    case "fault":
+      return `${t}  fault: ${event.reason}`
     case "scenario-finished":
       return `${t}  scenario ${event.scenario} finished: ${event.passed} passed, ${event.failed} failed`
     case "connection-accepted":

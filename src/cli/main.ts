@@ -26,7 +26,8 @@ usage:
   fazlab up [lab.yaml] [--headless] [--port-base N]             start a lab (default lab without a file)
   fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR]
   fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]
-  fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|pause|resume DEVICE | burst DEVICE N
+  fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|kill|restart|pause|resume|freeze|thaw DEVICE
+             | burst DEVICE N | partition|heal MEMBER MEMBER
   fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
   fazlab schema                                                 JSON Schema of scenario files
 

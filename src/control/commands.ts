@@ -1,6 +1,7 @@
 /**
- * What each control command does to a lab: lifecycle and burst commands become the lab's own
- * actions (the same ones a scenario step takes); registry commands go to an analyzer.
+ * What each control command does to a lab: lifecycle, fault (kill, restart, freeze, thaw,
+ * partition, heal) and burst commands become the lab's own actions (the same ones a scenario
+ * step takes); registry commands go to an analyzer.
  *
  * Every refusal is a `CommandRefused` whose message is the sentence the error reply carries:
  * it names the device, serial or analyzer at fault and what exists instead.
@@ -8,7 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { Action } from "../lab/scenario/schema.ts"
-import type { CommandResult, CommandResults, ControlCommand, LifecycleCommand } from "./protocol.ts"
+import type { CommandResult, CommandResults, ControlCommand, LifecycleCommand, PartitionCommand } from "./protocol.ts"
 import type { ControlAnalyzer, ControlTarget, Explained } from "./target.ts"
 
 export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", { reason: Schema.String }) {
@@ -66,10 +67,39 @@ type Handlers = {
   ) => Effect.Effect<CommandResults[K], CommandRefused>
 }
 
+const lifecycleAction = (name: (typeof LifecycleCommand.Type)["name"], device: string): Action => {
+  switch (name) {
+    case "stop":
+      return { stop: device }
+    case "start":
+      return { start: device }
+    case "pause":
+      return { pause: device }
+    case "resume":
+      return { resume: device }
+    case "kill":
+      return { kill: device }
+    case "restart":
+      return { restart: device }
+    case "freeze":
+      return { freeze: device }
+    case "thaw":
+      return { thaw: device }
+  }
+}
+
 const lifecycle = (target: ControlTarget, command: typeof LifecycleCommand.Type) => {
   const { name, device } = command
-  const action: Action = name === "stop" ? { stop: device } : name === "start" ? { start: device } : name === "pause" ? { pause: device } : { resume: device }
-  return perform(target, device, action).pipe(Effect.map(() => ({ device, status: statusOf(target, device) })))
+  return perform(target, device, lifecycleAction(name, device)).pipe(Effect.map(() => ({ device, status: statusOf(target, device) })))
+}
+
+const partition = (target: ControlTarget, command: typeof PartitionCommand.Type) => {
+  const [a, b] = command.members
+  const cut = command.name === "partition"
+  return needDevice(target, a).pipe(
+    Effect.andThen(perform(target, b, cut ? { partition: [a, b] } : { heal: [a, b] })),
+    Effect.as({ members: [a, b], partitioned: cut })
+  )
 }
 
 const HANDLERS: Handlers = {
@@ -77,6 +107,12 @@ const HANDLERS: Handlers = {
   start: lifecycle,
   pause: lifecycle,
   resume: lifecycle,
+  kill: lifecycle,
+  restart: lifecycle,
+  freeze: lifecycle,
+  thaw: lifecycle,
+  partition,
+  heal: partition,
   burst: (target, { device, count }) => perform(target, device, { burst: { device, count } }).pipe(Effect.as({ device, count })),
   devices: (target, command) =>
     analyzersFor(target, command.analyzer).pipe(

@@ -38,9 +38,18 @@ export type CommandId = typeof CommandId.Type
 // Commands (client → server)
 // ---------------------------------------------------------------------------------------------
 
+/** Lifecycle and faults of one device: `kill` (no goodbye), `restart`, and HA `freeze` / `thaw`. */
 export const LifecycleCommand = Schema.Struct({
-  name: Schema.Literals(["stop", "start", "pause", "resume"]),
+  name: Schema.Literals(["stop", "start", "pause", "resume", "kill", "restart", "freeze", "thaw"]),
   device: Text
+})
+
+const memberPair = { expected: "a list of two HA members such as [\"faz-a\", \"faz-b\"]" }
+
+/** Cuts (or restores) HA traffic between two members of one HA group, both ways. */
+export const PartitionCommand = Schema.Struct({
+  name: Schema.Literals(["partition", "heal"]),
+  members: Schema.Array(Text).pipe(Schema.refine((ids: ReadonlyArray<string>): ids is readonly [string, string] => ids.length === 2, memberPair))
 })
 
 export const BurstCommand = Schema.Struct({ name: Schema.Literal("burst"), device: Text, count: Count })
@@ -60,7 +69,7 @@ export const DeleteDeviceCommand = Schema.Struct({
   analyzer: Schema.optionalKey(Text)
 })
 
-export const ControlCommand = Schema.Union([LifecycleCommand, BurstCommand, DevicesCommand, AuthorizeCommand, DeleteDeviceCommand])
+export const ControlCommand = Schema.Union([LifecycleCommand, PartitionCommand, BurstCommand, DevicesCommand, AuthorizeCommand, DeleteDeviceCommand])
 export type ControlCommand = typeof ControlCommand.Type
 export type CommandName = ControlCommand["name"]
 
@@ -70,6 +79,12 @@ const COMMAND_SCHEMAS: Readonly<Record<CommandName, Schema.Codec<ControlCommand,
   start: LifecycleCommand,
   pause: LifecycleCommand,
   resume: LifecycleCommand,
+  kill: LifecycleCommand,
+  restart: LifecycleCommand,
+  freeze: LifecycleCommand,
+  thaw: LifecycleCommand,
+  partition: PartitionCommand,
+  heal: PartitionCommand,
   burst: BurstCommand,
   devices: DevicesCommand,
   authorize: AuthorizeCommand,
@@ -104,6 +119,7 @@ export type RegisteredDevice = typeof RegisteredDevice.Type
 
 export const LifecycleResult = Schema.Struct({ device: Schema.String, status: Schema.String })
 export const BurstResult = Schema.Struct({ device: Schema.String, count: Schema.Number })
+export const PartitionResult = Schema.Struct({ members: Schema.Array(Schema.String), partitioned: Schema.Boolean })
 export const DevicesResult = Schema.Struct({
   devices: Schema.Array(Schema.Struct({ ...RegisteredDevice.fields, analyzer: Schema.String }))
 })
@@ -121,6 +137,12 @@ export interface CommandResults {
   readonly start: typeof LifecycleResult.Type
   readonly pause: typeof LifecycleResult.Type
   readonly resume: typeof LifecycleResult.Type
+  readonly kill: typeof LifecycleResult.Type
+  readonly restart: typeof LifecycleResult.Type
+  readonly freeze: typeof LifecycleResult.Type
+  readonly thaw: typeof LifecycleResult.Type
+  readonly partition: typeof PartitionResult.Type
+  readonly heal: typeof PartitionResult.Type
   readonly burst: typeof BurstResult.Type
   readonly devices: typeof DevicesResult.Type
   readonly authorize: typeof AuthorizeResult.Type
@@ -244,7 +266,7 @@ const fieldProblems = (name: string, command: Readonly<Record<string, unknown>>,
     const expected = /^Expected (.*?)(?:, got .*)?$/su.exec(problem.message)?.[1]
     const field = path.join(".")
     if (expected === undefined) return `command ${name}: ${field} ${problem.message}`
-    const value = path.reduce<unknown>((at, key) => (isRecord(at) ? at[key] : undefined), command)
+    const value = path.reduce<unknown>((at, key) => (Array.isArray(at) ? at[Number(key)] : isRecord(at) ? at[key] : undefined), command)
     return `command ${name}: ${field} must be ${expected}, got ${describe(value)}`
   }).join("; ")
 

@@ -124,7 +124,11 @@ export type LabEventBody =
     readonly reason: string
   }
   | {
-    /** Reported by the better-ranked of two primaries of one group: the other one will step down. */
+    /**
+     * Two (or more) primaries in one group, best-ranked first: reported once per split brain, by
+     * the lab when the second primary appears (a partition), else by the better-ranked primary
+     * when its probe finds the other one.
+     */
     readonly type: "ha-split-brain"
     readonly group: string
     readonly primaries: ReadonlyArray<string>
@@ -138,6 +142,14 @@ export type LabEventBody =
     readonly group: string
     readonly from: string
     readonly missed: number
+  }
+  | {
+    /** A fault was injected (scenario step or `fazlab ctl`); published before it takes effect. */
+    readonly type: "fault"
+    readonly fault: FaultKind
+    /** The devices it hits: one, or the two sides of a partition. */
+    readonly devices: ReadonlyArray<string>
+    readonly reason: string
   }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
@@ -156,6 +168,9 @@ export type MalformedReason =
   | "empty"
   /** An HTTPS request body (FortiClient on TCP/8443 or TLS/443) that is not the expected JSON. */
   | "bad-json"
+
+/** The faults a scenario step or `fazlab ctl` can inject (docs/protocols/ha.md, "Faults"). */
+export type FaultKind = "kill" | "restart" | "partition" | "heal" | "freeze" | "thaw"
 
 export type SenderState = "idle" | "connecting" | "sending" | "paused" | "backoff" | "stopped" | "done"
 

@@ -8,18 +8,20 @@
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import type { Lab } from "./lab.ts"
-import type { Expectation, LogsExpectation, ManagedExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { Expectation, LogsExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
     ? "role"
+    : "primaries" in expectation
+    ? "primaries"
     : "registration" in expectation
     ? "registration"
     : "listening" in expectation
@@ -38,6 +40,10 @@ const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): st
 /** A one-line title, e.g. "faz-1 listens on tcp/514". */
 export const describe = (expectation: Expectation): string => {
   if ("role" in expectation) return `${expectation.role.device} is ${expectation.role.is}`
+  if ("primaries" in expectation) {
+    const e = expectation.primaries
+    return `HA group ${e.group} has ${e.exactly} ${e.exactly === 1 ? "member" : "members"} listening on tcp/5199 (acting primary)`
+  }
   if ("registration" in expectation) {
     const e = expectation.registration
     return `${e.device} is ${e.is}${e.adom === null ? "" : ` in ADOM ${e.adom}`} on ${e.analyzer ?? "the analyzer"}`
@@ -122,6 +128,21 @@ const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
   return { passed: problems.length === 0, detail: problems.length === 0 ? detail : `${problems.join("; ")} (${detail})` }
 }
 
+/** Counted from outside: a member acts as primary when its TCP/5199 accepts a connection. */
+const checkPrimaries = async (lab: Lab, e: PrimariesExpectation): Promise<Check> => {
+  const group = lab.groups.get(e.group)
+  if (group === undefined) return { passed: false, detail: `${e.group} is not an HA group of this lab` }
+  const members = group.members.map((member) => member.name)
+  const open = await Promise.all(members.map((member) => lab.probe(member, "tcp/5199")))
+  const listening = members.filter((_, i) => open[i] === true)
+  const roles = members.map((member) => `${member} ${lab.analyzer(member)?.ha?.phase() ?? "stopped"}`).join(", ")
+  const who = listening.length === 0 ? "no member accepts" : `${listening.join(" and ")} ${listening.length === 1 ? "accepts" : "accept"}`
+  return {
+    passed: listening.length === e.exactly,
+    detail: `${who} on tcp/5199 (${roles})${listening.length === e.exactly ? "" : `, expected ${e.exactly}`}`
+  }
+}
+
 export const check = async (lab: Lab, expectation: Expectation): Promise<Check> => {
   if ("listening" in expectation || "notListening" in expectation) {
     const wanted = "listening" in expectation
@@ -133,6 +154,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   }
   if ("logs" in expectation) return checkLogs(lab, expectation.logs)
   if ("role" in expectation) return checkRole(lab, expectation.role)
+  if ("primaries" in expectation) return checkPrimaries(lab, expectation.primaries)
   if ("registration" in expectation) return checkRegistration(lab, expectation.registration)
   if ("managed" in expectation) return checkManaged(lab, expectation.managed)
   const e = expectation.malformed

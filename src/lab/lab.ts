@@ -8,7 +8,10 @@
  * find their receivers listening.
  *
  * HA groups (`ha:` in the scenario) become the members' `HaGroupConfig`; a group with a virtual IP
- * gets its own address in the port plan, under the group's name, which senders may name.
+ * gets its own address in the port plan, under the group's name, which senders may name. Each
+ * group has one `HaNetwork`: the faults `partition` / `heal` cut and restore HA traffic between
+ * two of its members there; `freeze` / `thaw` make a member silent and bring it back. Every fault
+ * (those two, and `kill` / `restart` of any device) is published as a `fault` event first.
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -16,7 +19,7 @@ import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import * as dgram from "node:dgram"
 import { EventBus, type Subscriber } from "../events/bus.ts"
-import type { PortKey } from "../events/events.ts"
+import type { FaultKind, PortKey } from "../events/events.ts"
 import { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { FortiClient } from "../devices/forticlient/forticlient.ts"
 import { FortiGate } from "../devices/fortigate/fortigate.ts"
@@ -25,7 +28,7 @@ import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
 import { ANALYZER_PORTS } from "../devices/fortianalyzer/analyzer.ts"
-import { HA_PORT, type HaGroupConfig } from "../devices/fortianalyzer/ha-member.ts"
+import { type AnalyzerHa, HA_PORT, type HaGroupConfig, HaNetwork } from "../devices/fortianalyzer/ha-member.ts"
 import { FORTIMANAGER_PORTS, FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
@@ -177,11 +180,47 @@ export class Lab {
     return Effect.gen(function*() {
       if ("start" in action) return yield* (yield* self.#need(action.start, "start")).start()
       if ("stop" in action) return yield* (yield* self.#need(action.stop, "stop")).stop()
-      if ("kill" in action) return yield* (yield* self.#need(action.kill, "kill")).kill()
+      if ("kill" in action) {
+        const device = yield* self.#need(action.kill, "kill")
+        self.#fault("kill", [device.id], `${device.id} is killed: no goodbye, its connections are cut and what it had not stored is lost`)
+        return yield* device.kill()
+      }
       if ("restart" in action) {
         const device = yield* self.#need(action.restart, "restart")
+        self.#fault("restart", [device.id], `${device.id} restarts: a clean stop, then a start`)
         yield* device.stop()
         return yield* device.start()
+      }
+      if ("partition" in action || "heal" in action) {
+        const cut = "partition" in action
+        const [a = "", b = ""] = cut ? action.partition : action.heal
+        const verb = cut ? "partition" : "heal"
+        const network = yield* self.#needPair(a, b, verb)
+        if (cut) {
+          if (network.isCut(a, b)) return yield* new ActionError({ action: `partition ${a} ${b}`, reason: `${a} and ${b} are already partitioned` })
+          self.#fault("partition", [a, b], `${a} and ${b} are partitioned: HA traffic between them is cut both ways; both stay up`)
+          network.partition(a, b)
+        } else {
+          if (!network.isCut(a, b)) return yield* new ActionError({ action: `heal ${a} ${b}`, reason: `${a} and ${b} are not partitioned; nothing to heal` })
+          self.#fault("heal", [a, b], `the partition between ${a} and ${b} is healed: HA traffic flows again`)
+          network.heal(a, b)
+        }
+        return
+      }
+      if ("freeze" in action) {
+        const ha = yield* self.#needMember(action.freeze, "freeze")
+        const id = action.freeze
+        if (ha.phase() === "stopped") return yield* new ActionError({ action: `freeze ${id}`, reason: `${id} is stopped; start it before freezing it` })
+        if (ha.phase() === "frozen") return yield* new ActionError({ action: `freeze ${id}`, reason: `${id} is already frozen; thaw it first` })
+        self.#fault("freeze", [id], `${id} is frozen: alive but silent (no heartbeats, no answers) until thawed`)
+        return ha.freeze()
+      }
+      if ("thaw" in action) {
+        const ha = yield* self.#needMember(action.thaw, "thaw")
+        const id = action.thaw
+        if (ha.phase() !== "frozen") return yield* new ActionError({ action: `thaw ${id}`, reason: `${id} is not frozen; freeze it first` })
+        self.#fault("thaw", [id], `${id} is thawed: it starts over and looks for a primary`)
+        return ha.thaw()
       }
       if ("authorize" in action || "deleteDevice" in action) {
         const target = "authorize" in action ? action.authorize : action.deleteDevice
@@ -201,6 +240,36 @@ export class Lab {
         try: () => sendRaw(target.address, target.actualPort, port, payload, repeat),
         catch: (cause) => new ActionError({ action: `send-raw to ${to} ${port}`, reason: String(cause) })
       })
+    })
+  }
+
+  #fault(fault: FaultKind, devices: ReadonlyArray<string>, reason: string): void {
+    this.bus.publish({ type: "fault", fault, devices, reason })
+  }
+
+  /** The HA side of an analyzer that is a member of a group. */
+  #needMember(id: string, verb: string): Effect.Effect<AnalyzerHa, ActionError> {
+    const device = this.devices.get(id)
+    const ha = device instanceof FortiAnalyzer ? device.ha : null
+    if (ha !== null) return Effect.succeed(ha)
+    const members = [...this.groups.values()].flatMap((group) => group.members.map((member) => member.name))
+    return Effect.fail(new ActionError({
+      action: `${verb} ${id}`,
+      reason: device === undefined ? `no device ${id} in this lab` : `${id} is in no HA group; HA members: ${members.length === 0 ? "none" : members.join(", ")}`
+    }))
+  }
+
+  /** The network of the HA group that `a` and `b` (two different members) are both in. */
+  #needPair(a: string, b: string, verb: string): Effect.Effect<HaNetwork, ActionError> {
+    const self = this
+    return Effect.gen(function*() {
+      const first = yield* self.#needMember(a, verb)
+      const second = yield* self.#needMember(b, verb)
+      if (a === b) return yield* new ActionError({ action: `${verb} ${a} ${b}`, reason: `name two different members, got ${a} twice` })
+      if (first.config !== second.config) {
+        return yield* new ActionError({ action: `${verb} ${a} ${b}`, reason: `${a} is in HA group ${first.config.group} and ${b} in ${second.config.group}; name two members of one group` })
+      }
+      return first.config.network
     })
   }
 
@@ -264,7 +333,8 @@ function haGroups(scenario: Scenario): Map<string, HaGroupConfig> {
       hbIntervalMs: group.hbInterval,
       hbLostThreshold: group.hbLostThreshold,
       vip: group.vip,
-      members
+      members,
+      network: new HaNetwork()
     })
   }
   return groups

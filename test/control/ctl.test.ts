@@ -78,6 +78,23 @@ describe("fazlab ctl", () => {
     expect(await run("burst", "fgt-1", "25")).toEqual({ code: 0, stdout: "fgt-1 sends a burst of 25 logs\n", stderr: "" })
   })
 
+  it("kills and restarts a device, and says which faults need an HA member", async () => {
+    expect(await run("kill", "fgt-1")).toEqual({ code: 0, stdout: "killed fgt-1 (now stopped)\n", stderr: "" })
+    expect(started.lab.device("fgt-1")?.status()).toBe("stopped")
+    expect(await run("restart", "fgt-1")).toEqual({ code: 0, stdout: "restarted fgt-1 (now running)\n", stderr: "" })
+    expect(started.lab.device("fgt-1")?.status()).toBe("running")
+    expect(started.events.filter((event) => event.type === "fault").map((event) => event.type === "fault" && event.reason)).toEqual([
+      "fgt-1 is killed: no goodbye, its connections are cut and what it had not stored is lost",
+      "fgt-1 restarts: a clean stop, then a start"
+    ])
+    expect(await run("freeze", "faz-1")).toEqual({ code: 1, stdout: "", stderr: "fazlab ctl: freeze faz-1: faz-1 is in no HA group; HA members: none\n" })
+    expect(await run("partition", "faz-1", "fgt-1")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "fazlab ctl: partition faz-1: faz-1 is in no HA group; HA members: none\n"
+    })
+  })
+
   it("lists the registry as a table or JSON lines", async () => {
     expect(await run("devices")).toEqual({
       code: 0,
@@ -133,7 +150,8 @@ describe("fazlab ctl", () => {
     const usage = async (args: ReadonlyArray<string>, message: string) => {
       await expect(ctl(args, memoryIo(cwd).io)).rejects.toThrow(new UsageError(message))
     }
-    const commands = "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT"
+    const commands =
+      "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER"
     await usage([], `give a command: ${commands}`)
     await usage(["reboot", "fgt-1"], `unknown ctl command "reboot"; commands: ${commands}`)
     await usage(["stop"], "ctl stop takes DEVICE, got none")
@@ -142,6 +160,8 @@ describe("fazlab ctl", () => {
     await usage(["burst", "fgt-1", "lots"], 'ctl burst COUNT must be a whole number from 1 to 1000000, got "lots"')
     await usage(["burst", "fgt-1", "0"], 'ctl burst COUNT must be a whole number from 1 to 1000000, got "0"')
     await usage(["stop", "fgt-1", "--adom", "x"], "--adom does not apply to ctl stop")
+    await usage(["partition", "faz-a"], "ctl partition takes MEMBER MEMBER, got faz-a")
+    await usage(["freeze"], "ctl freeze takes DEVICE, got none")
     await usage(["stop", "fgt-1", "--control", served.server.url], "--control URL and --token T go together; give both, or neither to find the lab started here")
     await usage(
       ["stop", "fgt-1", "--lab", cwd, "--control", served.server.url, "--token", "t"],

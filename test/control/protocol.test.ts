@@ -23,6 +23,12 @@ describe("decodeClientMessage", () => {
       { name: "start", device: "fgt-1" },
       { name: "pause", device: "fgt-1" },
       { name: "resume", device: "fgt-1" },
+      { name: "kill", device: "faz-a" },
+      { name: "restart", device: "faz-a" },
+      { name: "freeze", device: "faz-a" },
+      { name: "thaw", device: "faz-a" },
+      { name: "partition", members: ["faz-a", "faz-b"] },
+      { name: "heal", members: ["faz-a", "faz-b"] },
       { name: "burst", device: "fgt-1", count: 500 },
       { name: "devices" },
       { name: "devices", analyzer: "faz-1" },
@@ -55,7 +61,7 @@ describe("decodeClientMessage", () => {
     )
     expect(rejection({ v: 1, type: "command", id: 5, command: { name: "zap" } })).toEqual({
       id: 5,
-      error: 'unknown command "zap"; commands: stop, start, pause, resume, burst, devices, authorize, delete-device'
+      error: 'unknown command "zap"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, burst, devices, authorize, delete-device'
     })
     // An inherited property name is not a command either.
     expect(rejection({ v: 1, type: "command", id: 6, command: { name: "toString" } }).error).toMatch(/^unknown command "toString"/)
@@ -70,6 +76,11 @@ describe("decodeClientMessage", () => {
     expect(fields({ name: "burst", device: "fgt-1", count: "9" })).toBe('command burst: count must be a whole number from 1 to 1000000, got "9"')
     expect(fields({ name: "stop", device: 7 })).toBe("command stop: device must be a non-empty string, got 7")
     expect(fields({ name: "devices", serial: "x" })).toBe("command devices: serial is not a field of this command")
+    const pair = 'a list of two HA members such as ["faz-a", "faz-b"]'
+    expect(fields({ name: "partition", members: ["faz-a"] })).toBe(`command partition: members must be ${pair}, got ["faz-a"]`)
+    expect(fields({ name: "heal", members: "faz-a" })).toBe(`command heal: members must be ${pair}, got "faz-a"`)
+    expect(fields({ name: "partition", members: ["faz-a", ""] })).toBe('command partition: members.1 must be a non-empty string, got ""')
+    expect(fields({ name: "freeze" })).toBe("command freeze: device is missing")
   })
 })
 

@@ -15,8 +15,15 @@
  *   holds, so the catch-up sends only the OFTP records above each `lastSeq`. The primary ends the
  *   catch-up with a CONFIG_SYNC; the first one after WELCOME makes the secondary SYNCED.
  *
- * Kill is abrupt: sockets are destroyed without GOODBYE. Stop is clean. Listener
+ * Kill is abrupt: sockets are destroyed without GOODBYE. Stop is clean. Freeze is a hung
+ * process: the member stops reading and sending (its sockets stay open, paused) and a primary
+ * gives up TCP/5199 and the VIP; thawed, it drops those sockets and starts over. Listener
  * changes go through one queue, so a step-down always finishes before the next bind starts.
+ *
+ * `HaNetwork` is the group's network as the lab emulates it in-process: partitions between two
+ * members (their links are cut, new dials and probes between them fail, both stay alive), who
+ * holds the virtual IP (one listener per address and port: a second primary cannot bind it), and
+ * which members act as primary right now (so the lab reports a split brain when it begins).
  */
 import type * as net from "node:net"
 import * as Effect from "effect/Effect"
@@ -26,7 +33,7 @@ import { type Actor, createActor, fromPromise } from "xstate"
 import type { EventBus } from "../../events/bus.ts"
 import type { PortKey } from "../../events/events.ts"
 import type { LabClock } from "../../machines/clock.ts"
-import type { HaMember } from "../../machines/ha-election.ts"
+import { type HaMember, rank, splitBrainReason } from "../../machines/ha-election.ts"
 import {
   type HaConnectInput,
   type HaMemberEmitted,
@@ -51,6 +58,78 @@ export const HA_SYNC_BATCH = 1000
 const VIP_BIND_TRIES = 40
 const VIP_BIND_RETRY_MS = 50
 
+/**
+ * The network between the members of one HA group, shared by its members (names are lab device
+ * ids). A partition cuts HA traffic between two members both ways; the members stay alive.
+ */
+export class HaNetwork {
+  readonly #cuts = new Set<string>()
+  readonly #watchers = new Set<(a: string, b: string) => void>()
+  readonly #primaries = new Set<string>()
+  #splitBrainReported = false
+  /** The member whose analyzer listeners are bound on the virtual IP, if any. */
+  vipHolder: string | null = null
+
+  static #key(a: string, b: string): string {
+    return a < b ? `${a} ${b}` : `${b} ${a}`
+  }
+
+  /** Can `a` and `b` not reach each other? */
+  isCut(a: string, b: string): boolean {
+    return this.#cuts.has(HaNetwork.#key(a, b))
+  }
+
+  /** The pairs cut right now, e.g. [["faz-a", "faz-b"]]. */
+  partitions(): ReadonlyArray<readonly [string, string]> {
+    return [...this.#cuts].map((key) => {
+      const [a = "", b = ""] = key.split(" ")
+      return [a, b] as const
+    })
+  }
+
+  /** Cuts `a` from `b`; the members' links between them close at once. False when already cut. */
+  partition(a: string, b: string): boolean {
+    const key = HaNetwork.#key(a, b)
+    if (this.#cuts.has(key)) return false
+    this.#cuts.add(key)
+    for (const watcher of [...this.#watchers]) watcher(a, b)
+    return true
+  }
+
+  /** Lets `a` and `b` reach each other again. False when they were not cut. */
+  heal(a: string, b: string): boolean {
+    return this.#cuts.delete(HaNetwork.#key(a, b))
+  }
+
+  /** Calls `watcher` with the two members of every new partition; returns the unsubscribe. */
+  onPartition(watcher: (a: string, b: string) => void): () => void {
+    this.#watchers.add(watcher)
+    return () => this.#watchers.delete(watcher)
+  }
+
+  /** `member` acts as primary; the primaries now when that makes more than one for the first time (a split brain begins). */
+  primaryUp(member: string): ReadonlyArray<string> | null {
+    this.#primaries.add(member)
+    return this.#primaries.size > 1 && this.reportSplitBrain() ? [...this.#primaries] : null
+  }
+
+  primaryDown(member: string): void {
+    this.#primaries.delete(member)
+    if (this.#primaries.size <= 1) this.#splitBrainReported = false
+  }
+
+  isPrimary(member: string): boolean {
+    return this.#primaries.has(member)
+  }
+
+  /** True once per split brain, while it lasts: the lab reports it when it begins, so a member's later detection is not news. */
+  reportSplitBrain(): boolean {
+    if (this.#splitBrainReported || this.#primaries.size <= 1) return false
+    this.#splitBrainReported = true
+    return true
+  }
+}
+
 /** One HA group as each of its members sees it. */
 export interface HaGroupConfig {
   /** The group's key in the scenario: the port plan's name for its virtual IP. */
@@ -63,6 +142,8 @@ export interface HaGroupConfig {
   readonly vip: boolean
   /** Every member; `address` is the member's device id (its name in the port plan). */
   readonly members: ReadonlyArray<HaMember>
+  /** The links between the members: partitions, the VIP's holder. One per group, shared. */
+  readonly network: HaNetwork
 }
 
 /** What the analyzer gives its HA side. */
@@ -154,6 +235,13 @@ export class AnalyzerHa {
   #listener: Scope.Closeable | null = null
   readonly #downlinks = new Set<Downlink>()
   #uplink: Uplink | null = null
+  /** Frozen: reads and sends nothing until THAW. */
+  #frozen = false
+  /** A frozen member's sockets: open, paused (nothing read, nothing sent), dropped at THAW or stop. */
+  readonly #parked = new Set<net.Socket>()
+  /** The analyzer listeners on the VIP: bound, being claimed, or held by another primary (split brain). */
+  #vip: "none" | "claiming" | "held" | "conflict" = "none"
+  readonly #unwatch: () => void
 
   constructor(host: HaHost, config: HaGroupConfig) {
     this.#host = host
@@ -161,6 +249,7 @@ export class AnalyzerHa {
     const self = config.members.find((member) => member.serial === host.serial)
     if (self === undefined) throw new Error(`bug: ${host.id} is not a member of HA group ${config.group}`)
     this.#self = self
+    this.#unwatch = config.network.onPartition((a, b) => this.#partitioned(a, b))
   }
 
   get #lostWindowMs(): number {
@@ -184,6 +273,7 @@ export class AnalyzerHa {
 
   start(): void {
     this.#abrupt = false
+    this.#unfreeze()
     if (this.#actor === null) {
       this.#actor = this.#createActor()
       this.#actor.start()
@@ -196,6 +286,7 @@ export class AnalyzerHa {
   stop(): Promise<void> {
     this.#abrupt = false
     this.#actor?.send({ type: "STOP" })
+    this.#unfreeze()
     return this.#ops
   }
 
@@ -204,13 +295,59 @@ export class AnalyzerHa {
     this.#abrupt = true
     this.#actor?.send({ type: "KILL" })
     this.#cutAll()
+    this.#unfreeze()
     return this.#ops
+  }
+
+  /**
+   * Alive but silent, as a hung process: no heartbeats, no answers, nothing read. A primary gives
+   * up TCP/5199 and the VIP at once (without GOODBYE: its secondaries miss its heartbeats).
+   */
+  freeze(): void {
+    this.#frozen = true
+    this.#actor?.send({ type: "FREEZE" })
+  }
+
+  /** Back from a freeze: the old sockets are dropped and the member starts over (probe, then join or elect). */
+  thaw(): void {
+    this.#unfreeze()
+    this.#actor?.send({ type: "THAW" })
   }
 
   /** Stops the machine for good. */
   dispose(): void {
+    this.#unwatch()
     this.#actor?.stop()
     this.#cutAll()
+    this.#unfreeze()
+  }
+
+  #unfreeze(): void {
+    this.#frozen = false
+    for (const socket of this.#parked) socket.destroy()
+    this.#parked.clear()
+  }
+
+  /** A frozen member keeps its sockets open but reads nothing more from them. */
+  #park(socket: net.Socket): void {
+    socket.pause()
+    this.#parked.add(socket)
+    socket.once("close", () => this.#parked.delete(socket))
+  }
+
+  /** Is HA traffic between this member and `member` cut (a partition)? */
+  #cutFrom(member: HaMember): boolean {
+    return this.config.network.isCut(this.#self.name, member.name)
+  }
+
+  /** A new partition: the links between this member and the other one close at once. */
+  #partitioned(a: string, b: string): void {
+    const me = this.#self.name
+    if (a !== me && b !== me) return
+    const other = this.config.members.find((member) => member.name === (a === me ? b : a))
+    if (other === undefined) return
+    for (const link of this.#downlinks) if (link.serial === other.serial) link.socket.destroy()
+    if (this.#uplink?.primary === other.serial) this.#uplink.socket.destroy()
   }
 
   // -------------------------------------------------------------------------------------------
@@ -290,13 +427,20 @@ export class AnalyzerHa {
         connectToPrimary: fromPromise<void, HaConnectInput>(({ input, signal }) => this.#join(input.primary, signal))
       },
       actions: {
-        becomePrimary: () => this.#queue(() => this.#takeOver()),
+        becomePrimary: () => {
+          const primaries = this.config.network.primaryUp(this.#self.name)
+          if (primaries !== null) this.#publishSplitBrain(primaries)
+          this.#vip = this.config.vip ? "claiming" : "none"
+          this.#queue(() => this.#takeOver())
+        },
         stepDown: () => {
           const abrupt = this.#abrupt
+          this.config.network.primaryDown(this.#self.name)
           const links = [...this.#downlinks]
           this.#downlinks.clear()
           for (const link of links) {
-            if (abrupt) link.socket.destroy()
+            if (this.#frozen) this.#park(link.socket)
+            else if (abrupt) link.socket.destroy()
             else {
               send(link.socket, { type: "goodbye", body: { reason: `${this.#host.id} stepped down` } })
               link.socket.end()
@@ -329,8 +473,11 @@ export class AnalyzerHa {
           }
         },
         leavePrimary: () => {
-          this.#uplink?.socket.destroy()
+          const up = this.#uplink
           this.#uplink = null
+          if (up === null) return
+          if (this.#frozen) this.#park(up.socket)
+          else up.socket.destroy()
         }
       }
     })
@@ -358,6 +505,8 @@ export class AnalyzerHa {
         bus.publish({ type: "ha-role", device: this.#host.id, group, role: event.role, reason: event.reason })
         break
       case "split-brain":
+        // Once per split brain: the lab may have reported it when the second primary appeared.
+        if (!this.config.network.reportSplitBrain()) return
         bus.publish({ type: "ha-split-brain", group, primaries: event.primaries.map((s) => this.#nameOf(s)), reason: event.reason })
         break
       case "split-brain-healed":
@@ -367,6 +516,12 @@ export class AnalyzerHa {
         bus.publish({ type: "ha-heartbeat-missed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed })
         break
     }
+  }
+
+  /** The lab's own report when a second primary appears (a partition): the members cannot see it yet. */
+  #publishSplitBrain(names: ReadonlyArray<string>): void {
+    const primaries = rank(this.config.members).filter((member) => names.includes(member.name)).map((member) => member.name)
+    this.#host.bus.publish({ type: "ha-split-brain", group: this.config.group, primaries, reason: splitBrainReason(primaries) })
   }
 
   #nameOf(serial: string | null): string {
@@ -398,6 +553,7 @@ export class AnalyzerHa {
 
   /** Does `member` accept on its TCP/5199 right now (seen from this member)? */
   async #listens(member: HaMember): Promise<boolean> {
+    if (this.#cutFrom(member)) return false
     const target = this.#host.plan.resolve(member.address, HA_PORT)
     if (target.actualPort === 0) return false
     const localAddress = this.#host.plan.sourceAddressOf(this.#host.id)
@@ -409,7 +565,7 @@ export class AnalyzerHa {
         ...(localAddress === undefined ? {} : { localAddress })
       })
       socket.destroy()
-      return true
+      return !this.#cutFrom(member)
     } catch {
       return false
     }
@@ -448,26 +604,61 @@ export class AnalyzerHa {
     const endpoint = { port: HA_PORT, address: listening.value.address, actualPort: listening.value.actualPort } as const
     plan.recordBound({ device: id, ...endpoint })
     bus.publish({ type: "listener-bound", device: id, ...endpoint })
-    if (!this.config.vip) return
-    // On a planned handover or a healed split brain the other member lets go of the VIP at the same time.
+    if (this.config.vip) await this.#claimVip()
+  }
+
+  /**
+   * Binds the analyzer's listeners on the VIP. On a planned handover the other member lets go of
+   * it at the same time: wait for that. A VIP still held by another member after the wait means
+   * two primaries (a split brain): one address and port take one listener, so this member serves
+   * on its own TCP/5199 only, says so, and takes the VIP once the holder lets go of it.
+   */
+  async #claimVip(): Promise<void> {
+    const { network, group } = this.config
+    const me = this.#self.name
+    this.#vip = "claiming"
     for (let attempt = 1; ; attempt++) {
-      try {
-        await this.#host.openVip()
+      if (this.phase() !== "primary") {
+        this.#vip = "none"
         return
-      } catch (error) {
-        if (attempt >= VIP_BIND_TRIES || this.phase() !== "primary") {
-          bus.publish({ type: "listener-failed", device: this.config.group, port: "tcp/514", address: plan.addressOf(this.config.group), actualPort: 0, code: "EADDRINUSE", reason: String(error) })
-          return
-        }
-        await new Promise((resolve) => setTimeout(resolve, VIP_BIND_RETRY_MS))
       }
+      const holder = network.vipHolder
+      let failure = ""
+      if (holder === null || holder === me) {
+        try {
+          await this.#host.openVip()
+          network.vipHolder = me
+          this.#vip = "held"
+          return
+        } catch (error) {
+          failure = error instanceof Error ? error.message : String(error)
+        }
+      }
+      // A holder that still acts as primary is not letting go: two primaries (split brain).
+      const conflict = holder !== null && holder !== me && network.isPrimary(holder)
+      if (conflict || attempt >= VIP_BIND_TRIES) {
+        this.#vip = "conflict"
+        const reason = conflict
+          ? `${me} is primary but ${holder} holds the virtual IP of ${group} (two primaries: split brain); ${me} listens on its own TCP/5199 only`
+          : holder !== null && holder !== me
+          ? `${me} is primary but ${holder} did not let go of the virtual IP of ${group}`
+          : `${me} could not bind the virtual IP of ${group}: ${failure}`
+        const { plan, bus } = this.#host
+        bus.publish({ type: "listener-failed", device: this.#host.id, port: "tcp/514", address: plan.addressOf(group), actualPort: plan.resolve(group, "tcp/514").actualPort, code: "EADDRINUSE", reason })
+        return
+      }
+      await new Promise((resolve) => setTimeout(resolve, VIP_BIND_RETRY_MS))
     }
   }
 
   async #letGo(): Promise<void> {
     const scope = this.#listener
     this.#listener = null
-    if (this.config.vip) await this.#host.closeVip()
+    if (this.config.vip) {
+      await this.#host.closeVip()
+      if (this.config.network.vipHolder === this.#self.name) this.config.network.vipHolder = null
+    }
+    this.#vip = "none"
     if (scope === null) return
     await Effect.runPromise(Scope.close(scope, Exit.void))
     this.#host.plan.forget(this.#host.id, HA_PORT)
@@ -475,6 +666,11 @@ export class AnalyzerHa {
   }
 
   #heartbeat(): void {
+    // A primary without the VIP (split brain) takes it once its holder let go of it.
+    if (this.#vip === "conflict" && this.config.network.vipHolder === null) {
+      this.#vip = "claiming"
+      this.#queue(() => this.#claimVip())
+    }
     const roster = [...this.#downlinks].flatMap((link) => (link.serial === null || link.socket.destroyed ? [] : [link.serial]))
     const now = this.#host.clock.now()
     for (const link of [...this.#downlinks]) {
@@ -520,9 +716,12 @@ export class AnalyzerHa {
       if (join.groupId !== this.config.groupId) {
         return this.#refuse(link, "wrong-group", `${this.#host.id} is in group-id ${this.config.groupId}, the JOIN says ${join.groupId}`)
       }
-      if (join.serial === this.#self.serial || !this.config.members.some((member) => member.serial === join.serial)) {
+      const joiner = this.config.members.find((member) => member.serial === join.serial)
+      if (join.serial === this.#self.serial || joiner === undefined) {
         return this.#refuse(link, "unknown-member", `${join.serial} is not in the peer list of group ${this.config.groupName}`)
       }
+      // Partitioned from this member: nothing gets through (no answer at all).
+      if (this.#cutFrom(joiner)) return void link.socket.destroy()
       if (this.phase() !== "primary") return this.#refuse(link, "not-primary", `${this.#host.id} is not the primary`)
       link.serial = join.serial
       const roster = [...this.#downlinks].flatMap((other) => (other.serial === null ? [] : [other.serial]))
@@ -583,6 +782,8 @@ export class AnalyzerHa {
   /** Connects to `primary`'s TCP/5199, JOINs, and resolves on WELCOME; the link stays. */
   async #join(primary: HaMember, signal: AbortSignal): Promise<void> {
     const { plan } = this.#host
+    const unreachable = () => new Error(`${primary.name} is unreachable from ${this.#self.name}: they are partitioned`)
+    if (this.#cutFrom(primary)) throw unreachable()
     const target = plan.resolve(primary.address, HA_PORT)
     if (target.actualPort === 0) throw new Error(`${primary.name} does not listen on ${HA_PORT}`)
     const localAddress = plan.sourceAddressOf(this.#host.id)
@@ -593,6 +794,10 @@ export class AnalyzerHa {
       signal,
       ...(localAddress === undefined ? {} : { localAddress })
     })
+    if (this.#cutFrom(primary)) {
+      socket.destroy()
+      throw unreachable()
+    }
     this.#uplink?.socket.destroy()
     const up: Uplink = { socket, primary: primary.serial, welcomed: false, synced: false }
     this.#uplink = up

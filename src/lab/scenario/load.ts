@@ -236,7 +236,7 @@ const describeAst = (input: SchemaAST.AST): string => {
 const describeValue = (value: unknown): string => {
   if (value === undefined) return "nothing"
   if (value === null) return "an empty value"
-  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : "a list"
+  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : `a list of ${value.length}`
   if (typeof value === "object") {
     const keys = Object.keys(value)
     return keys.length === 0 ? "an empty mapping" : `a mapping with ${keys.join(", ")}`
@@ -487,10 +487,25 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
       problems.push({ path, atKey: false, expected: `a member of an HA group of this lab (${listOf(members)})`, got: `${JSON.stringify(id)}, in no HA group` })
     } else device(path, id, "fortianalyzer")
   }
+  /** Two different members of one HA group (partition, heal). */
+  const pair = (path: Path, ids: ReadonlyArray<string>): void => {
+    const before = problems.length
+    ids.forEach((id, i) => member([...path, i], id))
+    if (problems.length > before) return
+    const [a = "", b = ""] = ids
+    if (a === b) problems.push({ path: [...path, 1], atKey: false, expected: "a member other than the first one", got: JSON.stringify(b) })
+    else if (groupOf.get(a) !== groupOf.get(b)) {
+      problems.push({ path: [...path, 1], atKey: false, expected: `a member of ${a}'s HA group ${groupOf.get(a) ?? ""}`, got: `${JSON.stringify(b)}, in group ${groupOf.get(b) ?? ""}` })
+    }
+  }
+  /** The name of an HA group. */
+  const group = (path: Path, name: string): void => {
+    if (!isGroup(name)) problems.push({ path, atKey: false, expected: `an HA group of this lab (${listOf(groups)})`, got: JSON.stringify(name) })
+  }
   scenario.steps.forEach((step, s) => {
     const stepPath = ["steps", s]
     if (step.action !== null) {
-      actionReferences(step.action, [...stepPath, "do"], device, target, (at) => {
+      actionReferences(step.action, [...stepPath, "do"], { device, target, member, pair }, (at) => {
         if (analyzers.length !== 1) {
           problems.push({
             path: [...at, "analyzer"],
@@ -504,7 +519,7 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
     const listed = Array.isArray(valueAt(raw, [...stepPath, "expect"]))
     step.expect.forEach((expectation, e) => {
       const path = listed ? [...stepPath, "expect", e] : [...stepPath, "expect"]
-      expectationReferences(expectation, path, { device, target, analyzer, member }, (at) => {
+      expectationReferences(expectation, path, { device, target, analyzer, member, group }, (at) => {
         if (analyzers.length !== 1) {
           problems.push({
             path: [...at, "analyzer"],
@@ -522,7 +537,18 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
 type DeviceCheck = (path: Path, id: string, kind?: DeviceSpec["kind"]) => void
 type NameCheck = (path: Path, id: string) => void
 
-const actionReferences = (action: Action, path: Path, device: DeviceCheck, target: NameCheck, defaultAnalyzer: (path: Path) => void): void => {
+interface ActionChecks {
+  readonly device: DeviceCheck
+  /** A device or an HA group. */
+  readonly target: NameCheck
+  /** An analyzer in an HA group. */
+  readonly member: NameCheck
+  /** Two different members of one HA group. */
+  readonly pair: (path: Path, ids: ReadonlyArray<string>) => void
+}
+
+const actionReferences = (action: Action, path: Path, checks: ActionChecks, defaultAnalyzer: (path: Path) => void): void => {
+  const { device, target, member, pair } = checks
   if ("start" in action) device([...path, "start"], action.start)
   else if ("stop" in action) device([...path, "stop"], action.stop)
   else if ("kill" in action) device([...path, "kill"], action.kill)
@@ -536,6 +562,10 @@ const actionReferences = (action: Action, path: Path, device: DeviceCheck, targe
   else if ("pause" in action) device([...path, "pause"], action.pause)
   else if ("resume" in action) device([...path, "resume"], action.resume)
   else if ("burst" in action) device([...path, "burst", "device"], action.burst.device)
+  else if ("partition" in action) pair([...path, "partition"], action.partition)
+  else if ("heal" in action) pair([...path, "heal"], action.heal)
+  else if ("freeze" in action) member([...path, "freeze"], action.freeze)
+  else if ("thaw" in action) member([...path, "thaw"], action.thaw)
   else target([...path, "send-raw", "to"], action.sendRaw.to)
 }
 
@@ -547,11 +577,14 @@ interface ExpectationChecks {
   readonly analyzer: NameCheck
   /** An analyzer in an HA group. */
   readonly member: NameCheck
+  /** The name of an HA group. */
+  readonly group: NameCheck
 }
 
 const expectationReferences = (expectation: Expectation, path: Path, checks: ExpectationChecks, defaultAnalyzer: (path: Path) => void): void => {
-  const { device, target, analyzer, member } = checks
+  const { device, target, analyzer, member, group } = checks
   if ("role" in expectation) member([...path, "role", "device"], expectation.role.device)
+  else if ("primaries" in expectation) group([...path, "primaries", "group"], expectation.primaries.group)
   else if ("registration" in expectation) {
     if (expectation.registration.analyzer === null) defaultAnalyzer([...path, "registration"])
     else device([...path, "registration", "analyzer"], expectation.registration.analyzer, "fortianalyzer")

@@ -210,8 +210,17 @@ export type Action =
   | { readonly sendRaw: SendRaw }
   | { readonly kill: string }
   | { readonly restart: string }
+  /** Cuts HA traffic between two members of one group, both ways (both stay up). */
+  | { readonly partition: MemberPair }
+  | { readonly heal: MemberPair }
+  /** An HA member stays alive but silent (a hung process) until `thaw`. */
+  | { readonly freeze: string }
+  | { readonly thaw: string }
   | { readonly authorize: { readonly analyzer: string | null; readonly device: string; readonly adom: string | null } }
   | { readonly deleteDevice: { readonly analyzer: string | null; readonly device: string } }
+
+/** Two members of one HA group, e.g. ["faz-a", "faz-b"]. */
+export type MemberPair = readonly [string, string]
 
 export interface PortOfDevice {
   readonly device: string
@@ -248,6 +257,12 @@ export interface RegistrationExpectation {
   readonly adom: string | null
 }
 
+/** How many members of an HA group accept on TCP/5199 (act as primary), seen from outside. */
+export interface PrimariesExpectation {
+  readonly group: string
+  readonly exactly: number
+}
+
 /** The HA role an analyzer acts in right now. */
 export interface RoleExpectation {
   readonly device: string
@@ -256,6 +271,7 @@ export interface RoleExpectation {
 
 export type Expectation =
   | { readonly role: RoleExpectation }
+  | { readonly primaries: PrimariesExpectation }
   | { readonly registration: RegistrationExpectation }
   | { readonly managed: ManagedExpectation }
   | { readonly listening: PortOfDevice }
@@ -682,7 +698,16 @@ const exactlyOneKey = (what: string, keys: ReadonlyArray<string>) => ({
 
 const hasOneKey = (value: object): boolean => Object.keys(value).length === 1
 
-const actionKeys = ["start", "stop", "kill", "restart", "pause", "resume", "burst", "send-raw", "authorize", "delete-device"]
+const actionKeys = ["start", "stop", "kill", "restart", "pause", "resume", "burst", "send-raw", "authorize", "delete-device", "partition", "heal", "freeze", "thaw"]
+
+const memberPair = "a list of two HA members such as [faz-a, faz-b]"
+
+const MemberPairFile = Schema.Array(Id).pipe(
+  Schema.refine((ids: ReadonlyArray<string>): ids is MemberPair => ids.length === 2, {
+    expected: memberPair,
+    toJsonSchema: () => ({ minItems: 2, maxItems: 2 })
+  })
+).annotate({ expected: memberPair })
 
 const ActionFields = Schema.Struct({
   start: Schema.optionalKey(Id),
@@ -694,7 +719,11 @@ const ActionFields = Schema.Struct({
   burst: Schema.optionalKey(Schema.Struct({ device: Id, count: positiveCount })),
   sendRaw: Schema.optionalKey(SendRawFile),
   authorize: Schema.optionalKey(Schema.Struct({ analyzer: orNull(Id), device: Id, adom: orNull(NonEmpty) })),
-  deleteDevice: Schema.optionalKey(Schema.Struct({ analyzer: orNull(Id), device: Id }))
+  deleteDevice: Schema.optionalKey(Schema.Struct({ analyzer: orNull(Id), device: Id })),
+  partition: Schema.optionalKey(MemberPairFile),
+  heal: Schema.optionalKey(MemberPairFile),
+  freeze: Schema.optionalKey(Id),
+  thaw: Schema.optionalKey(Id)
 }).pipe(Schema.encodeKeys({ sendRaw: "send-raw", deleteDevice: "delete-device" }))
 
 const ActionFile = ActionFields.pipe(
@@ -736,7 +765,7 @@ const MalformedFile = Schema.Struct({
   Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
 )
 
-const expectationKeys = ["role", "registration", "listening", "not-listening", "logs", "malformed", "managed"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed"]
 
 const RegistrationFile = Schema.Struct({
   analyzer: orNull(Id),
@@ -747,6 +776,7 @@ const RegistrationFile = Schema.Struct({
 
 const ExpectationFields = Schema.Struct({
   role: Schema.optionalKey(Schema.Struct({ device: Id, is: Schema.Literals(["primary", "secondary"]) })),
+  primaries: Schema.optionalKey(Schema.Struct({ group: Id, exactly: count })),
   registration: Schema.optionalKey(RegistrationFile),
   listening: Schema.optionalKey(PortOfDeviceFile),
   notListening: Schema.optionalKey(PortOfDeviceFile),
