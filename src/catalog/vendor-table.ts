@@ -82,7 +82,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "Syslog, OFTP, registration, quarantine, Log & Report",
     vendorText: "TCP/514",
     endpoints: [tcp(514)],
-    status: "catalog-only"
+    status: "emulated"
   }),
   incoming({ id: "in-fortimail-syslog", product: "FortiMail", purpose: "Syslog", vendorText: "UDP/514", endpoints: [udp(514)], status: "emulated" }),
   incoming({

@@ -93,11 +93,12 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP and FortiClient rows emulated, and HA and the analyzer's own TCP/541 planned", () => {
+  it("marks the syslog, OFTP, FortiAP-S and FortiClient rows emulated, and HA and the analyzer's own TCP/541 planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortiai-logging",
       "in-fortiauthenticator-logging",
+      "in-fortiap-s-logging",
       "in-fortimail-syslog",
       "in-forticlient-logs",
       "in-forticlient-chromebook-logs",
