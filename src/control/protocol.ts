@@ -155,7 +155,13 @@ export type CommandResult<C extends ControlCommand> = CommandResults[C["name"]]
 // Server → client
 // ---------------------------------------------------------------------------------------------
 
-export const DeviceSummary = Schema.Struct({ id: Schema.String, kind: Schema.String, status: Schema.String })
+/** `ha` (added in v1, optional): an HA member's group and current role. */
+export const DeviceSummary = Schema.Struct({
+  id: Schema.String,
+  kind: Schema.String,
+  status: Schema.String,
+  ha: Schema.optionalKey(Schema.Struct({ group: Schema.String, role: Schema.String }))
+})
 export type DeviceSummary = typeof DeviceSummary.Type
 
 export const ListenerSummary = Schema.Struct({

@@ -26,7 +26,12 @@ export interface ControlAnalyzer {
 export interface ControlTarget {
   readonly name: string
   readonly bus: { subscribe(subscriber: (event: LabEvent) => void): () => void }
-  readonly devices: ReadonlyMap<string, { readonly kind: string; status(): string }>
+  /** `ha` for an analyzer in an HA group: its group and its role right now. */
+  readonly devices: ReadonlyMap<string, {
+    readonly kind: string
+    status(): string
+    readonly ha?: { readonly group: string; role(): string } | null
+  }>
   readonly plan: { boundEndpoints(): ReadonlyArray<ListenerSummary> }
   perform(action: Action): Effect.Effect<void, Explained>
   analyzers(): ReadonlyArray<ControlAnalyzer>
@@ -37,6 +42,11 @@ export const snapshotOf = (target: ControlTarget): SnapshotMessage => ({
   v: PROTOCOL_VERSION,
   type: "snapshot",
   lab: target.name,
-  devices: [...target.devices].map(([id, device]) => ({ id, kind: device.kind, status: device.status() })),
+  devices: [...target.devices].map(([id, device]) => ({
+    id,
+    kind: device.kind,
+    status: device.status(),
+    ...(device.ha === undefined || device.ha === null ? {} : { ha: { group: device.ha.group, role: device.ha.role() } })
+  })),
   listeners: target.plan.boundEndpoints().map(({ device, port, address, actualPort }) => ({ device, port, address, actualPort }))
 })

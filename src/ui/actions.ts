@@ -2,9 +2,6 @@
  * What the UI's lab keys do over the control channel: stop, kill, restart, authorize and
  * pause/resume the selected device. Each action resolves with the one sentence the explain
  * line shows: what the lab did, or its refusal. Never rejects.
- *
- * The channel has no `kill` or `restart` command yet: kill sends `stop` and says so; restart
- * is `stop` then `start`.
  */
 import type { ControlClient } from "../control/client.ts"
 import type { DeviceView, Tone } from "./state.ts"
@@ -49,12 +46,11 @@ const perform = async (client: UiClient, action: LabAction, device: DeviceView):
       return { text: `stopped ${result.device} (now ${result.status})`, tone: "warn" }
     }
     case "kill": {
-      const result = await client.command({ name: "stop", device: device.id })
-      return { text: `stopped ${result.device} (now ${result.status}); the control channel has no kill yet, so this was a clean stop`, tone: "warn" }
+      const result = await client.command({ name: "kill", device: device.id })
+      return { text: `killed ${result.device} (now ${result.status}): connections cut with no goodbye`, tone: "warn" }
     }
     case "restart": {
-      await client.command({ name: "stop", device: device.id })
-      const result = await client.command({ name: "start", device: device.id })
+      const result = await client.command({ name: "restart", device: device.id })
       return { text: `restarted ${result.device} (now ${result.status})`, tone: "ok" }
     }
     case "pause": {

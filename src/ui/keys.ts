@@ -38,7 +38,7 @@ export const KEYMAP: ReadonlyArray<KeyBinding> = [
   { command: "select-up", label: "↑", help: "select the device above", matches: (_, key) => key.upArrow },
   { command: "select-down", label: "↓", help: "select the device below", matches: (_, key) => key.downArrow },
   { command: "stop", label: "s", help: "stop the selected device", matches: letter("s") },
-  { command: "kill", label: "k", help: "kill the selected device (a stop: the channel has no kill yet)", matches: letter("k") },
+  { command: "kill", label: "k", help: "kill the selected device: connections cut with no goodbye", matches: letter("k") },
   { command: "restart", label: "r", help: "restart the selected device (stop, then start)", matches: letter("r") },
   { command: "authorize", label: "a", help: "authorize the selected device waiting on an analyzer", matches: letter("a") },
   { command: "pause", label: "p", help: "pause or resume the selected sender's logs", matches: letter("p") },

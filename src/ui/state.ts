@@ -118,16 +118,25 @@ export type Explain = (event: LabEvent) => string | null | undefined
 
 const emptyTraffic: TrafficView = { sent: 0, stored: 0, acked: 0, queued: 0, dropped: 0, malformed: 0, second: 0, buckets: [] }
 
+/** The HA groups as the snapshot has them (members and roles; history starts with the events). */
+const groupsOf = (snapshot: SnapshotMessage): ReadonlyArray<HaGroupView> => {
+  const groups = new Map<string, Array<{ device: string; role: string; missed: number }>>()
+  for (const d of snapshot.devices) {
+    if (d.ha !== undefined) groups.set(d.ha.group, [...(groups.get(d.ha.group) ?? []), { device: d.id, role: d.ha.role, missed: 0 }])
+  }
+  return [...groups].map(([group, members]) => ({ group, members: members.sort((a, b) => a.device.localeCompare(b.device)), history: [] }))
+}
+
 export const initialState = (snapshot: SnapshotMessage): ViewState => ({
   lab: snapshot.lab,
   connected: true,
   now: 0,
-  devices: snapshot.devices.map((d) => ({ id: d.id, kind: d.kind, status: d.status, link: null, paused: false, ha: null, pending: null })),
+  devices: snapshot.devices.map((d) => ({ id: d.id, kind: d.kind, status: d.status, link: null, paused: false, ha: d.ha ?? null, pending: null })),
   ports: snapshot.listeners.map((l) => ({ ...l, state: "listening" as const, reason: null })),
   traffic: {},
   storedTotals: {},
   tail: [],
-  ha: [],
+  ha: groupsOf(snapshot),
   steps: [],
   expectations: [],
   finished: null,

@@ -99,23 +99,22 @@ describe("terminal UI", () => {
     expect(ui.lastFrame()).toContain("stopped fgt-1 (now stopped)")
   })
 
-  it("r restarts (stop then start), k stops, p pauses; a refusal shows on the explain line", async () => {
+  it("r restarts, k kills, p pauses; a refusal shows on the explain line", async () => {
     const client = fakeClient((command) => {
       if (command.name === "pause") throw new Error("fgt-1 is not a log sender")
-      return { device: "device" in command ? command.device : "", status: command.name === "start" ? "running" : "stopped" }
+      return { device: "device" in command ? command.device : "", status: command.name === "restart" ? "running" : "stopped" }
     })
     const ui = show(client)
     await ui.waitForFrame((f) => f.includes("topology"))
     ui.press("r")
     await ui.waitForFrame((f) => f.includes("restarted faz-1 (now running)"))
     ui.press("k")
-    await ui.waitForFrame((f) => f.includes("the control channel has no kill yet"))
+    await ui.waitForFrame((f) => f.includes("killed faz-1 (now stopped)"))
     ui.press("p")
     await ui.waitForFrame((f) => f.includes("pause faz-1: fgt-1 is not a log sender"))
     expect(client.sent).toEqual([
-      { name: "stop", device: "faz-1" },
-      { name: "start", device: "faz-1" },
-      { name: "stop", device: "faz-1" },
+      { name: "restart", device: "faz-1" },
+      { name: "kill", device: "faz-1" },
       { name: "pause", device: "faz-1" }
     ])
   })

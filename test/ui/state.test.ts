@@ -25,6 +25,20 @@ const explain = (event: LabEvent): string | null => (event.type === "device-stop
 const fold = (...events: ReadonlyArray<LabEvent>) => foldEvents(initialState(SNAPSHOT), events, explain)
 
 describe("view state", () => {
+  it("shows HA roles from the snapshot, before any role change happened while attached", () => {
+    const state = initialState({
+      ...SNAPSHOT,
+      devices: [
+        { id: "faz-b", kind: "fortianalyzer", status: "running", ha: { group: "lab", role: "secondary" } },
+        { id: "faz-a", kind: "fortianalyzer", status: "running", ha: { group: "lab", role: "primary" } },
+        { id: "fgt-1", kind: "fortigate", status: "running" }
+      ]
+    })
+    expect(state.ha).toEqual([{ group: "lab", members: [{ device: "faz-a", role: "primary", missed: 0 }, { device: "faz-b", role: "secondary", missed: 0 }], history: [] }])
+    expect(state.devices.find((d) => d.id === "faz-a")?.ha).toEqual({ group: "lab", role: "primary" })
+    expect(state.devices.find((d) => d.id === "fgt-1")?.ha).toBeNull()
+  })
+
   it("starts from the snapshot: devices running, listeners listening", () => {
     const state = initialState(SNAPSHOT)
     expect(state.lab).toBe("test-lab")
