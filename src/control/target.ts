@@ -26,15 +26,21 @@ export interface ControlAnalyzer {
 export interface ControlTarget {
   readonly name: string
   readonly bus: { subscribe(subscriber: (event: LabEvent) => void): () => void }
-  /** `ha` for an analyzer in an HA group: its group and its role right now. */
-  readonly devices: ReadonlyMap<string, {
-    readonly kind: string
-    status(): string
-    readonly ha?: { readonly group: string; role(): string } | null
-  }>
+  readonly devices: ReadonlyMap<string, { readonly kind: string; status(): string }>
   readonly plan: { boundEndpoints(): ReadonlyArray<ListenerSummary> }
   perform(action: Action): Effect.Effect<void, Explained>
   analyzers(): ReadonlyArray<ControlAnalyzer>
+  /** HA members' groups and roles right now. */
+  haRoles(): ReadonlyArray<{ readonly device: string; readonly group: string; readonly role: string }>
+}
+
+/** Each device's kind and status, and an HA member's group and role. */
+const deviceSummaries = (target: ControlTarget): SnapshotMessage["devices"] => {
+  const roles = new Map(target.haRoles().map(({ device, group, role }) => [device, { group, role }]))
+  return [...target.devices].map(([id, device]) => {
+    const ha = roles.get(id)
+    return { id, kind: device.kind, status: device.status(), ...(ha === undefined ? {} : { ha }) }
+  })
 }
 
 /** The first message every client gets: the lab as it is now. */
@@ -42,11 +48,6 @@ export const snapshotOf = (target: ControlTarget): SnapshotMessage => ({
   v: PROTOCOL_VERSION,
   type: "snapshot",
   lab: target.name,
-  devices: [...target.devices].map(([id, device]) => ({
-    id,
-    kind: device.kind,
-    status: device.status(),
-    ...(device.ha === undefined || device.ha === null ? {} : { ha: { group: device.ha.group, role: device.ha.role() } })
-  })),
+  devices: deviceSummaries(target),
   listeners: target.plan.boundEndpoints().map(({ device, port, address, actualPort }) => ({ device, port, address, actualPort }))
 })

@@ -144,6 +144,11 @@ export class Lab {
     return [...this.devices.values()].filter((device): device is FortiAnalyzer => device instanceof FortiAnalyzer)
   }
 
+  /** Every HA member's group and role right now (for the control channel's snapshot). */
+  haRoles(): ReadonlyArray<{ readonly device: string; readonly group: string; readonly role: string }> {
+    return this.analyzers().flatMap((analyzer) => (analyzer.ha === null ? [] : [{ device: analyzer.id, group: analyzer.ha.group, role: analyzer.ha.role() }]))
+  }
+
   device(id: string): Device | undefined {
     return this.devices.get(id)
   }

@@ -28,7 +28,8 @@ export const labTarget = (lab: Lab, analyzers: ReadonlyArray<ControlAnalyzer>): 
   devices: lab.devices,
   plan: lab.plan,
   perform: (action) => lab.perform(action),
-  analyzers: () => analyzers
+  analyzers: () => analyzers,
+  haRoles: () => lab.haRoles()
 })
 
 const refusal = (message: string): Explained => ({ message })

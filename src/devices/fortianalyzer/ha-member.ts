@@ -257,6 +257,11 @@ export class AnalyzerHa {
   }
 
   /** The role right now (`none` while stopped, starting or electing). */
+  /** The group's key in the scenario (the port plan's name for its virtual IP). */
+  get group(): string {
+    return this.config.group
+  }
+
   role(): HaMemberRole {
     const phase = this.phase()
     return phase === "primary" ? "primary" : phase === "joining" || phase === "syncing" || phase === "inSync" ? "secondary" : "none"
