@@ -262,15 +262,18 @@ const nodeStartMs = async (): Promise<number> => {
   return performance.now() - started
 }
 
-/** Spawn to the default lab's last `listener-bound` line (faz-1 on udp/514 and tcp/514), then SIGINT. */
+/**
+ * Spawn to the default lab's last `listener-bound` line (the HA primary's virtual IP, "lab", on
+ * udp/514 and tcp/514, and faz-a on tcp/5199), then SIGINT.
+ */
 const labStartMs = async (): Promise<{ ms: number; exitCode: number | null }> => {
   const started = performance.now()
   const child = spawnNode([FAZLAB_BIN, "up", "--headless", "--memory", "--port-base", "ephemeral"])
   try {
-    const wanted = new Set(["udp/514", "tcp/514"])
+    const wanted = new Set(["lab udp/514", "lab tcp/514", "faz-a tcp/5199"])
     while (wanted.size > 0) {
-      const event = await child.next<{ port: string }>((value) => value["type"] === "listener-bound" && value["device"] === "faz-1", 10_000)
-      wanted.delete(event.port)
+      const event = await child.next<{ device: string; port: string }>((value) => value["type"] === "listener-bound", 10_000)
+      wanted.delete(`${event.device} ${event.port}`)
     }
     const ms = performance.now() - started
     child.process.kill("SIGINT")
@@ -474,7 +477,7 @@ const main = async (): Promise<void> => {
   }
   if (start !== null) {
     process.stdout.write(
-      `\nLab start: spawn to the default lab's last listener-bound line (faz-1 udp/514 + tcp/514), then SIGINT; target < ${LAB_START_TARGET_MS} ms and exit 0: ${start.verdict}\n` +
+      `\nLab start: spawn to the default lab's last listener-bound line (VIP udp/514 + tcp/514, faz-a tcp/5199), then SIGINT; target < ${LAB_START_TARGET_MS} ms and exit 0: ${start.verdict}\n` +
         start.lines.map((line) => `${line}\n`).join("")
     )
   }

@@ -2,7 +2,8 @@
  * `fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR] [--analyzer ID] [--limit N]`
  *
  * Reads the stored logs of a lab from another terminal. Without `--lab` it finds the lab
- * started from the current folder (`.fazlab/<lab>/lab.json`, the most recent one). It reads the
+ * started from the current folder (`.fazlab/<lab>/lab.json`, the most recent one); without
+ * `--analyzer`, the analyzer whose store was written last (an HA group's acting primary). It reads the
  * analyzer's store directly (a second reader on the same SQLite file); once the control channel
  * exists it will go through it. `--follow` keeps printing new logs until Ctrl-C.
  */
@@ -37,6 +38,18 @@ const findLab = (cwd: string, explicit: string | undefined): { dir: string; info
   return { dir: found.dir, info: JSON.parse(fs.readFileSync(found.file, "utf8")) as LabInfo }
 }
 
+/** The last time a store was written (its write-ahead log changes first); 0 when it has none yet. */
+const lastWrite = (store: string): number =>
+  Math.max(...[store, `${store}-wal`].map((file) => (fs.existsSync(file) ? fs.statSync(file).mtimeMs : 0)))
+
+/**
+ * The analyzer to read when none is named: the one whose store was written last. In an HA
+ * group every member holds the logs, but a member that was stopped or killed holds them only up
+ * to then.
+ */
+const liveliest = <A extends { readonly store: string }>(analyzers: ReadonlyArray<A>): A | undefined =>
+  analyzers.reduce<A | undefined>((best, analyzer) => (best === undefined || lastWrite(analyzer.store) > lastWrite(best.store) ? analyzer : best), undefined)
+
 const line = (log: StoredLog): string => {
   const when = new Date(log.receivedAt).toISOString()
   return `${when} ${log.device} ${log.type ?? "-"}/${log.subtype ?? "-"} ${log.level ?? "-"} ${log.raw}`
@@ -58,7 +71,7 @@ export const logs: Command = async (args, io) => {
   const limit = Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${values.limit}"`)
   const { info } = findLab(io.cwd, values.lab)
-  const analyzer = values.analyzer === undefined ? info.analyzers[0] : info.analyzers.find((a) => a.id === values.analyzer)
+  const analyzer = values.analyzer === undefined ? liveliest(info.analyzers) : info.analyzers.find((a) => a.id === values.analyzer)
   if (analyzer === undefined) {
     throw new UsageError(`lab ${info.name} has no analyzer ${values.analyzer ?? ""}; it has: ${info.analyzers.map((a) => a.id).join(", ") || "none"}`)
   }

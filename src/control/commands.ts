@@ -30,11 +30,18 @@ const needDevice = (target: ControlTarget, id: string): Effect.Effect<void, Comm
 const perform = (target: ControlTarget, device: string, action: Action) =>
   needDevice(target, device).pipe(Effect.andThen(target.perform(action).pipe(Effect.mapError(refused))))
 
-/** The analyzers a registry command is about: the one named, else all of them. */
+/**
+ * The analyzers a registry command is about: the one named, else all of them but HA
+ * secondaries (an HA group's registry is its primary's; the secondaries hold copies).
+ */
 const analyzersFor = (target: ControlTarget, id: string | undefined): Effect.Effect<ReadonlyArray<ControlAnalyzer>, CommandRefused> => {
   const analyzers = target.analyzers()
   if (analyzers.length === 0) return refuse(`lab ${target.name} has no analyzer, so it has no device registry`)
-  if (id === undefined) return Effect.succeed(analyzers)
+  if (id === undefined) {
+    const copies = new Set(target.haRoles().filter((member) => member.role !== "primary").map((member) => member.device))
+    const registries = analyzers.filter((analyzer) => !copies.has(analyzer.id))
+    return Effect.succeed(registries.length === 0 ? analyzers : registries)
+  }
   const found = analyzers.find((analyzer) => analyzer.id === id)
   return found === undefined
     ? refuse(`no analyzer "${id}" in lab ${target.name}; its analyzers: ${list(analyzers.map((a) => a.id))}`)

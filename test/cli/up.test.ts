@@ -27,9 +27,11 @@ describe("fazlab up", () => {
 
   it("--headless prints JSON-lines events and stops cleanly on SIGINT", async () => {
     const up = start(["up", "--headless", "--memory", "--port-base", "ephemeral"])
-    await up.waitForLine(isEvent("listener-bound", { device: "faz-1", port: "udp/514" }))
-    await up.waitForLine(isEvent("listener-bound", { device: "faz-1", port: "tcp/514" }))
-    await up.waitForLine(isEvent("logs-stored", { device: "faz-1" }))
+    // The default lab is an HA pair: the primary (faz-a) binds the cluster's virtual IP, "lab".
+    await up.waitForLine(isEvent("listener-bound", { device: "lab", port: "udp/514" }))
+    await up.waitForLine(isEvent("listener-bound", { device: "lab", port: "tcp/514" }))
+    await up.waitForLine(isEvent("listener-bound", { device: "faz-a", port: "tcp/5199" }))
+    await up.waitForLine(isEvent("logs-stored", { device: "faz-a" }))
 
     const result = await up.interrupt()
     expect(result.code, result.stderr).toBe(0)
@@ -41,15 +43,15 @@ describe("fazlab up", () => {
     const stopped = types.lastIndexOf("lab-stopped")
     expect(stopped).toBeGreaterThan(0)
     const closed = events.filter((event) => event?.["type"] === "listener-closed").map((event) => `${String(event?.["device"])} ${String(event?.["port"])}`)
-    expect(closed.filter((name) => name.startsWith("faz-1 ")).sort()).toEqual(["faz-1 tcp/443", "faz-1 tcp/514", "faz-1 tcp/8443", "faz-1 udp/514"])
+    expect(closed.filter((name) => name.startsWith("lab ") || name.startsWith("faz-a ")).sort()).toEqual(["faz-a tcp/5199", "lab tcp/443", "lab tcp/514", "lab tcp/8443", "lab udp/514"])
     expect(types.lastIndexOf("listener-closed")).toBeLessThan(stopped)
   })
 
   it("prints the port mapping block, and the mapped TCP port accepts connections", async () => {
     const up = start(["up", "--memory", "--port-base", "ephemeral"])
     await up.waitForLine((line) => line.startsWith("lab default-lab is up"))
-    const tcp = await up.waitForLine((line) => /^\s+faz-1\s+tcp\/514\s+-> /.test(line))
-    await up.waitForLine((line) => /^\s+faz-1\s+udp\/514\s+-> 127\.\d+\.\d+\.\d+:\d+$/.test(line))
+    const tcp = await up.waitForLine((line) => /^\s+lab\s+tcp\/514\s+-> /.test(line))
+    await up.waitForLine((line) => /^\s+lab\s+udp\/514\s+-> 127\.\d+\.\d+\.\d+:\d+$/.test(line))
     await up.waitForLine((line) => line.includes("Ctrl-C stops the lab"))
 
     const [, host, port] = /-> (127\.\d+\.\d+\.\d+):(\d+)$/.exec(tcp) ?? []

@@ -38,7 +38,7 @@ describe("fazlab up under a pipe", () => {
     await up.waitForLine((line) => line.includes("Ctrl-C stops the lab"))
     const result = await up.interrupt()
     expect(result.code, result.stderr).toBe(0)
-    expect(up.lines.some((line) => /faz-1 listens on tcp\/514 at /.test(line))).toBe(true)
+    expect(up.lines.some((line) => /lab listens on tcp\/514 at /.test(line))).toBe(true)
     expect(up.lines.every((line) => jsonLine(line) === null)).toBe(true)
     expect(hasTerminalControl(result.stdout)).toBe(false)
     expect(result.stderr).not.toMatch(/raw mode/i)
