@@ -1,8 +1,8 @@
 /**
  * `npm run bench`: the analyzer's syslog intake throughput, loss and memory, its OFTP intake
  * (one session, and a fleet of 1,000 FortiGates: `oftp-run.ts`), HA failover (`ha-failover.ts`,
- * in this process), and the lab's start time,
- * printed as tables. Writes nothing but its output (the analyzer's store goes
+ * in this process), the terminal UI's cost to the lab (`ui-throughput.ts`), and the lab's start
+ * time, printed as tables. Writes nothing but its output (the analyzer's store goes
  * to a temporary folder that is removed at the end), and exits 0 whatever the figures: it is
  * a benchmark, not a test. See docs/performance.md for what each figure means.
  *
@@ -11,9 +11,9 @@
  * moment, then against an emulated FortiAnalyzer (`receiver.ts`, its own process, so its peak
  * RSS is its own). The ratio of the two is what stays meaningful on a noisy machine.
  *
- * Options: `--only tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,start` (default all),
+ * Options: `--only tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start` (default all),
  * `--tcp-count N`, `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`,
- * `--fleet-devices N`, `--fleet-seconds S`, `--failover-rounds N`, `--failover-seconds S`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
+ * `--fleet-devices N`, `--fleet-seconds S`, `--failover-rounds N`, `--failover-seconds S`, `--ui-rate R`, `--ui-count N`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
  * and of the OFTP FortiGates' processes).
  * With `BENCH_DEBUG=1` each run's raw sender and receiver reports go to stderr as JSON.
  */
@@ -28,6 +28,7 @@ import type { BlasterReport } from "./syslog-blaster.ts"
 import type { Endpoint, ReceiverReport } from "./receiver.ts"
 import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpSession } from "./oftp-run.ts"
 import { FAILOVER_DEFAULTS, type FailoverResult, failoverLines, failoverVerdict, runFailoverBench } from "./ha-failover.ts"
+import { runUiThroughput, UI_DEFAULTS, type UiResult, uiLines, uiVerdict } from "./ui-throughput.ts"
 
 const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 const ROOT = path.dirname(BENCH_DIR)
@@ -356,7 +357,7 @@ const machine = (): string => {
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
-      only: { type: "string", default: "tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,start" },
+      only: { type: "string", default: "tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start" },
       "tcp-count": { type: "string", default: "300000" },
       "udp-count": { type: "string", default: "200000" },
       "udp-rate": { type: "string", default: "100000" },
@@ -366,6 +367,8 @@ const main = async (): Promise<void> => {
       "fleet-seconds": { type: "string", default: "25" },
       "failover-rounds": { type: "string", default: String(FAILOVER_DEFAULTS.rounds) },
       "failover-seconds": { type: "string", default: String(FAILOVER_DEFAULTS.maxSeconds) },
+      "ui-rate": { type: "string", default: String(UI_DEFAULTS.rate) },
+      "ui-count": { type: "string", default: String(UI_DEFAULTS.count) },
       "cpu-prof": { type: "string" }
     }
   })
@@ -380,10 +383,11 @@ const main = async (): Promise<void> => {
     fleetSeconds: Number(values["fleet-seconds"])
   }
   const failoverOptions = { ...FAILOVER_DEFAULTS, rounds: Number(values["failover-rounds"]), maxSeconds: Number(values["failover-seconds"]) }
-  const counts = [tcpCount, udpCount, udpRate, oftp.count, oftp.fortigateCount, oftp.fleetDevices, oftp.fleetSeconds, failoverOptions.rounds, failoverOptions.maxSeconds]
+  const uiOptions = { rate: Number(values["ui-rate"]), count: Number(values["ui-count"]) }
+  const counts = [tcpCount, udpCount, udpRate, oftp.count, oftp.fortigateCount, oftp.fleetDevices, oftp.fleetSeconds, failoverOptions.rounds, failoverOptions.maxSeconds, uiOptions.rate, uiOptions.count]
   if (!counts.every((n) => Number.isInteger(n) && n > 0)) {
     process.stderr.write(
-      "--tcp-count, --udp-count, --udp-rate, --oftp-count, --fortigate-count, --fleet-devices, --fleet-seconds, --failover-rounds and --failover-seconds must be positive whole numbers.\n"
+      "--tcp-count, --udp-count, --udp-rate, --oftp-count, --fortigate-count, --fleet-devices, --fleet-seconds, --failover-rounds, --failover-seconds, --ui-rate and --ui-count must be positive whole numbers.\n"
     )
     process.exitCode = 2
     return
@@ -427,6 +431,7 @@ const main = async (): Promise<void> => {
   const oftpNotes: string[] = []
   let start: StartResult | null = null
   let failover: FailoverResult | string | null = null
+  let ui: UiResult | null = null
   try {
     for (const scenario of scenarios) {
       if (!only.has(scenario.key)) continue
@@ -455,6 +460,10 @@ const main = async (): Promise<void> => {
         failover = `ERROR: ${error instanceof Error ? error.message : String(error)}`
       }
     }
+    if (only.has("ui")) {
+      process.stderr.write("running: the terminal UI's cost to the lab (headless, then with the UI in tmux)\n")
+      ui = await runUiThroughput(oftpEnv, uiOptions, (line) => process.stderr.write(`${line}\n`))
+    }
     if (only.has("start")) {
       process.stderr.write("running: lab start\n")
       start = await measureLabStart()
@@ -475,6 +484,9 @@ const main = async (): Promise<void> => {
     const lines = typeof failover === "string" ? [`HA failover: ${failover}`] : failoverLines(failover)
     process.stdout.write(`${rows.length + oftpRows.length > 0 ? "\n" : ""}${lines.map((line) => `${line}\n`).join("")}`)
   }
+  if (ui !== null) {
+    process.stdout.write(`${rows.length + oftpRows.length > 0 || failover !== null ? "\n" : ""}${uiLines(ui).map((line) => `${line}\n`).join("")}`)
+  }
   if (start !== null) {
     process.stdout.write(
       `\nLab start: spawn to the default lab's last listener-bound line (VIP udp/514 + tcp/514, faz-a tcp/5199), then SIGINT; target < ${LAB_START_TARGET_MS} ms and exit 0: ${start.verdict}\n` +
@@ -487,6 +499,7 @@ const main = async (): Promise<void> => {
     const verdict = typeof failover === "string" ? failover : failoverVerdict(failover)
     if (isMiss(verdict)) missed.push(`HA failover: ${verdict}`)
   }
+  if (ui !== null && isMiss(uiVerdict(ui))) missed.push(`UI cost: ${uiVerdict(ui)}`)
   if (start !== null && isMiss(start.verdict)) missed.push(`lab start: ${start.verdict}`)
   process.stdout.write(missed.length === 0 ? "\nAll targets met.\n" : `\nTargets missed:\n${missed.map((line) => `  - ${line}\n`).join("")}`)
   if (profileDir !== null) process.stdout.write(`\nCPU profiles of the analyzer processes (and the OFTP FortiGates', one folder each): ${profileDir}\n`)

@@ -18,7 +18,8 @@ export const labFlagOptions = {
   addressing: { type: "string" },
   "data-dir": { type: "string" },
   memory: { type: "boolean", default: false },
-  "control-bind": { type: "string" }
+  "control-bind": { type: "string" },
+  speed: { type: "string" }
 } as const
 
 export interface LabFlags {
@@ -27,6 +28,8 @@ export interface LabFlags {
   readonly addressing: Addressing
   readonly memory: boolean
   readonly dataDir: string | undefined
+  /** Lab time runs this many times faster than the wall clock (timers included; sockets stay real); null: the lab file's `speed`. */
+  readonly speed: number | null
 }
 
 export const parsePortBase = (value: string | undefined): PortBase | "auto" => {
@@ -45,12 +48,18 @@ export const parseLabFlags = (values: {
   readonly addressing?: string
   readonly "data-dir"?: string
   readonly memory?: boolean
+  readonly speed?: string
 }): LabFlags => {
   const addressing = values.addressing ?? defaultAddressing()
   if (addressing !== "shared" && addressing !== "per-device") {
     throw new UsageError(`--addressing must be "shared" (every device on 127.0.0.1) or "per-device" (127.0.1.x each), got "${addressing}"`)
   }
+  const speed = values.speed === undefined ? null : Number(values.speed)
+  if (speed !== null && (!Number.isFinite(speed) || speed < 1 || speed > 1000)) {
+    throw new UsageError(`--speed must be a number from 1 (real time) to 1000, got "${values.speed}"`)
+  }
   return {
+    speed,
     headless: values.headless ?? false,
     portBase: parsePortBase(values["port-base"]),
     addressing,

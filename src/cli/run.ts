@@ -50,7 +50,7 @@ export const run: Command = async (args, io) => {
       dataDir,
       portBase: flags.portBase,
       addressing: flags.addressing,
-      clock: new RealLabClock(),
+      clock: new RealLabClock(flags.speed ?? scenario.speed),
       onEvent: (event) => {
         if (tui) return
         if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)

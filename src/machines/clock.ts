@@ -1,9 +1,11 @@
 /**
- * The lab clock: real time or simulated time behind one small interface.
+ * The lab clock: real time, sped-up real time, or simulated time behind one small interface.
  *
  * It has the shape xstate expects of a clock (`setTimeout` / `clearTimeout`), plus `now()`, so
- * machines, senders and the scenario timeline all run on the same time. Tests and
- * `--clock simulated` use `SimulatedLabClock`, which only moves when told to.
+ * machines, senders and the scenario timeline all run on the same time. `RealLabClock` with a
+ * speed above 1 (`fazlab run --speed N`) lets FortiOS's own timers (hb-interval 5 s, keepalives,
+ * retries) play out N times faster than the wall clock, on real sockets. Tests use
+ * `SimulatedLabClock`, which only moves when told to.
  */
 import { SimulatedClock } from "xstate"
 
@@ -16,11 +18,18 @@ export interface LabClock {
 
 export class RealLabClock implements LabClock {
   readonly #origin = performance.now()
+  readonly #speed: number
+
+  /** @param speed lab milliseconds per wall-clock millisecond (1: real time) */
+  constructor(speed = 1) {
+    this.#speed = speed
+  }
+
   now(): number {
-    return performance.now() - this.#origin
+    return (performance.now() - this.#origin) * this.#speed
   }
   setTimeout(callback: () => void, ms: number): unknown {
-    return setTimeout(callback, ms)
+    return setTimeout(callback, ms / this.#speed)
   }
   clearTimeout(handle: unknown): void {
     clearTimeout(handle as NodeJS.Timeout)

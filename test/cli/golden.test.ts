@@ -30,6 +30,7 @@ const cases: ReadonlyArray<Case> = [
   { name: "run-scenario-errors", args: ["run", "test/golden/scenario-errors/many-problems.yaml"], lines: 8 },
   { name: "run-report-xml", args: ["run", "scenarios/syslog-basics.yaml", "--report", "xml"] },
   { name: "run-port-base-negative", args: ["run", "scenarios/syslog-basics.yaml", "--port-base", "-5"] },
+  { name: "run-speed-out-of-range", args: ["run", "scenarios/syslog-basics.yaml", "--speed", "5000"] },
   { name: "run-addressing-weird", args: ["run", "scenarios/syslog-basics.yaml", "--addressing", "weird"] },
   { name: "run-unknown-flag", args: ["run", "--bogus", "x.yaml"] },
   { name: "ports-direction-sideways", args: ["ports", "--direction", "sideways"] },

@@ -298,6 +298,8 @@ export interface Scenario {
   readonly devices: ReadonlyMap<string, DeviceSpec>
   /** HA groups by key; a sender's `server` may name one (it then means the group's virtual IP). */
   readonly ha: Readonly<Record<string, HaGroupSpec>>
+  /** Lab time runs this many times faster than the wall clock (1: real time); `--speed` overrides it. */
+  readonly speed: number
   readonly steps: ReadonlyArray<Step>
 }
 
@@ -840,5 +842,6 @@ export const Scenario: Schema.Codec<Scenario, unknown> = Schema.Struct({
   description: orNull(Schema.String),
   devices: Devices,
   ha: withDefault(Schema.Record(Id, HaGroupFile).annotate({ expected: "a mapping of HA group names to groups" }), {}),
+  speed: withDefault(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1000 }, { expected: "a speed from 1 (real time) to 1000" })), 1),
   steps: withDefault(Schema.Array(StepFile), [])
 })
