@@ -364,10 +364,11 @@ const runTerminal = async (env: UiBenchEnv, options: UiBenchOptions, labFile: st
     const store = path.join(dataDir, "faz-1", "logs.sqlite")
     await waitStored(store, sender.sent)
     if (!during.some((line) => line.includes("fazlab ui-bench"))) throw new Error(`the UI was not on screen during the load:\n${during.join("\n")}`)
-    process.kill(pid, "SIGINT")
+    // q, the UI's own "stop the lab" (a SIGINT from outside is not a clean stop under the UI: see docs/performance.md).
+    await tmux(socket, ["send-keys", "-t", socket, "q"])
     const exitBy = performance.now() + EXIT_MS
     while (alive(pid)) {
-      if (performance.now() > exitBy) throw new Error(`the lab under the UI did not exit within ${EXIT_MS / 1000} s of SIGINT; last screen:\n${await capture()}`)
+      if (performance.now() > exitBy) throw new Error(`the lab under the UI did not exit within ${EXIT_MS / 1000} s of q; last screen:\n${await capture()}`)
       await delay(POLL_MS)
     }
     pid = null

@@ -91,8 +91,10 @@ export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<nu
 export const main = async (args: ReadonlyArray<string>): Promise<number> => {
   const controller = new AbortController()
   const stop = () => controller.abort()
-  process.once("SIGINT", stop)
-  process.once("SIGTERM", stop)
+  // `on`, not `once`: a `once` listener is gone by the time other listeners run, and ink's
+  // signal-exit then finds itself alone and re-raises the signal, killing the process mid-stop.
+  process.on("SIGINT", stop)
+  process.on("SIGTERM", stop)
   // A reader that goes away (`fazlab up --headless | head`) stops the command quietly; the
   // handler stays for good, since buffered writes can still fail after the command returned.
   process.stdout.on("error", (error: NodeJS.ErrnoException) => {
