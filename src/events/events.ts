@@ -170,7 +170,7 @@ export type MalformedReason =
   | "bad-json"
 
 /** The faults a scenario step or `fazlab ctl` can inject (docs/protocols/ha.md, "Faults"). */
-export type FaultKind = "kill" | "restart" | "partition" | "heal" | "freeze" | "thaw"
+export type FaultKind = "kill" | "restart" | "partition" | "heal" | "degrade" | "freeze" | "thaw"
 
 export type SenderState = "idle" | "connecting" | "sending" | "paused" | "backoff" | "stopped" | "done"
 

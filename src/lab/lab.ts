@@ -206,10 +206,21 @@ export class Lab {
           self.#fault("partition", [a, b], `${a} and ${b} are partitioned: HA traffic between them is cut both ways; both stay up`)
           network.partition(a, b)
         } else {
-          if (!network.isCut(a, b)) return yield* new ActionError({ action: `heal ${a} ${b}`, reason: `${a} and ${b} are not partitioned; nothing to heal` })
-          self.#fault("heal", [a, b], `the partition between ${a} and ${b} is healed: HA traffic flows again`)
+          if (!network.isCut(a, b) && !network.isDegraded(a, b)) {
+            return yield* new ActionError({ action: `heal ${a} ${b}`, reason: `${a} and ${b} are neither partitioned nor degraded; nothing to heal` })
+          }
+          self.#fault("heal", [a, b], `the network between ${a} and ${b} is healed: HA traffic flows normally again`)
           network.heal(a, b)
+          network.restore(a, b)
         }
+        return
+      }
+      if ("degrade" in action) {
+        const [a = "", b = ""] = action.degrade.members
+        const network = yield* self.#needPair(a, b, "degrade")
+        const { hbDelay, hbLoss } = action.degrade
+        self.#fault("degrade", [a, b], `heartbeats between ${a} and ${b} now arrive ${hbDelay} ms late and ${hbLoss}% of them are lost; heal restores them`)
+        network.degrade(a, b, { delayMs: hbDelay, lossPercent: hbLoss })
         return
       }
       if ("freeze" in action) {

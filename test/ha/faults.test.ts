@@ -135,7 +135,7 @@ describe("HA faults (real clock)", () => {
     expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({
       code: 1,
       stdout: "",
-      stderr: "fazlab ctl: heal faz-a faz-b: faz-a and faz-b are not partitioned; nothing to heal\n"
+      stderr: "fazlab ctl: heal faz-a faz-b: faz-a and faz-b are neither partitioned nor degraded; nothing to heal\n"
     })
 
     // faz-b catches up on what faz-a stored during the partition: paused and drained, both hold

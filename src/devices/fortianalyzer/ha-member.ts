@@ -64,6 +64,9 @@ const VIP_BIND_RETRY_MS = 50
  */
 export class HaNetwork {
   readonly #cuts = new Set<string>()
+  readonly #degraded = new Map<string, { readonly delayMs: number; readonly lossPercent: number }>()
+  /** Heartbeats sent so far under a degradation, per direction ("a>b"): losses are spread per direction. */
+  readonly #sent = new Map<string, number>()
   readonly #watchers = new Set<(a: string, b: string) => void>()
   readonly #primaries = new Set<string>()
   #splitBrainReported = false
@@ -99,6 +102,37 @@ export class HaNetwork {
   /** Lets `a` and `b` reach each other again. False when they were not cut. */
   heal(a: string, b: string): boolean {
     return this.#cuts.delete(HaNetwork.#key(a, b))
+  }
+
+  /** Heartbeats between `a` and `b` arrive `delayMs` late and `lossPercent` of them not at all, until `restore`. */
+  degrade(a: string, b: string, impairment: { readonly delayMs: number; readonly lossPercent: number }): void {
+    this.#degraded.set(HaNetwork.#key(a, b), impairment)
+    this.#sent.delete(`${a}>${b}`)
+    this.#sent.delete(`${b}>${a}`)
+  }
+
+  isDegraded(a: string, b: string): boolean {
+    return this.#degraded.has(HaNetwork.#key(a, b))
+  }
+
+  /** Heartbeats between `a` and `b` flow normally again. False when they were not degraded. */
+  restore(a: string, b: string): boolean {
+    return this.#degraded.delete(HaNetwork.#key(a, b))
+  }
+
+  /**
+   * What happens to the next heartbeat from `from` to `to`. Losses are spread evenly in each
+   * direction, not drawn at random (lossPercent 50 drops every second heartbeat each way), so a
+   * scenario gives the same result each run.
+   */
+  heartbeatFate(from: string, to: string): { readonly drop: boolean; readonly delayMs: number } {
+    const impairment = this.#degraded.get(HaNetwork.#key(from, to))
+    if (impairment === undefined) return { drop: false, delayMs: 0 }
+    const direction = `${from}>${to}`
+    const n = this.#sent.get(direction) ?? 0
+    this.#sent.set(direction, n + 1)
+    const drop = Math.floor(((n + 1) * impairment.lossPercent) / 100) > Math.floor((n * impairment.lossPercent) / 100)
+    return { drop, delayMs: impairment.delayMs }
   }
 
   /** Calls `watcher` with the two members of every new partition; returns the unsubscribe. */
@@ -466,7 +500,7 @@ export class AnalyzerHa {
         },
         answerHeartbeat: () => {
           const up = this.#uplink
-          if (up !== null) send(up.socket, { type: "heartbeat", body: { serial: this.#self.serial, role: "secondary", at: this.#now() } })
+          if (up !== null) this.#sendHeartbeat(up.socket, up.primary, { type: "heartbeat", body: { serial: this.#self.serial, role: "secondary", at: this.#now() } })
         },
         requestHandover: () => {
           const up = this.#uplink
@@ -685,8 +719,18 @@ export class AnalyzerHa {
         link.socket.destroy()
         continue
       }
-      send(link.socket, { type: "heartbeat", body: { serial: this.#self.serial, role: "primary", roster, at: this.#now() } })
+      this.#sendHeartbeat(link.socket, link.serial, { type: "heartbeat", body: { serial: this.#self.serial, role: "primary", roster, at: this.#now() } })
     }
+  }
+
+  /** Sends a heartbeat to the member with `serial`, as the group's network lets it through (the hb-delay / hb-loss faults). */
+  #sendHeartbeat(socket: net.Socket, serial: string, frame: HaFrame): void {
+    const fate = this.config.network.heartbeatFate(this.#self.name, this.#nameOf(serial))
+    if (fate.drop) return
+    if (fate.delayMs === 0) send(socket, frame)
+    else this.#host.clock.setTimeout(() => {
+      if (!socket.destroyed) send(socket, frame)
+    }, fate.delayMs)
   }
 
   #accept(socket: net.Socket): void {

@@ -289,6 +289,8 @@ const fileKeys: Readonly<Record<string, string>> = {
   monitorKeepalivePeriod: "monitor-keepalive-period",
   monitorFailureRetryPeriod: "monitor-failure-retry-period",
   presharedKey: "preshared-key",
+  hbDelay: "hb-delay",
+  hbLoss: "hb-loss",
   queueSize: "queue-size",
   fazDiskBufferSize: "faz-disk-buffer-size",
   maxFrameBytes: "max-frame-bytes",
@@ -564,6 +566,7 @@ const actionReferences = (action: Action, path: Path, checks: ActionChecks, defa
   else if ("burst" in action) device([...path, "burst", "device"], action.burst.device)
   else if ("partition" in action) pair([...path, "partition"], action.partition)
   else if ("heal" in action) pair([...path, "heal"], action.heal)
+  else if ("degrade" in action) pair([...path, "degrade", "members"], action.degrade.members)
   else if ("freeze" in action) member([...path, "freeze"], action.freeze)
   else if ("thaw" in action) member([...path, "thaw"], action.thaw)
   else target([...path, "send-raw", "to"], action.sendRaw.to)

@@ -212,7 +212,10 @@ export type Action =
   | { readonly restart: string }
   /** Cuts HA traffic between two members of one group, both ways (both stay up). */
   | { readonly partition: MemberPair }
+  /** `heal` restores both a partition and degraded heartbeats. */
   | { readonly heal: MemberPair }
+  /** Heartbeats between two members arrive late (`hbDelay` ms) and/or some not at all (`hbLoss` %). */
+  | { readonly degrade: { readonly members: MemberPair; readonly hbDelay: number; readonly hbLoss: number } }
   /** An HA member stays alive but silent (a hung process) until `thaw`. */
   | { readonly freeze: string }
   | { readonly thaw: string }
@@ -700,7 +703,7 @@ const exactlyOneKey = (what: string, keys: ReadonlyArray<string>) => ({
 
 const hasOneKey = (value: object): boolean => Object.keys(value).length === 1
 
-const actionKeys = ["start", "stop", "kill", "restart", "pause", "resume", "burst", "send-raw", "authorize", "delete-device", "partition", "heal", "freeze", "thaw"]
+const actionKeys = ["start", "stop", "kill", "restart", "pause", "resume", "burst", "send-raw", "authorize", "delete-device", "partition", "heal", "degrade", "freeze", "thaw"]
 
 const memberPair = "a list of two HA members such as [faz-a, faz-b]"
 
@@ -724,6 +727,11 @@ const ActionFields = Schema.Struct({
   deleteDevice: Schema.optionalKey(Schema.Struct({ analyzer: orNull(Id), device: Id })),
   partition: Schema.optionalKey(MemberPairFile),
   heal: Schema.optionalKey(MemberPairFile),
+  degrade: Schema.optionalKey(Schema.Struct({
+    members: MemberPairFile,
+    hbDelay: withDefault(Duration, "0s"),
+    hbLoss: withDefault(wholeNumber(0, 100), 0)
+  }).pipe(Schema.encodeKeys({ hbDelay: "hb-delay", hbLoss: "hb-loss" }))),
   freeze: Schema.optionalKey(Id),
   thaw: Schema.optionalKey(Id)
 }).pipe(Schema.encodeKeys({ sendRaw: "send-raw", deleteDevice: "delete-device" }))
