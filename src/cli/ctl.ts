@@ -11,6 +11,7 @@
  *   ctl stop|start|pause|resume DEVICE
  *   ctl kill|restart|freeze|thaw DEVICE          faults: crash, clean restart, HA member silent / back
  *   ctl partition|heal MEMBER MEMBER             cut / restore HA traffic between two members
+ *   ctl degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]   late / lost heartbeats between two members, until heal
  *   ctl burst DEVICE COUNT
  *
  * Exit 0 when the lab did it, 1 when the lab refused (its sentence on stderr), 2 on bad input
@@ -24,7 +25,7 @@ import type { CommandResults, ControlCommand, RegisteredDevice } from "../contro
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 
 const COMMANDS_HELP =
-  "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER"
+  "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER, degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]"
 
 /** The largest burst one command may ask for (the protocol's limit). */
 const MAX_BURST = 1_000_000
@@ -40,6 +41,16 @@ export const parseControlBindFlag = (value: string | undefined): ControlBind | u
 interface Flags {
   readonly adom: string | undefined
   readonly analyzer: string | undefined
+  readonly "hb-delay": string | undefined
+  readonly "hb-loss": string | undefined
+}
+
+/** A `--hb-delay` (milliseconds) or `--hb-loss` (percent) value, checked. */
+const flagNumber = (flag: string, text: string | undefined, maximum: number): number => {
+  if (text === undefined) return 0
+  const n = Number(text)
+  if (!/^\d+$/u.test(text) || n > maximum) throw new UsageError(`--${flag} must be a whole number from 0 to ${maximum}, got "${text}"`)
+  return n
 }
 
 /** The command line's words as a protocol command; a UsageError names what is missing or wrong. */
@@ -52,7 +63,7 @@ const commandOf = (words: ReadonlyArray<string>, flags: Flags): ControlCommand =
     return rest
   }
   const only = (allowed: ReadonlyArray<keyof Flags>) => {
-    for (const flag of ["adom", "analyzer"] as const) {
+    for (const flag of ["adom", "analyzer", "hb-delay", "hb-loss"] as const) {
       if (flags[flag] !== undefined && !allowed.includes(flag)) throw new UsageError(`--${flag} does not apply to ctl ${verb}`)
     }
   }
@@ -91,6 +102,11 @@ const commandOf = (words: ReadonlyArray<string>, flags: Flags): ControlCommand =
       only([])
       const [a = "", b = ""] = expect(["MEMBER", "MEMBER"])
       return { name: verb, members: [a, b] }
+    }
+    case "degrade": {
+      only(["hb-delay", "hb-loss"])
+      const [a = "", b = ""] = expect(["MEMBER", "MEMBER"])
+      return { name: "degrade", members: [a, b], hbDelayMs: flagNumber("hb-delay", flags["hb-delay"], 600_000), hbLoss: flagNumber("hb-loss", flags["hb-loss"], 100) }
     }
     case "burst": {
       only([])
@@ -162,7 +178,11 @@ const describe = (command: ControlCommand, result: CommandResults[ControlCommand
     case "partition":
     case "heal": {
       const [a, b] = command.members
-      return command.name === "partition" ? `partitioned ${a} from ${b}: HA traffic between them is cut both ways` : `healed the partition between ${a} and ${b}`
+      return command.name === "partition" ? `partitioned ${a} from ${b}: HA traffic between them is cut both ways` : `healed the network between ${a} and ${b}`
+    }
+    case "degrade": {
+      const [a, b] = command.members
+      return `degraded the heartbeats between ${a} and ${b}: ${command.hbDelayMs} ms late, ${command.hbLoss}% lost, until ctl heal ${a} ${b}`
     }
     case "burst": {
       const { device, count } = result as CommandResults["burst"]
@@ -193,10 +213,12 @@ export const ctl: Command = async (args, io) => {
       token: { type: "string" },
       json: { type: "boolean", default: false },
       adom: { type: "string" },
-      analyzer: { type: "string" }
+      analyzer: { type: "string" },
+      "hb-delay": { type: "string" },
+      "hb-loss": { type: "string" }
     }
   })
-  const command = commandOf(positionals, { adom: values.adom, analyzer: values.analyzer })
+  const command = commandOf(positionals, { adom: values.adom, analyzer: values.analyzer, "hb-delay": values["hb-delay"], "hb-loss": values["hb-loss"] })
   let client: ControlClient | null = null
   const abort = () => void client?.close()
   io.signal.addEventListener("abort", abort, { once: true })

@@ -27,7 +27,7 @@ usage:
   fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR]
   fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]
   fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|kill|restart|pause|resume|freeze|thaw DEVICE
-             | burst DEVICE N | partition|heal MEMBER MEMBER
+             | burst DEVICE N | partition|heal MEMBER MEMBER | degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]
   fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
   fazlab schema                                                 JSON Schema of scenario files
 

@@ -9,7 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { Action } from "../lab/scenario/schema.ts"
-import type { CommandResult, CommandResults, ControlCommand, LifecycleCommand, PartitionCommand } from "./protocol.ts"
+import type { CommandResult, CommandResults, ControlCommand, DegradeCommand, LifecycleCommand, PartitionCommand } from "./protocol.ts"
 import type { ControlAnalyzer, ControlTarget, Explained } from "./target.ts"
 
 export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", { reason: Schema.String }) {
@@ -109,6 +109,15 @@ const partition = (target: ControlTarget, command: typeof PartitionCommand.Type)
   )
 }
 
+const degrade = (target: ControlTarget, command: typeof DegradeCommand.Type) => {
+  const [a, b] = command.members
+  const { hbDelayMs, hbLoss } = command
+  return needDevice(target, a).pipe(
+    Effect.andThen(perform(target, b, { degrade: { members: [a, b], hbDelay: hbDelayMs, hbLoss } })),
+    Effect.as({ members: [a, b], hbDelayMs, hbLoss })
+  )
+}
+
 const HANDLERS: Handlers = {
   stop: lifecycle,
   start: lifecycle,
@@ -120,6 +129,7 @@ const HANDLERS: Handlers = {
   thaw: lifecycle,
   partition,
   heal: partition,
+  degrade,
   burst: (target, { device, count }) => perform(target, device, { burst: { device, count } }).pipe(Effect.as({ device, count })),
   devices: (target, command) =>
     analyzersFor(target, command.analyzer).pipe(

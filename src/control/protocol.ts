@@ -52,6 +52,14 @@ export const PartitionCommand = Schema.Struct({
   members: Schema.Array(Text).pipe(Schema.refine((ids: ReadonlyArray<string>): ids is readonly [string, string] => ids.length === 2, memberPair))
 })
 
+/** Heartbeats between two HA members arrive `hbDelayMs` late and `hbLoss` percent are lost, until `heal`. */
+export const DegradeCommand = Schema.Struct({
+  name: Schema.Literal("degrade"),
+  members: Schema.Array(Text).pipe(Schema.refine((ids: ReadonlyArray<string>): ids is readonly [string, string] => ids.length === 2, memberPair)),
+  hbDelayMs: Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 600_000 }, { expected: "milliseconds from 0 to 600000" })),
+  hbLoss: Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 100 }, { expected: "a percentage from 0 to 100" }))
+})
+
 export const BurstCommand = Schema.Struct({ name: Schema.Literal("burst"), device: Text, count: Count })
 
 export const DevicesCommand = Schema.Struct({ name: Schema.Literal("devices"), analyzer: Schema.optionalKey(Text) })
@@ -69,7 +77,7 @@ export const DeleteDeviceCommand = Schema.Struct({
   analyzer: Schema.optionalKey(Text)
 })
 
-export const ControlCommand = Schema.Union([LifecycleCommand, PartitionCommand, BurstCommand, DevicesCommand, AuthorizeCommand, DeleteDeviceCommand])
+export const ControlCommand = Schema.Union([LifecycleCommand, PartitionCommand, DegradeCommand, BurstCommand, DevicesCommand, AuthorizeCommand, DeleteDeviceCommand])
 export type ControlCommand = typeof ControlCommand.Type
 export type CommandName = ControlCommand["name"]
 
@@ -85,6 +93,7 @@ const COMMAND_SCHEMAS: Readonly<Record<CommandName, Schema.Codec<ControlCommand,
   thaw: LifecycleCommand,
   partition: PartitionCommand,
   heal: PartitionCommand,
+  degrade: DegradeCommand,
   burst: BurstCommand,
   devices: DevicesCommand,
   authorize: AuthorizeCommand,
@@ -120,6 +129,7 @@ export type RegisteredDevice = typeof RegisteredDevice.Type
 export const LifecycleResult = Schema.Struct({ device: Schema.String, status: Schema.String })
 export const BurstResult = Schema.Struct({ device: Schema.String, count: Schema.Number })
 export const PartitionResult = Schema.Struct({ members: Schema.Array(Schema.String), partitioned: Schema.Boolean })
+export const DegradeResult = Schema.Struct({ members: Schema.Array(Schema.String), hbDelayMs: Schema.Number, hbLoss: Schema.Number })
 export const DevicesResult = Schema.Struct({
   devices: Schema.Array(Schema.Struct({ ...RegisteredDevice.fields, analyzer: Schema.String }))
 })
@@ -143,6 +153,7 @@ export interface CommandResults {
   readonly thaw: typeof LifecycleResult.Type
   readonly partition: typeof PartitionResult.Type
   readonly heal: typeof PartitionResult.Type
+  readonly degrade: typeof DegradeResult.Type
   readonly burst: typeof BurstResult.Type
   readonly devices: typeof DevicesResult.Type
   readonly authorize: typeof AuthorizeResult.Type

@@ -151,7 +151,7 @@ describe("fazlab ctl", () => {
       await expect(ctl(args, memoryIo(cwd).io)).rejects.toThrow(new UsageError(message))
     }
     const commands =
-      "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER"
+      "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER, degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]"
     await usage([], `give a command: ${commands}`)
     await usage(["reboot", "fgt-1"], `unknown ctl command "reboot"; commands: ${commands}`)
     await usage(["stop"], "ctl stop takes DEVICE, got none")

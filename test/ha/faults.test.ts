@@ -124,7 +124,7 @@ describe("HA faults (real clock)", () => {
     expect(analyzer(lab, "faz-a").ha?.role()).toBe("primary")
     expect(analyzer(lab, "faz-b").ha?.role()).toBe("primary")
 
-    expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({ code: 0, stdout: "healed the partition between faz-a and faz-b\n", stderr: "" })
+    expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({ code: 0, stdout: "healed the network between faz-a and faz-b\n", stderr: "" })
     const healed = await waitForEvent(lab.bus, events, is("ha-split-brain-healed"), 5000)
     expect(healed).toMatchObject({ stepsDown: "faz-b", stays: "faz-a", reason: "split brain healed: faz-b steps down, faz-a stays primary" })
     await waitForEvent(lab.bus, events, is("listener-closed", (event) => event.device === "faz-b" && event.port === "tcp/5199"), 5000)
@@ -137,6 +137,14 @@ describe("HA faults (real clock)", () => {
       stdout: "",
       stderr: "fazlab ctl: heal faz-a faz-b: faz-a and faz-b are neither partitioned nor degraded; nothing to heal\n"
     })
+    // Degraded heartbeats through ctl: announced as a fault, healed by heal.
+    expect(await runCtl(served, "degrade", "faz-a", "faz-b", "--hb-delay", "50")).toEqual({
+      code: 0,
+      stdout: "degraded the heartbeats between faz-a and faz-b: 50 ms late, 0% lost, until ctl heal faz-a faz-b\n",
+      stderr: ""
+    })
+    expect(await waitForEvent(lab.bus, events, is("fault", (event) => event.fault === "degrade"), 5000)).toMatchObject({ devices: ["faz-a", "faz-b"] })
+    expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({ code: 0, stdout: "healed the network between faz-a and faz-b\n", stderr: "" })
 
     // faz-b catches up on what faz-a stored during the partition: paused and drained, both hold
     // every record once.
