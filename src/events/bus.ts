@@ -2,12 +2,9 @@
  * The lab's event bus: one publisher side, many subscribers, synchronous fan-out.
  *
  * Publishing never blocks and never throws into the publisher: a subscriber that throws is
- * removed and the failure is counted. `stream()` adapts the bus to an Effect `Stream` with a
- * bounded buffer (sliding: a slow consumer loses the oldest events, never slows the lab).
+ * removed and the failure is counted. Consumers that may fall behind (the control channel's
+ * clients) keep their own bounded queues.
  */
-import * as Effect from "effect/Effect"
-import * as Queue from "effect/Queue"
-import * as Stream from "effect/Stream"
 import type { LabEvent, LabEventBody } from "./events.ts"
 
 export type Subscriber = (event: LabEvent) => void
@@ -45,17 +42,5 @@ export class EventBus {
   /** Subscribers removed because they threw. */
   get failedSubscribers(): number {
     return this.#failedSubscribers
-  }
-
-  /** The bus as an Effect stream; `capacity` bounds what a slow consumer may lag behind. */
-  stream(capacity = 4096): Stream.Stream<LabEvent> {
-    return Stream.callback<LabEvent>(
-      (queue) =>
-        Effect.acquireRelease(
-          Effect.sync(() => this.subscribe((event) => Queue.offerUnsafe(queue, event))),
-          (unsubscribe) => Effect.sync(unsubscribe)
-        ),
-      { bufferSize: capacity, strategy: "sliding" }
-    )
   }
 }

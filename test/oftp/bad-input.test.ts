@@ -309,6 +309,7 @@ describe("max-connections on TCP/514", () => {
     await run("logger", ["-n", address, "-P", String(actualPort), "-T", "--octet-count", "--rfc5424", "-t", "fgt", message])
     await waitForStored(limited, "after-limit", 1)
     expect(limited.events.filter((e) => e.type === "connection-closed" && e.reason.startsWith("max-connections"))).toHaveLength(1)
+    expect(limited.lab.analyzers()[0]?.refusedConnections).toBe(1)
     b.socket.destroy()
   })
 })

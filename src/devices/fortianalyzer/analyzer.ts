@@ -134,10 +134,6 @@ export class FortiAnalyzer implements Device {
     return this.#oftp
   }
 
-  isListening(port: PortKey): boolean {
-    return this.#listening.has(port)
-  }
-
   start(): Effect.Effect<void, BindError> {
     const self = this
     return Effect.gen(function*() {

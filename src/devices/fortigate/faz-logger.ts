@@ -282,12 +282,6 @@ export class FazLogger {
     this.#uploadTimer = clock.setTimeout(tick, interval)
   }
 
-  /** Uploads queued records now, whatever `upload-option` says (FortiOS `execute log fortianalyzer upload`-like). */
-  uploadNow(): void {
-    this.#uploadDue = true
-    this.#pump()
-  }
-
   #online(lastSeq: number): void {
     // The analyzer has everything up to lastSeq: those records are done, resend the rest.
     this.#ack(lastSeq)

@@ -138,11 +138,6 @@ export class LogQueue {
     return memory.slice(low, low + max)
   }
 
-  /** The highest sequence number in the memory part (0 when empty). */
-  get lastInMemory(): number {
-    return this.#memory.at(-1)?.seq ?? 0
-  }
-
   close(): void {
     this.#disk?.close()
   }

@@ -99,10 +99,6 @@ export class FortiManager implements LogSource {
     return this.#status
   }
 
-  isListening(port: PortKey): boolean {
-    return this.#listening.has(port)
-  }
-
   /** The FortiGates that registered, with their authorization and whether their session is up. */
   managedDevices(): ReadonlyArray<ManagedDevice> {
     return this.#fgfm?.devices() ?? this.#devices
