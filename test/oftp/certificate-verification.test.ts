@@ -35,6 +35,10 @@ describe("certificate-verification", () => {
   it("enable with the analyzer's serial in the list: logs flow", async () => {
     started = await startLab(lab("serial: FAZ-VM0000000001, certificate-verification: enable"))
     await waitForStored(started, "fgt-1", 10)
+    // OFTP records are stored raw plus their indexed fields; the rest is rebuilt on read.
+    const [row] = started.lab.analyzers()[0]!.store.query({ device: "fgt-1", limit: 1 })
+    expect(row?.fields?.["devname"]).toBe("fgt-1")
+    expect(row?.fields?.["logid"]).toBe(row?.logid)
   })
 
   it("disable: logs flow whatever the analyzer's serial", async () => {

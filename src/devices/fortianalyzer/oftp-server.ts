@@ -23,7 +23,7 @@ import { type Actor, createActor } from "xstate"
 import type { EventBus } from "../../events/bus.ts"
 import { type OftpSessionEnd, type OftpSessionEvent, oftpSessionMachine } from "../../machines/oftp-session.ts"
 import type { LabClock } from "../../machines/clock.ts"
-import { parseKeyValues } from "../../protocols/fortios/kv.ts"
+import { KeyPicker } from "../../protocols/fortios/kv.ts"
 import { encodeFrame, type Hello, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
 import { TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
 import { peerOf } from "../../net/tcp.ts"
@@ -286,24 +286,25 @@ export class OftpServer {
     const now = Date.now()
     const hostname = snapshot.context.hello?.hostname ?? serial
     const rows: Array<LogRecordInput & { readonly seq: number }> = records.map((text, i) => {
-      const fields = parseKeyValues(text)
+      // Only the indexed fields are read here; the store rebuilds the rest from `raw` on read.
+      const [devname, logid, type, subtype, level, eventtime] = INDEXED.pick(text) ?? []
       return {
         receivedAt: now,
         transport: "tcp",
         peer: session.peer,
         format: "fortios",
         facility: 23,
-        severity: severityOf(fields?.["level"]),
-        device: fields?.["devname"] ?? hostname,
+        severity: severityOf(level),
+        device: devname ?? hostname,
         devid: serial,
-        logid: fields?.["logid"] ?? null,
-        type: fields?.["type"] ?? null,
-        subtype: fields?.["subtype"] ?? null,
-        level: fields?.["level"] ?? null,
-        eventtime: fields?.["eventtime"] ?? null,
+        logid: logid ?? null,
+        type: type ?? null,
+        subtype: subtype ?? null,
+        level: level ?? null,
+        eventtime: eventtime ?? null,
         seq: firstSeq + i,
         raw: text,
-        fields
+        fields: "from-raw"
       }
     })
     const result = this.#store.appendDeviceBatch(serial, rows, { held })
@@ -339,5 +340,8 @@ export class OftpServer {
 const LEVELS: Readonly<Record<string, number>> = {
   emergency: 0, alert: 1, critical: 2, error: 3, warning: 4, notice: 5, information: 6, debug: 7
 }
+
+/** The fields a stored OFTP record is indexed by, in the order `pick` returns them. */
+const INDEXED = new KeyPicker(["devname", "logid", "type", "subtype", "level", "eventtime"])
 
 const severityOf = (level: string | undefined): number => (level === undefined ? 6 : LEVELS[level] ?? 6)
