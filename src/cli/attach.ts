@@ -15,8 +15,18 @@ import type { UiHandle } from "../ui/render.tsx"
 import { eventText } from "./event-text.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 
+const loadUi = () => import("../ui/render.tsx")
+
+/**
+ * Starts loading the UI module now, while the lab starts, so the first frame is drawn as soon
+ * as the lab is up. A failure to load surfaces where the UI is mounted.
+ */
+export const preloadUi = (): void => {
+  loadUi().catch(() => undefined)
+}
+
 const startUi = async (client: ControlClient, io: CliIo, quitLabel: string): Promise<UiHandle> => {
-  const { startUi: start } = await import("../ui/render.tsx")
+  const { startUi: start } = await loadUi()
   return start(client, { explain: eventText, env: io.env, quitLabel })
 }
 

@@ -16,7 +16,7 @@ import { loadScenario } from "../lab/scenario/load.ts"
 import { renderJson } from "../lab/report/json.ts"
 import { renderJunit } from "../lab/report/junit.ts"
 import { renderText } from "../lab/report/text.ts"
-import { mountLabUi } from "./attach.ts"
+import { mountLabUi, preloadUi } from "./attach.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
@@ -42,6 +42,7 @@ export const run: Command = async (args, io) => {
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
   const tui = io.isTTY && !flags.headless
+  if (tui) preloadUi()
   const quit = new AbortController()
   const result = await runLabEffect(
     runScenario({

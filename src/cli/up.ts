@@ -13,7 +13,7 @@ import { RealLabClock } from "../machines/clock.ts"
 import { DEFAULT_LAB_FILE, DEFAULT_LAB_YAML } from "../lab/default-lab.ts"
 import { Lab } from "../lab/lab.ts"
 import { loadScenario, parseScenario } from "../lab/scenario/load.ts"
-import { mountLabUi } from "./attach.ts"
+import { mountLabUi, preloadUi } from "./attach.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
@@ -30,6 +30,7 @@ export const up: Command = async (args, io) => {
     : await loadScenario(path.resolve(io.cwd, file), { stepsRequired: false })
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   const tui = io.isTTY && !flags.headless
+  if (tui) preloadUi()
   const program = Effect.scoped(
     Effect.gen(function*() {
       const lab = yield* Lab.make({

@@ -73,11 +73,13 @@ export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, 
         ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent })
       })
       if (options.onStarted !== undefined) yield* options.onStarted(lab)
+      // Step times count from here: the lab is up and whatever shows it (the UI) is ready.
+      const origin = clock.now()
       const expectations: ExpectationResult[] = []
       const stepErrors: StepError[] = []
       for (const [index, step] of scenario.steps.entries()) {
         const n = index + 1
-        if (step.at !== null) yield* sleep(clock, step.at - clock.now())
+        if (step.at !== null) yield* sleep(clock, origin + step.at - clock.now())
         else if (step.after !== null) yield* sleep(clock, step.after)
         const title = stepTitle(step, index)
         lab.bus.publish({ type: "step-started", step: n, title })
