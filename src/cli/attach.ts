@@ -10,9 +10,10 @@
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { type ControlAddress, type ControlClient, ControlClientError, connectControl, findControl } from "../control/client.ts"
+import { type ControlAddress, type ControlClient, ControlClientError, connectControl } from "../control/client.ts"
 import type { UiHandle } from "../ui/render.tsx"
 import { eventText } from "./event-text.ts"
+import { controlAddressOf } from "./ctl.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 
 const loadUi = () => import("../ui/render.tsx")
@@ -56,15 +57,6 @@ export const mountLabUi = (address: ControlAddress, io: CliIo, quitLabel: string
       })
   ).pipe(Effect.map(({ ui }) => ui))
 
-const addressOf = (io: CliIo, values: { readonly lab?: string; readonly control?: string; readonly token?: string }): ControlAddress => {
-  if (values.control !== undefined || values.token !== undefined) {
-    if (values.control === undefined || values.token === undefined) throw new UsageError("--control URL and --token T go together; give both, or neither to find the lab started here")
-    if (values.lab !== undefined) throw new UsageError("give either --lab DIR or --control URL --token T, not both")
-    return { url: values.control, token: values.token }
-  }
-  return findControl(io.cwd, values.lab)
-}
-
 export const attach: Command = async (args, io) => {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -77,7 +69,7 @@ export const attach: Command = async (args, io) => {
   }
   let client: ControlClient
   try {
-    client = await connectControl(addressOf(io, values))
+    client = await connectControl(controlAddressOf(io, values))
   } catch (error) {
     if (error instanceof ControlClientError) throw new UsageError(error.message)
     throw error

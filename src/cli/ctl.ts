@@ -13,7 +13,9 @@
  *   ctl partition|heal MEMBER MEMBER             cut / restore HA traffic between two members
  *   ctl degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]   late / lost heartbeats between two members, until heal
  *   ctl burst DEVICE COUNT
+ *   ctl step                                     `fazlab run`: start the step waiting for its time now
  *
+ * Stored logs have their own command: `fazlab logs --follow` reads them over the same channel.
  * Exit 0 when the lab did it, 1 when the lab refused (its sentence on stderr), 2 on bad input
  * or when no running lab can be reached.
  */
@@ -21,11 +23,11 @@ import { parseArgs } from "node:util"
 import * as Result from "effect/Result"
 import { type ControlBind, parseControlBind } from "../control/access.ts"
 import { type ControlAddress, type ControlClient, ControlClientError, connectControl, findControl } from "../control/client.ts"
-import type { CommandResults, ControlCommand, RegisteredDevice } from "../control/protocol.ts"
+import type { CommandResults, ControlCommand, LogsCommand, RegisteredDevice } from "../control/protocol.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 
 const COMMANDS_HELP =
-  "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER, degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]"
+  "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER, degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT], step"
 
 /** The largest burst one command may ask for (the protocol's limit). */
 const MAX_BURST = 1_000_000
@@ -53,8 +55,11 @@ const flagNumber = (flag: string, text: string | undefined, maximum: number): nu
   return n
 }
 
+/** The commands `ctl` sends (logs go through `fazlab logs`). */
+type CtlCommand = Exclude<ControlCommand, LogsCommand>
+
 /** The command line's words as a protocol command; a UsageError names what is missing or wrong. */
-const commandOf = (words: ReadonlyArray<string>, flags: Flags): ControlCommand => {
+const commandOf = (words: ReadonlyArray<string>, flags: Flags): CtlCommand => {
   const [verb, ...rest] = words
   const expect = (names: ReadonlyArray<string>): ReadonlyArray<string> => {
     if (rest.length !== names.length) {
@@ -117,12 +122,17 @@ const commandOf = (words: ReadonlyArray<string>, flags: Flags): ControlCommand =
       }
       return { name: "burst", device, count }
     }
+    case "step":
+      only([])
+      expect([])
+      return { name: "step" }
     default:
       throw new UsageError(`unknown ctl command "${verb}"; commands: ${COMMANDS_HELP}`)
   }
 }
 
-const addressOf = (io: CliIo, values: { readonly lab?: string; readonly control?: string; readonly token?: string }): ControlAddress => {
+/** The channel `--control URL --token T` names, else that of the lab `--lab DIR` (or the latest one here) runs. */
+export const controlAddressOf = (io: CliIo, values: { readonly lab?: string | undefined; readonly control?: string | undefined; readonly token?: string | undefined }): ControlAddress => {
   if (values.control !== undefined || values.token !== undefined) {
     if (values.control === undefined || values.token === undefined) throw new UsageError("--control URL and --token T go together; give both, or neither to find the lab started here")
     if (values.lab !== undefined) throw new UsageError("give either --lab DIR or --control URL --token T, not both")
@@ -156,7 +166,7 @@ const deviceTable = (devices: ReadonlyArray<RegisteredDevice & { readonly analyz
 }
 
 /** One line (or, for `devices`, a table) saying what the lab did. */
-const describe = (command: ControlCommand, result: CommandResults[ControlCommand["name"]]): string => {
+const describe = (command: CtlCommand, result: CommandResults[CtlCommand["name"]]): string => {
   switch (command.name) {
     case "stop":
     case "start": {
@@ -200,6 +210,10 @@ const describe = (command: ControlCommand, result: CommandResults[ControlCommand
       const { serial, analyzer, dropped } = result as CommandResults["delete-device"]
       return `deleted ${serial} from ${analyzer}; dropped ${dropped} held logs`
     }
+    case "step": {
+      const { step, title } = result as CommandResults["step"]
+      return `started step ${step} now: ${title}`
+    }
   }
 }
 
@@ -223,7 +237,7 @@ export const ctl: Command = async (args, io) => {
   const abort = () => void client?.close()
   io.signal.addEventListener("abort", abort, { once: true })
   try {
-    client = await connectControl(addressOf(io, values))
+    client = await connectControl(controlAddressOf(io, values))
     const result = await client.command(command)
     if (!values.json) io.stdout(`${describe(command, result)}\n`)
     else if (command.name === "devices") {

@@ -1,21 +1,26 @@
 /**
- * `fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR] [--analyzer ID] [--limit N]`
+ * `fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--text S] [--lab DIR | --control URL --token T] [--analyzer ID] [--limit N]`
  *
  * Reads the stored logs of a lab from another terminal. Without `--lab` it finds the lab
- * started from the current folder (`.fazlab/<lab>/lab.json`, the most recent one); without
- * `--analyzer`, the analyzer whose store was written last (an HA group's acting primary). It reads the
- * analyzer's store directly (a second reader on the same SQLite file); once the control channel
- * exists it will go through it. `--follow` keeps printing new logs until Ctrl-C.
+ * started from the current folder (`.fazlab/<lab>/lab.json`, the most recent one).
+ *
+ * Without `--follow` it reads the analyzer's store directly (a second reader on the same SQLite
+ * file), so it works on a stopped lab's data folder too; without `--analyzer`, it reads the
+ * analyzer whose store was written last (an HA group's acting primary). `--follow` (and
+ * `--control`) go through the running lab's control channel: the lab picks the analyzer (the HA
+ * primary, following it through a failover) and new logs are printed as they are stored, until
+ * Ctrl-C or until the lab stops. Both ways filter alike (src/control/log-query.ts).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
-import { LogStore, type StoredLog } from "../store/log-store.ts"
-import { type Command, ExitCode, UsageError } from "./io.ts"
+import { type ControlClient, ControlClientError, connectControl, followLogs, mayHaveNewLogs } from "../control/client.ts"
+import { type LogsFilter, readLogs } from "../control/log-query.ts"
+import { MAX_LOGS_PER_REPLY } from "../control/protocol.ts"
+import { LogStore } from "../store/log-store.ts"
+import { controlAddressOf } from "./ctl.ts"
+import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 import { LAB_INFO_FILE, type LabInfo } from "./lab-flags.ts"
-
-/** How often `--follow` looks for new logs. */
-export const FOLLOW_POLL_MS = 200
 
 const findLab = (cwd: string, explicit: string | undefined): { dir: string; info: LabInfo } => {
   const candidates = explicit !== undefined
@@ -50,62 +55,140 @@ const lastWrite = (store: string): number =>
 const liveliest = <A extends { readonly store: string }>(analyzers: ReadonlyArray<A>): A | undefined =>
   analyzers.reduce<A | undefined>((best, analyzer) => (best === undefined || lastWrite(analyzer.store) > lastWrite(best.store) ? analyzer : best), undefined)
 
-const line = (log: StoredLog): string => {
+/** A stored log as `fazlab logs` prints it (the store's record, or the same record off the wire). */
+interface PrintedLog {
+  readonly receivedAt: number
+  readonly device: string
+  readonly type: string | null
+  readonly subtype: string | null
+  readonly level: string | null
+  readonly raw: string
+}
+
+const line = (log: PrintedLog): string => {
   const when = new Date(log.receivedAt).toISOString()
   return `${when} ${log.device} ${log.type ?? "-"}/${log.subtype ?? "-"} ${log.level ?? "-"} ${log.raw}`
 }
 
-export const logs: Command = async (args, io) => {
-  const { values } = parseArgs({
-    args: [...args],
-    options: {
-      follow: { type: "boolean", default: false },
-      json: { type: "boolean", default: false },
-      device: { type: "string" },
-      type: { type: "string" },
-      lab: { type: "string" },
-      analyzer: { type: "string" },
-      limit: { type: "string", default: "100" }
-    }
-  })
-  const limit = Number(values.limit)
-  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${values.limit}"`)
-  const { info } = findLab(io.cwd, values.lab)
-  const analyzer = values.analyzer === undefined ? liveliest(info.analyzers) : info.analyzers.find((a) => a.id === values.analyzer)
+/** Reads a stopped (or running) lab's store directly. */
+const readStore = (io: CliIo, lab: string | undefined, analyzerId: string | undefined, filter: LogsFilter, print: (rows: ReadonlyArray<PrintedLog>) => void): ExitCode => {
+  const { info } = findLab(io.cwd, lab)
+  const analyzer = analyzerId === undefined ? liveliest(info.analyzers) : info.analyzers.find((a) => a.id === analyzerId)
   if (analyzer === undefined) {
-    throw new UsageError(`lab ${info.name} has no analyzer ${values.analyzer ?? ""}; it has: ${info.analyzers.map((a) => a.id).join(", ") || "none"}`)
+    throw new UsageError(`lab ${info.name} has no analyzer ${analyzerId ?? ""}; it has: ${info.analyzers.map((a) => a.id).join(", ") || "none"}`)
   }
   if (!fs.existsSync(analyzer.store)) {
     throw new UsageError(`${analyzer.id} of lab ${info.name} has no store at ${analyzer.store}; it was started with --memory, or its data folder was removed`)
   }
   const store = LogStore.open({ path: analyzer.store })
   try {
-    const filter = {
-      ...(values.device === undefined ? {} : { device: values.device }),
-      ...(values.type === undefined ? {} : { type: values.type })
-    }
-    const print = (rows: ReadonlyArray<StoredLog>) => {
-      for (const row of rows) io.stdout(values.json ? `${JSON.stringify(row)}\n` : `${line(row)}\n`)
-    }
-    // The newest `limit` logs, printed oldest first.
-    const latest = store.query({ ...filter, limit, order: "desc" }).reverse()
-    print(latest)
-    if (!values.follow) return ExitCode.Ok
-    let afterId = latest.at(-1)?.id ?? 0
-    while (!io.signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, FOLLOW_POLL_MS)
-        io.signal.addEventListener("abort", () => {
-          clearTimeout(timer)
-          resolve()
-        }, { once: true })
-      })
-      const rows = store.query({ ...filter, afterId, limit: 1000, order: "asc" })
-      print(rows)
-      afterId = rows.at(-1)?.id ?? afterId
-    }
+    print(readLogs(analyzer.id, store, filter).logs)
     return ExitCode.Ok
   } finally {
     store.close()
+  }
+}
+
+/** Reads through a running lab's control channel: once, or (`follow`) until Ctrl-C or the lab stops. */
+const readChannel = async (client: ControlClient, io: CliIo, filter: LogsFilter, follow: boolean, print: (rows: ReadonlyArray<PrintedLog>) => void): Promise<ExitCode> => {
+  if (!follow) {
+    try {
+      print((await client.command({ name: "logs", ...filter })).logs)
+      return ExitCode.Ok
+    } catch (error) {
+      if (!(error instanceof ControlClientError) || error.kind !== "refused") throw error
+      io.stderr(`fazlab logs: ${error.message}\n`)
+      return ExitCode.Failed
+    }
+  }
+  let reading: string | null = null
+  let lastRefusal: string | null = null
+  const follower = followLogs(client, {
+    query: filter,
+    pageLimit: MAX_LOGS_PER_REPLY,
+    latest: false,
+    onLogs: (logs, analyzer) => {
+      if (reading !== null && analyzer !== reading) io.stderr(`fazlab logs: now reading ${analyzer} (the lab's analyzer for logs changed from ${reading})\n`)
+      reading = analyzer
+      lastRefusal = null
+      print(logs)
+    },
+    onRefused: (reason) => {
+      if (reason !== lastRefusal) io.stderr(`fazlab logs: ${reason}\n`)
+      lastRefusal = reason
+    }
+  })
+  const stop = client.onEvent((event) => {
+    if (mayHaveNewLogs(event)) follower.poke()
+  })
+  const aborted = new Promise<"aborted">((resolve) => {
+    if (io.signal.aborted) resolve("aborted")
+    io.signal.addEventListener("abort", () => resolve("aborted"), { once: true })
+  })
+  const ended = await Promise.race([aborted, client.closed])
+  stop()
+  follower.stop()
+  if (ended === "aborted") return ExitCode.Ok
+  if (ended.dropped !== null) {
+    io.stderr(`fazlab logs: the lab dropped this reader: ${ended.dropped}\n`)
+    return ExitCode.Failed
+  }
+  io.stderr("fazlab logs: the lab stopped\n")
+  return ExitCode.Ok
+}
+
+export const logs: Command = async (args, io) => {
+  const { values, positionals } = parseArgs({
+    args: [...args],
+    allowPositionals: true,
+    options: {
+      follow: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      device: { type: "string" },
+      type: { type: "string" },
+      level: { type: "string" },
+      text: { type: "string" },
+      lab: { type: "string" },
+      control: { type: "string" },
+      token: { type: "string" },
+      analyzer: { type: "string" },
+      limit: { type: "string", default: "100" }
+    }
+  })
+  if (positionals.length > 0) throw new UsageError(`fazlab logs takes no arguments, got ${positionals.join(" ")}; filter with --device, --type, --level or --text`)
+  const limit = Number(values.limit)
+  if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${values.limit}"`)
+  for (const flag of ["device", "type", "level", "text", "analyzer"] as const) {
+    if (values[flag] === "") throw new UsageError(`--${flag} needs a value`)
+  }
+  const filter: LogsFilter = {
+    limit,
+    ...(values.device === undefined ? {} : { device: values.device }),
+    ...(values.type === undefined ? {} : { type: values.type }),
+    ...(values.level === undefined ? {} : { level: values.level }),
+    ...(values.text === undefined ? {} : { text: values.text })
+  }
+  // The newest `limit` logs, printed oldest first; then, with --follow, each new one.
+  const print = (rows: ReadonlyArray<PrintedLog>) => {
+    for (const row of rows) io.stdout(values.json ? `${JSON.stringify(row)}\n` : `${line(row)}\n`)
+  }
+  const viaChannel = values.follow || values.control !== undefined || values.token !== undefined
+  if (!viaChannel) return readStore(io, values.lab, values.analyzer, filter, print)
+  if (limit > MAX_LOGS_PER_REPLY) {
+    throw new UsageError(`--limit is at most ${MAX_LOGS_PER_REPLY} with --follow or --control (the lab sends at most that many at once), got ${limit}`)
+  }
+  let client: ControlClient
+  try {
+    client = await connectControl(controlAddressOf(io, values))
+  } catch (error) {
+    if (error instanceof ControlClientError) {
+      throw new UsageError(values.follow && error.kind === "not-found" ? `${error.message}; without --follow, fazlab logs reads a stopped lab's stored logs` : error.message)
+    }
+    throw error
+  }
+  try {
+    return await readChannel(client, io, { ...filter, ...(values.analyzer === undefined ? {} : { analyzer: values.analyzer }) }, values.follow, print)
+  } finally {
+    await client.close()
   }
 }

@@ -1,6 +1,7 @@
 /**
  * The control channel from the other side: find a running lab's channel (`findControl`),
- * connect with its token (`connectControl`), send commands and follow its events.
+ * connect with its token (`connectControl`), send commands, follow its events, and follow its
+ * stored logs (`followLogs`).
  *
  * Every failure is a `ControlClientError` whose message is one sentence for the user; its
  * `kind` says whose fault it is: "refused" when the lab refused a command (the lab's own
@@ -18,6 +19,8 @@ import {
   type CommandResult,
   type ControlCommand,
   decodeServerMessage,
+  type LogCursor,
+  type LogsCommand,
   type SnapshotMessage
 } from "./protocol.ts"
 
@@ -216,3 +219,71 @@ export const connectControl = (address: ControlAddress, options: { readonly time
       }
     })
   })
+
+/** The events after which new logs may be readable: logs stored, held logs released, a new HA primary. */
+export const mayHaveNewLogs = (event: LabEvent): boolean =>
+  event.type === "logs-stored" || event.type === "device-authorized" || event.type === "ha-role"
+
+export interface LogFollowOptions {
+  /** The filters (and `analyzer`) of every query; `limit` is the size of the first answer. */
+  readonly query: Omit<LogsCommand, "name" | "after" | "latest">
+  /** The size of each later answer. */
+  readonly pageLimit: number
+  /** Only the newest `pageLimit` of the logs stored since the last answer (a view of the end), not all of them. */
+  readonly latest: boolean
+  /** Each answer's logs (oldest first) and the analyzer they come from. */
+  onLogs(logs: CommandResult<LogsCommand>["logs"], analyzer: string): void
+  /** The lab refused a query (its sentence); the follower asks again at the next `poke`. */
+  onRefused(reason: string): void
+}
+
+export interface LogFollower {
+  /** Asks for the logs stored since the last answer: now, or once the query in flight is answered. */
+  poke(): void
+  stop(): void
+}
+
+/**
+ * Follows an analyzer's stored logs over the channel: the newest first, then what is stored
+ * after, each log once and in order. One query at a time, asked when `poke` says there may be
+ * more (call it for the events `mayHaveNewLogs` picks) and at once while the lab says `more`,
+ * so a reader gets logs as fast as it takes them and the lab reads no more than it is asked.
+ */
+export const followLogs = (client: Pick<ControlClient, "command">, options: LogFollowOptions): LogFollower => {
+  let cursor: LogCursor | undefined
+  let busy = false
+  let again = false
+  let stopped = false
+  const ask = async (): Promise<void> => {
+    if (stopped) return
+    if (busy) {
+      again = true
+      return
+    }
+    busy = true
+    again = false
+    try {
+      const command: LogsCommand = cursor === undefined
+        ? { name: "logs", ...options.query }
+        : { name: "logs", ...options.query, limit: options.pageLimit, after: cursor, ...(options.latest ? { latest: true } : {}) }
+      const result = await client.command(command)
+      if (stopped) return
+      cursor = result.cursor
+      if (result.more) again = true
+      options.onLogs(result.logs, result.analyzer)
+    } catch (error) {
+      // A closed connection ends the follow where the caller watches `closed`.
+      if (!stopped && error instanceof ControlClientError && error.kind === "refused") options.onRefused(error.message)
+    } finally {
+      busy = false
+    }
+    if (again) return ask()
+  }
+  void ask()
+  return {
+    poke: () => void ask(),
+    stop: () => {
+      stopped = true
+    }
+  }
+}

@@ -1,7 +1,8 @@
 /**
  * What each control command does to a lab: lifecycle, fault (kill, restart, freeze, thaw,
  * partition, heal) and burst commands become the lab's own actions (the same ones a scenario
- * step takes); registry commands go to an analyzer.
+ * step takes); registry commands go to an analyzer, `logs` reads an analyzer's store, and
+ * `step` asks the scenario runner to start its waiting step now.
  *
  * Every refusal is a `CommandRefused` whose message is the sentence the error reply carries:
  * it names the device, serial or analyzer at fault and what exists instead.
@@ -9,6 +10,7 @@
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { Action } from "../lab/scenario/schema.ts"
+import { readLogs } from "./log-query.ts"
 import type { CommandResult, CommandResults, ControlCommand, DegradeCommand, LifecycleCommand, PartitionCommand } from "./protocol.ts"
 import type { ControlAnalyzer, ControlTarget, Explained } from "./target.ts"
 
@@ -64,6 +66,41 @@ const analyzerOf = (target: ControlTarget, serial: string, id: string | undefine
       )
     })
   )
+
+/**
+ * The analyzer whose logs `logs` reads: the one named (an HA group's name means its primary),
+ * else the HA primary or the only analyzer. While a group has no primary (an election is under
+ * way) its first running member answers: it holds copies of the primary's logs.
+ */
+const logAnalyzer = (target: ControlTarget, id: string | undefined): Effect.Effect<ControlAnalyzer, CommandRefused> => {
+  const analyzers = target.analyzers()
+  if (analyzers.length === 0) return refuse(`lab ${target.name} has no analyzer, so it has no stored logs`)
+  const roles = target.haRoles()
+  const byId = (name: string | undefined) => analyzers.find((analyzer) => analyzer.id === name)
+  if (id !== undefined) {
+    const primary = roles.find((member) => member.group === id && member.role === "primary")?.device
+    const found = byId(id) ?? byId(primary)
+    if (found !== undefined) return Effect.succeed(found)
+    return refuse(
+      roles.some((member) => member.group === id)
+        ? `HA group ${id} has no primary right now; name one of its members with analyzer`
+        : `no analyzer "${id}" in lab ${target.name}; its analyzers: ${list(analyzers.map((a) => a.id))}`
+    )
+  }
+  const members = new Set(roles.map((member) => member.device))
+  const running = (analyzer: ControlAnalyzer) => target.devices.get(analyzer.id)?.status() === "running"
+  const groupAnswer = (group: string): ControlAnalyzer | undefined => {
+    const inGroup = analyzers.filter((analyzer) => roles.some((member) => member.device === analyzer.id && member.group === group))
+    const primary = roles.find((member) => member.group === group && member.role === "primary")?.device
+    return inGroup.find((analyzer) => analyzer.id === primary) ?? inGroup.find(running) ?? inGroup[0]
+  }
+  const grouped = [...new Set(roles.map((member) => member.group))].map(groupAnswer).filter((analyzer) => analyzer !== undefined)
+  const candidates = [...analyzers.filter((analyzer) => !members.has(analyzer.id)), ...grouped]
+  const [only] = candidates
+  return candidates.length === 1 && only !== undefined
+    ? Effect.succeed(only)
+    : refuse(`lab ${target.name} stores logs on ${list(candidates.map((a) => a.id))}; name one with analyzer`)
+}
 
 const statusOf = (target: ControlTarget, device: string): string => target.devices.get(device)?.status() ?? "unknown"
 
@@ -151,6 +188,17 @@ const HANDLERS: Handlers = {
         )
       )
     ),
+  logs: (target, command) =>
+    logAnalyzer(target, command.analyzer).pipe(
+      Effect.flatMap((analyzer) =>
+        Effect.try({
+          try: () => readLogs(analyzer.id, analyzer.store, command),
+          catch: (error) =>
+            new CommandRefused({ reason: `cannot read the logs of ${analyzer.id}: ${error instanceof Error ? error.message : String(error)}` })
+        })
+      )
+    ),
+  step: (target) => target.stepNow().pipe(Effect.mapError(refused)),
   "delete-device": (target, { serial, analyzer: named }) =>
     analyzerOf(target, serial, named).pipe(
       Effect.flatMap((analyzer) =>

@@ -3,7 +3,9 @@
  * described by Effect schemas so the server, the client and docs/control.md agree.
  *
  * Server → client: `snapshot` (once, first), `event` (the lab's event stream), `reply` (one per
- * command) and `dropped` (last, before the server closes a client that fell behind).
+ * command) and `dropped` (last, before the server closes a client that fell behind). Stored
+ * logs travel in replies only: a client asks for them (`logs`) with the cursor of its last
+ * answer, so a client gets no more log lines than it asks for.
  * Client → server: `command`. Every message carries `v`, the protocol version: additions
  * (new event types, commands, optional fields) keep `v: 1`; a breaking change raises it.
  *
@@ -77,7 +79,55 @@ export const DeleteDeviceCommand = Schema.Struct({
   analyzer: Schema.optionalKey(Text)
 })
 
-export const ControlCommand = Schema.Union([LifecycleCommand, PartitionCommand, DegradeCommand, BurstCommand, DevicesCommand, AuthorizeCommand, DeleteDeviceCommand])
+/** The most logs one `logs` reply carries. */
+export const MAX_LOGS_PER_REPLY = 1000
+
+const logLimit = { expected: `a whole number from 1 to ${MAX_LOGS_PER_REPLY}` }
+
+/**
+ * Where a reader of one analyzer's store stands: the id (and time received) of the last log it
+ * has read or skipped. A `logs` reply carries the next one; send it back as `after`.
+ */
+export const LogCursor = Schema.Struct({
+  analyzer: Text,
+  id: Schema.Number.check(Schema.isInt({ expected: "a whole number" })),
+  receivedAt: Schema.Number
+})
+export type LogCursor = typeof LogCursor.Type
+
+/**
+ * Stored logs of an analyzer (the one named, else the HA primary or the only analyzer), filtered
+ * by `device`, `type`, `level` (exact) and `text` (in the raw message, any case). Without `after`:
+ * the newest `limit` logs. With `after`: the logs stored since, oldest first (`latest`: only the
+ * newest `limit` of them, for a view that shows the end).
+ */
+export const LogsCommand = Schema.Struct({
+  name: Schema.Literal("logs"),
+  analyzer: Schema.optionalKey(Text),
+  device: Schema.optionalKey(Text),
+  type: Schema.optionalKey(Text),
+  level: Schema.optionalKey(Text),
+  text: Schema.optionalKey(Text),
+  limit: Schema.optionalKey(Schema.Number.check(Schema.isInt(logLimit), Schema.isBetween({ minimum: 1, maximum: MAX_LOGS_PER_REPLY }, logLimit))),
+  after: Schema.optionalKey(LogCursor),
+  latest: Schema.optionalKey(Schema.Boolean)
+})
+export type LogsCommand = typeof LogsCommand.Type
+
+/** Starts the scenario step that waits for its `at` / `after` time now (`fazlab run` only). */
+export const StepCommand = Schema.Struct({ name: Schema.Literal("step") })
+
+export const ControlCommand = Schema.Union([
+  LifecycleCommand,
+  PartitionCommand,
+  DegradeCommand,
+  BurstCommand,
+  DevicesCommand,
+  AuthorizeCommand,
+  DeleteDeviceCommand,
+  LogsCommand,
+  StepCommand
+])
 export type ControlCommand = typeof ControlCommand.Type
 export type CommandName = ControlCommand["name"]
 
@@ -97,7 +147,9 @@ const COMMAND_SCHEMAS: Readonly<Record<CommandName, Schema.Codec<ControlCommand,
   burst: BurstCommand,
   devices: DevicesCommand,
   authorize: AuthorizeCommand,
-  "delete-device": DeleteDeviceCommand
+  "delete-device": DeleteDeviceCommand,
+  logs: LogsCommand,
+  step: StepCommand
 }
 
 export const COMMAND_NAMES: ReadonlyArray<CommandName> = Object.keys(COMMAND_SCHEMAS) as Array<CommandName>
@@ -141,6 +193,37 @@ export const AuthorizeResult = Schema.Struct({
 })
 export const DeleteDeviceResult = Schema.Struct({ analyzer: Schema.String, serial: Schema.String, dropped: Schema.Number })
 
+/** One stored log as the analyzer's store holds it (src/store/log-store.ts, `StoredLog`). */
+export const LogLine = Schema.Struct({
+  id: Schema.Number,
+  receivedAt: Schema.Number,
+  transport: Schema.Literals(["udp", "tcp"]),
+  peer: Schema.String,
+  format: Schema.Literals(["rfc5424", "rfc3164", "fortios"]),
+  facility: Schema.Number,
+  severity: Schema.Number,
+  device: Schema.String,
+  devid: Schema.NullOr(Schema.String),
+  logid: Schema.NullOr(Schema.String),
+  type: Schema.NullOr(Schema.String),
+  subtype: Schema.NullOr(Schema.String),
+  level: Schema.NullOr(Schema.String),
+  eventtime: Schema.NullOr(Schema.String),
+  seq: Schema.NullOr(Schema.Number),
+  raw: Schema.String,
+  fields: Schema.NullOr(Schema.Record(Schema.String, Schema.String))
+})
+export type LogLine = typeof LogLine.Type
+
+/** `more`: further logs wait past `cursor`; ask again at once. */
+export const LogsResult = Schema.Struct({
+  analyzer: Schema.String,
+  logs: Schema.Array(LogLine),
+  cursor: LogCursor,
+  more: Schema.Boolean
+})
+export const StepResult = Schema.Struct({ step: Schema.Number, title: Schema.String })
+
 /** What an ok reply's `result` holds for each command. */
 export interface CommandResults {
   readonly stop: typeof LifecycleResult.Type
@@ -158,6 +241,8 @@ export interface CommandResults {
   readonly devices: typeof DevicesResult.Type
   readonly authorize: typeof AuthorizeResult.Type
   readonly "delete-device": typeof DeleteDeviceResult.Type
+  readonly logs: typeof LogsResult.Type
+  readonly step: typeof StepResult.Type
 }
 
 export type CommandResult<C extends ControlCommand> = CommandResults[C["name"]]

@@ -29,7 +29,7 @@ import {
   writeControlFiles
 } from "./access.ts"
 import { commandEffect } from "./commands.ts"
-import { Outbox, type OutboxLimits } from "./outbox.ts"
+import { type Backlog, Outbox, type OutboxLimits } from "./outbox.ts"
 import { decodeClientMessage, droppedMessage, errorReply, eventMessage, okReply, PROTOCOL_VERSION } from "./protocol.ts"
 import { type ControlTarget, snapshotOf } from "./target.ts"
 
@@ -42,6 +42,7 @@ export interface ControlLimits extends OutboxLimits {
 
 export const DEFAULT_CONTROL_LIMITS: ControlLimits = {
   maxQueuedMessages: 10_000,
+  maxQueuedChars: 32 * 1024 * 1024,
   highWaterBytes: 1024 * 1024,
   maxCommandBytes: 64 * 1024,
   closeGraceMs: 2000
@@ -202,7 +203,7 @@ class ControlChannel {
   #accept(socket: WebSocket): void {
     const client: Client = {
       socket,
-      outbox: new Outbox(socket, this.#limits, (queued) => this.#drop(client, queued))
+      outbox: new Outbox(socket, this.#limits, (backlog) => this.#drop(client, backlog))
     }
     // The snapshot and the subscription happen in the same turn, so no event falls between them.
     client.outbox.push(JSON.stringify(snapshotOf(this.#target)))
@@ -232,10 +233,14 @@ class ControlChannel {
   }
 
   /** The client fell behind: tell it why (after what it already has), then close it. */
-  #drop(client: Client, queued: number): void {
+  #drop(client: Client, backlog: Backlog): void {
     this.#dropped++
     this.#clients.delete(client)
-    client.socket.send(droppedMessage(`fell behind: ${queued} events queued`))
+    client.socket.send(droppedMessage(
+      backlog.messages > this.#limits.maxQueuedMessages
+        ? `fell behind: ${backlog.messages} events queued`
+        : `fell behind: ${backlog.chars} characters queued in ${backlog.messages} messages`
+    ))
     this.#closeClient(client.socket, CloseCode.FellBehind, "fell behind")
   }
 

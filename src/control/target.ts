@@ -1,6 +1,7 @@
 /**
  * What the control channel needs of a lab, and nothing more: its name, its event bus, its
- * devices and listeners (for the snapshot), its actions, and its analyzers' device registries.
+ * devices and listeners (for the snapshot), its actions, its analyzers' device registries and
+ * log stores, and the scenario runner's "run the next step now".
  *
  * `Lab` (src/lab/lab.ts) satisfies `ControlTarget` as it is, so `serveControl(lab, ...)` needs
  * no adapter; tests can serve a small fake instead.
@@ -8,6 +9,7 @@
 import type * as Effect from "effect/Effect"
 import type { LabEvent } from "../events/events.ts"
 import type { Action } from "../lab/scenario/schema.ts"
+import type { LogQuery, StoredLog } from "../store/log-store.ts"
 import { type ListenerSummary, PROTOCOL_VERSION, type RegisteredDevice, type SnapshotMessage } from "./protocol.ts"
 
 /** Any failure that explains itself in one sentence (the lab's ActionError, BindError ...). */
@@ -15,9 +17,15 @@ export interface Explained {
   readonly message: string
 }
 
-/** An analyzer's device registry, as the control channel uses it. */
+/** The part of an analyzer's log store the `logs` command reads. */
+export interface ControlLogStore {
+  query(query: LogQuery): ReadonlyArray<StoredLog>
+}
+
+/** An analyzer's device registry and log store, as the control channel uses them. */
 export interface ControlAnalyzer {
   readonly id: string
+  readonly store: ControlLogStore
   listDevices(): ReadonlyArray<RegisteredDevice>
   authorizeDevice(serial: string, adom: string | null): Effect.Effect<{ readonly released: number }, Explained>
   deleteDevice(serial: string): Effect.Effect<{ readonly dropped: number }, Explained>
@@ -32,6 +40,8 @@ export interface ControlTarget {
   analyzers(): ReadonlyArray<ControlAnalyzer>
   /** HA members' groups and roles right now. */
   haRoles(): ReadonlyArray<{ readonly device: string; readonly group: string; readonly role: string }>
+  /** Starts the scenario step that waits for its time now; fails when none waits (or no scenario runs). */
+  stepNow(): Effect.Effect<{ readonly step: number; readonly title: string }, Explained>
 }
 
 /** Each device's kind and status, and an HA member's group and role. */

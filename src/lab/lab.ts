@@ -35,6 +35,12 @@ import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
 import type { Action, Scenario } from "./scenario/schema.ts"
 
+/** The step `stepNow` started: its number (from 1) and title. */
+export interface StepStarted {
+  readonly step: number
+  readonly title: string
+}
+
 export class PlanError extends Schema.TaggedError<PlanError>()("PlanError", { reason: Schema.String }) {
   override get message(): string {
     return this.reason
@@ -64,6 +70,8 @@ export class Lab {
   /** HA groups by name (the scenario's `ha:` keys). */
   readonly groups: ReadonlyMap<string, HaGroupConfig>
   readonly #autostart: ReadonlySet<string>
+  /** The scenario runner's "start the waiting step now", while a scenario runs (see `runSteps`). */
+  #stepNow: (() => Effect.Effect<StepStarted, ActionError>) | null = null
 
   private constructor(options: LabOptions, plan: PortPlan, pki: LabPki) {
     this.name = options.scenario.name
@@ -147,6 +155,25 @@ export class Lab {
   /** Every HA member's group and role right now (for the control channel's snapshot). */
   haRoles(): ReadonlyArray<{ readonly device: string; readonly group: string; readonly role: string }> {
     return this.analyzers().flatMap((analyzer) => (analyzer.ha === null ? [] : [{ device: analyzer.id, group: analyzer.ha.group, role: analyzer.ha.role() }]))
+  }
+
+  /**
+   * While a scenario runs, `stepNow` starts its waiting step through `start`; the returned
+   * function ends that (the runner calls it when the scenario is over).
+   */
+  runSteps(start: () => Effect.Effect<StepStarted, ActionError>): () => void {
+    this.#stepNow = start
+    return () => {
+      if (this.#stepNow === start) this.#stepNow = null
+    }
+  }
+
+  /** Starts the scenario step that waits for its `at` / `after` time now (the control channel's `step`). */
+  stepNow(): Effect.Effect<StepStarted, ActionError> {
+    return this.#stepNow?.() ?? Effect.fail(new ActionError({
+      action: "step",
+      reason: `no scenario is running in lab ${this.name}, so no step waits; steps belong to fazlab run SCENARIO.yaml`
+    }))
   }
 
   device(id: string): Device | undefined {

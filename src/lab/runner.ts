@@ -2,6 +2,10 @@
  * Runs a scenario to its end: starts the lab, walks the timeline on the lab clock, performs
  * each step's action, checks its expectations (retrying within the step's deadline), and
  * returns a `ScenarioResult` for the reporters. Everything it does is also an event on the bus.
+ *
+ * A step waiting for its `at` / `after` time starts at once when asked (`Lab.stepNow`, the
+ * control channel's `step`); later steps keep their own times (`at` still counts from when the
+ * lab was up, `after` from the step before).
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -10,7 +14,8 @@ import type { BindError } from "../net/errors.ts"
 import type { Addressing, PortBase } from "../net/port-plan.ts"
 import type { Subscriber } from "../events/bus.ts"
 import { check, describe, kindOf } from "./expectations.ts"
-import { Lab, type PlanError } from "./lab.ts"
+import { ActionError } from "../devices/device.ts"
+import { Lab, type PlanError, type StepStarted } from "./lab.ts"
 import type { ExpectationResult, ScenarioResult, StepError } from "./report/result.ts"
 import type { Expectation, Scenario, Step } from "./scenario/schema.ts"
 
@@ -37,6 +42,32 @@ export const sleep = (clock: LabClock, ms: number): Effect.Effect<void> =>
     : Effect.callback<void>((resume) => {
       const handle = clock.setTimeout(() => resume(Effect.void), ms)
       return Effect.sync(() => clock.clearTimeout(handle))
+    })
+
+/** The step waiting for its time, and how to end the wait now. */
+interface Waiting {
+  readonly step: number
+  readonly title: string
+  readonly wake: () => void
+}
+
+/** Waits `ms` on the lab clock like `sleep`, unless the wake function it registers is called first. */
+const waitForStep = (clock: LabClock, ms: number, register: (wake: () => void) => () => void): Effect.Effect<void> =>
+  ms <= 0
+    ? Effect.void
+    : Effect.callback<void>((resume) => {
+      const handle = clock.setTimeout(() => {
+        unregister()
+        resume(Effect.void)
+      }, ms)
+      const unregister = register(() => {
+        clock.clearTimeout(handle)
+        resume(Effect.void)
+      })
+      return Effect.sync(() => {
+        clock.clearTimeout(handle)
+        unregister()
+      })
     })
 
 const stepTitle = (step: Step, index: number): string => {
@@ -77,11 +108,36 @@ export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, 
       const origin = clock.now()
       const expectations: ExpectationResult[] = []
       const stepErrors: StepError[] = []
+      let waiting: Waiting | null = null
+      let current = 0
+      const stepNow = (): Effect.Effect<StepStarted, ActionError> =>
+        Effect.suspend(() => {
+          if (waiting !== null) {
+            const { step, title, wake } = waiting
+            waiting = null
+            current = step
+            wake()
+            return Effect.succeed({ step, title })
+          }
+          const total = scenario.steps.length
+          const reason = current >= total
+            ? `scenario ${scenario.name} has no step left to start (all ${total} have started)`
+            : `step ${current} of scenario ${scenario.name} is still running; step starts a step that waits for its time`
+          return Effect.fail(new ActionError({ action: "step", reason }))
+        })
+      yield* Effect.acquireRelease(Effect.sync(() => lab.runSteps(stepNow)), (release) => Effect.sync(release))
       for (const [index, step] of scenario.steps.entries()) {
         const n = index + 1
-        if (step.at !== null) yield* sleep(clock, origin + step.at - clock.now())
-        else if (step.after !== null) yield* sleep(clock, step.after)
         const title = stepTitle(step, index)
+        const register = (wake: () => void) => {
+          waiting = { step: n, title, wake }
+          return () => {
+            waiting = null
+          }
+        }
+        if (step.at !== null) yield* waitForStep(clock, origin + step.at - clock.now(), register)
+        else if (step.after !== null) yield* waitForStep(clock, step.after, register)
+        current = n
         lab.bus.publish({ type: "step-started", step: n, title })
         if (step.action !== null) {
           const outcome = yield* Effect.result(lab.perform(step.action))

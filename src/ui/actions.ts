@@ -1,10 +1,11 @@
 /**
  * What the UI's lab keys do over the control channel: stop, kill, restart, authorize and
- * pause/resume the selected device. Each action resolves with the one sentence the explain
- * line shows: what the lab did, or its refusal. Never rejects.
+ * pause/resume the selected device; partition the selected HA member from its group and heal
+ * every HA fault; start the scenario's waiting step now. Each action resolves with the one
+ * sentence the explain line shows: what the lab did, or its refusal. Never rejects.
  */
-import type { ControlClient } from "../control/client.ts"
-import type { DeviceView, Tone } from "./state.ts"
+import { type ControlClient, ControlClientError } from "../control/client.ts"
+import type { DeviceView, HaGroupView, Tone } from "./state.ts"
 
 /** The part of the control client the UI uses (tests pass a fake). */
 export type UiClient = Pick<ControlClient, "snapshot" | "onEvent" | "command" | "closed">
@@ -70,5 +71,57 @@ export const runAction = async (client: UiClient, action: LabAction, device: Dev
     return await perform(client, action, device)
   } catch (error) {
     return { text: `${action} ${device.id}: ${message(error)}`, tone: "bad" }
+  }
+}
+
+/** `x`: cuts HA traffic between the selected member and every other member of its group. */
+export const isolateMember = async (client: UiClient, device: DeviceView | undefined, groups: ReadonlyArray<HaGroupView>): Promise<ActionOutcome> => {
+  const members = groups.flatMap((g) => g.members.map((m) => m.device))
+  const group = groups.find((g) => g.members.some((m) => m.device === device?.id))
+  if (device === undefined || group === undefined) {
+    return {
+      text: members.length === 0 ? "this lab has no HA group to partition" : `x partitions an HA member from its group; select one of ${members.join(", ")}`,
+      tone: "warn"
+    }
+  }
+  const others = group.members.map((m) => m.device).filter((id) => id !== device.id)
+  try {
+    for (const other of others) await client.command({ name: "partition", members: [device.id, other] })
+    return { text: `partitioned ${device.id} from ${others.join(", ")}: HA traffic between them is cut both ways; h heals`, tone: "warn" }
+  } catch (error) {
+    return { text: `partition ${device.id}: ${message(error)}`, tone: "bad" }
+  }
+}
+
+/** `h`: heals every pair of HA members the lab has partitioned or degraded; the others refuse and are left alone. */
+export const healAll = async (client: UiClient, groups: ReadonlyArray<HaGroupView>): Promise<ActionOutcome> => {
+  const pairs = groups.flatMap((g) => g.members.flatMap((a, i) => g.members.slice(i + 1).map((b): readonly [string, string] => [a.device, b.device])))
+  if (pairs.length === 0) return { text: "this lab has no HA group to heal", tone: "warn" }
+  const healed: string[] = []
+  try {
+    for (const pair of pairs) {
+      try {
+        await client.command({ name: "heal", members: pair })
+        healed.push(pair.join("–"))
+      } catch (error) {
+        // "neither partitioned nor degraded": nothing to do for this pair.
+        if (!(error instanceof ControlClientError) || error.kind !== "refused") throw error
+      }
+    }
+  } catch (error) {
+    return { text: `heal: ${message(error)}`, tone: "bad" }
+  }
+  return healed.length === 0
+    ? { text: "nothing to heal: no HA members are partitioned or degraded", tone: "info" }
+    : { text: `healed ${healed.join(", ")}: HA traffic flows normally again`, tone: "ok" }
+}
+
+/** `n`: the scenario's waiting step starts now. */
+export const stepNow = async (client: UiClient): Promise<ActionOutcome> => {
+  try {
+    const { step, title } = await client.command({ name: "step" })
+    return { text: `started step ${step} now: ${title}`, tone: "info" }
+  } catch (error) {
+    return { text: message(error), tone: "warn" }
   }
 }

@@ -1,27 +1,35 @@
 /**
  * The terminal UI's root: folds the control channel's events into the view (in batches, at
- * most `flushMs` apart, so a busy lab costs one render per batch), lays the panels out for
- * the terminal's size, and turns keys into commands through the one command map.
+ * most `flushMs` apart, so a busy lab costs one render per batch), follows the stored logs
+ * the logs panel shows (one query per batch at most, for the newest `LOG_LINES` only), lays
+ * the panels out for the terminal's size, and turns keys into commands through the one
+ * command map.
  *
  * Layout: below 120×40 the topology sits on top and the focused panel (ports when the
  * topology is focused) fills the rest; from 120×40 all six panels show in two columns.
  */
 import { Box, Text, useApp, useInput, useWindowSize } from "ink"
 import { type ReactNode, useEffect, useRef, useState } from "react"
+import { followLogs, type LogFollower, mayHaveNewLogs } from "../control/client.ts"
 import type { LabEvent } from "../events/events.ts"
-import { runAction, type UiClient } from "./actions.ts"
-import { commandForKey, KEYMAP } from "./keys.ts"
+import { type ActionOutcome, healAll, isolateMember, runAction, stepNow, type UiClient } from "./actions.ts"
+import { commandForKey, filterEditForKey, KEYMAP } from "./keys.ts"
 import { ExplainLine, PANEL_VIEWS, type PanelProps } from "./panels.tsx"
 import {
+  addLogLines,
   disconnected,
+  editFilter,
   type Explain,
   foldEvents,
   initialState,
+  LOG_LINES,
+  logsRefused,
   navigate,
   notice,
   PANELS,
   type PanelId,
   selectedDevice,
+  startFilter,
   type ViewState
 } from "./state.ts"
 import type { Theme } from "./theme.ts"
@@ -69,7 +77,7 @@ const Help = (props: { readonly theme: Theme; readonly width: number; readonly h
 const KeyHint = (props: { readonly theme: Theme; readonly width: number }): ReactNode => (
   <Box width={props.width}>
     <Text wrap="truncate" {...props.theme.style("muted")}>
-      tab:panel ↑↓:device s:stop k:kill r:restart a:authorize p:pause ?:help q:quit
+      tab:panel ↑↓:device s:stop k:kill r:restart x:cut h:heal /:filter ?:help q:quit
     </Text>
   </Box>
 )
@@ -115,11 +123,29 @@ export const App = (props: AppProps): ReactNode => {
 
   // Folds the queued events now; a command's reply goes through it so it lands after the events it caused.
   const flushRef = useRef<() => void>(() => undefined)
+  // The logs panel's follower, started again whenever the filter changes.
+  const logsRef = useRef<LogFollower | null>(null)
+  const filter = state.logs.filter
+
+  useEffect(() => {
+    const follower = followLogs(client, {
+      query: { ...filter, limit: LOG_LINES },
+      pageLimit: LOG_LINES,
+      latest: true,
+      onLogs: (logs, analyzer) => setState((s) => addLogLines(s, logs, analyzer)),
+      onRefused: (reason) => setState((s) => logsRefused(s, reason))
+    })
+    logsRef.current = follower
+    return () => follower.stop()
+  }, [client, filter])
 
   useEffect(() => {
     let live = true
     let buffer: LabEvent[] = []
+    let newLogs = false
     const flush = () => {
+      if (newLogs) logsRef.current?.poke()
+      newLogs = false
       if (buffer.length === 0 || !live) return
       const batch = buffer
       buffer = []
@@ -127,7 +153,10 @@ export const App = (props: AppProps): ReactNode => {
     }
     flushRef.current = flush
     // The listener only queues: the lab's stream never waits for a render.
-    const stop = client.onEvent((event) => void buffer.push(event))
+    const stop = client.onEvent((event) => {
+      buffer.push(event)
+      if (mayHaveNewLogs(event)) newLogs = true
+    })
     const timer = setInterval(flush, flushMs)
     void client.closed.then((closed) => {
       flush()
@@ -144,7 +173,20 @@ export const App = (props: AppProps): ReactNode => {
     }
   }, [client, explain, flushMs])
 
+  const report = (pending: string, outcome: Promise<ActionOutcome>) => {
+    setState((s) => notice(s, pending, "info"))
+    void outcome.then(({ text, tone }) => {
+      flushRef.current()
+      setState((s) => notice(s, text, tone))
+    })
+  }
+
   useInput((input, key) => {
+    if (current.current.logs.editing !== null) {
+      const edit = filterEditForKey(input, key)
+      if (edit !== null) setState((s) => editFilter(s, edit))
+      return
+    }
     const command = commandForKey(input, key)
     switch (command) {
       case null:
@@ -164,13 +206,18 @@ export const App = (props: AppProps): ReactNode => {
       case "authorize":
       case "pause": {
         const device = selectedDevice(current.current)
-        setState((s) => notice(s, `${command} ${device?.id ?? ""}...`, "info"))
-        void runAction(client, command, device).then((outcome) => {
-          flushRef.current()
-          setState((s) => notice(s, outcome.text, outcome.tone))
-        })
-        return
+        return report(`${command} ${device?.id ?? ""}...`, runAction(client, command, device))
       }
+      case "isolate": {
+        const device = selectedDevice(current.current)
+        return report(`partition ${device?.id ?? ""}...`, isolateMember(client, device, current.current.ha))
+      }
+      case "heal":
+        return report("heal...", healAll(client, current.current.ha))
+      case "step":
+        return report("step...", stepNow(client))
+      case "filter-logs":
+        return setState(startFilter)
     }
   }, { isActive: props.keys })
 

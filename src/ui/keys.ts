@@ -1,7 +1,8 @@
 /**
  * The terminal UI's one command map: every key the UI answers to, what it is called, and the
  * line the help overlay (`?`) shows for it. Components never test raw keys themselves; they ask
- * `commandForKey` and act on the command.
+ * `commandForKey` and act on the command. While the logs filter is typed (after `/`), keys are
+ * text instead: `filterEditForKey` says what each one does to it.
  */
 import type { Key } from "ink"
 
@@ -17,10 +18,14 @@ export type UiCommand =
   | "restart"
   | "authorize"
   | "pause"
+  | "isolate"
+  | "heal"
+  | "step"
+  | "filter-logs"
   | "quit"
 
 /** The parts of a key press the map looks at (ink's `Key` has them all). */
-export type KeyPress = Pick<Key, "tab" | "shift" | "upArrow" | "downArrow" | "escape" | "ctrl">
+export type KeyPress = Pick<Key, "tab" | "shift" | "upArrow" | "downArrow" | "escape" | "ctrl" | "meta" | "return" | "backspace" | "delete">
 
 export interface KeyBinding {
   readonly command: UiCommand
@@ -42,6 +47,15 @@ export const KEYMAP: ReadonlyArray<KeyBinding> = [
   { command: "restart", label: "r", help: "restart the selected device (stop, then start)", matches: letter("r") },
   { command: "authorize", label: "a", help: "authorize the selected device waiting on an analyzer", matches: letter("a") },
   { command: "pause", label: "p", help: "pause or resume the selected sender's logs", matches: letter("p") },
+  { command: "isolate", label: "x", help: "partition the selected HA member from the rest of its group", matches: letter("x") },
+  { command: "heal", label: "h", help: "heal every partition and degraded heartbeat between HA members", matches: letter("h") },
+  { command: "step", label: "n", help: "run the scenario's next step now, without waiting for its time", matches: letter("n") },
+  {
+    command: "filter-logs",
+    label: "/",
+    help: "filter the logs: device:D type:T level:L words; enter applies, esc clears",
+    matches: letter("/")
+  },
   { command: "help", label: "?", help: "show or hide this help", matches: letter("?") },
   { command: "close", label: "esc", help: "close the help", matches: (_, key) => key.escape },
   { command: "quit", label: "q", help: "quit", matches: letter("q") }
@@ -50,3 +64,20 @@ export const KEYMAP: ReadonlyArray<KeyBinding> = [
 /** The command a key press means, or null when the map has none. */
 export const commandForKey = (input: string, key: KeyPress): UiCommand | null =>
   KEYMAP.find((binding) => binding.matches(input, key))?.command ?? null
+
+/** What a key does to the logs filter being typed. */
+export type FilterEdit =
+  | { readonly kind: "type"; readonly text: string }
+  | { readonly kind: "erase" }
+  | { readonly kind: "apply" }
+  | { readonly kind: "clear" }
+
+/** The key as an edit of the logs filter: enter applies, esc clears, backspace erases, text is typed; null for other keys. */
+export const filterEditForKey = (input: string, key: KeyPress): FilterEdit | null => {
+  if (key.return) return { kind: "apply" }
+  if (key.escape) return { kind: "clear" }
+  if (key.backspace || key.delete) return { kind: "erase" }
+  // Printable text only: a paste may bring several characters at once.
+  const text = input.replace(/[\p{Cc}]/gu, "")
+  return key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || text === "" ? null : { kind: "type", text }
+}

@@ -15,6 +15,7 @@ import {
   type TrafficView,
   type ViewState
 } from "./state.ts"
+import { formatLogFilter } from "./log-filter.ts"
 import type { Role, Theme } from "./theme.ts"
 
 export interface PanelProps {
@@ -58,11 +59,21 @@ export const count = (n: number): string =>
 const seconds = (at: number): string => `${(at / 1000).toFixed(1)}s`
 
 /** A bordered panel with a title; `lines` beyond the inner height are cut, keeping `keep` in view. */
-const Frame = (props: PanelProps & { readonly id: PanelId; readonly lines: ReadonlyArray<Line>; readonly keep?: number; readonly note?: string }): ReactNode => {
-  const inner = Math.max(0, props.height - 3)
+const Frame = (
+  props: PanelProps & {
+    readonly id: PanelId
+    readonly lines: ReadonlyArray<Line>
+    readonly keep?: number
+    readonly note?: string
+    /** Lines above `lines` that never scroll away. */
+    readonly pinned?: ReadonlyArray<Line>
+  }
+): ReactNode => {
+  const pinned = props.pinned ?? []
+  const inner = Math.max(0, props.height - 3 - pinned.length)
   const keep = props.keep ?? 0
   const start = Math.max(0, Math.min(keep - inner + 1, props.lines.length - inner))
-  const shown = props.lines.slice(start, start + inner)
+  const shown = [...pinned, ...props.lines.slice(start, start + inner)]
   const title = `${props.focused ? "▸ " : ""}${TITLES[props.id]}${props.note === undefined ? "" : ` · ${props.note}`}`
   return (
     <Box
@@ -154,17 +165,39 @@ export const HaPanel = (props: PanelProps): ReactNode => {
   return <Frame {...props} id="ha" lines={lines.length === 0 ? [{ key: "none", text: "no HA group has reported a role yet", role: "muted" }] : lines} />
 }
 
+const clockTime = (ms: number): string => new Date(ms).toISOString().slice(11, 19)
+
+/** FortiOS levels in at most 7 characters: "information" is "info". */
+const levelLabel = (level: string | null): string =>
+  level === null ? "-" : level === "information" ? "info" : level === "emergency" ? "emerg" : level
+
+const levelRole = (level: string | null): Role | undefined =>
+  level === "emergency" || level === "alert" || level === "critical" || level === "error" ? "bad" : level === "warning" ? "warn" : undefined
+
 export const LogsPanel = (props: PanelProps): ReactNode => {
-  const lines = props.state.tail.slice().reverse().map((e, i): Line => ({
-    key: `${i}`,
-    text: `${pad(seconds(e.at), 9)}${e.device} stored ${e.count} from ${e.from} (${count(e.total)} in all)`
+  const { lines, analyzer, filter, editing, problem } = props.state.logs
+  const typed = formatLogFilter(filter)
+  const shown = lines.map((log): Line => ({
+    key: String(log.id),
+    text: `${clockTime(log.receivedAt)} ${pad(log.device, 9)}${pad(levelLabel(log.level), 8)}${pad(log.kind, 16)}${log.text}`,
+    ...(levelRole(log.level) === undefined ? {} : { role: levelRole(log.level) as Role })
   }))
+  // The filter being typed stays on top; the newest line stays in view below it.
+  const prompt: ReadonlyArray<Line> = editing === null
+    ? []
+    : [{ key: "prompt", text: `/ ${editing}█  (enter applies, esc clears)`, role: "accent" }]
+  const empty: Line = problem !== null
+    ? { key: "problem", text: problem, role: "bad" }
+    : { key: "none", text: typed === "" ? "no logs stored yet" : "no stored logs match the filter yet", role: "muted" }
+  const body = shown.length === 0 ? [empty] : shown
   return (
     <Frame
       {...props}
       id="logs"
-      note="stored batches; the lines: fazlab logs --follow"
-      lines={lines.length === 0 ? [{ key: "none", text: "no logs stored yet", role: "muted" }] : lines}
+      note={`${analyzer ?? "…"} · ${typed === "" ? "all (/ filters)" : typed}`}
+      pinned={prompt}
+      lines={body}
+      keep={body.length - 1}
     />
   )
 }

@@ -1,13 +1,16 @@
 /**
  * The terminal UI's view state and the pure functions that build it: `initialState` from the
  * control channel's snapshot, `foldEvents` for a batch of lab events, `notice` for a command's
- * reply, `navigate` for moving between panels and devices. No React, no I/O, no clock: every
+ * reply, `navigate` for moving between panels and devices, `addLogLines` for the stored logs the
+ * logs panel follows and `editFilter` for its `/` filter. No React, no I/O, no clock: every
  * number the panels show comes from here, so this is what the tests check.
  *
  * Event types this version does not know (the protocol may add some) are ignored.
  */
 import type { LabEvent } from "../events/events.ts"
-import type { SnapshotMessage } from "../control/protocol.ts"
+import type { LogLine, SnapshotMessage } from "../control/protocol.ts"
+import type { FilterEdit } from "./keys.ts"
+import { formatLogFilter, type LogFilter, parseLogFilter } from "./log-filter.ts"
 
 /** The panels, in tab order. */
 export const PANELS = ["topology", "ports", "traffic", "ha", "logs", "timeline"] as const
@@ -15,8 +18,8 @@ export type PanelId = (typeof PANELS)[number]
 
 /** Seconds of history each device's sparkline keeps. */
 export const SPARK_SECONDS = 30
-/** `logs-stored` summaries the logs panel keeps. */
-export const TAIL_LENGTH = 200
+/** Stored log lines the logs panel keeps and asks for at a time (the newest): more than a tall terminal shows. */
+export const LOG_LINES = 60
 /** Role changes and split-brain reports each HA group keeps. */
 export const HA_HISTORY = 20
 /** Lab milliseconds a command's reply holds the explain line before events take it back. */
@@ -59,12 +62,29 @@ export interface TrafficView {
   readonly buckets: ReadonlyArray<number>
 }
 
-export interface TailEntry {
-  readonly at: number
+/** A stored log as the logs panel shows it. */
+export interface LogLineView {
+  readonly id: number
+  /** Milliseconds since the epoch, when the analyzer received it. */
+  readonly receivedAt: number
   readonly device: string
-  readonly from: string
-  readonly count: number
-  readonly total: number
+  readonly level: string | null
+  /** "traffic/forward", or "-" when the log has no FortiOS type. */
+  readonly kind: string
+  /** The log's message, or its telling fields, or its raw text. */
+  readonly text: string
+}
+
+export interface LogsView {
+  /** The newest stored logs that pass the filter, oldest first. */
+  readonly lines: ReadonlyArray<LogLineView>
+  /** The analyzer the lines come from, once the lab has answered. */
+  readonly analyzer: string | null
+  readonly filter: LogFilter
+  /** The filter being typed after `/`, or null when the panel is not asking for one. */
+  readonly editing: string | null
+  /** The lab's refusal of the last logs query, or null. */
+  readonly problem: string | null
 }
 
 export interface HaGroupView {
@@ -99,7 +119,7 @@ export interface ViewState {
   readonly traffic: Readonly<Record<string, TrafficView>>
   /** Per analyzer→sender pair, the last `logs-stored` total: attaching late still counts earlier logs once. */
   readonly storedTotals: Readonly<Record<string, number>>
-  readonly tail: ReadonlyArray<TailEntry>
+  readonly logs: LogsView
   readonly ha: ReadonlyArray<HaGroupView>
   readonly steps: ReadonlyArray<StepView>
   readonly expectations: ReadonlyArray<ExpectationView>
@@ -135,7 +155,7 @@ export const initialState = (snapshot: SnapshotMessage): ViewState => ({
   ports: snapshot.listeners.map((l) => ({ ...l, state: "listening" as const, reason: null })),
   traffic: {},
   storedTotals: {},
-  tail: [],
+  logs: { lines: [], analyzer: null, filter: {}, editing: null, problem: null },
   ha: groupsOf(snapshot),
   steps: [],
   expectations: [],
@@ -201,7 +221,6 @@ interface Draft {
   ports: PortView[]
   traffic: Record<string, TrafficView>
   storedTotals: Record<string, number>
-  tail: TailEntry[]
   ha: HaGroupView[]
   steps: StepView[]
   expectations: ExpectationView[]
@@ -278,8 +297,6 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
       for (const id of event.device === event.from ? [event.device] : [event.device, event.from]) {
         updateTraffic(draft, id, (t) => addToSpark({ ...t, stored: t.stored + added }, event.at, event.count))
       }
-      draft.tail.push({ at: event.at, device: event.device, from: event.from, count: event.count, total: event.total })
-      if (draft.tail.length > TAIL_LENGTH * 2) draft.tail.splice(0, draft.tail.length - TAIL_LENGTH)
       return
     }
     case "device-registered":
@@ -342,7 +359,6 @@ export const foldEvents = (state: ViewState, events: ReadonlyArray<LabEvent>, ex
     ports: [...state.ports],
     traffic: { ...state.traffic },
     storedTotals: { ...state.storedTotals },
-    tail: [...state.tail],
     ha: [...state.ha],
     steps: [...state.steps],
     expectations: [...state.expectations],
@@ -357,7 +373,7 @@ export const foldEvents = (state: ViewState, events: ReadonlyArray<LabEvent>, ex
     const sentence = explain(event)
     if (typeof sentence === "string") draft.explain = { text: sentence.trim(), tone: toneOf(event) }
   }
-  return { ...state, ...draft, tail: draft.tail.slice(-TAIL_LENGTH) }
+  return { ...state, ...draft }
 }
 
 /** A command's reply (or any message for the user): it holds the explain line for REPLY_HOLD_MS of lab time. */
@@ -401,3 +417,62 @@ export const navigate = (state: ViewState, move: Navigation): ViewState => {
 /** The selected device, if the lab has any. */
 export const selectedDevice = (state: ViewState): DeviceView | undefined =>
   state.devices[Math.min(state.selected, state.devices.length - 1)]
+
+const TELLING_FIELDS = ["action", "srcip", "dstip", "dstport", "service", "user", "hostname"] as const
+
+/** One line's worth of a stored log: its message, else its telling fields, else its raw text. */
+export const logText = (log: LogLine): string => {
+  const fields = log.fields
+  if (fields === null) return log.raw
+  const message = fields["msg"] ?? fields["logdesc"]
+  if (message !== undefined) return message
+  const telling = TELLING_FIELDS.flatMap((key) => (fields[key] === undefined ? [] : [`${key}=${fields[key]}`]))
+  return telling.length > 0 ? telling.join(" ") : log.raw
+}
+
+const lineView = (log: LogLine): LogLineView => ({
+  id: log.id,
+  receivedAt: log.receivedAt,
+  device: log.device,
+  level: log.level,
+  kind: log.type === null ? "-" : `${log.type}/${log.subtype ?? "-"}`,
+  text: logText(log)
+})
+
+/** The lab answered a logs query: its lines join the panel's (the newest LOG_LINES stay). */
+export const addLogLines = (state: ViewState, logs: ReadonlyArray<LogLine>, analyzer: string): ViewState => ({
+  ...state,
+  logs: {
+    ...state.logs,
+    analyzer,
+    problem: null,
+    lines: logs.length === 0 ? state.logs.lines : [...state.logs.lines, ...logs.map(lineView)].slice(-LOG_LINES)
+  }
+})
+
+/** The lab refused the logs query: the panel says why. */
+export const logsRefused = (state: ViewState, reason: string): ViewState => ({ ...state, logs: { ...state.logs, problem: reason } })
+
+/** `/`: the logs panel takes the focus and asks for a filter, starting from the current one. */
+export const startFilter = (state: ViewState): ViewState => ({
+  ...state,
+  panel: "logs",
+  help: false,
+  // A space after the current filter, ready for one more word.
+  logs: { ...state.logs, editing: formatLogFilter(state.logs.filter).replace(/(?<=.)$/u, " ") }
+})
+
+/** A key while the filter is typed: enter applies it (the lines start over), esc clears it. */
+export const editFilter = (state: ViewState, edit: FilterEdit): ViewState => {
+  const typed = state.logs.editing ?? ""
+  switch (edit.kind) {
+    case "type":
+      return { ...state, logs: { ...state.logs, editing: typed + edit.text } }
+    case "erase":
+      return { ...state, logs: { ...state.logs, editing: typed.slice(0, -1) } }
+    case "apply":
+      return { ...state, logs: { ...state.logs, editing: null, filter: parseLogFilter(typed), lines: [], problem: null } }
+    case "clear":
+      return { ...state, logs: { ...state.logs, editing: null, filter: {}, lines: [], problem: null } }
+  }
+}

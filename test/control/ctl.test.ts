@@ -133,6 +133,11 @@ describe("fazlab ctl", () => {
       stdout: "",
       stderr: 'fazlab ctl: no device "ghost" in lab ctl-test; its devices: faz-1, fgt-1\n'
     })
+    expect(await run("step")).toEqual({
+      code: 1,
+      stdout: "",
+      stderr: "fazlab ctl: step: no scenario is running in lab ctl-test, so no step waits; steps belong to fazlab run SCENARIO.yaml\n"
+    })
     expect(await run("delete", "FGVM019999999999")).toEqual({
       code: 1,
       stdout: "",
@@ -151,7 +156,7 @@ describe("fazlab ctl", () => {
       await expect(ctl(args, memoryIo(cwd).io)).rejects.toThrow(new UsageError(message))
     }
     const commands =
-      "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER, degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]"
+      "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER, degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT], step"
     await usage([], `give a command: ${commands}`)
     await usage(["reboot", "fgt-1"], `unknown ctl command "reboot"; commands: ${commands}`)
     await usage(["stop"], "ctl stop takes DEVICE, got none")
@@ -162,6 +167,7 @@ describe("fazlab ctl", () => {
     await usage(["stop", "fgt-1", "--adom", "x"], "--adom does not apply to ctl stop")
     await usage(["partition", "faz-a"], "ctl partition takes MEMBER MEMBER, got faz-a")
     await usage(["freeze"], "ctl freeze takes DEVICE, got none")
+    await usage(["step", "2"], "ctl step takes no arguments, got 2")
     await usage(["stop", "fgt-1", "--control", served.server.url], "--control URL and --token T go together; give both, or neither to find the lab started here")
     await usage(
       ["stop", "fgt-1", "--lab", cwd, "--control", served.server.url, "--token", "t"],

@@ -33,7 +33,10 @@ describe("decodeClientMessage", () => {
       { name: "devices" },
       { name: "devices", analyzer: "faz-1" },
       { name: "authorize", serial: "FGVM010000000001", adom: "root", analyzer: "faz-1" },
-      { name: "delete-device", serial: "FGVM010000000001" }
+      { name: "delete-device", serial: "FGVM010000000001" },
+      { name: "logs" },
+      { name: "logs", analyzer: "lab", device: "fgt-1", type: "traffic", level: "warning", text: "deny", limit: 1000, after: { analyzer: "faz-a", id: 7, receivedAt: 1 }, latest: true },
+      { name: "step" }
     ]
     for (const [index, command] of commands.entries()) {
       const result = decode({ v: 1, type: "command", id: index, command })
@@ -61,7 +64,7 @@ describe("decodeClientMessage", () => {
     )
     expect(rejection({ v: 1, type: "command", id: 5, command: { name: "zap" } })).toEqual({
       id: 5,
-      error: 'unknown command "zap"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device'
+      error: 'unknown command "zap"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device, logs, step'
     })
     // An inherited property name is not a command either.
     expect(rejection({ v: 1, type: "command", id: 6, command: { name: "toString" } }).error).toMatch(/^unknown command "toString"/)
@@ -76,6 +79,12 @@ describe("decodeClientMessage", () => {
     expect(fields({ name: "burst", device: "fgt-1", count: "9" })).toBe('command burst: count must be a whole number from 1 to 1000000, got "9"')
     expect(fields({ name: "stop", device: 7 })).toBe("command stop: device must be a non-empty string, got 7")
     expect(fields({ name: "devices", serial: "x" })).toBe("command devices: serial is not a field of this command")
+    expect(fields({ name: "logs", limit: 0 })).toBe("command logs: limit must be a whole number from 1 to 1000, got 0")
+    expect(fields({ name: "logs", limit: 1001 })).toBe("command logs: limit must be a whole number from 1 to 1000, got 1001")
+    expect(fields({ name: "logs", text: "" })).toBe('command logs: text must be a non-empty string, got ""')
+    expect(fields({ name: "logs", after: { analyzer: "faz-a", id: 1.5, receivedAt: 0 } })).toBe("command logs: after.id must be a whole number, got 1.5")
+    expect(fields({ name: "logs", after: { id: 1, receivedAt: 0 } })).toBe("command logs: after.analyzer is missing")
+    expect(fields({ name: "step", device: "faz-a" })).toBe("command step: device is not a field of this command")
     const pair = 'a list of two HA members such as ["faz-a", "faz-b"]'
     expect(fields({ name: "partition", members: ["faz-a"] })).toBe(`command partition: members must be ${pair}, got ["faz-a"]`)
     expect(fields({ name: "heal", members: "faz-a" })).toBe(`command heal: members must be ${pair}, got "faz-a"`)

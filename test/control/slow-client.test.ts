@@ -2,13 +2,15 @@
  * A client that stops reading never slows the lab: while the lab publishes events as fast as
  * it can, the stuck client's messages pile up only to the named limit (10,000 by default),
  * then it gets `dropped` (after what it already had) and is closed; a client that keeps
- * reading gets every event and stays connected.
+ * reading gets every event and stays connected. The same holds for stored logs: a client that
+ * asks for logs and does not read the answers is dropped once their text passes the limit,
+ * while the lab keeps storing and a reading follower gets every log.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { connectControl } from "../../src/control/client.ts"
+import { connectControl, followLogs, mayHaveNewLogs } from "../../src/control/client.ts"
 import { CloseCode, DEFAULT_CONTROL_LIMITS } from "../../src/control/server.ts"
 import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab } from "../support/lab.ts"
+import { type StartedLab, startLab, waitForStored } from "../support/lab.ts"
 import { labTarget, rawClient, type Served, serve, turn } from "./support.ts"
 
 const yaml = `
@@ -104,5 +106,79 @@ describe("a client that stops reading", () => {
     } finally {
       await small.close()
     }
+  })
+
+})
+
+describe("a client that asks for logs and stops reading", () => {
+  let started: StartedLab
+  let served: Served
+
+  beforeAll(async () => {
+    started = await startLab(`
+name: slow-logs
+devices:
+  faz-1: { kind: fortianalyzer }
+  fgt-1: { kind: fortigate, syslog: { server: faz-1, mode: udp, rate: 1000/s } }
+`)
+    served = await serve(started.lab, { dataDir: null, limits: { highWaterBytes: 4096, maxQueuedChars: 300_000 } })
+    await waitForStored(started, "fgt-1", 1500)
+  })
+
+  afterAll(async () => {
+    await served.close()
+    await started.close()
+  })
+
+  it("is dropped when its unread answers pass maxQueuedChars; the lab and a reading follower go on", async () => {
+    const reader = await connectControl(served.server)
+    const ids: number[] = []
+    let answered = () => undefined as void
+    const follower = followLogs(reader, {
+      query: { limit: 1 },
+      pageLimit: 1000,
+      latest: false,
+      onLogs: (logs) => {
+        ids.push(...logs.map((log) => log.id))
+        answered()
+      },
+      onRefused: (reason) => {
+        throw new Error(reason)
+      }
+    })
+    const stopPoking = reader.onEvent((event) => {
+      if (mayHaveNewLogs(event)) follower.poke()
+    })
+
+    const stuck = await rawClient(served.server.url, served.server.token)
+    await stuck.next((message) => message["type"] === "snapshot")
+    stuck.socket.pause()
+    let asked = 0
+    while (served.server.stats().dropped === 0) {
+      if (asked >= 1000) throw new Error(`the stuck client was not dropped after ${asked} logs queries`)
+      stuck.send({ v: 1, type: "command", id: ++asked, command: { name: "logs", limit: 1000 } })
+      await turn()
+    }
+    const storedWhenDropped = started.events.filter((e) => e.type === "logs-stored").length
+
+    stuck.socket.resume()
+    expect(await stuck.closed).toEqual({ code: CloseCode.FellBehind, reason: "fell behind" })
+    expect(stuck.messages.at(-1)).toMatchObject({ type: "dropped", reason: expect.stringMatching(/^fell behind: \d+ characters queued in \d+ messages$/) })
+
+    // The lab kept storing, and the follower has every log, once, in order, up to the newest.
+    await waitForStored(started, "fgt-1", (started.events.filter((e) => e.type === "logs-stored").at(-1) as { total: number }).total + 200)
+    expect(started.events.filter((e) => e.type === "logs-stored").length).toBeGreaterThan(storedWhenDropped)
+    const newest = (await reader.command({ name: "logs", limit: 1 })).logs[0]?.id as number
+    await new Promise<void>((resolve) => {
+      answered = () => {
+        if ((ids.at(-1) ?? 0) >= newest) resolve()
+      }
+      answered()
+    })
+    expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => (ids[0] as number) + i))
+    expect(served.server.stats().clients).toBe(1)
+    stopPoking()
+    follower.stop()
+    await reader.close()
   })
 })

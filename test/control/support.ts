@@ -29,18 +29,20 @@ export const labTarget = (lab: Lab, analyzers: ReadonlyArray<ControlAnalyzer>): 
   plan: lab.plan,
   perform: (action) => lab.perform(action),
   analyzers: () => analyzers,
-  haRoles: () => lab.haRoles()
+  haRoles: () => lab.haRoles(),
+  stepNow: () => lab.stepNow()
 })
 
 const refusal = (message: string): Explained => ({ message })
 
-/** An analyzer registry in memory: authorize releases `heldLogs`, delete drops them. */
+/** An analyzer registry in memory (and no stored logs): authorize releases `heldLogs`, delete drops them. */
 export const fakeAnalyzer = (id: string, devices: ReadonlyArray<RegisteredDevice>): ControlAnalyzer & { readonly registry: Map<string, RegisteredDevice> } => {
   const registry = new Map(devices.map((device) => [device.serial, device]))
   const unknown = (verb: string, serial: string) => Effect.fail(refusal(`${verb} ${serial}: no device with serial ${serial} has registered with ${id}`))
   return {
     id,
     registry,
+    store: { query: () => [] },
     listDevices: () => [...registry.values()],
     authorizeDevice: (serial, adom) => {
       const device = registry.get(serial)

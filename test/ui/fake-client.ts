@@ -1,10 +1,14 @@
 /**
  * A control client double for UI tests: a fixed snapshot, events pushed by the test, and
  * commands recorded and answered by a function the test gives (a refusal when it throws).
+ * `logs` queries are answered from `logs` (empty unless the test gives some), as the lab's
+ * store would: the newest matching ones, then those after the cursor.
  */
 import type { ControlClosed } from "../../src/control/client.ts"
+import { readLogs } from "../../src/control/log-query.ts"
 import type { ControlCommand, SnapshotMessage } from "../../src/control/protocol.ts"
 import type { LabEvent } from "../../src/events/events.ts"
+import type { StoredLog } from "../../src/store/log-store.ts"
 import type { UiClient } from "../../src/ui/actions.ts"
 
 export const SNAPSHOT: SnapshotMessage = {
@@ -24,6 +28,8 @@ export const SNAPSHOT: SnapshotMessage = {
 
 export interface FakeClient extends UiClient {
   readonly sent: ControlCommand[]
+  /** The stored logs `logs` queries read, oldest first; push to store more. */
+  readonly logs: StoredLog[]
   emit(...events: ReadonlyArray<LabEvent>): void
   end(closed: ControlClosed): void
 }
@@ -31,14 +37,29 @@ export interface FakeClient extends UiClient {
 export const fakeClient = (answer: (command: ControlCommand) => unknown = (c) => ({ device: "device" in c ? c.device : "", status: "stopped" }), snapshot: SnapshotMessage = SNAPSHOT): FakeClient => {
   const listeners = new Set<(event: LabEvent) => void>()
   const sent: ControlCommand[] = []
+  const logs: StoredLog[] = []
+  const store = {
+    query: (q: { afterId?: number; limit?: number; order?: "asc" | "desc"; device?: string; type?: string; level?: string }) => {
+      const rows = logs.filter((log) =>
+        (q.afterId === undefined || log.id > q.afterId) && (q.device === undefined || log.device === q.device) &&
+        (q.type === undefined || log.type === q.type) && (q.level === undefined || log.level === q.level)
+      )
+      return (q.order === "desc" ? rows.reverse() : rows).slice(0, q.limit ?? 100)
+    }
+  }
   let end: (closed: ControlClosed) => void = () => undefined
   const closed = new Promise<ControlClosed>((resolve) => (end = resolve))
   return {
     snapshot,
     sent,
+    logs,
     closed,
     command: (command) => {
       sent.push(command)
+      if (command.name === "logs") {
+        const { name: _, ...filter } = command
+        return Promise.resolve(readLogs("faz-1", store, filter) as never)
+      }
       try {
         return Promise.resolve(answer(command) as never)
       } catch (error) {

@@ -3,10 +3,21 @@
  * ignored, and NO_COLOR (or TERM=dumb) gives a theme without colours.
  */
 import { describe, expect, it } from "vitest"
-import { commandForKey, KEYMAP, type KeyPress } from "../../src/ui/keys.ts"
+import { commandForKey, filterEditForKey, KEYMAP, type KeyPress } from "../../src/ui/keys.ts"
 import { colourTheme, monochromeTheme, type Role, themeFor } from "../../src/ui/theme.ts"
 
-const plain: KeyPress = { tab: false, shift: false, upArrow: false, downArrow: false, escape: false, ctrl: false }
+const plain: KeyPress = {
+  tab: false,
+  shift: false,
+  upArrow: false,
+  downArrow: false,
+  escape: false,
+  ctrl: false,
+  meta: false,
+  return: false,
+  backspace: false,
+  delete: false
+}
 
 describe("command map", () => {
   it("binds each command once and maps keys to commands", () => {
@@ -18,12 +29,30 @@ describe("command map", () => {
     expect(commandForKey("s", plain)).toBe("stop")
     expect(commandForKey("?", plain)).toBe("help")
     expect(commandForKey("q", plain)).toBe("quit")
+    expect(commandForKey("x", plain)).toBe("isolate")
+    expect(commandForKey("h", plain)).toBe("heal")
+    expect(commandForKey("n", plain)).toBe("step")
+    expect(commandForKey("/", plain)).toBe("filter-logs")
   })
 
   it("leaves other keys and ctrl combinations alone", () => {
-    expect(commandForKey("x", plain)).toBeNull()
+    expect(commandForKey("z", plain)).toBeNull()
     expect(commandForKey("S", plain)).toBeNull()
     expect(commandForKey("s", { ...plain, ctrl: true })).toBeNull()
+  })
+})
+
+describe("keys while the logs filter is typed", () => {
+  it("are text, except enter (apply), esc (clear) and backspace (erase)", () => {
+    expect(filterEditForKey("s", plain)).toEqual({ kind: "type", text: "s" })
+    expect(filterEditForKey("level:warning", plain)).toEqual({ kind: "type", text: "level:warning" })
+    expect(filterEditForKey("\r", { ...plain, return: true })).toEqual({ kind: "apply" })
+    expect(filterEditForKey("", { ...plain, escape: true })).toEqual({ kind: "clear" })
+    expect(filterEditForKey("", { ...plain, backspace: true })).toEqual({ kind: "erase" })
+    expect(filterEditForKey("", { ...plain, delete: true })).toEqual({ kind: "erase" })
+    expect(filterEditForKey("c", { ...plain, ctrl: true })).toBeNull()
+    expect(filterEditForKey("", { ...plain, upArrow: true })).toBeNull()
+    expect(filterEditForKey("\t", { ...plain, tab: true })).toBeNull()
   })
 })
 

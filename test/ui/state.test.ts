@@ -1,12 +1,19 @@
 /**
  * The UI's view state, folded from a snapshot and events without React: devices, ports,
  * traffic counters and sparklines, HA groups, the timeline, the explain line, navigation,
- * and events this UI does not know.
+ * events this UI does not know, the logs panel's lines and its filter.
  */
 import { describe, expect, it } from "vitest"
 import type { LabEvent } from "../../src/events/events.ts"
+import type { LogLine } from "../../src/control/protocol.ts"
+import { formatLogFilter, parseLogFilter } from "../../src/ui/log-filter.ts"
 import {
+  addLogLines,
   addToSpark,
+  editFilter,
+  LOG_LINES,
+  logText,
+  startFilter,
   alignSpark,
   explainLine,
   foldEvents,
@@ -81,7 +88,6 @@ describe("view state", () => {
     expect(state.traffic["fgt-2"]?.dropped).toBe(5)
     expect(fgt?.buckets.slice(-2)).toEqual([20, 10])
     expect(rateOf(fgt as TrafficView, 1)).toBe(20)
-    expect(state.tail.map((e) => e.total)).toEqual([20, 30])
   })
 
   it("counts a late attach's first stored total once, then only what is new", () => {
@@ -176,5 +182,43 @@ describe("view state", () => {
     expect(explainLine(state).text).toBe("stopped faz-1 (now stopped)")
     state = foldEvents(state, [stop(1000 + REPLY_HOLD_MS)], explain)
     expect(explainLine(state)).toEqual({ text: "faz-1 stopped", tone: "warn" })
+  })
+
+  it("keeps the newest LOG_LINES log lines, each with its message or telling fields", () => {
+    const line = (id: number, fields: LogLine["fields"]): LogLine => ({
+      id, receivedAt: id, transport: "udp", peer: "p", format: "fortios", facility: 0, severity: 0, device: "fgt-1", devid: null,
+      logid: null, type: "traffic", subtype: null, level: "notice", eventtime: null, seq: null, raw: `raw ${id}`, fields
+    })
+    expect(logText(line(1, { msg: "hello", action: "deny" }))).toBe("hello")
+    expect(logText(line(1, { action: "deny", srcip: "10.0.0.1", dstip: "10.0.0.2", policyid: "3" }))).toBe("action=deny srcip=10.0.0.1 dstip=10.0.0.2")
+    expect(logText(line(1, { policyid: "3" }))).toBe("raw 1")
+    expect(logText(line(1, null))).toBe("raw 1")
+    let state = addLogLines(initialState(SNAPSHOT), Array.from({ length: LOG_LINES }, (_, i) => line(i + 1, null)), "faz-1")
+    state = addLogLines(state, [line(LOG_LINES + 1, null)], "faz-1")
+    expect(state.logs.lines).toHaveLength(LOG_LINES)
+    expect(state.logs.lines[0]).toMatchObject({ id: 2, kind: "traffic/-" })
+    expect(state.logs.lines.at(-1)?.id).toBe(LOG_LINES + 1)
+    expect(state.logs.analyzer).toBe("faz-1")
+  })
+
+  it("reads a typed filter: device, type and level words, the rest is text", () => {
+    expect(parseLogFilter("device:fgt-1 level:warning deny")).toEqual({ device: "fgt-1", level: "warning", text: "deny" })
+    expect(parseLogFilter("  type:event  login   failed ")).toEqual({ type: "event", text: "login failed" })
+    expect(parseLogFilter("level:info level:warning")).toEqual({ level: "warning" })
+    expect(parseLogFilter("srcip:10.0.0.1 device:")).toEqual({ text: "srcip:10.0.0.1 device:" })
+    expect(parseLogFilter("")).toEqual({})
+    expect(formatLogFilter({ text: "deny", level: "warning", device: "fgt-1" })).toBe("device:fgt-1 level:warning deny")
+  })
+
+  it("types, erases, applies and clears the filter; applying starts the lines over", () => {
+    let state = addLogLines(initialState(SNAPSHOT), [], "faz-1")
+    state = startFilter(state)
+    expect(state.panel).toBe("logs")
+    expect(state.logs.editing).toBe("")
+    state = editFilter(editFilter(state, { kind: "type", text: "level:errorx" }), { kind: "erase" })
+    state = editFilter(state, { kind: "apply" })
+    expect(state.logs).toMatchObject({ editing: null, filter: { level: "error" }, lines: [] })
+    expect(startFilter(state).logs.editing).toBe("level:error ")
+    expect(editFilter(startFilter(state), { kind: "clear" }).logs).toMatchObject({ editing: null, filter: {} })
   })
 })
