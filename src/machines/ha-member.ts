@@ -17,8 +17,12 @@
  *
  * Rules (docs/protocols/ha.md): the ranking is static (`rank` in ha-election.ts); there is no
  * preemption: a returning member probes first and joins a primary it finds; a member with
- * preferred-role primary asks the primary for a planned handover once it is in sync; a primary
- * that finds a better-ranked primary (split brain after a partition heals) steps down.
+ * preferred-role primary asks the primary for a planned handover once it is in sync; of two
+ * primaries that find each other (split brain) the one without the virtual IP steps down, or
+ * without a VIP the worse-ranked one. A member
+ * whose catch-up from a primary has not finished may not become primary: when its primary is
+ * lost it walks the other members only, again and again, until one of them takes it
+ * (`caughtUp`; a START or THAW clears it, as the member then knows of no primary).
  *
  * Pure: the device supplies, with `.provide()`, the actors `probePeers` (try each peer's TCP/5199,
  * resolve with the serial of a primary or null) and `connectToPrimary` (connect to the given
@@ -81,6 +85,8 @@ export interface HaMemberContext {
   readonly walk: WalkCause
   /** Heartbeat intervals in a row without a HEARTBEAT from the primary. */
   readonly missed: number
+  /** False from WELCOME until the catch-up from that primary is complete (SYNCED): not eligible as primary meanwhile. */
+  readonly caughtUp: boolean
   readonly role: HaMemberRole
   /** Why the member is in its current state, as a sentence. */
   readonly reason: string
@@ -103,8 +109,11 @@ export type HaMemberEvent =
   | { readonly type: "SYNCED" }
   /** The primary closed the link with GOODBYE. */
   | { readonly type: "PRIMARY_GOODBYE"; readonly from: string; readonly reason: string }
-  /** A probe found `serial` acting as primary (listening on TCP/5199) while this member is primary. */
-  | { readonly type: "OTHER_PRIMARY"; readonly serial: string }
+  /**
+   * A probe found `serial` acting as primary (listening on TCP/5199) while this member is primary;
+   * `vip` says which of the two holds the group's virtual IP ("none": neither, or no VIP).
+   */
+  | { readonly type: "OTHER_PRIMARY"; readonly serial: string; readonly vip: "mine" | "theirs" | "none" }
   /** A secondary asked this primary for a planned handover (HANDOVER frame). */
   | { readonly type: "HANDOVER_REQUESTED"; readonly from: string }
   /** The primary answered this member's HANDOVER: take over. */
@@ -157,6 +166,17 @@ const roleOf = (change: RoleChange): HaMemberRole => {
     case "killed":
       return "none"
   }
+}
+
+/**
+ * The candidate to try next: the best one not dead, this member left out while it has not caught
+ * up. When that leaves nobody, the walk starts over (the dead set empties).
+ */
+function pickCandidate(context: HaMemberContext): { readonly candidate: string | null; readonly dead: ReadonlyArray<string> } {
+  const excluded = context.caughtUp ? context.dead : [...context.dead, context.self]
+  const next = nextCandidate(context.members, new Set(excluded))
+  if (next !== null || context.caughtUp) return { candidate: next?.serial ?? null, dead: context.dead }
+  return { candidate: nextCandidate(context.members, new Set([context.self]))?.serial ?? null, dead: [] }
 }
 
 /** The walk's skipped candidates: the dead ones after the lost primary that began the walk. */
@@ -223,7 +243,8 @@ export const haMemberMachine = setup({
     announceMiss: emit(({ context }) => ({ type: "heartbeat-missed" as const, from: context.currentPrimary ?? "", missed: context.missed }))
   },
   guards: {
-    selfIsNext: ({ context }) => (nextCandidate(context.members, new Set(context.dead))?.serial ?? context.self) === context.self,
+    selfIsNext: ({ context }) =>
+      context.caughtUp && (nextCandidate(context.members, new Set(context.dead))?.serial ?? context.self) === context.self,
     beforeLastMiss: ({ context }) => context.missed + 1 < context.hbLostThreshold,
     fromPrimary: ({ context, event }) => "from" in event && event.from === context.currentPrimary,
     wantsHandover: ({ context }) =>
@@ -247,6 +268,7 @@ export const haMemberMachine = setup({
     dead: [],
     walk: { kind: "start" },
     missed: 0,
+    caughtUp: true,
     role: "none",
     reason: "starting",
     history: []
@@ -259,7 +281,7 @@ export const haMemberMachine = setup({
   },
   states: {
     starting: {
-      entry: assign({ currentPrimary: null, candidate: null, dead: [], walk: { kind: "start" }, missed: 0 }),
+      entry: assign({ currentPrimary: null, candidate: null, dead: [], walk: { kind: "start" }, missed: 0, caughtUp: true }),
       always: { target: "probing" }
     },
     probing: {
@@ -291,8 +313,14 @@ export const haMemberMachine = setup({
             {
               target: "trying",
               actions: [
-                assign({ candidate: ({ context }) => nextCandidate(context.members, new Set(context.dead))?.serial ?? null }),
-                assign({ reason: ({ context }) => `${nameOf(context, context.self)} is trying ${nameOf(context, context.candidate)} as primary` })
+                assign(({ context }) => pickCandidate(context)),
+                assign({
+                  reason: ({ context }) =>
+                    context.caughtUp
+                      ? `${nameOf(context, context.self)} is trying ${nameOf(context, context.candidate)} as primary`
+                      : `${nameOf(context, context.self)} is trying ${nameOf(context, context.candidate)} as primary; ` +
+                        `it may not become primary itself before a catch-up is complete`
+                })
               ]
             }
           ]
@@ -353,7 +381,8 @@ export const haMemberMachine = setup({
             },
             /** The primary did not take the JOIN yet: try again each hb-interval (the watchdog bounds it). */
             rejoining: { after: { HB_INTERVAL: "joining" } },
-            syncing: { on: { SYNCED: "inSync" } },
+            /** Catching up: not eligible as primary until SYNCED. */
+            syncing: { entry: assign({ caughtUp: false }), on: { SYNCED: { target: "inSync", actions: assign({ caughtUp: true }) } } },
             inSync: {
               entry: enqueueActions(({ check, enqueue }) => {
                 if (check("wantsHandover")) enqueue("requestHandover")
@@ -412,7 +441,9 @@ export const haMemberMachine = setup({
       on: {
         OTHER_PRIMARY: [
           {
-            guard: ({ context, event }) => ranksAboveSelf(context, event.serial),
+            // The VIP holder stays: the senders' logs (and ACKs) went to it. Else the better rank.
+            guard: ({ context, event }) =>
+              member(context, event.serial) !== undefined && (event.vip === "theirs" || (event.vip === "none" && ranksAboveSelf(context, event.serial))),
             target: "secondary",
             actions: [
               emit(({ context, event }) => ({

@@ -29,6 +29,15 @@
  *
  * Results are always ordered by `id`, the order logs were stored in (released logs count as
  * stored when they are released).
+ *
+ * HA sync positions (schema version 3, docs/protocols/ha.md "Catch-up"): every store has a random
+ * `uid`, kept in the file. A log that is not an OFTP record (syslog, HTTPS; OFTP rows are marked
+ * `oftp = 1` and deduplicated by their device's `lastSeq`) is known across a group by its origin:
+ * the `uid` of the store that first stored it and its `id` there. A log stored here first has
+ * NULL `origin` and `origin_id` (its own `id`); one that came by HA sync keeps the sender's
+ * origin (`appendSynced`). Per origin the store keeps `up_to`, the highest origin id it holds:
+ * logs of one origin arrive in origin-id order, so a store holds every log of that origin up to
+ * it, and a log at or below it is a duplicate.
  */
 import { mkdirSync } from "node:fs"
 import { dirname, resolve } from "node:path"
@@ -72,6 +81,24 @@ export interface LogRecordInput {
 export interface StoredLog extends Omit<LogRecordInput, "fields"> {
   readonly id: number
   readonly fields: Readonly<Record<string, string>> | null
+}
+
+/** A log that came by HA sync, with its origin: the store that first stored it and its id there. */
+export interface SyncedLogInput extends LogRecordInput {
+  readonly origin: string
+  readonly originId: number
+}
+
+/** A log for an HA catch-up (`logsToSync`): a stored log with its origin. */
+export interface SyncLog extends StoredLog {
+  readonly origin: string
+  readonly originId: number
+}
+
+/** "This store holds every log of `origin` up to origin id `upTo`." */
+export interface SyncPosition {
+  readonly origin: string
+  readonly upTo: number
 }
 
 /** Which logs a read sees: visible ones only (default), held ones only, or both. */
@@ -123,13 +150,20 @@ export interface SequenceReport {
   readonly firstMissing: number[]
 }
 
-const SCHEMA_VERSION = 2
+const SCHEMA_VERSION = 3
 /** 8 KiB pages hold six ~1.3 KB log rows; measured faster than 4 KiB and 16 KiB for appends. */
 const PAGE_SIZE = 8192
 const DEFAULT_LIMIT = 100
 const FIRST_MISSING_MAX = 20
 /** How long a statement waits for another connection's lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000
+
+/** What version 3 added to version 2 (besides the logs columns): the store's uid and its sync positions. */
+const SYNC_SCHEMA = `
+CREATE TABLE store_info (uid TEXT NOT NULL);
+INSERT INTO store_info (uid) VALUES (lower(hex(randomblob(8))));
+CREATE TABLE sync_positions (origin TEXT PRIMARY KEY, up_to INTEGER NOT NULL);
+`
 
 const SCHEMA = `
 CREATE TABLE logs (
@@ -150,7 +184,10 @@ CREATE TABLE logs (
   seq INTEGER,
   raw TEXT NOT NULL,
   fields TEXT,
-  held INTEGER NOT NULL DEFAULT 0
+  held INTEGER NOT NULL DEFAULT 0,
+  oftp INTEGER NOT NULL DEFAULT 0,
+  origin TEXT,
+  origin_id INTEGER
 );
 CREATE INDEX logs_device_seq ON logs (device, seq) WHERE held = 0;
 CREATE INDEX logs_held_devid ON logs (devid) WHERE held = 1;
@@ -167,7 +204,8 @@ CREATE TABLE devices (
   last_seen INTEGER NOT NULL,
   last_seq INTEGER NOT NULL DEFAULT 0
 );
-`
+${SYNC_SCHEMA}`
+
 
 const COLUMNS =
   "id, received_at, transport, peer, format, facility, severity, device, devid, logid, type, subtype, level, eventtime, seq, raw, fields"
@@ -182,6 +220,8 @@ export class LogStore {
   readonly #path: string | null
   readonly #insert: StatementSync
   readonly #walCheckpoint: StatementSync
+  /** The store's identity across an HA group (random, kept in the file). */
+  readonly uid: string
   /** Query statements by SQL text: one per combination of filters used. */
   readonly #statements = new Map<string, StatementSync>()
   #checkpointer: WalCheckpointer | undefined
@@ -191,9 +231,10 @@ export class LogStore {
     this.#db = db
     this.#path = path
     this.#insert = db.prepare(
-      `INSERT INTO logs (${COLUMNS.slice("id, ".length)}, held) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `INSERT INTO logs (${COLUMNS.slice("id, ".length)}, held, oftp, origin, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
     this.#walCheckpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)")
+    this.uid = String(db.prepare("SELECT uid FROM store_info").get()?.["uid"])
     this.devices = new DeviceRegistry({
       statement: (sql) => this.#statement(sql),
       read: (run) => {
@@ -252,16 +293,92 @@ export class LogStore {
 
   /**
    * Stores the records in one transaction. When it returns they survive a crash of this
-   * process (see the module comment); when it throws, none of them was stored.
+   * process (see the module comment); when it throws, none of them was stored. Returns the id of
+   * the first one (the others follow it one by one), 0 for none.
    */
-  append(records: ReadonlyArray<LogRecordInput>): void {
+  append(records: ReadonlyArray<LogRecordInput>): number {
     this.#assertOpen()
-    if (records.length === 0) return
-    this.#write(
+    if (records.length === 0) return 0
+    return this.#write(
       (where, why) => `Could not store ${records.length} logs in ${where} (${why}); nothing of this batch was stored.`,
       () => {
-        for (const r of records) this.#insertLog(r, r.devid, 0)
+        let last = 0
+        for (const r of records) last = this.#insertLog(r, r.devid, 0)
+        return last - records.length + 1
       }
+    )
+  }
+
+  /**
+   * Stores logs that came by HA sync, in one transaction, each once: a log whose origin is this
+   * store, or whose origin id is at or below the origin's position, is held already and skipped.
+   * The records of one origin must come in origin-id order. Returns how many were stored.
+   */
+  appendSynced(records: ReadonlyArray<SyncedLogInput>): number {
+    this.#assertOpen()
+    if (records.length === 0) return 0
+    return this.#write(
+      (where, why) => `Could not store ${records.length} synced logs in ${where} (${why}); nothing of this batch was stored.`,
+      () => {
+        const positions = new Map<string, number>()
+        const position = this.#statement("SELECT up_to FROM sync_positions WHERE origin = ?")
+        let stored = 0
+        for (const r of records) {
+          if (r.origin === this.uid) continue
+          const upTo = positions.get(r.origin) ?? Number(position.get(r.origin)?.["up_to"] ?? 0)
+          if (r.originId <= upTo) continue
+          this.#insertLog(r, r.devid, 0, { origin: r.origin, originId: r.originId })
+          positions.set(r.origin, r.originId)
+          stored++
+        }
+        const save = this.#statement(
+          "INSERT INTO sync_positions (origin, up_to) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET up_to = excluded.up_to"
+        )
+        for (const [origin, upTo] of positions) save.run(origin, upTo)
+        return stored
+      }
+    )
+  }
+
+  /**
+   * What this store holds, for an HA catch-up: its own logs up to its highest id, and the logs of
+   * each other origin up to its position.
+   */
+  syncPositions(): SyncPosition[] {
+    this.#assertOpen()
+    return this.#read(() => [
+      { origin: this.uid, upTo: this.lastId() },
+      ...this.#statement("SELECT origin, up_to FROM sync_positions ORDER BY origin").all().map((row) => ({
+        origin: String(row["origin"]),
+        upTo: Number(row["up_to"])
+      }))
+    ])
+  }
+
+  /** The highest id stored so far (0 for an empty store): logs stored later get higher ids. */
+  lastId(): number {
+    this.#assertOpen()
+    return this.#read(() => Number(this.#statement("SELECT max(id) AS id FROM logs").get()?.["id"] ?? 0))
+  }
+
+  /**
+   * HA catch-up of the logs that are not OFTP records: those with an id in (afterId, toId] that
+   * a member holding `positions` lacks (origin id above its position for the origin), by id, at
+   * most `limit`. Walks at most `toId - afterId` rows, so callers keep that window bounded.
+   */
+  logsToSync(afterId: number, toId: number, positions: ReadonlyArray<SyncPosition>, limit: number): SyncLog[] {
+    this.#assertOpen()
+    const sql = `SELECT ${COLUMNS}, coalesce(origin, ?) AS origin_key, coalesce(origin_id, id) AS origin_id_key FROM logs
+      WHERE id > ? AND id <= ? AND oftp = 0
+        AND coalesce(origin_id, id) > coalesce((SELECT value FROM json_each(?) WHERE key = coalesce(origin, ?)), 0)
+      ORDER BY id LIMIT ?`
+    const known = JSON.stringify(Object.fromEntries(positions.map((p) => [p.origin, p.upTo])))
+    return this.#read(() =>
+      this.#statement(sql).all(this.uid, afterId, toId, known, this.uid, limit).map((row) => ({
+        ...toStoredLog(row),
+        origin: String(row["origin_key"]),
+        originId: Number(row["origin_id_key"])
+      }))
     )
   }
 
@@ -296,7 +413,7 @@ export class LogStore {
             duplicates++
             continue
           }
-          this.#insertLog(r, serial, held)
+          this.#insertLog(r, serial, held, "oftp")
           gaps += r.seq - lastSeq - 1
           lastSeq = r.seq
           stored++
@@ -390,7 +507,7 @@ export class LogStore {
    */
   deviceLogsAfter(serial: string, afterSeq: number, limit: number): Array<StoredLog & { readonly seq: number; readonly held: boolean }> {
     this.#assertOpen()
-    const sql = `SELECT ${COLUMNS}, held FROM logs WHERE devid = ? AND seq > ? ORDER BY seq LIMIT ?`
+    const sql = `SELECT ${COLUMNS}, held FROM logs WHERE devid = ? AND oftp = 1 AND seq > ? ORDER BY seq LIMIT ?`
     return this.#read(() =>
       this.#statement(sql).all(serial, afterSeq, limit).map((row) => ({ ...toStoredLog(row), seq: Number(row["seq"]), held: row["held"] === 1 }))
     )
@@ -441,8 +558,10 @@ export class LogStore {
     }
   }
 
-  #insertLog(r: LogRecordInput, devid: string | null, held: 0 | 1): void {
-    this.#insert.run(
+  /** Inserts one log; returns its id. `via` is "oftp" for an OFTP record, the origin for a synced log. */
+  #insertLog(r: LogRecordInput, devid: string | null, held: 0 | 1, via?: "oftp" | { readonly origin: string; readonly originId: number }): number {
+    const synced = typeof via === "object" ? via : null
+    const result = this.#insert.run(
       r.receivedAt,
       r.transport,
       r.peer,
@@ -459,8 +578,12 @@ export class LogStore {
       r.seq,
       r.raw,
       r.fields === "from-raw" ? "" : r.fields === null ? null : JSON.stringify(r.fields),
-      held
+      held,
+      via === "oftp" ? 1 : 0,
+      synced?.origin ?? null,
+      synced?.originId ?? null
     )
+    return Number(result.lastInsertRowid)
   }
 
   #statement(sql: string): StatementSync {
@@ -504,6 +627,14 @@ function initialise(db: DatabaseSync, path: string): void {
         )
       }
       db.exec(SCHEMA)
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+    } else if (version === 2) {
+      // Version 2 did not mark OFTP records: those are the rows of registered devices with a seq.
+      db.exec(`ALTER TABLE logs ADD COLUMN oftp INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE logs ADD COLUMN origin TEXT;
+        ALTER TABLE logs ADD COLUMN origin_id INTEGER;
+        UPDATE logs SET oftp = 1 WHERE seq IS NOT NULL AND devid IN (SELECT serial FROM devices);
+        ${SYNC_SCHEMA}`)
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
     } else if (version !== SCHEMA_VERSION) {
       throw new StoreError(

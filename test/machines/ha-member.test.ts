@@ -203,7 +203,7 @@ class Cluster {
           queueMicrotask(() => {
             for (const other of this.#members) {
               if (other.name !== name && this.#reachable(name, other.name) && this.#listening(other.name)) {
-                this.#later(name, { type: "OTHER_PRIMARY", serial: other.serial })
+                this.#later(name, { type: "OTHER_PRIMARY", serial: other.serial, vip: "none" })
               }
             }
           }),
@@ -426,6 +426,29 @@ describe("returning members", () => {
     await c.run(HB_INTERVAL_MS)
     expect(["a", "b", "c"].map((x) => c.phase(`faz-${x}`))).toEqual(["primary", "inSync", "inSync"])
     expect(c.maxPrimaries).toBe(1)
+  })
+
+  it("a member whose catch-up has not finished does not take over: it waits for a primary that has the logs", async () => {
+    const c = await healthy([faz("a", 120), faz("b", 100)])
+    await c.kill("faz-b")
+    c.autoSync = false
+    await c.start("faz-b")
+    await c.until(6000)
+    expect(c.phase("faz-b")).toBe("syncing")
+    await c.kill("faz-a")
+    await c.until(30_000)
+    // No primary at all rather than one that lacks acknowledged logs; faz-b keeps trying faz-a.
+    expect(c.phase("faz-b")).toBe("electing")
+    expect(c.entries(/faz-b (primary|becomePrimary)/)).toEqual([])
+    expect(c.reason("faz-b")).toBe("faz-b is trying faz-a as primary; it may not become primary itself before a catch-up is complete")
+    c.autoSync = true
+    await c.start("faz-a")
+    await c.run(LOST_WINDOW_MS + HB_INTERVAL_MS)
+    expect([c.phase("faz-a"), c.phase("faz-b")]).toEqual(["primary", "inSync"])
+    // Caught up now: it is eligible again.
+    await c.kill("faz-a")
+    await c.run(LOST_WINDOW_MS + HB_INTERVAL_MS)
+    expect(c.phase("faz-b")).toBe("primary")
   })
 
   it("a primary refuses a handover to a member that does not rank above it", async () => {

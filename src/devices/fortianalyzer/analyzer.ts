@@ -96,7 +96,7 @@ export class FortiAnalyzer implements Device {
     this.store = LogStore.open(
       context.dataDir === null ? { memory: true } : { path: path.join(context.dataDir, id, "logs.sqlite") }
     )
-    this.writer = new StoreWriter({ store: this.store, bus: context.bus, analyzer: id, onStored: (batch) => this.ha?.forwardLogs(batch) })
+    this.writer = new StoreWriter({ store: this.store, bus: context.bus, analyzer: id, onStored: (batch, firstId) => this.ha?.forwardLogs(batch, firstId) })
     this.intake = new SyslogIntake({
       device: id,
       bus: context.bus,

@@ -11,9 +11,13 @@
  * - Secondary: keeps one link to the primary's TCP/5199, answers heartbeats, stores what
  *   LOG_SYNC brings (OFTP records with `appendDeviceBatch`, so each is stored once and `lastSeq`
  *   follows) and applies CONFIG_SYNC rows (`devices.restore`).
- * - After JOIN a secondary sends its own CONFIG_SYNC, `{devices: [{serial, lastSeq}]}`: what it
- *   holds, so the catch-up sends only the OFTP records above each `lastSeq`. The primary ends the
- *   catch-up with a CONFIG_SYNC; the first one after WELCOME makes the secondary SYNCED.
+ * - After JOIN a secondary sends its own CONFIG_SYNC, `{devices: [{serial, lastSeq}], stores:
+ *   [{origin, upTo}]}`: what it holds, so the catch-up sends only the OFTP records above each
+ *   `lastSeq` and the other logs (syslog, HTTPS) above each origin's position (`LogStore.
+ *   syncPositions`). The catch-up goes in bounded rounds, each confirmed by SYNC_ACK before the
+ *   next; the round that finds nothing more makes the link live in the same turn of the event loop,
+ *   so every log is either caught up or forwarded live, never both, never neither. The primary ends
+ *   the catch-up with a CONFIG_SYNC; the first one after WELCOME makes the secondary SYNCED.
  *
  * Kill is abrupt: sockets are destroyed without GOODBYE. Stop is clean. Freeze is a hung
  * process: the member stops reading and sending (its sockets stay open, paused) and a primary
@@ -48,12 +52,14 @@ import type { Json, JsonObject } from "effect/Schema"
 import type { PortPlan } from "../../net/port-plan.ts"
 import { dialTcp, listenTcp } from "../../net/tcp.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
-import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
+import type { LogRecordInput, LogStore, SyncedLogInput, SyncPosition } from "../../store/log-store.ts"
 
 /** The documented HA port: only the acting primary listens on it. */
 export const HA_PORT: PortKey = "tcp/5199"
 /** Records per LOG_SYNC frame (about 1.5 MB of JSON, far under the 16 MiB frame limit). */
 export const HA_SYNC_BATCH = 1000
+/** Store ids a catch-up round walks at most for the logs that are not OFTP records: one round never holds the event loop long. */
+const CATCH_UP_WINDOW = 20_000
 /** How often a new primary tries again to bind the virtual IP while the old holder lets go of it. */
 const VIP_BIND_TRIES = 40
 const VIP_BIND_RETRY_MS = 50
@@ -201,6 +207,7 @@ interface Downlink {
   serial: string | null
   /** Caught up: live LOG_SYNC goes to it and OFTP ACKs wait for it. */
   joined: boolean
+  catchingUp: boolean
   /** Last sync id sent, and the last one the secondary confirmed. */
   sent: number
   acked: number
@@ -214,12 +221,21 @@ interface Uplink {
   readonly primary: string
   welcomed: boolean
   synced: boolean
+  /** Logs stored from this link before it was synced: the catch-up. */
+  caughtUp: number
+}
+
+/** A secondary finished its catch-up from `primary` (lab names): `stored` logs came in it. */
+export interface HaCatchUp {
+  readonly member: string
+  readonly primary: string
+  readonly stored: number
 }
 
 /** A LOG_SYNC record: an OFTP record of a registered device, or another stored log. */
 type SyncRecord =
   | { readonly kind: "oftp"; readonly serial: string; readonly held: boolean; readonly log: LogRecordInput & { readonly seq: number } }
-  | { readonly kind: "log"; readonly log: LogRecordInput }
+  | { readonly kind: "log"; readonly origin: string; readonly originId: number; readonly log: LogRecordInput }
 
 /** Plain data objects as frame bodies (they hold strings, numbers, booleans, null, arrays, objects). */
 const json = (value: object): JsonObject => value as unknown as JsonObject
@@ -276,6 +292,9 @@ export class AnalyzerHa {
   /** The analyzer listeners on the VIP: bound, being claimed, or held by another primary (split brain). */
   #vip: "none" | "claiming" | "held" | "conflict" = "none"
   readonly #unwatch: () => void
+  readonly #catchUpWatchers = new Set<(catchUp: HaCatchUp) => void>()
+  /** The catch-up just finished, told to the watchers once the member is in sync. */
+  #caughtUp: HaCatchUp | null = null
 
   constructor(host: HaHost, config: HaGroupConfig) {
     this.#host = host
@@ -353,6 +372,15 @@ export class AnalyzerHa {
     this.#actor?.send({ type: "THAW" })
   }
 
+  /**
+   * Calls `watcher` each time this member, as a secondary, finished its catch-up from a primary
+   * and counts as in sync; returns the unsubscribe.
+   */
+  onCaughtUp(watcher: (catchUp: HaCatchUp) => void): () => void {
+    this.#catchUpWatchers.add(watcher)
+    return () => this.#catchUpWatchers.delete(watcher)
+  }
+
   /** Stops the machine for good. */
   dispose(): void {
     this.#unwatch()
@@ -410,11 +438,16 @@ export class AnalyzerHa {
     return Promise.all(links.map((link) => this.#confirmed(link, link.sent))).then(() => undefined)
   }
 
-  /** Best-effort LOG_SYNC of logs stored without an acknowledgement (syslog, HTTPS). */
-  forwardLogs(batch: ReadonlyArray<LogRecordInput>): void {
+  /**
+   * LOG_SYNC of logs stored without an acknowledgement (syslog, HTTPS), stored with ids from
+   * `firstId` on: each goes with its origin (this store, its id), so a member that misses it now
+   * gets it in its next catch-up, and never twice.
+   */
+  forwardLogs(batch: ReadonlyArray<LogRecordInput>, firstId: number): void {
     const links = this.#joinedLinks()
     if (links.length === 0) return
-    const synced: SyncRecord[] = batch.map((log) => ({ kind: "log", log }))
+    const origin = this.#host.store.uid
+    const synced: SyncRecord[] = batch.map((log, i) => ({ kind: "log", origin, originId: firstId + i, log }))
     for (const link of links) this.#sendLogs(link, synced)
   }
 
@@ -494,7 +527,10 @@ export class AnalyzerHa {
           for (const other of this.config.members) {
             if (other.serial === this.#self.serial) continue
             void this.#listens(other).then((listening) => {
-              if (listening && this.phase() === "primary") this.#actor?.send({ type: "OTHER_PRIMARY", serial: other.serial })
+              if (!listening || this.phase() !== "primary") return
+              const holder = this.config.vip ? this.config.network.vipHolder : null
+              const vip = holder === this.#self.name ? "mine" : holder === other.name ? "theirs" : "none"
+              this.#actor?.send({ type: "OTHER_PRIMARY", serial: other.serial, vip })
             })
           }
         },
@@ -531,7 +567,13 @@ export class AnalyzerHa {
     })
     actor.on("*", (event) => this.#publish(event))
     actor.subscribe((snapshot) => {
-      if (haMemberPhase(snapshot) === "syncing" && this.#uplink?.synced === true) queueMicrotask(() => this.#actor?.send({ type: "SYNCED" }))
+      const phase = haMemberPhase(snapshot)
+      if (phase === "syncing" && this.#uplink?.synced === true) queueMicrotask(() => this.#actor?.send({ type: "SYNCED" }))
+      const caughtUp = this.#caughtUp
+      if (phase === "inSync" && caughtUp !== null) {
+        this.#caughtUp = null
+        for (const watcher of [...this.#catchUpWatchers]) watcher(caughtUp)
+      }
     })
     return actor
   }
@@ -664,12 +706,14 @@ export class AnalyzerHa {
       const holder = network.vipHolder
       let failure = ""
       if (holder === null || holder === me) {
+        // Claimed before the bind, not after it: two primaries never both see the VIP free.
+        network.vipHolder = me
         try {
           await this.#host.openVip()
-          network.vipHolder = me
           this.#vip = "held"
           return
         } catch (error) {
+          if (network.vipHolder === me) network.vipHolder = null
           failure = error instanceof Error ? error.message : String(error)
         }
       }
@@ -734,7 +778,7 @@ export class AnalyzerHa {
   }
 
   #accept(socket: net.Socket): void {
-    const link: Downlink = { socket, serial: null, joined: false, sent: 0, acked: 0, waiters: [], lastHeard: this.#host.clock.now() }
+    const link: Downlink = { socket, serial: null, joined: false, catchingUp: false, sent: 0, acked: 0, waiters: [], lastHeard: this.#host.clock.now() }
     this.#downlinks.add(link)
     const decoder = new HaDecoder()
     socket.on("data", (chunk: Buffer) => {
@@ -779,8 +823,11 @@ export class AnalyzerHa {
     }
     switch (frame.type) {
       case "config-sync":
-        // The secondary's holdings: catch it up above each lastSeq, then it is in the live sync.
-        if (!link.joined) this.#catchUp(link, frame.body.devices)
+        // The secondary's holdings: catch it up, then it is in the live sync.
+        if (!link.joined && !link.catchingUp) {
+          link.catchingUp = true
+          void this.#catchUp(link, frame.body.devices, frame.body.stores ?? [])
+        }
         return
       case "sync-ack":
         link.acked = Math.max(link.acked, frame.body.upTo)
@@ -804,21 +851,47 @@ export class AnalyzerHa {
     }
   }
 
-  #catchUp(link: Downlink, holdings: ReadonlyArray<JsonObject>): void {
-    const have = new Map<string, number>()
+  /**
+   * Sends the secondary what it lacks, in rounds: per OFTP device the records above its `lastSeq`
+   * (held ones too), and the other logs above its position for their origin, at most
+   * `HA_SYNC_BATCH` each, walking at most `CATCH_UP_WINDOW` store ids; each round waits for the
+   * secondary's SYNC_ACK. The first round that reaches the end (no full batch, the last store id
+   * walked) makes the link live (`joined`) in the same turn: a log stored after it goes out live,
+   * one stored before it was caught up.
+   */
+  async #catchUp(link: Downlink, holdings: ReadonlyArray<JsonObject>, stores: ReadonlyArray<SyncPosition>): Promise<void> {
+    const after = new Map<string, number>()
     for (const row of holdings) {
-      if (typeof row["serial"] === "string" && typeof row["lastSeq"] === "number") have.set(row["serial"], row["lastSeq"])
+      if (typeof row["serial"] === "string" && typeof row["lastSeq"] === "number") after.set(row["serial"], row["lastSeq"])
     }
     const { store } = this.#host
-    for (const device of store.devices.list()) {
-      let after = have.get(device.serial) ?? 0
-      for (;;) {
-        const logs = store.deviceLogsAfter(device.serial, after, HA_SYNC_BATCH)
+    let scanned = 0
+    for (;;) {
+      if (this.phase() !== "primary" || link.socket.destroyed || !this.#downlinks.has(link)) return
+      let sent = 0
+      /** A full batch somewhere: more may follow. */
+      let more = false
+      for (const device of store.devices.list()) {
+        const logs = store.deviceLogsAfter(device.serial, after.get(device.serial) ?? 0, HA_SYNC_BATCH)
         const last = logs.at(-1)
-        if (last === undefined) break
+        if (last === undefined) continue
         this.#sendLogs(link, logs.map(({ id: _id, held, ...log }) => ({ kind: "oftp", serial: device.serial, held, log })))
-        after = last.seq
+        after.set(device.serial, last.seq)
+        sent += logs.length
+        more ||= logs.length === HA_SYNC_BATCH
       }
+      const lastId = store.lastId()
+      if (scanned < lastId) {
+        const to = Math.min(lastId, scanned + CATCH_UP_WINDOW)
+        const logs = store.logsToSync(scanned, to, stores, HA_SYNC_BATCH)
+        const last = logs.at(-1)
+        scanned = last !== undefined && logs.length === HA_SYNC_BATCH ? last.id : to
+        this.#sendLogs(link, logs.map(({ id: _id, origin, originId, ...log }) => ({ kind: "log", origin, originId, log })))
+        sent += logs.length
+      }
+      // The rest fitted in this round (the logs stored meanwhile, under a steady stream): go live now.
+      if (!more && scanned >= lastId) break
+      await (sent > 0 ? this.#confirmed(link, link.sent) : new Promise((resolve) => setImmediate(resolve)))
     }
     link.joined = true
     send(link.socket, { type: "config-sync", body: { devices: this.#configRows() } })
@@ -848,7 +921,7 @@ export class AnalyzerHa {
       throw unreachable()
     }
     this.#uplink?.socket.destroy()
-    const up: Uplink = { socket, primary: primary.serial, welcomed: false, synced: false }
+    const up: Uplink = { socket, primary: primary.serial, welcomed: false, synced: false, caughtUp: 0 }
     this.#uplink = up
     socket.on("error", () => undefined)
     return new Promise<void>((resolve, reject) => {
@@ -879,12 +952,13 @@ export class AnalyzerHa {
         if (!up.welcomed) fail(`${primary.name} closed the connection before WELCOME`)
         else if (this.#uplink === up) this.#uplink = null
       })
-      const holdings = this.#host.store.devices.list().map((device) => ({ serial: device.serial, lastSeq: device.lastSeq }))
+      const { store } = this.#host
+      const holdings = store.devices.list().map((device) => ({ serial: device.serial, lastSeq: device.lastSeq }))
       send(socket, {
         type: "join",
         body: { serial: this.#self.serial, groupId: this.config.groupId, priority: this.#self.priority, preferredRole: this.#self.preferredRole, lastSyncId: 0 }
       })
-      send(socket, { type: "config-sync", body: { devices: holdings } })
+      send(socket, { type: "config-sync", body: { devices: holdings, stores: store.syncPositions() } })
     })
   }
 
@@ -897,7 +971,8 @@ export class AnalyzerHa {
       case "log-sync": {
         const records = frame.body.records
         try {
-          this.#storeSynced(records)
+          const stored = this.#storeSynced(records)
+          if (!up.synced) up.caughtUp += stored
         } catch {
           // Not stored, so not confirmed: the primary stops waiting for this member once the link is gone.
           up.socket.destroy()
@@ -910,6 +985,7 @@ export class AnalyzerHa {
         this.#applyConfig(frame.body.devices)
         if (!up.synced) {
           up.synced = true
+          this.#caughtUp = { member: this.#self.name, primary: this.#nameOf(up.primary), stored: up.caughtUp }
           if (this.phase() === "syncing") actor?.send({ type: "SYNCED" })
         }
         return
@@ -924,17 +1000,21 @@ export class AnalyzerHa {
     }
   }
 
-  /** Stores LOG_SYNC records: OFTP runs per device with `appendDeviceBatch`, the rest with `append`. */
-  #storeSynced(records: ReadonlyArray<JsonObject>): void {
+  /**
+   * Stores LOG_SYNC records, each once: OFTP runs per device with `appendDeviceBatch` (by seq),
+   * the rest with `appendSynced` (by origin). Returns how many were new.
+   */
+  #storeSynced(records: ReadonlyArray<JsonObject>): number {
     const { store } = this.#host
     let run: { serial: string; held: boolean; logs: Array<LogRecordInput & { readonly seq: number }> } | null = null
-    let others: LogRecordInput[] = []
+    let others: SyncedLogInput[] = []
+    let stored = 0
     const flushRun = () => {
-      if (run !== null) store.appendDeviceBatch(run.serial, run.logs, { held: run.held })
+      if (run !== null) stored += store.appendDeviceBatch(run.serial, run.logs, { held: run.held }).stored
       run = null
     }
     const flushOthers = () => {
-      if (others.length > 0) store.append(others)
+      stored += store.appendSynced(others)
       others = []
     }
     for (const value of records) {
@@ -949,11 +1029,12 @@ export class AnalyzerHa {
         run.logs.push(record.log)
       } else {
         flushRun()
-        others.push(record.log)
+        others.push({ ...record.log, origin: record.origin, originId: record.originId })
       }
     }
     flushRun()
     flushOthers()
+    return stored
   }
 
   #applyConfig(rows: Json | undefined | ReadonlyArray<JsonObject>): void {

@@ -21,8 +21,8 @@ export class StoreWriter {
   readonly #flushDelayMs: number
   #scheduled: NodeJS.Timeout | null = null
   readonly #storedByDevice = new Map<string, number>()
-  /** Sees every batch once it is stored (HA log sync forwards it to the secondaries). */
-  readonly #onStored: ((batch: ReadonlyArray<LogRecordInput>) => void) | undefined
+  /** Sees every batch once it is stored, with the id of its first log (HA log sync forwards it to the secondaries). */
+  readonly #onStored: ((batch: ReadonlyArray<LogRecordInput>, firstId: number) => void) | undefined
 
   constructor(options: {
     readonly store: LogStore
@@ -30,7 +30,7 @@ export class StoreWriter {
     readonly analyzer: string
     readonly maxBatch?: number
     readonly flushDelayMs?: number
-    readonly onStored?: (batch: ReadonlyArray<LogRecordInput>) => void
+    readonly onStored?: (batch: ReadonlyArray<LogRecordInput>, firstId: number) => void
   }) {
     this.#store = options.store
     this.#bus = options.bus
@@ -55,8 +55,8 @@ export class StoreWriter {
     const batch = this.#pending
     if (batch.length === 0) return
     this.#pending = []
-    this.#store.append(batch)
-    this.#onStored?.(batch)
+    const firstId = this.#store.append(batch)
+    this.#onStored?.(batch, firstId)
     const perDevice = new Map<string, number>()
     for (const record of batch) perDevice.set(record.device, (perDevice.get(record.device) ?? 0) + 1)
     for (const [from, count] of perDevice) this.announce(from, count)

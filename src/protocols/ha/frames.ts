@@ -113,8 +113,16 @@ export type LogSync = typeof LogSync.Type
 export const SyncAck = Schema.Struct({ upTo: Count })
 export type SyncAck = typeof SyncAck.Type
 
-/** CONFIG_SYNC (primary → secondary): the device registry rows. */
-export const ConfigSync = Schema.Struct({ devices: Schema.Array(Schema.JsonObject) })
+/**
+ * CONFIG_SYNC: from the primary, the device registry rows. From a secondary right after JOIN,
+ * what it holds, so that the catch-up sends only what it lacks: `devices` as `{serial, lastSeq}`
+ * and `stores`, per origin store the highest origin id of its other logs (docs/protocols/ha.md,
+ * "Catch-up").
+ */
+export const ConfigSync = Schema.Struct({
+  devices: Schema.Array(Schema.JsonObject),
+  stores: Schema.optionalKey(Schema.Array(Schema.Struct({ origin: Schema.NonEmptyString, upTo: Count })))
+})
 export type ConfigSync = typeof ConfigSync.Type
 
 /** HANDOVER: a request (secondary → primary) or its grant (primary → secondary); `serial` is the sender. */

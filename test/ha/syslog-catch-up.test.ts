@@ -1,0 +1,152 @@
+/**
+ * Syslog catch-up of a returning HA member, on real sockets (docs/protocols/ha.md, "Catch-up"):
+ * util-linux `logger` sends syslog over TCP to the group's virtual IP. faz-a (preferred-role
+ * primary) stores a first lot and forwards it live; it is killed; faz-b takes over and stores a
+ * second lot (more than one catch-up batch) while faz-a is down. faz-a restarts, rejoins as
+ * secondary and catches up: exactly the second lot, each log once. Only then does it take over
+ * by planned handover; what the VIP receives next reaches faz-b, live or in its next catch-up,
+ * once.
+ */
+import { execFile } from "node:child_process"
+import * as Effect from "effect/Effect"
+import { afterEach, describe, expect, it } from "vitest"
+import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
+import { HA_SYNC_BATCH, type HaCatchUp } from "../../src/devices/fortianalyzer/ha-member.ts"
+import type { LabEvent } from "../../src/events/events.ts"
+import type { Lab } from "../../src/lab/lab.ts"
+import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+
+const YAML = `name: ha-syslog-catch-up-test
+devices:
+  faz-a: { kind: fortianalyzer, serial: FAZ-VM0000000001, ha: { preferred-role: primary } }
+  faz-b: { kind: fortianalyzer, serial: FAZ-VM0000000002 }
+ha:
+  lab: { members: [faz-a, faz-b], group-id: 12, hb-interval: 200ms, hb-lost-threshold: 3 }
+`
+
+type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
+
+const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
+  const found = lab.analyzer(id)
+  if (found?.ha == null) throw new Error(`no HA analyzer ${id}`)
+  return found
+}
+
+/** Sends one syslog message per line to the VIP's TCP/514 with util-linux `logger`. */
+const logTo = (lab: Lab, lines: ReadonlyArray<string>): Promise<void> => {
+  const target = lab.plan.resolve("lab", "tcp/514")
+  return new Promise((resolve, reject) => {
+    const child = execFile("logger", ["-T", "--octet-count", "-n", target.address, "-P", String(target.actualPort), "-t", "catchup"], (error) =>
+      error === null ? resolve() : reject(error)
+    )
+    child.stdin?.end(lines.map((line) => `${line}\n`).join(""))
+  })
+}
+
+const lot = (name: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${name}-${i + 1}`)
+
+/** How often each message of the test is in `member`'s store, by its text. */
+const copies = (lab: Lab, member: string): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const log of analyzer(lab, member).store.query({ limit: 100_000 })) {
+    const text = /(lot\w+-\d+)/.exec(log.raw)?.[1]
+    if (text !== undefined) counts.set(text, (counts.get(text) ?? 0) + 1)
+  }
+  return counts
+}
+
+const storedOn = (started: StartedLab, member: string, total: number, from: number) =>
+  waitForEvent(
+    started.lab.bus,
+    started.events.slice(from),
+    (event): event is LabEvent => event.type === "logs-stored" && event.device === member && event.total >= total,
+    10_000
+  )
+
+describe("HA syslog catch-up (real sockets)", () => {
+  let started: StartedLab | null = null
+  afterEach(async () => {
+    await started?.close()
+    started = null
+  })
+
+  it("gives a returning member the syslog it missed, each log once, before it may take over", async () => {
+    started = await startLab(YAML)
+    const { lab, events } = started
+    const role = (from: number, device: string, want: RoleEvent["role"]) =>
+      waitForEvent(lab.bus, events.slice(from), (e): e is RoleEvent => e.type === "ha-role" && e.device === device && e.role === want, 5000)
+    const catchUp = (member: string): Promise<HaCatchUp> =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`${member} did not catch up within 10 s`)), 10_000)
+        const unsubscribe = analyzer(lab, member).ha?.onCaughtUp((done) => {
+          clearTimeout(timer)
+          unsubscribe?.()
+          resolve(done)
+        })
+      })
+
+    await role(0, "faz-a", "primary")
+    if (analyzer(lab, "faz-b").ha?.phase() !== "inSync") await catchUp("faz-b")
+
+    // Lot 1 reaches faz-a through the VIP and faz-b live.
+    const first = lot("lotone", 50)
+    let mark = events.length
+    await logTo(lab, first)
+    await storedOn(started, "faz-a", first.length, mark)
+
+    // faz-a is killed; faz-b takes over the VIP and stores lot 2 while faz-a is down.
+    mark = events.length
+    await Effect.runPromise(lab.perform({ kill: "faz-a" }))
+    await role(mark, "faz-b", "primary")
+    await waitForEvent(lab.bus, events.slice(mark), (e): e is LabEvent => e.type === "listener-bound" && e.device === "lab" && e.port === "tcp/514", 5000)
+    const second = lot("lottwo", HA_SYNC_BATCH * 2 + 500)
+    mark = events.length
+    await logTo(lab, second)
+    await storedOn(started, "faz-b", second.length, mark)
+    expect([...copies(lab, "faz-b").values()].every((n) => n === 1)).toBe(true)
+    expect(copies(lab, "faz-b").size).toBe(first.length + second.length)
+
+    // faz-a returns: at its catch-up and at its takeover, its store holds every log once.
+    const seen: string[] = []
+    const atTakeover: Array<Map<string, number>> = []
+    const unsubscribe = lab.bus.subscribe((event) => {
+      if (event.type === "ha-role" && event.device === "faz-a") {
+        seen.push(`faz-a ${event.role}`)
+        if (event.role === "primary") atTakeover.push(copies(lab, "faz-a"))
+      }
+    })
+    const caughtUp = catchUp("faz-a").then((done) => {
+      seen.push("faz-a caught up")
+      return done
+    })
+    mark = events.length
+    await Effect.runPromise(lab.perform({ start: "faz-a" }))
+    const done = await caughtUp
+    await role(mark, "faz-a", "primary")
+    unsubscribe()
+
+    expect(seen).toEqual(["faz-a secondary", "faz-a caught up", "faz-a primary"])
+    // Exactly what it missed came in the catch-up: lot 1 was not sent again.
+    expect(done).toEqual({ member: "faz-a", primary: "faz-b", stored: second.length })
+    const held = atTakeover[0]
+    expect(held?.size).toBe(first.length + second.length)
+    expect([...(held?.values() ?? [])].every((n) => n === 1)).toBe(true)
+
+    // After the handover, lot 3 reaches faz-a through the VIP and faz-b live: still once each, on both.
+    await waitForEvent(lab.bus, events.slice(mark), (e): e is LabEvent => e.type === "listener-bound" && e.device === "lab" && e.port === "tcp/514", 5000)
+    if (analyzer(lab, "faz-b").ha?.phase() !== "inSync") await catchUp("faz-b")
+    const third = lot("lotthree", 30)
+    mark = events.length
+    await logTo(lab, third)
+    await storedOn(started, "faz-a", third.length, mark)
+    // A barrier: faz-b restarts and catches up what the live sync had not brought yet, if anything.
+    const rejoined = catchUp("faz-b")
+    await Effect.runPromise(lab.perform({ restart: "faz-b" }))
+    await rejoined
+    for (const member of ["faz-a", "faz-b"]) {
+      const counts = copies(lab, member)
+      expect(counts.size, member).toBe(first.length + second.length + third.length)
+      expect([...counts.values()].every((n) => n === 1), member).toBe(true)
+    }
+  }, 40_000)
+})
