@@ -19,7 +19,8 @@ export const labFlagOptions = {
   "data-dir": { type: "string" },
   memory: { type: "boolean", default: false },
   "control-bind": { type: "string" },
-  speed: { type: "string" }
+  speed: { type: "string" },
+  clock: { type: "string" }
 } as const
 
 export interface LabFlags {
@@ -30,6 +31,8 @@ export interface LabFlags {
   readonly dataDir: string | undefined
   /** Lab time runs this many times faster than the wall clock (timers included; sockets stay real); null: the lab file's `speed`. */
   readonly speed: number | null
+  /** real or simulated time; null: the lab file's `clock`. */
+  readonly clock: "real" | "simulated" | null
 }
 
 export const parsePortBase = (value: string | undefined): PortBase | "auto" => {
@@ -49,6 +52,7 @@ export const parseLabFlags = (values: {
   readonly "data-dir"?: string
   readonly memory?: boolean
   readonly speed?: string
+  readonly clock?: string
 }): LabFlags => {
   const addressing = values.addressing ?? defaultAddressing()
   if (addressing !== "shared" && addressing !== "per-device") {
@@ -58,8 +62,16 @@ export const parseLabFlags = (values: {
   if (speed !== null && (!Number.isFinite(speed) || speed < 1 || speed > 1000)) {
     throw new UsageError(`--speed must be a number from 1 (real time) to 1000, got "${values.speed}"`)
   }
+  const clock = values.clock ?? null
+  if (clock !== null && clock !== "real" && clock !== "simulated") {
+    throw new UsageError(`--clock must be "real" (wall-clock time, sped up by --speed) or "simulated" (time jumps to the next timer whenever the lab is idle), got "${clock}"`)
+  }
+  if (clock === "simulated" && speed !== null) {
+    throw new UsageError("--speed applies to the real clock; with --clock simulated, lab time already runs as fast as the lab allows: drop one of them")
+  }
   return {
     speed,
+    clock,
     headless: values.headless ?? false,
     portBase: parsePortBase(values["port-base"]),
     addressing,

@@ -22,12 +22,12 @@ export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sock
 
 usage:
   fazlab ports [--json] [--product P] [--direction in|out]      the vendor port catalog
-  fazlab run <scenario.yaml> [--headless] [--report text|json|junit] [--out FILE] [--port-base N]
-  fazlab up [lab.yaml] [--headless] [--port-base N]             start a lab (default lab without a file)
-  fazlab logs [--follow] [--json] [--device D] [--type T] [--lab DIR]
+  fazlab run <scenario.yaml> [--headless] [--report text|json|junit] [--out FILE] [--speed N | --clock simulated]
+  fazlab up [lab.yaml] [--headless] [--speed N]                 start a lab (default lab without a file)
+  fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--text S] [--limit N] [--lab DIR]
   fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]
   fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|kill|restart|pause|resume|freeze|thaw DEVICE
-             | burst DEVICE N | partition|heal MEMBER MEMBER | degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]
+             | step | burst DEVICE N | partition|heal MEMBER MEMBER | degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]
   fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
   fazlab schema                                                 JSON Schema of scenario files
 

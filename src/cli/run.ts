@@ -10,20 +10,31 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
-import { RealLabClock } from "../machines/clock.ts"
+import { type LabClock, RealLabClock } from "../machines/clock.ts"
+import { VirtualLabClock } from "../machines/virtual-clock.ts"
 import { runScenario } from "../lab/runner.ts"
 import { loadScenario } from "../lab/scenario/load.ts"
+import type { Scenario } from "../lab/scenario/schema.ts"
 import { renderJson } from "../lab/report/json.ts"
 import { renderJunit } from "../lab/report/junit.ts"
 import { renderText } from "../lab/report/text.ts"
 import { mountLabUi, preloadUi } from "./attach.ts"
 import { eventText } from "./event-text.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
-import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
+import { defaultDataDir, type LabFlags, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
 
 const REPORTS = { text: renderText, json: renderJson, junit: renderJunit } as const
+
+/** The clock the flags and the file ask for: `--clock` over the file's `clock`, `--speed` over its `speed`. */
+const labClock = (flags: LabFlags, scenario: Scenario): LabClock => {
+  if ((flags.clock ?? scenario.clock) === "real") return new RealLabClock(flags.speed ?? scenario.speed)
+  if (flags.speed !== null) {
+    throw new UsageError(`--speed applies to the real clock, and ${scenario.name} runs on a simulated clock (clock: simulated); drop --speed, or add --clock real`)
+  }
+  return new VirtualLabClock()
+}
 
 export const run: Command = async (args, io) => {
   const { values, positionals } = parseArgs({
@@ -39,6 +50,7 @@ export const run: Command = async (args, io) => {
   const file = positionals[0] as string
   // Messages name the file as the user would: relative to where they are.
   const scenario = await loadScenario(path.relative(process.cwd(), path.resolve(io.cwd, file)) || file)
+  const clock = labClock(flags, scenario)
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
   const tui = io.isTTY && !flags.headless
@@ -51,7 +63,7 @@ export const run: Command = async (args, io) => {
       dataDir,
       portBase: flags.portBase,
       addressing: flags.addressing,
-      clock: new RealLabClock(flags.speed ?? scenario.speed),
+      clock,
       onEvent: (event) => {
         if (tui) return
         if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
@@ -73,6 +85,8 @@ export const run: Command = async (args, io) => {
   ).catch((error: unknown) => {
     if (error instanceof Interrupted && quit.signal.aborted) return null
     throw error
+  }).finally(() => {
+    if (clock instanceof VirtualLabClock) clock.close()
   })
   if (result === null) {
     io.stderr("fazlab run: stopped from the UI before the scenario finished; no report\n")

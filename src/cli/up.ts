@@ -25,6 +25,9 @@ export const up: Command = async (args, io) => {
   const flags = parseLabFlags(values)
   const bind = parseControlBindFlag(values["control-bind"])
   if (positionals.length > 1) throw new UsageError("fazlab up takes at most one lab file")
+  if (flags.clock === "simulated") {
+    throw new UsageError("fazlab up runs a live lab on the real clock, for people to watch; --clock simulated is for fazlab run, which plays a scenario's steps")
+  }
   const file = positionals[0]
   const scenario = file === undefined ? parseScenario(DEFAULT_LAB_YAML, DEFAULT_LAB_FILE, { stepsRequired: false })
     : await loadScenario(path.resolve(io.cwd, file), { stepsRequired: false })

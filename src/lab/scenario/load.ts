@@ -390,6 +390,9 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
   const groups = Object.keys(scenario.ha)
   const listOf = (names: ReadonlyArray<string>): string => (names.length === 0 ? "none in this lab" : names.join(", "))
   const groupOf = new Map<string, string>()
+  if (scenario.clock === "simulated" && scenario.speed !== 1) {
+    problems.push({ path: ["speed"], atKey: true, expected: "no speed with clock: simulated (simulated time runs as fast as the lab allows)", got: String(scenario.speed) })
+  }
   for (const [name, group] of Object.entries(scenario.ha)) {
     if (scenario.devices.has(name)) {
       problems.push({ path: ["ha", name], atKey: true, expected: "an HA group name that is not a device id", got: `${JSON.stringify(name)}, also a device` })

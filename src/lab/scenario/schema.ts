@@ -303,6 +303,8 @@ export interface Scenario {
   readonly ha: Readonly<Record<string, HaGroupSpec>>
   /** Lab time runs this many times faster than the wall clock (1: real time); `--speed` overrides it. */
   readonly speed: number
+  /** `simulated`: lab time jumps to the next timer whenever the lab is idle (`fazlab run` only); `--clock` overrides it. */
+  readonly clock: "real" | "simulated"
   readonly steps: ReadonlyArray<Step>
 }
 
@@ -851,5 +853,6 @@ export const Scenario: Schema.Codec<Scenario, unknown> = Schema.Struct({
   devices: Devices,
   ha: withDefault(Schema.Record(Id, HaGroupFile).annotate({ expected: "a mapping of HA group names to groups" }), {}),
   speed: withDefault(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1000 }, { expected: "a speed from 1 (real time) to 1000" })), 1),
+  clock: withDefault(Schema.Literals(["real", "simulated"]), "real"),
   steps: withDefault(Schema.Array(StepFile), [])
 })
