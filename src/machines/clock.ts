@@ -4,8 +4,9 @@
  * It has the shape xstate expects of a clock (`setTimeout` / `clearTimeout`), plus `now()`, so
  * machines, senders and the scenario timeline all run on the same time. `RealLabClock` with a
  * speed above 1 (`fazlab run --speed N`) lets FortiOS's own timers (hb-interval 5 s, keepalives,
- * retries) play out N times faster than the wall clock, on real sockets. Tests use
- * `SimulatedLabClock`, which only moves when told to.
+ * retries) play out N times faster than the wall clock, on real sockets. `VirtualLabClock`
+ * (virtual-clock.ts) moves by itself whenever the lab is idle: scenarios with `clock: simulated`.
+ * Unit tests use `SimulatedLabClock`, which only moves when told to.
  */
 import { SimulatedClock } from "xstate"
 
