@@ -1,7 +1,7 @@
 /**
  * What the UI's lab keys do over the control channel: stop, kill, restart, authorize and
- * pause/resume the selected device; partition the selected HA member from its group and heal
- * every HA fault; start the scenario's waiting step now. Each action resolves with the one
+ * pause/resume the selected device; partition the selected HA member from its group or degrade
+ * its heartbeats, and heal every HA fault; start the scenario's waiting step now. Each action resolves with the one
  * sentence the explain line shows: what the lab did, or its refusal. Never rejects.
  */
 import { type ControlClient, ControlClientError } from "../control/client.ts"
@@ -74,22 +74,37 @@ export const runAction = async (client: UiClient, action: LabAction, device: Dev
   }
 }
 
-/** `x`: cuts HA traffic between the selected member and every other member of its group. */
-export const isolateMember = async (client: UiClient, device: DeviceView | undefined, groups: ReadonlyArray<HaGroupView>): Promise<ActionOutcome> => {
+/** What `d` does to the heartbeats between the selected member and the rest of its group. */
+export const DEGRADE_LOSS_PERCENT = 50
+
+/** An HA fault the UI puts between the selected member and every other member of its group. */
+type MemberFault = "partition" | "degrade"
+
+const FAULT_WORDS: Readonly<Record<MemberFault, { readonly key: string; readonly done: (member: string, others: string) => string }>> = {
+  partition: { key: "x", done: (member, others) => `partitioned ${member} from ${others}: HA traffic between them is cut both ways; h heals` },
+  degrade: { key: "d", done: (member, others) => `degraded ${member}–${others} heartbeats: ${DEGRADE_LOSS_PERCENT}% lost each way; h heals` }
+}
+
+/** `x` (partition) and `d` (degrade): the fault between the selected member and every other member of its group. */
+export const faultMember = async (client: UiClient, fault: MemberFault, device: DeviceView | undefined, groups: ReadonlyArray<HaGroupView>): Promise<ActionOutcome> => {
   const members = groups.flatMap((g) => g.members.map((m) => m.device))
   const group = groups.find((g) => g.members.some((m) => m.device === device?.id))
+  const words = FAULT_WORDS[fault]
   if (device === undefined || group === undefined) {
     return {
-      text: members.length === 0 ? "this lab has no HA group to partition" : `x partitions an HA member from its group; select one of ${members.join(", ")}`,
+      text: members.length === 0 ? `this lab has no HA group to ${fault}` : `${words.key} ${fault}s an HA member from its group; select one of ${members.join(", ")}`,
       tone: "warn"
     }
   }
   const others = group.members.map((m) => m.device).filter((id) => id !== device.id)
   try {
-    for (const other of others) await client.command({ name: "partition", members: [device.id, other] })
-    return { text: `partitioned ${device.id} from ${others.join(", ")}: HA traffic between them is cut both ways; h heals`, tone: "warn" }
+    for (const other of others) {
+      const pair = [device.id, other] as const
+      await client.command(fault === "partition" ? { name: "partition", members: pair } : { name: "degrade", members: pair, hbDelayMs: 0, hbLoss: DEGRADE_LOSS_PERCENT })
+    }
+    return { text: words.done(device.id, others.join(", ")), tone: "warn" }
   } catch (error) {
-    return { text: `partition ${device.id}: ${message(error)}`, tone: "bad" }
+    return { text: `${fault} ${device.id}: ${message(error)}`, tone: "bad" }
   }
 }
 

@@ -12,7 +12,7 @@ import { Box, Text, useApp, useInput, useWindowSize } from "ink"
 import { type ReactNode, useEffect, useRef, useState } from "react"
 import { followLogs, type LogFollower, mayHaveNewLogs } from "../control/client.ts"
 import type { LabEvent } from "../events/events.ts"
-import { type ActionOutcome, healAll, isolateMember, runAction, stepNow, type UiClient } from "./actions.ts"
+import { type ActionOutcome, faultMember, healAll, runAction, stepNow, type UiClient } from "./actions.ts"
 import { commandForKey, filterEditForKey, KEYMAP } from "./keys.ts"
 import { ExplainLine, PANEL_VIEWS, type PanelProps } from "./panels.tsx"
 import {
@@ -208,9 +208,11 @@ export const App = (props: AppProps): ReactNode => {
         const device = selectedDevice(current.current)
         return report(`${command} ${device?.id ?? ""}...`, runAction(client, command, device))
       }
-      case "isolate": {
+      case "isolate":
+      case "degrade": {
         const device = selectedDevice(current.current)
-        return report(`partition ${device?.id ?? ""}...`, isolateMember(client, device, current.current.ha))
+        const fault = command === "isolate" ? "partition" : "degrade"
+        return report(`${fault} ${device?.id ?? ""}...`, faultMember(client, fault, device, current.current.ha))
       }
       case "heal":
         return report("heal...", healAll(client, current.current.ha))

@@ -19,6 +19,7 @@ export type UiCommand =
   | "authorize"
   | "pause"
   | "isolate"
+  | "degrade"
   | "heal"
   | "step"
   | "filter-logs"
@@ -48,6 +49,7 @@ export const KEYMAP: ReadonlyArray<KeyBinding> = [
   { command: "authorize", label: "a", help: "authorize the selected device waiting on an analyzer", matches: letter("a") },
   { command: "pause", label: "p", help: "pause or resume the selected sender's logs", matches: letter("p") },
   { command: "isolate", label: "x", help: "partition the selected HA member from the rest of its group", matches: letter("x") },
+  { command: "degrade", label: "d", help: "degrade the selected HA member's heartbeats: half are lost each way", matches: letter("d") },
   { command: "heal", label: "h", help: "heal every partition and degraded heartbeat between HA members", matches: letter("h") },
   { command: "step", label: "n", help: "run the scenario's next step now, without waiting for its time", matches: letter("n") },
   {

@@ -30,6 +30,7 @@ describe("command map", () => {
     expect(commandForKey("?", plain)).toBe("help")
     expect(commandForKey("q", plain)).toBe("quit")
     expect(commandForKey("x", plain)).toBe("isolate")
+    expect(commandForKey("d", plain)).toBe("degrade")
     expect(commandForKey("h", plain)).toBe("heal")
     expect(commandForKey("n", plain)).toBe("step")
     expect(commandForKey("/", plain)).toBe("filter-logs")

@@ -170,6 +170,32 @@ describe("HA and scenario keys", () => {
     ])
   })
 
+  it("d degrades the selected member's heartbeats with the rest of its group (half lost each way), h heals", async () => {
+    let degraded = false
+    const client = fakeClient((command) => {
+      if (command.name === "degrade") {
+        degraded = true
+        return { members: command.members, hbDelayMs: command.hbDelayMs, hbLoss: command.hbLoss }
+      }
+      if (command.name === "heal") {
+        if (!degraded) throw new ControlClientError("refused", "nothing to heal")
+        degraded = false
+        return { members: command.members, partitioned: false }
+      }
+      return {}
+    }, haSnapshot)
+    const ui = show(client)
+    await ui.waitForFrame((f) => f.includes("topology"))
+    ui.press("d")
+    await ui.waitForFrame((f) => f.includes("degraded faz-a–faz-b heartbeats: 50% lost each way; h heals"))
+    ui.press("h")
+    await ui.waitForFrame((f) => f.includes("healed faz-a–faz-b: HA traffic flows normally again"))
+    expect(client.sent.filter((c) => c.name !== "logs")).toEqual([
+      { name: "degrade", members: ["faz-a", "faz-b"], hbDelayMs: 0, hbLoss: 50 },
+      { name: "heal", members: ["faz-a", "faz-b"] }
+    ])
+  })
+
   it("n starts the waiting step now, or shows the lab's refusal", async () => {
     let steps = 0
     const client = fakeClient((command) => {
