@@ -1,13 +1,14 @@
 /**
  * The benchmark's receiving side, one process per scenario so each has its own peak RSS:
- * `node bench/receiver.ts --sink bare|analyzer [--data-dir DIR]`.
+ * `node bench/receiver.ts --sink bare|analyzer [--data-dir DIR] [--from-dist]`.
  *
  * - `bare`: a plain `node:net` + `node:dgram` server that only counts messages (UDP: one per
  *   datagram; TCP: walks the RFC 6587 octet counts, never looks at a message). It is what the
  *   sender can reach on this machine at best.
  * - `analyzer`: a lab with one emulated FortiAnalyzer (kernel-chosen ports, a file-backed
  *   store in DIR), counted from the `logs-stored` events on the lab bus: parse and store are
- *   included.
+ *   included. Loaded from `src/` (type stripping at load time), or with `--from-dist` from the
+ *   compiled `dist/` as the `fazlab` command runs it (`npm run build` first).
  *
  * Talks JSON lines: prints `{"type":"ready",udp,tcp}` once bound, then reads
  * `{"expect":N}` on stdin (the count the sender sent), waits until N are counted or nothing
@@ -174,12 +175,14 @@ const startBareSink = async (): Promise<Sink> => {
 const BENCH_LAB = "name: bench\ndevices:\n  faz-1: { kind: fortianalyzer }\n"
 
 /** Loads the lab only here, so the bare sink's RSS is that of a bare Node server. */
-const startAnalyzer = async (dataDir: string | null): Promise<Sink> => {
+const startAnalyzer = async (dataDir: string | null, fromDist: boolean): Promise<Sink> => {
+  // The same modules either way; from dist/ they are compiled JavaScript.
+  const module = (name: string) => (fromDist ? `../dist/${name}.js` : `../src/${name}.ts`)
   const [{ Effect, Exit, Scope }, { Lab }, { parseScenario }, { RealLabClock }] = await Promise.all([
     import("effect"),
-    import("../src/lab/lab.ts"),
-    import("../src/lab/scenario/load.ts"),
-    import("../src/machines/clock.ts")
+    import(module("lab/lab")) as Promise<typeof import("../src/lab/lab.ts")>,
+    import(module("lab/scenario/load")) as Promise<typeof import("../src/lab/scenario/load.ts")>,
+    import(module("machines/clock")) as Promise<typeof import("../src/machines/clock.ts")>
   ])
   const counter = new Counter()
   let malformed = 0
@@ -223,14 +226,14 @@ const readExpected = (): Promise<number> =>
   })
 
 const main = async (): Promise<void> => {
-  const { values } = parseArgs({ options: { sink: { type: "string" }, "data-dir": { type: "string" } } })
+  const { values } = parseArgs({ options: { sink: { type: "string" }, "data-dir": { type: "string" }, "from-dist": { type: "boolean", default: false } } })
   const sinkKind = values.sink
   if (sinkKind !== "bare" && sinkKind !== "analyzer") {
     process.stderr.write("usage: node bench/receiver.ts --sink bare|analyzer [--data-dir DIR]\n")
     process.exitCode = 2
     return
   }
-  const sink = sinkKind === "bare" ? await startBareSink() : await startAnalyzer(values["data-dir"] ?? null)
+  const sink = sinkKind === "bare" ? await startBareSink() : await startAnalyzer(values["data-dir"] ?? null, values["from-dist"])
   process.stdout.write(`${JSON.stringify({ type: "ready", udp: sink.udp, tcp: sink.tcp })}\n`)
   const expected = await readExpected()
   await sink.counter.waitFor(expected)

@@ -14,7 +14,8 @@
  * Options: `--only tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start` (default all),
  * `--tcp-count N`, `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`,
  * `--fleet-devices N`, `--fleet-seconds S`, `--failover-rounds N`, `--failover-seconds S`, `--ui-rate R`, `--ui-count N`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
- * and of the OFTP FortiGates' processes).
+ * and of the OFTP FortiGates' processes), `--from-dist` (the syslog scenarios' analyzer loads the
+ * compiled `dist/`, as the `fazlab` command does, instead of `src/`: `npm run build` first).
  * With `BENCH_DEBUG=1` each run's raw sender and receiver reports go to stderr as JSON.
  */
 import { type ChildProcess, spawn } from "node:child_process"
@@ -148,8 +149,15 @@ const stop = async (child: Child): Promise<void> => {
 
 // ---------------------------------------------------------------- throughput
 
-const runOnce = async (scenario: Scenario, sink: "bare" | "analyzer", dataDir: string, profileDir: string | null): Promise<Run> => {
-  const receiverArgs = [RECEIVER, "--sink", sink, "--data-dir", dataDir]
+/** How the analyzer receiver runs: CPU profiles into `profileDir`, and loaded from `dist/` (`fromDist`) or `src/`. */
+interface ReceiverOptions {
+  readonly profileDir: string | null
+  readonly fromDist: boolean
+}
+
+const runOnce = async (scenario: Scenario, sink: "bare" | "analyzer", dataDir: string, options: ReceiverOptions): Promise<Run> => {
+  const { profileDir } = options
+  const receiverArgs = [RECEIVER, "--sink", sink, "--data-dir", dataDir, ...(options.fromDist ? ["--from-dist"] : [])]
   const receiver = spawnNode(receiverArgs, profileDir === null || sink === "bare" ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir])
   try {
     const ready = await receiver.next<{ udp: Endpoint; tcp: Endpoint }>((value) => value["type"] === "ready", 30_000)
@@ -196,11 +204,11 @@ const judge = (scenario: Scenario, run: Run): string => {
   return missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
 }
 
-const runScenario = async (scenario: Scenario, tmp: string, profileDir: string | null): Promise<Row[]> => {
+const runScenario = async (scenario: Scenario, tmp: string, options: ReceiverOptions): Promise<Row[]> => {
   const rows: Row[] = []
   let raw: Run | null = null
   try {
-    raw = await runOnce(scenario, "bare", path.join(tmp, `${scenario.key}-bare`), null)
+    raw = await runOnce(scenario, "bare", path.join(tmp, `${scenario.key}-bare`), { profileDir: null, fromDist: false })
     rows.push({
       scenario: scenario.name,
       sink: "bare sink",
@@ -216,7 +224,7 @@ const runScenario = async (scenario: Scenario, tmp: string, profileDir: string |
     rows.push(failedRow(scenario, "bare sink", error))
   }
   try {
-    const run = await runOnce(scenario, "analyzer", path.join(tmp, `${scenario.key}-analyzer`), profileDir)
+    const run = await runOnce(scenario, "analyzer", path.join(tmp, `${scenario.key}-analyzer`), options)
     // The ratio compares with the sender's raw rate of the same run: against the bare sink.
     const rawRate = raw === null ? run.sender.rate : raw.sender.rate
     rows.push({
@@ -369,7 +377,8 @@ const main = async (): Promise<void> => {
       "failover-seconds": { type: "string", default: String(FAILOVER_DEFAULTS.maxSeconds) },
       "ui-rate": { type: "string", default: String(UI_DEFAULTS.rate) },
       "ui-count": { type: "string", default: String(UI_DEFAULTS.count) },
-      "cpu-prof": { type: "string" }
+      "cpu-prof": { type: "string" },
+      "from-dist": { type: "boolean", default: false }
     }
   })
   const only = new Set(values.only.split(","))
@@ -436,7 +445,7 @@ const main = async (): Promise<void> => {
     for (const scenario of scenarios) {
       if (!only.has(scenario.key)) continue
       process.stderr.write(`running: ${scenario.name}\n`)
-      rows.push(...(await runScenario(scenario, tmp, profileDir)))
+      rows.push(...(await runScenario(scenario, tmp, { profileDir, fromDist: values["from-dist"] })))
     }
     const oftpEnv = { spawn: spawnNode, stop, tmp, profileDir, debug: process.env["BENCH_DEBUG"] !== undefined }
     if (only.has("oftp")) {

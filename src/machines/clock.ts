@@ -11,6 +11,11 @@
 import { SimulatedClock } from "xstate"
 
 export interface LabClock {
+  /**
+   * True when lab time does not follow the wall clock. Work must then stay on the main thread,
+   * where a self-moving clock sees it in flight (the analyzer keeps UDP/514 off its worker).
+   */
+  readonly simulated: boolean
   /** Milliseconds since the lab started. */
   now(): number
   setTimeout(callback: () => void, ms: number): unknown
@@ -18,6 +23,7 @@ export interface LabClock {
 }
 
 export class RealLabClock implements LabClock {
+  readonly simulated = false
   readonly #origin = performance.now()
   readonly #speed: number
 
@@ -39,6 +45,7 @@ export class RealLabClock implements LabClock {
 
 /** A clock that moves only when `advance` is called; timers fire in due order. */
 export class SimulatedLabClock implements LabClock {
+  readonly simulated = true
   readonly #clock = new SimulatedClock()
   now(): number {
     return this.#clock.now()

@@ -74,6 +74,7 @@ class TimerHeap {
 const before = (a: Timer, b: Timer): boolean => a.due < b.due || (a.due === b.due && a.seq < b.seq)
 
 export class VirtualLabClock implements LabClock {
+  readonly simulated = true
   #now = 0
   #seq = 0
   readonly #timers = new TimerHeap()

@@ -104,6 +104,14 @@ export interface SyncPosition {
 /** Which logs a read sees: visible ones only (default), held ones only, or both. */
 export type HeldFilter = "exclude" | "only" | "include"
 
+/** One OFTP batch of a registered device, for `appendDeviceBatches`. */
+export interface DeviceBatch {
+  readonly serial: string
+  readonly records: ReadonlyArray<LogRecordInput & { readonly seq: number }>
+  /** Store its records held apart (the device is not authorized). */
+  readonly held: boolean
+}
+
 /** What `appendDeviceBatch` did with a batch. */
 export interface DeviceBatchResult {
   /** Records stored now. */
@@ -399,29 +407,63 @@ export class LogStore {
   ): DeviceBatchResult {
     return this.#write(
       (where, why) => `Could not store ${records.length} logs of device ${serial} in ${where} (${why}); nothing of this batch was stored.`,
-      () => {
-        const device = this.#statement("SELECT last_seq FROM devices WHERE serial = ?").get(serial)
-        if (device === undefined) throw unknownDevice(serial)
-        const held = options.held ? 1 : 0
-        let lastSeq = Number(device["last_seq"])
-        let stored = 0
-        let duplicates = 0
-        let gaps = 0
-        for (const r of records) {
-          if (!Number.isSafeInteger(r.seq) || r.seq < 1) throw new Error(`sequence number ${r.seq} is not an integer ≥ 1`)
-          if (r.seq <= lastSeq) {
-            duplicates++
-            continue
-          }
-          this.#insertLog(r, serial, held, "oftp")
-          gaps += r.seq - lastSeq - 1
-          lastSeq = r.seq
-          stored++
-        }
-        if (stored > 0) this.#statement("UPDATE devices SET last_seq = ? WHERE serial = ?").run(lastSeq, serial)
-        return { stored, duplicates, gaps, lastSeq }
-      }
+      () => this.#storeDeviceBatch(serial, records, options.held)
     )
+  }
+
+  /**
+   * `appendDeviceBatch` for several batches (of one device or several) in one transaction: one
+   * commit instead of one per batch. Each batch is all or nothing on its own: one that fails
+   * (an unknown device, a bad seq) gives its `StoreError` in its place and leaves nothing
+   * stored, the others are stored. Batches of one device are stored in the order given. Durable
+   * when it returns, like `appendDeviceBatch`.
+   */
+  appendDeviceBatches(batches: ReadonlyArray<DeviceBatch>): Array<DeviceBatchResult | StoreError> {
+    return this.#write(
+      (where, why) => `Could not store ${batches.length} OFTP batches in ${where} (${why}); nothing of them was stored.`,
+      () =>
+        batches.map((batch) => {
+          this.#db.exec("SAVEPOINT device_batch")
+          try {
+            const result = this.#storeDeviceBatch(batch.serial, batch.records, batch.held)
+            this.#db.exec("RELEASE device_batch")
+            return result
+          } catch (cause) {
+            this.#db.exec("ROLLBACK TO device_batch")
+            this.#db.exec("RELEASE device_batch")
+            if (cause instanceof StoreError) return cause
+            return new StoreError(
+              "store-write-failed",
+              `Could not store ${batch.records.length} logs of device ${batch.serial} in ${this.#location()} (${reason(cause)}); nothing of this batch was stored.`,
+              { cause }
+            )
+          }
+        })
+    )
+  }
+
+  /** The body of `appendDeviceBatch`, inside a transaction. */
+  #storeDeviceBatch(serial: string, records: ReadonlyArray<LogRecordInput & { readonly seq: number }>, heldBatch: boolean): DeviceBatchResult {
+    const device = this.#statement("SELECT last_seq FROM devices WHERE serial = ?").get(serial)
+    if (device === undefined) throw unknownDevice(serial)
+    const held = heldBatch ? 1 : 0
+    let lastSeq = Number(device["last_seq"])
+    let stored = 0
+    let duplicates = 0
+    let gaps = 0
+    for (const r of records) {
+      if (!Number.isSafeInteger(r.seq) || r.seq < 1) throw new Error(`sequence number ${r.seq} is not an integer ≥ 1`)
+      if (r.seq <= lastSeq) {
+        duplicates++
+        continue
+      }
+      this.#insertLog(r, serial, held, "oftp")
+      gaps += r.seq - lastSeq - 1
+      lastSeq = r.seq
+      stored++
+    }
+    if (stored > 0) this.#statement("UPDATE devices SET last_seq = ? WHERE serial = ?").run(lastSeq, serial)
+    return { stored, duplicates, gaps, lastSeq }
   }
 
   /** Logs matching every given filter, ordered by id. */

@@ -1,8 +1,11 @@
 /**
  * The analyzer's OFTP intake (FortiAnalyzer's oftpd): TLS connections handed over by TCP/514,
  * one session machine each (`machines/oftp-session.ts`), the device registry, and reliable
- * batches: a LOGS batch is stored in one transaction (duplicates skipped by sequence number)
- * and only then acknowledged.
+ * batches: a LOGS batch is stored (duplicates skipped by sequence number) and only then
+ * acknowledged. The LOGS batches that arrive in one turn of the event loop, from every session,
+ * are stored in one transaction (`appendDeviceBatches`, flushed from `setImmediate` or at
+ * `MAX_PENDING_RECORDS`): a thousand devices sending a frame each 100 ms would otherwise cost a
+ * commit per frame.
  *
  * Registration: an unknown serial lands in the registry as unauthorized and its logs are held
  * apart; a matching pre-shared key or `auto-authorize` authorizes it at once. One session per
@@ -28,6 +31,7 @@ import { encodeFrame, type Hello, type OftpFrame, OftpDecoder } from "../../prot
 import { TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
 import { peerOf } from "../../net/tcp.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
+import { StoreError } from "../../store/store-error.ts"
 import type { AnalyzerOftpSettings } from "./analyzer.ts"
 import type { StoreWriter } from "./store-writer.ts"
 
@@ -56,6 +60,23 @@ interface Session {
   serial: string | null
 }
 
+type OftpRow = LogRecordInput & { readonly seq: number }
+
+/** A LOGS batch waiting for the next store transaction. */
+interface PendingBatch {
+  readonly session: Session
+  readonly socket: tls.TLSSocket
+  readonly rows: ReadonlyArray<OftpRow>
+}
+
+/**
+ * Records queued before a transaction is started at once rather than at the end of the
+ * event-loop turn. A batch this large costs one commit per 1,000 records already: storing and
+ * acknowledging it at once keeps one busy session's pipeline full, while small frames from many
+ * sessions still share a commit.
+ */
+const MAX_PENDING_RECORDS = 1_000
+
 export class OftpServer {
   readonly #device: string
   readonly #serial: string
@@ -71,6 +92,10 @@ export class OftpServer {
   readonly #bySerial = new Map<string, Session>()
   /** Sessions that ended, by code ("hello-timeout", "duplicate-session", "device-closed" ...). */
   readonly ended = new Map<OftpSessionEnd, number>()
+  #pending: PendingBatch[] = []
+  #pendingRecords = 0
+  #flushScheduled = false
+  #disposed = false
 
   constructor(options: {
     readonly device: string
@@ -277,15 +302,14 @@ export class OftpServer {
     }
   }
 
-  /** Stores a batch in one transaction, then acknowledges it: the ACK means "durable". */
+  /** Queues a batch for the next store transaction. */
   #storeBatch(session: Session, socket: tls.TLSSocket, firstSeq: number, records: ReadonlyArray<string>): void {
     const snapshot = session.actor.getSnapshot()
     const serial = session.serial
     if (serial === null || snapshot.value !== "online") return
-    const held = snapshot.context.status !== "authorized"
     const now = Date.now()
     const hostname = snapshot.context.hello?.hostname ?? serial
-    const rows: Array<LogRecordInput & { readonly seq: number }> = records.map((text, i) => {
+    const rows: OftpRow[] = records.map((text, i) => {
       // Only the indexed fields are read here; the store rebuilds the rest from `raw` on read.
       const [devname, logid, type, subtype, level, eventtime] = INDEXED.pick(text) ?? []
       return {
@@ -307,15 +331,53 @@ export class OftpServer {
         fields: "from-raw"
       }
     })
-    const result = this.#store.appendDeviceBatch(serial, rows, { held })
-    const ack = () => {
-      if (!socket.destroyed) socket.write(encodeFrame({ type: "ack", upTo: result.lastSeq }))
+    this.#pending.push({ session, socket, rows })
+    this.#pendingRecords += rows.length
+    if (this.#pendingRecords >= MAX_PENDING_RECORDS) this.#flush()
+    else if (!this.#flushScheduled) {
+      this.#flushScheduled = true
+      setImmediate(() => this.#flush())
     }
-    // Even a batch of duplicates waits: its ACK covers the records synced before it.
-    const synced = this.#replicate?.(serial, result.stored > 0 ? rows : [], held) ?? null
-    if (synced === null) ack()
-    else void synced.then(ack)
-    if (result.stored > 0 && !held) this.#writer.announce(rows[0]?.device ?? hostname, result.stored)
+  }
+
+  /**
+   * Stores the queued batches in one transaction, then acknowledges each: the ACK means
+   * "durable". A batch whose session is no longer online (closed, device deleted) is dropped
+   * unacknowledged: the device sends it again. Whether a batch is held is decided now, with the
+   * registry's latest word.
+   */
+  #flush(): void {
+    this.#flushScheduled = false
+    const queued = this.#pending
+    this.#pending = []
+    this.#pendingRecords = 0
+    if (this.#disposed) return
+    const batches: Array<PendingBatch & { readonly serial: string; readonly held: boolean }> = []
+    for (const batch of queued) {
+      const snapshot = batch.session.actor.getSnapshot()
+      const serial = batch.session.serial
+      if (serial === null || snapshot.status !== "active" || snapshot.value !== "online") continue
+      batches.push({ ...batch, serial, held: snapshot.context.status !== "authorized" })
+    }
+    if (batches.length === 0) return
+    const results = this.#store.appendDeviceBatches(batches.map(({ serial, rows, held }) => ({ serial, records: rows, held })))
+    batches.forEach(({ session, socket, rows, serial, held }, i) => {
+      const result = results[i]
+      if (result === undefined) return
+      if (result instanceof StoreError) {
+        // Not acknowledged, so not lost: the session ends and the device sends the batch again on its next one.
+        deliver(session.actor, { type: "LINK_LOST", reason: result.message })
+        return
+      }
+      const ack = () => {
+        if (!socket.destroyed) socket.write(encodeFrame({ type: "ack", upTo: result.lastSeq }))
+      }
+      // Even a batch of duplicates waits: its ACK covers the records synced before it.
+      const synced = this.#replicate?.(serial, result.stored > 0 ? rows : [], held) ?? null
+      if (synced === null) ack()
+      else void synced.then(ack)
+      if (result.stored > 0 && !held) this.#writer.announce(rows[0]?.device ?? serial, result.stored)
+    })
   }
 
   /** An administrator's decision reaches the device's live session, if it has one. */
@@ -324,13 +386,17 @@ export class OftpServer {
     if (session !== undefined) deliver(session.actor, { type: "AUTHORIZATION", status, adom })
   }
 
-  /** Clean shutdown: CLOSE to every device. */
+  /** Clean shutdown: what was received is stored and acknowledged, then CLOSE to every device. */
   shutdown(reason: string): void {
+    this.#flush()
     for (const session of this.#sessions) deliver(session.actor, { type: "SHUTDOWN", reason })
   }
 
-  /** Stops every session machine (their links are closed by the listener going away). */
+  /** Stops every session machine (their links are closed by the listener going away); batches not stored yet are dropped, never acknowledged. */
   dispose(): void {
+    this.#disposed = true
+    this.#pending = []
+    this.#pendingRecords = 0
     for (const session of this.#sessions) session.actor.stop()
     this.#sessions.clear()
     this.#bySerial.clear()

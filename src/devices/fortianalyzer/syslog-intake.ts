@@ -1,7 +1,9 @@
 /**
  * The analyzer's syslog intake on UDP/514 and TCP/514: bytes in, stored logs and counters out.
  *
- * UDP: one datagram is one message. TCP: each connection gets its own RFC 6587 deframer, which
+ * UDP: one datagram is one message; the analyzer receives them on a worker thread
+ * (`udp-intake.ts`) and hands them over in batches to `onUdpBatch`, while `onDatagram` takes one
+ * datagram received on this thread. TCP: each connection gets its own RFC 6587 deframer, which
  * tells octet counting from LF framing by the first bytes. Every message is parsed (RFC 5424,
  * RFC 3164 or FortiOS default format, per message); what cannot be parsed is counted by reason
  * and published as `log-malformed` with the peer. A connection whose framing is lost is closed.
@@ -13,10 +15,10 @@ import type { EventBus } from "../../events/bus.ts"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { SyslogDeframer } from "../../protocols/syslog/framing.ts"
-import { KeyPicker } from "../../protocols/fortios/kv.ts"
-import { type SyslogSummary, summarizeSyslog } from "../../protocols/syslog/message.ts"
 import type { LogRecordInput } from "../../store/log-store.ts"
 import type { StoreWriter } from "./store-writer.ts"
+import { datagramRecord, isRejection, type SyslogRejection, syslogRecord } from "./syslog-record.ts"
+import { forEachDatagram, type UdpBatch } from "./udp-intake.ts"
 
 export interface IntakeLimits {
   /** Largest syslog frame accepted, in bytes (named limit `max-frame-bytes`). */
@@ -28,7 +30,6 @@ export class SyslogIntake {
   readonly #bus: EventBus
   readonly #writer: StoreWriter
   readonly #limits: IntakeLimits
-  #lastUdpPeer: { readonly address: string; readonly port: number; readonly text: string } | null = null
   readonly malformed = new Map<MalformedReason, number>()
   received = 0
 
@@ -46,14 +47,13 @@ export class SyslogIntake {
   }
 
   readonly onDatagram = (message: Buffer, peer: RemoteInfo): void => {
-    const peerText = this.#udpPeer(peer)
-    if (message.length > this.#limits.maxFrameBytes) {
-      this.reject("udp/514", peerText, "frame-too-large", `datagram of ${message.length} bytes is over max-frame-bytes ${this.#limits.maxFrameBytes}`)
-      return
-    }
-    let end = message.length
-    while (end > 0 && (message[end - 1] === 0x0a || message[end - 1] === 0x00 || message[end - 1] === 0x0d)) end--
-    this.#accept("udp", "udp/514", peerText, message.subarray(0, end))
+    const peerText = `${peer.address}:${peer.port}`
+    this.#take("udp/514", peerText, datagramRecord(message, peerText, this.#limits.maxFrameBytes))
+  }
+
+  /** Datagrams received on the UDP receiver thread, in the order received. */
+  readonly onUdpBatch = (batch: UdpBatch): void => {
+    forEachDatagram(batch, (datagram, peer) => this.#take("udp/514", peer, datagramRecord(datagram, peer, this.#limits.maxFrameBytes)))
   }
 
   /** A TCP/514 connection that is not TLS; `first` is the chunk already read from it. */
@@ -64,7 +64,7 @@ export class SyslogIntake {
     this.#bus.publish({ type: "connection-accepted", device: this.#device, port: "tcp/514", peer })
     const onData = (chunk: Buffer) => {
       const result = deframer.push(chunk)
-      for (const frame of result.frames) this.#accept("tcp", "tcp/514", peer, frame)
+      for (const frame of result.frames) this.#take("tcp/514", peer, syslogRecord(frame, "tcp", peer))
       if (result.error !== undefined) {
         this.reject("tcp/514", peer, result.error.reason, result.error.detail)
         if (result.error.fatal) {
@@ -77,7 +77,7 @@ export class SyslogIntake {
     socket.on("data", onData)
     socket.on("end", () => {
       const result = deframer.end()
-      for (const frame of result.frames) this.#accept("tcp", "tcp/514", peer, frame)
+      for (const frame of result.frames) this.#take("tcp/514", peer, syslogRecord(frame, "tcp", peer))
       if (result.error !== undefined) this.reject("tcp/514", peer, result.error.reason, result.error.detail)
       socket.end()
     })
@@ -89,55 +89,18 @@ export class SyslogIntake {
     })
   }
 
-  /** `address:port` of a datagram's sender; the last one is kept, as most datagrams come from the same sender as the one before. */
-  #udpPeer(peer: RemoteInfo): string {
-    const last = this.#lastUdpPeer
-    if (last !== null && last.address === peer.address && last.port === peer.port) return last.text
-    const text = `${peer.address}:${peer.port}`
-    this.#lastUdpPeer = { address: peer.address, port: peer.port, text }
-    return text
-  }
-
-  #accept(transport: "udp" | "tcp", port: PortKey, peer: string, frame: Buffer): void {
-    const parsed = summarizeSyslog(frame, INDEXED)
-    if (!parsed.ok) {
-      this.reject(port, peer, parsed.reason, parsed.detail)
+  #take(port: PortKey, peer: string, result: LogRecordInput | SyslogRejection): void {
+    if (isRejection(result)) {
+      this.reject(port, peer, result.reason, result.detail)
       return
     }
     this.received++
-    this.#writer.add(toRecord(parsed, frame, transport, peer))
+    this.#writer.add(result)
   }
 
   /** Counts a malformed message and publishes `log-malformed` (also used by the analyzer's HTTPS intake). */
   reject(port: PortKey, peer: string, reason: MalformedReason, detail: string): void {
     this.malformed.set(reason, (this.malformed.get(reason) ?? 0) + 1)
     this.#bus.publish({ type: "log-malformed", device: this.#device, port, peer, reason, detail })
-  }
-}
-
-/** The FortiOS fields the store indexes, and the two that name the sender. */
-const INDEXED = new KeyPicker(["devname", "hostname", "devid", "logid", "type", "subtype", "level", "eventtime", "fazlab_seq"])
-
-/** The record of a parsed message; its FortiOS fields are those of `raw`, which the store derives on read. */
-const toRecord = (parsed: SyslogSummary, frame: Buffer, transport: "udp" | "tcp", peer: string): LogRecordInput => {
-  const [devname, hostname, devid, logid, type, subtype, level, eventtime, seqText] = parsed.fields ?? []
-  const seq = seqText === undefined ? Number.NaN : Number.parseInt(seqText, 10)
-  return {
-    receivedAt: Date.now(),
-    transport,
-    peer,
-    format: parsed.format,
-    facility: parsed.facility,
-    severity: parsed.severity,
-    device: devname ?? hostname ?? parsed.hostname ?? peer.slice(0, peer.lastIndexOf(":")),
-    devid: devid ?? null,
-    logid: logid ?? null,
-    type: type ?? null,
-    subtype: subtype ?? null,
-    level: level ?? null,
-    eventtime: eventtime ?? null,
-    seq: Number.isNaN(seq) ? null : seq,
-    raw: frame.toString("utf8"),
-    fields: "from-raw"
   }
 }

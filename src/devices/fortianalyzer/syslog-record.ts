@@ -1,0 +1,60 @@
+/**
+ * One syslog message, bytes in, the record to store (or why it cannot be stored) out.
+ *
+ * Pure and free of sockets, buses and the store, so that the UDP receiver thread
+ * (`udp-worker.ts`) runs it as well as the main thread's intake (`syslog-intake.ts`): both
+ * parse a message the same way. The store keeps `raw` plus the indexed columns; the FortiOS
+ * fields are derived from `raw` again when read (`fields: "from-raw"`).
+ */
+import type { MalformedReason } from "../../events/events.ts"
+import { KeyPicker } from "../../protocols/fortios/kv.ts"
+import { summarizeSyslog } from "../../protocols/syslog/message.ts"
+import type { LogRecordInput } from "../../store/log-store.ts"
+
+/** A message that cannot be stored: counted by reason and published as `log-malformed`. */
+export interface SyslogRejection {
+  readonly reason: MalformedReason
+  readonly detail: string
+}
+
+/** The FortiOS fields the store indexes, and the two that name the sender. */
+const INDEXED = new KeyPicker(["devname", "hostname", "devid", "logid", "type", "subtype", "level", "eventtime", "fazlab_seq"])
+
+/** The record of one syslog message from `peer` ("address:port"), or why it is malformed. */
+export const syslogRecord = (frame: Buffer, transport: "udp" | "tcp", peer: string): LogRecordInput | SyslogRejection => {
+  const parsed = summarizeSyslog(frame, INDEXED)
+  if (!parsed.ok) return { reason: parsed.reason, detail: parsed.detail }
+  const [devname, hostname, devid, logid, type, subtype, level, eventtime, seqText] = parsed.fields ?? []
+  const seq = seqText === undefined ? Number.NaN : Number.parseInt(seqText, 10)
+  return {
+    receivedAt: Date.now(),
+    transport,
+    peer,
+    format: parsed.format,
+    facility: parsed.facility,
+    severity: parsed.severity,
+    device: devname ?? hostname ?? parsed.hostname ?? peer.slice(0, peer.lastIndexOf(":")),
+    devid: devid ?? null,
+    logid: logid ?? null,
+    type: type ?? null,
+    subtype: subtype ?? null,
+    level: level ?? null,
+    eventtime: eventtime ?? null,
+    seq: Number.isNaN(seq) ? null : seq,
+    raw: frame.toString("utf8"),
+    fields: "from-raw"
+  }
+}
+
+/** One UDP datagram: over `maxFrameBytes` it is rejected, else its trailing LF, CR and NUL bytes are cut and it is parsed. */
+export const datagramRecord = (message: Buffer, peer: string, maxFrameBytes: number): LogRecordInput | SyslogRejection => {
+  if (message.length > maxFrameBytes) {
+    return { reason: "frame-too-large", detail: `datagram of ${message.length} bytes is over max-frame-bytes ${maxFrameBytes}` }
+  }
+  let end = message.length
+  while (end > 0 && (message[end - 1] === 0x0a || message[end - 1] === 0x00 || message[end - 1] === 0x0d)) end--
+  return syslogRecord(message.subarray(0, end), "udp", peer)
+}
+
+/** Tells a rejection from a record. */
+export const isRejection = (result: LogRecordInput | SyslogRejection): result is SyslogRejection => "reason" in result

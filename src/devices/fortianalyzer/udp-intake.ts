@@ -1,0 +1,246 @@
+/**
+ * The analyzers' UDP/514 listeners, read on a worker thread.
+ *
+ * Node hands over one datagram per callback, and an analyzer's main thread also parses and
+ * stores every log in SQLite: while a store transaction runs, nothing reads the socket and the
+ * kernel drops what overflows its receive buffer. So the sockets live on a worker thread
+ * (`udp-worker.ts`) that only receives, and posts the datagrams in batches (one transferred
+ * buffer each, no copy on the way) to the main thread, which parses them and owns the store, the
+ * counters and the bus: `onBatch` sees every datagram, in the order received. The receiving
+ * thread is kept to the least work per datagram because its speed decides the loss: it neither
+ * parses nor builds records (which would also cost a structured clone of 16 fields per record
+ * on the way over).
+ *
+ * One such thread serves every analyzer of the process. It is started when the first analyzer is
+ * created (`startUdpReceiver`), not at the first bind, as starting it costs 100-400 ms. A bind
+ * that comes before the thread is ready either waits for it (`thread: "wait"`: an analyzer's own
+ * start) or listens on the main thread as before (an HA primary taking the virtual IP, which must
+ * not wait, `thread: "if-ready"`): such a listener stays on the main thread until it closes. A
+ * lab on a simulated clock reads on the main thread only (`thread: "main"`), where the clock
+ * sees each datagram arrive before it moves time. The thread holds the
+ * process open only while it has a socket open or a bind waiting for it. Closing a listener's
+ * scope asks the thread to close the socket and waits until its last batch went to `onBatch`, so
+ * a clean stop stores everything received.
+ */
+import type { RemoteInfo } from "node:dgram"
+import { isIPv6 } from "node:net"
+import { extname } from "node:path"
+import { fileURLToPath } from "node:url"
+import { Worker } from "node:worker_threads"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { PortKey } from "../../events/events.ts"
+import { type BindError, bindError } from "../../net/errors.ts"
+import { listenUdp, type UdpListener } from "../../net/udp.ts"
+
+/** Datagrams received on the thread, in the order received. */
+export interface UdpBatch {
+  /** The datagrams, one after the other. */
+  readonly bytes: ArrayBuffer
+  /** Where each datagram ends in `bytes`. */
+  readonly ends: Uint32Array
+  /** Senders ("address:port"): `peers[k]` sent the datagrams from index `peerStarts[k]` on. */
+  readonly peers: ReadonlyArray<string>
+  readonly peerStarts: ReadonlyArray<number>
+}
+
+/** Calls `each` with every datagram of a batch (a view on its bytes, no copy) and its sender. */
+export const forEachDatagram = (batch: UdpBatch, each: (datagram: Buffer, peer: string) => void): void => {
+  const { bytes, ends, peers, peerStarts } = batch
+  let run = 0
+  let start = 0
+  for (let i = 0; i < ends.length; i++) {
+    while (run + 1 < peerStarts.length && (peerStarts[run + 1] ?? 0) <= i) run++
+    const end = ends[i] ?? start
+    each(Buffer.from(bytes, start, end - start), peers[run] ?? "")
+    start = end
+  }
+}
+
+/** Main thread → worker: open a socket. */
+export interface UdpBindRequest {
+  readonly kind: "bind"
+  readonly id: number
+  readonly family: "udp4" | "udp6"
+  readonly host: string
+  readonly port: number
+  readonly receiveBufferBytes: number
+}
+
+export type UdpReceiverRequest = UdpBindRequest | { readonly kind: "close"; readonly id: number }
+
+/** Worker → main thread. */
+export type UdpReceiverReport =
+  | { readonly kind: "ready" }
+  | { readonly kind: "bound"; readonly id: number; readonly address: string; readonly port: number; readonly receiveBufferBytes: number }
+  | { readonly kind: "bind-failed"; readonly id: number; readonly code: string; readonly reason: string }
+  | ({ readonly kind: "batch"; readonly id: number } & UdpBatch)
+  | { readonly kind: "closed"; readonly id: number }
+
+export interface SyslogUdpOptions {
+  readonly device: string
+  readonly port: PortKey
+  readonly host: string
+  readonly actualPort: number
+  /** SO_RCVBUF in bytes; the kernel may cap it (net.core.rmem_max). */
+  readonly receiveBufferBytes: number
+  /**
+   * Where the socket is read: `wait` on the receiver thread, waiting for it to be ready;
+   * `if-ready` on it when it is ready, else on the main thread; `main` on the main thread.
+   */
+  readonly thread: "wait" | "if-ready" | "main"
+  /** Datagrams received on the receiver thread. */
+  readonly onBatch: (batch: UdpBatch) => void
+  /** A datagram received on the main thread. */
+  readonly onDatagram: (message: Buffer, peer: RemoteInfo) => void
+}
+
+// Same extension as this module: `.ts` when run from source, `.js` once built.
+const ENTRY = new URL(`./udp-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
+
+/** A socket of the thread, from the bind request to its "closed". */
+interface Entry {
+  readonly onBatch: (batch: UdpBatch) => void
+  readonly bound: (report: UdpListener | Error) => void
+  closed: (() => void) | null
+}
+
+/** Starts the process's UDP receiver thread now, if it is not running, so that the next bind is quick. */
+export const startUdpReceiver = (): void => {
+  UdpReceiver.shared()
+}
+
+/** Binds UDP/514 on the process's receiver thread when acquired; closing the scope delivers what is still in flight, then closes the socket. */
+export const listenSyslogUdp = (options: SyslogUdpOptions): Effect.Effect<UdpListener, BindError, Scope.Scope> =>
+  Effect.suspend(() => {
+    const onMainThread = listenUdp({ ...options, onMessage: options.onDatagram })
+    if (options.thread === "main") return onMainThread
+    const receiver = UdpReceiver.shared()
+    // A thread that could not start at all (it ended before it was ready) leaves UDP on the main thread.
+    if (receiver.ready) return receiver.listen(options)
+    if (options.thread === "if-ready") return onMainThread
+    return Effect.promise(() => receiver.whenReady()).pipe(Effect.flatMap((ready) => (ready ? receiver.listen(options) : onMainThread)))
+  })
+
+/** The receiver thread and the sockets it holds for this thread's analyzers. */
+class UdpReceiver {
+  static #shared: UdpReceiver | null = null
+
+  /** The process's receiver thread, started on first use; a new one if the last one ended. */
+  static shared(): UdpReceiver {
+    UdpReceiver.#shared ??= new UdpReceiver()
+    return UdpReceiver.#shared
+  }
+
+  readonly #worker: Worker
+  readonly #entries = new Map<number, Entry>()
+  #nextId = 1
+  #ready = false
+  readonly #readyWaiters = new Set<(ready: boolean) => void>()
+
+  private constructor() {
+    this.#worker = new Worker(ENTRY)
+    this.#worker.unref()
+    this.#worker.on("message", this.#onReport)
+    // A thread that failed or ended fails what waits on it; the next analyzer start gets a new one.
+    this.#worker.on("error", () => undefined)
+    this.#worker.on("exit", () => {
+      if (UdpReceiver.#shared === this) UdpReceiver.#shared = null
+      for (const waiter of this.#readyWaiters) waiter(false)
+      this.#readyWaiters.clear()
+      for (const entry of this.#entries.values()) {
+        entry.bound(new Error("the UDP receiver thread ended"))
+        entry.closed?.()
+      }
+      this.#entries.clear()
+    })
+  }
+
+  readonly #onReport = (report: UdpReceiverReport): void => {
+    if (report.kind === "ready") {
+      this.#ready = true
+      for (const waiter of this.#readyWaiters) waiter(true)
+      this.#readyWaiters.clear()
+      this.#holdOpen()
+      return
+    }
+    const entry = this.#entries.get(report.id)
+    if (entry === undefined) return
+    switch (report.kind) {
+      case "batch":
+        entry.onBatch(report)
+        return
+      case "bound":
+        entry.bound({ address: report.address, actualPort: report.port, receiveBufferBytes: report.receiveBufferBytes })
+        return
+      case "bind-failed":
+        this.#forget(report.id)
+        entry.bound(Object.assign(new Error(report.reason), { code: report.code }))
+        return
+      case "closed":
+        this.#forget(report.id)
+        entry.closed?.()
+    }
+  }
+
+  /** The thread has loaded its modules and takes requests. */
+  get ready(): boolean {
+    return this.#ready
+  }
+
+  #forget(id: number): void {
+    this.#entries.delete(id)
+    this.#holdOpen()
+  }
+
+  /** The thread keeps the process open while it has sockets or binds are waiting for it. */
+  #holdOpen(): void {
+    if (this.#entries.size > 0 || this.#readyWaiters.size > 0) this.#worker.ref()
+    else this.#worker.unref()
+  }
+
+  /** Resolves true once the thread takes requests, false if it ended before. */
+  whenReady(): Promise<boolean> {
+    if (this.#ready) return Promise.resolve(true)
+    const ready = new Promise<boolean>((resolve) => this.#readyWaiters.add(resolve))
+    this.#holdOpen()
+    return ready
+  }
+
+  #bind(options: SyslogUdpOptions): Promise<{ readonly id: number; readonly listener: UdpListener }> {
+    const id = this.#nextId++
+    return new Promise((resolve, reject) => {
+      this.#entries.set(id, {
+        onBatch: options.onBatch,
+        bound: (result) => (result instanceof Error ? reject(result) : resolve({ id, listener: result })),
+        closed: null
+      })
+      this.#holdOpen()
+      const request: UdpBindRequest = {
+        kind: "bind",
+        id,
+        family: isIPv6(options.host) ? "udp6" : "udp4",
+        host: options.host,
+        port: options.actualPort,
+        receiveBufferBytes: options.receiveBufferBytes
+      }
+      this.#worker.postMessage(request)
+    })
+  }
+
+  #close(id: number): Promise<void> {
+    const entry = this.#entries.get(id)
+    if (entry === undefined) return Promise.resolve()
+    return new Promise((resolve) => {
+      entry.closed = resolve
+      this.#worker.postMessage({ kind: "close", id } satisfies UdpReceiverRequest)
+    })
+  }
+
+  listen(options: SyslogUdpOptions): Effect.Effect<UdpListener, BindError, Scope.Scope> {
+    return Effect.acquireRelease(
+      Effect.tryPromise({ try: () => this.#bind(options), catch: (cause) => bindError(options, cause) }),
+      ({ id }) => Effect.promise(() => this.#close(id))
+    ).pipe(Effect.map(({ listener }) => listener))
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Worker-thread entry of the analyzers' UDP/514 syslog receiver (see `udp-intake.ts` for the why).
+ *
+ * Binds and closes sockets when the main thread asks ("bind" / "close", each with the socket's
+ * id) and does nothing else with a datagram than keep it: a socket's datagrams go to the main
+ * thread as one batch, copied into one transferred buffer, once no more are ready
+ * (`setImmediate`, after libuv's up to 32 reads of one poll) or at `MAX_BATCH` datagrams. So this
+ * thread reads the socket as fast as a bare receiver does; parsing is the main thread's. On
+ * "close" it closes the socket, posts what it still holds of it, then "closed": the main thread
+ * has then seen every datagram it received.
+ */
+import { createSocket, type RemoteInfo, type Socket } from "node:dgram"
+import { parentPort } from "node:worker_threads"
+import type { UdpBindRequest, UdpReceiverReport, UdpReceiverRequest } from "./udp-intake.ts"
+
+/** Most datagrams in one batch. */
+const MAX_BATCH = 1000
+
+const port = parentPort
+if (port === null) throw new Error("udp-worker.ts runs only as a worker thread")
+
+const post = (report: UdpReceiverReport, transfer: ReadonlyArray<ArrayBuffer> = []): void => port.postMessage(report, transfer)
+
+/** One bound socket and the datagrams it received since its last batch. */
+class Receiver {
+  readonly #id: number
+  readonly socket: Socket
+  #datagrams: Buffer[] = []
+  #bytes = 0
+  /** Senders in the batch: `peers[k]` sent the datagrams from index `peerStarts[k]` on. */
+  #peers: string[] = []
+  #peerStarts: number[] = []
+  #scheduled = false
+  #lastPeer: { readonly address: string; readonly port: number; readonly text: string } | null = null
+
+  constructor(request: UdpBindRequest) {
+    this.#id = request.id
+    this.socket = createSocket({ type: request.family, recvBufferSize: request.receiveBufferBytes }, this.#onMessage)
+  }
+
+  readonly #onMessage = (message: Buffer, peer: RemoteInfo): void => {
+    const last = this.#lastPeer
+    if (last === null || last.address !== peer.address || last.port !== peer.port) {
+      this.#lastPeer = { address: peer.address, port: peer.port, text: `${peer.address}:${peer.port}` }
+      this.#peers.push(this.#lastPeer.text)
+      this.#peerStarts.push(this.#datagrams.length)
+    } else if (this.#datagrams.length === 0) {
+      this.#peers.push(last.text)
+      this.#peerStarts.push(0)
+    }
+    this.#datagrams.push(message)
+    this.#bytes += message.length
+    if (this.#datagrams.length >= MAX_BATCH) this.flush()
+    else if (!this.#scheduled) {
+      this.#scheduled = true
+      setImmediate(this.flush)
+    }
+  }
+
+  readonly flush = (): void => {
+    this.#scheduled = false
+    const datagrams = this.#datagrams
+    if (datagrams.length === 0) return
+    const bytes = Buffer.allocUnsafeSlow(this.#bytes)
+    const ends = new Uint32Array(datagrams.length)
+    let at = 0
+    for (let i = 0; i < datagrams.length; i++) {
+      at += (datagrams[i] as Buffer).copy(bytes, at)
+      ends[i] = at
+    }
+    post({ kind: "batch", id: this.#id, bytes: bytes.buffer, ends, peers: this.#peers, peerStarts: this.#peerStarts }, [bytes.buffer, ends.buffer])
+    this.#datagrams = []
+    this.#bytes = 0
+    this.#peers = []
+    this.#peerStarts = []
+  }
+}
+
+const receivers = new Map<number, Receiver>()
+
+const bind = (request: UdpBindRequest): void => {
+  const receiver = new Receiver(request)
+  const { socket } = receiver
+  socket.once("error", (cause: NodeJS.ErrnoException) => {
+    post({ kind: "bind-failed", id: request.id, code: cause.code ?? "UNKNOWN", reason: cause.message })
+    socket.close()
+  })
+  socket.bind({ port: request.port, address: request.host, exclusive: true }, () => {
+    socket.removeAllListeners("error")
+    socket.on("error", () => undefined)
+    receivers.set(request.id, receiver)
+    const address = socket.address()
+    post({ kind: "bound", id: request.id, address: address.address, port: address.port, receiveBufferBytes: socket.getRecvBufferSize() })
+  })
+}
+
+const close = (id: number): void => {
+  const receiver = receivers.get(id)
+  if (receiver === undefined) {
+    post({ kind: "closed", id })
+    return
+  }
+  receivers.delete(id)
+  receiver.socket.close(() => {
+    receiver.flush()
+    post({ kind: "closed", id })
+  })
+}
+
+port.on("message", (request: UdpReceiverRequest) => {
+  if (request.kind === "bind") bind(request)
+  else close(request.id)
+})
+post({ kind: "ready" })

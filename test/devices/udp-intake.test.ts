@@ -1,0 +1,68 @@
+/** The analyzer's UDP/514 receiver thread: every datagram reaches the main thread once, in order, with its sender; binds fail as the main thread's would. */
+import * as dgram from "node:dgram"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
+import { describe, expect, it } from "vitest"
+import { forEachDatagram, listenSyslogUdp, type SyslogUdpOptions } from "../../src/devices/fortianalyzer/udp-intake.ts"
+
+const options = (onBatch: SyslogUdpOptions["onBatch"], actualPort = 0): SyslogUdpOptions => ({
+  device: "faz-1",
+  port: "udp/514",
+  host: "127.0.0.1",
+  actualPort,
+  receiveBufferBytes: 1 << 20,
+  thread: "wait",
+  onBatch,
+  onDatagram: () => expect.unreachable("the receiver thread was asked for")
+})
+
+const sender = async (): Promise<dgram.Socket> => {
+  const socket = dgram.createSocket("udp4")
+  await new Promise<void>((resolve) => socket.bind(0, "127.0.0.1", resolve))
+  return socket
+}
+
+const send = (socket: dgram.Socket, port: number, text: string) =>
+  new Promise<void>((resolve, reject) => socket.send(text, port, "127.0.0.1", (error) => (error ? reject(error) : resolve())))
+
+describe("listenSyslogUdp on the receiver thread", () => {
+  it("hands every datagram over once, in the order sent, with its sender", async () => {
+    const seen: Array<[string, string]> = []
+    let waiting: { count: number; resolve: () => void } | null = null
+    const onBatch: SyslogUdpOptions["onBatch"] = (batch) => {
+      forEachDatagram(batch, (datagram, peer) => seen.push([peer, datagram.toString("utf8")]))
+      if (waiting !== null && seen.length >= waiting.count) waiting.resolve()
+    }
+    const received = (count: number) =>
+      new Promise<void>((resolve) => {
+        waiting = { count, resolve }
+        if (seen.length >= count) resolve()
+      })
+    const scope = Effect.runSync(Scope.make())
+    const listener = await Effect.runPromise(Scope.provide(scope)(listenSyslogUdp(options(onBatch))))
+    const a = await sender()
+    const b = await sender()
+    const expected: Array<[string, string]> = []
+    for (let i = 0; i < 300; i++) {
+      const from = i % 7 === 3 ? b : a
+      const text = `<14>message ${i}${i % 50 === 0 ? "\n" : ""}`
+      await send(from, listener.actualPort, text)
+      expected.push([`127.0.0.1:${from.address().port}`, text])
+    }
+    await received(expected.length)
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    a.close()
+    b.close()
+    expect(seen).toEqual(expected)
+    expect(listener.receiveBufferBytes).toBeGreaterThan(0)
+  })
+
+  it("fails with the same BindError as any listener when the port is taken", async () => {
+    const taken = await sender()
+    const exit = await Effect.runPromiseExit(Effect.scoped(listenSyslogUdp(options(() => undefined, taken.address().port))))
+    taken.close()
+    expect(Exit.isFailure(exit)).toBe(true)
+    if (Exit.isFailure(exit)) expect(String(exit.cause)).toMatch(/EADDRINUSE|already in use/)
+  })
+})
