@@ -19,7 +19,10 @@ export const eventText = (event: LabEvent): string | null => {
     case "listener-closed":
       return `${t}  ${event.device} stopped listening on ${event.port}`
     case "listener-failed":
-      return `${t}  ${event.device} could not listen on ${event.port} (${event.address}:${event.actualPort}): ${event.reason}`
+      // One failure that leaves several ports unbound (an HA virtual IP) is one line naming them all.
+      return event.ports !== undefined && event.ports.length > 1
+        ? `${t}  ${event.device} could not listen on ${event.ports.join(", ")} (${event.address}): ${event.reason}`
+        : `${t}  ${event.device} could not listen on ${event.port} (${event.address}:${event.actualPort}): ${event.reason}`
     case "device-started":
       return `${t}  ${event.device} (${event.kind}) started`
     case "device-stopped":
@@ -59,6 +62,7 @@ export const eventText = (event: LabEvent): string | null => {
     case "logs-dropped":
       return `${t}  ${event.device} dropped ${event.count} logs (${event.total} in all): ${event.reason}`
     case "ha-role":
+    case "ha-synced":
     case "ha-split-brain":
     case "ha-split-brain-healed":
       return `${t}  ${event.group}: ${event.reason}`

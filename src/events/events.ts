@@ -26,6 +26,11 @@ export type LabEventBody =
     readonly actualPort: number
     readonly code: string
     readonly reason: string
+    /**
+     * Every port this one failure leaves unbound, `port` among them, when there are several: an
+     * HA primary that cannot have its group's virtual IP lacks all the analyzer's ports there.
+     */
+    readonly ports?: ReadonlyArray<PortKey>
   }
   | { readonly type: "connection-accepted"; readonly device: string; readonly port: PortKey; readonly peer: string }
   | { readonly type: "connection-closed"; readonly device: string; readonly port: PortKey; readonly peer: string; readonly reason: string }
@@ -41,7 +46,13 @@ export type LabEventBody =
     /** A batch of logs made durable in an analyzer's store, summarised per sending device. */
     readonly type: "logs-stored"
     readonly device: string
+    /** The sending device's name as the analyzer files its logs (FortiOS devname, FortiClient hostname). */
     readonly from: string
+    /**
+     * The lab id of the device whose logs these are, when `from` is the name of one lab device
+     * (`fct-1` for `laptop-7`): set by the lab's bus, absent for senders outside the lab.
+     */
+    readonly sender?: string
     readonly count: number
     readonly total: number
   }
@@ -121,6 +132,18 @@ export type LabEventBody =
     readonly device: string
     readonly group: string
     readonly role: "primary" | "secondary" | "none"
+    readonly reason: string
+  }
+  | {
+    /**
+     * A secondary finished its catch-up from `primary` (`stored` logs came in it) and is in sync:
+     * from now on it may become primary. `reason` is the sentence of docs/protocols/ha.md.
+     */
+    readonly type: "ha-synced"
+    readonly device: string
+    readonly group: string
+    readonly primary: string
+    readonly stored: number
     readonly reason: string
   }
   | {

@@ -12,6 +12,10 @@
  * group has one `HaNetwork`: the faults `partition` / `heal` cut and restore HA traffic between
  * two of its members there; `freeze` / `thaw` make a member silent and bring it back. Every fault
  * (those two, and `kill` / `restart` of any device) is published as a `fault` event first.
+ *
+ * The lab's bus knows its devices: a `logs-stored` event whose `from` (the name the analyzer
+ * files logs under: a FortiClient's hostname, a FortiGate's devname) is the name of one lab
+ * device also carries that device's id as `sender`, so consumers keyed by lab id (the UI) find it.
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -19,7 +23,7 @@ import type * as Scope from "effect/Scope"
 import * as net from "node:net"
 import * as dgram from "node:dgram"
 import { EventBus, type Subscriber } from "../events/bus.ts"
-import type { FaultKind, PortKey } from "../events/events.ts"
+import type { FaultKind, LabEvent, LabEventBody, PortKey } from "../events/events.ts"
 import { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { FortiClient } from "../devices/forticlient/forticlient.ts"
 import { FortiGate } from "../devices/fortigate/fortigate.ts"
@@ -34,6 +38,29 @@ import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
 import type { Action, Scenario } from "./scenario/schema.ts"
+
+/** The bus of a lab: `logs-stored` events name their sender's lab id where the lab has one. */
+class LabBus extends EventBus {
+  /** Lab id by the name its logs are filed under (only names that belong to one device). */
+  senders: ReadonlyMap<string, string> = new Map()
+
+  override publish(body: LabEventBody): LabEvent {
+    if (body.type !== "logs-stored" || body.sender !== undefined) return super.publish(body)
+    const sender = this.senders.get(body.from)
+    return super.publish(sender === undefined ? body : { ...body, sender })
+  }
+}
+
+/** Each log source's lab id by its hostname; a hostname two devices share names neither. */
+const sendersByName = (devices: ReadonlyMap<string, Device>): ReadonlyMap<string, string> => {
+  const ids = new Map<string, string | null>()
+  for (const [id, device] of devices) {
+    if (!("sentTo" in device)) continue
+    const name = (device as LogSource).hostname
+    ids.set(name, ids.has(name) ? null : id)
+  }
+  return new Map([...ids].flatMap(([name, id]) => (id === null ? [] : [[name, id] as const])))
+}
 
 /** The step `stepNow` started: its number (from 1) and title. */
 export interface StepStarted {
@@ -79,7 +106,8 @@ export class Lab {
     this.dataDir = options.dataDir
     this.plan = plan
     this.pki = pki
-    this.bus = new EventBus(() => options.clock.now())
+    const bus = new LabBus(() => options.clock.now())
+    this.bus = bus
     if (options.onEvent !== undefined) this.bus.subscribe(options.onEvent)
     const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir, pki }
     const devices = new Map<string, Device>()
@@ -90,7 +118,7 @@ export class Lab {
     for (const [id, spec] of options.scenario.devices) {
       switch (spec.kind) {
         case "fortianalyzer":
-          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog, oftp: spec.oftp, ha: groupOf.get(id) ?? null }, context))
+          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog, https: spec.https, oftp: spec.oftp, ha: groupOf.get(id) ?? null }, context))
           autostart.add(id)
           break
         case "fortigate":
@@ -109,6 +137,7 @@ export class Lab {
     }
     this.devices = devices
     this.#autostart = autostart
+    bus.senders = sendersByName(devices)
   }
 
   /** Builds the lab and starts its devices; the scope's end stops them and closes the stores. */

@@ -94,13 +94,16 @@ export function roleChangeReason(change: RoleChange): string {
     case "handover-given":
       return `${change.member} became secondary: planned handover to ${change.to} (${change.to} has preferred-role primary)`
     case "split-brain-healed":
-      return `split brain healed: ${change.member} steps down, ${change.stays} stays primary`
+      return `${change.member} became secondary: split brain healed, ${change.stays} stays primary`
     case "stopped":
       return `${change.member} stopped`
     case "killed":
       return `${change.member} was killed`
   }
 }
+
+/** The group's own sentence when a split brain heals (the member's role change says it in its own words). */
+export const splitBrainHealedReason = (stepsDown: string, stays: string): string => `split brain healed: ${stepsDown} steps down, ${stays} stays primary`
 
 /** "split brain: faz-a and faz-b are both primary" (names best-ranked first). */
 export const splitBrainReason = (primaries: ReadonlyArray<string>): string => `split brain: ${listNames(primaries)} are both primary`

@@ -43,6 +43,7 @@ import {
   rank,
   type RoleChange,
   roleChangeReason,
+  splitBrainHealedReason,
   splitBrainReason,
   type WalkCause
 } from "./ha-election.ts"
@@ -450,7 +451,7 @@ export const haMemberMachine = setup({
                 type: "split-brain-healed" as const,
                 stepsDown: context.self,
                 stays: event.serial,
-                reason: roleChangeReason({ kind: "split-brain-healed", member: nameOf(context, context.self), stays: nameOf(context, event.serial) })
+                reason: splitBrainHealedReason(nameOf(context, context.self), nameOf(context, event.serial))
               })),
               assign({ currentPrimary: ({ event }) => event.serial }),
               ...changeRole(({ context }) => ({ kind: "split-brain-healed", member: nameOf(context, context.self), stays: nameOf(context, context.currentPrimary) }))

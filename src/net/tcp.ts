@@ -18,6 +18,8 @@ export interface TcpListenOptions {
   readonly host: string
   readonly actualPort: number
   readonly maxConnections: number
+  /** The setting that raises `maxConnections`, as the refusal names it ("devices.faz-1.syslog.max-connections"). */
+  readonly limitName?: string
   readonly onConnection: (socket: net.Socket) => void
   readonly onRefused?: (peer: string, reason: string) => void
 }
@@ -41,7 +43,7 @@ export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener,
       const server = net.createServer({ noDelay: true }, (socket) => {
         if (sockets.size >= options.maxConnections) {
           refused++
-          options.onRefused?.(peerOf(socket), `max-connections ${options.maxConnections} reached; raise the listener's max-connections to allow more`)
+          options.onRefused?.(peerOf(socket), `max-connections ${options.maxConnections} reached; raise ${options.limitName ?? "the listener's max-connections"} to allow more`)
           socket.destroy()
           return
         }

@@ -6,6 +6,11 @@
  * stores its logs held apart (stored, not shown: `LogQuery.held`). Authorizing it into an ADOM
  * releases them, removing it drops them. `lastSeq`, the highest OFTP sequence number stored for
  * the device, is kept here and moved by `LogStore.appendDeviceBatch` in the batch's transaction.
+ *
+ * A record is a duplicate when its (serial, seq) is in the store. Removing a device drops its
+ * held logs but keeps its released ones, so a device registered (or synced) again under the same
+ * serial starts from the highest sequence number still stored for that serial, not from 0:
+ * a resend of those records, or an HA catch-up that sends them again, is skipped, not stored twice.
  */
 import type { SQLOutputValue, StatementSync } from "node:sqlite"
 import { StoreError } from "./store-error.ts"
@@ -64,9 +69,9 @@ export class DeviceRegistry {
   }
 
   /**
-   * Records a HELLO at time `now` (ms): registers a new device as unauthorized, or updates a
-   * known one's name, platform, version, address, VDOMs and `lastSeen` (its state, ADOM,
-   * `firstSeen` and `lastSeq` stay).
+   * Records a HELLO at time `now` (ms): registers a new device as unauthorized (`lastSeq`: the
+   * highest seq still stored for its serial), or updates a known one's name, platform, version,
+   * address, VDOMs and `lastSeen` (its state, ADOM, `firstSeen` and `lastSeq` stay).
    */
   seen(hello: DeviceHello, now: number): RegisteredDevice {
     return this.#access.write(
@@ -74,12 +79,12 @@ export class DeviceRegistry {
       () => {
         this.#access
           .statement(
-            `INSERT INTO devices (serial, name, platform, version, ip, vdoms, state, first_seen, last_seen)
-             VALUES (?, ?, ?, ?, ?, ?, 'unauthorized', ?, ?)
+            `INSERT INTO devices (serial, name, platform, version, ip, vdoms, state, first_seen, last_seen, last_seq)
+             VALUES (?, ?, ?, ?, ?, ?, 'unauthorized', ?, ?, ?)
              ON CONFLICT (serial) DO UPDATE SET name = excluded.name, platform = excluded.platform,
                version = excluded.version, ip = excluded.ip, vdoms = excluded.vdoms, last_seen = excluded.last_seen`
           )
-          .run(hello.serial, hello.name, hello.platform, hello.version, hello.ip, JSON.stringify(hello.vdoms), now, now)
+          .run(hello.serial, hello.name, hello.platform, hello.version, hello.ip, JSON.stringify(hello.vdoms), now, now, this.#storedSeq(hello.serial))
         return this.#known(hello.serial)
       }
     )
@@ -123,7 +128,8 @@ export class DeviceRegistry {
   /**
    * HA configuration sync: writes a row as the primary has it (registration, state, ADOM), adding
    * the device when missing. `lastSeq` stays this store's own: it moves only with the logs stored
-   * here, so synced OFTP batches are still stored exactly once. An authorized row releases the
+   * here (a device added here starts from the highest seq stored here for its serial), so synced
+   * OFTP batches are still stored exactly once. An authorized row releases the
    * device's held logs, as `authorize` does.
    */
   restore(row: Omit<RegisteredDevice, "lastSeq" | "heldLogs">): RegisteredDevice {
@@ -132,17 +138,28 @@ export class DeviceRegistry {
       () => {
         this.#access
           .statement(
-            `INSERT INTO devices (serial, name, platform, version, ip, vdoms, adom, state, first_seen, last_seen)
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            `INSERT INTO devices (serial, name, platform, version, ip, vdoms, adom, state, first_seen, last_seen, last_seq)
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
              ON CONFLICT (serial) DO UPDATE SET name = excluded.name, platform = excluded.platform,
                version = excluded.version, ip = excluded.ip, vdoms = excluded.vdoms, adom = excluded.adom,
                state = excluded.state, first_seen = excluded.first_seen, last_seen = excluded.last_seen`
           )
-          .run(row.serial, row.name, row.platform, row.version, row.ip, JSON.stringify(row.vdoms), row.adom, row.state, row.firstSeen, row.lastSeen)
+          .run(row.serial, row.name, row.platform, row.version, row.ip, JSON.stringify(row.vdoms), row.adom, row.state, row.firstSeen, row.lastSeen, this.#storedSeq(row.serial))
         if (row.state === "authorized") this.#release(row.serial)
         return this.#known(row.serial)
       }
     )
+  }
+
+  /**
+   * The `lastSeq` a new row for `serial` starts from: the highest OFTP seq stored for it (records
+   * of a device removed before), 0 when none. A known serial keeps its own `lastSeq` (the upsert
+   * leaves it alone), so it is not looked up: one lookup by key, not a scan, per HELLO.
+   */
+  #storedSeq(serial: string): number {
+    if (this.#access.statement("SELECT 1 FROM devices WHERE serial = ?").get(serial) !== undefined) return 0
+    const stored = this.#access.statement("SELECT max(seq) AS seq FROM logs WHERE devid = ? AND oftp = 1").get(serial)?.["seq"]
+    return typeof stored === "number" ? stored : 0
   }
 
   /** Releases the device's held logs (inside a write transaction); returns how many. */

@@ -20,7 +20,7 @@ export type PanelId = (typeof PANELS)[number]
 export const SPARK_SECONDS = 30
 /** Stored log lines the logs panel keeps and asks for at a time (the newest): more than a tall terminal shows. */
 export const LOG_LINES = 60
-/** Role changes and split-brain reports each HA group keeps. */
+/** Role changes, catch-ups and split-brain reports each HA group keeps. */
 export const HA_HISTORY = 20
 /** Lab milliseconds a command's reply holds the explain line before events take it back. */
 export const REPLY_HOLD_MS = 3000
@@ -207,6 +207,7 @@ const toneOf = (event: LabEvent): Tone => {
     case "expectation-passed":
     case "device-authorized":
     case "ha-split-brain-healed":
+    case "ha-synced":
       return "ok"
     default:
       return "info"
@@ -276,7 +277,12 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
       return setPort(draft, { device: event.device, port: event.port, address: known?.address ?? "-", actualPort: known?.actualPort ?? 0, state: "closed", reason: null })
     }
     case "listener-failed":
-      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "failed", reason: event.reason })
+      // One failure may leave several ports unbound (an HA primary without its virtual IP).
+      for (const port of event.ports ?? [event.port]) {
+        const actualPort = port === event.port ? event.actualPort : draft.ports.find((p) => p.address === event.address && p.port === port)?.actualPort ?? 0
+        setPort(draft, { device: event.device, port, address: event.address, actualPort, state: "failed", reason: event.reason })
+      }
+      return
     case "sender-state":
       return updateDevice(draft, event.device, (d) => ({ ...d, link: event.state, paused: event.state === "paused" }))
     case "oftp-link":
@@ -294,7 +300,10 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
       const before = draft.storedTotals[pair]
       const added = Math.max(0, before === undefined ? event.total : event.total - before)
       draft.storedTotals[pair] = Math.max(before ?? 0, event.total)
-      for (const id of event.device === event.from ? [event.device] : [event.device, event.from]) {
+      // Devices are keyed by lab id: `from` is the name the analyzer filed the logs under (a
+      // FortiClient's hostname), `sender` the lab id when the sender is a lab device.
+      const sender = event.sender ?? event.from
+      for (const id of event.device === sender ? [event.device] : [event.device, sender]) {
         updateTraffic(draft, id, (t) => addToSpark({ ...t, stored: t.stored + added }, event.at, event.count))
       }
       return
@@ -319,6 +328,7 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
       }))
     case "ha-split-brain":
     case "ha-split-brain-healed":
+    case "ha-synced":
       return updateGroup(draft, event.group, (g) => withHistory(g, event.at, event.reason))
     case "step-started":
       draft.steps = draft.steps.map((s) => (s.state === "running" ? { ...s, state: "done" as const } : s))

@@ -113,6 +113,7 @@ describe("HA faults (real clock)", () => {
     // The VIP takes one listener: faz-a keeps it, faz-b says it cannot have it.
     const vip = await waitForEvent(lab.bus, events, is("listener-failed", (event) => event.device === "faz-b"), 5000)
     expect(vip.reason).toBe("faz-b is primary but faz-a holds the virtual IP of lab (two primaries: split brain); faz-b listens on its own TCP/5199 only")
+    expect(vip.ports).toEqual(["udp/514", "tcp/514", "tcp/8443", "tcp/443"])
     await waitForEvent(lab.bus, events, is("listener-bound", (event) => event.device === "faz-b" && event.port === "tcp/5199"))
     expect(await lab.probe("faz-a", "tcp/5199")).toBe(true)
     expect(await lab.probe("faz-b", "tcp/5199")).toBe(true)
@@ -132,6 +133,7 @@ describe("HA faults (real clock)", () => {
     expect(await lab.probe("faz-a", "tcp/5199")).toBe(true)
     expect(analyzer(lab, "faz-b").ha?.role()).toBe("secondary")
     expect(events.filter(is("ha-split-brain"))).toHaveLength(1)
+    expect(events.filter(is("listener-failed"))).toEqual([vip])
     expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({
       code: 1,
       stdout: "",

@@ -9,7 +9,6 @@
 import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
-import type { HaCatchUp } from "../../src/devices/fortianalyzer/ha-member.ts"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
@@ -31,6 +30,7 @@ ${gate(1)}${gate(2)}ha:
 `
 
 type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
+type SyncedEvent = Extract<LabEvent, { type: "ha-synced" }>
 
 const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
   const found = lab.analyzer(id)
@@ -43,19 +43,9 @@ const gateOf = (lab: Lab, id: string): FortiGate => lab.device(id) as FortiGate
 /** Records the FortiGate had acknowledged: generated minus still queued. */
 const acked = (fortigate: FortiGate): number => (fortigate.faz?.sent ?? 0) - (fortigate.faz?.queued ?? 0)
 
-/** The next catch-up `member` finishes, within `timeoutMs`. */
-const nextCatchUp = (lab: Lab, member: string, timeoutMs: number): Promise<HaCatchUp> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      unsubscribe()
-      reject(new Error(`${member} did not finish a catch-up within ${timeoutMs} ms`))
-    }, timeoutMs)
-    const unsubscribe = analyzer(lab, member).ha?.onCaughtUp((catchUp) => {
-      clearTimeout(timer)
-      unsubscribe()
-      resolve(catchUp)
-    }) ?? (() => undefined)
-  })
+/** The first catch-up `member` finishes (`ha-synced`) among the events from index `from` on, within `timeoutMs`. */
+const caughtUpAfter = (started: StartedLab, from: number, member: string, timeoutMs: number): Promise<SyncedEvent> =>
+  waitForEvent(started.lab.bus, started.events.slice(from), (e): e is SyncedEvent => e.type === "ha-synced" && e.device === member, timeoutMs)
 
 describe("HA stress: alternating kills (real clock)", () => {
   let started: StartedLab | null = null
@@ -71,7 +61,7 @@ describe("HA stress: alternating kills (real clock)", () => {
       waitForEvent(lab.bus, events.slice(from), (event): event is RoleEvent => event.type === "ha-role" && event.device === device && event.role === role, 5000)
 
     await roleAfter(0, "faz-a", "primary")
-    if (analyzer(lab, "faz-b").ha?.phase() !== "inSync") await nextCatchUp(lab, "faz-b", 5000)
+    await caughtUpAfter(started, 0, "faz-b", 5000)
     let primary: string = "faz-a"
     for (let cycle = 1; cycle <= CYCLES; cycle++) {
       const secondary = MEMBERS.find((id) => id !== primary) as string
@@ -97,9 +87,9 @@ describe("HA stress: alternating kills (real clock)", () => {
       await roleAfter(fromKill, secondary, "primary").finally(unsubscribe)
       expect(atTakeover, `cycle ${cycle}: acknowledged records on ${secondary} at takeover`).toEqual([])
 
-      const caughtUp = nextCatchUp(lab, primary, 10_000)
+      const fromStart = events.length
       await Effect.runPromise(lab.perform({ start: primary }))
-      await caughtUp
+      await caughtUpAfter(started, fromStart, primary, 10_000)
       primary = secondary
     }
 

@@ -11,7 +11,7 @@ import { execFile } from "node:child_process"
 import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
-import { HA_SYNC_BATCH, type HaCatchUp } from "../../src/devices/fortianalyzer/ha-member.ts"
+import { HA_SYNC_BATCH } from "../../src/devices/fortianalyzer/ha-member.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
 import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
@@ -25,6 +25,7 @@ ha:
 `
 
 type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
+type SyncedEvent = Extract<LabEvent, { type: "ha-synced" }>
 
 const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
   const found = lab.analyzer(id)
@@ -75,18 +76,12 @@ describe("HA syslog catch-up (real sockets)", () => {
     const { lab, events } = started
     const role = (from: number, device: string, want: RoleEvent["role"]) =>
       waitForEvent(lab.bus, events.slice(from), (e): e is RoleEvent => e.type === "ha-role" && e.device === device && e.role === want, 5000)
-    const catchUp = (member: string): Promise<HaCatchUp> =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`${member} did not catch up within 10 s`)), 10_000)
-        const unsubscribe = analyzer(lab, member).ha?.onCaughtUp((done) => {
-          clearTimeout(timer)
-          unsubscribe?.()
-          resolve(done)
-        })
-      })
+    /** The first catch-up `member` finishes among the events from index `from` on. */
+    const caughtUp = (from: number, member: string) =>
+      waitForEvent(lab.bus, events.slice(from), (e): e is SyncedEvent => e.type === "ha-synced" && e.device === member, 10_000)
 
     await role(0, "faz-a", "primary")
-    if (analyzer(lab, "faz-b").ha?.phase() !== "inSync") await catchUp("faz-b")
+    await caughtUp(0, "faz-b")
 
     // Lot 1 reaches faz-a through the VIP and faz-b live.
     const first = lot("lotone", 50)
@@ -110,39 +105,42 @@ describe("HA syslog catch-up (real sockets)", () => {
     const seen: string[] = []
     const atTakeover: Array<Map<string, number>> = []
     const unsubscribe = lab.bus.subscribe((event) => {
+      if (event.type === "ha-synced" && event.device === "faz-a") seen.push("faz-a caught up")
       if (event.type === "ha-role" && event.device === "faz-a") {
         seen.push(`faz-a ${event.role}`)
         if (event.role === "primary") atTakeover.push(copies(lab, "faz-a"))
       }
     })
-    const caughtUp = catchUp("faz-a").then((done) => {
-      seen.push("faz-a caught up")
-      return done
-    })
     mark = events.length
     await Effect.runPromise(lab.perform({ start: "faz-a" }))
-    const done = await caughtUp
+    const done = await caughtUp(mark, "faz-a")
     await role(mark, "faz-a", "primary")
     unsubscribe()
 
     expect(seen).toEqual(["faz-a secondary", "faz-a caught up", "faz-a primary"])
     // Exactly what it missed came in the catch-up: lot 1 was not sent again.
-    expect(done).toEqual({ member: "faz-a", primary: "faz-b", stored: second.length })
+    expect(done).toMatchObject({
+      device: "faz-a",
+      group: "lab",
+      primary: "faz-b",
+      stored: second.length,
+      reason: `faz-a caught up with faz-b: ${second.length} logs stored; it is in sync and may take over`
+    })
     const held = atTakeover[0]
     expect(held?.size).toBe(first.length + second.length)
     expect([...(held?.values() ?? [])].every((n) => n === 1)).toBe(true)
 
     // After the handover, lot 3 reaches faz-a through the VIP and faz-b live: still once each, on both.
     await waitForEvent(lab.bus, events.slice(mark), (e): e is LabEvent => e.type === "listener-bound" && e.device === "lab" && e.port === "tcp/514", 5000)
-    if (analyzer(lab, "faz-b").ha?.phase() !== "inSync") await catchUp("faz-b")
+    await caughtUp(mark, "faz-b")
     const third = lot("lotthree", 30)
     mark = events.length
     await logTo(lab, third)
     await storedOn(started, "faz-a", third.length, mark)
     // A barrier: faz-b restarts and catches up what the live sync had not brought yet, if anything.
-    const rejoined = catchUp("faz-b")
+    const restartedAt = events.length
     await Effect.runPromise(lab.perform({ restart: "faz-b" }))
-    await rejoined
+    await caughtUp(restartedAt, "faz-b")
     for (const member of ["faz-a", "faz-b"]) {
       const counts = copies(lab, member)
       expect(counts.size, member).toBe(first.length + second.length + third.length)

@@ -77,7 +77,8 @@ describe("parseScenario", () => {
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024 },
+      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
+      https: { maxConnections: 1024 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 }
     })
     expect(scenario.devices.get("fct-1")).toEqual({
@@ -133,7 +134,8 @@ steps:
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024 },
+      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
+      https: { maxConnections: 1024 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 }
     })
     expect(scenario.devices.get("fct-1")).toMatchObject({ serial: "FCT0000000001", hostname: "fct-1" })

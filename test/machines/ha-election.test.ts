@@ -77,7 +77,7 @@ describe("roleChangeReason", () => {
     [{ kind: "joined", member: "faz-b", primary: "faz-a" }, "faz-b became secondary: faz-a is primary"],
     [{ kind: "handover-taken", member: "faz-a", from: "faz-b" }, "faz-a became primary: planned handover from faz-b (faz-a has preferred-role primary)"],
     [{ kind: "handover-given", member: "faz-b", to: "faz-a" }, "faz-b became secondary: planned handover to faz-a (faz-a has preferred-role primary)"],
-    [{ kind: "split-brain-healed", member: "faz-b", stays: "faz-a" }, "split brain healed: faz-b steps down, faz-a stays primary"],
+    [{ kind: "split-brain-healed", member: "faz-b", stays: "faz-a" }, "faz-b became secondary: split brain healed, faz-a stays primary"],
     [{ kind: "stopped", member: "faz-a" }, "faz-a stopped"],
     [{ kind: "killed", member: "faz-a" }, "faz-a was killed"]
   ])("%j", (change, sentence) => {

@@ -199,7 +199,42 @@ describe.each(modes)("device registry (%s)", (_mode, open) => {
     expect(store.devices.remove("FGT-OTHER")).toEqual({ dropped: 3 })
     expect(store.count({ held: "only" })).toBe(0)
 
-    expect(store.devices.seen(hello(), T0 + 9)).toMatchObject({ state: "unauthorized", adom: null, firstSeen: T0 + 9, lastSeq: 0 })
+    // Anew, but its released records 1-2 are still stored: they count as stored (see below).
+    expect(store.devices.seen(hello(), T0 + 9)).toMatchObject({ state: "unauthorized", adom: null, firstSeen: T0 + 9, lastSeq: 2 })
+  })
+
+  it("registers a removed device again from the highest seq still stored for its serial, so a resend is not stored twice", () => {
+    store.devices.seen(hello(), T0)
+    store.appendDeviceBatch(SERIAL, range(1, 5), { held: true })
+    store.devices.authorize(SERIAL, null)
+    store.appendDeviceBatch(SERIAL, range(6, 8), { held: true })
+    store.devices.seen(hello({ serial: "FGT-OTHER", name: "FGT-2" }), T0)
+    store.appendDeviceBatch("FGT-OTHER", range(1, 3, "FGT-2"), { held: true })
+    expect(store.devices.remove(SERIAL)).toEqual({ dropped: 3 })
+    expect(store.devices.remove("FGT-OTHER")).toEqual({ dropped: 3 })
+
+    // 1-5 were released and stay: the device starts after them. 6-8 were dropped with it: a resend stores them again.
+    expect(store.devices.seen(hello(), T0 + 9)).toMatchObject({ firstSeen: T0 + 9, lastSeq: 5, heldLogs: 0 })
+    expect(store.appendDeviceBatch(SERIAL, range(3, 10), { held: true })).toEqual({ stored: 5, duplicates: 3, gaps: 0, lastSeq: 10 })
+    expect(seqs(store.query({ held: "include", device: "FGT-1" }))).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+    // Nothing of FGT-OTHER is stored any more: it starts from 0.
+    expect(store.devices.seen(hello({ serial: "FGT-OTHER", name: "FGT-2" }), T0 + 9).lastSeq).toBe(0)
+    expect(store.appendDeviceBatch("FGT-OTHER", range(1, 3, "FGT-2"), { held: true }).stored).toBe(3)
+    // A HELLO of a known device leaves its lastSeq alone.
+    expect(store.devices.seen(hello(), T0 + 10).lastSeq).toBe(10)
+  })
+
+  it("gives a device added by HA config sync the highest seq this store holds for it, so a catch-up stores each record once", () => {
+    // A secondary that holds records 1-4 of a device the primary deleted (its row went with the deletion).
+    store.devices.seen(hello(), T0)
+    store.devices.authorize(SERIAL, null)
+    store.appendDeviceBatch(SERIAL, range(1, 4), { held: false })
+    store.devices.remove(SERIAL)
+    // The device registered on the primary again: the row comes by CONFIG_SYNC, the catch-up sends from seq 1.
+    const row = { ...hello(), adom: null, state: "unauthorized" as const, firstSeen: T0 + 5, lastSeen: T0 + 5 }
+    expect(store.devices.restore(row).lastSeq).toBe(4)
+    expect(store.appendDeviceBatch(SERIAL, range(1, 6), { held: true })).toMatchObject({ stored: 2, duplicates: 4, lastSeq: 6 })
+    expect(store.devices.restore({ ...row, lastSeen: T0 + 6 }).lastSeq).toBe(6)
   })
 
   it("refuses to authorize, remove or store for an unknown serial, naming it", () => {

@@ -4,6 +4,7 @@
  * events this UI does not know, the logs panel's lines and its filter.
  */
 import { describe, expect, it } from "vitest"
+import { eventText } from "../../src/cli/event-text.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { LogLine } from "../../src/control/protocol.ts"
 import { formatLogFilter, parseLogFilter } from "../../src/ui/log-filter.ts"
@@ -98,6 +99,25 @@ describe("view state", () => {
     expect(state.traffic["faz-1"]?.stored).toBe(820)
   })
 
+  it("counts a sender's stored logs under its lab id when the analyzer files them under its hostname", () => {
+    const state = foldEvents(
+      initialState({ ...SNAPSHOT, devices: [...SNAPSHOT.devices, { id: "fct-1", kind: "forticlient", status: "running" }] }),
+      [
+        { type: "logs-sent", device: "fct-1", to: "faz-1", count: 12, total: 12, at: 500 },
+        { type: "logs-stored", device: "faz-1", from: "laptop-7", sender: "fct-1", count: 12, total: 12, at: 900 },
+        { type: "logs-stored", device: "faz-1", from: "laptop-7", sender: "fct-1", count: 3, total: 15, at: 1900 },
+        { type: "logs-stored", device: "faz-1", from: "siem-relay", count: 4, total: 4, at: 1950 }
+      ],
+      explain
+    )
+    expect(state.traffic["fct-1"]).toMatchObject({ sent: 12, stored: 15 })
+    expect(state.traffic["fct-1"]?.buckets.slice(-2)).toEqual([12, 3])
+    expect(state.traffic["laptop-7"]).toBeUndefined()
+    // A sender outside the lab has no lab id: it is counted under its name.
+    expect(state.traffic["siem-relay"]?.stored).toBe(4)
+    expect(state.traffic["faz-1"]?.stored).toBe(19)
+  })
+
   it("sparklines keep SPARK_SECONDS buckets and drift to zero when quiet", () => {
     const empty: TrafficView = { sent: 0, stored: 0, acked: 0, queued: 0, dropped: 0, malformed: 0, second: 0, buckets: [] }
     const one = addToSpark(empty, 2_000, 7)
@@ -122,6 +142,46 @@ describe("view state", () => {
     ])
     expect(state.ha[0]?.history.map((h) => h.text)).toEqual(["faz-1 is primary: highest priority", "fgt-1 is secondary", "faz-1 was killed"])
     expect(state.devices[0]?.ha).toEqual({ group: "lab", role: "none" })
+  })
+
+  it("adds a member's finished catch-up to its group's history", () => {
+    const reason = "faz-a caught up with faz-b: 2500 logs stored; it is in sync and may take over"
+    const state = foldEvents(
+      initialState(SNAPSHOT),
+      [
+        { type: "ha-role", device: "faz-a", group: "lab", role: "secondary", reason: "faz-a became secondary: faz-b is primary", at: 100 },
+        { type: "ha-synced", device: "faz-a", group: "lab", primary: "faz-b", stored: 2500, reason, at: 900 }
+      ],
+      eventText
+    )
+    expect(state.ha[0]?.history).toEqual([{ at: 100, text: "faz-a became secondary: faz-b is primary" }, { at: 900, text: reason }])
+    expect(state.ha[0]?.members).toEqual([{ device: "faz-a", role: "secondary", missed: 0 }])
+    expect(state.explain).toEqual({ text: `0.900s  lab: ${reason}`, tone: "ok" })
+  })
+
+  it("marks every port one failed virtual IP claim leaves unbound, and explains it in one line", () => {
+    const state = foldEvents(
+      initialState({ ...SNAPSHOT, listeners: [...SNAPSHOT.listeners, { device: "lab", port: "tcp/8443", address: "127.0.1.3", actualPort: 48443 }] }),
+      [{
+        type: "listener-failed",
+        device: "faz-b",
+        port: "tcp/514",
+        ports: ["udp/514", "tcp/514", "tcp/8443", "tcp/443"],
+        address: "127.0.1.3",
+        actualPort: 40514,
+        code: "EADDRINUSE",
+        reason: "faz-b is primary but faz-a holds the virtual IP of lab",
+        at: 100
+      }],
+      eventText
+    )
+    expect(state.explain.text).toBe("0.100s  faz-b could not listen on udp/514, tcp/514, tcp/8443, tcp/443 (127.0.1.3): faz-b is primary but faz-a holds the virtual IP of lab")
+    expect(state.ports.filter((p) => p.device === "faz-b").map((p) => `${p.port} ${p.address}:${p.actualPort} ${p.state}`)).toEqual([
+      "udp/514 127.0.1.3:0 failed",
+      "tcp/514 127.0.1.3:40514 failed",
+      "tcp/8443 127.0.1.3:48443 failed",
+      "tcp/443 127.0.1.3:0 failed"
+    ])
   })
 
   it("turns steps and expectations green or red", () => {

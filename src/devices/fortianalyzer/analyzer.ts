@@ -25,9 +25,8 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
-import { listenTcp } from "../../net/tcp.ts"
+import { listenTcp, peerOf } from "../../net/tcp.ts"
 import { serverTlsOptions } from "../../net/tls.ts"
-import { listenUdp } from "../../net/udp.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import { LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
@@ -36,6 +35,7 @@ import { HttpsIntake } from "./https-intake.ts"
 import { OftpServer } from "./oftp-server.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
+import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
 
 /** The analyzer's OFTP settings (see docs/protocols/oftp.md). Times in milliseconds. */
 export interface AnalyzerOftpSettings {
@@ -53,8 +53,13 @@ export interface AnalyzerSettings {
   readonly syslog: {
     readonly maxFrameBytes: number
     readonly udpReceiveBuffer: number
+    /** TCP/514 connections at once (syslog and OFTP together). */
     readonly maxConnections: number
+    /** Milliseconds a TCP/514 connection may stay silent before its first byte; 0: no limit. */
+    readonly firstByteTimeout: number
   }
+  /** TCP/8443 and TLS/443 (FortiClient): connections at once, per port. */
+  readonly https: { readonly maxConnections: number }
   readonly oftp: AnalyzerOftpSettings
   /** Its HA group, or null for a standalone analyzer. */
   readonly ha: HaGroupConfig | null
@@ -88,6 +93,8 @@ export class FortiAnalyzer implements Device {
   readonly ha: AnalyzerHa | null
   /** Connections refused because a listener had `max-connections` open. */
   refusedConnections = 0
+  /** TCP/514 connections closed because they sent nothing within `first-byte-timeout`. */
+  firstByteTimeouts = 0
 
   constructor(id: string, settings: AnalyzerSettings, context: DeviceContext) {
     this.id = id
@@ -103,6 +110,7 @@ export class FortiAnalyzer implements Device {
       writer: this.writer,
       limits: { maxFrameBytes: settings.syslog.maxFrameBytes }
     })
+    if (!context.clock.simulated) startUdpReceiver()
     this.ha = settings.ha === null
       ? null
       : new AnalyzerHa(
@@ -113,7 +121,8 @@ export class FortiAnalyzer implements Device {
           bus: context.bus,
           plan: context.plan,
           clock: context.clock,
-          openVip: () => Effect.runPromise(this.#openVip()),
+          vipPorts: ANALYZER_PORTS,
+          openVip: () => Effect.runPromise(Effect.match(this.#openVip(), { onSuccess: () => null, onFailure: (error) => error })),
           closeVip: () => Effect.runPromise(this.#closeVip())
         },
         settings.ha
@@ -172,16 +181,14 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  /** HA primary: the listeners on the group's virtual IP. */
+  /** HA primary: the listeners on the group's virtual IP. A failure is the HA side's to report, once per claim. */
   #openVip(): Effect.Effect<void, BindError> {
     const self = this
     const group = this.settings.ha?.group
     return Effect.gen(function*() {
       if (group === undefined || self.#vipScope !== null || self.#scope === null) return
       const scope = yield* Scope.make()
-      yield* Scope.provide(scope)(self.#bindAll(group)).pipe(
-        Effect.tapError((error) => Effect.andThen(Effect.sync(() => self.#publishBindFailure(error)), Scope.close(scope, Exit.void)))
-      )
+      yield* Scope.provide(scope)(self.#bindAll(group)).pipe(Effect.tapError(() => Scope.close(scope, Exit.void)))
       self.#vipScope = scope
     })
   }
@@ -231,9 +238,18 @@ export class FortiAnalyzer implements Device {
     )
   }
 
-  /** TCP/514: TLS goes to OFTP, the rest is syslog. */
+  /**
+   * TCP/514: TLS goes to OFTP, the rest is syslog. A connection that sends nothing within
+   * `first-byte-timeout` is closed: idle sockets would hold `max-connections` slots for ever. One
+   * that has sent is never closed for being quiet (a reliable syslog sender may be silent a long time).
+   */
   readonly #onTcpConnection = (socket: net.Socket): void => {
+    const { clock } = this.#context
+    const timeoutMs = this.settings.syslog.firstByteTimeout
+    const timer = timeoutMs > 0 ? clock.setTimeout(() => this.#silent(socket, timeoutMs), timeoutMs) : null
+    if (timer !== null) socket.once("close", () => clock.clearTimeout(timer))
     socket.once("data", (first: Buffer) => {
+      if (timer !== null) clock.clearTimeout(timer)
       socket.pause()
       const oftp = this.#oftp
       if (first[0] === TLS_HANDSHAKE && oftp !== null) oftp.accept(socket, first)
@@ -251,13 +267,17 @@ export class FortiAnalyzer implements Device {
     const syslog = this.settings.syslog
     const self = this
     return Effect.gen(function*() {
-      const udp = yield* listenUdp({
+      const udp = yield* listenSyslogUdp({
         device: self.id,
         port: "udp/514",
         host: address,
         actualPort: plan.listenPortFor("udp/514"),
         receiveBufferBytes: syslog.udpReceiveBuffer,
-        onMessage: self.intake.onDatagram
+        // Its own start may wait for the UDP receiver thread; taking over an HA group's virtual IP
+        // may not. On a simulated clock UDP stays on the main thread, where the clock sees it arrive.
+        thread: self.#context.clock.simulated ? "main" : owner === self.id ? "wait" : "if-ready",
+        onBatch: self.intake.onUdpBatch,
+        onDatagram: self.intake.onDatagram
       })
       const tcp = yield* listenTcp({
         device: self.id,
@@ -280,7 +300,8 @@ export class FortiAnalyzer implements Device {
             port,
             host: address,
             actualPort: plan.listenPortFor(port),
-            maxConnections: syslog.maxConnections,
+            maxConnections: self.settings.https.maxConnections,
+            limitName: `devices.${self.id}.https.max-connections`,
             onConnection: (socket) => https.connection(port, socket),
             onRefused: (peer, reason) => self.#refuse(port, peer, reason)
           })
@@ -295,6 +316,15 @@ export class FortiAnalyzer implements Device {
       // Runs before the listeners close (finalizers run in reverse order).
       yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed(owner, bound.map((endpoint) => endpoint.port))))
     })
+  }
+
+  /** A TCP/514 connection that sent nothing within `first-byte-timeout`: counted, reported and closed. */
+  #silent(socket: net.Socket, timeoutMs: number): void {
+    if (socket.destroyed) return
+    this.firstByteTimeouts++
+    const reason = `sent nothing within first-byte-timeout ${timeoutMs / 1000} s of connecting; closed to free its connection slot`
+    this.#context.bus.publish({ type: "connection-closed", device: this.id, port: "tcp/514", peer: peerOf(socket), reason })
+    socket.destroy()
   }
 
   /** A connection refused over `max-connections`: counted and reported. */
@@ -336,7 +366,9 @@ export class FortiAnalyzer implements Device {
       self.#oftp = null
       self.#https?.close()
       self.#https = null
+      // Closing UDP/514 hands over what its receiver thread still held: stored on a clean stop, lost in a crash.
       if (how === "clean") self.writer.flush()
+      else self.writer.discard()
       self.#status = "stopped"
       self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
     })

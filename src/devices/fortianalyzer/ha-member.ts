@@ -49,6 +49,7 @@ import {
 } from "../../machines/ha-member.ts"
 import { encodeFrame, type HaErrorCode, type HaFrame, HaDecoder } from "../../protocols/ha/frames.ts"
 import type { Json, JsonObject } from "effect/Schema"
+import type { BindError } from "../../net/errors.ts"
 import type { PortPlan } from "../../net/port-plan.ts"
 import { dialTcp, listenTcp } from "../../net/tcp.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
@@ -194,8 +195,10 @@ export interface HaHost {
   readonly bus: EventBus
   readonly plan: PortPlan
   readonly clock: LabClock
-  /** Binds the analyzer's listeners on the group's virtual IP; rejects with a sentence when it cannot. */
-  openVip(): Promise<void>
+  /** The analyzer's ports, all bound on the group's virtual IP by its primary. */
+  readonly vipPorts: ReadonlyArray<PortKey>
+  /** Binds the analyzer's listeners on the group's virtual IP: null when bound, else why not (nothing stays bound). */
+  openVip(): Promise<BindError | null>
   closeVip(): Promise<void>
 }
 
@@ -225,9 +228,8 @@ interface Uplink {
   caughtUp: number
 }
 
-/** A secondary finished its catch-up from `primary` (lab names): `stored` logs came in it. */
-export interface HaCatchUp {
-  readonly member: string
+/** A secondary finished its catch-up from `primary` (lab name): `stored` logs came in it. */
+interface CatchUp {
   readonly primary: string
   readonly stored: number
 }
@@ -291,10 +293,11 @@ export class AnalyzerHa {
   readonly #parked = new Set<net.Socket>()
   /** The analyzer listeners on the VIP: bound, being claimed, or held by another primary (split brain). */
   #vip: "none" | "claiming" | "held" | "conflict" = "none"
+  /** The reason of the last VIP failure published while primary: a claim that fails the same way again is not news. */
+  #vipFailure: string | null = null
   readonly #unwatch: () => void
-  readonly #catchUpWatchers = new Set<(catchUp: HaCatchUp) => void>()
-  /** The catch-up just finished, told to the watchers once the member is in sync. */
-  #caughtUp: HaCatchUp | null = null
+  /** The catch-up just finished, published (`ha-synced`) once the member is in sync. */
+  #caughtUp: CatchUp | null = null
 
   constructor(host: HaHost, config: HaGroupConfig) {
     this.#host = host
@@ -370,15 +373,6 @@ export class AnalyzerHa {
   thaw(): void {
     this.#unfreeze()
     this.#actor?.send({ type: "THAW" })
-  }
-
-  /**
-   * Calls `watcher` each time this member, as a secondary, finished its catch-up from a primary
-   * and counts as in sync; returns the unsubscribe.
-   */
-  onCaughtUp(watcher: (catchUp: HaCatchUp) => void): () => void {
-    this.#catchUpWatchers.add(watcher)
-    return () => this.#catchUpWatchers.delete(watcher)
   }
 
   /** Stops the machine for good. */
@@ -572,7 +566,9 @@ export class AnalyzerHa {
       const caughtUp = this.#caughtUp
       if (phase === "inSync" && caughtUp !== null) {
         this.#caughtUp = null
-        for (const watcher of [...this.#catchUpWatchers]) watcher(caughtUp)
+        const { primary, stored } = caughtUp
+        const reason = `${this.#self.name} caught up with ${primary}: ${stored} ${stored === 1 ? "log" : "logs"} stored; it is in sync and may take over`
+        this.#host.bus.publish({ type: "ha-synced", device: this.#host.id, group: this.config.group, primary, stored, reason })
       }
     })
     return actor
@@ -704,18 +700,17 @@ export class AnalyzerHa {
         return
       }
       const holder = network.vipHolder
-      let failure = ""
+      let failure: BindError | null = null
       if (holder === null || holder === me) {
         // Claimed before the bind, not after it: two primaries never both see the VIP free.
         network.vipHolder = me
-        try {
-          await this.#host.openVip()
+        failure = await this.#host.openVip()
+        if (failure === null) {
           this.#vip = "held"
+          this.#vipFailure = null
           return
-        } catch (error) {
-          if (network.vipHolder === me) network.vipHolder = null
-          failure = error instanceof Error ? error.message : String(error)
         }
+        if (network.vipHolder === me) network.vipHolder = null
       }
       // A holder that still acts as primary is not letting go: two primaries (split brain).
       const conflict = holder !== null && holder !== me && network.isPrimary(holder)
@@ -723,20 +718,43 @@ export class AnalyzerHa {
         this.#vip = "conflict"
         const reason = conflict
           ? `${me} is primary but ${holder} holds the virtual IP of ${group} (two primaries: split brain); ${me} listens on its own TCP/5199 only`
-          : holder !== null && holder !== me
-          ? `${me} is primary but ${holder} did not let go of the virtual IP of ${group}`
-          : `${me} could not bind the virtual IP of ${group}: ${failure}`
-        const { plan, bus } = this.#host
-        bus.publish({ type: "listener-failed", device: this.#host.id, port: "tcp/514", address: plan.addressOf(group), actualPort: plan.resolve(group, "tcp/514").actualPort, code: "EADDRINUSE", reason })
+          : failure !== null
+          ? `${me} could not bind the virtual IP of ${group} (${failure.port}: ${failure.reason}); ${me} listens on its own TCP/5199 only`
+          : `${me} is primary but ${holder} did not let go of the virtual IP of ${group}`
+        this.#publishVipFailure(failure, reason)
         return
       }
       await new Promise((resolve) => setTimeout(resolve, VIP_BIND_RETRY_MS))
     }
   }
 
+  /**
+   * One `listener-failed` per failed claim, naming every port of the VIP, and none for a claim
+   * that fails the same way as the last one (a primary without the VIP claims it again at every
+   * hb-interval once its holder let go of it).
+   */
+  #publishVipFailure(failure: BindError | null, reason: string): void {
+    if (reason === this.#vipFailure) return
+    this.#vipFailure = reason
+    const { plan, bus, vipPorts } = this.#host
+    const { group } = this.config
+    const port = vipPorts.find((p) => p === failure?.port) ?? "tcp/514"
+    bus.publish({
+      type: "listener-failed",
+      device: this.#host.id,
+      port,
+      address: plan.addressOf(group),
+      actualPort: failure?.actualPort ?? plan.resolve(group, port).actualPort,
+      code: failure?.code ?? "EADDRINUSE",
+      reason,
+      ports: vipPorts
+    })
+  }
+
   async #letGo(): Promise<void> {
     const scope = this.#listener
     this.#listener = null
+    this.#vipFailure = null
     if (this.config.vip) {
       await this.#host.closeVip()
       if (this.config.network.vipHolder === this.#self.name) this.config.network.vipHolder = null
@@ -985,7 +1003,7 @@ export class AnalyzerHa {
         this.#applyConfig(frame.body.devices)
         if (!up.synced) {
           up.synced = true
-          this.#caughtUp = { member: this.#self.name, primary: this.#nameOf(up.primary), stored: up.caughtUp }
+          this.#caughtUp = { primary: this.#nameOf(up.primary), stored: up.caughtUp }
           if (this.phase() === "syncing") actor?.send({ type: "SYNCED" })
         }
         return

@@ -296,6 +296,7 @@ const fileKeys: Readonly<Record<string, string>> = {
   maxFrameBytes: "max-frame-bytes",
   udpReceiveBuffer: "udp-receive-buffer",
   maxConnections: "max-connections",
+  firstByteTimeout: "first-byte-timeout",
   centralManagement: "central-management",
   keepaliveInterval: "keepalive-interval",
   sockTimeout: "sock-timeout",

@@ -69,7 +69,15 @@ export interface AnalyzerHaSettings {
 export interface AnalyzerDevice {
   readonly kind: "fortianalyzer"
   readonly serial: string
-  readonly syslog: { readonly maxFrameBytes: number; readonly udpReceiveBuffer: number; readonly maxConnections: number }
+  readonly syslog: {
+    readonly maxFrameBytes: number
+    readonly udpReceiveBuffer: number
+    readonly maxConnections: number
+    /** Milliseconds; 0: a TCP/514 connection may stay silent before its first byte for ever. */
+    readonly firstByteTimeout: number
+  }
+  /** TCP/8443 and TLS/443 (FortiClient's HTTPS): connections at once, per port. */
+  readonly https: { readonly maxConnections: number }
   readonly oftp: AnalyzerOftpSettings
   /** Absent: priority 100, preferred-role secondary. */
   readonly ha?: AnalyzerHaSettings
@@ -430,12 +438,18 @@ const FortiClientSyslogSender = Schema.Struct({
 const AnalyzerSyslog = Schema.Struct({
   maxFrameBytes: withDefault(wholeNumber(480, 16_777_216), 65_536),
   udpReceiveBuffer: withDefault(wholeNumber(1, 2_147_483_647), 4_194_304),
-  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024)
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
+  firstByteTimeout: withDefault(Duration, "120s")
 }).pipe(Schema.encodeKeys({
   maxFrameBytes: "max-frame-bytes",
   udpReceiveBuffer: "udp-receive-buffer",
-  maxConnections: "max-connections"
+  maxConnections: "max-connections",
+  firstByteTimeout: "first-byte-timeout"
 }))
+
+const AnalyzerHttps = Schema.Struct({
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024)
+}).pipe(Schema.encodeKeys({ maxConnections: "max-connections" }))
 
 const EncAlgorithmSchema = Schema.Literals(["high", "high-medium", "low"])
 const SslMinProtoVersionSchema = Schema.Literals(["default", "TLSv1-2", "TLSv1-3"])
@@ -466,6 +480,7 @@ const AnalyzerFile = Schema.Struct({
   kind: Schema.Literal("fortianalyzer"),
   serial: Schema.optionalKey(NonEmpty),
   syslog: withDefault(AnalyzerSyslog, {}),
+  https: withDefault(AnalyzerHttps, {}),
   oftp: withDefault(AnalyzerOftp, {}),
   ha: Schema.optionalKey(AnalyzerHa)
 })
@@ -582,6 +597,7 @@ const DeviceModel = Schema.Union([
     kind: Schema.Literal("fortianalyzer"),
     serial: Schema.String,
     syslog: Schema.toType(AnalyzerSyslog),
+    https: Schema.toType(AnalyzerHttps),
     oftp: Schema.toType(AnalyzerOftp),
     ha: Schema.optionalKey(Schema.toType(AnalyzerHa))
   }),
