@@ -7,7 +7,9 @@ import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { ANALYZER_PORTS } from "../../src/devices/fortianalyzer/analyzer.ts"
 import { REPO_ROOT, removeTempDirs, runFazlab, tempDir } from "../support/cli.ts"
+import { freePortBase } from "../support/ports.ts"
 
 const syslogBasics = path.join(REPO_ROOT, "scenarios", "syslog-basics.yaml")
 
@@ -33,18 +35,15 @@ interface JsonReport {
   readonly summary: { readonly passed: number; readonly failed: number; readonly ok: boolean }
 }
 
-/** Listens on 127.0.0.1 at a kernel-chosen port low enough that port - 514 is a valid --port-base. */
-const occupyTcpPort = async (): Promise<net.Server> => {
-  for (;;) {
-    const server = net.createServer()
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject)
-      server.listen({ host: "127.0.0.1", port: 0 }, resolve)
-    })
-    const port = (server.address() as net.AddressInfo).port
-    if (port - 514 <= 60_000) return server
-    await new Promise<void>((resolve) => server.close(() => resolve()))
-  }
+/** Listens on 127.0.0.1 at documented TCP/514 under a port base whose analyzer ports are otherwise free. */
+const occupyTcp514 = async (): Promise<{ readonly server: net.Server; readonly base: number }> => {
+  const base = await freePortBase(ANALYZER_PORTS)
+  const server = net.createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject)
+    server.listen({ host: "127.0.0.1", port: base + 514 }, resolve)
+  })
+  return { server, base }
 }
 
 describe("fazlab run exit codes", () => {
@@ -82,11 +81,11 @@ describe("fazlab run exit codes", () => {
   })
 
   it.concurrent("2 when a documented port is taken: names the device, the port, the address and --port-base", async () => {
-    const server = await occupyTcpPort()
+    const { server, base } = await occupyTcp514()
     try {
-      const port = (server.address() as net.AddressInfo).port
+      const port = base + 514
       const result = await runFazlab(
-        ["run", syslogBasics, "--memory", "--addressing", "shared", "--port-base", String(port - 514)],
+        ["run", syslogBasics, "--memory", "--addressing", "shared", "--port-base", String(base)],
         { cwd: tempDir() }
       )
       expect(result.code).toBe(2)

@@ -5,22 +5,14 @@
  * the store holds every generated record exactly once.
  */
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
+import { ANALYZER_PORTS } from "../../src/devices/fortianalyzer/analyzer.ts"
 import { LogStore } from "../../src/store/log-store.ts"
 import { jsonLine, removeTempDirs, type RunningFazlab, startFazlab, tempDir } from "../support/cli.ts"
+import { freePortBase } from "../support/ports.ts"
 
 const COUNT = 3000
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = net.createServer()
-    server.listen({ host: "127.0.0.1", port: 0 }, () => {
-      const { port } = server.address() as net.AddressInfo
-      server.close(() => resolve(port))
-    })
-  })
 
 const event = (type: string, match: Record<string, unknown> = {}) => (line: string): boolean => {
   const value = jsonLine(line)
@@ -36,14 +28,16 @@ describe("SIGKILL of the analyzer process mid-stream", () => {
 
   it("loses no acknowledged record and stores none twice", async () => {
     const dir = tempDir("fazlab-sigkill-")
-    const port = await freePort()
+    // Known ports: the second analyzer process must come back where the FortiGates look for it.
+    const base = await freePortBase(ANALYZER_PORTS)
+    const port = base + 514
     const analyzerLab = path.join(dir, "analyzer.yaml")
     const gatesLab = path.join(dir, "gates.yaml")
     fs.writeFileSync(analyzerLab, `name: analyzer-side\ndevices:\n  faz-1: { kind: fortianalyzer, oftp: { auto-authorize: true } }\n`)
     const gate = (n: number) =>
       `  fgt-${n}: { kind: fortigate, serial: FGT60FTK2000000${n}, fortianalyzer: { server: "127.0.0.1:${port}", certificate-verification: disable, rate: 1000/s, count: ${COUNT}, monitor-failure-retry-period: 500ms } }\n`
     fs.writeFileSync(gatesLab, `name: gate-side\ndevices:\n${gate(1)}${gate(2)}`)
-    const analyzerArgs = ["up", analyzerLab, "--headless", "--addressing", "shared", "--port-base", String(port - 514), "--data-dir", path.join(dir, "faz")]
+    const analyzerArgs = ["up", analyzerLab, "--headless", "--addressing", "shared", "--port-base", String(base), "--data-dir", path.join(dir, "faz")]
 
     const first = startFazlab(analyzerArgs, { cwd: dir })
     running.push(first)

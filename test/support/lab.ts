@@ -62,12 +62,12 @@ export const waitForEvent = <T extends LabEvent>(
   })
 }
 
-/** Waits until the analyzer has stored at least `count` logs from `device` in total. */
+/** Waits until the analyzer has stored at least `count` logs from `device` (a lab id, or the name the logs carry) in total. */
 export const waitForStored = (started: StartedLab, device: string, count: number, timeoutMs = 10_000) =>
   waitForEvent(
     started.lab.bus,
     started.events,
-    (event): event is Extract<LabEvent, { type: "logs-stored" }> => event.type === "logs-stored" && event.from === device && event.total >= count,
+    (event): event is Extract<LabEvent, { type: "logs-stored" }> => event.type === "logs-stored" && (event.from === device || event.sender === device) && event.total >= count,
     timeoutMs
   )
 

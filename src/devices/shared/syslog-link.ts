@@ -39,6 +39,9 @@ export const openSyslogLink = async (target: SyslogLinkTarget): Promise<SyslogLi
   }))
 
 const openUdpLink = async (target: SyslogLinkTarget): Promise<SyslogLink> => {
+  // Port 0: the receiver is in this lab and has not bound its kernel-chosen port yet (an HA
+  // group's virtual IP between two primaries). Fail like a refused connection: the sender retries.
+  if (target.port === 0) throw new Error(`${target.host} does not listen on UDP yet`)
   const socket = await openUdpSender({
     host: target.host,
     sendBufferBytes: 4 * 1024 * 1024,
