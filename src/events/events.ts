@@ -69,6 +69,14 @@ export type LabEventBody =
   }
   | { readonly type: "logs-dropped"; readonly device: string; readonly count: number; readonly total: number; readonly reason: string }
   | {
+    /** The analyzer already held this serial's records up to `from - 1` from an earlier run: the FortiGate's records continue at `from`. */
+    readonly type: "logs-renumbered"
+    readonly device: string
+    readonly to: string
+    readonly from: number
+    readonly reason: string
+  }
+  | {
     /** A FortiGate's OFTP link to its analyzer changed state. */
     readonly type: "oftp-link"
     readonly device: string

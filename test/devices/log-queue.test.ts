@@ -22,6 +22,21 @@ describe("LogQueue", () => {
     expect(queue.after(0, 1)[0]?.seq).toBe(5)
   })
 
+  it("renumbers every queued record, in memory and on disk, keeping order and text", () => {
+    const queue = new LogQueue({ memoryRecords: 2, disk: { file: ":memory:", maxBytes: 1024 * 1024 } })
+    fill(queue, 1, 6)
+    queue.ack(1)
+    expect([queue.firstSeq, queue.lastSeq, queue.onDisk]).toEqual([2, 6, 3])
+    queue.renumber(100)
+    expect([queue.firstSeq, queue.lastSeq]).toEqual([102, 106])
+    const all = queue.after(0, 2)
+    expect(all.map((log) => [log.seq, log.text])).toEqual([[102, "log 2"], [103, "log 3"]])
+    queue.ack(103)
+    expect(queue.after(0, 10).map((log) => [log.seq, log.text])).toEqual([[104, "log 4"], [105, "log 5"]])
+    queue.ack(105)
+    expect(queue.after(0, 10).map((log) => [log.seq, log.text])).toEqual([[106, "log 6"]])
+  })
+
   it("drops the oldest records when memory is full and there is no disk buffer, and counts them", () => {
     const queue = new LogQueue({ memoryRecords: 5, disk: null })
     expect(fill(queue, 1, 8)).toBe(3)

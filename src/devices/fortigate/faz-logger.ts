@@ -101,6 +101,9 @@ export class FazLogger {
         }
         : null
     })
+    // A disk buffer kept from an earlier run holds records not yet acknowledged: number after them.
+    this.#seq = this.#queue.lastSeq
+    this.#acked = this.#queue.firstSeq === null ? this.#seq : this.#queue.firstSeq - 1
     const machine = oftpClientMachine.provide({
       actors: { connect: fromPromise<void>(({ signal }) => this.#connect(signal)) },
       actions: {
@@ -283,6 +286,23 @@ export class FazLogger {
   }
 
   #online(lastSeq: number): void {
+    // The analyzer holds more of this serial than this FortiGate ever numbered: an earlier run of
+    // the device (a lab restarted on its data folder, an analyzer that outlived it). Its queued
+    // records are new to the analyzer: number them after lastSeq, or they would pass for stored.
+    if (lastSeq > this.#seq) {
+      const offset = lastSeq - this.#acked
+      this.#queue.renumber(offset)
+      this.#seq += offset
+      this.#acked = lastSeq
+      this.#reportedAcked = lastSeq
+      this.#context.bus.publish({
+        type: "logs-renumbered",
+        device: this.#device.id,
+        to: this.settings.server,
+        from: lastSeq + 1,
+        reason: `${this.settings.server} already holds records 1-${lastSeq} of ${this.#device.serial} from an earlier run; this run's records continue at ${lastSeq + 1}`
+      })
+    }
     // The analyzer has everything up to lastSeq: those records are done, resend the rest.
     this.#ack(lastSeq)
     this.#sentUpTo = Math.max(lastSeq, this.#acked)

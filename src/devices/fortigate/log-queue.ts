@@ -21,6 +21,9 @@ class DiskSpill {
   readonly #insert: StatementSync
   readonly #takeOldest: StatementSync
   readonly #deleteUpTo: StatementSync
+  readonly #renumber: StatementSync
+  readonly #unflip: StatementSync
+  readonly #lastSeq: StatementSync
   readonly maxBytes: number
   bytes = 0
   count = 0
@@ -32,6 +35,9 @@ class DiskSpill {
     this.#insert = this.#db.prepare("INSERT OR REPLACE INTO queue (seq, text) VALUES (?, ?)")
     this.#takeOldest = this.#db.prepare("SELECT seq, text FROM queue ORDER BY seq LIMIT ?")
     this.#deleteUpTo = this.#db.prepare("DELETE FROM queue WHERE seq <= ?")
+    this.#renumber = this.#db.prepare("UPDATE queue SET seq = -(seq + ?)")
+    this.#unflip = this.#db.prepare("UPDATE queue SET seq = -seq")
+    this.#lastSeq = this.#db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM queue")
     const row = this.#db.prepare("SELECT count(*) AS n, coalesce(sum(length(text)), 0) AS b FROM queue").get() as { n: number; b: number }
     this.count = row.n
     this.bytes = row.b
@@ -54,6 +60,19 @@ class DiskSpill {
       for (const row of rows) this.bytes -= Buffer.byteLength(row.text)
     }
     return rows
+  }
+
+  /** Adds `offset` to every sequence number (in two passes, so that no two rows share one on the way). */
+  renumber(offset: number): void {
+    this.#db.exec("BEGIN")
+    this.#renumber.run(offset)
+    this.#unflip.run()
+    this.#db.exec("COMMIT")
+  }
+
+  /** The highest sequence number kept, 0 when empty. */
+  lastSeq(): number {
+    return (this.#lastSeq.get() as { seq: number }).seq
   }
 
   close(): void {
@@ -84,6 +103,25 @@ export class LogQueue {
 
   get onDisk(): number {
     return this.#disk?.count ?? 0
+  }
+
+  /** The oldest queued sequence number, or null when empty. */
+  get firstSeq(): number | null {
+    this.#refill()
+    return this.#memory[this.#head]?.seq ?? null
+  }
+
+  /** The highest queued sequence number, 0 when empty (a disk buffer kept from an earlier run counts). */
+  get lastSeq(): number {
+    const disk = this.#disk
+    return disk !== null && disk.count > 0 ? disk.lastSeq() : (this.#memory.at(-1)?.seq ?? 0)
+  }
+
+  /** Adds `offset` to the sequence number of every queued record (see FazLogger: a device that lost its numbering). */
+  renumber(offset: number): void {
+    this.#memory = this.#memory.slice(this.#head).map((log) => ({ seq: log.seq + offset, text: log.text }))
+    this.#head = 0
+    this.#disk?.renumber(offset)
   }
 
   /** Queues a record; returns how many of the oldest records were dropped to make room. */
