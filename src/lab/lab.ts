@@ -224,14 +224,18 @@ export class Lab {
     return Effect.forEach(ordered, (device) => device.start(), { discard: true })
   }
 
-  /** Stops senders first (so their last logs arrive), then analyzers; closes the stores. */
+  /**
+   * Stops senders first (so their last logs arrive), then analyzers, HA primaries last (a
+   * secondary that outlived its primary would take over for a moment); closes the stores.
+   */
   dispose(): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
       for (const device of self.devices.values()) {
         if (device.kind !== "fortianalyzer") yield* device.dispose()
       }
-      for (const analyzer of self.analyzers()) yield* analyzer.dispose()
+      const primaryLast = self.analyzers().toSorted((a, b) => Number(a.ha?.role() === "primary") - Number(b.ha?.role() === "primary"))
+      for (const analyzer of primaryLast) yield* analyzer.dispose()
       self.bus.publish({ type: "lab-stopped", lab: self.name })
     })
   }
