@@ -61,6 +61,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: ${event.serial} deleted; ${event.dropped} held logs dropped`
     case "logs-dropped":
       return `${t}  ${event.device} dropped ${event.count} logs (${event.total} in all): ${event.reason}`
+    case "store-failed":
+      return `${t}  ${event.device} could not store ${event.dropped} logs and dropped them: ${event.reason}`
     case "logs-renumbered":
       return `${t}  ${event.device}: ${event.reason}`
     case "ha-role":

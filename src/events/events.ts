@@ -69,6 +69,13 @@ export type LabEventBody =
   }
   | { readonly type: "logs-dropped"; readonly device: string; readonly count: number; readonly total: number; readonly reason: string }
   | {
+    /** The analyzer could not store a batch of (unacknowledged) syslog logs: they are dropped. */
+    readonly type: "store-failed"
+    readonly device: string
+    readonly dropped: number
+    readonly reason: string
+  }
+  | {
     /** The analyzer already held this serial's records up to `from - 1` from an earlier run: the FortiGate's records continue at `from`. */
     readonly type: "logs-renumbered"
     readonly device: string

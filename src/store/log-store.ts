@@ -15,7 +15,7 @@
  * the others: reads leave them out unless asked (`LogQuery.held`). Authorizing the device
  * releases them (see `DeviceRegistry.authorize`), removing it drops them.
  *
- * Layout (schema version 2, kept in `PRAGMA user_version`): one row per log; the common fields
+ * Layout (schema version 3, kept in `PRAGMA user_version`): one row per log; the common fields
  * as columns; the FortiOS fields in the `fields` text column: NULL for none, JSON for fields
  * given as a record, and '' for fields that are those of `raw` (`"from-raw"`, what the syslog
  * intake appends): those are parsed from `raw` again on read, which keeps them out of the row
@@ -166,7 +166,7 @@ const FIRST_MISSING_MAX = 20
 /** How long a statement waits for another connection's lock before failing. */
 const BUSY_TIMEOUT_MS = 5_000
 
-/** What version 3 added to version 2 (besides the logs columns): the store's uid and its sync positions. */
+/** The store's uid and its HA sync positions (docs/protocols/ha.md, "Catch-up"). */
 const SYNC_SCHEMA = `
 CREATE TABLE store_info (uid TEXT NOT NULL);
 INSERT INTO store_info (uid) VALUES (lower(hex(randomblob(8))));
@@ -670,18 +670,10 @@ function initialise(db: DatabaseSync, path: string): void {
       }
       db.exec(SCHEMA)
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
-    } else if (version === 2) {
-      // Version 2 did not mark OFTP records: those are the rows of registered devices with a seq.
-      db.exec(`ALTER TABLE logs ADD COLUMN oftp INTEGER NOT NULL DEFAULT 0;
-        ALTER TABLE logs ADD COLUMN origin TEXT;
-        ALTER TABLE logs ADD COLUMN origin_id INTEGER;
-        UPDATE logs SET oftp = 1 WHERE seq IS NOT NULL AND devid IN (SELECT serial FROM devices);
-        ${SYNC_SCHEMA}`)
-      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
     } else if (version !== SCHEMA_VERSION) {
       throw new StoreError(
         "store-version",
-        `${path} was created by an unknown fazlab store version ${version}; delete ${dirname(path)} or use another --data-dir.`
+        `${path} was written by another version of fazlab's store (version ${version}; this fazlab reads version ${SCHEMA_VERSION}); delete ${dirname(path)} or use another --data-dir.`
       )
     }
     db.exec("COMMIT")

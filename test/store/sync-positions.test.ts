@@ -1,12 +1,8 @@
 /**
  * The store's HA sync positions (docs/protocols/ha.md, "Catch-up"): logs that are not OFTP
  * records travel with their origin (store uid, id there), are stored once per origin, and a
- * catch-up sends a member exactly what its positions say it lacks. A version 2 file is migrated.
+ * catch-up sends a member exactly what its positions say it lacks.
  */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
-import path from "node:path"
-import { DatabaseSync } from "node:sqlite"
 import { afterEach, describe, expect, it } from "vitest"
 import { type LogRecordInput, LogStore, type SyncLog, type SyncedLogInput } from "../../src/store/log-store.ts"
 
@@ -83,36 +79,5 @@ describe("LogStore sync positions", () => {
     expect(a.deviceLogsAfter("FGT1", 0, 10).map((l) => l.raw)).toEqual(["o1", "o2"])
     expect(a.logsToSync(0, a.lastId(), [], 2).map((l) => l.raw)).toEqual(["s1", "s2"])
     expect(a.logsToSync(3, 4, [], 10).map((l) => l.raw)).toEqual(["s2"])
-  })
-})
-
-describe("LogStore schema version 2", () => {
-  let dir = ""
-  afterEach(() => rmSync(dir, { recursive: true, force: true }))
-
-  it("is migrated: OFTP records of registered devices are marked, the rest syncs by origin", () => {
-    dir = mkdtempSync(path.join(tmpdir(), "fazlab-store-v2-"))
-    const file = path.join(dir, "logs.sqlite")
-    const raw = new DatabaseSync(file)
-    raw.exec(`CREATE TABLE logs (id INTEGER PRIMARY KEY, received_at INTEGER NOT NULL, transport TEXT NOT NULL, peer TEXT NOT NULL,
-      format TEXT NOT NULL, facility INTEGER NOT NULL, severity INTEGER NOT NULL, device TEXT NOT NULL, devid TEXT, logid TEXT,
-      type TEXT, subtype TEXT, level TEXT, eventtime TEXT, seq INTEGER, raw TEXT NOT NULL, fields TEXT, held INTEGER NOT NULL DEFAULT 0);
-      CREATE INDEX logs_device_seq ON logs (device, seq) WHERE held = 0;
-      CREATE INDEX logs_held_devid ON logs (devid) WHERE held = 1;
-      CREATE TABLE devices (serial TEXT PRIMARY KEY, name TEXT NOT NULL, platform TEXT NOT NULL, version TEXT NOT NULL, ip TEXT NOT NULL,
-      vdoms TEXT NOT NULL, adom TEXT, state TEXT NOT NULL, first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, last_seq INTEGER NOT NULL DEFAULT 0);
-      INSERT INTO devices VALUES ('FGT1', 'fgt-1', 'FortiGate-VM64', 'v7.4.3', '127.0.0.1', '["root"]', NULL, 'authorized', 1, 1, 1);
-      INSERT INTO logs (received_at, transport, peer, format, facility, severity, device, devid, seq, raw)
-        VALUES (1, 'tcp', 'p', 'fortios', 23, 6, 'fgt-1', 'FGT1', 1, 'oftp'), (1, 'udp', 'p', 'rfc3164', 1, 6, 'host', NULL, NULL, 'syslog');
-      PRAGMA user_version = 2;`)
-    raw.close()
-    const store = LogStore.open({ path: file })
-    try {
-      expect(store.logsToSync(0, store.lastId(), [], 10).map((l) => l.raw)).toEqual(["syslog"])
-      expect(store.deviceLogsAfter("FGT1", 0, 10).map((l) => l.raw)).toEqual(["oftp"])
-      expect(store.syncPositions()).toEqual([{ origin: store.uid, upTo: 2 }])
-    } finally {
-      store.close()
-    }
   })
 })

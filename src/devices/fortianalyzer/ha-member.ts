@@ -844,7 +844,8 @@ export class AnalyzerHa {
         // The secondary's holdings: catch it up, then it is in the live sync.
         if (!link.joined && !link.catchingUp) {
           link.catchingUp = true
-          void this.#catchUp(link, frame.body.devices, frame.body.stores ?? [])
+          // A store that cannot be read (busy, closed) ends the link: the secondary joins again.
+          this.#catchUp(link, frame.body.devices, frame.body.stores ?? []).catch(() => link.socket.destroy())
         }
         return
       case "sync-ack":

@@ -360,7 +360,16 @@ export class OftpServer {
       batches.push({ ...batch, serial, held: snapshot.context.status !== "authorized" })
     }
     if (batches.length === 0) return
-    const results = this.#store.appendDeviceBatches(batches.map(({ serial, rows, held }) => ({ serial, records: rows, held })))
+    let results: ReturnType<LogStore["appendDeviceBatches"]>
+    try {
+      results = this.#store.appendDeviceBatches(batches.map(({ serial, rows, held }) => ({ serial, records: rows, held })))
+    } catch (error) {
+      // The transaction failed as a whole (a commit on a full disk): nothing acknowledged, so
+      // nothing lost; each session ends and its device sends the batches again on its next one.
+      const reason = error instanceof Error ? error.message : String(error)
+      for (const { session } of batches) deliver(session.actor, { type: "LINK_LOST", reason })
+      return
+    }
     batches.forEach(({ session, socket, rows, serial, held }, i) => {
       const result = results[i]
       if (result === undefined) return

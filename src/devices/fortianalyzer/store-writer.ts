@@ -55,7 +55,15 @@ export class StoreWriter {
     const batch = this.#pending
     if (batch.length === 0) return
     this.#pending = []
-    const firstId = this.#store.append(batch)
+    let firstId: number
+    try {
+      firstId = this.#store.append(batch)
+    } catch (error) {
+      // A full disk, a lock held too long: syslog is never acknowledged, so the batch is dropped,
+      // said once per batch, and the analyzer goes on (flush runs from timers and socket handlers).
+      this.#bus.publish({ type: "store-failed", device: this.#analyzer, dropped: batch.length, reason: error instanceof Error ? error.message : String(error) })
+      return
+    }
     this.#onStored?.(batch, firstId)
     const perDevice = new Map<string, number>()
     for (const record of batch) perDevice.set(record.device, (perDevice.get(record.device) ?? 0) + 1)
