@@ -8,7 +8,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { promisify } from "node:util"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
+import { StoreError } from "../../src/store/store-error.ts"
 import { type StartedLab, startLab, waitForStored } from "../support/lab.ts"
 
 const run = promisify(execFile)
@@ -42,6 +43,22 @@ describe("the analyzer's HTTPS endpoints with curl", () => {
     const rows = started.lab.analyzers()[0]!.store.query({ device: "chromebook-9", order: "asc" })
     expect(rows.map((row) => [row.devid, row.type, row.level])).toEqual([["FCT8001000000099", "traffic", "notice"], ["FCT8001000000099", "event", "warning"]])
     expect(rows[1]?.fields?.["msg"]).toBe("two words")
+  })
+
+  it("answers 200 only once the logs are stored: 503 when the store refuses them, and they can be sent again", async () => {
+    const analyzer = started.lab.analyzers()[0]!
+    const body = JSON.stringify({ serial: "FCT8001000000098", hostname: "chromebook-8", logs: [{ type: "event", level: "notice", msg: "once" }] })
+    const append = vi.spyOn(analyzer.store, "append").mockImplementationOnce(() => {
+      throw new StoreError("store-write-failed", "database or disk is full")
+    })
+    const refused = await curl("tcp/8443", "/api/v1/logs", body)
+    append.mockRestore()
+    expect(refused.status).toBe(503)
+    expect(String(refused.body["error"])).toBe("faz-1 could not store the logs (see its store-failed event); send them again")
+    expect(analyzer.store.count({ device: "chromebook-8" })).toBe(0)
+    // Stored by the time the 200 arrives, not a few milliseconds later.
+    expect(await curl("tcp/8443", "/api/v1/logs", body)).toEqual({ status: 200, body: { stored: 1 } })
+    expect(analyzer.store.count({ device: "chromebook-8" })).toBe(1)
   })
 
   it("answers a body that is not the expected JSON with 400 and counts it", async () => {

@@ -158,7 +158,10 @@ export class HttpsIntake {
       })
     }
     this.#intake.received += logs.length
-    reply(200, { stored: logs.length })
+    // 200 is the device's acknowledgement: it drops the logs from its queue. So they are stored
+    // durably first; when the store refuses them, 503 makes the device send them again.
+    if (this.#writer.flush()) reply(200, { stored: logs.length })
+    else reply(503, { error: `${this.#device} could not store the logs (see its store-failed event); send them again` })
   }
 
   #join(port: PortKey, peer: string, text: string, reply: (status: number, body: unknown) => void): void {

@@ -46,14 +46,14 @@ export class StoreWriter {
     else this.#scheduled ??= setTimeout(() => this.flush(), this.#flushDelayMs)
   }
 
-  /** Writes what is pending in one transaction; called on close too, so nothing received is dropped. */
-  flush(): void {
+  /** Writes what is pending in one transaction; called on close too, so nothing received is dropped. False when the store refused it (then dropped). */
+  flush(): boolean {
     if (this.#scheduled !== null) {
       clearTimeout(this.#scheduled)
       this.#scheduled = null
     }
     const batch = this.#pending
-    if (batch.length === 0) return
+    if (batch.length === 0) return true
     this.#pending = []
     let firstId: number
     try {
@@ -61,13 +61,15 @@ export class StoreWriter {
     } catch (error) {
       // A full disk, a lock held too long: syslog is never acknowledged, so the batch is dropped,
       // said once per batch, and the analyzer goes on (flush runs from timers and socket handlers).
+      // The HTTPS intake flushes before it answers, and answers 503 when this happens.
       this.#bus.publish({ type: "store-failed", device: this.#analyzer, dropped: batch.length, reason: error instanceof Error ? error.message : String(error) })
-      return
+      return false
     }
     this.#onStored?.(batch, firstId)
     const perDevice = new Map<string, number>()
     for (const record of batch) perDevice.set(record.device, (perDevice.get(record.device) ?? 0) + 1)
     for (const [from, count] of perDevice) this.announce(from, count)
+    return true
   }
 
   /** Publishes `logs-stored` for logs stored by this writer or beside it (OFTP batches), keeping one total per sender. */
