@@ -1,7 +1,8 @@
 /**
  * Every shipped scenario (scenarios/*.yaml, found by listing the folder so a new file is covered
  * without touching this test) passes when run by the CLI, and its JUnit report is valid against
- * the Ant/Jenkins schema as xmllint checks it.
+ * the Ant/Jenkins schema as xmllint checks it. Each one also passes on the simulated clock
+ * (`--clock simulated`), where its waits cost nothing.
  */
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -34,5 +35,12 @@ describe("shipped scenarios", () => {
     expect(xml).not.toContain("<failure")
     // xmllint exits non-zero (execFileSync throws with its message) when the report is invalid.
     execFileSync("xmllint", ["--noout", "--schema", junitXsd, out], { stdio: "pipe" })
+  }, 60_000)
+
+  it.concurrent.each(scenarioFiles)("%s passes on the simulated clock too", async (name) => {
+    const cwd = tempDir()
+    const result = await runFazlab(["run", path.join(scenariosDir, name), "--port-base", "ephemeral", "--memory", "--clock", "simulated", "--report", "json"], { cwd, timeoutMs: 60_000 })
+    expect(result.code, result.stderr).toBe(0)
+    expect(JSON.parse(result.stdout)).toMatchObject({ summary: { ok: true, failed: 0 } })
   }, 60_000)
 })
