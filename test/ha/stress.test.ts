@@ -12,7 +12,7 @@ import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const CYCLES = 12
 const FORTIGATES = ["fgt-1", "fgt-2"] as const
@@ -55,10 +55,9 @@ describe("HA stress: alternating kills (real clock)", () => {
   })
 
   it("keeps every acknowledged record on the acting primary once, cycle after cycle, and on both members at the end", async () => {
-    started = await startLab(YAML)
-    const { lab, events } = started
-    const roleAfter = (from: number, device: string, role: RoleEvent["role"]) =>
-      waitForEvent(lab.bus, events.slice(from), (event): event is RoleEvent => event.type === "ha-role" && event.device === device && event.role === role, 5000)
+    const current = (started = await startLab(YAML))
+    const { lab, events } = current
+    const roleAfter = (from: number, device: string, role: RoleEvent["role"]) => waitForRole(current, device, role, { from, timeoutMs: 5000 })
 
     await roleAfter(0, "faz-a", "primary")
     await caughtUpAfter(started, 0, "faz-b", 5000)

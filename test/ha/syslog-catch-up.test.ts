@@ -14,7 +14,7 @@ import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import { HA_SYNC_BATCH } from "../../src/devices/fortianalyzer/ha-member.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const YAML = `name: ha-syslog-catch-up-test
 devices:
@@ -72,10 +72,9 @@ describe("HA syslog catch-up (real sockets)", () => {
   })
 
   it("gives a returning member the syslog it missed, each log once, before it may take over", async () => {
-    started = await startLab(YAML)
-    const { lab, events } = started
-    const role = (from: number, device: string, want: RoleEvent["role"]) =>
-      waitForEvent(lab.bus, events.slice(from), (e): e is RoleEvent => e.type === "ha-role" && e.device === device && e.role === want, 5000)
+    const current = (started = await startLab(YAML))
+    const { lab, events } = current
+    const role = (from: number, device: string, want: RoleEvent["role"]) => waitForRole(current, device, want, { from, timeoutMs: 5000 })
     /** The first catch-up `member` finishes among the events from index `from` on. */
     const caughtUp = (from: number, member: string) =>
       waitForEvent(lab.bus, events.slice(from), (e): e is SyncedEvent => e.type === "ha-synced" && e.device === member, 10_000)

@@ -71,4 +71,15 @@ export const waitForStored = (started: StartedLab, device: string, count: number
     timeoutMs
   )
 
+type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
+
+/** Waits for `device` to take `role` (an `ha-role` event), among the events from index `from` on. */
+export const waitForRole = (started: StartedLab, device: string, role: RoleEvent["role"], options: { readonly from?: number; readonly timeoutMs?: number } = {}) =>
+  waitForEvent(
+    started.lab.bus,
+    started.events.slice(options.from ?? 0),
+    (event): event is RoleEvent => event.type === "ha-role" && event.device === device && event.role === role,
+    options.timeoutMs ?? 10_000
+  )
+
 export const udpEndpoint = (lab: Lab, device: string, port: "udp/514" | "tcp/514") => lab.plan.resolve(device, port)
