@@ -7,28 +7,10 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { readLogs, TEXT_SCAN_ROWS } from "../../src/control/log-query.ts"
 import { LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
+import { logRecord, T0 } from "../support/records.ts"
 
-const T0 = Date.UTC(2025, 0, 2, 3, 4, 5)
-
-const record = (n: number, overrides: Partial<LogRecordInput> = {}): LogRecordInput => ({
-  receivedAt: T0 + n,
-  transport: "udp",
-  peer: "127.0.0.1:40312",
-  format: "fortios",
-  facility: 23,
-  severity: 5,
-  device: "fgt-1",
-  devid: null,
-  logid: "0000000013",
-  type: "traffic",
-  subtype: "forward",
-  level: "notice",
-  eventtime: null,
-  seq: n,
-  raw: `devname="fgt-1" action="accept" n=${n}`,
-  fields: null,
-  ...overrides
-})
+const record = (n: number, overrides: Partial<LogRecordInput> = {}): LogRecordInput =>
+  logRecord({ receivedAt: T0 + n, seq: n, raw: `devname="fgt-1" action="accept" n=${n}`, ...overrides })
 
 const ns = (logs: ReadonlyArray<{ readonly seq: number | null }>) => logs.map((log) => log.seq)
 

@@ -5,26 +5,13 @@ import { join } from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
 import { StoreError } from "../../src/store/store-error.ts"
+import { logRecord, T0 } from "../support/records.ts"
 
 type DeviceRecord = LogRecordInput & { readonly seq: number }
 
 const record = (seq: number, name: string): DeviceRecord => ({
-  receivedAt: 1_793_700_000_000 + seq,
-  transport: "tcp",
-  peer: "127.0.0.1:40312",
-  format: "fortios",
-  facility: 23,
-  severity: 5,
-  device: name,
-  devid: null,
-  logid: "0000000013",
-  type: "traffic",
-  subtype: "forward",
-  level: "notice",
-  eventtime: null,
-  seq,
-  raw: `devname="${name}" type="traffic" fazlab_seq=${seq}`,
-  fields: "from-raw"
+  ...logRecord({ receivedAt: T0 + seq, transport: "tcp", device: name, raw: `devname="${name}" type="traffic" fazlab_seq=${seq}`, fields: "from-raw" }),
+  seq
 })
 
 const range = (first: number, last: number, name: string): DeviceRecord[] =>

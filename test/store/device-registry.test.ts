@@ -6,8 +6,8 @@ import { DatabaseSync } from "node:sqlite"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { DeviceHello } from "../../src/store/device-registry.ts"
 import { LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
+import { logRecord, T0 } from "../support/records.ts"
 
-const T0 = 1_793_700_000_000
 const SERIAL = "FGT60FTK20000001"
 
 const hello = (overrides: Partial<DeviceHello> = {}): DeviceHello => ({
@@ -25,22 +25,16 @@ type DeviceRecord = LogRecordInput & { readonly seq: number }
 /** One OFTP record of device `name` with sequence number `seq`. */
 function record(seq: number, name = "FGT-1"): DeviceRecord {
   return {
-    receivedAt: T0 + seq,
-    transport: "tcp",
-    peer: "127.0.0.1:40312",
-    format: "fortios",
-    facility: 23,
-    severity: 5,
-    device: name,
-    devid: "claimed-by-the-log",
-    logid: "0000000013",
-    type: "traffic",
-    subtype: "forward",
-    level: "notice",
-    eventtime: "1793700000000000000",
-    seq,
-    raw: `devname="${name}" type="traffic" seq=${seq}`,
-    fields: { devname: name, type: "traffic" }
+    ...logRecord({
+      receivedAt: T0 + seq,
+      transport: "tcp",
+      device: name,
+      devid: "claimed-by-the-log",
+      eventtime: "1793700000000000000",
+      raw: `devname="${name}" type="traffic" seq=${seq}`,
+      fields: { devname: name, type: "traffic" }
+    }),
+    seq
   }
 }
 

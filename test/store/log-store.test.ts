@@ -9,34 +9,23 @@ import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { fieldsOfRaw, LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
 import { StoreError } from "../../src/store/store-error.ts"
+import { logRecord, T0 } from "../support/records.ts"
 
-const T0 = 1_793_700_000_000
 /** The store's source file, for snippets run in other processes. */
 const storeModule = fileURLToPath(new URL("../../src/store/log-store.ts", import.meta.url))
 
 function record(overrides: Partial<LogRecordInput> = {}): LogRecordInput {
   const device = overrides.device ?? "FGT-1"
   const seq = overrides.seq === undefined ? 1 : overrides.seq
-  const fields = { devname: device, type: "traffic", subtype: "forward", level: "notice", fazlab_seq: String(seq) }
-  return {
-    receivedAt: T0,
-    transport: "udp",
-    peer: "127.0.0.1:40312",
-    format: "fortios",
-    facility: 23,
-    severity: 5,
+  return logRecord({
     device,
     devid: "FGT60FTK20000001",
-    logid: "0000000013",
-    type: "traffic",
-    subtype: "forward",
-    level: "notice",
     eventtime: "1793700000000000000",
     seq,
     raw: `<189>devname="${device}" type="traffic" fazlab_seq=${seq}`,
-    fields,
+    fields: { devname: device, type: "traffic", subtype: "forward", level: "notice", fazlab_seq: String(seq) },
     ...overrides
-  }
+  })
 }
 
 /** Ten logs from two devices, varied type, subtype, level and time. */
