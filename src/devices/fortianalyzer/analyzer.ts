@@ -37,29 +37,40 @@ import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
 import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
 
-/** The analyzer's OFTP settings (see docs/protocols/oftp.md). Times in milliseconds. */
+/** The analyzer's OFTP intake (fazlab names where FortiAnalyzer has none; see docs/protocols/oftp.md). */
 export interface AnalyzerOftpSettings {
+  /** Devices whose HELLO carries this pre-shared key are authorized automatically. */
   readonly psk: string | null
+  /** Authorize every device that registers (a lab shortcut). */
   readonly autoAuthorize: boolean
   readonly encAlgorithm: "high" | "high-medium" | "low"
   readonly sslMinProtoVersion: "default" | "TLSv1-2" | "TLSv1-3"
   readonly maxFrameBytes: number
+  /** Milliseconds from TCP accept to the end of the TLS handshake. */
   readonly handshakeTimeout: number
+  /** Milliseconds from the end of the TLS handshake to the HELLO. */
   readonly helloTimeout: number
+}
+
+/** The analyzer's syslog intake on UDP/514 and TCP/514 (see docs/errors.md, "Named limits"). */
+export interface AnalyzerSyslogSettings {
+  readonly maxFrameBytes: number
+  readonly udpReceiveBuffer: number
+  /** TCP/514 connections at once (syslog and OFTP together). */
+  readonly maxConnections: number
+  /** Milliseconds a TCP/514 connection may stay silent before its first byte; 0: no limit. */
+  readonly firstByteTimeout: number
+}
+
+/** TCP/8443 and TLS/443 (FortiClient's HTTPS): connections at once, per port. */
+export interface AnalyzerHttpsSettings {
+  readonly maxConnections: number
 }
 
 export interface AnalyzerSettings {
   readonly serial: string
-  readonly syslog: {
-    readonly maxFrameBytes: number
-    readonly udpReceiveBuffer: number
-    /** TCP/514 connections at once (syslog and OFTP together). */
-    readonly maxConnections: number
-    /** Milliseconds a TCP/514 connection may stay silent before its first byte; 0: no limit. */
-    readonly firstByteTimeout: number
-  }
-  /** TCP/8443 and TLS/443 (FortiClient): connections at once, per port. */
-  readonly https: { readonly maxConnections: number }
+  readonly syslog: AnalyzerSyslogSettings
+  readonly https: AnalyzerHttpsSettings
   readonly oftp: AnalyzerOftpSettings
   /** Its HA group, or null for a standalone analyzer. */
   readonly ha: HaGroupConfig | null

@@ -12,6 +12,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import * as SchemaIssue from "effect/SchemaIssue"
+import type { AnalyzerHttpsSettings, AnalyzerOftpSettings, AnalyzerSyslogSettings } from "../../devices/fortianalyzer/analyzer.ts"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -44,21 +45,6 @@ export type DeviceKind = (typeof DeviceKinds)[number]
 export type EncAlgorithm = "high" | "high-medium" | "low"
 export type SslMinProtoVersion = "default" | "TLSv1-2" | "TLSv1-3"
 
-/** The analyzer's OFTP intake (fazlab names where FortiAnalyzer has none; see docs/protocols/oftp.md). */
-export interface AnalyzerOftpSettings {
-  /** Devices whose HELLO carries this pre-shared key are authorized automatically. */
-  readonly psk: string | null
-  /** Authorize every device that registers (a lab shortcut). */
-  readonly autoAuthorize: boolean
-  readonly encAlgorithm: EncAlgorithm
-  readonly sslMinProtoVersion: SslMinProtoVersion
-  readonly maxFrameBytes: number
-  /** Milliseconds from TCP accept to the end of the TLS handshake. */
-  readonly handshakeTimeout: number
-  /** Milliseconds from the end of the TLS handshake to the HELLO. */
-  readonly helloTimeout: number
-}
-
 /** An analyzer's own HA settings (FortiOS `config system ha` names); used when it is in an `ha` group. */
 export interface AnalyzerHaSettings {
   /** `priority`: 80 (lowest) to 120 (highest). */
@@ -69,15 +55,8 @@ export interface AnalyzerHaSettings {
 export interface AnalyzerDevice {
   readonly kind: "fortianalyzer"
   readonly serial: string
-  readonly syslog: {
-    readonly maxFrameBytes: number
-    readonly udpReceiveBuffer: number
-    readonly maxConnections: number
-    /** Milliseconds; 0: a TCP/514 connection may stay silent before its first byte for ever. */
-    readonly firstByteTimeout: number
-  }
-  /** TCP/8443 and TLS/443 (FortiClient's HTTPS): connections at once, per port. */
-  readonly https: { readonly maxConnections: number }
+  readonly syslog: AnalyzerSyslogSettings
+  readonly https: AnalyzerHttpsSettings
   readonly oftp: AnalyzerOftpSettings
   /** Absent: priority 100, preferred-role secondary. */
   readonly ha?: AnalyzerHaSettings
