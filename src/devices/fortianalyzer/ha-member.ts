@@ -1056,17 +1056,28 @@ export class AnalyzerHa {
     return stored
   }
 
+  /**
+   * Applies CONFIG_SYNC rows: a `deleted` row removes that device; otherwise the rows are the
+   * primary's whole registry (WELCOME, the end of a catch-up, every change), so a device the
+   * primary no longer has is removed here too: deleted while this member was away.
+   */
   #applyConfig(rows: Json | undefined | ReadonlyArray<JsonObject>): void {
     if (!Array.isArray(rows)) return
     const { store } = this.#host
-    for (const value of rows as ReadonlyArray<Json>) {
-      if (!isObject(value)) continue
-      if (value["deleted"] === true && typeof value["serial"] === "string") {
-        if (store.devices.get(value["serial"]) !== undefined) store.devices.remove(value["serial"])
-        continue
-      }
+    const values = (rows as ReadonlyArray<Json>).filter(isObject)
+    const deletions = values.filter((value) => value["deleted"] === true && typeof value["serial"] === "string")
+    for (const value of deletions) {
+      if (store.devices.get(value["serial"] as string) !== undefined) store.devices.remove(value["serial"] as string)
+    }
+    if (deletions.length > 0) return
+    const kept = new Set<string>()
+    for (const value of values) {
+      if (typeof value["serial"] === "string") kept.add(value["serial"])
       const row = registryRow(value)
       if (row !== null) store.devices.restore(row)
+    }
+    for (const device of store.devices.list()) {
+      if (!kept.has(device.serial)) store.devices.remove(device.serial)
     }
   }
 }
