@@ -152,14 +152,13 @@ export class DeviceRegistry {
   }
 
   /**
-   * The `lastSeq` a new row for `serial` starts from: the highest OFTP seq stored for it (records
-   * of a device removed before), 0 when none. A known serial keeps its own `lastSeq` (the upsert
-   * leaves it alone), so it is not looked up: one lookup by key, not a scan, per HELLO.
+   * The `lastSeq` a new row for `serial` starts from: the highest OFTP seq still stored for it
+   * when it was removed before (kept by `remove` in `removed_devices`), 0 for a serial never seen.
+   * A known serial keeps its own `lastSeq` (the upsert leaves it alone). Lookups by key only.
    */
   #storedSeq(serial: string): number {
-    if (this.#access.statement("SELECT 1 FROM devices WHERE serial = ?").get(serial) !== undefined) return 0
-    const stored = this.#access.statement("SELECT max(seq) AS seq FROM logs WHERE devid = ? AND oftp = 1").get(serial)?.["seq"]
-    return typeof stored === "number" ? stored : 0
+    const removed = this.#access.statement("SELECT last_seq FROM removed_devices WHERE serial = ?").get(serial)?.["last_seq"]
+    return typeof removed === "number" ? removed : 0
   }
 
   /** Releases the device's held logs (inside a write transaction); returns how many. */
@@ -187,6 +186,11 @@ export class DeviceRegistry {
         const removed = this.#access.statement("DELETE FROM devices WHERE serial = ?").run(serial)
         if (Number(removed.changes) === 0) throw unknownDevice(serial)
         const dropped = this.#access.statement("DELETE FROM logs WHERE devid = ? AND held = 1").run(serial)
+        // One scan of the logs, here (an administrator's action), instead of at every new HELLO.
+        const kept = this.#access.statement("SELECT max(seq) AS seq FROM logs WHERE devid = ? AND oftp = 1").get(serial)?.["seq"]
+        this.#access
+          .statement("INSERT INTO removed_devices (serial, last_seq) VALUES (?, ?) ON CONFLICT (serial) DO UPDATE SET last_seq = excluded.last_seq")
+          .run(serial, typeof kept === "number" ? kept : 0)
         return { dropped: Number(dropped.changes) }
       }
     )

@@ -15,7 +15,7 @@
  * the others: reads leave them out unless asked (`LogQuery.held`). Authorizing the device
  * releases them (see `DeviceRegistry.authorize`), removing it drops them.
  *
- * Layout (schema version 3, kept in `PRAGMA user_version`): one row per log; the common fields
+ * Layout (schema version 4, kept in `PRAGMA user_version`): one row per log; the common fields
  * as columns; the FortiOS fields in the `fields` text column: NULL for none, JSON for fields
  * given as a record, and '' for fields that are those of `raw` (`"from-raw"`, what the syslog
  * intake appends): those are parsed from `raw` again on read, which keeps them out of the row
@@ -158,7 +158,7 @@ export interface SequenceReport {
   readonly firstMissing: number[]
 }
 
-const SCHEMA_VERSION = 3
+const SCHEMA_VERSION = 4
 /** 8 KiB pages hold six ~1.3 KB log rows; measured faster than 4 KiB and 16 KiB for appends. */
 const PAGE_SIZE = 8192
 const DEFAULT_LIMIT = 100
@@ -212,6 +212,8 @@ CREATE TABLE devices (
   last_seen INTEGER NOT NULL,
   last_seq INTEGER NOT NULL DEFAULT 0
 );
+-- Removed devices: the highest OFTP seq still stored for each, where a new row for it starts.
+CREATE TABLE removed_devices (serial TEXT PRIMARY KEY, last_seq INTEGER NOT NULL);
 ${SYNC_SCHEMA}`
 
 

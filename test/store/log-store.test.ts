@@ -353,7 +353,7 @@ describe("LogStore file", () => {
     expect(error).toBeInstanceOf(StoreError)
     expect(error).toMatchObject({
       code: "store-version",
-      message: `${storePath()} was written by another version of fazlab's store (version 7; this fazlab reads version 3); delete ${join(dir, "data")} or use another --data-dir.`
+      message: `${storePath()} was written by another version of fazlab's store (version 7; this fazlab reads version 4); delete ${join(dir, "data")} or use another --data-dir.`
     })
   })
 
