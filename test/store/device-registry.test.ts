@@ -1,12 +1,11 @@
 /** The analyzer's OFTP device registry, held logs, and exactly-once device batches. */
-import { mkdtempSync, rmSync } from "node:fs"
-import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import type { DeviceHello } from "../../src/store/device-registry.ts"
 import { LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
 import { logRecord, T0 } from "../support/records.ts"
+import { storeModes } from "../support/store.ts"
 
 const SERIAL = "FGT60FTK20000001"
 
@@ -44,18 +43,7 @@ const range = (first: number, last: number, name?: string): DeviceRecord[] =>
 
 const seqs = (logs: ReadonlyArray<{ readonly seq: number | null }>): Array<number | null> => logs.map((log) => log.seq)
 
-let dir: string
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "fazlab-registry-"))
-})
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true })
-})
-
-const modes = [
-  ["memory", () => LogStore.open({ memory: true })],
-  ["file", () => LogStore.open({ path: join(dir, "lab", "logs.sqlite") })]
-] as const
+const { tempDir, modes } = storeModes("fazlab-registry-")
 
 describe.each(modes)("device registry (%s)", (_mode, open) => {
   let store: LogStore
@@ -311,7 +299,7 @@ describe.each(modes)("device registry (%s)", (_mode, open) => {
 })
 
 describe("device registry file", () => {
-  const storePath = (): string => join(dir, "data", "logs.sqlite")
+  const storePath = (): string => join(tempDir(), "data", "logs.sqlite")
 
   it("keeps devices, lastSeq and held logs across close and reopen", () => {
     const first = LogStore.open({ path: storePath() })

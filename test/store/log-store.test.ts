@@ -1,7 +1,6 @@
 /** The analyzer's log store: filters, paging, persistence, sharing a file across processes, errors. */
 import { spawn } from "node:child_process"
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { createInterface } from "node:readline"
 import { DatabaseSync } from "node:sqlite"
@@ -10,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { fieldsOfRaw, LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
 import { StoreError } from "../../src/store/store-error.ts"
 import { logRecord, T0 } from "../support/records.ts"
+import { storeModes } from "../support/store.ts"
 
 /** The store's source file, for snippets run in other processes. */
 const storeModule = fileURLToPath(new URL("../../src/store/log-store.ts", import.meta.url))
@@ -44,18 +44,7 @@ function mixedBatch(): LogRecordInput[] {
 
 const ids = (logs: ReadonlyArray<{ readonly id: number }>): number[] => logs.map((log) => log.id)
 
-let dir: string
-beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), "fazlab-store-"))
-})
-afterEach(() => {
-  rmSync(dir, { recursive: true, force: true })
-})
-
-const modes = [
-  ["memory", () => LogStore.open({ memory: true })],
-  ["file", () => LogStore.open({ path: join(dir, "lab", "logs.sqlite") })]
-] as const
+const { tempDir, modes } = storeModes("fazlab-store-")
 
 describe.each(modes)("LogStore (%s)", (_mode, open) => {
   let store: LogStore
@@ -232,7 +221,7 @@ describe.each(modes)("LogStore (%s)", (_mode, open) => {
 })
 
 describe("LogStore file", () => {
-  const storePath = (): string => join(dir, "data", "logs.sqlite")
+  const storePath = (): string => join(tempDir(), "data", "logs.sqlite")
 
   it("keeps its logs across close and reopen, and appends after them", () => {
     const first = LogStore.open({ path: storePath() })
@@ -328,7 +317,7 @@ describe("LogStore file", () => {
   })
 
   it("rejects a file that is not a SQLite database, naming it", () => {
-    mkdirSync(join(dir, "data"))
+    mkdirSync(join(tempDir(), "data"))
     writeFileSync(storePath(), "not a database, just text\n".repeat(100))
     expect(catchError(() => LogStore.open({ path: storePath() }))).toMatchObject({
       code: "store-not-a-store",
@@ -337,7 +326,7 @@ describe("LogStore file", () => {
   })
 
   it("rejects another program's SQLite database", () => {
-    mkdirSync(join(dir, "data"))
+    mkdirSync(join(tempDir(), "data"))
     const other = new DatabaseSync(storePath())
     other.exec("CREATE TABLE accounts (id INTEGER PRIMARY KEY)")
     other.close()
@@ -353,15 +342,15 @@ describe("LogStore file", () => {
     expect(error).toBeInstanceOf(StoreError)
     expect(error).toMatchObject({
       code: "store-version",
-      message: `${storePath()} was written by another version of fazlab's store (version 7; this fazlab reads version 4); delete ${join(dir, "data")} or use another --data-dir.`
+      message: `${storePath()} was written by another version of fazlab's store (version 7; this fazlab reads version 4); delete ${join(tempDir(), "data")} or use another --data-dir.`
     })
   })
 
   it("fails clearly when its folder cannot be created", () => {
-    writeFileSync(join(dir, "data"), "a file where the folder should be")
+    writeFileSync(join(tempDir(), "data"), "a file where the folder should be")
     const error = catchError(() => LogStore.open({ path: storePath() }))
     expect(error).toMatchObject({ code: "store-open-failed" })
-    expect((error as Error).message).toContain(join(dir, "data"))
+    expect((error as Error).message).toContain(join(tempDir(), "data"))
   })
 })
 
