@@ -20,6 +20,7 @@
  *   NUL inside a value): it throws a RangeError, a bug in the caller, never a reaction to input.
  */
 import { isUtf8 } from "node:buffer"
+import { hexBytes } from "../shared/frame-decoder.ts"
 
 /** The magic of every FGFM message, from the public fuzzer (research notes §5, G2). */
 export const FGFM_MAGIC = 0x36e01100
@@ -171,9 +172,6 @@ export function encodeFgfm(message: FgfmMessage): Buffer {
 const MAGIC_BYTES = Buffer.alloc(4)
 MAGIC_BYTES.writeUInt32BE(FGFM_MAGIC, 0)
 
-const hex = (buffer: Buffer, start: number, end: number): string =>
-  Array.from(buffer.subarray(start, end), (byte) => byte.toString(16).padStart(2, "0")).join(" ")
-
 type Parsed = { readonly message: FgfmMessage } | { readonly error: FgfmDecodeError }
 
 const fail = (code: FgfmErrorCode, detail: string): { readonly error: FgfmDecodeError } => ({ error: { code, detail } })
@@ -307,7 +305,7 @@ function checkHeader(buffer: Buffer, pos: number, available: number, maxMessageB
   const magicBytes = Math.min(available, 4)
   for (let i = 0; i < magicBytes; i++) {
     if (buffer[pos + i] !== MAGIC_BYTES[i]) {
-      return { code: "bad-magic", detail: `a message must start with 36 e0 11 00, got ${hex(buffer, pos, pos + i + 1)}` }
+      return { code: "bad-magic", detail: `a message must start with 36 e0 11 00, got ${hexBytes(buffer, pos, pos + i + 1)}` }
     }
   }
   if (available >= FGFM_HEADER_BYTES) {

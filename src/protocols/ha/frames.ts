@@ -19,6 +19,7 @@
  *   LOG_SYNC records per frame), never a reaction to input from the network.
  */
 import { FrameDecoder } from "../shared/frame-decoder.ts"
+import { oneLine, taggedFrameFormat } from "../shared/tagged-frames.ts"
 import { isUtf8 } from "node:buffer"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -198,49 +199,6 @@ export function encodeFrame(frame: HaFrame): Buffer {
 // Decoding
 // ---------------------------------------------------------------------------------------------
 
-/** Frame type names by wire byte (index 0 is unused). */
-const TYPE_BY_BYTE: ReadonlyArray<HaFrameTypeName | undefined> = (() => {
-  const names: Array<HaFrameTypeName | undefined> = []
-  for (const [name, byte] of Object.entries(HA_FRAME_TYPES) as Array<[HaFrameTypeName, number]>) names[byte] = name
-  return names
-})()
-
-const hex = (buffer: Buffer, start: number, end: number): string =>
-  Array.from(buffer.subarray(start, end), (byte) => byte.toString(16).padStart(2, "0")).join(" ")
-
-/** One line: schema messages span lines ("Expected ...\n  at [\"serial\"]"). */
-const oneLine = (message: string): string => message.replace(/\s*\n\s*/g, " ")
-
-const unknownType = (buffer: Buffer, pos: number): HaDecodeError => ({
-  code: "unknown-type",
-  detail: `frame type 0x${hex(buffer, pos + 5, pos + 6)} is not one of 0x01-0x09`
-})
-
-/**
- * Checks the header bytes present at `buffer[pos, pos + available)`, in byte order, so that a
- * partial header is rejected as soon as a wrong byte arrives.
- */
-function checkHeader(buffer: Buffer, pos: number, available: number, maxFrameBytes: number): HaDecodeError | null {
-  const magicBytes = Math.min(available, HA_MAGIC.length)
-  for (let i = 0; i < magicBytes; i++) {
-    if (buffer[pos + i] !== HA_MAGIC[i]) {
-      // Up to the first wrong byte only: the detail must not depend on how the stream was chunked.
-      return { code: "bad-magic", detail: `an HA frame must start with "FZHA" (46 5a 48 41), got ${hex(buffer, pos, pos + i + 1)}` }
-    }
-  }
-  if (available > 4 && buffer[pos + 4] !== HA_VERSION) {
-    return { code: "bad-version", detail: `this member speaks HA frame version ${HA_VERSION}, the frame says version ${buffer[pos + 4]}` }
-  }
-  if (available > 5 && TYPE_BY_BYTE[buffer[pos + 5] ?? 0] === undefined) return unknownType(buffer, pos)
-  if (available >= HA_HEADER_BYTES) {
-    const length = buffer.readUInt32BE(pos + 6)
-    if (length > maxFrameBytes) {
-      return { code: "frame-too-large", detail: `the frame declares a ${length}-byte body, more than max-frame-bytes (${maxFrameBytes})` }
-    }
-  }
-  return null
-}
-
 function decodeBody<K extends HaFrameTypeName>(type: K, body: Buffer): { readonly frame: HaFrame } | { readonly error: HaDecodeError } {
   const bad = (what: string) => ({ error: { code: "bad-body", detail: `the ${wireName(type)} body ${what}` } as const })
   if (!isUtf8(body)) return bad("is not UTF-8")
@@ -258,16 +216,15 @@ function decodeBody<K extends HaFrameTypeName>(type: K, body: Buffer): { readonl
  */
 export class HaDecoder extends FrameDecoder<HaFrame, HaDecodeError> {
   constructor(options: { readonly maxFrameBytes?: number } = {}) {
-    const maxFrameBytes = options.maxFrameBytes ?? HA_MAX_FRAME_BYTES
-    super({
+    super(taggedFrameFormat({
+      magic: HA_MAGIC,
+      magicRule: `an HA frame must start with "FZHA" (46 5a 48 41)`,
+      version: HA_VERSION,
+      badVersion: (got) => `this member speaks HA frame version ${HA_VERSION}, the frame says version ${got}`,
+      types: HA_FRAME_TYPES,
       headerBytes: HA_HEADER_BYTES,
-      checkHeader: (buffer, pos, available) => checkHeader(buffer, pos, available, maxFrameBytes),
-      frameBytes: (buffer, pos) => HA_HEADER_BYTES + buffer.readUInt32BE(pos + 6),
-      decode: (buffer, pos, frameBytes) => {
-        const type = TYPE_BY_BYTE[buffer[pos + 5] ?? 0]
-        if (type === undefined) return { error: unknownType(buffer, pos) }
-        return decodeBody(type, buffer.subarray(pos + HA_HEADER_BYTES, pos + frameBytes))
-      }
-    })
+      lengthAt: 6,
+      decodeBody
+    }, options.maxFrameBytes ?? HA_MAX_FRAME_BYTES))
   }
 }

@@ -20,6 +20,7 @@
  *   which is a bug in the caller, never a reaction to input from the network.
  */
 import { FrameDecoder } from "../shared/frame-decoder.ts"
+import { oneLine, taggedFrameFormat } from "../shared/tagged-frames.ts"
 import { isUtf8 } from "node:buffer"
 import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
@@ -236,54 +237,11 @@ export function encodeFrame(frame: OftpFrame): Buffer {
 // Decoding
 // ---------------------------------------------------------------------------------------------
 
-/** Frame type names by wire byte (index 0 is unused). */
-const TYPE_BY_BYTE: ReadonlyArray<OftpFrameTypeName | undefined> = (() => {
-  const names: Array<OftpFrameTypeName | undefined> = []
-  for (const [name, byte] of Object.entries(OFTP_FRAME_TYPES) as Array<[OftpFrameTypeName, number]>) names[byte] = name
-  return names
-})()
-
-const hex = (buffer: Buffer, start: number, end: number): string =>
-  Array.from(buffer.subarray(start, end), (byte) => byte.toString(16).padStart(2, "0")).join(" ")
-
-/** One line: schema messages span lines ("Expected ...\n  at [\"serial\"]"). */
-const oneLine = (message: string): string => message.replace(/\s*\n\s*/g, " ")
-
 type BodyResult = { readonly frame: OftpFrame } | { readonly error: OftpDecodeError }
 
 const badBody = (type: OftpFrameTypeName, what: string): BodyResult => ({
   error: { code: "bad-body", detail: `the ${wireName(type)} body ${what}` }
 })
-
-const unknownType = (buffer: Buffer, pos: number): OftpDecodeError => ({
-  code: "unknown-type",
-  detail: `frame type 0x${hex(buffer, pos + 5, pos + 6)} is not one of 0x01-0x09`
-})
-
-/**
- * Checks the header bytes present at `buffer[pos, pos + available)`, in byte order, so that a
- * partial header is rejected as soon as a wrong byte arrives.
- */
-function checkHeader(buffer: Buffer, pos: number, available: number, maxFrameBytes: number): OftpDecodeError | null {
-  const magicBytes = Math.min(available, OFTP_MAGIC.length)
-  for (let i = 0; i < magicBytes; i++) {
-    if (buffer[pos + i] !== OFTP_MAGIC[i]) {
-      // Up to the first wrong byte only: the detail must not depend on how the stream was chunked.
-      return { code: "bad-magic", detail: `a frame must start with "OFTP" (4f 46 54 50), got ${hex(buffer, pos, pos + i + 1)}` }
-    }
-  }
-  if (available > 4 && buffer[pos + 4] !== OFTP_VERSION) {
-    return { code: "bad-version", detail: `this analyzer speaks OFTP version ${OFTP_VERSION}, the frame says version ${buffer[pos + 4]}` }
-  }
-  if (available > 5 && TYPE_BY_BYTE[buffer[pos + 5] ?? 0] === undefined) return unknownType(buffer, pos)
-  if (available >= OFTP_HEADER_BYTES) {
-    const length = buffer.readUInt32BE(pos + 8)
-    if (length > maxFrameBytes) {
-      return { code: "frame-too-large", detail: `the frame declares a ${length}-byte body, more than max-frame-bytes (${maxFrameBytes})` }
-    }
-  }
-  return null
-}
 
 function decodeJsonBody<A>(type: OftpFrameTypeName, body: Buffer, decode: (input: unknown) => Result.Result<A, Schema.SchemaError>, make: (value: A) => OftpFrame): BodyResult {
   if (!isUtf8(body)) return badBody(type, "is not UTF-8")
@@ -364,16 +322,15 @@ function decodeBody(type: OftpFrameTypeName, body: Buffer): BodyResult {
  */
 export class OftpDecoder extends FrameDecoder<OftpFrame, OftpDecodeError> {
   constructor(options: { readonly maxFrameBytes: number }) {
-    const maxFrameBytes = options.maxFrameBytes
-    super({
+    super(taggedFrameFormat({
+      magic: OFTP_MAGIC,
+      magicRule: `a frame must start with "OFTP" (4f 46 54 50)`,
+      version: OFTP_VERSION,
+      badVersion: (got) => `this analyzer speaks OFTP version ${OFTP_VERSION}, the frame says version ${got}`,
+      types: OFTP_FRAME_TYPES,
       headerBytes: OFTP_HEADER_BYTES,
-      checkHeader: (buffer, pos, available) => checkHeader(buffer, pos, available, maxFrameBytes),
-      frameBytes: (buffer, pos) => OFTP_HEADER_BYTES + buffer.readUInt32BE(pos + 8),
-      decode: (buffer, pos, frameBytes) => {
-        const type = TYPE_BY_BYTE[buffer[pos + 5] ?? 0]
-        if (type === undefined) return { error: unknownType(buffer, pos) }
-        return decodeBody(type, buffer.subarray(pos + OFTP_HEADER_BYTES, pos + frameBytes))
-      }
-    })
+      lengthAt: 8,
+      decodeBody
+    }, options.maxFrameBytes))
   }
 }

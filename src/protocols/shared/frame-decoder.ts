@@ -6,6 +6,10 @@
  * Decoded frames own their data: nothing refers to the pushed chunks once `push` returns. A
  * frame body still incomplete is only remembered, and copied once when it is complete.
  */
+/** Bytes as "4f 46 54 50", for error details. */
+export const hexBytes = (buffer: Buffer, start: number, end: number): string =>
+  Array.from(buffer.subarray(start, end), (byte) => byte.toString(16).padStart(2, "0")).join(" ")
+
 export interface FrameFormat<F, E> {
   readonly headerBytes: number
   /**
