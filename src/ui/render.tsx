@@ -1,8 +1,9 @@
 /**
  * Mounts the terminal UI on the process's terminal: `startUi` renders `App` for a connected
  * control client, at most 10 frames a second, on the alternate screen (the shell's screen
- * comes back on exit). Callers only use it when stdout is a terminal; keys are read only when
- * stdin is one too, so a UI whose input is a pipe never asks for raw mode.
+ * comes back on exit). Callers only use it when stdout is a terminal, so it always draws live,
+ * also where a CI variable is set; keys are read only when stdin is a terminal too, so a UI
+ * whose input is a pipe never asks for raw mode.
  */
 import { render } from "ink"
 import { App } from "./app.tsx"
@@ -28,7 +29,9 @@ export const startUi = (client: UiClient, options: UiOptions): UiHandle => {
   const keys = process.stdin.isTTY === true
   const instance = render(
     <App client={client} explain={options.explain} theme={themeFor(options.env)} keys={keys} quitLabel={options.quitLabel} />,
-    { maxFps: 10, exitOnCtrlC: true, patchConsole: true, alternateScreen: true }
+    // interactive: ink would otherwise draw only the final frame wherever CI or
+    // CONTINUOUS_INTEGRATION is set, even on a terminal; callers draw the UI only on one.
+    { maxFps: 10, exitOnCtrlC: true, patchConsole: true, alternateScreen: true, interactive: true }
   )
   let unmounted = false
   const quit = new Promise<void>((resolve) => {

@@ -16,9 +16,12 @@ const COLUMNS = 120
 const ROWS = 40
 const POLL_MS = 100
 
-/** The environment of the tmux server (and so of the lab under it): never one of the user's tmux sessions. */
+/**
+ * The environment of the tmux server (and so of the lab under it): never one of the user's tmux
+ * sessions, and CI set as on a CI machine (where ink would otherwise draw only the last frame).
+ */
 const tmuxEnv = (): NodeJS.ProcessEnv => {
-  const env = { ...process.env }
+  const env: NodeJS.ProcessEnv = { ...process.env, CI: "true" }
   delete env["TMUX"]
   delete env["TMUX_PANE"]
   return env
