@@ -23,6 +23,8 @@ export const eventText = (event: LabEvent): string | null => {
       return event.ports !== undefined && event.ports.length > 1
         ? `${t}  ${event.device} could not listen on ${event.ports.join(", ")} (${event.address}): ${event.reason}`
         : `${t}  ${event.device} could not listen on ${event.port} (${event.address}:${event.actualPort}): ${event.reason}`
+    case "listener-moved":
+      return `${t}  ${event.device} still listens on ${event.port} at ${event.address}:${event.actualPort}: ${event.reason}`
     case "device-started":
       return `${t}  ${event.device} (${event.kind}) started`
     case "device-stopped":

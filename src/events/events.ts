@@ -32,6 +32,18 @@ export type LabEventBody =
      */
     readonly ports?: ReadonlyArray<PortKey>
   }
+  | {
+    /**
+     * A listener still listens at the same address and port, on another socket: an analyzer's
+     * UDP/514 read on the main thread once its receiver thread ended. `reason` says so in a sentence.
+     */
+    readonly type: "listener-moved"
+    readonly device: string
+    readonly port: PortKey
+    readonly address: string
+    readonly actualPort: number
+    readonly reason: string
+  }
   | { readonly type: "connection-accepted"; readonly device: string; readonly port: PortKey; readonly peer: string }
   | { readonly type: "connection-closed"; readonly device: string; readonly port: PortKey; readonly peer: string; readonly reason: string }
   | {

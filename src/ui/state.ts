@@ -203,6 +203,7 @@ const toneOf = (event: LabEvent): Tone => {
     case "device-stopped":
     case "ha-heartbeat-missed":
     case "listener-closed":
+    case "listener-moved":
       return "warn"
     case "expectation-passed":
     case "device-authorized":
@@ -272,6 +273,9 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
     }
     case "listener-bound":
       return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "listening", reason: null })
+    case "listener-moved":
+      // Still listening, on another socket: the reason says how it is read now.
+      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "listening", reason: event.reason })
     case "listener-closed": {
       const known = draft.ports.find((p) => p.device === event.device && p.port === event.port)
       return setPort(draft, { device: event.device, port: event.port, address: known?.address ?? "-", actualPort: known?.actualPort ?? 0, state: "closed", reason: null })

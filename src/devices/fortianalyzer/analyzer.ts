@@ -288,7 +288,14 @@ export class FortiAnalyzer implements Device {
         // may not. On a simulated clock UDP stays on the main thread, where the clock sees it arrive.
         thread: self.#context.clock.simulated ? "main" : owner === self.id ? "wait" : "if-ready",
         onBatch: self.intake.onUdpBatch,
-        onDatagram: self.intake.onDatagram
+        onDatagram: self.intake.onDatagram,
+        // The receiver thread ended: UDP/514 is read on the main thread now, or is lost if it could not be bound again.
+        onMoved: (moved, reason) =>
+          self.#context.bus.publish({ type: "listener-moved", device: owner, port: "udp/514", address: moved.address, actualPort: moved.actualPort, reason }),
+        onLost: (error) => {
+          plan.forget(owner, "udp/514")
+          self.#context.bus.publish({ type: "listener-failed", device: owner, port: "udp/514", address: error.address, actualPort: error.actualPort, code: error.code, reason: error.reason })
+        }
       })
       const tcp = yield* listenTcp({
         device: self.id,

@@ -21,6 +21,12 @@
  * process open only while it has a socket open or a bind waiting for it. Closing a listener's
  * scope asks the thread to close the socket and waits until its last batch went to `onBatch`, so
  * a clean stop stores everything received.
+ *
+ * If the thread ends while it holds sockets (an uncaught error, out of memory, `terminate()`), its
+ * sockets are gone with it and each listener is bound again at once on the main thread, at the same
+ * address and port, and says so through `onMoved`; one that cannot be bound again (the port was
+ * taken meanwhile) says so through `onLost` and stays closed. What the thread had received but not
+ * yet handed over is lost with it (UDP syslog is never acknowledged). The next bind starts a new thread.
  */
 import type { RemoteInfo } from "node:dgram"
 import { isIPv6 } from "node:net"
@@ -28,9 +34,10 @@ import { extname } from "node:path"
 import { fileURLToPath } from "node:url"
 import { Worker } from "node:worker_threads"
 import * as Effect from "effect/Effect"
-import type * as Scope from "effect/Scope"
+import * as Exit from "effect/Exit"
+import * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
-import { type BindError, bindError } from "../../net/errors.ts"
+import { BindError, bindError } from "../../net/errors.ts"
 import { listenUdp, type UdpListener } from "../../net/udp.ts"
 
 /** Datagrams received on the thread, in the order received. */
@@ -93,16 +100,28 @@ export interface SyslogUdpOptions {
   readonly onBatch: (batch: UdpBatch) => void
   /** A datagram received on the main thread. */
   readonly onDatagram: (message: Buffer, peer: RemoteInfo) => void
+  /**
+   * The receiver thread ended while it held this socket, and the socket is bound again on the main
+   * thread at the same address and port (`listener`; `onDatagram` receives from now on). `reason`
+   * says so in a sentence.
+   */
+  readonly onMoved?: (listener: UdpListener, reason: string) => void
+  /** As for `onMoved`, but the socket could not be bound again: the listener is closed; `error.reason` says why. */
+  readonly onLost?: (error: BindError) => void
 }
 
 // Same extension as this module: `.ts` when run from source, `.js` once built.
 const ENTRY = new URL(`./udp-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
 
-/** A socket of the thread, from the bind request to its "closed". */
+/** A socket of the thread, from the bind request to its "closed"; after the thread ended, its socket on the main thread. */
 interface Entry {
-  readonly onBatch: (batch: UdpBatch) => void
+  readonly options: SyslogUdpOptions
   readonly bound: (report: UdpListener | Error) => void
+  /** Where the thread bound it, once it said so. */
+  listener: UdpListener | null
   closed: (() => void) | null
+  /** Once the thread ended: the scope of the socket bound again on the main thread (null if that failed), when bound. */
+  moved: Promise<Scope.Closeable | null> | null
 }
 
 /** Starts the process's UDP receiver thread now, if it is not running, so that the next bind is quick. */
@@ -136,24 +155,60 @@ class UdpReceiver {
   readonly #entries = new Map<number, Entry>()
   #nextId = 1
   #ready = false
+  #ended = false
+  /** The thread's uncaught error, for the sentence that says it ended. */
+  #failure: string | null = null
   readonly #readyWaiters = new Set<(ready: boolean) => void>()
 
   private constructor() {
     this.#worker = new Worker(ENTRY)
     this.#worker.unref()
     this.#worker.on("message", this.#onReport)
-    // A thread that failed or ended fails what waits on it; the next analyzer start gets a new one.
-    this.#worker.on("error", () => undefined)
-    this.#worker.on("exit", () => {
-      if (UdpReceiver.#shared === this) UdpReceiver.#shared = null
-      for (const waiter of this.#readyWaiters) waiter(false)
-      this.#readyWaiters.clear()
-      for (const entry of this.#entries.values()) {
-        entry.bound(new Error("the UDP receiver thread ended"))
-        entry.closed?.()
-      }
-      this.#entries.clear()
+    this.#worker.on("error", (error: unknown) => {
+      this.#failure = error instanceof Error ? error.message : String(error)
     })
+    this.#worker.on("exit", this.#onExit)
+  }
+
+  /** A thread that ended fails what waits for it, and its sockets move to the main thread; the next analyzer start gets a new one. */
+  readonly #onExit = (code: number): void => {
+    this.#ended = true
+    if (UdpReceiver.#shared === this) UdpReceiver.#shared = null
+    for (const waiter of this.#readyWaiters) waiter(false)
+    this.#readyWaiters.clear()
+    const ended = `the UDP receiver thread ended (exit code ${code}${this.#failure === null ? "" : `: ${this.#failure}`})`
+    for (const [id, entry] of this.#entries) {
+      if (entry.closed !== null) {
+        this.#entries.delete(id)
+        entry.closed()
+      } else entry.moved = this.#moveToMain(id, entry, ended)
+    }
+  }
+
+  /**
+   * Binds a socket of the ended thread again on the main thread, where it was bound. A bind the
+   * thread had not answered yet is answered with the main thread's instead, as if the thread had not been ready.
+   */
+  async #moveToMain(id: number, entry: Entry, ended: string): Promise<Scope.Closeable | null> {
+    const { options, listener } = entry
+    const scope = Effect.runSync(Scope.make())
+    const at = listener === null ? options : { ...options, host: listener.address, actualPort: listener.actualPort }
+    const result = await Effect.runPromise(
+      Effect.match(Scope.provide(scope)(listenUdp({ ...at, onMessage: options.onDatagram })), { onSuccess: (bound) => bound, onFailure: (error) => error })
+    )
+    if (!(result instanceof BindError)) {
+      if (listener === null) entry.bound(result)
+      else options.onMoved?.(result, `${ended}; ${options.port} is read on the main thread now`)
+      return scope
+    }
+    if (listener === null) {
+      this.#entries.delete(id)
+      entry.bound(result)
+    } else {
+      const { device, port, address, actualPort, code } = result
+      options.onLost?.(new BindError({ device, port, address, actualPort, code, reason: `${ended} and ${port} could not be bound again: ${result.reason}` }))
+    }
+    return null
   }
 
   readonly #onReport = (report: UdpReceiverReport): void => {
@@ -168,10 +223,11 @@ class UdpReceiver {
     if (entry === undefined) return
     switch (report.kind) {
       case "batch":
-        entry.onBatch(report)
+        entry.options.onBatch(report)
         return
       case "bound":
-        entry.bound({ address: report.address, actualPort: report.port, receiveBufferBytes: report.receiveBufferBytes })
+        entry.listener = { address: report.address, actualPort: report.port, receiveBufferBytes: report.receiveBufferBytes }
+        entry.bound(entry.listener)
         return
       case "bind-failed":
         this.#forget(report.id)
@@ -193,15 +249,16 @@ class UdpReceiver {
     this.#holdOpen()
   }
 
-  /** The thread keeps the process open while it has sockets or binds are waiting for it. */
+  /** The thread keeps the process open while it has sockets or binds are waiting for it (sockets moved to the main thread hold it themselves). */
   #holdOpen(): void {
+    if (this.#ended) return
     if (this.#entries.size > 0 || this.#readyWaiters.size > 0) this.#worker.ref()
     else this.#worker.unref()
   }
 
   /** Resolves true once the thread takes requests, false if it ended before. */
   whenReady(): Promise<boolean> {
-    if (this.#ready) return Promise.resolve(true)
+    if (this.#ready || this.#ended) return Promise.resolve(this.#ready && !this.#ended)
     const ready = new Promise<boolean>((resolve) => this.#readyWaiters.add(resolve))
     this.#holdOpen()
     return ready
@@ -211,9 +268,11 @@ class UdpReceiver {
     const id = this.#nextId++
     return new Promise((resolve, reject) => {
       this.#entries.set(id, {
-        onBatch: options.onBatch,
+        options,
         bound: (result) => (result instanceof Error ? reject(result) : resolve({ id, listener: result })),
-        closed: null
+        listener: null,
+        closed: null,
+        moved: null
       })
       this.#holdOpen()
       const request: UdpBindRequest = {
@@ -228,9 +287,15 @@ class UdpReceiver {
     })
   }
 
+  /** Closes the socket wherever it is now: on the thread (after its last batch), or on the main thread once the thread ended. */
   #close(id: number): Promise<void> {
     const entry = this.#entries.get(id)
     if (entry === undefined) return Promise.resolve()
+    const moved = entry.moved
+    if (moved !== null) {
+      this.#entries.delete(id)
+      return moved.then((scope) => (scope === null ? undefined : Effect.runPromise(Scope.close(scope, Exit.void))))
+    }
     return new Promise((resolve) => {
       entry.closed = resolve
       this.#worker.postMessage({ kind: "close", id } satisfies UdpReceiverRequest)
@@ -238,9 +303,14 @@ class UdpReceiver {
   }
 
   listen(options: SyslogUdpOptions): Effect.Effect<UdpListener, BindError, Scope.Scope> {
-    return Effect.acquireRelease(
-      Effect.tryPromise({ try: () => this.#bind(options), catch: (cause) => bindError(options, cause) }),
-      ({ id }) => Effect.promise(() => this.#close(id))
-    ).pipe(Effect.map(({ listener }) => listener))
+    return Effect.suspend(() =>
+      // A thread that ended since it was asked for: the socket goes on the main thread, as if it had never been ready.
+      this.#ended
+        ? listenUdp({ ...options, onMessage: options.onDatagram })
+        : Effect.acquireRelease(
+          Effect.tryPromise({ try: () => this.#bind(options), catch: (cause) => bindError(options, cause) }),
+          ({ id }) => Effect.promise(() => this.#close(id))
+        ).pipe(Effect.map(({ listener }) => listener))
+    )
   }
 }
