@@ -21,8 +21,10 @@
  * every message it read as RECEIVED (plus REGISTER_REPLY / STATUS / ERROR_MESSAGE for those) and
  * a lost link as LINK_LOST. Time comes from the clock the actor is created with.
  */
-import { assign, fromPromise, type SnapshotFrom, setup, stateIn } from "xstate"
+import { assign, type SnapshotFrom, setup, stateIn } from "xstate"
 import type { FgfmAuthorization, FgfmErrorCode, FgfmRegisterReply } from "../protocols/fgfm/frames.ts"
+import { closingLink, connectSuppliedByDevice, retryingAfter, verdictOn, waitingForStart } from "./shared/device-link.ts"
+import { errorMessage, within } from "./shared/reasons.ts"
 
 /** Timers in milliseconds. `keepaliveIntervalMs` / `sockTimeoutMs` are FGFM's `keepalive_interval` / `sock_timeout`. */
 export interface FgfmClientTimers {
@@ -62,10 +64,7 @@ export interface FgfmClientContext extends FgfmClientTimers {
 /** The states a FortiGate reports: the leaf names, without the grouping states. */
 export type FgfmClientPhase = "disconnected" | "connecting" | "registering" | "registered" | "retrying" | "stopped-by-manager"
 
-const seconds = (ms: number): string => `${ms / 1000} s`
-
-const verdict = (status: FgfmAuthorization): string =>
-  status === "authorized" ? "authorized on the FortiManager" : "pending authorization on the FortiManager"
+const verdict = (status: FgfmAuthorization): string => verdictOn("the FortiManager", status)
 
 export const fgfmClientMachine = setup({
   types: {
@@ -74,7 +73,7 @@ export const fgfmClientMachine = setup({
     events: {} as FgfmClientEvent
   },
   actors: {
-    connect: fromPromise<void>(() => Promise.reject(new Error("the device supplies connect")))
+    connect: connectSuppliedByDevice
   },
   actions: {
     sendRegister: () => undefined,
@@ -100,10 +99,7 @@ export const fgfmClientMachine = setup({
     STOP: { target: ".disconnected", actions: assign({ reason: "stopped" }) }
   },
   states: {
-    disconnected: {
-      entry: "closeLink",
-      on: { START: "establishing" }
-    },
+    disconnected: waitingForStart,
     establishing: {
       initial: "connecting",
       after: {
@@ -111,11 +107,11 @@ export const fgfmClientMachine = setup({
           {
             guard: stateIn({ establishing: "registering" }),
             target: "retrying",
-            actions: assign({ reason: ({ context }) => `no register reply within connect-timeout (${seconds(context.connectTimeoutMs)})` })
+            actions: assign({ reason: ({ context }) => `no register reply ${within("connect-timeout", context.connectTimeoutMs)}` })
           },
           {
             target: "retrying",
-            actions: assign({ reason: ({ context }) => `no TLS connection to the FortiManager within connect-timeout (${seconds(context.connectTimeoutMs)})` })
+            actions: assign({ reason: ({ context }) => `no TLS connection to the FortiManager ${within("connect-timeout", context.connectTimeoutMs)}` })
           }
         ]
       },
@@ -134,7 +130,7 @@ export const fgfmClientMachine = setup({
             onDone: { target: "registering", actions: assign({ reason: "TLS up, register request sent; waiting for the reply" }) },
             onError: {
               target: "#fgfm-client.retrying",
-              actions: assign({ reason: ({ event }) => (event.error instanceof Error ? event.error.message : String(event.error)) })
+              actions: assign({ reason: ({ event }) => errorMessage(event.error) })
             }
           }
         },
@@ -188,7 +184,7 @@ export const fgfmClientMachine = setup({
               after: {
                 SOCK_TIMEOUT: {
                   target: "#fgfm-client.retrying",
-                  actions: assign({ reason: ({ context }) => `nothing from the FortiManager within sock_timeout (${seconds(context.sockTimeoutMs)})` })
+                  actions: assign({ reason: ({ context }) => `nothing from the FortiManager ${within("sock_timeout", context.sockTimeoutMs)}` })
                 }
               },
               on: { RECEIVED: { target: "listening", reenter: true } }
@@ -197,19 +193,10 @@ export const fgfmClientMachine = setup({
         }
       }
     },
-    /** Passing through: request=close goes out, then the link is dropped on entry to `disconnected`. */
-    closing: {
-      entry: "sendClose",
-      always: { target: "disconnected" }
-    },
-    retrying: {
-      entry: "closeLink",
-      after: { RETRY_INTERVAL: "establishing" }
-    },
-    "stopped-by-manager": {
-      entry: "closeLink",
-      on: { START: "establishing" }
-    }
+    /** request=close goes out, then the link is dropped. */
+    closing: closingLink,
+    retrying: retryingAfter("RETRY_INTERVAL"),
+    "stopped-by-manager": waitingForStart
   }
 })
 

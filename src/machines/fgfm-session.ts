@@ -19,6 +19,7 @@
  */
 import { assign, type SnapshotFrom, setup } from "xstate"
 import { type FgfmAuthorization, type FgfmErrorCode, type FgfmMessageType, fgfmHead, type FgfmRegister } from "../protocols/fgfm/frames.ts"
+import { within } from "./shared/reasons.ts"
 
 export interface FgfmSessionTimers {
   /** fazlab's `handshake-timeout`: from TCP accept to the end of the TLS handshake. */
@@ -58,8 +59,6 @@ export interface FgfmSessionContext extends FgfmSessionTimers {
   readonly reason: string
 }
 
-const seconds = (ms: number): string => `${ms / 1000} s`
-
 const serialOf = (context: FgfmSessionContext): string => context.register?.serialno ?? "the device"
 
 const registeredReason = (serial: string, status: FgfmAuthorization): string =>
@@ -78,11 +77,7 @@ export const fgfmSessionMachine = setup({
     sendStatus: () => undefined,
     sendError: () => undefined,
     sendClose: () => undefined,
-    closeLink: () => undefined,
-    deviceClosed: assign({
-      code: "device-closed",
-      reason: ({ event }) => `the device closed the session: ${event.type === "CLOSE_MESSAGE" ? event.reason : "no reason given"}`
-    })
+    closeLink: () => undefined
   },
   guards: {
     isKeepalive: ({ event }) => event.type === "MESSAGE" && event.messageType === "keepalive"
@@ -98,24 +93,15 @@ export const fgfmSessionMachine = setup({
   initial: "handshake",
   on: {
     LINK_LOST: { target: ".closed", actions: assign({ code: "link-lost", reason: ({ event }) => event.reason }) },
-    PROTOCOL_ERROR: {
-      target: ".closed",
-      actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"]
-    },
-    SHUTDOWN: {
-      target: ".closed",
-      actions: [assign({ code: "manager-closed", reason: ({ event }) => event.reason }), "sendClose"]
-    }
+    PROTOCOL_ERROR: { target: ".closed", actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"] },
+    SHUTDOWN: { target: ".closed", actions: [assign({ code: "manager-closed", reason: ({ event }) => event.reason }), "sendClose"] }
   },
   states: {
     handshake: {
       after: {
         HANDSHAKE_TIMEOUT: {
           target: "closed",
-          actions: assign({
-            code: "handshake-timeout",
-            reason: ({ context }) => `no TLS handshake within handshake-timeout (${seconds(context.handshakeTimeoutMs)})`
-          })
+          actions: assign({ code: "handshake-timeout", reason: ({ context }) => `no TLS handshake ${within("handshake-timeout", context.handshakeTimeoutMs)}` })
         }
       },
       on: { TLS_UP: { target: "awaitingRegister", actions: assign({ reason: "TLS up; waiting for request=register" }) } }
@@ -125,7 +111,7 @@ export const fgfmSessionMachine = setup({
         REGISTER_TIMEOUT: {
           target: "closed",
           actions: [
-            assign({ code: "register-timeout", reason: ({ context }) => `no request=register within register-timeout (${seconds(context.registerTimeoutMs)})` }),
+            assign({ code: "register-timeout", reason: ({ context }) => `no request=register ${within("register-timeout", context.registerTimeoutMs)}` }),
             "sendError"
           ]
         }
@@ -149,7 +135,7 @@ export const fgfmSessionMachine = setup({
             "sendError"
           ]
         },
-        CLOSE_MESSAGE: { target: "closed", actions: "deviceClosed" }
+        CLOSE_MESSAGE: { target: "closed", actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` }) }
       }
     },
     registering: {
@@ -161,11 +147,8 @@ export const fgfmSessionMachine = setup({
             "sendRegisterReply"
           ]
         },
-        REFUSED: {
-          target: "closed",
-          actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"]
-        },
-        CLOSE_MESSAGE: { target: "closed", actions: "deviceClosed" }
+        REFUSED: { target: "closed", actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"] },
+        CLOSE_MESSAGE: { target: "closed", actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` }) }
       }
     },
     registered: {
@@ -175,7 +158,7 @@ export const fgfmSessionMachine = setup({
           actions: [
             assign({
               code: "sock-timeout",
-              reason: ({ context }) => `nothing from ${serialOf(context)} within sock_timeout (${seconds(context.sockTimeoutMs)})`
+              reason: ({ context }) => `nothing from ${serialOf(context)} ${within("sock_timeout", context.sockTimeoutMs)}`
             }),
             "sendError"
           ]
@@ -187,7 +170,7 @@ export const fgfmSessionMachine = setup({
           { target: "registered", reenter: true }
         ],
         REGISTER: { target: "registered", reenter: true },
-        CLOSE_MESSAGE: { target: "closed", actions: "deviceClosed" },
+        CLOSE_MESSAGE: { target: "closed", actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` }) },
         AUTHORIZATION: [
           {
             guard: ({ event }) => event.status === "deleted",

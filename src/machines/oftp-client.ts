@@ -23,8 +23,10 @@
  * (LINK_LOST). Time comes from the clock the actor is created with. Each state change carries
  * `context.reason`, a sentence the device publishes with the new state.
  */
-import { assign, fromPromise, type SnapshotFrom, setup, stateIn } from "xstate"
+import { assign, type SnapshotFrom, setup, stateIn } from "xstate"
 import type { HelloReply, OftpAuthorization, OftpErrorCode, OftpFrameTypeName } from "../protocols/oftp/frames.ts"
+import { closingLink, connectSuppliedByDevice, retryingAfter, verdictOn, waitingForStart } from "./shared/device-link.ts"
+import { errorMessage, within } from "./shared/reasons.ts"
 
 /** Timers, named after the FortiOS settings of `config log fortianalyzer setting`. */
 export interface OftpClientTimers {
@@ -67,10 +69,7 @@ export interface OftpClientContext extends OftpClientTimers {
 /** The states a device reports: the leaf names, without the grouping state `establishing`. */
 export type OftpClientPhase = "disconnected" | "connecting" | "hello" | "online" | "retrying" | "stopped-by-analyzer"
 
-const seconds = (ms: number): string => `${ms / 1000} s`
-
-const authorizationReason = (status: OftpAuthorization): string =>
-  status === "authorized" ? "authorized on the analyzer" : "pending authorization on the analyzer"
+const authorizationReason = (status: OftpAuthorization): string => verdictOn("the analyzer", status)
 
 export const oftpClientMachine = setup({
   types: {
@@ -79,7 +78,7 @@ export const oftpClientMachine = setup({
     events: {} as OftpClientEvent
   },
   actors: {
-    connect: fromPromise<void>(() => Promise.reject(new Error("the device supplies connect")))
+    connect: connectSuppliedByDevice
   },
   actions: {
     sendHello: () => undefined,
@@ -114,10 +113,7 @@ export const oftpClientMachine = setup({
     STOP: { target: ".disconnected", actions: assign({ reason: "stopped" }) }
   },
   states: {
-    disconnected: {
-      entry: "closeLink",
-      on: { START: "establishing" }
-    },
+    disconnected: waitingForStart,
     establishing: {
       initial: "connecting",
       after: {
@@ -125,11 +121,11 @@ export const oftpClientMachine = setup({
           {
             guard: stateIn({ establishing: "hello" }),
             target: "retrying",
-            actions: assign({ reason: ({ context }) => `no HELLO_REPLY within conn-timeout (${seconds(context.connTimeoutMs)})` })
+            actions: assign({ reason: ({ context }) => `no HELLO_REPLY ${within("conn-timeout", context.connTimeoutMs)}` })
           },
           {
             target: "retrying",
-            actions: assign({ reason: ({ context }) => `no TLS connection to the analyzer within conn-timeout (${seconds(context.connTimeoutMs)})` })
+            actions: assign({ reason: ({ context }) => `no TLS connection to the analyzer ${within("conn-timeout", context.connTimeoutMs)}` })
           }
         ]
       },
@@ -149,7 +145,7 @@ export const oftpClientMachine = setup({
             onError: {
               target: "#oftp-client.retrying",
               actions: assign({
-                reason: ({ event }) => (event.error instanceof Error ? event.error.message : String(event.error))
+                reason: ({ event }) => errorMessage(event.error)
               })
             }
           }
@@ -210,7 +206,7 @@ export const oftpClientMachine = setup({
           after: {
             CONN_TIMEOUT: {
               target: "#oftp-client.retrying",
-              actions: assign({ reason: ({ context }) => `no answer to keepalive within conn-timeout (${seconds(context.connTimeoutMs)})` })
+              actions: assign({ reason: ({ context }) => `no answer to keepalive ${within("conn-timeout", context.connTimeoutMs)}` })
             }
           },
           on: {
@@ -222,19 +218,10 @@ export const oftpClientMachine = setup({
         }
       }
     },
-    /** Passing through: CLOSE goes out, then the link is dropped on entry to `disconnected`. */
-    closing: {
-      entry: "sendClose",
-      always: { target: "disconnected" }
-    },
-    retrying: {
-      entry: "closeLink",
-      after: { RETRY_PERIOD: "establishing" }
-    },
-    "stopped-by-analyzer": {
-      entry: "closeLink",
-      on: { START: "establishing" }
-    }
+    /** CLOSE goes out, then the link is dropped. */
+    closing: closingLink,
+    retrying: retryingAfter("RETRY_PERIOD"),
+    "stopped-by-analyzer": waitingForStart
   }
 })
 

@@ -22,6 +22,7 @@
  */
 import { assign, type SnapshotFrom, setup } from "xstate"
 import { type Hello, type OftpAuthorization, type OftpErrorCode, type OftpFrameTypeName, wireName } from "../protocols/oftp/frames.ts"
+import { within } from "./shared/reasons.ts"
 
 export interface OftpSessionTimers {
   /** `handshake-timeout`: from TCP accept to the end of the TLS handshake. */
@@ -71,8 +72,6 @@ export interface OftpSessionContext extends OftpSessionTimers {
   readonly reason: string
 }
 
-const seconds = (ms: number): string => `${ms / 1000} s`
-
 const keepaliveTimeoutMs = (context: OftpSessionContext): number => KEEPALIVE_TIMEOUT_FACTOR * (context.hello?.keepaliveMs ?? 0)
 
 const onlineReason = (serial: string, status: OftpAuthorization): string =>
@@ -110,24 +109,15 @@ export const oftpSessionMachine = setup({
   initial: "handshake",
   on: {
     LINK_LOST: { target: ".closed", actions: assign({ code: "link-lost", reason: ({ event }) => event.reason }) },
-    PROTOCOL_ERROR: {
-      target: ".closed",
-      actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"]
-    },
-    SHUTDOWN: {
-      target: ".closed",
-      actions: [assign({ code: "analyzer-closed", reason: ({ event }) => event.reason }), "sendClose"]
-    }
+    PROTOCOL_ERROR: { target: ".closed", actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"] },
+    SHUTDOWN: { target: ".closed", actions: [assign({ code: "analyzer-closed", reason: ({ event }) => event.reason }), "sendClose"] }
   },
   states: {
     handshake: {
       after: {
         HANDSHAKE_TIMEOUT: {
           target: "closed",
-          actions: assign({
-            code: "handshake-timeout",
-            reason: ({ context }) => `no TLS handshake within handshake-timeout (${seconds(context.handshakeTimeoutMs)})`
-          })
+          actions: assign({ code: "handshake-timeout", reason: ({ context }) => `no TLS handshake ${within("handshake-timeout", context.handshakeTimeoutMs)}` })
         }
       },
       on: {
@@ -141,7 +131,7 @@ export const oftpSessionMachine = setup({
         HELLO_TIMEOUT: {
           target: "closed",
           actions: [
-            assign({ code: "hello-timeout", reason: ({ context }) => `no HELLO within hello-timeout (${seconds(context.helloTimeoutMs)})` }),
+            assign({ code: "hello-timeout", reason: ({ context }) => `no HELLO ${within("hello-timeout", context.helloTimeoutMs)}` }),
             "sendError"
           ]
         }
@@ -158,10 +148,7 @@ export const oftpSessionMachine = setup({
             "sendError"
           ]
         },
-        CLOSE_FRAME: {
-          target: "closed",
-          actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` })
-        }
+        CLOSE_FRAME: { target: "closed", actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` }) }
       }
     },
     registering: {
@@ -177,14 +164,8 @@ export const oftpSessionMachine = setup({
             "sendHelloReply"
           ]
         },
-        REFUSED: {
-          target: "closed",
-          actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"]
-        },
-        CLOSE_FRAME: {
-          target: "closed",
-          actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` })
-        }
+        REFUSED: { target: "closed", actions: [assign({ code: ({ event }) => event.code, reason: ({ event }) => event.reason }), "sendError"] },
+        CLOSE_FRAME: { target: "closed", actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` }) }
       }
     },
     online: {
@@ -194,7 +175,7 @@ export const oftpSessionMachine = setup({
           actions: [
             assign({
               code: "keepalive-timeout",
-              reason: ({ context }) => `no frame from ${serialOf(context)} within ${KEEPALIVE_TIMEOUT_FACTOR} × its keepalive (${seconds(keepaliveTimeoutMs(context))})`
+              reason: ({ context }) => `no frame from ${serialOf(context)} ${within(`${KEEPALIVE_TIMEOUT_FACTOR} × its keepalive`, keepaliveTimeoutMs(context))}`
             }),
             "sendError"
           ]
@@ -206,10 +187,7 @@ export const oftpSessionMachine = setup({
           { target: "online", reenter: true }
         ],
         HELLO: { target: "online", reenter: true },
-        CLOSE_FRAME: {
-          target: "closed",
-          actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` })
-        },
+        CLOSE_FRAME: { target: "closed", actions: assign({ code: "device-closed", reason: ({ event }) => `the device closed the session: ${event.reason}` }) },
         AUTHORIZATION: [
           {
             guard: ({ event }) => event.status === "deleted",

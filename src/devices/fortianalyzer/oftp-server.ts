@@ -28,14 +28,17 @@ import { type OftpSessionEnd, type OftpSessionEvent, oftpSessionMachine } from "
 import type { LabClock } from "../../machines/clock.ts"
 import { KeyPicker } from "../../protocols/fortios/kv.ts"
 import { encodeFrame, type Hello, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
-import { TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
+import { TlsHandshakeError } from "../../net/tls.ts"
 import { peerOf } from "../../net/tcp.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { StoreError } from "../../store/store-error.ts"
+import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, upgradeForSession } from "../shared/tls-sessions.ts"
 import type { AnalyzerOftpSettings } from "./analyzer.ts"
 import type { StoreWriter } from "./store-writer.ts"
 
 type SessionActor = Actor<typeof oftpSessionMachine>
+
+type Session = TlsSession<SessionActor>
 
 /**
  * HA log sync of one stored OFTP batch (`records` may be empty): resolves once every secondary
@@ -43,22 +46,11 @@ type SessionActor = Actor<typeof oftpSessionMachine>
  */
 export type OftpReplicate = (serial: string, records: ReadonlyArray<LogRecordInput & { readonly seq: number }>, held: boolean) => Promise<void> | null
 
-/** Sends to a session that is still running; an ended session ignores late socket events. */
-const deliver = (actor: SessionActor, event: OftpSessionEvent): void => {
-  if (actor.getSnapshot().status === "active") actor.send(event)
-}
-
 /** Why a handshake failed, as the session machine takes it. */
 const tlsFailure = (error: unknown): Extract<OftpSessionEvent, { type: "TLS_FAILED" }> =>
   error instanceof TlsHandshakeError
     ? { type: "TLS_FAILED", code: error.code, reason: error.message }
     : { type: "TLS_FAILED", code: "tls-error", reason: `TLS handshake failed: ${String(error)}` }
-
-interface Session {
-  readonly actor: SessionActor
-  readonly peer: string
-  serial: string | null
-}
 
 type OftpRow = LogRecordInput & { readonly seq: number }
 
@@ -88,10 +80,7 @@ export class OftpServer {
   readonly #tls: tls.TlsOptions
   readonly #replicate: OftpReplicate | undefined
   readonly #onRegistryChanged: (() => void) | undefined
-  readonly #sessions = new Set<Session>()
-  readonly #bySerial = new Map<string, Session>()
-  /** Sessions that ended, by code ("hello-timeout", "duplicate-session", "device-closed" ...). */
-  readonly ended = new Map<OftpSessionEnd, number>()
+  readonly #sessions = new SessionTable<SessionActor, OftpSessionEnd>()
   #pending: PendingBatch[] = []
   #pendingRecords = 0
   #flushScheduled = false
@@ -123,36 +112,30 @@ export class OftpServer {
     this.#onRegistryChanged = options.onRegistryChanged
   }
 
+  /** Sessions that ended, by code ("hello-timeout", "duplicate-session", "device-closed" ...). */
+  get ended(): ReadonlyMap<OftpSessionEnd, number> {
+    return this.#sessions.ended
+  }
+
   /** Devices with a session up right now. */
   connectedSerials(): ReadonlyArray<string> {
-    return [...this.#bySerial.keys()]
+    return this.#sessions.serials()
   }
 
   /** Takes a TCP/514 connection whose first chunk starts a TLS handshake. */
   accept(socket: net.Socket, firstChunk: Buffer): void {
     const peer = peerOf(socket)
-    let link: tls.TLSSocket | null = null
-    const session: Session = { actor: this.#createSession(() => link, () => socket, peer), peer, serial: null }
-    this.#sessions.add(session)
+    const link = new SessionLink(socket)
+    const session = this.#sessions.open(this.#createSession(link, peer), peer)
     const { actor } = session
-    let last = ""
-    actor.subscribe((snapshot) => {
-      const state = String(snapshot.value) as "handshake" | "awaitingHello" | "registering" | "online" | "closed"
-      if (state === last) return
-      last = state
-      const { context } = snapshot
-      if (state === "closed") {
-        const code = context.code ?? "link-lost"
-        this.ended.set(code, (this.ended.get(code) ?? 0) + 1)
-        this.#sessions.delete(session)
-        if (session.serial !== null && this.#bySerial.get(session.serial) === session) this.#bySerial.delete(session.serial)
-      }
+    onEachState(actor, (state, { context }) => {
+      if (state === "closed") this.#sessions.close(session, context.code ?? "link-lost")
       this.#bus.publish({
         type: "oftp-session",
         device: this.#device,
         peer,
         serial: context.hello?.serial ?? null,
-        state: state === "awaitingHello" ? "awaiting-hello" : state,
+        state: state === "awaitingHello" ? "awaiting-hello" : (state as "handshake" | "registering" | "online" | "closed"),
         code: context.code,
         reason: context.reason
       })
@@ -160,26 +143,17 @@ export class OftpServer {
     actor.start()
     // A reset during the handshake surfaces as the handshake's failure; never as an unhandled error.
     socket.on("error", () => undefined)
-    // The session's own timer (handshake-timeout) ends a slow handshake; TLS's timer is a backstop.
-    upgradeToTls(socket, { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout + 1000 }, firstChunk).then(
-      (secure) => {
-        if (actor.getSnapshot().status !== "active") {
-          secure.destroy()
-          return
-        }
-        link = secure
-        this.#attach(session, secure)
-        actor.send({ type: "TLS_UP" })
-      },
+    upgradeForSession(
+      actor,
+      link,
+      { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout, firstChunk },
+      (secure) => this.#attach(session, secure),
       (error: unknown) => deliver(actor, tlsFailure(error))
     )
   }
 
-  #createSession(link: () => tls.TLSSocket | null, raw: () => net.Socket, peer: string): SessionActor {
-    const write = (frame: OftpFrame) => {
-      const socket = link()
-      if (socket !== null && !socket.destroyed) socket.write(encodeFrame(frame))
-    }
+  #createSession(link: SessionLink, peer: string): SessionActor {
+    const write = (frame: OftpFrame) => link.write(encodeFrame(frame))
     let self: SessionActor | null = null
     const machine = oftpSessionMachine.provide({
       actions: {
@@ -216,15 +190,10 @@ export class OftpServer {
         },
         sendClose: ({ context }) => write({ type: "close", reason: context.reason }),
         closeLink: () => {
-          const secure = link()
-          if (secure === null) {
-            // No TLS yet: nothing to flush, so the half-done handshake is cut at once.
-            raw().destroy()
-          } else if (!secure.destroyed) {
-            // Lets the ERROR or CLOSE frame reach the device before the connection goes.
-            secure.end()
-            setTimeout(() => secure.destroy(), 1000).unref()
-          }
+          // No TLS yet: nothing to flush, so the half-done handshake is cut at once. Otherwise
+          // the ERROR or CLOSE frame reaches the device before the connection goes.
+          if (link.secure === null) link.raw.destroy()
+          else endGracefully(link.secure)
         }
       }
     })
@@ -241,16 +210,9 @@ export class OftpServer {
     peer: string,
     actor: SessionActor | null
   ): { type: "REGISTERED"; status: "authorized" | "pending"; adom: string | null } | { type: "REFUSED"; code: "duplicate-session"; reason: string } {
-    const session = [...this.#sessions].find((s) => s.actor === actor)
-    const existing = this.#bySerial.get(hello.serial)
-    if (existing !== undefined && existing !== session) {
-      return { type: "REFUSED", code: "duplicate-session", reason: `${hello.serial} already has a session from ${existing.peer}; refusing the second one from ${peer}` }
-    }
-    if (session !== undefined) {
-      session.serial = hello.serial
-      this.#bySerial.set(hello.serial, session)
-    }
-    const ip = peer.slice(0, peer.lastIndexOf(":"))
+    const refusal = this.#sessions.claim(this.#sessions.find(actor), hello.serial, peer)
+    if (refusal !== null) return { type: "REFUSED", code: "duplicate-session", reason: refusal }
+    const ip = hostOf(peer)
     const known = this.#store.devices.get(hello.serial) !== undefined
     let device = this.#store.devices.seen(
       { serial: hello.serial, name: hello.hostname, platform: hello.platform, version: hello.version, ip, vdoms: hello.vdoms },
@@ -273,15 +235,13 @@ export class OftpServer {
   #attach(session: Session, socket: tls.TLSSocket): void {
     const decoder = new OftpDecoder({ maxFrameBytes: this.#settings.maxFrameBytes })
     const { actor } = session
-    socket.on("data", (chunk: Buffer) => {
+    readLink(actor, socket, (chunk) => {
       const result = decoder.push(chunk)
       for (const frame of result.frames) this.#receive(session, socket, frame)
       if (result.error !== undefined) {
         deliver(actor, { type: "PROTOCOL_ERROR", code: result.error.code, reason: result.error.detail })
       }
     })
-    socket.on("error", () => undefined)
-    socket.on("close", () => deliver(actor, { type: "LINK_LOST", reason: "the connection closed" }))
   }
 
   #receive(session: Session, socket: tls.TLSSocket, frame: OftpFrame): void {
@@ -391,14 +351,14 @@ export class OftpServer {
 
   /** An administrator's decision reaches the device's live session, if it has one. */
   notify(serial: string, status: "authorized" | "pending" | "deleted", adom: string | null): void {
-    const session = this.#bySerial.get(serial)
+    const session = this.#sessions.holder(serial)
     if (session !== undefined) deliver(session.actor, { type: "AUTHORIZATION", status, adom })
   }
 
   /** Clean shutdown: what was received is stored and acknowledged, then CLOSE to every device. */
   shutdown(reason: string): void {
     this.#flush()
-    for (const session of this.#sessions) deliver(session.actor, { type: "SHUTDOWN", reason })
+    for (const session of this.#sessions.all()) deliver(session.actor, { type: "SHUTDOWN", reason })
   }
 
   /** Stops every session machine (their links are closed by the listener going away); batches not stored yet are dropped, never acknowledged. */
@@ -406,9 +366,8 @@ export class OftpServer {
     this.#disposed = true
     this.#pending = []
     this.#pendingRecords = 0
-    for (const session of this.#sessions) session.actor.stop()
+    for (const session of this.#sessions.all()) session.actor.stop()
     this.#sessions.clear()
-    this.#bySerial.clear()
   }
 }
 

@@ -15,9 +15,9 @@ import { type Actor, createActor } from "xstate"
 import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import { type FgfmSessionEnd, fgfmSessionMachine } from "../../machines/fgfm-session.ts"
-import { type TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { encodeFgfm, FGFM_CHANNEL_WINDOW, type FgfmAuthorization, FgfmDecoder, type FgfmMessage, type FgfmRegister } from "../../protocols/fgfm/frames.ts"
+import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, upgradeForSession } from "../shared/tls-sessions.ts"
 
 /** The FortiManager's FGFM settings. Times in milliseconds. */
 export interface FgfmServerSettings {
@@ -45,11 +45,7 @@ export interface ManagedDevice {
 
 type SessionActor = Actor<typeof fgfmSessionMachine>
 
-interface Session {
-  readonly actor: SessionActor
-  readonly peer: string
-  serial: string | null
-}
+type Session = TlsSession<SessionActor>
 
 export class FgfmServer {
   readonly #manager: string
@@ -58,11 +54,8 @@ export class FgfmServer {
   readonly #clock: LabClock
   readonly #settings: FgfmServerSettings
   readonly #tls: tls.TlsOptions
-  readonly #sessions = new Set<Session>()
-  readonly #bySerial = new Map<string, Session>()
+  readonly #sessions = new SessionTable<SessionActor, FgfmSessionEnd>()
   readonly #devices = new Map<string, ManagedDevice>()
-  /** Sessions that ended, by code ("register-timeout", "duplicate-session", "device-closed" ...). */
-  readonly ended = new Map<FgfmSessionEnd, number>()
 
   constructor(options: {
     readonly manager: string
@@ -78,6 +71,11 @@ export class FgfmServer {
     this.#clock = options.clock
     this.#settings = options.settings
     this.#tls = options.tls
+  }
+
+  /** Sessions that ended, by code ("register-timeout", "duplicate-session", "device-closed" ...). */
+  get ended(): ReadonlyMap<FgfmSessionEnd, number> {
+    return this.#sessions.ended
   }
 
   /** The device list, in order of first registration. */
@@ -97,66 +95,48 @@ export class FgfmServer {
   /** Takes an accepted TCP/541 connection: TLS, then one FGFM session. */
   accept(socket: net.Socket): void {
     const peer = peerOf(socket)
-    let link: tls.TLSSocket | null = null
-    const session: Session = { actor: this.#createSession(() => link, socket, peer), peer, serial: null }
+    const link = new SessionLink(socket)
+    const session = this.#sessions.open(this.#createSession(link, peer), peer)
     const { actor } = session
-    this.#sessions.add(session)
-    let last = ""
-    actor.subscribe((snapshot) => {
-      const state = String(snapshot.value) as "handshake" | "awaitingRegister" | "registering" | "registered" | "closed"
-      if (state === last) return
-      last = state
-      const { context } = snapshot
+    onEachState(actor, (state, { context }) => {
       if (state === "closed") this.#ended(session, context.code ?? "link-lost")
       this.#bus.publish({
         type: "fgfm-session",
         manager: this.#manager,
         peer,
         serial: context.register?.serialno ?? null,
-        state: state === "awaitingRegister" ? "awaiting-register" : state,
+        state: state === "awaitingRegister" ? "awaiting-register" : (state as "handshake" | "registering" | "registered" | "closed"),
         code: context.code,
         reason: context.reason
       })
     })
     actor.start()
-    upgradeToTls(socket, { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout + 1000 }).then(
-      (secure) => {
-        if (actor.getSnapshot().status !== "active") {
-          secure.destroy()
-          return
-        }
-        link = secure
-        this.#attach(session, secure)
-        actor.send({ type: "TLS_UP" })
-      },
-      (error: TlsHandshakeError) => {
-        actor.send({ type: "PROTOCOL_ERROR", code: error.code === "handshake-timeout" ? "handshake-timeout" : "handshake-failed", reason: error.message })
+    upgradeForSession(
+      actor,
+      link,
+      { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout },
+      (secure) => this.#attach(session, secure),
+      (error) => {
+        const code = error.code === "handshake-timeout" ? "handshake-timeout" : "handshake-failed"
+        deliver(actor, { type: "PROTOCOL_ERROR", code, reason: error.message })
       }
     )
   }
 
   #ended(session: Session, code: FgfmSessionEnd): void {
-    this.ended.set(code, (this.ended.get(code) ?? 0) + 1)
-    this.#sessions.delete(session)
-    const serial = session.serial
-    if (serial === null || this.#bySerial.get(serial) !== session) return
-    this.#bySerial.delete(serial)
-    const device = this.#devices.get(serial)
-    if (device !== undefined) this.#devices.set(serial, { ...device, connected: false })
+    const serial = this.#sessions.close(session, code)
+    const device = serial === null ? undefined : this.#devices.get(serial)
+    if (device !== undefined) this.#devices.set(device.serial, { ...device, connected: false })
   }
 
-  #createSession(link: () => tls.TLSSocket | null, raw: net.Socket, peer: string): SessionActor {
-    const write = (message: FgfmMessage) => {
-      const socket = link()
-      if (socket !== null && !socket.destroyed) socket.write(encodeFgfm(message))
-    }
+  #createSession(link: SessionLink, peer: string): SessionActor {
+    const write = (message: FgfmMessage) => link.write(encodeFgfm(message))
     let self: SessionActor | null = null
     const machine = fgfmSessionMachine.provide({
       actions: {
         register: ({ event }) => {
           if (event.type !== "REGISTER") return
-          const session = [...this.#sessions].find((s) => s.actor === self)
-          const verdict = this.#register(event.register, peer, session)
+          const verdict = this.#register(event.register, peer, this.#sessions.find(self))
           queueMicrotask(() => self?.send(verdict))
         },
         sendRegisterReply: ({ context }) => {
@@ -182,13 +162,7 @@ export class FgfmServer {
           }
         },
         sendClose: ({ context }) => write({ type: "close", reason: context.reason }),
-        closeLink: () => {
-          const socket = link() ?? raw
-          if (!socket.destroyed) {
-            socket.end()
-            setTimeout(() => socket.destroy(), 1000).unref()
-          }
-        }
+        closeLink: () => endGracefully(link.secure ?? link.raw)
       }
     })
     self = createActor(machine, {
@@ -207,16 +181,10 @@ export class FgfmServer {
     peer: string,
     session: Session | undefined
   ): { type: "ACCEPTED"; status: FgfmAuthorization } | { type: "REFUSED"; code: "duplicate-session"; reason: string } {
-    const existing = this.#bySerial.get(register.serialno)
-    if (existing !== undefined && existing !== session) {
-      return { type: "REFUSED", code: "duplicate-session", reason: `${register.serialno} already has a session from ${existing.peer}; refusing the second one from ${peer}` }
-    }
-    if (session !== undefined) {
-      session.serial = register.serialno
-      this.#bySerial.set(register.serialno, session)
-    }
+    const refusal = this.#sessions.claim(session, register.serialno, peer)
+    if (refusal !== null) return { type: "REFUSED", code: "duplicate-session", reason: refusal }
     const known = this.#devices.get(register.serialno)
-    const ip = peer.slice(0, peer.lastIndexOf(":"))
+    const ip = hostOf(peer)
     const state: FgfmAuthorization = known?.state ?? (this.#settings.autoAuthorize ? "authorized" : "pending")
     const device: ManagedDevice = {
       serial: register.serialno,
@@ -244,17 +212,10 @@ export class FgfmServer {
   #attach(session: Session, socket: tls.TLSSocket): void {
     const decoder = new FgfmDecoder({ maxMessageBytes: this.#settings.maxMessageBytes })
     const { actor } = session
-    // Socket events after the session ended (its machine is done) have nobody to go to.
-    const live = () => actor.getSnapshot().status === "active"
-    socket.on("data", (chunk: Buffer) => {
-      if (!live()) return
+    readLink(actor, socket, (chunk) => {
       const result = decoder.push(chunk)
       for (const message of result.messages) this.#receive(actor, message)
-      if (result.error !== undefined) actor.send({ type: "PROTOCOL_ERROR", code: result.error.code, reason: result.error.detail })
-    })
-    socket.on("error", () => undefined)
-    socket.on("close", () => {
-      if (live()) actor.send({ type: "LINK_LOST", reason: "the connection closed" })
+      if (result.error !== undefined) deliver(actor, { type: "PROTOCOL_ERROR", code: result.error.code, reason: result.error.detail })
     })
   }
 
@@ -277,7 +238,8 @@ export class FgfmServer {
   setAuthorization(serial: string, status: FgfmAuthorization | "deleted"): boolean {
     const device = this.#devices.get(serial)
     if (device === undefined) return false
-    this.#bySerial.get(serial)?.actor.send({ type: "AUTHORIZATION", status })
+    const session = this.#sessions.holder(serial)
+    if (session !== undefined) deliver(session.actor, { type: "AUTHORIZATION", status })
     if (status === "deleted") this.#devices.delete(serial)
     else this.#devices.set(serial, { ...device, state: status })
     return true
@@ -285,17 +247,16 @@ export class FgfmServer {
 
   /** Clean shutdown: request=close to every FortiGate. */
   shutdown(reason: string): void {
-    for (const session of this.#sessions) session.actor.send({ type: "SHUTDOWN", reason })
+    for (const session of this.#sessions.all()) deliver(session.actor, { type: "SHUTDOWN", reason })
   }
 
   /** Stops every session machine (their links close with the listener). */
   dispose(): void {
-    for (const session of this.#sessions) session.actor.stop()
-    this.#sessions.clear()
-    for (const serial of this.#bySerial.keys()) {
+    for (const session of this.#sessions.all()) session.actor.stop()
+    for (const serial of this.#sessions.serials()) {
       const device = this.#devices.get(serial)
       if (device !== undefined) this.#devices.set(serial, { ...device, connected: false })
     }
-    this.#bySerial.clear()
+    this.#sessions.clear()
   }
 }
