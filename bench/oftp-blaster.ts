@@ -19,6 +19,7 @@ import { formatKeyValues } from "../src/protocols/fortios/kv.ts"
 import { makeFortiOsLog } from "../src/protocols/fortios/logs.ts"
 import { encodeFrame, OFTP_HEADER_BYTES, OftpDecoder } from "../src/protocols/oftp/frames.ts"
 
+import { positiveWholeNumbers, usage } from "./cli-args.ts"
 export interface OftpBlasterReport {
   readonly type: "oftp-blaster"
   /** The sender's hostname: the `device` its logs are stored under. */
@@ -208,10 +209,9 @@ const main = async (): Promise<void> => {
       "max-seconds": { type: "string", default: "60" }
     }
   })
-  const numbers = [values.port, values.count, values.batch, values.window, values["max-seconds"]].map(Number)
-  if (!numbers.every((n) => Number.isInteger(n) && n > 0)) {
-    process.stderr.write("usage: node bench/oftp-blaster.ts --port P [--host H] [--count N] [--batch B] [--window W] [--max-seconds S] (positive whole numbers)\n")
-    process.exitCode = 2
+  const numbers = positiveWholeNumbers([values.port, values.count, values.batch, values.window, values["max-seconds"]])
+  if (numbers === null) {
+    usage("node bench/oftp-blaster.ts --port P [--host H] [--count N] [--batch B] [--window W] [--max-seconds S] (positive whole numbers)")
     return
   }
   const [port, count, batch, window, maxSeconds] = numbers as [number, number, number, number, number]

@@ -20,7 +20,10 @@ import { Lab } from "../src/lab/lab.ts"
 import { parseScenario } from "../src/lab/scenario/load.ts"
 import { RealLabClock } from "../src/machines/clock.ts"
 
-export interface OftpFleetReport {
+import { FLEET_OPTIONS, positiveWholeNumbers, usage } from "./cli-args.ts"
+import { MemoryPeaks, now, type ProcessLoad, processLoad } from "./measure.ts"
+/** With the process's load (`ProcessLoad`: peak RSS, V8 heap and buffers sampled every 250 ms, event-loop delay). */
+export interface OftpFleetReport extends ProcessLoad {
   readonly type: "oftp-fleet"
   readonly devices: number
   /** Wall-clock ms (performance.timeOrigin based) just before the lab was started. */
@@ -48,23 +51,14 @@ export interface OftpFleetReport {
   readonly rate: number
   readonly firstAckAt: number
   readonly lastAckAt: number
-  /** Peak resident set size of this process, KiB. */
-  readonly maxRssKiB: number
-  /** Peaks of V8's used heap and of memory outside it (Buffers, TLS), MB, sampled every 250 ms. */
-  readonly heapUsedMaxMb: number
-  readonly externalMaxMb: number
-  /** Event-loop delay over the run, ms (p99 and max). */
-  readonly loopDelayP99Ms: number
-  readonly loopDelayMaxMs: number
   /** True when `max-seconds` ran out before every FortiGate was done. */
   readonly aborted: boolean
 }
 
 export const fleetDeviceName = (index: number): string => `fgt-${String(index + 1).padStart(4, "0")}`
 
-const now = (): number => performance.timeOrigin + performance.now()
-
-interface Options {
+/** What the command line asks for (the light devices of `oftp-swarm.ts` take the same, but `queueSize`). */
+export interface FleetOptions {
   readonly port: number
   readonly devices: number
   readonly rate: number
@@ -73,7 +67,7 @@ interface Options {
   readonly maxSeconds: number
 }
 
-const fleetYaml = (options: Options): string => {
+const fleetYaml = (options: FleetOptions): string => {
   const lines = ["name: oftp-fleet", "devices:"]
   for (let i = 0; i < options.devices; i++) {
     const serial = `FGT60FTK21${String(i + 1).padStart(6, "0")}`
@@ -144,18 +138,12 @@ class Progress {
   }
 }
 
-const run = async (options: Options): Promise<OftpFleetReport> => {
+const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
   const progress = new Progress(options.devices, options.count)
   const scenario = parseScenario(fleetYaml(options), "oftp-fleet.yaml", { stepsRequired: false })
   const loop = monitorEventLoopDelay({ resolution: 10 })
   loop.enable()
-  let heapUsedMax = 0
-  let externalMax = 0
-  const sampler = setInterval(() => {
-    const memory = process.memoryUsage()
-    heapUsedMax = Math.max(heapUsedMax, memory.heapUsed)
-    externalMax = Math.max(externalMax, memory.external + memory.arrayBuffers)
-  }, 250)
+  const memory = new MemoryPeaks().every(250)
   const startedAt = now()
   const scope = await Effect.runPromise(Scope.make())
   const lab = await Effect.runPromise(
@@ -172,7 +160,7 @@ const run = async (options: Options): Promise<OftpFleetReport> => {
     })
   })
   loop.disable()
-  clearInterval(sampler)
+  memory.stop()
   const generatedBy: Record<string, number> = {}
   let generated = 0
   for (let i = 0; i < options.devices; i++) {
@@ -202,11 +190,7 @@ const run = async (options: Options): Promise<OftpFleetReport> => {
     rate: span > 0 ? ((acked - progress.firstAckCount) * 1000) / span : 0,
     firstAckAt: progress.firstAckAt,
     lastAckAt: progress.lastAckAt,
-    maxRssKiB: process.resourceUsage().maxRSS,
-    heapUsedMaxMb: heapUsedMax / 2 ** 20,
-    externalMaxMb: externalMax / 2 ** 20,
-    loopDelayP99Ms: loop.percentile(99) / 1e6,
-    loopDelayMaxMs: loop.max / 1e6,
+    ...processLoad(memory, loop),
     aborted
   }
   process.stdout.write(`${JSON.stringify(report)}\n`)
@@ -216,21 +200,11 @@ const run = async (options: Options): Promise<OftpFleetReport> => {
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
-    options: {
-      port: { type: "string" },
-      devices: { type: "string", default: "1000" },
-      rate: { type: "string", default: "10" },
-      count: { type: "string", default: "250" },
-      "queue-size": { type: "string", default: "100000" },
-      "max-seconds": { type: "string", default: "60" }
-    }
+    options: { ...FLEET_OPTIONS, "queue-size": { type: "string", default: "100000" } }
   })
-  const numbers = [values.port, values.devices, values.rate, values.count, values["queue-size"], values["max-seconds"]].map(Number)
-  if (!numbers.every((n) => Number.isInteger(n) && n > 0)) {
-    process.stderr.write(
-      "usage: node bench/oftp-fleet.ts --port P [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S] (positive whole numbers)\n"
-    )
-    process.exitCode = 2
+  const numbers = positiveWholeNumbers([values.port, values.devices, values.rate, values.count, values["queue-size"], values["max-seconds"]])
+  if (numbers === null) {
+    usage("node bench/oftp-fleet.ts --port P [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S] (positive whole numbers)")
     return
   }
   const [port, devices, rate, count, queueSize, maxSeconds] = numbers as [number, number, number, number, number, number]

@@ -10,31 +10,29 @@
  *   file-backed store in DIR), counted from the `logs-stored` events on the lab bus: TLS, decode,
  *   parse, store and acknowledge are all included.
  *
- * Talks JSON lines: prints `{"type":"ready",port}` once bound, then reads
- * `{"expect":{"<device>":N,...}}` on stdin (each sender's device name and how many records it
- * sent), waits until all are counted or nothing new arrived for `IDLE_MS` (bounded by
- * `MAX_WAIT_MS`), closes, checks the analyzer's store with `sequenceReport` for every device
+ * Talks JSON lines (`receiver-protocol.ts`): prints `{"type":"ready",port}` once bound, then
+ * reads `{"expect":{"<device>":N,...}}` on stdin (each sender's device name and how many records
+ * it sent), waits until all are counted or nothing new arrived for a while, closes, checks the analyzer's store with `sequenceReport` for every device
  * (none missing, none twice), prints an `OftpReceiverReport` and exits.
  */
 import * as path from "node:path"
-import * as readline from "node:readline"
 import * as tls from "node:tls"
 import { parseArgs } from "node:util"
 import { LabPki } from "../src/net/pki.ts"
 import { serverTlsOptions } from "../src/net/tls.ts"
 import { encodeFrame, OFTP_FRAME_TYPES, OFTP_HEADER_BYTES } from "../src/protocols/oftp/frames.ts"
+import { startBenchLab } from "./bench-lab.ts"
+import { usage } from "./cli-args.ts"
+import { MemoryPeaks, now } from "./measure.ts"
+import { announceReady, type Counted, Counter, printReport, readExpect } from "./receiver-protocol.ts"
 
-export interface OftpReceiverReport {
+/**
+ * `received`: records acknowledged (bare) or stored (analyzer, from `logs-stored`); `batches`:
+ * the LOGS frames (bare) or `logs-stored` events (analyzer) that brought them.
+ */
+export interface OftpReceiverReport extends Counted {
   readonly type: "result"
   readonly sink: "bare" | "analyzer"
-  /** Records acknowledged (bare) or stored (analyzer, from `logs-stored`). */
-  readonly received: number
-  /** Events that brought them: LOGS frames (bare) or `logs-stored` events (analyzer). */
-  readonly batches: number
-  /** Records per second from the first batch to the last one (the first batch left out). */
-  readonly rate: number
-  readonly firstAt: number
-  readonly lastAt: number
   /** Sessions that reached `online` (reconnections included), and distinct devices among them. */
   readonly sessionsOnline: number
   readonly devicesOnline: number
@@ -61,60 +59,6 @@ export interface SequenceCheck {
   readonly duplicated: number
   /** Up to 5 devices with something missing or duplicated, for the report. */
   readonly worst: ReadonlyArray<string>
-}
-
-/** Nothing new for this long after the senders finished means the rest is lost. */
-const IDLE_MS = 2000
-const MAX_WAIT_MS = 60_000
-
-const now = (): number => performance.timeOrigin + performance.now()
-
-/** Counts records per batch; the rate leaves the first batch out (see bench/receiver.ts). */
-class Counter {
-  received = 0
-  batches = 0
-  firstAt = 0
-  firstCount = 0
-  lastAt = 0
-  #onProgress: (() => void) | null = null
-
-  add(count: number): void {
-    if (count === 0) return
-    const at = now()
-    if (this.received === 0) {
-      this.firstAt = at
-      this.firstCount = count
-    }
-    this.received += count
-    this.batches++
-    this.lastAt = at
-    this.#onProgress?.()
-  }
-
-  get rate(): number {
-    return this.lastAt > this.firstAt ? ((this.received - this.firstCount) * 1000) / (this.lastAt - this.firstAt) : 0
-  }
-
-  /** Resolves once `expected` are counted, or nothing new came for `IDLE_MS`, or after `MAX_WAIT_MS`. */
-  waitFor(expected: number): Promise<void> {
-    return new Promise((resolve) => {
-      const hardStop = setTimeout(done, MAX_WAIT_MS)
-      let idle = setTimeout(done, IDLE_MS)
-      const self = this
-      function done(): void {
-        clearTimeout(hardStop)
-        clearTimeout(idle)
-        self.#onProgress = null
-        resolve()
-      }
-      this.#onProgress = () => {
-        if (this.received >= expected) return done()
-        clearTimeout(idle)
-        idle = setTimeout(done, IDLE_MS)
-      }
-      if (this.received >= expected) done()
-    })
-  }
 }
 
 class Sessions {
@@ -225,43 +169,33 @@ devices:
   faz-1: { kind: fortianalyzer, serial: ${SERVER_SERIAL}, oftp: { auto-authorize: true }, syslog: { max-connections: 8192 } }
 `
 
-/** Loads the lab only here, so the bare sink's RSS is that of a TLS server with the lab PKI, no lab. */
+/** Starts the lab only here, so the bare sink's RSS is that of a TLS server with the lab PKI, no lab. */
 const startAnalyzer = async (dataDir: string): Promise<Sink> => {
-  const [{ Effect, Exit, Scope }, { Lab }, { parseScenario }, { RealLabClock }, { LogStore }] = await Promise.all([
-    import("effect"),
-    import("../src/lab/lab.ts"),
-    import("../src/lab/scenario/load.ts"),
-    import("../src/machines/clock.ts"),
-    import("../src/store/log-store.ts")
-  ])
   const counter = new Counter()
   const sessions = new Sessions()
-  const scope = await Effect.runPromise(Scope.make())
-  const lab = await Effect.runPromise(
-    Scope.provide(scope)(
-      Lab.make({
-        scenario: parseScenario(BENCH_LAB, "oftp-bench.yaml", { stepsRequired: false }),
-        dataDir,
-        portBase: "ephemeral",
-        addressing: "shared",
-        clock: new RealLabClock(),
-        onEvent: (event) => {
-          if (event.type === "logs-stored") counter.add(event.count)
-          else if (event.type === "oftp-session") {
-            if (event.state === "online") sessions.wentOnline(event.serial ?? event.peer)
-            else if (event.state === "closed") sessions.end(event.code ?? "link-lost")
-          }
+  const [{ lab, close }, { LogStore }] = await Promise.all([
+    startBenchLab({
+      yaml: BENCH_LAB,
+      file: "oftp-bench.yaml",
+      dataDir,
+      addressing: "shared",
+      onEvent: (event) => {
+        if (event.type === "logs-stored") counter.add(event.count)
+        else if (event.type === "oftp-session") {
+          if (event.state === "online") sessions.wentOnline(event.serial ?? event.peer)
+          else if (event.state === "closed") sessions.end(event.code ?? "link-lost")
         }
-      })
-    )
-  )
+      }
+    }),
+    import("../src/store/log-store.ts")
+  ])
   const tcp = lab.plan.resolve("faz-1", "tcp/514")
   return {
     port: tcp.actualPort,
     counter,
     sessions,
     close: async (expect) => {
-      await Effect.runPromise(Scope.close(scope, Exit.void))
+      await close()
       const store = LogStore.open({ path: path.join(dataDir, "faz-1", "logs.sqlite") })
       try {
         let stored = 0
@@ -285,42 +219,29 @@ const startAnalyzer = async (dataDir: string): Promise<Sink> => {
   }
 }
 
-const readExpected = (): Promise<Map<string, number>> =>
-  new Promise((resolve) => {
-    const lines = readline.createInterface({ input: process.stdin })
-    lines.once("line", (line) => {
-      lines.close()
-      process.stdin.destroy()
-      const parsed: unknown = JSON.parse(line)
-      const expect = new Map<string, number>()
-      if (typeof parsed === "object" && parsed !== null && "expect" in parsed && typeof parsed.expect === "object" && parsed.expect !== null) {
-        for (const [device, sent] of Object.entries(parsed.expect)) expect.set(device, Number(sent))
-      }
-      resolve(expect)
-    })
-  })
+/** Each sender's device and how many records it sent, from `{"expect":{"<device>":N,...}}`. */
+const expectedByDevice = (expect: unknown): Map<string, number> => {
+  const byDevice = new Map<string, number>()
+  if (typeof expect === "object" && expect !== null) {
+    for (const [device, sent] of Object.entries(expect)) byDevice.set(device, Number(sent))
+  }
+  return byDevice
+}
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({ options: { sink: { type: "string" }, "data-dir": { type: "string" } } })
   const sinkKind = values.sink
   const dataDir = values["data-dir"]
   if ((sinkKind !== "bare" && sinkKind !== "analyzer") || (sinkKind === "analyzer" && dataDir === undefined)) {
-    process.stderr.write("usage: node bench/oftp-receiver.ts --sink bare | --sink analyzer --data-dir DIR\n")
-    process.exitCode = 2
+    usage("node bench/oftp-receiver.ts --sink bare | --sink analyzer --data-dir DIR")
     return
   }
-  let heapUsedMax = 0
-  let externalMax = 0
-  const sampler = setInterval(() => {
-    const memory = process.memoryUsage()
-    heapUsedMax = Math.max(heapUsedMax, memory.heapUsed)
-    externalMax = Math.max(externalMax, memory.external + memory.arrayBuffers)
-  }, 250)
+  const memory = new MemoryPeaks().every(250)
   const sink = sinkKind === "bare" ? await startBareSink() : await startAnalyzer(dataDir as string)
-  process.stdout.write(`${JSON.stringify({ type: "ready", port: sink.port })}\n`)
-  const expect = await readExpected()
+  announceReady({ port: sink.port })
+  const expect = expectedByDevice(await readExpect())
   await sink.counter.waitFor([...expect.values()].reduce((sum, n) => sum + n, 0))
-  clearInterval(sampler)
+  memory.stop()
   const closeStart = performance.now()
   const check = await sink.close(expect)
   const closeMs = sinkKind === "bare" ? 0 : performance.now() - closeStart
@@ -328,11 +249,7 @@ const main = async (): Promise<void> => {
   const report: OftpReceiverReport = {
     type: "result",
     sink: sinkKind,
-    received: counter.received,
-    batches: counter.batches,
-    rate: counter.rate,
-    firstAt: counter.firstAt,
-    lastAt: counter.lastAt,
+    ...counter.counted(),
     sessionsOnline: sessions.online,
     devicesOnline: sessions.firstOnline.size,
     firstOnlineAt: Math.min(...sessions.firstOnline.values()),
@@ -340,11 +257,11 @@ const main = async (): Promise<void> => {
     sessionsEnded: Object.fromEntries(sessions.ended),
     check,
     maxRssKiB: process.resourceUsage().maxRSS,
-    heapUsedMaxMb: heapUsedMax / 2 ** 20,
-    externalMaxMb: externalMax / 2 ** 20,
+    heapUsedMaxMb: memory.heapUsedMaxMb,
+    externalMaxMb: memory.externalMaxMb,
     closeMs
   }
-  process.stdout.write(`${JSON.stringify(report)}\n`)
+  printReport(report)
 }
 
 if (import.meta.main) await main()

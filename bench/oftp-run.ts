@@ -1,6 +1,6 @@
 /**
  * The OFTP part of `npm run bench` (`--only oftp,oftp-fleet`), run by `bench/run.ts`, which
- * lends it its child-process helpers. Every process reports one JSON line; nothing here sleeps
+ * lends it its child-process helpers (`bench-env.ts`). Every process reports one JSON line; nothing here sleeps
  * for synchronisation, every wait is bounded.
  *
  * - `oftp`: one TLS session with acknowledgements. `oftp-blaster.ts` (the codec, pre-encoded
@@ -14,15 +14,14 @@
  * - `oftp-swarm`: the same load from 1,000 light devices (`oftp-swarm.ts`, the codec and nothing
  *   else), so the analyzer's side is measured even when the emulated FortiGates are the limit.
  */
-import type { ChildProcess } from "node:child_process"
-import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { type BenchEnv, profileFlags } from "./bench-env.ts"
 import type { OftpBlasterReport } from "./oftp-blaster.ts"
 import type { OftpFleetReport } from "./oftp-fleet.ts"
 import type { OftpReceiverReport } from "./oftp-receiver.ts"
+import { BENCH_DIR } from "./paths.ts"
+import { formatTable } from "./table.ts"
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
 const BLASTER = path.join(BENCH_DIR, "oftp-blaster.ts")
 const RECEIVER = path.join(BENCH_DIR, "oftp-receiver.ts")
 const FLEET = path.join(BENCH_DIR, "oftp-fleet.ts")
@@ -33,23 +32,6 @@ const FLEET_RSS_TARGET_MB = 300
 const FLEET_RATE_PER_DEVICE = 10
 /** Child processes get this long to report (the fleet's own bound is shorter). */
 const REPORT_TIMEOUT_MS = 100_000
-
-/** What `bench/run.ts` lends: its child-process helpers. */
-export interface ChildLike {
-  readonly process: ChildProcess
-  next<T>(match: (value: Record<string, unknown>) => boolean, timeoutMs?: number): Promise<T>
-  readonly exited: Promise<number | null>
-}
-
-export interface OftpBenchEnv {
-  spawn(args: ReadonlyArray<string>, nodeFlags?: ReadonlyArray<string>): ChildLike
-  stop(child: ChildLike): Promise<void>
-  /** A temporary folder for the analyzers' stores. */
-  readonly tmp: string
-  /** Where to write CPU profiles (one folder per process role), or null. */
-  readonly profileDir: string | null
-  readonly debug: boolean
-}
 
 export interface OftpOptions {
   /** Records over the one session. */
@@ -81,13 +63,6 @@ export interface OftpResult {
   readonly notes: ReadonlyArray<string>
 }
 
-const profileFlags = (env: OftpBenchEnv, role: string): string[] => {
-  if (env.profileDir === null) return []
-  const dir = path.join(env.profileDir, role)
-  fs.mkdirSync(dir, { recursive: true })
-  return ["--cpu-prof", "--cpu-prof-dir", dir]
-}
-
 const bounded = (promise: Promise<unknown>, ms: number): Promise<unknown> =>
   Promise.race([promise, new Promise((resolve) => setTimeout(resolve, ms).unref())])
 
@@ -104,7 +79,7 @@ interface Received {
  * records each device sent), then lets the receiver check and report.
  */
 const withReceiver = async <S>(
-  env: OftpBenchEnv,
+  env: BenchEnv,
   sink: "bare" | "analyzer",
   dataDir: string,
   role: string,
@@ -125,7 +100,7 @@ const withReceiver = async <S>(
   }
 }
 
-const blast = async (env: OftpBenchEnv, port: number, count: number) => {
+const blast = async (env: BenchEnv, port: number, count: number) => {
   const blaster = env.spawn([BLASTER, "--port", String(port), "--count", String(count), "--max-seconds", "60"])
   try {
     const sender = await blaster.next<OftpBlasterReport>((value) => value["type"] === "oftp-blaster", REPORT_TIMEOUT_MS)
@@ -136,7 +111,7 @@ const blast = async (env: OftpBenchEnv, port: number, count: number) => {
   }
 }
 
-const fleet = async (env: OftpBenchEnv, port: number, args: ReadonlyArray<string>, role: string, script = FLEET) => {
+const fleet = async (env: BenchEnv, port: number, args: ReadonlyArray<string>, role: string, script = FLEET) => {
   const child = env.spawn([script, "--port", String(port), ...args], profileFlags(env, role))
   try {
     const sender = await child.next<OftpFleetReport>((value) => value["type"] === "oftp-fleet", REPORT_TIMEOUT_MS)
@@ -167,8 +142,29 @@ const failed = (scenario: string, sink: string, target: string, error: unknown):
   verdict: `ERROR: ${message(error)}`
 })
 
+/** A row against the analyzer; its ratio is against the bare TLS sink's raw rate, when that run worked. */
+const analyzerRow = (
+  scenario: string,
+  run: { readonly sender: { readonly rate: number }; readonly receiver: OftpReceiverReport },
+  rawRate: number | null,
+  senderRssMb: number | null,
+  target: string,
+  verdict: string
+): OftpRow => ({
+  scenario,
+  sink: "analyzer",
+  senderRate: run.sender.rate,
+  storedRate: run.receiver.rate,
+  ratio: run.sender.rate / (rawRate ?? run.sender.rate),
+  check: checkText(run.receiver),
+  receiverRssMb: run.receiver.maxRssKiB / 1024,
+  senderRssMb,
+  target,
+  verdict
+})
+
 /** One TLS session: bare sink, analyzer, then one fazlab FortiGate (information). */
-export const runOftpSession = async (env: OftpBenchEnv, options: OftpOptions): Promise<OftpResult> => {
+export const runOftpSession = async (env: BenchEnv, options: OftpOptions): Promise<OftpResult> => {
   const scenario = `OFTP one session, ${options.count.toLocaleString("en-US")} records`
   const target = `>= ${rate(SESSION_TARGET_RATE)}/s stored, 0 lost`
   const rows: OftpRow[] = []
@@ -196,19 +192,8 @@ export const runOftpSession = async (env: OftpBenchEnv, options: OftpOptions): P
     const missed: string[] = []
     if (run.sender.rate < SESSION_TARGET_RATE) missed.push("rate")
     if (run.sender.acked < run.sender.sent || !clean(run.receiver, run.sender.sent)) missed.push("loss")
-    rows.push({
-      scenario,
-      sink: "analyzer",
-      // The blaster's rate is acknowledged records per second: stored, end to end.
-      senderRate: run.sender.rate,
-      storedRate: run.receiver.rate,
-      ratio: run.sender.rate / (rawRate ?? run.sender.rate),
-      check: checkText(run.receiver),
-      receiverRssMb: run.receiver.maxRssKiB / 1024,
-      senderRssMb: null,
-      target,
-      verdict: missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
-    })
+    // The blaster's rate is acknowledged records per second: stored, end to end.
+    rows.push(analyzerRow(scenario, run, rawRate, null, target, missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`))
   } catch (error) {
     rows.push(failed(scenario, "analyzer", target, error))
   }
@@ -218,18 +203,7 @@ export const runOftpSession = async (env: OftpBenchEnv, options: OftpOptions): P
     const run = await withReceiver(env, "analyzer", path.join(env.tmp, "oftp-fortigate"), "oftp-fortigate-analyzer", (port) =>
       fleet(env, port, args, "oftp-fortigate-sender"))
     const sent = run.sender.generated
-    rows.push({
-      scenario: fortigate,
-      sink: "analyzer",
-      senderRate: run.sender.rate,
-      storedRate: run.receiver.rate,
-      ratio: run.sender.rate / (rawRate ?? run.sender.rate),
-      check: checkText(run.receiver),
-      receiverRssMb: run.receiver.maxRssKiB / 1024,
-      senderRssMb: run.sender.maxRssKiB / 1024,
-      target: "info",
-      verdict: clean(run.receiver, sent) ? `info (first online after ${(run.sender.firstOnlineMs / 1000).toFixed(1)} s, event-loop delay max ${(run.sender.loopDelayMaxMs / 1000).toFixed(1)} s)` : "info: records lost"
-    })
+    rows.push(analyzerRow(fortigate, run, rawRate, run.sender.maxRssKiB / 1024, "info", clean(run.receiver, sent) ? `info (first online after ${(run.sender.firstOnlineMs / 1000).toFixed(1)} s, event-loop delay max ${(run.sender.loopDelayMaxMs / 1000).toFixed(1)} s)` : "info: records lost"))
   } catch (error) {
     rows.push(failed(fortigate, "analyzer", "info", error))
   }
@@ -237,7 +211,7 @@ export const runOftpSession = async (env: OftpBenchEnv, options: OftpOptions): P
 }
 
 /** 1,000 FortiGates (fazlab's, or light codec-only devices) at 10 records/s against one analyzer. */
-export const runOftpFleet = async (env: OftpBenchEnv, options: OftpOptions, senders: "fortigates" | "swarm"): Promise<OftpResult> => {
+export const runOftpFleet = async (env: BenchEnv, options: OftpOptions, senders: "fortigates" | "swarm"): Promise<OftpResult> => {
   const count = FLEET_RATE_PER_DEVICE * options.fleetSeconds
   const who = senders === "fortigates" ? "fazlab FortiGates" : "light OFTP devices"
   const scenario = `OFTP fleet, ${options.fleetDevices.toLocaleString("en-US")} ${who} x ${FLEET_RATE_PER_DEVICE}/s x ${options.fleetSeconds} s`
@@ -306,10 +280,5 @@ export const printOftpTable = (rows: ReadonlyArray<OftpRow>, write: (text: strin
     row.target,
     row.verdict
   ])
-  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => (cell[i] ?? "").length)))
-  const numeric = new Set([2, 3, 4, 5, 6, 7])
-  const line = (cell: ReadonlyArray<string>) =>
-    cell.map((text, i) => (numeric.has(i) ? text.padStart(widths[i] ?? 0) : text.padEnd(widths[i] ?? 0))).join("  ").trimEnd()
-  write(`${line(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}\n`)
-  for (const cell of cells) write(`${line(cell)}\n`)
+  for (const line of formatTable(header, cells, new Set([2, 3, 4, 5, 6, 7]))) write(line)
 }

@@ -15,23 +15,17 @@ import { monitorEventLoopDelay } from "node:perf_hooks"
 import * as tls from "node:tls"
 import { parseArgs } from "node:util"
 import { encodeFrame, OftpDecoder } from "../src/protocols/oftp/frames.ts"
+import { FLEET_OPTIONS, positiveWholeNumbers, usage } from "./cli-args.ts"
+import { MemoryPeaks, now, processLoad } from "./measure.ts"
 import { makeRecords, OFTP_BLASTER } from "./oftp-blaster.ts"
-import type { OftpFleetReport } from "./oftp-fleet.ts"
+import type { FleetOptions, OftpFleetReport } from "./oftp-fleet.ts"
 
 const TICK_MS = 100
 /** A device that sent nothing for this long sends KEEPALIVE (FortiOS `monitor-keepalive-period`). */
 const KEEPALIVE_MS = 5000
 const RECORDS_PER_DEVICE = 10
 
-const now = (): number => performance.timeOrigin + performance.now()
-
-interface Options {
-  readonly port: number
-  readonly devices: number
-  readonly rate: number
-  readonly count: number
-  readonly maxSeconds: number
-}
+type Options = Omit<FleetOptions, "queueSize">
 
 class Device {
   readonly name: string
@@ -114,8 +108,7 @@ const run = (options: Options): Promise<OftpFleetReport> =>
     const templates = makeRecords()
     const loop = monitorEventLoopDelay({ resolution: 10 })
     loop.enable()
-    let heapUsedMax = 0
-    let externalMax = 0
+    const memory = new MemoryPeaks()
     let online = 0
     let failures = 0
     let complete = 0
@@ -152,11 +145,7 @@ const run = (options: Options): Promise<OftpFleetReport> =>
         rate: span > 0 ? ((ackedTotal - firstAckCount) * 1000) / span : 0,
         firstAckAt,
         lastAckAt,
-        maxRssKiB: process.resourceUsage().maxRSS,
-        heapUsedMaxMb: heapUsedMax / 2 ** 20,
-        externalMaxMb: externalMax / 2 ** 20,
-        loopDelayP99Ms: loop.percentile(99) / 1e6,
-        loopDelayMaxMs: loop.max / 1e6,
+        ...processLoad(memory, loop),
         aborted
       })
       for (const device of devices) device.close()
@@ -180,9 +169,7 @@ const run = (options: Options): Promise<OftpFleetReport> =>
     }
     for (let i = 0; i < options.devices; i++) devices.push(new Device(i, templates, options.port, events))
     const ticker = setInterval(() => {
-      const memory = process.memoryUsage()
-      heapUsedMax = Math.max(heapUsedMax, memory.heapUsed)
-      externalMax = Math.max(externalMax, memory.external + memory.arrayBuffers)
+      memory.sample()
       const at = now()
       for (const device of devices) device.tick(at, options.rate, options.count)
     }, TICK_MS)
@@ -190,19 +177,10 @@ const run = (options: Options): Promise<OftpFleetReport> =>
   })
 
 const main = async (): Promise<void> => {
-  const { values } = parseArgs({
-    options: {
-      port: { type: "string" },
-      devices: { type: "string", default: "1000" },
-      rate: { type: "string", default: "10" },
-      count: { type: "string", default: "250" },
-      "max-seconds": { type: "string", default: "60" }
-    }
-  })
-  const numbers = [values.port, values.devices, values.rate, values.count, values["max-seconds"]].map(Number)
-  if (!numbers.every((n) => Number.isInteger(n) && n > 0)) {
-    process.stderr.write("usage: node bench/oftp-swarm.ts --port P [--devices N] [--rate R] [--count C] [--max-seconds S] (positive whole numbers)\n")
-    process.exitCode = 2
+  const { values } = parseArgs({ options: FLEET_OPTIONS })
+  const numbers = positiveWholeNumbers([values.port, values.devices, values.rate, values.count, values["max-seconds"]])
+  if (numbers === null) {
+    usage("node bench/oftp-swarm.ts --port P [--devices N] [--rate R] [--count C] [--max-seconds S] (positive whole numbers)")
     return
   }
   const [port, devices, rate, count, maxSeconds] = numbers as [number, number, number, number, number]

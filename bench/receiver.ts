@@ -10,97 +10,35 @@
  *   included. Loaded from `src/` (type stripping at load time), or with `--from-dist` from the
  *   compiled `dist/` as the `fazlab` command runs it (`npm run build` first).
  *
- * Talks JSON lines: prints `{"type":"ready",udp,tcp}` once bound, then reads
- * `{"expect":N}` on stdin (the count the sender sent), waits until N are counted or nothing
- * new arrived for `IDLE_MS` (bounded by `MAX_WAIT_MS` in all), prints a `ReceiverReport`
- * and exits.
+ * Talks JSON lines (`receiver-protocol.ts`): prints `{"type":"ready",udp,tcp}` once bound,
+ * then reads `{"expect":N}` on stdin (the count the sender sent), waits until N are counted or
+ * nothing new arrived for a while, prints a `ReceiverReport` and exits.
  */
 import * as dgram from "node:dgram"
 import * as net from "node:net"
-import * as readline from "node:readline"
 import { parseArgs } from "node:util"
+import { startBenchLab } from "./bench-lab.ts"
+import { usage } from "./cli-args.ts"
+import { announceReady, type Counted, Counter, printReport, readExpect } from "./receiver-protocol.ts"
 
 export interface Endpoint {
   readonly address: string
   readonly port: number
 }
 
-export interface ReceiverReport {
+/**
+ * `received`: messages counted (bare) or stored (analyzer); `batches`: the datagrams, TCP reads,
+ * or `logs-stored` events (store transactions) that brought them.
+ */
+export interface ReceiverReport extends Counted {
   readonly type: "result"
   readonly sink: "bare" | "analyzer"
-  /** Messages counted (bare) or stored (analyzer). */
-  readonly received: number
-  /** Events that brought them: datagrams, TCP reads, or `logs-stored` events (store transactions). */
-  readonly batches: number
-  /** Messages per second from the first batch to the last one (see `rateOf`). */
-  readonly rate: number
-  /** Wall-clock ms (performance.timeOrigin based) of the first and last batch. */
-  readonly firstAt: number
-  readonly lastAt: number
   /** Rejected by the analyzer's intake (log-malformed events); always 0 for the bare sink. */
   readonly malformed: number
   /** Peak resident set size of this process, KiB (getrusage ru_maxrss). */
   readonly maxRssKiB: number
   /** Time the lab took to close (flush, stop, close the store), ms; 0 for the bare sink. */
   readonly closeMs: number
-}
-
-/** Nothing new for this long after the sender finished means the rest is lost. */
-const IDLE_MS = 2000
-const MAX_WAIT_MS = 60_000
-
-const now = (): number => performance.timeOrigin + performance.now()
-
-/**
- * Counts batches: a batch is what one event (a datagram, a TCP read, a `logs-stored` event)
- * brought. The rate leaves the first batch out and divides by the time from it to the last
- * one, so it does not depend on when the sender happened to start.
- */
-class Counter {
-  received = 0
-  batches = 0
-  firstAt = 0
-  firstCount = 0
-  lastAt = 0
-  #onProgress: (() => void) | null = null
-
-  add(count: number): void {
-    if (count === 0) return
-    const at = now()
-    if (this.received === 0) {
-      this.firstAt = at
-      this.firstCount = count
-    }
-    this.received += count
-    this.batches++
-    this.lastAt = at
-    this.#onProgress?.()
-  }
-
-  get rate(): number {
-    return this.lastAt > this.firstAt ? ((this.received - this.firstCount) * 1000) / (this.lastAt - this.firstAt) : 0
-  }
-
-  /** Resolves once `expected` are counted, or nothing new came for `IDLE_MS`, or after `MAX_WAIT_MS`. */
-  waitFor(expected: number): Promise<void> {
-    return new Promise((resolve) => {
-      const hardStop = setTimeout(done, MAX_WAIT_MS)
-      let idle = setTimeout(done, IDLE_MS)
-      const self = this
-      function done(): void {
-        clearTimeout(hardStop)
-        clearTimeout(idle)
-        self.#onProgress = null
-        resolve()
-      }
-      this.#onProgress = () => {
-        if (this.received >= expected) return done()
-        clearTimeout(idle)
-        idle = setTimeout(done, IDLE_MS)
-      }
-      if (this.received >= expected) done()
-    })
-  }
 }
 
 interface Sink {
@@ -174,34 +112,21 @@ const startBareSink = async (): Promise<Sink> => {
 
 const BENCH_LAB = "name: bench\ndevices:\n  faz-1: { kind: fortianalyzer }\n"
 
-/** Loads the lab only here, so the bare sink's RSS is that of a bare Node server. */
+/** Starts the lab only here, so the bare sink's RSS is that of a bare Node server. */
 const startAnalyzer = async (dataDir: string | null, fromDist: boolean): Promise<Sink> => {
-  // The same modules either way; from dist/ they are compiled JavaScript.
-  const module = (name: string) => (fromDist ? `../dist/${name}.js` : `../src/${name}.ts`)
-  const [{ Effect, Exit, Scope }, { Lab }, { parseScenario }, { RealLabClock }] = await Promise.all([
-    import("effect"),
-    import(module("lab/lab")) as Promise<typeof import("../src/lab/lab.ts")>,
-    import(module("lab/scenario/load")) as Promise<typeof import("../src/lab/scenario/load.ts")>,
-    import(module("machines/clock")) as Promise<typeof import("../src/machines/clock.ts")>
-  ])
   const counter = new Counter()
   let malformed = 0
-  const scope = await Effect.runPromise(Scope.make())
-  const lab = await Effect.runPromise(
-    Scope.provide(scope)(
-      Lab.make({
-        scenario: parseScenario(BENCH_LAB, "bench.yaml", { stepsRequired: false }),
-        dataDir,
-        portBase: "ephemeral",
-        addressing: "per-device",
-        clock: new RealLabClock(),
-        onEvent: (event) => {
-          if (event.type === "logs-stored") counter.add(event.count)
-          else if (event.type === "log-malformed") malformed++
-        }
-      })
-    )
-  )
+  const { lab, close } = await startBenchLab({
+    yaml: BENCH_LAB,
+    file: "bench.yaml",
+    dataDir,
+    addressing: "per-device",
+    fromDist,
+    onEvent: (event) => {
+      if (event.type === "logs-stored") counter.add(event.count)
+      else if (event.type === "log-malformed") malformed++
+    }
+  })
   const udp = lab.plan.resolve("faz-1", "udp/514")
   const tcp = lab.plan.resolve("faz-1", "tcp/514")
   return {
@@ -209,51 +134,32 @@ const startAnalyzer = async (dataDir: string | null, fromDist: boolean): Promise
     tcp: { address: tcp.address, port: tcp.actualPort },
     counter,
     malformed: () => malformed,
-    close: () => Effect.runPromise(Scope.close(scope, Exit.void))
+    close
   }
 }
-
-const readExpected = (): Promise<number> =>
-  new Promise((resolve) => {
-    const lines = readline.createInterface({ input: process.stdin })
-    lines.once("line", (line) => {
-      lines.close()
-      process.stdin.destroy()
-      const parsed: unknown = JSON.parse(line)
-      const expect = typeof parsed === "object" && parsed !== null && "expect" in parsed ? Number(parsed.expect) : 0
-      resolve(expect)
-    })
-  })
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({ options: { sink: { type: "string" }, "data-dir": { type: "string" }, "from-dist": { type: "boolean", default: false } } })
   const sinkKind = values.sink
   if (sinkKind !== "bare" && sinkKind !== "analyzer") {
-    process.stderr.write("usage: node bench/receiver.ts --sink bare|analyzer [--data-dir DIR]\n")
-    process.exitCode = 2
+    usage("node bench/receiver.ts --sink bare|analyzer [--data-dir DIR]")
     return
   }
   const sink = sinkKind === "bare" ? await startBareSink() : await startAnalyzer(values["data-dir"] ?? null, values["from-dist"])
-  process.stdout.write(`${JSON.stringify({ type: "ready", udp: sink.udp, tcp: sink.tcp })}\n`)
-  const expected = await readExpected()
-  await sink.counter.waitFor(expected)
+  announceReady({ udp: sink.udp, tcp: sink.tcp })
+  await sink.counter.waitFor(Number((await readExpect()) ?? 0))
   const closeStart = performance.now()
   await sink.close()
   const closeMs = sinkKind === "bare" ? 0 : performance.now() - closeStart
-  const { counter } = sink
   const report: ReceiverReport = {
     type: "result",
     sink: sinkKind,
-    received: counter.received,
-    batches: counter.batches,
-    rate: counter.rate,
-    firstAt: counter.firstAt,
-    lastAt: counter.lastAt,
+    ...sink.counter.counted(),
     malformed: sink.malformed(),
     maxRssKiB: process.resourceUsage().maxRSS,
     closeMs
   }
-  process.stdout.write(`${JSON.stringify(report)}\n`)
+  printReport(report)
 }
 
 if (import.meta.main) await main()

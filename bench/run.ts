@@ -23,20 +23,17 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as readline from "node:readline"
-import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { BlasterReport } from "./syslog-blaster.ts"
 import type { Endpoint, ReceiverReport } from "./receiver.ts"
 import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpSession } from "./oftp-run.ts"
 import { FAILOVER_DEFAULTS, type FailoverResult, failoverLines, failoverVerdict, runFailoverBench } from "./ha-failover.ts"
+import { BENCH_DIR, FAZLAB_BIN, FAZLAB_MAIN, ROOT } from "./paths.ts"
+import { formatTable } from "./table.ts"
 import { runUiThroughput, UI_DEFAULTS, type UiResult, uiLines, uiVerdict } from "./ui-throughput.ts"
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
-const ROOT = path.dirname(BENCH_DIR)
 const BLASTER = path.join(BENCH_DIR, "syslog-blaster.ts")
 const RECEIVER = path.join(BENCH_DIR, "receiver.ts")
-const FAZLAB_BIN = path.join(ROOT, "bin", "fazlab.js")
-const FAZLAB_MAIN = path.join(ROOT, "dist", "cli", "main.js")
 
 /** Child processes get this long to report before they are killed and the scenario is reported as failed. */
 const CHILD_TIMEOUT_MS = 90_000
@@ -343,12 +340,7 @@ const printTable = (rows: ReadonlyArray<Row>): void => {
     row.target,
     row.verdict
   ])
-  const widths = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => (cell[i] ?? "").length)))
-  const numeric = new Set([2, 3, 4, 5, 6])
-  const line = (cell: ReadonlyArray<string>) =>
-    cell.map((text, i) => (numeric.has(i) ? text.padStart(widths[i] ?? 0) : text.padEnd(widths[i] ?? 0))).join("  ").trimEnd()
-  process.stdout.write(`${line(header)}\n${widths.map((width) => "-".repeat(width)).join("  ")}\n`)
-  for (const cell of cells) process.stdout.write(`${line(cell)}\n`)
+  for (const line of formatTable(header, cells, new Set([2, 3, 4, 5, 6]))) process.stdout.write(line)
 }
 
 const machine = (): string => {

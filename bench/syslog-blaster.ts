@@ -18,6 +18,9 @@ import { seededRandom } from "../src/devices/shared/random.ts"
 import { formatKeyValues } from "../src/protocols/fortios/kv.ts"
 import { makeFortiOsLog } from "../src/protocols/fortios/logs.ts"
 import { FACILITIES, SEVERITIES, encodeSyslog } from "../src/protocols/syslog/encode.ts"
+import { usage } from "./cli-args.ts"
+import { now, perSecond } from "./measure.ts"
+import { decimalLength, OCTET_COUNT_OVERHEAD, openTcp, pace, type PacedOptions, writeDecimal, writeOctetCounted } from "./paced-sender.ts"
 
 export interface BlasterReport {
   readonly transport: "tcp" | "udp"
@@ -72,50 +75,16 @@ export const makeTemplates = (): Buffer[] => {
   return templates
 }
 
-/** Writes `value` as decimal ASCII at `pos`; returns the position after it. */
-const writeDecimal = (out: Buffer, pos: number, value: number): number => {
-  const digits = value < 10 ? 1 : Math.floor(Math.log10(value)) + 1
-  let rest = value
-  for (let i = digits - 1; i >= 0; i--) {
-    out[pos + i] = 0x30 + (rest % 10)
-    rest = Math.floor(rest / 10)
-  }
-  return pos + digits
-}
-
-const decimalLength = (value: number): number => (value < 10 ? 1 : Math.floor(Math.log10(value)) + 1)
-
-const now = (): number => performance.timeOrigin + performance.now()
-
-interface Options {
-  readonly host: string
-  readonly port: number
-  readonly count: number
-  readonly rate: number
-  readonly deadline: number
-}
-
 const TCP_CHUNK = 256 * 1024
 
-const blastTcp = (templates: ReadonlyArray<Buffer>, options: Options): Promise<BlasterReport> =>
+const blastTcp = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Promise<BlasterReport> =>
   new Promise((resolve) => {
-    const socket = net.connect({ host: options.host, port: options.port })
     let sent = 0
     let bytes = 0
     let firstSendAt = 0
-    let errors = 0
     let aborted = false
-    let done = false
-    const finish = () => {
-      if (done) return
-      done = true
-      const lastSendAt = now()
-      resolve({ transport: "tcp", sent, bytes, firstSendAt, lastSendAt, rate: rate(sent, firstSendAt, lastSendAt), errors, aborted })
-    }
-    socket.on("error", () => {
-      errors++
-      finish()
-    })
+    const link = openTcp(options, (lastSendAt, errors) =>
+      resolve({ transport: "tcp", sent, bytes, firstSendAt, lastSendAt, rate: perSecond(sent, firstSendAt, lastSendAt), errors, aborted }))
     const pump = () => {
       while (sent < options.count) {
         if (now() > options.deadline) {
@@ -126,74 +95,52 @@ const blastTcp = (templates: ReadonlyArray<Buffer>, options: Options): Promise<B
         let pos = 0
         while (sent < options.count) {
           const template = templates[sent % templates.length] as Buffer
-          const length = template.length + decimalLength(sent)
-          // MSG-LEN SP MSG: at most 10 digits of length, a space, then the message.
-          if (pos + length + 11 > TCP_CHUNK) break
-          pos = writeDecimal(chunk, pos, length)
-          chunk[pos++] = 0x20
-          pos += template.copy(chunk, pos)
-          pos = writeDecimal(chunk, pos, sent)
+          if (pos + template.length + decimalLength(sent) + OCTET_COUNT_OVERHEAD > TCP_CHUNK) break
+          pos = writeOctetCounted(chunk, pos, template, sent)
           sent++
         }
         if (firstSendAt === 0) firstSendAt = now()
         bytes += pos
-        if (!socket.write(chunk.subarray(0, pos))) {
-          socket.once("drain", pump)
+        if (!link.socket.write(chunk.subarray(0, pos))) {
+          link.socket.once("drain", pump)
           return
         }
       }
       // `finish` fires once every byte is handed to the kernel.
-      socket.end(finish)
+      link.end()
     }
-    socket.once("connect", pump)
+    link.socket.once("connect", pump)
   })
 
-const blastUdp = (templates: ReadonlyArray<Buffer>, options: Options): Promise<BlasterReport> =>
+const blastUdp = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Promise<BlasterReport> =>
   new Promise((resolve) => {
     const socket = dgram.createSocket({ type: net.isIPv6(options.host) ? "udp6" : "udp4", sendBufferSize: 4 * 1024 * 1024 })
     let sent = 0
     let bytes = 0
     let errors = 0
     let firstSendAt = 0
-    let lastSendAt = 0
-    let aborted = false
     socket.on("error", () => errors++)
-    const send = (): void => {
-      const template = templates[sent % templates.length] as Buffer
-      const datagram = Buffer.allocUnsafe(template.length + decimalLength(sent))
-      template.copy(datagram, 0)
-      writeDecimal(datagram, template.length, sent)
-      socket.send(datagram)
-      bytes += datagram.length
-      sent++
-    }
-    const finish = () => {
-      lastSendAt = now()
-      socket.close()
-      resolve({ transport: "udp", sent, bytes, firstSendAt, lastSendAt, rate: rate(sent, firstSendAt, lastSendAt), errors, aborted })
-    }
-    // Paced: each timer tick (~1 ms) sends what is due by the clock, at most 10 ms' worth at once.
-    const maxBurst = Math.max(1, Math.ceil(options.rate / 100))
-    const tick = () => {
-      const at = now()
-      if (at > options.deadline) aborted = true
-      if (aborted || sent >= options.count) return finish()
-      if (options.rate === 0) {
-        for (let i = 0; i < 256 && sent < options.count; i++) send()
-        setImmediate(tick)
-        return
+    const send = (n: number): undefined => {
+      for (let i = 0; i < n; i++, sent++) {
+        const template = templates[sent % templates.length] as Buffer
+        const datagram = Buffer.allocUnsafe(template.length + decimalLength(sent))
+        template.copy(datagram, 0)
+        writeDecimal(datagram, template.length, sent)
+        socket.send(datagram)
+        bytes += datagram.length
       }
-      const due = Math.min(options.count, Math.floor(((at - firstSendAt) * options.rate) / 1000) + 1)
-      for (let i = 0; i < maxBurst && sent < due; i++) send()
-      setTimeout(tick, 1)
+      return undefined
+    }
+    const finish = (aborted: boolean) => {
+      const lastSendAt = now()
+      socket.close()
+      resolve({ transport: "udp", sent, bytes, firstSendAt, lastSendAt, rate: perSecond(sent, firstSendAt, lastSendAt), errors, aborted })
     }
     socket.connect(options.port, options.host, () => {
       firstSendAt = now()
-      tick()
+      pace(options, firstSendAt, send, finish)
     })
   })
-
-const rate = (sent: number, first: number, last: number): number => (last > first ? (sent * 1000) / (last - first) : 0)
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
@@ -209,12 +156,11 @@ const main = async (): Promise<void> => {
   const transport = values.transport
   const port = Number(values.port)
   if ((transport !== "tcp" && transport !== "udp") || values.host === undefined || !Number.isInteger(port)) {
-    process.stderr.write("usage: node bench/syslog-blaster.ts --transport tcp|udp --host H --port P [--count N] [--rate R] [--max-seconds S]\n")
-    process.exitCode = 2
+    usage("node bench/syslog-blaster.ts --transport tcp|udp --host H --port P [--count N] [--rate R] [--max-seconds S]")
     return
   }
   const templates = makeTemplates()
-  const options: Options = {
+  const options: PacedOptions = {
     host: values.host,
     port,
     count: Number(values.count),

@@ -18,19 +18,18 @@
  */
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
-import * as net from "node:net"
 import * as path from "node:path"
 import { DatabaseSync } from "node:sqlite"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import type { ChildLike } from "./oftp-run.ts"
+import { type BenchEnv, profileFlags } from "./bench-env.ts"
+import { positiveWholeNumbers, usage } from "./cli-args.ts"
+import { now, perSecond } from "./measure.ts"
+import { FAZLAB_BIN, FAZLAB_MAIN, ROOT } from "./paths.ts"
+import { openTcp, pace, type PacedOptions, writeOctetCounted } from "./paced-sender.ts"
 import { BLASTER_DEVICE, makeTemplates } from "./syslog-blaster.ts"
 
-const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url))
-const ROOT = path.dirname(BENCH_DIR)
 const SELF = fileURLToPath(import.meta.url)
-const FAZLAB_BIN = path.join(ROOT, "bin", "fazlab.js")
-const FAZLAB_MAIN = path.join(ROOT, "dist", "cli", "main.js")
 
 const COLUMNS = 120
 const ROWS = 40
@@ -59,16 +58,6 @@ devices:
     serial: FGT60FTK20000002
     syslog: { server: faz-1, mode: reliable, rate: 10/s }
 `
-
-/** What `bench/run.ts` lends: its child-process helpers (the same as for OFTP). */
-export interface UiBenchEnv {
-  spawn(args: ReadonlyArray<string>, nodeFlags?: ReadonlyArray<string>): ChildLike
-  stop(child: ChildLike): Promise<void>
-  readonly tmp: string
-  /** CPU profiles of both labs go to `<profileDir>/ui-headless` and `<profileDir>/ui-terminal`. */
-  readonly profileDir: string | null
-  readonly debug: boolean
-}
 
 export interface UiBenchOptions {
   /** Offered logs per second. */
@@ -120,74 +109,36 @@ export interface UiResult {
 
 // ---------------------------------------------------------------- the paced sender (child)
 
-const now = (): number => performance.timeOrigin + performance.now()
-
-interface SendOptions {
-  readonly host: string
-  readonly port: number
-  readonly count: number
-  readonly rate: number
-  readonly deadline: number
-}
-
-/** Octet-counted logs at `rate` per second: each ~1 ms tick writes what the clock says is due, at most 10 ms' worth. */
-const sendPaced = (templates: ReadonlyArray<Buffer>, options: SendOptions): Promise<PacedReport> =>
+/** Octet-counted logs at `rate` per second (`pace`), counting the waits for `drain`: the analyzer pushing back. */
+const sendPaced = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Promise<PacedReport> =>
   new Promise((resolve) => {
-    const socket = net.connect({ host: options.host, port: options.port })
     const longest = Math.max(...templates.map((template) => template.length))
-    const maxBurst = Math.max(1, Math.ceil(options.rate / 100))
     let sent = 0
     let firstSendAt = 0
     let drainWaits = 0
     let drainMs = 0
-    let errors = 0
     let aborted = false
-    let done = false
-    const finish = () => {
-      if (done) return
-      done = true
-      const lastSendAt = now()
-      const rate = lastSendAt > firstSendAt ? (sent * 1000) / (lastSendAt - firstSendAt) : 0
-      resolve({ sent, firstSendAt, lastSendAt, rate, drainWaits, drainMs, errors, aborted })
+    const link = openTcp(options, (lastSendAt, errors) =>
+      resolve({ sent, firstSendAt, lastSendAt, rate: perSecond(sent, firstSendAt, lastSendAt), drainWaits, drainMs, errors, aborted }))
+    const send = (n: number): Promise<void> | undefined => {
+      const chunk = Buffer.allocUnsafe(n * (longest + 24))
+      let pos = 0
+      for (let i = 0; i < n; i++, sent++) pos = writeOctetCounted(chunk, pos, templates[sent % templates.length] as Buffer, sent)
+      if (link.socket.write(chunk.subarray(0, pos))) return undefined
+      drainWaits++
+      const waitFrom = now()
+      return new Promise((resume) =>
+        link.socket.once("drain", () => {
+          drainMs += now() - waitFrom
+          resume()
+        }))
     }
-    socket.on("error", () => {
-      errors++
-      finish()
-    })
-    const tick = (): void => {
-      const at = now()
-      if (at > options.deadline) aborted = true
-      if (aborted || sent >= options.count) {
-        socket.end(finish)
-        return
-      }
-      const due = Math.min(options.count, Math.floor(((at - firstSendAt) * options.rate) / 1000) + 1)
-      const n = Math.min(due - sent, maxBurst)
-      if (n > 0) {
-        const chunk = Buffer.allocUnsafe(n * (longest + 24))
-        let pos = 0
-        for (let i = 0; i < n; i++, sent++) {
-          const template = templates[sent % templates.length] as Buffer
-          const seq = String(sent)
-          pos += chunk.write(`${template.length + seq.length} `, pos, "latin1")
-          pos += template.copy(chunk, pos)
-          pos += chunk.write(seq, pos, "latin1")
-        }
-        if (!socket.write(chunk.subarray(0, pos))) {
-          drainWaits++
-          const waitFrom = now()
-          socket.once("drain", () => {
-            drainMs += now() - waitFrom
-            tick()
-          })
-          return
-        }
-      }
-      setTimeout(tick, 1)
-    }
-    socket.once("connect", () => {
+    link.socket.once("connect", () => {
       firstSendAt = now()
-      tick()
+      pace(options, firstSendAt, send, (stopped) => {
+        aborted = stopped
+        link.end()
+      })
     })
   })
 
@@ -201,10 +152,9 @@ const senderMain = async (): Promise<void> => {
       "max-seconds": { type: "string", default: "60" }
     }
   })
-  const numbers = [values.port, values.count, values.rate, values["max-seconds"]].map(Number)
-  if (values.host === undefined || !numbers.every((n) => Number.isInteger(n) && n > 0)) {
-    process.stderr.write("usage: node bench/ui-throughput.ts --host H --port P --count N --rate R [--max-seconds S]\n")
-    process.exitCode = 2
+  const numbers = positiveWholeNumbers([values.port, values.count, values.rate, values["max-seconds"]])
+  if (values.host === undefined || numbers === null) {
+    usage("node bench/ui-throughput.ts --host H --port P --count N --rate R [--max-seconds S]")
     return
   }
   const [port, count, rate, maxSeconds] = numbers as [number, number, number, number]
@@ -253,10 +203,7 @@ const upArgs = (labFile: string, base: number, dataDir: string): string[] => [
   FAZLAB_BIN, "up", labFile, "--port-base", String(base), "--addressing", "shared", "--data-dir", dataDir
 ]
 
-const profileFlags = (env: UiBenchEnv, name: string): string[] =>
-  env.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", path.join(env.profileDir, name)]
-
-const blast = async (env: UiBenchEnv, options: UiBenchOptions, port: number, during?: () => Promise<void>): Promise<PacedReport> => {
+const blast = async (env: BenchEnv, options: UiBenchOptions, port: number, during?: () => Promise<void>): Promise<PacedReport> => {
   const sender = env.spawn([
     SELF,
     "--host", "127.0.0.1",
@@ -279,7 +226,7 @@ const finishRun = (mode: UiRun["mode"], portBase: number, sender: PacedReport, s
   return { mode, portBase, sender, store, rate: span > 0 ? (store.stored * 1000) / span : 0, screen }
 }
 
-const runHeadless = async (env: UiBenchEnv, options: UiBenchOptions, labFile: string): Promise<UiRun> => {
+const runHeadless = async (env: BenchEnv, options: UiBenchOptions, labFile: string): Promise<UiRun> => {
   const base = randomBase()
   const dataDir = path.join(env.tmp, "ui-headless")
   const lab = env.spawn([...upArgs(labFile, base, dataDir), "--headless"], profileFlags(env, "ui-headless"))
@@ -332,7 +279,7 @@ const alive = (pid: number): boolean => {
 const uiDrawn = (screen: string, port: number): boolean =>
   screen.includes("fazlab ui-bench") && new RegExp(`faz-1\\s+tcp/514\\s+→\\s+127\\.0\\.0\\.1:${port}\\s+listening`, "u").test(screen)
 
-const runTerminal = async (env: UiBenchEnv, options: UiBenchOptions, labFile: string): Promise<UiRun> => {
+const runTerminal = async (env: BenchEnv, options: UiBenchOptions, labFile: string): Promise<UiRun> => {
   const base = randomBase()
   const port = base + 514
   const dataDir = path.join(env.tmp, "ui-terminal")
@@ -380,7 +327,7 @@ const runTerminal = async (env: UiBenchEnv, options: UiBenchOptions, labFile: st
 }
 
 /** Both runs, headless first, in this process's turn: one lab at a time. */
-export const runUiThroughput = async (env: UiBenchEnv, options: UiBenchOptions, log: (line: string) => void): Promise<UiResult> => {
+export const runUiThroughput = async (env: BenchEnv, options: UiBenchOptions, log: (line: string) => void): Promise<UiResult> => {
   const failed = (error: unknown) => `ERROR: ${error instanceof Error ? error.message : String(error)}`
   if (!fs.existsSync(FAZLAB_MAIN)) {
     const skipped = "SKIPPED: dist/ is missing; run `npm run build` first (npm run bench does)"
