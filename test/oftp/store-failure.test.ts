@@ -3,11 +3,10 @@
  * sockets: the batches in it are not acknowledged, their sessions end, the process keeps running
  * and the FortiGate sends them again on its next session, so none is lost or stored twice.
  */
-import { afterAll, beforeAll, expect, it, vi } from "vitest"
-import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
+import { expect, it } from "vitest"
 import type { LabEvent } from "../../src/events/events.ts"
-import { StoreError } from "../../src/store/store-error.ts"
-import { type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { failNextStoreCall, storingLab } from "../support/failing-store.ts"
+import { waitForEvent, waitForStored } from "../support/lab.ts"
 
 const GATE_SERIAL = "FGT60FTK20000011"
 
@@ -25,23 +24,12 @@ devices:
 
 type SessionEvent = Extract<LabEvent, { type: "oftp-session" }>
 
-let started: StartedLab
-let analyzer: FortiAnalyzer
-
-beforeAll(async () => {
-  started = await startLab(LAB)
-  analyzer = started.lab.analyzers()[0]!
-  await waitForStored(started, "fgt-1", 1)
-})
-afterAll(async () => {
-  await started.close()
-})
+const lab = storingLab(LAB)
 
 it("ends the sessions of a failed store transaction without acknowledging, and the device sends the batch again", async () => {
+  const { started, analyzer } = lab()
   const reason = "Could not store OFTP batches in logs.sqlite (database or disk is full); nothing of them was stored."
-  const failed = vi.spyOn(analyzer.store, "appendDeviceBatches").mockImplementationOnce(() => {
-    throw new StoreError("store-write-failed", reason)
-  })
+  const failed = failNextStoreCall(analyzer, "appendDeviceBatches", reason)
   const closed = await waitForEvent(
     started.lab.bus,
     started.events,

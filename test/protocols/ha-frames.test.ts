@@ -1,4 +1,8 @@
-/** fazlab's HA frames (TCP/5199): exact bytes, round trips, every split point, every error, arbitrary bytes. */
+/**
+ * fazlab's HA frames (TCP/5199): exact bytes, round trips, every split point, every error, arbitrary
+ * bytes. The round trips and the header errors are the shared cases of `../support/frames.ts`,
+ * run with HA's constants and wording.
+ */
 import * as fs from "node:fs"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
@@ -13,41 +17,11 @@ import {
   type HaFrame,
   wireName
 } from "../../src/protocols/ha/frames.ts"
+import { cut, type Decoded, decodeChunks, headerErrorCases, roundTripCases } from "../support/frames.ts"
 
-interface Outcome {
-  readonly frames: HaFrame[]
-  readonly error: HaDecodeError | null
-}
-
-/** Pushes every chunk; checks the decoder stays dead after its first error. */
-function decode(chunks: ReadonlyArray<Buffer>, maxFrameBytes?: number): Outcome {
-  const decoder = new HaDecoder(maxFrameBytes === undefined ? {} : { maxFrameBytes })
-  const frames: HaFrame[] = []
-  let error: HaDecodeError | null = null
-  for (const chunk of chunks) {
-    const result = decoder.push(chunk)
-    if (error !== null) {
-      expect(result).toEqual({ frames: [] })
-      continue
-    }
-    frames.push(...result.frames)
-    if (result.error !== undefined) error = result.error
-  }
-  return { frames, error }
-}
-
-/** Cuts `stream` at the given offsets (sorted, deduplicated, clamped). */
-function cut(stream: Buffer, offsets: ReadonlyArray<number>): Buffer[] {
-  const points = [...new Set(offsets.map((o) => Math.min(o, stream.length)))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let last = 0
-  for (const point of points) {
-    chunks.push(stream.subarray(last, point))
-    last = point
-  }
-  chunks.push(stream.subarray(last))
-  return chunks
-}
+/** Decodes with the default max-frame-bytes unless given one. */
+const decode = (chunks: ReadonlyArray<Buffer>, maxFrameBytes?: number): Decoded<HaFrame, HaDecodeError> =>
+  decodeChunks(new HaDecoder(maxFrameBytes === undefined ? {} : { maxFrameBytes }), chunks)
 
 /** A header with the given fields, then `body`. */
 function raw(type: number, body: Buffer | string, options: { magic?: string; version?: number; length?: number } = {}): Buffer {
@@ -91,22 +65,7 @@ describe("encodeFrame", () => {
 })
 
 describe("round trips", () => {
-  it.each(EXAMPLES.map((frame) => [wireName(frame.type), frame] as const))("%s", (_, frame) => {
-    expect(decode([encodeFrame(frame)])).toEqual({ frames: [frame], error: null })
-  })
-
-  const stream = Buffer.concat(EXAMPLES.map(encodeFrame))
-
-  it("decodes the same frames whatever the split point", () => {
-    for (let at = 0; at <= stream.length; at++) {
-      expect(decode([stream.subarray(0, at), stream.subarray(at)])).toEqual({ frames: EXAMPLES, error: null })
-    }
-  })
-
-  it("decodes the same frames fed one byte at a time", () => {
-    const bytes = Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1))
-    expect(decode(bytes)).toEqual({ frames: EXAMPLES, error: null })
-  })
+  roundTripCases({ examples: EXAMPLES, name: (frame) => wireName(frame.type), encode: encodeFrame, decode })
 
   it("drops unknown JSON keys", () => {
     const body = JSON.stringify({ serial: "FAZ-VM0000000001", role: "primary", at: 5, futureField: [1, 2] })
@@ -184,32 +143,31 @@ describe("properties", () => {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-describe("errors", () => {
-  it("bad-magic as soon as a wrong byte arrives (an OFTP frame, a TLS ClientHello)", () => {
-    expect(decode([Buffer.from("FZ")]).error).toBeNull()
+describe("header errors", () => {
+  headerErrorCases({
+    magic: "FZHA",
+    magicRule: 'an HA frame must start with "FZHA" (46 5a 48 41)',
+    badVersion: "this member speaks HA frame version 1, the frame says version 2",
+    headerBytes: HA_HEADER_BYTES,
+    raw,
+    decode,
+    sample: encodeFrame({ type: "goodbye", body: { reason: "bye" } })
+  })
+
+  it("bad-magic for an OFTP frame sent to TCP/5199", () => {
     expect(decode([Buffer.from("OFTP")]).error).toEqual({ code: "bad-magic", detail: 'an HA frame must start with "FZHA" (46 5a 48 41), got 4f' })
-    expect(decode([Buffer.from([0x46, 0x5a, 0x16])]).error?.detail).toBe('an HA frame must start with "FZHA" (46 5a 48 41), got 46 5a 16')
   })
 
-  it("bad-version", () => {
-    expect(decode([raw(0x03, "{}", { version: 2 })]).error).toEqual({
-      code: "bad-version",
-      detail: "this member speaks HA frame version 1, the frame says version 2"
-    })
-  })
-
-  it.each([0x00, 0x0a, 0xff])("unknown-type (type byte %i)", (type) => {
-    expect(decode([raw(type, "{}")]).error?.code).toBe("unknown-type")
-  })
-
-  it("frame-too-large from the header alone, before the body arrives", () => {
+  it("frame-too-large over the default max-frame-bytes, 16 MiB", () => {
     expect(decode([raw(0x04, "", { length: HA_MAX_FRAME_BYTES + 1 })]).error).toEqual({
       code: "frame-too-large",
       detail: `the frame declares a ${HA_MAX_FRAME_BYTES + 1}-byte body, more than max-frame-bytes (${HA_MAX_FRAME_BYTES})`
     })
     expect(decode([raw(0x04, "", { length: HA_MAX_FRAME_BYTES })]).error).toBeNull()
-    expect(decode([raw(0x08, '{"reason":"bye"}')], 8).error?.code).toBe("frame-too-large")
   })
+})
+
+describe("body errors", () => {
 
   it.each([
     ["not UTF-8", raw(0x08, Buffer.from([0x7b, 0xff, 0x7d])), "the GOODBYE body is not UTF-8"],
@@ -233,13 +191,6 @@ describe("errors", () => {
     const error = decode([raw(type, JSON.stringify(body))]).error
     expect(error?.code).toBe("bad-body")
     expect(error?.detail).toMatch(/^the [A-Z_]+ body does not match the spec: [^\n]+$/)
-  })
-
-  it("returns the frames before the error, then stays dead", () => {
-    const good = encodeFrame({ type: "sync-ack", body: { upTo: 1 } })
-    const outcome = decode([Buffer.concat([good, Buffer.from("garbage")]), good])
-    expect(outcome.frames).toEqual([{ type: "sync-ack", body: { upTo: 1 } }])
-    expect(outcome.error?.code).toBe("bad-magic")
   })
 })
 

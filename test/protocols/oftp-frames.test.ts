@@ -1,4 +1,8 @@
-/** fazlab's OFTP frames: exact bytes, round trips, every split point, every error, arbitrary bytes. */
+/**
+ * fazlab's OFTP frames: exact bytes, round trips, every split point, every error, arbitrary bytes.
+ * The round trips and the header errors are the shared cases of `../support/frames.ts`, run with
+ * OFTP's constants and wording.
+ */
 import * as fs from "node:fs"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
@@ -14,43 +18,12 @@ import {
   type OftpFrame,
   type OftpFrameTypeName
 } from "../../src/protocols/oftp/frames.ts"
+import { cut, type Decoded, decodeChunks, headerErrorCases, roundTripCases } from "../support/frames.ts"
 
 const MAX = 1024 * 1024
 
-interface Outcome {
-  readonly frames: OftpFrame[]
-  readonly error: OftpDecodeError | null
-}
-
-/** Pushes every chunk; checks the decoder stays dead after its first error. */
-function decode(chunks: ReadonlyArray<Buffer>, maxFrameBytes = MAX): Outcome {
-  const decoder = new OftpDecoder({ maxFrameBytes })
-  const frames: OftpFrame[] = []
-  let error: OftpDecodeError | null = null
-  for (const chunk of chunks) {
-    const result = decoder.push(chunk)
-    if (error !== null) {
-      expect(result).toEqual({ frames: [] })
-      continue
-    }
-    frames.push(...result.frames)
-    if (result.error !== undefined) error = result.error
-  }
-  return { frames, error }
-}
-
-/** Cuts `stream` at the given offsets (sorted, deduplicated, clamped). */
-function cut(stream: Buffer, offsets: ReadonlyArray<number>): Buffer[] {
-  const points = [...new Set(offsets.map((o) => Math.min(o, stream.length)))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let last = 0
-  for (const point of points) {
-    chunks.push(stream.subarray(last, point))
-    last = point
-  }
-  chunks.push(stream.subarray(last))
-  return chunks
-}
+const decode = (chunks: ReadonlyArray<Buffer>, maxFrameBytes = MAX): Decoded<OftpFrame, OftpDecodeError> =>
+  decodeChunks(new OftpDecoder({ maxFrameBytes }), chunks)
 
 /** A header with the given fields, then `body`. */
 function raw(type: number, body: Buffer | string, options: { magic?: string; version?: number; flags?: number; length?: number } = {}): Buffer {
@@ -127,22 +100,7 @@ describe("encodeFrame", () => {
 })
 
 describe("round trips", () => {
-  it.each(EXAMPLES.map((frame) => [frame.type, frame] as const))("%s", (_, frame) => {
-    expect(decode([encodeFrame(frame)])).toEqual({ frames: [frame], error: null })
-  })
-
-  const stream = Buffer.concat(EXAMPLES.map(encodeFrame))
-
-  it("decodes the same frames whatever the split point", () => {
-    for (let at = 0; at <= stream.length; at++) {
-      expect(decode([stream.subarray(0, at), stream.subarray(at)])).toEqual({ frames: EXAMPLES, error: null })
-    }
-  })
-
-  it("decodes the same frames fed one byte at a time", () => {
-    const bytes = Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1))
-    expect(decode(bytes)).toEqual({ frames: EXAMPLES, error: null })
-  })
+  roundTripCases({ examples: EXAMPLES, name: (frame) => frame.type, encode: encodeFrame, decode })
 
   it("ignores unknown flag bits and unknown JSON keys", () => {
     const body = JSON.stringify({ ...hello, futureField: [1, 2] })
@@ -235,34 +193,20 @@ describe("properties", () => {
 // Errors
 // ---------------------------------------------------------------------------------------------
 
-describe("errors", () => {
-  const errorOf = (bytes: Buffer, maxFrameBytes = MAX): OftpDecodeError | null => decode([bytes], maxFrameBytes).error
-
-  it("bad-magic as soon as a wrong byte arrives (a TLS ClientHello, plain syslog)", () => {
-    expect(errorOf(Buffer.from([0x16, 0x03, 0x01]))).toEqual({ code: "bad-magic", detail: 'a frame must start with "OFTP" (4f 46 54 50), got 16' })
-    expect(errorOf(Buffer.from("OFX", "latin1"))?.detail).toMatch(/got 4f 46 58$/)
-    expect(errorOf(Buffer.from("<189>date=2026-11-27", "latin1"))?.code).toBe("bad-magic")
-    expect(decode([Buffer.from("OFT", "latin1")]).error).toBeNull()
+describe("header errors", () => {
+  headerErrorCases({
+    magic: "OFTP",
+    magicRule: 'a frame must start with "OFTP" (4f 46 54 50)',
+    badVersion: "this analyzer speaks OFTP version 1, the frame says version 2",
+    headerBytes: OFTP_HEADER_BYTES,
+    raw,
+    decode,
+    sample: encodeFrame({ type: "close", reason: "x".repeat(1000) })
   })
+})
 
-  it("bad-version", () => {
-    expect(errorOf(raw(0x05, "", { version: 2 }).subarray(0, 5))).toEqual({
-      code: "bad-version",
-      detail: "this analyzer speaks OFTP version 1, the frame says version 2"
-    })
-  })
-
-  it.each([0x00, 0x0a, 0xff])("unknown-type 0x%s", (type) => {
-    expect(errorOf(raw(type, "").subarray(0, 6))?.code).toBe("unknown-type")
-  })
-
-  it("frame-too-large from the header alone, before the body arrives", () => {
-    expect(errorOf(raw(0x03, "", { length: 1025 }), 1024)).toEqual({
-      code: "frame-too-large",
-      detail: "the frame declares a 1025-byte body, more than max-frame-bytes (1024)"
-    })
-    expect(errorOf(raw(0x08, JSON.stringify({ reason: "x".repeat(1000) })), 1024)).toBeNull()
-  })
+describe("body errors", () => {
+  const errorOf = (bytes: Buffer): OftpDecodeError | null => decode([bytes]).error
 
   it("hello-missing-serial for a HELLO object without a usable serial", () => {
     const { serial: _, ...withoutSerial } = hello

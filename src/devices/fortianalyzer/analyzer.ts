@@ -30,6 +30,7 @@ import { serverTlsOptions } from "../../net/tls.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import { LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
+import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
 import { HttpsIntake } from "./https-intake.ts"
 import { OftpServer } from "./oftp-server.ts"
@@ -92,10 +93,10 @@ export class FortiAnalyzer implements Device {
   readonly store: LogStore
   readonly #context: DeviceContext
   readonly #listening = new Set<PortKey>()
-  #scope: Scope.Closeable | null = null
+  /** From start to stop: the status, and the scope of the listeners on the analyzer's own address. */
+  readonly #run: ListenerRun
   /** The listeners on the HA group's virtual IP, while this analyzer holds it. */
   #vipScope: Scope.Closeable | null = null
-  #status: DeviceStatus = "stopped"
   #oftp: OftpServer | null = null
   #https: HttpsIntake | null = null
   readonly intake: SyslogIntake
@@ -111,6 +112,7 @@ export class FortiAnalyzer implements Device {
     this.id = id
     this.settings = settings
     this.#context = context
+    this.#run = new ListenerRun(this, context.bus)
     this.store = LogStore.open(
       context.dataDir === null ? { memory: true } : { path: path.join(context.dataDir, id, "logs.sqlite") }
     )
@@ -146,7 +148,7 @@ export class FortiAnalyzer implements Device {
   }
 
   status(): DeviceStatus {
-    return this.#status
+    return this.#run.status
   }
 
   /** The OFTP side, while the analyzer runs. */
@@ -154,41 +156,12 @@ export class FortiAnalyzer implements Device {
     return this.#oftp
   }
 
+  /** An analyzer whose listeners go on its HA group's virtual IP binds nothing here: the HA side binds them while it is primary. */
   start(): Effect.Effect<void, BindError> {
-    const self = this
-    return Effect.gen(function*() {
-      if (self.#scope !== null) return
-      self.#status = "starting"
-      yield* self.#makeTlsServices()
-      const scope = yield* Scope.make()
-      self.#scope = scope
-      if (!self.#onVip) {
-        yield* Scope.provide(scope)(self.#bindAll(self.id)).pipe(
-          Effect.tapError((error) =>
-            Effect.gen(function*() {
-              self.#publishBindFailure(error)
-              self.#status = "failed"
-              self.#scope = null
-              yield* Scope.close(scope, Exit.void)
-            })
-          )
-        )
-      }
-      self.#status = "running"
-      self.#context.bus.publish({ type: "device-started", device: self.id, kind: self.kind })
-      self.ha?.start()
-    })
-  }
-
-  #publishBindFailure(error: BindError): void {
-    this.#context.bus.publish({
-      type: "listener-failed",
-      device: error.device,
-      port: error.port as PortKey,
-      address: error.address,
-      actualPort: error.actualPort,
-      code: error.code,
-      reason: error.reason
+    return this.#run.start({
+      prepare: () => this.#makeTlsServices(),
+      bind: () => (this.#onVip ? Effect.void : this.#bindAll(this.id)),
+      started: () => this.ha?.start()
     })
   }
 
@@ -197,7 +170,7 @@ export class FortiAnalyzer implements Device {
     const self = this
     const group = this.settings.ha?.group
     return Effect.gen(function*() {
-      if (group === undefined || self.#vipScope !== null || self.#scope === null) return
+      if (group === undefined || self.#vipScope !== null || !self.#run.open) return
       const scope = yield* Scope.make()
       yield* Scope.provide(scope)(self.#bindAll(group)).pipe(Effect.tapError(() => Scope.close(scope, Exit.void)))
       self.#vipScope = scope
@@ -360,36 +333,35 @@ export class FortiAnalyzer implements Device {
   }
 
   stop(): Effect.Effect<void> {
-    return this.#halt("clean")
+    return this.#run.halt({ closing: this.#stepDown("clean"), closed: () => this.#releaseIntakes("clean") })
   }
 
   kill(): Effect.Effect<void> {
-    return this.#halt("crash")
+    return this.#run.halt({ closing: this.#stepDown("crash"), closed: () => this.#releaseIntakes("crash") })
   }
 
-  #halt(how: "clean" | "crash"): Effect.Effect<void> {
+  /** Before the listeners close: OFTP says goodbye (a crash drops what the writer held), an HA primary steps down. */
+  #stepDown(how: Halt): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
-      const scope = self.#scope
-      if (scope === null) return
-      self.#scope = null
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
       // An HA primary steps down first (GOODBYE only on a clean stop): TCP/5199 and the VIP close.
       const ha = self.ha
       if (ha !== null) yield* Effect.promise(() => (how === "clean" ? ha.stop() : ha.kill()))
       yield* self.#closeVip()
-      yield* Scope.close(scope, Exit.void)
-      self.#oftp?.dispose()
-      self.#oftp = null
-      self.#https?.close()
-      self.#https = null
-      // Closing UDP/514 hands over what its receiver thread still held: stored on a clean stop, lost in a crash.
-      if (how === "clean") self.writer.flush()
-      else self.writer.discard()
-      self.#status = "stopped"
-      self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
     })
+  }
+
+  /** After the listeners closed: OFTP and HTTPS go, and what UDP/514 handed over is stored or lost. */
+  #releaseIntakes(how: Halt): void {
+    this.#oftp?.dispose()
+    this.#oftp = null
+    this.#https?.close()
+    this.#https = null
+    // Closing UDP/514 hands over what its receiver thread still held: stored on a clean stop, lost in a crash.
+    if (how === "clean") this.writer.flush()
+    else this.writer.discard()
   }
 
   /** Stops and closes the store; the device cannot be started again. */

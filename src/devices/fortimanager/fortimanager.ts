@@ -8,8 +8,6 @@
  * Its logs are FortiOS-style key=value event logs (`event-system` unless `logs` says otherwise).
  */
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
 import { listenTcp } from "../../net/tcp.ts"
@@ -19,6 +17,7 @@ import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { FGFM_PORT } from "../fortigate/fgfm-client.ts"
 import { FazLogger, type FazLoggerSettings } from "../fortigate/faz-logger.ts"
 import { fortiGateLogMaker } from "../fortigate/fortigate.ts"
+import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
 import { FgfmServer, type FgfmServerSettings, type ManagedDevice } from "./fgfm-server.ts"
 
@@ -54,8 +53,8 @@ export class FortiManager implements LogSource {
   readonly faz: FazLogger | null
   readonly #context: DeviceContext
   readonly #listening = new Set<PortKey>()
-  #scope: Scope.Closeable | null = null
-  #status: DeviceStatus = "stopped"
+  /** From start to stop: the status, and the scope TCP/541 is bound in. */
+  readonly #run: ListenerRun
   #fgfm: FgfmServer | null = null
   /** The device list outlives a restart, as the FortiManager's database does. */
   #devices: ReadonlyArray<ManagedDevice> = []
@@ -66,6 +65,7 @@ export class FortiManager implements LogSource {
     this.hostname = settings.hostname
     this.serial = settings.serial
     this.#context = context
+    this.#run = new ListenerRun(this, context.bus)
     const identity = { hostname: settings.hostname, serial: settings.serial, vdom: "root" }
     this.syslog = settings.syslog === null
       ? null
@@ -96,7 +96,7 @@ export class FortiManager implements LogSource {
   }
 
   status(): DeviceStatus {
-    return this.#status
+    return this.#run.status
   }
 
   /** The FortiGates that registered, with their authorization and whether their session is up. */
@@ -138,39 +138,23 @@ export class FortiManager implements LogSource {
     this.faz?.burst(count)
   }
 
+  /** TCP/541 first, then the logging to analyzers. */
   start(): Effect.Effect<void, BindError> {
     const self = this
-    return Effect.gen(function*() {
-      if (self.#scope !== null) return
-      self.#status = "starting"
-      self.#fgfm = yield* self.#makeFgfmServer()
-      const scope = yield* Scope.make()
-      self.#scope = scope
-      const bound = yield* Scope.provide(scope)(self.#bind()).pipe(
-        Effect.tapError((error) =>
-          Effect.gen(function*() {
-            self.#context.bus.publish({
-              type: "listener-failed",
-              device: self.id,
-              port: error.port as PortKey,
-              address: error.address,
-              actualPort: error.actualPort,
-              code: error.code,
-              reason: error.reason
-            })
-            self.#status = "failed"
-            self.#scope = null
-            yield* Scope.close(scope, Exit.void)
-          })
-        )
-      )
-      self.#listening.add(bound.port)
-      self.#context.plan.recordBound({ device: self.id, ...bound })
-      self.#context.bus.publish({ type: "listener-bound", device: self.id, ...bound })
-      for (const sender of self.#senders()) yield* sender.start()
-      self.faz?.start()
-      self.#status = "running"
-      self.#context.bus.publish({ type: "device-started", device: self.id, kind: self.kind })
+    return this.#run.start({
+      prepare: () =>
+        Effect.map(this.#makeFgfmServer(), (server) => {
+          this.#fgfm = server
+        }),
+      bind: () => this.#bind(),
+      bound: (bound) =>
+        Effect.gen(function*() {
+          self.#listening.add(bound.port)
+          self.#context.plan.recordBound({ device: self.id, ...bound })
+          self.#context.bus.publish({ type: "listener-bound", device: self.id, ...bound })
+          for (const sender of self.#senders()) yield* sender.start()
+          self.faz?.start()
+        })
     })
   }
 
@@ -234,19 +218,17 @@ export class FortiManager implements LogSource {
   }
 
   stop(): Effect.Effect<void> {
-    return this.#halt("clean")
+    return this.#run.halt({ closing: this.#quieten("clean"), closed: () => this.#keepDevices() })
   }
 
   kill(): Effect.Effect<void> {
-    return this.#halt("crash")
+    return this.#run.halt({ closing: this.#quieten("crash"), closed: () => this.#keepDevices() })
   }
 
-  #halt(how: "clean" | "crash"): Effect.Effect<void> {
+  /** Before TCP/541 closes: the senders stop; on a clean stop OFTP and FGFM say goodbye, in a crash OFTP is cut. */
+  #quieten(how: Halt): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
-      const scope = self.#scope
-      if (scope === null) return
-      self.#scope = null
       for (const sender of self.#senders()) yield* sender.stop()
       if (how === "clean") {
         self.faz?.stop()
@@ -254,13 +236,14 @@ export class FortiManager implements LogSource {
       } else {
         self.faz?.kill()
       }
-      yield* Scope.close(scope, Exit.void)
-      self.#fgfm?.dispose()
-      self.#devices = self.#fgfm?.devices() ?? self.#devices
-      self.#fgfm = null
-      self.#status = "stopped"
-      self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
     })
+  }
+
+  /** After TCP/541 closed: the FGFM server goes, its device list stays for the next start. */
+  #keepDevices(): void {
+    this.#fgfm?.dispose()
+    this.#devices = this.#fgfm?.devices() ?? this.#devices
+    this.#fgfm = null
   }
 
   dispose(): Effect.Effect<void> {
