@@ -43,6 +43,46 @@ export class RealLabClock implements LabClock {
   }
 }
 
+/**
+ * A clock that tells, inside a timer's callback, how late that timer fired. Lateness means this
+ * process was busy (the event loop stalled): what arrived on its sockets in time may still be
+ * unread, so a watchdog should let it be read before it decides that a peer went silent. On a
+ * simulated clock timers fire when due: lateness is always 0.
+ */
+export class LatenessClock implements LabClock {
+  readonly #inner: LabClock
+  #lateness = 0
+
+  constructor(inner: LabClock) {
+    this.#inner = inner
+  }
+
+  get simulated(): boolean {
+    return this.#inner.simulated
+  }
+  now(): number {
+    return this.#inner.now()
+  }
+  setTimeout(callback: () => void, ms: number): unknown {
+    const due = this.#inner.now() + ms
+    return this.#inner.setTimeout(() => {
+      this.#lateness = Math.max(0, this.#inner.now() - due)
+      try {
+        callback()
+      } finally {
+        this.#lateness = 0
+      }
+    }, ms)
+  }
+  clearTimeout(handle: unknown): void {
+    this.#inner.clearTimeout(handle)
+  }
+  /** Lab milliseconds between when the timer whose callback runs now was due and when it fired; 0 outside a callback. */
+  lateness(): number {
+    return this.#lateness
+  }
+}
+
 /** A clock that moves only when `advance` is called; timers fire in due order. */
 export class SimulatedLabClock implements LabClock {
   readonly simulated = true

@@ -241,12 +241,27 @@ export const haMemberMachine = setup({
     }),
     announceRole: emit(({ context }) => ({ type: "role-changed" as const, serial: context.self, role: context.role, reason: context.reason })),
     countMiss: assign({ missed: ({ context }) => context.missed + 1 }),
+    /** The lost-window ended: all hb-lost-threshold heartbeats are missed (`announceMiss` follows). */
+    missAll: assign({ missed: ({ context }) => context.hbLostThreshold }),
+    /** The primary is lost: the walk starts with it dead. */
+    walkFromLostPrimary: assign({
+      walk: ({ context }) => ({
+        kind: "heartbeats-missed",
+        from: nameOf(context, context.currentPrimary),
+        missed: context.missed,
+        hbIntervalMs: context.hbIntervalMs
+      }),
+      dead: ({ context }) => (context.currentPrimary === null ? [] : [context.currentPrimary]),
+      currentPrimary: null
+    }),
     announceMiss: emit(({ context }) => ({ type: "heartbeat-missed" as const, from: context.currentPrimary ?? "", missed: context.missed }))
   },
   guards: {
     selfIsNext: ({ context }) =>
       context.caughtUp && (nextCandidate(context.members, new Set(context.dead))?.serial ?? context.self) === context.self,
     beforeLastMiss: ({ context }) => context.missed + 1 < context.hbLostThreshold,
+    /** The device's: did the timer that fires now fire late, because this member's process was busy? */
+    ownTimerLate: () => false,
     fromPrimary: ({ context, event }) => "from" in event && event.from === context.currentPrimary,
     wantsHandover: ({ context }) =>
       member(context, context.self)?.preferredRole === "primary" && context.currentPrimary !== null && !ranksAboveSelf(context, context.currentPrimary)
@@ -255,7 +270,9 @@ export const haMemberMachine = setup({
     HB_INTERVAL: ({ context }) => context.hbIntervalMs,
     /** When the next heartbeat counts as missed: half an hb-interval after it was due. */
     HEARTBEAT_LATE: ({ context }) => (context.missed === 0 ? context.hbIntervalMs * 1.5 : context.hbIntervalMs),
-    LOST_WINDOW: ({ context }) => context.hbIntervalMs * context.hbLostThreshold
+    LOST_WINDOW: ({ context }) => context.hbIntervalMs * context.hbLostThreshold,
+    /** After a stall, one more heartbeat period for the primary's heartbeats to be read. */
+    CONFIRM: ({ context }) => context.hbIntervalMs
   }
 }).createMachine({
   id: "ha-member",
@@ -394,7 +411,9 @@ export const haMemberMachine = setup({
         /**
          * The watchdog: nothing from the primary for hb-interval × hb-lost-threshold loses it. On the
          * way, a heartbeat counts as missed once it is half an hb-interval late (a heartbeat on time
-         * races the timer), and each miss is reported.
+         * races the timer), and each miss is reported. A timer of this member's that fired late
+         * (`ownTimerLate`: the process was stalled) decides nothing until the event loop has read
+         * what arrived meanwhile: one lab millisecond (CONFIRM) later.
          */
         watch: {
           initial: "listening",
@@ -404,32 +423,32 @@ export const haMemberMachine = setup({
                 HEARTBEAT_RECEIVED: { guard: "fromPrimary", target: "listening", reenter: true, actions: [assign({ missed: 0 }), "answerHeartbeat"] }
               },
               after: {
-                LOST_WINDOW: {
-                  target: "#ha-member.electing",
-                  actions: [
-                    assign({ missed: ({ context }) => context.hbLostThreshold }),
-                    "announceMiss",
-                    assign({
-                      walk: ({ context }) => ({
-                        kind: "heartbeats-missed",
-                        from: nameOf(context, context.currentPrimary),
-                        missed: context.missed,
-                        hbIntervalMs: context.hbIntervalMs
-                      }),
-                      dead: ({ context }) => (context.currentPrimary === null ? [] : [context.currentPrimary]),
-                      currentPrimary: null
-                    })
-                  ]
-                }
+                LOST_WINDOW: [
+                  // This member's own timer fired late: its process was busy, and heartbeats that came
+                  // in time may still wait unread. One more turn of the event loop before deciding.
+                  { guard: "ownTimerLate", target: "confirming" },
+                  { target: "#ha-member.electing", actions: ["missAll", "announceMiss", "walkFromLostPrimary"] }
+                ]
               },
               initial: "counting",
               states: {
                 counting: {
                   after: {
-                    HEARTBEAT_LATE: { guard: "beforeLastMiss", target: "counting", reenter: true, actions: ["countMiss", "announceMiss"] }
+                    HEARTBEAT_LATE: [
+                      // A late timer proves nothing about the primary: wait for the next one, count nothing.
+                      { guard: "ownTimerLate", target: "counting", reenter: true },
+                      { guard: "beforeLastMiss", target: "counting", reenter: true, actions: ["countMiss", "announceMiss"] }
+                    ]
                   }
                 }
               }
+            },
+            /** The lost-window ended while this member was stalled: a heartbeat read now keeps the primary. */
+            confirming: {
+              on: {
+                HEARTBEAT_RECEIVED: { guard: "fromPrimary", target: "listening", actions: [assign({ missed: 0 }), "answerHeartbeat"] }
+              },
+              after: { CONFIRM: { target: "#ha-member.electing", actions: ["missAll", "announceMiss", "walkFromLostPrimary"] } }
             }
           }
         }

@@ -33,6 +33,8 @@ class Cluster {
   maxPrimaries = 0
   /** Send SYNCED as soon as a member reaches `syncing`. */
   autoSync = true
+  /** Members whose process stalls: every timer of theirs fires late (the device's `ownTimerLate`). */
+  readonly stalled = new Set<string>()
   readonly #members: ReadonlyArray<HaMember>
   readonly #actors = new Map<string, MemberActor>()
   /** Members whose process is gone or hung: their step-down says no GOODBYE. */
@@ -168,6 +170,7 @@ class Cluster {
   #create(name: string): MemberActor {
     const me = this.member(name)
     const machine = haMemberMachine.provide({
+      guards: { ownTimerLate: () => this.stalled.has(name) },
       actors: {
         probePeers: fromPromise<string | null, HaProbeInput>(async ({ input }) => {
           await Promise.resolve()
@@ -332,6 +335,37 @@ describe("failover", () => {
       "13000 faz-b primary: faz-b became primary: 3 heartbeats missed from faz-a at hb-interval 1 s"
     ])
     expect(c.entries(/faz-a (none|stepDown)/)).toEqual(["10500 faz-a stepDown", "10500 faz-a none: faz-a was killed"])
+  })
+
+  it("a member stalled when its lost-window ends waits one more hb-interval: a heartbeat read meanwhile keeps the primary", async () => {
+    const c = await healthy([faz("a", 120), faz("b", 100)])
+    c.stalled.add("faz-b")
+    c.partition("faz-a", "faz-b") // the heartbeats from 6000 on are lost; the window ends at 8000
+    await c.until(8500)
+    expect(c.phase("faz-b")).toBe("inSync")
+    // What the stalled process had not read yet: a heartbeat from the primary.
+    c.heal("faz-a", "faz-b")
+    c.actor("faz-b").send({ type: "HEARTBEAT_RECEIVED", from: c.member("faz-a").serial })
+    c.stalled.delete("faz-b")
+    await c.until(20_000)
+    expect(c.phase("faz-b")).toBe("inSync")
+    // Late timers count no miss either.
+    expect(c.entries(/^\d+ faz-b/)).toEqual(["0 faz-b secondary: faz-b became secondary: faz-a is primary"])
+  })
+
+  it("a stalled member whose primary stays silent for that hb-interval too elects itself, for the same reason", async () => {
+    const c = await healthy([faz("a", 120), faz("b", 100)])
+    c.stalled.add("faz-b")
+    await c.until(5500)
+    await c.kill("faz-a") // last heartbeat at 5000: the window ends at 8000, the extra hb-interval at 9000
+    await c.until(9000 - 1)
+    expect(c.phase("faz-b")).toBe("inSync")
+    await c.run(1)
+    expect(c.phase("faz-b")).toBe("primary")
+    expect(c.entries(/faz-b (heartbeat-missed|primary)/)).toEqual([
+      "9000 faz-b heartbeat-missed faz-a 3",
+      "9000 faz-b primary: faz-b became primary: 3 heartbeats missed from faz-a at hb-interval 1 s"
+    ])
   })
 
   it("a heartbeat resets the count: a missed heartbeat is reported, and nothing else changes", async () => {

@@ -36,7 +36,7 @@ import * as Scope from "effect/Scope"
 import { type Actor, createActor, fromPromise } from "xstate"
 import type { EventBus } from "../../events/bus.ts"
 import type { PortKey } from "../../events/events.ts"
-import type { LabClock } from "../../machines/clock.ts"
+import { LatenessClock, type LabClock } from "../../machines/clock.ts"
 import { type HaMember, rank, splitBrainReason } from "../../machines/ha-election.ts"
 import {
   type HaConnectInput,
@@ -278,6 +278,8 @@ function registryRow(row: JsonObject): Omit<RegisteredDevice, "lastSeq" | "heldL
 export class AnalyzerHa {
   readonly config: HaGroupConfig
   readonly #host: HaHost
+  /** The host's clock, telling how late the timer that runs now fired: a stalled process judges no peer silent. */
+  readonly #clock: LatenessClock
   readonly #self: HaMember
   #actor: MemberActor | null = null
   /** Listener changes, one after the other. */
@@ -301,11 +303,20 @@ export class AnalyzerHa {
 
   constructor(host: HaHost, config: HaGroupConfig) {
     this.#host = host
+    this.#clock = new LatenessClock(host.clock)
     this.config = config
     const self = config.members.find((member) => member.serial === host.serial)
     if (self === undefined) throw new Error(`bug: ${host.id} is not a member of HA group ${config.group}`)
     this.#self = self
     this.#unwatch = config.network.onPartition((a, b) => this.#partitioned(a, b))
+  }
+
+  /**
+   * The timer that runs now fired more than a heartbeat period late: this process was stalled, and
+   * what its links received meanwhile may still be unread. Silence then proves nothing yet.
+   */
+  #stalled(): boolean {
+    return this.#clock.lateness() > this.config.hbIntervalMs
   }
 
   get #lostWindowMs(): number {
@@ -485,6 +496,7 @@ export class AnalyzerHa {
 
   #createActor(): MemberActor {
     const machine = haMemberMachine.provide({
+      guards: { ownTimerLate: () => this.#stalled() },
       actors: {
         probePeers: fromPromise<string | null, HaProbeInput>(async ({ input }) => {
           const answers = await Promise.all(input.peers.map((peer) => this.#listens(peer)))
@@ -557,7 +569,7 @@ export class AnalyzerHa {
         hbIntervalMs: this.config.hbIntervalMs,
         hbLostThreshold: this.config.hbLostThreshold
       },
-      clock: this.#host.clock
+      clock: this.#clock
     })
     actor.on("*", (event) => this.#publish(event))
     actor.subscribe((snapshot) => {
@@ -777,7 +789,8 @@ export class AnalyzerHa {
     for (const link of [...this.#downlinks]) {
       if (link.serial === null) continue
       // A secondary silent for a lost-window (frozen, cut off) is dropped: ACKs stop waiting for it.
-      if (now - link.lastHeard > this.#lostWindowMs) {
+      // Not right after a stall of this process: its answers may be waiting unread.
+      if (now - link.lastHeard > this.#lostWindowMs && !this.#stalled()) {
         link.socket.destroy()
         continue
       }
