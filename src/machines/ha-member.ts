@@ -30,7 +30,9 @@
  * `becomePrimary` (bind TCP/5199 and the VIP), `stepDown` (say GOODBYE to the secondaries, unbind),
  * `sendHeartbeats`, `probeForOtherPrimary` (probe the peers' TCP/5199 in the background and send
  * OTHER_PRIMARY for a primary found), `answerHeartbeat`, `requestHandover`, `grantHandover` and
- * `leavePrimary` (drop the link to the primary). What arrives on the link comes back as events.
+ * `leavePrimary` (drop the link to the primary), and the guard `ownTimerLate` (the timer that fires
+ * now fired over an hb-interval late: the process stalled, so the watchdog waits one more
+ * hb-interval before it decides). What arrives on the link comes back as events.
  * Observable changes are emitted (`actor.on(...)`, `HaMemberEmitted`) for the lab bus: a
  * `role-changed` for every role decision, with its sentence. Context stays serializable.
  */
