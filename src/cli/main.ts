@@ -3,6 +3,7 @@
  * into the CLI contract: a user's mistake is one sentence on stderr and exit 2; anything else
  * is an internal error, reported with a stack trace only when FAZLAB_DEBUG is set.
  */
+import * as fs from "node:fs"
 import { ScenarioError } from "../lab/scenario/error.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 
@@ -30,10 +31,21 @@ usage:
              | step | burst DEVICE N | partition|heal MEMBER MEMBER | degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]
   fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
   fazlab schema                                                 JSON Schema of scenario files
+  fazlab --version                                              the version of fazlab
 
 lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory  --control-bind HOST:PORT
 docs: docs/README.md
 `
+
+/**
+ * The version in fazlab's package.json, two folders up from this module wherever it runs from:
+ * src/cli/, dist/cli/ or the bundle in dist/bundle/.
+ */
+const version = (): string => {
+  const text = fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")
+  const parsed: unknown = JSON.parse(text)
+  return typeof parsed === "object" && parsed !== null && "version" in parsed ? String(parsed.version) : "unknown"
+}
 
 /** node:util parseArgs's complaint as one sentence (its own text spans lines and quotes oddly). */
 const parseArgsMessage = (error: TypeError & { readonly code: unknown }): string => {
@@ -59,6 +71,10 @@ export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<nu
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     io.stdout(USAGE)
     return name === undefined ? ExitCode.BadInput : ExitCode.Ok
+  }
+  if (name === "--version" || name === "-V") {
+    io.stdout(`fazlab ${version()}\n`)
+    return ExitCode.Ok
   }
   const load = COMMANDS[name]
   if (load === undefined) {
