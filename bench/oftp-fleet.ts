@@ -138,6 +138,18 @@ class Progress {
   }
 }
 
+/**
+ * Acknowledged records per second from the first acknowledgement to the last, the first batch
+ * left out. When one acknowledgement covered everything (a single FortiGate that generated its
+ * whole count in one stalled tick), there is no such span: then from the first device online.
+ */
+const ackRate = (acked: number, progress: Progress, firstOnlineAt: number): number => {
+  const span = progress.lastAckAt - progress.firstAckAt
+  if (span > 0) return ((acked - progress.firstAckCount) * 1000) / span
+  const sinceOnline = progress.lastAckAt - firstOnlineAt
+  return firstOnlineAt > 0 && sinceOnline > 0 ? (acked * 1000) / sinceOnline : 0
+}
+
 const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
   const progress = new Progress(options.devices, options.count)
   const scenario = parseScenario(fleetYaml(options), "oftp-fleet.yaml", { stepsRequired: false })
@@ -171,7 +183,6 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
   }
   const onlineTimes = [...progress.online.values()]
   const acked = [...progress.acked.values()].reduce((sum, n) => sum + n, 0)
-  const span = progress.lastAckAt - progress.firstAckAt
   const report: OftpFleetReport = {
     type: "oftp-fleet",
     devices: options.devices,
@@ -187,7 +198,7 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
     acked,
     complete: progress.complete,
     dropped: progress.dropped,
-    rate: span > 0 ? ((acked - progress.firstAckCount) * 1000) / span : 0,
+    rate: ackRate(acked, progress, onlineTimes.length === 0 ? 0 : Math.min(...onlineTimes)),
     firstAckAt: progress.firstAckAt,
     lastAckAt: progress.lastAckAt,
     ...processLoad(memory, loop),
