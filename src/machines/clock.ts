@@ -46,8 +46,9 @@ export class RealLabClock implements LabClock {
 /**
  * A clock that tells, inside a timer's callback, how late that timer fired. Lateness means this
  * process was busy (the event loop stalled): what arrived on its sockets in time may still be
- * unread, so a watchdog should let it be read before it decides that a peer went silent. On a
- * simulated clock timers fire when due: lateness is always 0.
+ * unread, so a watchdog should let it be read before it decides that a peer went silent. The
+ * `VirtualLabClock` fires every timer at its due time (lateness 0); a `SimulatedLabClock` moved
+ * past a due time in one step fires late, as a stall would.
  */
 export class LatenessClock implements LabClock {
   readonly #inner: LabClock
