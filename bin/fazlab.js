@@ -27,6 +27,9 @@ if (major < 22 || (major === 22 && minor < 19)) {
 } else {
   // V8's code cache on disk: later starts skip compiling fazlab and its dependencies again.
   module.enableCompileCache?.()
+  // An internal error's stack trace (FAZLAB_DEBUG=1) names the TypeScript sources, through the
+  // bundle's source maps; without it Node never reads them.
+  if (process.env.FAZLAB_DEBUG !== undefined) process.setSourceMapsEnabled(true)
   // React (under ink) in its production build: the development build's render logging costs
   // about a tenth of a core while the UI is drawn.
   process.env.NODE_ENV ??= "production"
