@@ -13,14 +13,13 @@
 import * as http from "node:http"
 import * as https from "node:https"
 import type * as net from "node:net"
-import type * as tls from "node:tls"
 import * as Schema from "effect/Schema"
 import * as Result from "effect/Result"
-import type { EventBus } from "../../events/bus.ts"
 import type { PortKey } from "../../events/events.ts"
 import { formatKeyValues } from "../../protocols/fortios/kv.ts"
 import type { LogStore } from "../../store/log-store.ts"
 import type { StoreWriter } from "./store-writer.ts"
+import type { TlsIntakeOptions } from "../shared/tls-sessions.ts"
 import type { SyslogIntake } from "./syslog-intake.ts"
 
 /** Largest request body accepted, in bytes (named limit `max-body-bytes`). */
@@ -55,30 +54,19 @@ const LEVELS: Readonly<Record<string, number>> = {
   emergency: 0, alert: 1, critical: 2, error: 3, warning: 4, notice: 5, information: 6, info: 6, debug: 7
 }
 
+export interface HttpsIntakeOptions extends TlsIntakeOptions {
+  readonly store: LogStore
+  readonly writer: StoreWriter
+  /** The analyzer's syslog intake: its malformed counters count bad requests too. */
+  readonly intake: SyslogIntake
+}
+
 export class HttpsIntake {
-  readonly #device: string
-  readonly #serial: string
-  readonly #bus: EventBus
-  readonly #store: LogStore
-  readonly #writer: StoreWriter
-  readonly #intake: SyslogIntake
+  readonly #options: HttpsIntakeOptions
   readonly #servers: ReadonlyMap<PortKey, https.Server>
 
-  constructor(options: {
-    readonly device: string
-    readonly serial: string
-    readonly bus: EventBus
-    readonly store: LogStore
-    readonly writer: StoreWriter
-    readonly intake: SyslogIntake
-    readonly tls: tls.TlsOptions
-  }) {
-    this.#device = options.device
-    this.#serial = options.serial
-    this.#bus = options.bus
-    this.#store = options.store
-    this.#writer = options.writer
-    this.#intake = options.intake
+  constructor(options: HttpsIntakeOptions) {
+    this.#options = options
     const make = (port: PortKey) => {
       const server = https.createServer(options.tls, (request, response) => this.#handle(port, request, response))
       server.on("tlsClientError", () => undefined)
@@ -109,7 +97,7 @@ export class HttpsIntake {
     request.on("data", (chunk: Buffer) => {
       size += chunk.length
       if (size > MAX_BODY_BYTES) {
-        this.#intake.reject(port, peer, "frame-too-large", `request body over max-body-bytes ${MAX_BODY_BYTES}`)
+        this.#options.intake.reject(port, peer, "frame-too-large", `request body over max-body-bytes ${MAX_BODY_BYTES}`)
         reply(413, { error: `the body is over max-body-bytes (${MAX_BODY_BYTES} bytes)` })
         request.destroy()
         return
@@ -128,7 +116,7 @@ export class HttpsIntake {
     const decoded = decodeLogs(text)
     if (Result.isFailure(decoded)) {
       const detail = `the body must be JSON {"serial", "hostname", "logs": [{...}]}: ${oneLine(decoded.failure)}`
-      this.#intake.reject(port, peer, "bad-json", detail)
+      this.#options.intake.reject(port, peer, "bad-json", detail)
       reply(400, { error: detail })
       return
     }
@@ -138,7 +126,7 @@ export class HttpsIntake {
       const fields: Record<string, string> = {}
       for (const [key, value] of Object.entries(log)) fields[key] = String(value)
       const seq = fields["fazlab_seq"] === undefined ? null : Number.parseInt(fields["fazlab_seq"], 10)
-      this.#writer.add({
+      this.#options.writer.add({
         receivedAt: now,
         transport: "tcp",
         peer,
@@ -157,30 +145,30 @@ export class HttpsIntake {
         fields
       })
     }
-    this.#intake.received += logs.length
+    this.#options.intake.received += logs.length
     // 200 is the device's acknowledgement: it drops the logs from its queue. So they are stored
     // durably first; when the store refuses them, 503 makes the device send them again.
-    if (this.#writer.flush()) reply(200, { stored: logs.length })
-    else reply(503, { error: `${this.#device} could not store the logs (see its store-failed event); send them again` })
+    if (this.#options.writer.flush()) reply(200, { stored: logs.length })
+    else reply(503, { error: `${this.#options.device} could not store the logs (see its store-failed event); send them again` })
   }
 
   #join(port: PortKey, peer: string, text: string, reply: (status: number, body: unknown) => void): void {
     const decoded = decodeJoin(text)
     if (Result.isFailure(decoded)) {
       const detail = `the body must be JSON {"serial", "hostname"}: ${oneLine(decoded.failure)}`
-      this.#intake.reject(port, peer, "bad-json", detail)
+      this.#options.intake.reject(port, peer, "bad-json", detail)
       reply(400, { error: detail })
       return
     }
     const join = decoded.success
     const ip = peer.slice(0, peer.lastIndexOf(":"))
-    const known = this.#store.devices.get(join.serial) !== undefined
-    const device = this.#store.devices.seen(
+    const known = this.#options.store.devices.get(join.serial) !== undefined
+    const device = this.#options.store.devices.seen(
       { serial: join.serial, name: join.hostname, platform: join.platform ?? "FortiClient", version: join.version ?? "v7.4.0", ip, vdoms: [] },
       Date.now()
     )
-    this.#bus.publish({ type: "device-registered", device: this.#device, serial: device.serial, name: device.name, ip, status: device.state, firstSeen: !known })
-    reply(200, { status: device.state === "authorized" ? "authorized" : "pending", analyzerSerial: this.#serial, adom: device.adom })
+    this.#options.bus.publish({ type: "device-registered", device: this.#options.device, serial: device.serial, name: device.name, ip, status: device.state, firstSeen: !known })
+    reply(200, { status: device.state === "authorized" ? "authorized" : "pending", analyzerSerial: this.#options.serial, adom: device.adom })
   }
 
   close(): void {

@@ -23,7 +23,6 @@
 import type * as net from "node:net"
 import type * as tls from "node:tls"
 import { type Actor, createActor } from "xstate"
-import type { EventBus } from "../../events/bus.ts"
 import { type OftpSessionEnd, type OftpSessionEvent, oftpSessionMachine } from "../../machines/oftp-session.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import { KeyPicker } from "../../protocols/fortios/kv.ts"
@@ -32,7 +31,7 @@ import { TlsHandshakeError } from "../../net/tls.ts"
 import { peerOf } from "../../net/tcp.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { StoreError } from "../../store/store-error.ts"
-import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, upgradeForSession } from "../shared/tls-sessions.ts"
+import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, type TlsIntakeOptions, upgradeForSession } from "../shared/tls-sessions.ts"
 import type { AnalyzerOftpSettings } from "./analyzer.ts"
 import type { StoreWriter } from "./store-writer.ts"
 
@@ -69,47 +68,27 @@ interface PendingBatch {
  */
 const MAX_PENDING_RECORDS = 1_000
 
+export interface OftpServerOptions extends TlsIntakeOptions {
+  readonly store: LogStore
+  readonly writer: StoreWriter
+  readonly clock: LabClock
+  readonly settings: AnalyzerOftpSettings
+  /** HA log sync of a stored batch; the ACK waits for its promise (null: nobody to wait for). */
+  readonly replicate?: OftpReplicate
+  /** A device was registered or authorized here (HA configuration sync). */
+  readonly onRegistryChanged?: () => void
+}
+
 export class OftpServer {
-  readonly #device: string
-  readonly #serial: string
-  readonly #bus: EventBus
-  readonly #store: LogStore
-  readonly #writer: StoreWriter
-  readonly #clock: LabClock
-  readonly #settings: AnalyzerOftpSettings
-  readonly #tls: tls.TlsOptions
-  readonly #replicate: OftpReplicate | undefined
-  readonly #onRegistryChanged: (() => void) | undefined
+  readonly #options: OftpServerOptions
   readonly #sessions = new SessionTable<SessionActor, OftpSessionEnd>()
   #pending: PendingBatch[] = []
   #pendingRecords = 0
   #flushScheduled = false
   #disposed = false
 
-  constructor(options: {
-    readonly device: string
-    readonly serial: string
-    readonly bus: EventBus
-    readonly store: LogStore
-    readonly writer: StoreWriter
-    readonly clock: LabClock
-    readonly settings: AnalyzerOftpSettings
-    readonly tls: tls.TlsOptions
-    /** HA log sync of a stored batch; the ACK waits for its promise (null: nobody to wait for). */
-    readonly replicate?: OftpReplicate
-    /** A device was registered or authorized here (HA configuration sync). */
-    readonly onRegistryChanged?: () => void
-  }) {
-    this.#device = options.device
-    this.#serial = options.serial
-    this.#bus = options.bus
-    this.#store = options.store
-    this.#writer = options.writer
-    this.#clock = options.clock
-    this.#settings = options.settings
-    this.#tls = options.tls
-    this.#replicate = options.replicate
-    this.#onRegistryChanged = options.onRegistryChanged
+  constructor(options: OftpServerOptions) {
+    this.#options = options
   }
 
   /** Sessions that ended, by code ("hello-timeout", "duplicate-session", "device-closed" ...). */
@@ -130,9 +109,9 @@ export class OftpServer {
     const { actor } = session
     onEachState(actor, (state, { context }) => {
       if (state === "closed") this.#sessions.close(session, context.code ?? "link-lost")
-      this.#bus.publish({
+      this.#options.bus.publish({
         type: "oftp-session",
-        device: this.#device,
+        device: this.#options.device,
         peer,
         serial: context.hello?.serial ?? null,
         state: state === "awaitingHello" ? "awaiting-hello" : (state as "handshake" | "registering" | "online" | "closed"),
@@ -146,7 +125,7 @@ export class OftpServer {
     upgradeForSession(
       actor,
       link,
-      { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout, firstChunk },
+      { tls: this.#options.tls, handshakeTimeoutMs: this.#options.settings.handshakeTimeout, firstChunk },
       (secure) => this.#attach(session, secure),
       (error: unknown) => deliver(actor, tlsFailure(error))
     )
@@ -166,12 +145,12 @@ export class OftpServer {
         },
         sendHelloReply: ({ context }) => {
           const serial = context.hello?.serial ?? ""
-          const registered = this.#store.devices.get(serial)
+          const registered = this.#options.store.devices.get(serial)
           write({
             type: "hello-reply",
             reply: {
               status: context.status ?? "pending",
-              analyzerSerial: this.#serial,
+              analyzerSerial: this.#options.serial,
               adom: registered?.adom ?? null,
               lastSeq: registered?.lastSeq ?? 0,
               keepaliveMs: context.hello?.keepaliveMs ?? 5000
@@ -198,8 +177,8 @@ export class OftpServer {
       }
     })
     self = createActor(machine, {
-      input: { handshakeTimeoutMs: this.#settings.handshakeTimeout, helloTimeoutMs: this.#settings.helloTimeout },
-      clock: this.#clock
+      input: { handshakeTimeoutMs: this.#options.settings.handshakeTimeout, helloTimeoutMs: this.#options.settings.helloTimeout },
+      clock: this.#options.clock
     })
     return self
   }
@@ -213,27 +192,27 @@ export class OftpServer {
     const refusal = this.#sessions.claim(this.#sessions.find(actor), hello.serial, peer)
     if (refusal !== null) return { type: "REFUSED", code: "duplicate-session", reason: refusal }
     const ip = hostOf(peer)
-    const known = this.#store.devices.get(hello.serial) !== undefined
-    let device = this.#store.devices.seen(
+    const known = this.#options.store.devices.get(hello.serial) !== undefined
+    let device = this.#options.store.devices.seen(
       { serial: hello.serial, name: hello.hostname, platform: hello.platform, version: hello.version, ip, vdoms: hello.vdoms },
       Date.now()
     )
-    this.#bus.publish({ type: "device-registered", device: this.#device, serial: device.serial, name: device.name, ip, status: device.state, firstSeen: !known })
+    this.#options.bus.publish({ type: "device-registered", device: this.#options.device, serial: device.serial, name: device.name, ip, status: device.state, firstSeen: !known })
     if (device.state === "unauthorized") {
-      const psk = this.#settings.psk
-      const reason = psk !== null && hello.psk === psk ? "its pre-shared key matches" : this.#settings.autoAuthorize ? "auto-authorize is on" : null
+      const psk = this.#options.settings.psk
+      const reason = psk !== null && hello.psk === psk ? "its pre-shared key matches" : this.#options.settings.autoAuthorize ? "auto-authorize is on" : null
       if (reason !== null) {
-        const result = this.#store.devices.authorize(hello.serial, hello.adom ?? null)
+        const result = this.#options.store.devices.authorize(hello.serial, hello.adom ?? null)
         device = result.device
-        this.#bus.publish({ type: "device-authorized", device: this.#device, serial: device.serial, adom: device.adom ?? "root", released: result.released, reason })
+        this.#options.bus.publish({ type: "device-authorized", device: this.#options.device, serial: device.serial, adom: device.adom ?? "root", released: result.released, reason })
       }
     }
-    this.#onRegistryChanged?.()
+    this.#options.onRegistryChanged?.()
     return { type: "REGISTERED", status: device.state === "authorized" ? "authorized" : "pending", adom: device.adom }
   }
 
   #attach(session: Session, socket: tls.TLSSocket): void {
-    const decoder = new OftpDecoder({ maxFrameBytes: this.#settings.maxFrameBytes })
+    const decoder = new OftpDecoder({ maxFrameBytes: this.#options.settings.maxFrameBytes })
     const { actor } = session
     readLink(actor, socket, (chunk) => {
       const result = decoder.push(chunk)
@@ -322,7 +301,7 @@ export class OftpServer {
     if (batches.length === 0) return
     let results: ReturnType<LogStore["appendDeviceBatches"]>
     try {
-      results = this.#store.appendDeviceBatches(batches.map(({ serial, rows, held }) => ({ serial, records: rows, held })))
+      results = this.#options.store.appendDeviceBatches(batches.map(({ serial, rows, held }) => ({ serial, records: rows, held })))
     } catch (error) {
       // The transaction failed as a whole (a commit on a full disk): nothing acknowledged, so
       // nothing lost; each session ends and its device sends the batches again on its next one.
@@ -342,10 +321,10 @@ export class OftpServer {
         if (!socket.destroyed) socket.write(encodeFrame({ type: "ack", upTo: result.lastSeq }))
       }
       // Even a batch of duplicates waits: its ACK covers the records synced before it.
-      const synced = this.#replicate?.(serial, result.stored > 0 ? rows : [], held) ?? null
+      const synced = this.#options.replicate?.(serial, result.stored > 0 ? rows : [], held) ?? null
       if (synced === null) ack()
       else void synced.then(ack)
-      if (result.stored > 0 && !held) this.#writer.announce(rows[0]?.device ?? serial, result.stored)
+      if (result.stored > 0 && !held) this.#options.writer.announce(rows[0]?.device ?? serial, result.stored)
     })
   }
 

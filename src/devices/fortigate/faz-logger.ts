@@ -6,19 +6,18 @@
  * The session itself is `machines/oftp-client.ts` (connect, HELLO, keepalive, retry on the
  * FortiOS timers); this module supplies its I/O: TCP + TLS with the FortiOS knobs and the
  * analyzer-serial check (`certificate-verification`), frames in and out, and the upload window.
+ * The link's socket is `devices/shared/client-link.ts`, as for FGFM.
  * On every new session it resumes after the analyzer's `lastSeq`, so nothing is stored twice.
  */
 import * as path from "node:path"
-import type * as tls from "node:tls"
 import { type Actor, createActor, fromPromise } from "xstate"
 import { formatKeyValues } from "../../protocols/fortios/kv.ts"
 import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
 import { encodeFrame, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
 import { oftpClientMachine, oftpClientPhase, type OftpClientPhase } from "../../machines/oftp-client.ts"
-import { resolveServer } from "../../net/server-address.ts"
-import type { TlsIdentity } from "../../net/pki.ts"
-import { clientTlsOptions, dialTls, verifyAnalyzerSerial } from "../../net/tls.ts"
+import { verifyAnalyzerSerial } from "../../net/tls.ts"
 import type { DeviceContext } from "../device.ts"
+import { ClientLink } from "../shared/client-link.ts"
 import { seededRandom } from "../shared/random.ts"
 import { LogQueue } from "./log-queue.ts"
 import { pickKind } from "./log-mix.ts"
@@ -70,9 +69,7 @@ export class FazLogger {
   readonly #queue: LogQueue
   readonly #actor: Actor<typeof oftpClientMachine>
   readonly #random: () => number
-  #socket: tls.TLSSocket | null = null
-  /** This FortiGate's client certificate, issued once by the lab CA. */
-  #identity: TlsIdentity | null = null
+  readonly #link: ClientLink
   #generating = false
   #paused = false
   #seq = 0
@@ -134,6 +131,7 @@ export class FazLogger {
       },
       clock: context.clock
     })
+    this.#link = new ClientLink({ context, device, machine: this.#actor })
     let last: OftpClientPhase = "disconnected"
     this.#actor.subscribe((snapshot) => {
       const phase = oftpClientPhase(snapshot)
@@ -182,7 +180,7 @@ export class FazLogger {
   kill(): void {
     this.#generating = false
     this.#clearTimers()
-    this.#socket?.destroy()
+    this.#link.cut()
     this.#actor.send({ type: "STOP" })
   }
 
@@ -312,8 +310,7 @@ export class FazLogger {
 
   /** Sends batches while the session is online, the window has room and records wait. */
   #pump(): void {
-    const socket = this.#socket
-    if (socket === null || !this.#uploadDue || this.phase() !== "online") return
+    if (!this.#link.attached || !this.#uploadDue || this.phase() !== "online") return
     while (this.#inFlight.length < MAX_UNACKED_BATCHES) {
       const batch = this.#queue.after(this.#sentUpTo, BATCH_RECORDS)
       const first = batch[0]
@@ -350,73 +347,42 @@ export class FazLogger {
   }
 
   #write(frame: OftpFrame): void {
-    const socket = this.#socket
-    if (socket === null || socket.destroyed) return
-    socket.write(encodeFrame(frame))
-    this.#actor.send({ type: "SENT" })
+    if (this.#link.write(encodeFrame(frame))) this.#actor.send({ type: "SENT" })
   }
 
   #dropLink(): void {
-    const socket = this.#socket
-    this.#socket = null
+    this.#link.drop()
     this.#inFlight = []
-    if (socket !== null && !socket.destroyed) {
-      socket.end()
-      setTimeout(() => socket.destroy(), 1000).unref()
-    }
   }
 
   /** TCP, then TLS with the FortiOS knobs, then the analyzer-serial check. */
   async #connect(signal: AbortSignal): Promise<void> {
-    const { plan, pki } = this.#context
-    if (pki === null) throw new Error("the lab has no PKI: OFTP needs TLS")
-    const target = resolveServer(plan, this.settings.server, "tcp/514")
-    const localAddress = plan.sourceAddressOf(this.#device.id)
-    this.#identity ??= await pki.issue({ serial: this.#device.serial, role: "client" })
-    const identity = this.#identity
-    const socket = await dialTls({
-      host: target.address,
-      port: target.actualPort,
+    const socket = await this.#link.dial({
+      protocol: "OFTP",
+      server: this.settings.server,
+      port: "tcp/514",
       timeoutMs: this.settings.connTimeout,
-      signal,
-      ...(localAddress === undefined ? {} : { localAddress }),
-      tls: clientTlsOptions({
-        caPem: pki.caPem,
+      tls: {
         encAlgorithm: this.settings.encAlgorithm,
         sslMinProtoVersion: this.settings.sslMinProtoVersion,
-        identity,
         verifyChain: this.settings.certificateVerification === "enable"
-      })
-    })
+      }
+    }, signal)
     const serials = this.settings.serial ?? []
     const verdict = verifyAnalyzerSerial(socket.getPeerCertificate(), serials, this.settings.certificateVerification)
     if (!verdict.ok) {
       socket.destroy()
       throw new Error(verdict.reason)
     }
-    this.#attach(socket)
-  }
-
-  #attach(socket: tls.TLSSocket): void {
-    this.#socket = socket
     const decoder = new OftpDecoder({ maxFrameBytes: 1024 * 1024 })
-    let lostReason = "the analyzer closed the connection"
-    socket.on("data", (chunk: Buffer) => {
-      const result = decoder.push(chunk)
-      for (const frame of result.frames) this.#receive(frame)
-      if (result.error !== undefined) {
-        lostReason = `bad frame from the analyzer: ${result.error.code} (${result.error.detail})`
-        socket.destroy()
-      }
-    })
-    socket.on("error", (error) => {
-      lostReason = `connection lost: ${error.message}`
-    })
-    socket.on("close", () => {
-      if (this.#socket === socket) {
-        this.#socket = null
-        if (this.#actor.getSnapshot().status === "active") this.#actor.send({ type: "LINK_LOST", reason: lostReason })
-      }
+    this.#link.attach(socket, {
+      read: (chunk) => {
+        const result = decoder.push(chunk)
+        for (const frame of result.frames) this.#receive(frame)
+        return result.error
+      },
+      peerClosed: "the analyzer closed the connection",
+      badInput: (error) => `bad frame from the analyzer: ${error.code} (${error.detail})`
     })
   }
 

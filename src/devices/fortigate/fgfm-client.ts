@@ -6,16 +6,15 @@
  *
  * The session itself is `machines/fgfm-client.ts`; this module supplies its I/O: TCP + TLS
  * (certificate chained to the lab CA, the FortiOS `enc-algorithm` levels), FGFM messages in and
- * out, and `fgfm-link` events.
+ * out, and `fgfm-link` events. The link's socket is `devices/shared/client-link.ts`, as for OFTP.
  */
-import type * as tls from "node:tls"
 import { type Actor, createActor, fromPromise } from "xstate"
 import type { PortKey } from "../../events/events.ts"
 import { fgfmClientMachine, fgfmClientPhase, type FgfmClientPhase, type FgfmClientSnapshot } from "../../machines/fgfm-client.ts"
-import { resolveServer } from "../../net/server-address.ts"
-import { clientTlsOptions, dialTls, type EncAlgorithm } from "../../net/tls.ts"
+import type { EncAlgorithm } from "../../net/tls.ts"
 import { encodeFgfm, FGFM_DEFAULT_MAX_MESSAGE_BYTES, FgfmDecoder, type FgfmMessage } from "../../protocols/fgfm/frames.ts"
 import type { DeviceContext } from "../device.ts"
+import { ClientLink } from "../shared/client-link.ts"
 
 /** `config system central-management` as fazlab reads it. Times in milliseconds. */
 export interface CentralManagementSettings {
@@ -56,15 +55,11 @@ const wireSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
 
 export class FgfmClient {
   readonly settings: CentralManagementSettings
-  readonly #device: FgfmIdentity
-  readonly #context: DeviceContext
   readonly #actor: Actor<typeof fgfmClientMachine>
-  #socket: tls.TLSSocket | null = null
+  readonly #link: ClientLink
 
   constructor(device: FgfmIdentity, settings: CentralManagementSettings, context: DeviceContext) {
-    this.#device = device
     this.settings = settings
-    this.#context = context
     const machine = fgfmClientMachine.provide({
       actors: { connect: fromPromise<void>(({ signal }) => this.#connect(signal)) },
       actions: {
@@ -79,7 +74,7 @@ export class FgfmClient {
         }),
         sendKeepalive: () => this.#write({ type: "keepalive", serialno: device.serial }),
         sendClose: ({ context: c }) => this.#write({ type: "close", reason: c.reason }),
-        closeLink: () => this.#dropLink()
+        closeLink: () => this.#link.drop()
       }
     })
     this.#actor = createActor(machine, {
@@ -91,6 +86,7 @@ export class FgfmClient {
       },
       clock: context.clock
     })
+    this.#link = new ClientLink({ context, device, machine: this.#actor })
     // A change of phase, or of the FortiManager's verdict while registered, is an event.
     let last = "disconnected"
     this.#actor.subscribe((snapshot) => {
@@ -122,7 +118,7 @@ export class FgfmClient {
 
   /** Abrupt stop: the link is cut with no goodbye. */
   kill(): void {
-    this.#socket?.destroy()
+    this.#link.cut()
     this.#actor.send({ type: "STOP" })
   }
 
@@ -132,56 +128,26 @@ export class FgfmClient {
   }
 
   #write(message: FgfmMessage): void {
-    const socket = this.#socket
-    if (socket !== null && !socket.destroyed) socket.write(encodeFgfm(message))
-  }
-
-  #dropLink(): void {
-    const socket = this.#socket
-    this.#socket = null
-    if (socket !== null && !socket.destroyed) {
-      socket.end()
-      setTimeout(() => socket.destroy(), 1000).unref()
-    }
+    this.#link.write(encodeFgfm(message))
   }
 
   async #connect(signal: AbortSignal): Promise<void> {
-    const { plan, pki } = this.#context
-    if (pki === null) throw new Error("the lab has no PKI: FGFM needs TLS")
-    const target = resolveServer(plan, this.settings.fmg, FGFM_PORT)
-    const localAddress = plan.sourceAddressOf(this.#device.id)
-    const identity = await pki.issue({ serial: this.#device.serial, role: "client" })
-    const socket = await dialTls({
-      host: target.address,
-      port: target.actualPort,
+    const socket = await this.#link.dial({
+      protocol: "FGFM",
+      server: this.settings.fmg,
+      port: FGFM_PORT,
       timeoutMs: this.settings.connectTimeout,
-      signal,
-      ...(localAddress === undefined ? {} : { localAddress }),
-      tls: clientTlsOptions({ caPem: pki.caPem, encAlgorithm: TLS_LEVELS[this.settings.encAlgorithm], sslMinProtoVersion: "default", identity })
-    })
-    this.#attach(socket)
-  }
-
-  #attach(socket: tls.TLSSocket): void {
-    this.#socket = socket
+      tls: { encAlgorithm: TLS_LEVELS[this.settings.encAlgorithm], sslMinProtoVersion: "default" }
+    }, signal)
     const decoder = new FgfmDecoder({ maxMessageBytes: FGFM_DEFAULT_MAX_MESSAGE_BYTES })
-    let lostReason = "the FortiManager closed the connection"
-    socket.on("data", (chunk: Buffer) => {
-      const result = decoder.push(chunk)
-      for (const message of result.messages) this.#receive(message)
-      if (result.error !== undefined) {
-        lostReason = `bad FGFM message from the FortiManager: ${result.error.code} (${result.error.detail})`
-        socket.destroy()
-      }
-    })
-    socket.on("error", (error) => {
-      lostReason = `connection lost: ${error.message}`
-    })
-    socket.on("close", () => {
-      if (this.#socket === socket) {
-        this.#socket = null
-        if (this.#actor.getSnapshot().status === "active") this.#actor.send({ type: "LINK_LOST", reason: lostReason })
-      }
+    this.#link.attach(socket, {
+      read: (chunk) => {
+        const result = decoder.push(chunk)
+        for (const message of result.messages) this.#receive(message)
+        return result.error
+      },
+      peerClosed: "the FortiManager closed the connection",
+      badInput: (error) => `bad FGFM message from the FortiManager: ${error.code} (${error.detail})`
     })
   }
 

@@ -11,6 +11,8 @@
  * With `central-management` it also registers to a FortiManager over FGFM on TCP/541
  * (`fgfm-client.ts`).
  *
+ * The destinations are `FortiOsLogs`, which the FortiManager uses for its own logs too.
+ *
  * Each destination numbers its own logs; a lab that wants "none lost" checks should send a
  * FortiGate's logs to an analyzer over one destination only.
  */
@@ -19,6 +21,7 @@ import { formatKeyValues } from "../../protocols/fortios/kv.ts"
 import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
 import { SEVERITIES } from "../../protocols/syslog/encode.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
+import type { Halt } from "../shared/listener-run.ts"
 import { seededRandom } from "../shared/random.ts"
 import { type MakeLog, SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
 import { FazLogger, type FazLoggerSettings, type FortiGateIdentity } from "./faz-logger.ts"
@@ -54,14 +57,103 @@ export const fortiGateLogMaker = (device: { readonly serial: string; readonly ho
   }
 }
 
+/**
+ * Where a FortiOS device sends its own logs: `log syslogd` (the syslog sender) and
+ * `log fortianalyzer` (OFTP, or UDP/514 with `reliable disable`). The FortiGate and the
+ * FortiManager log the same way; `defaultLogs` stands where the scenario names no log kinds.
+ */
+export class FortiOsLogs {
+  /** `log fortianalyzer` over OFTP. */
+  readonly faz: FazLogger | null
+  /** `log syslogd`, and `log fortianalyzer` with `reliable disable` (UDP/514). */
+  readonly #senders: ReadonlyArray<SyslogSender>
+
+  constructor(options: {
+    readonly device: FortiGateIdentity
+    readonly kind: "fortigate" | "fortimanager"
+    readonly syslog: FortiGateSettings["syslog"]
+    readonly fortianalyzer: FortiGateSettings["fortianalyzer"]
+    readonly defaultLogs: ReadonlyArray<LogKind> | null
+    readonly context: DeviceContext
+  }) {
+    const { device, kind, context, defaultLogs } = options
+    const sender = (settings: SyslogSenderSettings, logs: ReadonlyArray<LogKind> | null) =>
+      new SyslogSender({
+        id: device.id,
+        kind,
+        hostname: device.hostname,
+        settings,
+        context,
+        announce: false,
+        makeLog: fortiGateLogMaker(device, logs ?? defaultLogs)
+      })
+    const faz = options.fortianalyzer
+    this.faz = faz !== null && faz.reliable === "enable" ? new FazLogger(device, { ...faz, logs: faz.logs ?? defaultLogs }, context) : null
+    this.#senders = [
+      ...(options.syslog === null ? [] : [sender(options.syslog, options.syslog.logs)]),
+      ...(faz !== null && faz.reliable === "disable"
+        ? [sender({ server: faz.server, mode: "udp", format: "default", facility: "local7", port: 514, rate: faz.rate, count: faz.count }, faz.logs)]
+        : [])
+    ]
+  }
+
+  /** Highest sequence number generated for `analyzer` over syslog or OFTP (0 when it sends it nothing). */
+  sentTo(analyzer: string): number {
+    const viaSyslog = this.#senders.filter((sender) => sender.settings.server === analyzer).reduce((max, s) => Math.max(max, s.sent), 0)
+    const viaOftp = this.faz !== null && this.faz.settings.server === analyzer ? this.faz.sent : 0
+    return Math.max(viaSyslog, viaOftp)
+  }
+
+  /** The syslog senders, then OFTP. */
+  start(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      for (const sender of self.#senders) yield* sender.start()
+      self.faz?.start()
+    })
+  }
+
+  /** The syslog senders stop; then OFTP says goodbye (clean) or is cut (crash). */
+  halt(how: Halt): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      for (const sender of self.#senders) yield* sender.stop()
+      if (how === "clean") self.faz?.stop()
+      else self.faz?.kill()
+    })
+  }
+
+  pause(): void {
+    for (const sender of this.#senders) sender.pause()
+    this.faz?.pause()
+  }
+
+  resume(): void {
+    for (const sender of this.#senders) sender.resume()
+    this.faz?.resume()
+  }
+
+  burst(count: number): void {
+    for (const sender of this.#senders) sender.burst(count)
+    this.faz?.burst(count)
+  }
+
+  dispose(): Effect.Effect<void> {
+    const self = this
+    return Effect.gen(function*() {
+      for (const sender of self.#senders) yield* sender.dispose()
+      self.faz?.dispose()
+    })
+  }
+}
+
 export class FortiGate implements LogSource {
   readonly kind = "fortigate"
   readonly id: string
   readonly hostname: string
   readonly serial: string
-  /** `log syslogd`, and `log fortianalyzer` with `reliable disable` (UDP/514). */
-  readonly syslog: SyslogSender | null
-  readonly udpToAnalyzer: SyslogSender | null
+  /** `log syslogd` and `log fortianalyzer`. */
+  readonly #logs: FortiOsLogs
   /** `log fortianalyzer` over OFTP. */
   readonly faz: FazLogger | null
   /** `central-management`: FGFM to a FortiManager. */
@@ -75,35 +167,9 @@ export class FortiGate implements LogSource {
     this.hostname = settings.hostname
     this.serial = settings.serial
     const identity: FortiGateIdentity = { id, ...settings }
-    this.syslog = settings.syslog === null
-      ? null
-      : new SyslogSender({
-        id,
-        kind: "fortigate",
-        hostname: settings.hostname,
-        settings: settings.syslog,
-        context,
-        announce: false,
-        makeLog: fortiGateLogMaker(settings, settings.syslog.logs)
-      })
     this.fgfm = settings.centralManagement === null ? null : new FgfmClient(identity, settings.centralManagement, context)
-    const faz = settings.fortianalyzer
-    this.faz = faz !== null && faz.reliable === "enable" ? new FazLogger(identity, faz, context) : null
-    this.udpToAnalyzer = faz !== null && faz.reliable === "disable"
-      ? new SyslogSender({
-        id,
-        kind: "fortigate",
-        hostname: settings.hostname,
-        settings: { server: faz.server, mode: "udp", format: "default", facility: "local7", port: 514, rate: faz.rate, count: faz.count },
-        context,
-        announce: false,
-        makeLog: fortiGateLogMaker(settings, faz.logs)
-      })
-      : null
-  }
-
-  #senders(): ReadonlyArray<SyslogSender> {
-    return [this.syslog, this.udpToAnalyzer].filter((sender): sender is SyslogSender => sender !== null)
+    this.#logs = new FortiOsLogs({ device: identity, kind: "fortigate", syslog: settings.syslog, fortianalyzer: settings.fortianalyzer, defaultLogs: null, context })
+    this.faz = this.#logs.faz
   }
 
   status(): DeviceStatus {
@@ -111,17 +177,14 @@ export class FortiGate implements LogSource {
   }
 
   sentTo(analyzer: string): number {
-    const viaSyslog = this.#senders().filter((sender) => sender.settings.server === analyzer).reduce((max, s) => Math.max(max, s.sent), 0)
-    const viaOftp = this.faz !== null && this.faz.settings.server === analyzer ? this.faz.sent : 0
-    return Math.max(viaSyslog, viaOftp)
+    return this.#logs.sentTo(analyzer)
   }
 
   start(): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
       if (self.#started) return
-      for (const sender of self.#senders()) yield* sender.start()
-      self.faz?.start()
+      yield* self.#logs.start()
       self.fgfm?.start()
       self.#started = true
       self.#context.bus.publish({ type: "device-started", device: self.id, kind: self.kind })
@@ -129,47 +192,43 @@ export class FortiGate implements LogSource {
   }
 
   stop(): Effect.Effect<void> {
-    return this.#halt((faz) => faz.stop(), (fgfm) => fgfm.stop())
+    return this.#halt("clean")
   }
 
   /** Abrupt: links are cut with no goodbye. */
   kill(): Effect.Effect<void> {
-    return this.#halt((faz) => faz.kill(), (fgfm) => fgfm.kill())
+    return this.#halt("crash")
   }
 
-  #halt(haltFaz: (faz: FazLogger) => void, haltFgfm: (fgfm: FgfmClient) => void): Effect.Effect<void> {
+  #halt(how: Halt): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
       if (!self.#started) return
-      for (const sender of self.#senders()) yield* sender.stop()
-      if (self.faz !== null) haltFaz(self.faz)
-      if (self.fgfm !== null) haltFgfm(self.fgfm)
+      yield* self.#logs.halt(how)
+      if (how === "clean") self.fgfm?.stop()
+      else self.fgfm?.kill()
       self.#started = false
       self.#context.bus.publish({ type: "device-stopped", device: self.id, kind: self.kind })
     })
   }
 
   pause(): void {
-    for (const sender of this.#senders()) sender.pause()
-    this.faz?.pause()
+    this.#logs.pause()
   }
 
   resume(): void {
-    for (const sender of this.#senders()) sender.resume()
-    this.faz?.resume()
+    this.#logs.resume()
   }
 
   burst(count: number): void {
-    for (const sender of this.#senders()) sender.burst(count)
-    this.faz?.burst(count)
+    this.#logs.burst(count)
   }
 
   dispose(): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
       yield* self.stop()
-      for (const sender of self.#senders()) yield* sender.dispose()
-      self.faz?.dispose()
+      yield* self.#logs.dispose()
       self.fgfm?.dispose()
     })
   }

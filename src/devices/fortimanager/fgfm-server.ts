@@ -12,12 +12,11 @@
 import type * as net from "node:net"
 import type * as tls from "node:tls"
 import { type Actor, createActor } from "xstate"
-import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import { type FgfmSessionEnd, fgfmSessionMachine } from "../../machines/fgfm-session.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { encodeFgfm, FGFM_CHANNEL_WINDOW, type FgfmAuthorization, FgfmDecoder, type FgfmMessage, type FgfmRegister } from "../../protocols/fgfm/frames.ts"
-import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, upgradeForSession } from "../shared/tls-sessions.ts"
+import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, type TlsIntakeOptions, upgradeForSession } from "../shared/tls-sessions.ts"
 
 /** The FortiManager's FGFM settings. Times in milliseconds. */
 export interface FgfmServerSettings {
@@ -47,30 +46,19 @@ type SessionActor = Actor<typeof fgfmSessionMachine>
 
 type Session = TlsSession<SessionActor>
 
+/** `device` is the FortiManager (its events name it as `manager`). */
+export interface FgfmServerOptions extends TlsIntakeOptions {
+  readonly clock: LabClock
+  readonly settings: FgfmServerSettings
+}
+
 export class FgfmServer {
-  readonly #manager: string
-  readonly #serial: string
-  readonly #bus: EventBus
-  readonly #clock: LabClock
-  readonly #settings: FgfmServerSettings
-  readonly #tls: tls.TlsOptions
+  readonly #options: FgfmServerOptions
   readonly #sessions = new SessionTable<SessionActor, FgfmSessionEnd>()
   readonly #devices = new Map<string, ManagedDevice>()
 
-  constructor(options: {
-    readonly manager: string
-    readonly serial: string
-    readonly bus: EventBus
-    readonly clock: LabClock
-    readonly settings: FgfmServerSettings
-    readonly tls: tls.TlsOptions
-  }) {
-    this.#manager = options.manager
-    this.#serial = options.serial
-    this.#bus = options.bus
-    this.#clock = options.clock
-    this.#settings = options.settings
-    this.#tls = options.tls
+  constructor(options: FgfmServerOptions) {
+    this.#options = options
   }
 
   /** Sessions that ended, by code ("register-timeout", "duplicate-session", "device-closed" ...). */
@@ -100,9 +88,9 @@ export class FgfmServer {
     const { actor } = session
     onEachState(actor, (state, { context }) => {
       if (state === "closed") this.#ended(session, context.code ?? "link-lost")
-      this.#bus.publish({
+      this.#options.bus.publish({
         type: "fgfm-session",
-        manager: this.#manager,
+        manager: this.#options.device,
         peer,
         serial: context.register?.serialno ?? null,
         state: state === "awaitingRegister" ? "awaiting-register" : (state as "handshake" | "registering" | "registered" | "closed"),
@@ -114,7 +102,7 @@ export class FgfmServer {
     upgradeForSession(
       actor,
       link,
-      { tls: this.#tls, handshakeTimeoutMs: this.#settings.handshakeTimeout },
+      { tls: this.#options.tls, handshakeTimeoutMs: this.#options.settings.handshakeTimeout },
       (secure) => this.#attach(session, secure),
       (error) => {
         const code = error.code === "handshake-timeout" ? "handshake-timeout" : "handshake-failed"
@@ -144,7 +132,7 @@ export class FgfmServer {
           write({
             type: "register-reply",
             status: context.status ?? "pending",
-            fmgSerialno: this.#serial,
+            fmgSerialno: this.#options.serial,
             mgmtid: this.#devices.get(serial)?.mgmtid ?? 0,
             keepaliveInterval: context.register?.keepaliveInterval ?? 300,
             sockTimeout: context.register?.sockTimeout ?? 900,
@@ -167,10 +155,10 @@ export class FgfmServer {
     })
     self = createActor(machine, {
       input: {
-        handshakeTimeoutMs: this.#settings.handshakeTimeout,
-        registerTimeoutMs: this.#settings.registerTimeout
+        handshakeTimeoutMs: this.#options.settings.handshakeTimeout,
+        registerTimeoutMs: this.#options.settings.registerTimeout
       },
-      clock: this.#clock
+      clock: this.#options.clock
     })
     return self
   }
@@ -185,7 +173,7 @@ export class FgfmServer {
     if (refusal !== null) return { type: "REFUSED", code: "duplicate-session", reason: refusal }
     const known = this.#devices.get(register.serialno)
     const ip = hostOf(peer)
-    const state: FgfmAuthorization = known?.state ?? (this.#settings.autoAuthorize ? "authorized" : "pending")
+    const state: FgfmAuthorization = known?.state ?? (this.#options.settings.autoAuthorize ? "authorized" : "pending")
     const device: ManagedDevice = {
       serial: register.serialno,
       hostname: register.hostname,
@@ -197,9 +185,9 @@ export class FgfmServer {
       mgmtid: known?.mgmtid ?? this.#devices.size + 1
     }
     this.#devices.set(device.serial, device)
-    this.#bus.publish({
+    this.#options.bus.publish({
       type: "fgfm-device-registered",
-      manager: this.#manager,
+      manager: this.#options.device,
       serial: device.serial,
       hostname: device.hostname,
       ip,
@@ -210,7 +198,7 @@ export class FgfmServer {
   }
 
   #attach(session: Session, socket: tls.TLSSocket): void {
-    const decoder = new FgfmDecoder({ maxMessageBytes: this.#settings.maxMessageBytes })
+    const decoder = new FgfmDecoder({ maxMessageBytes: this.#options.settings.maxMessageBytes })
     const { actor } = session
     readLink(actor, socket, (chunk) => {
       const result = decoder.push(chunk)

@@ -2,8 +2,8 @@
  * The emulated FortiManager. It listens for FGFM on TCP/541 (TLS, certificate CN = its serial)
  * and keeps the list of FortiGates that register (`fgfm-server.ts`); and it logs its own events
  * to an analyzer the way the vendor's port table says a FortiManager does: OFTP over TLS on
- * TCP/514 (`fortianalyzer`, the FortiGate's `FazLogger` with the FortiManager's identity) and/or
- * syslog on UDP/514 (`syslog`, or `fortianalyzer` with `reliable disable`).
+ * TCP/514 (`fortianalyzer`) and/or syslog on UDP/514 (`syslog`, or `fortianalyzer` with
+ * `reliable disable`), through the FortiGate's `FortiOsLogs` with the FortiManager's identity.
  *
  * Its logs are FortiOS-style key=value event logs (`event-system` unless `logs` says otherwise).
  */
@@ -15,10 +15,10 @@ import { serverTlsOptions } from "../../net/tls.ts"
 import type { LogKind } from "../../protocols/fortios/logs.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { FGFM_PORT } from "../fortigate/fgfm-client.ts"
-import { FazLogger, type FazLoggerSettings } from "../fortigate/faz-logger.ts"
-import { fortiGateLogMaker } from "../fortigate/fortigate.ts"
+import type { FazLoggerSettings } from "../fortigate/faz-logger.ts"
+import { FortiOsLogs } from "../fortigate/fortigate.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
-import { SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
+import type { SyslogSenderSettings } from "../shared/syslog-sender.ts"
 import { FgfmServer, type FgfmServerSettings, type ManagedDevice } from "./fgfm-server.ts"
 
 /** FortiManager `config system global` `fgfm-ssl-protocol`: the lowest TLS version FGFM accepts. */
@@ -46,11 +46,8 @@ export class FortiManager implements LogSource {
   readonly hostname: string
   readonly serial: string
   readonly settings: FortiManagerSettings
-  /** `syslog`, and `fortianalyzer` with `reliable disable` (UDP/514). */
-  readonly syslog: SyslogSender | null
-  readonly udpToAnalyzer: SyslogSender | null
-  /** `fortianalyzer` over OFTP. */
-  readonly faz: FazLogger | null
+  /** `syslog` and `fortianalyzer`: its own logs, as a FortiGate sends them. */
+  readonly #logs: FortiOsLogs
   readonly #context: DeviceContext
   readonly #listening = new Set<PortKey>()
   /** From start to stop: the status, and the scope TCP/541 is bound in. */
@@ -66,33 +63,14 @@ export class FortiManager implements LogSource {
     this.serial = settings.serial
     this.#context = context
     this.#run = new ListenerRun(this, context.bus)
-    const identity = { hostname: settings.hostname, serial: settings.serial, vdom: "root" }
-    this.syslog = settings.syslog === null
-      ? null
-      : new SyslogSender({
-        id,
-        kind: "fortimanager",
-        hostname: settings.hostname,
-        settings: settings.syslog,
-        context,
-        announce: false,
-        makeLog: fortiGateLogMaker(identity, settings.syslog.logs ?? DEFAULT_LOGS)
-      })
-    const faz = settings.fortianalyzer
-    this.faz = faz !== null && faz.reliable === "enable"
-      ? new FazLogger({ id, ...identity, platform: settings.platform, version: settings.version }, { ...faz, logs: faz.logs ?? DEFAULT_LOGS }, context)
-      : null
-    this.udpToAnalyzer = faz !== null && faz.reliable === "disable"
-      ? new SyslogSender({
-        id,
-        kind: "fortimanager",
-        hostname: settings.hostname,
-        settings: { server: faz.server, mode: "udp", format: "default", facility: "local7", port: 514, rate: faz.rate, count: faz.count },
-        context,
-        announce: false,
-        makeLog: fortiGateLogMaker(identity, faz.logs ?? DEFAULT_LOGS)
-      })
-      : null
+    this.#logs = new FortiOsLogs({
+      device: { id, hostname: settings.hostname, serial: settings.serial, vdom: "root", platform: settings.platform, version: settings.version },
+      kind: "fortimanager",
+      syslog: settings.syslog,
+      fortianalyzer: settings.fortianalyzer,
+      defaultLogs: DEFAULT_LOGS,
+      context
+    })
   }
 
   status(): DeviceStatus {
@@ -113,29 +91,20 @@ export class FortiManager implements LogSource {
     return this.#fgfm?.setAuthorization(serial, "authorized") ?? false
   }
 
-  #senders(): ReadonlyArray<SyslogSender> {
-    return [this.syslog, this.udpToAnalyzer].filter((sender): sender is SyslogSender => sender !== null)
-  }
-
   sentTo(analyzer: string): number {
-    const viaSyslog = this.#senders().filter((sender) => sender.settings.server === analyzer).reduce((max, s) => Math.max(max, s.sent), 0)
-    const viaOftp = this.faz !== null && this.faz.settings.server === analyzer ? this.faz.sent : 0
-    return Math.max(viaSyslog, viaOftp)
+    return this.#logs.sentTo(analyzer)
   }
 
   pause(): void {
-    for (const sender of this.#senders()) sender.pause()
-    this.faz?.pause()
+    this.#logs.pause()
   }
 
   resume(): void {
-    for (const sender of this.#senders()) sender.resume()
-    this.faz?.resume()
+    this.#logs.resume()
   }
 
   burst(count: number): void {
-    for (const sender of this.#senders()) sender.burst(count)
-    this.faz?.burst(count)
+    this.#logs.burst(count)
   }
 
   /** TCP/541 first, then the logging to analyzers. */
@@ -152,8 +121,7 @@ export class FortiManager implements LogSource {
           self.#listening.add(bound.port)
           self.#context.plan.recordBound({ device: self.id, ...bound })
           self.#context.bus.publish({ type: "listener-bound", device: self.id, ...bound })
-          for (const sender of self.#senders()) yield* sender.start()
-          self.faz?.start()
+          yield* self.#logs.start()
         })
     })
   }
@@ -167,7 +135,7 @@ export class FortiManager implements LogSource {
     return Effect.promise(() => pki.issue({ serial: this.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: ["localhost"] })).pipe(
       Effect.map((identity) => {
         const server = new FgfmServer({
-          manager: this.id,
+          device: this.id,
           serial: this.serial,
           bus,
           clock,
@@ -229,13 +197,8 @@ export class FortiManager implements LogSource {
   #quieten(how: Halt): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
-      for (const sender of self.#senders()) yield* sender.stop()
-      if (how === "clean") {
-        self.faz?.stop()
-        self.#fgfm?.shutdown(`${self.id} is shutting down`)
-      } else {
-        self.faz?.kill()
-      }
+      yield* self.#logs.halt(how)
+      if (how === "clean") self.#fgfm?.shutdown(`${self.id} is shutting down`)
     })
   }
 
@@ -250,8 +213,7 @@ export class FortiManager implements LogSource {
     const self = this
     return Effect.gen(function*() {
       yield* self.stop()
-      for (const sender of self.#senders()) yield* sender.dispose()
-      self.faz?.dispose()
+      yield* self.#logs.dispose()
     })
   }
 }

@@ -1,13 +1,26 @@
 /**
- * The plumbing of a TLS intake that runs one session machine per connection (the analyzer's
- * OFTP on TCP/514, the FortiManager's FGFM on TCP/541): the connection's link (plain until TLS is
- * up), the TLS upgrade raced against the machine's own handshake-timeout, socket events turned
- * into machine events while the machine runs, and the table of sessions with its
- * one-session-per-serial rule and its count of ends by code.
+ * The plumbing of a device's TLS intakes: what every one is built from (the analyzer's OFTP on
+ * TCP/514 and HTTPS, the FortiManager's FGFM on TCP/541), and for those that run one session
+ * machine per connection (OFTP, FGFM): the connection's link (plain until TLS is up), the TLS
+ * upgrade raced against the machine's own handshake-timeout, socket events turned into machine
+ * events while the machine runs, and the table of sessions with its one-session-per-serial rule
+ * and its count of ends by code.
  */
 import type * as net from "node:net"
 import type * as tls from "node:tls"
+import type { EventBus } from "../../events/bus.ts"
 import { type TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
+
+/** What every TLS intake of a device is built from; each intake adds its own settings. */
+export interface TlsIntakeOptions {
+  /** The device the intake belongs to, as its events name it. */
+  readonly device: string
+  /** The device's serial: its certificate's CN, and the serial it answers peers with. */
+  readonly serial: string
+  readonly bus: EventBus
+  /** Server options with the device's certificate (`serverTlsOptions` of `net/tls.ts`). */
+  readonly tls: tls.TlsOptions
+}
 
 /** What the plumbing needs of a session actor: whether it runs, and the events it sends it. */
 export interface SessionRef<Event> {
