@@ -58,11 +58,13 @@ export const up: Command = async (args, io) => {
       }
       if (!flags.headless) {
         const base = lab.plan.base
+        // Where `logger` should send: an analyzer's UDP/514 (an HA group's virtual IP first in the plan).
+        const syslog = lab.plan.boundEndpoints().find((e) => e.port === "udp/514")
         io.stdout(
           `\nlab ${lab.name} is up${base === 0 ? " on the documented ports" : typeof base === "number" ? ` with port base ${base} (documented P listens on ${base}+P)` : ""}:\n` +
             lab.plan.boundEndpoints().map((e) => `  ${e.device.padEnd(12)} ${e.port.padEnd(9)} -> ${e.address}:${e.actualPort}\n`).join("") +
-            `\ntry: logger -n ${lab.plan.boundEndpoints()[0]?.address ?? "127.0.0.1"} -P ${lab.plan.boundEndpoints()[0]?.actualPort ?? 514} -d "hello from logger"\n` +
-            `     fazlab logs --follow   (in another terminal, same folder)\n` +
+            (syslog === undefined ? "\n" : `\ntry: logger -n ${syslog.address} -P ${syslog.actualPort} -d "hello from logger"\n`) +
+            `${syslog === undefined ? "try: " : "     "}fazlab logs --follow   (in another terminal, same folder)\n` +
             `     fazlab ctl devices     (control channel ${control.url}${dataDir === null ? `, token ${control.token}` : ""})\n` +
             `Ctrl-C stops the lab.\n\n`
         )

@@ -47,12 +47,15 @@ describe("fazlab up", () => {
     expect(types.lastIndexOf("listener-closed")).toBeLessThan(stopped)
   })
 
-  it("prints the port mapping block, and the mapped TCP port accepts connections", async () => {
+  it("prints the port mapping block, a logger hint for the mapped UDP/514, and the mapped TCP port accepts connections", async () => {
     const up = start(["up", "--memory", "--port-base", "ephemeral"])
     await up.waitForLine((line) => line.startsWith("lab default-lab is up"))
     const tcp = await up.waitForLine((line) => /^\s+lab\s+tcp\/514\s+-> /.test(line))
-    await up.waitForLine((line) => /^\s+lab\s+udp\/514\s+-> 127\.\d+\.\d+\.\d+:\d+$/.test(line))
+    const udp = await up.waitForLine((line) => /^\s+lab\s+udp\/514\s+-> 127\.\d+\.\d+\.\d+:\d+$/.test(line))
+    const hint = await up.waitForLine((line) => line.startsWith("try: logger "))
     await up.waitForLine((line) => line.includes("Ctrl-C stops the lab"))
+    const [, udpHost, udpPort] = /-> (127\.\d+\.\d+\.\d+):(\d+)$/.exec(udp) ?? []
+    expect(hint).toBe(`try: logger -n ${udpHost} -P ${udpPort} -d "hello from logger"`)
 
     const [, host, port] = /-> (127\.\d+\.\d+\.\d+):(\d+)$/.exec(tcp) ?? []
     await new Promise<void>((resolve, reject) => {
