@@ -63,7 +63,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "HA",
     vendorText: "TCP/5199",
     endpoints: [tcp(5199)],
-    status: "planned",
+    status: "emulated",
     primaryOnly: true,
     notes: [primaryOnlyNote]
   }),
@@ -210,7 +210,7 @@ const incomingRows: ReadonlyArray<RowData> = [
 ]
 
 const outgoingRows: ReadonlyArray<RowData> = [
-  outgoing({ id: "out-fortianalyzer-ha", product: "FortiAnalyzer", purpose: "HA", vendorText: "TCP/5199", endpoints: [tcp(5199)], status: "planned" }),
+  outgoing({ id: "out-fortianalyzer-ha", product: "FortiAnalyzer", purpose: "HA", vendorText: "TCP/5199", endpoints: [tcp(5199)], status: "emulated" }),
   outgoing({
     id: "out-fortiguard-services",
     product: "FortiGuard",

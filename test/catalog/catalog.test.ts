@@ -93,9 +93,10 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, FortiAP-S and FortiClient rows emulated, and HA and the analyzer's own TCP/541 planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S and FortiClient rows emulated, and the analyzer's own TCP/541 planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
+      "in-fortianalyzer-ha",
       "in-fortiai-logging",
       "in-fortiauthenticator-logging",
       "in-fortiap-s-logging",
@@ -107,13 +108,10 @@ describe("emulation status", () => {
       "in-fortigate-oftp",
       "in-fortimanager-oftp",
       "in-fortimanager-syslog",
+      "out-fortianalyzer-ha",
       "out-fortiportal-logging"
     ])
-    expect(ids("planned")).toEqual([
-      "in-fortianalyzer-ha",
-      "in-fortimanager-management",
-      "out-fortianalyzer-ha"
-    ])
+    expect(ids("planned")).toEqual(["in-fortimanager-management"])
   })
 
   it("has the FortiAnalyzer listen on incoming rows and dial on outgoing rows (the admin's PC dials Google Maps)", () => {

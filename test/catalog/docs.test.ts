@@ -14,7 +14,7 @@ it("renders the banner, both port tables, the anycast table and the footnotes", 
   for (const heading of ["## Incoming ports", "## Outgoing ports", "## Anycast and unicast services", "## Source change log"]) {
     expect(markdown).toContain(`\n${heading}\n`)
   }
-  expect(markdown).toContain("| `in-fortianalyzer-ha` | FortiAnalyzer | HA | tcp/5199 | TCP/5199 | primary only [^primaryOnly] | planned")
+  expect(markdown).toContain("| `in-fortianalyzer-ha` | FortiAnalyzer | HA | tcp/5199 | TCP/5199 | primary only [^primaryOnly] | emulated")
   expect(markdown).toContain("[^primaryOnly]: Only the acting Primary device will listen on this port.")
   expect(markdown).toContain("globalupdate2.fortinet.net [^awsAnycast]")
 })
