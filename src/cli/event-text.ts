@@ -7,6 +7,9 @@ import type { LabEvent } from "../events/events.ts"
 
 const clock = (at: number): string => `${(at / 1000).toFixed(3).padStart(8)}s`
 
+/** "1 missed heartbeat", "2 missed heartbeats". */
+const heartbeats = (missed: number): string => `${missed} missed ${missed === 1 ? "heartbeat" : "heartbeats"}`
+
 export const eventText = (event: LabEvent): string | null => {
   const t = clock(event.at)
   switch (event.type) {
@@ -74,6 +77,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.group}: ${event.reason}`
     case "ha-heartbeat-missed":
       return `${t}  ${event.group}: ${event.device} missed heartbeat ${event.missed} from ${event.from}`
+    case "ha-heartbeat-resumed":
+      return `${t}  ${event.group}: ${event.device} hears ${event.from} again after ${heartbeats(event.missed)}`
     case "fault":
       return `${t}  fault: ${event.reason}`
     case "scenario-finished":

@@ -194,6 +194,17 @@ export type LabEventBody =
     readonly missed: number
   }
   | {
+    /**
+     * A secondary hears its primary's heartbeats again after `missed` missed ones in a row (only
+     * after a miss, so the stream stays quiet while heartbeats come through).
+     */
+    readonly type: "ha-heartbeat-resumed"
+    readonly device: string
+    readonly group: string
+    readonly from: string
+    readonly missed: number
+  }
+  | {
     /** A fault was injected (scenario step or `fazlab ctl`); published before it takes effect. */
     readonly type: "fault"
     readonly fault: FaultKind

@@ -74,7 +74,7 @@ function walkText(cause: WalkCause): string {
     case "start":
       return "no primary answered at start"
     case "heartbeats-missed":
-      return `${cause.missed} heartbeats missed from ${cause.from} at hb-interval ${formatInterval(cause.hbIntervalMs)}`
+      return `${cause.missed} ${cause.missed === 1 ? "heartbeat" : "heartbeats"} missed from ${cause.from} at hb-interval ${formatInterval(cause.hbIntervalMs)}`
     case "goodbye":
       return `${cause.from} said goodbye (${cause.reason})`
   }

@@ -34,7 +34,8 @@
  * now fired over an hb-interval late: the process stalled, so the watchdog waits one more
  * hb-interval before it decides). What arrives on the link comes back as events.
  * Observable changes are emitted (`actor.on(...)`, `HaMemberEmitted`) for the lab bus: a
- * `role-changed` for every role decision, with its sentence. Context stays serializable.
+ * `role-changed` for every role decision, with its sentence; `heartbeat-missed` for each miss and
+ * `heartbeat-resumed` when the primary is heard again after misses. Context stays serializable.
  */
 import { assign, emit, enqueueActions, fromPromise, setup, type SnapshotFrom } from "xstate"
 import type { HaRole } from "../protocols/ha/frames.ts"
@@ -128,6 +129,8 @@ export type HaMemberEmitted =
   | { readonly type: "split-brain"; readonly primaries: ReadonlyArray<string>; readonly reason: string }
   | { readonly type: "split-brain-healed"; readonly stepsDown: string; readonly stays: string; readonly reason: string }
   | { readonly type: "heartbeat-missed"; readonly from: string; readonly missed: number }
+  /** A heartbeat of the primary came through after `missed` missed ones (never after none). */
+  | { readonly type: "heartbeat-resumed"; readonly from: string; readonly missed: number }
 
 /** What `probePeers` is given: resolve with the serial of a primary found, or null. */
 export interface HaProbeInput {
@@ -256,7 +259,9 @@ export const haMemberMachine = setup({
       dead: ({ context }) => (context.currentPrimary === null ? [] : [context.currentPrimary]),
       currentPrimary: null
     }),
-    announceMiss: emit(({ context }) => ({ type: "heartbeat-missed" as const, from: context.currentPrimary ?? "", missed: context.missed }))
+    announceMiss: emit(({ context }) => ({ type: "heartbeat-missed" as const, from: context.currentPrimary ?? "", missed: context.missed })),
+    /** The primary is heard again after misses (only then: the HEARTBEAT_RECEIVED transitions run it before `missed` resets). */
+    announceResumed: emit(({ context }) => ({ type: "heartbeat-resumed" as const, from: context.currentPrimary ?? "", missed: context.missed }))
   },
   guards: {
     selfIsNext: ({ context }) =>
@@ -422,7 +427,19 @@ export const haMemberMachine = setup({
           states: {
             listening: {
               on: {
-                HEARTBEAT_RECEIVED: { guard: "fromPrimary", target: "listening", reenter: true, actions: [assign({ missed: 0 }), "answerHeartbeat"] }
+                HEARTBEAT_RECEIVED: {
+                  guard: "fromPrimary",
+                  target: "listening",
+                  reenter: true,
+                  actions: [
+                    // Heard again after misses (only then, so the stream stays quiet): say so, then reset.
+                    enqueueActions(({ context, enqueue }) => {
+                      if (context.missed > 0) enqueue("announceResumed")
+                    }),
+                    assign({ missed: 0 }),
+                    "answerHeartbeat"
+                  ]
+                }
               },
               after: {
                 LOST_WINDOW: [
@@ -448,7 +465,18 @@ export const haMemberMachine = setup({
             /** The lost-window ended while this member was stalled: a heartbeat read now keeps the primary. */
             confirming: {
               on: {
-                HEARTBEAT_RECEIVED: { guard: "fromPrimary", target: "listening", actions: [assign({ missed: 0 }), "answerHeartbeat"] }
+                HEARTBEAT_RECEIVED: {
+                  guard: "fromPrimary",
+                  target: "listening",
+                  actions: [
+                    // Heard again after misses (only then, so the stream stays quiet): say so, then reset.
+                    enqueueActions(({ context, enqueue }) => {
+                      if (context.missed > 0) enqueue("announceResumed")
+                    }),
+                    assign({ missed: 0 }),
+                    "answerHeartbeat"
+                  ]
+                }
               },
               after: { CONFIRM: { target: "#ha-member.electing", actions: ["missAll", "announceMiss", "walkFromLostPrimary"] } }
             }

@@ -157,7 +157,7 @@ export const HaPanel = (props: PanelProps): ReactNode => {
   const lines = props.state.ha.flatMap((g): ReadonlyArray<Line> => [
     {
       key: `group ${g.group}`,
-      text: `${g.group}: ${g.members.map((m) => `${m.device} ${m.role}${m.missed > 0 ? ` (missed ${m.missed} heartbeats)` : ""}`).join(", ")}`,
+      text: `${g.group}: ${g.members.map((m) => `${m.device} ${m.role}${m.missed > 0 ? ` (missed ${m.missed} ${m.missed === 1 ? "heartbeat" : "heartbeats"})` : ""}`).join(", ")}`,
       role: g.members.some((m) => m.role === "primary") ? "ok" : "bad"
     },
     ...g.history.slice().reverse().map((h, i): Line => ({ key: `${g.group} ${i}`, text: `  ${seconds(h.at)} ${h.text}`, role: "muted" }))

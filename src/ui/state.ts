@@ -47,6 +47,11 @@ export interface PortView {
   readonly actualPort: number
   readonly state: PortState
   readonly reason: string | null
+  /**
+   * The row is one of the ports a failed claim of an HA group's virtual IP left unbound (a
+   * `listener-failed` with `ports`): it describes its device only while that device is primary.
+   */
+  readonly claim: boolean
 }
 
 export interface TrafficView {
@@ -152,7 +157,7 @@ export const initialState = (snapshot: SnapshotMessage): ViewState => ({
   connected: true,
   now: 0,
   devices: snapshot.devices.map((d) => ({ id: d.id, kind: d.kind, status: d.status, link: null, paused: false, ha: d.ha ?? null, pending: null })),
-  ports: snapshot.listeners.map((l) => ({ ...l, state: "listening" as const, reason: null })),
+  ports: snapshot.listeners.map((l) => ({ ...l, state: "listening" as const, reason: null, claim: false })),
   traffic: {},
   storedTotals: {},
   logs: { lines: [], analyzer: null, filter: {}, editing: null, problem: null },
@@ -209,6 +214,7 @@ const toneOf = (event: LabEvent): Tone => {
     case "device-authorized":
     case "ha-split-brain-healed":
     case "ha-synced":
+    case "ha-heartbeat-resumed":
       return "ok"
     default:
       return "info"
@@ -272,19 +278,19 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
       return
     }
     case "listener-bound":
-      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "listening", reason: null })
+      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "listening", reason: null, claim: false })
     case "listener-moved":
       // Still listening, on another socket: the reason says how it is read now.
-      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "listening", reason: event.reason })
+      return setPort(draft, { device: event.device, port: event.port, address: event.address, actualPort: event.actualPort, state: "listening", reason: event.reason, claim: false })
     case "listener-closed": {
       const known = draft.ports.find((p) => p.device === event.device && p.port === event.port)
-      return setPort(draft, { device: event.device, port: event.port, address: known?.address ?? "-", actualPort: known?.actualPort ?? 0, state: "closed", reason: null })
+      return setPort(draft, { device: event.device, port: event.port, address: known?.address ?? "-", actualPort: known?.actualPort ?? 0, state: "closed", reason: null, claim: false })
     }
     case "listener-failed":
       // One failure may leave several ports unbound (an HA primary without its virtual IP).
       for (const port of event.ports ?? [event.port]) {
         const actualPort = port === event.port ? event.actualPort : draft.ports.find((p) => p.address === event.address && p.port === port)?.actualPort ?? 0
-        setPort(draft, { device: event.device, port, address: event.address, actualPort, state: "failed", reason: event.reason })
+        setPort(draft, { device: event.device, port, address: event.address, actualPort, state: "failed", reason: event.reason, claim: event.ports !== undefined })
       }
       return
     case "sender-state":
@@ -314,11 +320,23 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
     }
     case "device-registered":
       return updateDevice(draft, event.name, (d) => ({ ...d, pending: event.status === "unauthorized" ? event.serial : null }))
-    case "device-authorized":
+    case "device-authorized": {
+      // The held logs were stored all along, apart; now they show with the others (`fazlab logs`).
+      // No logs-stored total counts them: they join the analyzer's and the sender's stored count
+      // here (the sender is the device that waited under this serial), not the per-second rate.
+      const sender = draft.devices.find((d) => d.pending === event.serial)?.id
+      for (const id of sender === undefined || sender === event.device ? [event.device] : [event.device, sender]) {
+        updateTraffic(draft, id, (t) => ({ ...t, stored: t.stored + event.released }))
+      }
+      draft.devices = draft.devices.map((d) => (d.pending === event.serial ? { ...d, pending: null } : d))
+      return
+    }
     case "device-deleted":
       draft.devices = draft.devices.map((d) => (d.pending === event.serial ? { ...d, pending: null } : d))
       return
     case "ha-role":
+      // A member that is no longer primary claims no virtual IP: its failed claims describe nothing now.
+      if (event.role !== "primary") draft.ports = draft.ports.filter((p) => !(p.device === event.device && p.claim))
       updateDevice(draft, event.device, (d) => ({ ...d, ha: { group: event.group, role: event.role } }))
       return updateGroup(draft, event.group, (g) => {
         const others = g.members.filter((m) => m.device !== event.device)
@@ -329,6 +347,12 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
       return updateGroup(draft, event.group, (g) => ({
         ...g,
         members: g.members.map((m) => (m.device === event.device ? { ...m, missed: event.missed } : m))
+      }))
+    case "ha-heartbeat-resumed":
+      // Heartbeats come through again: the count of misses in a row starts over.
+      return updateGroup(draft, event.group, (g) => ({
+        ...g,
+        members: g.members.map((m) => (m.device === event.device ? { ...m, missed: 0 } : m))
       }))
     case "ha-split-brain":
     case "ha-split-brain-healed":

@@ -238,6 +238,8 @@ class Cluster {
           return this.#record(name, `split-brain-healed ${this.#nameOf(event.stepsDown)}→${this.#nameOf(event.stays)}: ${event.reason}`)
         case "heartbeat-missed":
           return this.#record(name, `heartbeat-missed ${this.#nameOf(event.from)} ${event.missed}`)
+        case "heartbeat-resumed":
+          return this.#record(name, `heartbeat-resumed ${this.#nameOf(event.from)} ${event.missed}`)
       }
     })
     actor.subscribe((snapshot) => {
@@ -368,14 +370,36 @@ describe("failover", () => {
     ])
   })
 
-  it("a heartbeat resets the count: a missed heartbeat is reported, and nothing else changes", async () => {
+  it("a heartbeat resets the count: the miss and the heartbeat heard again are reported, and nothing else changes", async () => {
     const c = await healthy([faz("a", 120), faz("b", 100)])
     c.partition("faz-a", "faz-b") // the heartbeat of 6000 is lost
     await c.until(6700)
     c.heal("faz-a", "faz-b")
     await c.until(20_000)
     expect(c.phase("faz-b")).toBe("inSync")
-    expect(c.entries(/^\d+ faz-b/)).toEqual(["0 faz-b secondary: faz-b became secondary: faz-a is primary", "6500 faz-b heartbeat-missed faz-a 1"])
+    expect(c.entries(/^\d+ faz-b/)).toEqual([
+      "0 faz-b secondary: faz-b became secondary: faz-a is primary",
+      "6500 faz-b heartbeat-missed faz-a 1",
+      "7000 faz-b heartbeat-resumed faz-a 1"
+    ])
+  })
+
+  it("a heartbeat after two misses reports both of them, once; heartbeats on time report nothing", async () => {
+    const c = await healthy([faz("a", 120), faz("b", 100)])
+    await c.until(5500)
+    expect(c.entries(/heartbeat-(missed|resumed)/)).toEqual([])
+    c.partition("faz-a", "faz-b") // the heartbeats of 6000 and 7000 are lost: misses at 6500 and 7500
+    await c.until(7700)
+    c.heal("faz-a", "faz-b")
+    // A late heartbeat (a degraded link's hb-delay) comes through before the lost-window ends at 8000.
+    c.actor("faz-b").send({ type: "HEARTBEAT_RECEIVED", from: c.member("faz-a").serial })
+    await c.until(20_000)
+    expect(c.phase("faz-b")).toBe("inSync")
+    expect(c.entries(/heartbeat-(missed|resumed)/)).toEqual([
+      "6500 faz-b heartbeat-missed faz-a 1",
+      "7500 faz-b heartbeat-missed faz-a 2",
+      "7700 faz-b heartbeat-resumed faz-a 2"
+    ])
   })
 
   it("a dead next candidate is skipped after one lost-window", async () => {

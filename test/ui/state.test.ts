@@ -64,9 +64,9 @@ describe("view state", () => {
     )
     expect(state.devices[0]?.status).toBe("stopped")
     expect(state.ports).toEqual([
-      { device: "faz-1", port: "tcp/514", address: "127.0.1.1", actualPort: 40514, state: "closed", reason: null },
-      { device: "faz-1", port: "udp/514", address: "127.0.1.1", actualPort: 40515, state: "failed", reason: "the port is in use" },
-      { device: "fgt-9", port: "tcp/541", address: "127.0.1.9", actualPort: 541, state: "listening", reason: null }
+      { device: "faz-1", port: "tcp/514", address: "127.0.1.1", actualPort: 40514, state: "closed", reason: null, claim: false },
+      { device: "faz-1", port: "udp/514", address: "127.0.1.1", actualPort: 40515, state: "failed", reason: "the port is in use", claim: false },
+      { device: "fgt-9", port: "tcp/541", address: "127.0.1.9", actualPort: 541, state: "listening", reason: null, claim: false }
     ])
     expect(state.explain).toEqual({ text: "faz-1 stopped", tone: "warn" })
     expect(state.now).toBe(1003)

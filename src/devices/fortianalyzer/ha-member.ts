@@ -604,6 +604,9 @@ export class AnalyzerHa {
       case "heartbeat-missed":
         bus.publish({ type: "ha-heartbeat-missed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed })
         break
+      case "heartbeat-resumed":
+        bus.publish({ type: "ha-heartbeat-resumed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed })
+        break
     }
   }
 
