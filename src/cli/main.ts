@@ -23,7 +23,7 @@ export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sock
 
 usage:
   fazlab ports [--json] [--product P] [--direction in|out]      the vendor port catalog
-  fazlab run <scenario.yaml> [--headless] [--report text|json|junit] [--out FILE] [--speed N | --clock simulated]
+  fazlab run <scenario.yaml> [--headless | --hold] [--report text|json|junit] [--out FILE] [--speed N | --clock simulated]
   fazlab up [lab.yaml] [--headless] [--speed N]                 start a lab (default lab without a file)
   fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--text S] [--limit N] [--lab DIR]
   fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]

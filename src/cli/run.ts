@@ -1,10 +1,12 @@
 /**
- * `fazlab run <scenario.yaml> [--headless] [--report text|json|junit] [--out FILE] [--port-base N]`
+ * `fazlab run <scenario.yaml> [--headless] [--hold] [--report text|json|junit] [--out FILE] [--port-base N]`
  *
  * Runs a scenario to its end and reports. Exit 0 when every expectation holds, 1 when one
  * failed (or a step's action failed), 2 on bad input (file, flags, ports that cannot be bound).
  * A run starts from a clean store: its data folder is emptied first (use `up` to keep data).
- * On a terminal the UI shows the run (q stops it, exit 1); the report follows when it ends.
+ * On a terminal the UI shows the run (q or Ctrl-C stops it, no report, exit 1); the report
+ * follows when it ends. With `--hold` the lab and the UI stay once the scenario ended, so a
+ * class can look at the end state; q then stops the lab and prints the report.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -17,6 +19,7 @@ import { loadScenario } from "../lab/scenario/load.ts"
 import type { Scenario } from "../lab/scenario/schema.ts"
 import { renderJson } from "../lab/report/json.ts"
 import { renderJunit } from "../lab/report/junit.ts"
+import type { ScenarioResult } from "../lab/report/result.ts"
 import { renderText } from "../lab/report/text.ts"
 import { mountLabUi, preloadUi } from "./attach.ts"
 import { eventText } from "./event-text.ts"
@@ -40,7 +43,7 @@ export const run: Command = async (args, io) => {
   const { values, positionals } = parseArgs({
     args: [...args],
     allowPositionals: true,
-    options: { ...labFlagOptions, report: { type: "string", default: "text" }, out: { type: "string" } }
+    options: { ...labFlagOptions, report: { type: "string", default: "text" }, out: { type: "string" }, hold: { type: "boolean", default: false } }
   })
   const flags = parseLabFlags(values)
   const bind = parseControlBindFlag(values["control-bind"])
@@ -54,8 +57,14 @@ export const run: Command = async (args, io) => {
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
   const tui = io.isTTY && !flags.headless
+  if (values.hold && !tui) {
+    throw new UsageError(`--hold keeps the terminal UI open after the scenario ends, and ${flags.headless ? "--headless draws none" : "stdout is not a terminal"}; drop --hold`)
+  }
   if (tui) preloadUi()
+  // q before the end stops the run without a report; with --hold, q after the end prints it.
   const quit = new AbortController()
+  let uiClosed: Promise<void> | null = null
+  let finished: ScenarioResult | null = null
   const result = await runLabEffect(
     runScenario({
       scenario,
@@ -76,20 +85,30 @@ export const run: Command = async (args, io) => {
         Effect.gen(function*() {
           const control = yield* publishLab(lab, dataDir, bind)
           if (tui) {
-            const ui = yield* mountLabUi(control, io, "stop the run")
-            void ui.quit.then(() => quit.abort())
+            const ui = yield* mountLabUi(control, io, values.hold ? "stop the run; once it ended, print the report" : "stop the run")
+            uiClosed = ui.quit
+            void ui.quit.then(() => {
+              if (finished === null) quit.abort()
+            })
           } else if (!flags.headless) io.stderr(`control channel: ${control.url}${dataDir === null ? ` (token ${control.token})` : ""}\n`)
+        }),
+      onFinished: (result) =>
+        Effect.suspend(() => {
+          finished = result
+          // --hold: the lab stays up, and the UI shows how it ended, until q (or Ctrl-C).
+          return values.hold && uiClosed !== null ? Effect.promise(() => uiClosed as Promise<void>) : Effect.void
         })
     }),
     tui ? AbortSignal.any([io.signal, quit.signal]) : io.signal
   ).catch((error: unknown) => {
-    if (error instanceof Interrupted && quit.signal.aborted) return null
+    // q in the UI or Ctrl-C: the report of a scenario that finished (held by --hold) still prints.
+    if (error instanceof Interrupted) return finished
     throw error
   }).finally(() => {
     if (clock instanceof VirtualLabClock) clock.close()
   })
   if (result === null) {
-    io.stderr("fazlab run: stopped from the UI before the scenario finished; no report\n")
+    io.stderr(`fazlab run: stopped ${quit.signal.aborted ? "from the UI" : "by the user (Ctrl-C)"} before the scenario finished; no report\n`)
     return ExitCode.Failed
   }
   const rendered = REPORTS[report as keyof typeof REPORTS](result)

@@ -33,6 +33,8 @@ export interface RunOptions {
   readonly onEvent?: Subscriber
   /** Runs once the lab is up (the port plan is known), inside the lab's scope: serve the control channel there. */
   readonly onStarted?: (lab: Lab) => Effect.Effect<void, { readonly message: string }, Scope.Scope>
+  /** Runs once the scenario finished (`scenario-finished` published), before the lab stops: `run --hold` waits there for the UI. */
+  readonly onFinished?: (result: ScenarioResult) => Effect.Effect<void>
 }
 
 /** Waits `ms` on the lab clock; interruptible. */
@@ -163,13 +165,15 @@ export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, 
       }
       const failed = expectations.filter((e) => !e.passed).length + stepErrors.length
       lab.bus.publish({ type: "scenario-finished", scenario: scenario.name, passed: expectations.length - failed + stepErrors.length, failed })
-      return {
+      const result: ScenarioResult = {
         scenario: scenario.name,
         file: options.file,
         startedAt: startedAt.toISOString(),
         durationMs: Math.round(clock.now()),
         expectations,
         stepErrors
-      } satisfies ScenarioResult
+      }
+      if (options.onFinished !== undefined) yield* options.onFinished(result)
+      return result
     })
   )

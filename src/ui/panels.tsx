@@ -214,10 +214,21 @@ export const TimelinePanel = (props: PanelProps): ReactNode => {
       key: `expect ${e.id}`,
       text: `${e.passed ? "PASS" : "FAIL"} ${e.title} (${e.detail})`,
       role: e.passed ? "ok" : "bad"
-    })),
-    ...(finished === null ? [] : [{ key: "finished", text: `finished: ${finished.passed} passed, ${finished.failed} failed`, role: finished.failed > 0 ? "bad" as const : "ok" as const }])
+    }))
   ]
-  return <Frame {...props} id="timeline" lines={lines.length === 0 ? [{ key: "none", text: "no scenario steps (fazlab run shows them here)", role: "muted" }] : lines} />
+  // The verdict stays on top once there is one; below it the newest lines stay in view.
+  const verdict: ReadonlyArray<Line> = finished === null
+    ? []
+    : [{ key: "finished", text: `finished: ${finished.passed} passed, ${finished.failed} failed`, role: finished.failed > 0 ? "bad" : "ok" }]
+  return (
+    <Frame
+      {...props}
+      id="timeline"
+      pinned={verdict}
+      lines={lines.length === 0 ? [{ key: "none", text: "no scenario steps (fazlab run shows them here)", role: "muted" }] : lines}
+      keep={lines.length - 1}
+    />
+  )
 }
 
 export const PANEL_VIEWS: Readonly<Record<PanelId, (props: PanelProps) => ReactNode>> = {

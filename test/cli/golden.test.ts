@@ -36,6 +36,7 @@ const cases: ReadonlyArray<Case> = [
   { name: "up-clock-simulated", args: ["up", "--clock", "simulated"] },
   { name: "run-addressing-weird", args: ["run", "scenarios/syslog-basics.yaml", "--addressing", "weird"] },
   { name: "run-unknown-flag", args: ["run", "--bogus", "x.yaml"] },
+  { name: "run-hold-without-terminal", args: ["run", "scenarios/syslog-basics.yaml", "--hold"] },
   { name: "ports-direction-sideways", args: ["ports", "--direction", "sideways"] },
   { name: "send-syslog-without-to", args: ["send", "syslog"] },
   { name: "send-syslog-to-without-port", args: ["send", "syslog", "--to", "nohostport"] },

@@ -3,13 +3,14 @@
  * guided labs: heartbeats that come through again after misses (the count goes back to zero, and
  * the count is worded "1 heartbeat" / "2 heartbeats"), a split brain that heals (the member that
  * steps down keeps no failed virtual IP claim), and an unknown FortiGate authorized (its held
- * logs, released, count as stored).
+ * logs, released, count as stored); and the timeline of a long scenario (the verdict on top, the
+ * newest lines in view).
  */
 import { createElement, type ReactNode } from "react"
 import { afterEach, describe, expect, it } from "vitest"
 import { eventText } from "../../src/cli/event-text.ts"
 import type { LabEvent, PortKey } from "../../src/events/events.ts"
-import { HaPanel, type PanelProps, PortsPanel, TrafficPanel } from "../../src/ui/panels.tsx"
+import { HaPanel, type PanelProps, PortsPanel, TimelinePanel, TrafficPanel } from "../../src/ui/panels.tsx"
 import { foldEvents, initialState, type ViewState } from "../../src/ui/state.ts"
 import { monochromeTheme } from "../../src/ui/theme.ts"
 import { SNAPSHOT } from "./fake-client.ts"
@@ -134,5 +135,21 @@ describe("traffic panel: an unknown FortiGate authorized", () => {
     ], eventText)
     expect(state.traffic["faz-1"]?.stored).toBe(7)
     expect(Object.keys(state.traffic)).toEqual(["faz-1"])
+  })
+})
+
+describe("timeline panel", () => {
+  it("keeps the newest lines in view, and the verdict on top once the scenario finished", async () => {
+    const events: LabEvent[] = [{ type: "step-started", step: 1, title: "many checks", at: 100 }]
+    for (let i = 1; i <= 20; i++) events.push({ type: "expectation-passed", id: `s.step-1.logs-${i}`, title: `check ${i}`, detail: "ok", at: 100 + i })
+    const running = foldEvents(initialState(SNAPSHOT), events, eventText)
+    const during = await draw(TimelinePanel, running)
+    expect(during.some((line) => line.startsWith("PASS check 20 (ok)"))).toBe(true)
+    expect(during.some((line) => line.startsWith("finished:"))).toBe(false)
+
+    const finished = foldEvents(running, [{ type: "scenario-finished", scenario: "s", passed: 20, failed: 0, at: 200 }], eventText)
+    const after = await draw(TimelinePanel, finished)
+    expect(after[1]).toBe("finished: 20 passed, 0 failed")
+    expect(after.some((line) => line.startsWith("PASS check 20 (ok)"))).toBe(true)
   })
 })

@@ -1,9 +1,10 @@
 /**
- * End to end in a real terminal: `fazlab run scenarios/ha-failover.yaml` under tmux (a detached
- * 120×40 session on a private tmux server), the screen read with `capture-pane`. Before the
- * kill the ports panel shows faz-a listening on TCP/5199; after it the HA panel shows faz-b
+ * End to end in a real terminal: `fazlab run scenarios/ha-failover.yaml --hold` under tmux (a
+ * detached 120×40 session on a private tmux server), the screen read with `capture-pane`. Before
+ * the kill the ports panel shows faz-a listening on TCP/5199; after it the HA panel shows faz-b
  * primary with the reason, and the ports panel shows TCP/5199 closed on faz-a and listening on
- * faz-b. The screen is polled every 100 ms up to a deadline. Runs the built CLI (npm run build).
+ * faz-b. Held after the end, the timeline shows the verdict; q prints the report. The screen is
+ * polled every 100 ms up to a deadline. Runs the built CLI (npm run build).
  */
 import { execFile, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -85,7 +86,7 @@ describe("the terminal UI in a real terminal (tmux)", () => {
     // No status line (the pane is the whole 120×40 window); the pane stays after the run ends, so a failure can show it.
     const config = path.join(configDir, "tmux.conf")
     fs.writeFileSync(config, "set -g status off\nset -g remain-on-exit on\n")
-    const command = [process.execPath, FAZLAB_BIN, "run", "scenarios/ha-failover.yaml", "--port-base", "ephemeral", "--memory"].map(quote).join(" ")
+    const command = [process.execPath, FAZLAB_BIN, "run", "scenarios/ha-failover.yaml", "--hold", "--port-base", "ephemeral", "--memory"].map(quote).join(" ")
     await tmux(name, ["-f", config, "new-session", "-d", "-s", name, "-x", String(COLUMNS), "-y", String(ROWS), "-c", REPO_ROOT, command])
 
     let screen = ""
@@ -126,5 +127,10 @@ describe("the terminal UI in a real terminal (tmux)", () => {
     expect(listening(portLines, "faz-a", "closed"), portLines.join("\n")).toBe(true)
     expect(listening(portLines, "faz-a", "listening"), portLines.join("\n")).toBe(false)
     expect(listening(portLines, "faz-b", "listening"), portLines.join("\n")).toBe(true)
-  }, 45_000)
+
+    // --hold: once the scenario ended the UI stays, with the verdict in the timeline; q prints the report.
+    await waitForScreen("the timeline's verdict, the UI still up", () => (panelLines(screen, "timeline") ?? []).some((line) => /^finished: \d+ passed, 0 failed$/u.test(line)), 20_000)
+    await tmux(name, ["send-keys", "-t", name, "q"])
+    await waitForScreen("the report after q", (s) => /^PASSED: \d+ passed, 0 failed, 0 step errors$/mu.test(s), 15_000)
+  }, 60_000)
 })
