@@ -8,7 +8,7 @@ import * as net from "node:net"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { ANALYZER_PORTS } from "../../src/devices/fortianalyzer/analyzer.ts"
-import { REPO_ROOT, removeTempDirs, runFazlab, tempDir } from "../support/cli.ts"
+import { jsonLine, REPO_ROOT, removeTempDirs, runFazlab, startFazlab, tempDir } from "../support/cli.ts"
 import { freePortBase } from "../support/ports.ts"
 
 const syslogBasics = path.join(REPO_ROOT, "scenarios", "syslog-basics.yaml")
@@ -101,4 +101,17 @@ describe("fazlab run exit codes", () => {
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
   })
+
+  it("1 when Ctrl-C stops it before the end: says so in one sentence, no report, no 'internal error'", async () => {
+    const run = startFazlab(["run", path.join(REPO_ROOT, "scenarios", "ha-failover.yaml"), "--headless", "--port-base", "ephemeral", "--memory"], { cwd: tempDir() })
+    try {
+      await run.waitForLine((line) => jsonLine(line)?.["type"] === "step-started", 20_000)
+      const result = await run.interrupt()
+      expect(result.code).toBe(1)
+      expect(result.stderr).toBe("fazlab run: stopped by the user (Ctrl-C) before the scenario finished; no report\n")
+      expect(run.lines.some((line) => jsonLine(line) === null)).toBe(false)
+    } finally {
+      await run.kill()
+    }
+  }, 30_000)
 })
