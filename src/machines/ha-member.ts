@@ -419,8 +419,8 @@ export const haMemberMachine = setup({
          * The watchdog: nothing from the primary for hb-interval × hb-lost-threshold loses it. On the
          * way, a heartbeat counts as missed once it is half an hb-interval late (a heartbeat on time
          * races the timer), and each miss is reported. A timer of this member's that fired late
-         * (`ownTimerLate`: the process was stalled) decides nothing until the event loop has read
-         * what arrived meanwhile: one lab millisecond (CONFIRM) later.
+         * (`ownTimerLate`: the process was stalled) counts no miss, and a late lost-window waits
+         * one more hb-interval (CONFIRM) for the heartbeats that may be waiting unread.
          */
         watch: {
           initial: "listening",
