@@ -7,13 +7,12 @@
  */
 import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
-import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
 import type { SequenceReport } from "../../src/store/log-store.ts"
 import { dialTcp } from "../../src/net/tcp.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { analyzer, type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
 
 const HB_INTERVAL_MS = 200
 const HB_LOST_THRESHOLD = 3
@@ -51,11 +50,6 @@ const accepts5199 = async (lab: Lab, device: string): Promise<boolean> => {
   }
 }
 
-const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
-  const found = lab.analyzer(id)
-  if (found === undefined) throw new Error(`no analyzer ${id}`)
-  return found
-}
 
 const gateOf = (lab: Lab, id: string): FortiGate => lab.device(id) as FortiGate
 

@@ -15,11 +15,9 @@ import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { ctl } from "../../src/cli/ctl.ts"
 import type { CliIo } from "../../src/cli/io.ts"
-import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { LabEvent } from "../../src/events/events.ts"
-import type { Lab } from "../../src/lab/lab.ts"
 import { type Served, serve } from "../control/support.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { analyzer, type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
 
 const HB_INTERVAL_MS = 200
 
@@ -39,11 +37,6 @@ const is = <T extends LabEvent["type"]>(type: T, match: (event: Of<T>) => boolea
 
 const role = (device: string, wanted: Of<"ha-role">["role"]) => is("ha-role", (event) => event.device === device && event.role === wanted)
 
-const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
-  const found = lab.analyzer(id)
-  if (found === undefined) throw new Error(`no analyzer ${id}`)
-  return found
-}
 
 /** `fazlab ctl ARGS` against the served control channel: exit code and output. */
 const runCtl = async (served: Served, ...args: ReadonlyArray<string>) => {

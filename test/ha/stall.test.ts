@@ -8,10 +8,8 @@
  */
 import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
-import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { LabEvent } from "../../src/events/events.ts"
-import type { Lab } from "../../src/lab/lab.ts"
-import { type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
+import { analyzer, type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const HB_INTERVAL_MS = 200
 const LOST_WINDOW_MS = HB_INTERVAL_MS * 3
@@ -36,11 +34,6 @@ const stall = (ms: number): number => {
 
 const isHa = (event: LabEvent): boolean => event.type.startsWith("ha-")
 
-const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
-  const found = lab.analyzer(id)
-  if (found === undefined) throw new Error(`no analyzer ${id}`)
-  return found
-}
 
 describe("a stall of the lab's process", () => {
   let started: StartedLab | null = null

@@ -8,11 +8,10 @@
  */
 import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
-import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
-import { type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
+import { analyzer, type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const CYCLES = 12
 const FORTIGATES = ["fgt-1", "fgt-2"] as const
@@ -32,11 +31,6 @@ ${gate(1)}${gate(2)}ha:
 type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
 type SyncedEvent = Extract<LabEvent, { type: "ha-synced" }>
 
-const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
-  const found = lab.analyzer(id)
-  if (found?.ha == null) throw new Error(`no HA analyzer ${id}`)
-  return found
-}
 
 const gateOf = (lab: Lab, id: string): FortiGate => lab.device(id) as FortiGate
 

@@ -10,11 +10,10 @@
 import { execFile } from "node:child_process"
 import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
-import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import { HA_SYNC_BATCH } from "../../src/devices/fortianalyzer/ha-member.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
-import { type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
+import { analyzer, type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const YAML = `name: ha-syslog-catch-up-test
 devices:
@@ -27,11 +26,6 @@ ha:
 type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
 type SyncedEvent = Extract<LabEvent, { type: "ha-synced" }>
 
-const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
-  const found = lab.analyzer(id)
-  if (found?.ha == null) throw new Error(`no HA analyzer ${id}`)
-  return found
-}
 
 /** Sends one syslog message per line to the VIP's TCP/514 with util-linux `logger`. */
 const logTo = (lab: Lab, lines: ReadonlyArray<string>): Promise<void> => {

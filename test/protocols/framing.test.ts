@@ -3,6 +3,7 @@ import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { MalformedReason } from "../../src/events/events.ts"
 import { encodeLf, encodeOctetCounted, SyslogDeframer } from "../../src/protocols/syslog/framing.ts"
+import { cut } from "../support/frames.ts"
 
 const REASONS: ReadonlySet<MalformedReason> = new Set<MalformedReason>([
   "frame-too-large",
@@ -36,18 +37,6 @@ function run(chunks: ReadonlyArray<Buffer>, maxFrameBytes = 1024): Outcome {
   return { frames, error, endError }
 }
 
-/** Cuts `stream` at the given offsets (sorted, deduplicated, clamped). */
-function cut(stream: Buffer, offsets: ReadonlyArray<number>): Buffer[] {
-  const points = [...new Set(offsets.map((o) => Math.min(o, stream.length)))].sort((a, b) => a - b)
-  const chunks: Buffer[] = []
-  let last = 0
-  for (const point of points) {
-    chunks.push(stream.subarray(last, point))
-    last = point
-  }
-  chunks.push(stream.subarray(last))
-  return chunks
-}
 
 const bytes = (text: string): Buffer => Buffer.from(text, "latin1")
 

@@ -5,6 +5,7 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
+import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { EventBus } from "../../src/events/bus.ts"
 import { Lab } from "../../src/lab/lab.ts"
@@ -83,3 +84,10 @@ export const waitForRole = (started: StartedLab, device: string, role: RoleEvent
   )
 
 export const udpEndpoint = (lab: Lab, device: string, port: "udp/514" | "tcp/514") => lab.plan.resolve(device, port)
+
+/** The lab's analyzer `id`; throws when there is none (a mistake in the test's lab). */
+export const analyzer = (lab: Lab, id: string): FortiAnalyzer => {
+  const found = lab.analyzer(id)
+  if (found === undefined) throw new Error(`no analyzer ${id}`)
+  return found
+}
