@@ -51,15 +51,15 @@ export const run: Command = async (args, io) => {
   if (!(report in REPORTS)) throw new UsageError(`--report must be text, json or junit, got "${report}"`)
   if (positionals.length !== 1) throw new UsageError("give exactly one scenario file, e.g. fazlab run scenarios/syslog-basics.yaml")
   const file = positionals[0] as string
+  const tui = io.isTTY && !flags.headless
+  if (values.hold && !tui) {
+    throw new UsageError(`--hold keeps the terminal UI open after the scenario ends, and ${flags.headless ? "--headless draws none" : "stdout is not a terminal"}; drop --hold`)
+  }
   // Messages name the file as the user did: relative to where they are, or absolute if they gave it so.
   const scenario = await loadScenario(path.isAbsolute(file) ? file : path.relative(process.cwd(), path.resolve(io.cwd, file)) || file)
   const clock = labClock(flags, scenario)
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
-  const tui = io.isTTY && !flags.headless
-  if (values.hold && !tui) {
-    throw new UsageError(`--hold keeps the terminal UI open after the scenario ends, and ${flags.headless ? "--headless draws none" : "stdout is not a terminal"}; drop --hold`)
-  }
   if (tui) preloadUi()
   // q before the end stops the run without a report; with --hold, q after the end prints it.
   const quit = new AbortController()
