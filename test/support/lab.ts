@@ -20,7 +20,12 @@ export interface StartedLab {
 
 export const startLab = async (
   yaml: string,
-  options: { readonly dataDir?: string | null; readonly clock?: LabClock } = {}
+  options: {
+    readonly dataDir?: string | null
+    readonly clock?: LabClock
+    /** A fixed port base on 127.0.0.1 for every device (a test that must know a port beforehand); kernel-chosen ports per device otherwise. */
+    readonly portBase?: number
+  } = {}
 ): Promise<StartedLab> => {
   const scope = await Effect.runPromise(Scope.make())
   const events: LabEvent[] = []
@@ -29,8 +34,8 @@ export const startLab = async (
       Lab.make({
         scenario: parseScenario(yaml, "test.yaml", { stepsRequired: false }),
         dataDir: options.dataDir ?? null,
-        portBase: "ephemeral",
-        addressing: "per-device",
+        portBase: options.portBase ?? "ephemeral",
+        addressing: options.portBase === undefined ? "per-device" : "shared",
         clock: options.clock ?? new RealLabClock(),
         onEvent: (event) => events.push(event)
       })
