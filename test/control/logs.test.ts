@@ -69,12 +69,17 @@ devices:
     const received: LogLine[] = []
     const refusals: string[] = []
     let answered = () => undefined as void
+    let firstAnswer = () => undefined as void
+    const firstAnswered = new Promise<void>((resolve) => {
+      firstAnswer = resolve
+    })
     const follower = followLogs(client, {
       query: { device: "fgt-1", limit: 1 },
       pageLimit: 1000,
       latest: false,
       onLogs: (logs) => {
         received.push(...logs)
+        firstAnswer()
         answered()
       },
       onRefused: (reason) => void refusals.push(reason)
@@ -83,6 +88,9 @@ devices:
       if (mayHaveNewLogs(event)) follower.poke()
     })
     try {
+      // The follower starts at the newest log when its first answer comes: count from there, not
+      // from before it (logs stored while the first question was on its way are not followed).
+      await firstAnswered
       const before = started.events.filter((e): e is Extract<LabEvent, { type: "logs-stored" }> => e.type === "logs-stored" && e.from === "fgt-1").at(-1)?.total ?? 0
       await waitForStored(started, "fgt-1", before + 30)
       // What the lab stored is on the channel soon after: wait for it by its events, not by time.
