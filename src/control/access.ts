@@ -28,8 +28,17 @@ export interface ControlInfo {
   readonly version: number
 }
 
-/** 32 random bytes, base64url: the secret a client presents. */
-export const newToken = (): string => randomBytes(32).toString("base64url")
+/**
+ * 32 random bytes, base64url: the secret a client presents. Never one that starts with "-":
+ * `fazlab ctl --token T` would take it for an option (one token in 64 did). Drawing again keeps
+ * every allowed token equally likely.
+ */
+export const newToken = (): string => {
+  for (;;) {
+    const token = randomBytes(32).toString("base64url")
+    if (!token.startsWith("-")) return token
+  }
+}
 
 /**
  * Parses `--control-bind HOST:PORT` ("127.0.0.1:7400", "0.0.0.0:0", "[::1]:7400",

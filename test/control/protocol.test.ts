@@ -4,7 +4,7 @@
  */
 import { Result } from "effect"
 import { describe, expect, expectTypeOf, it } from "vitest"
-import { parseControlBind } from "../../src/control/access.ts"
+import { newToken, parseControlBind } from "../../src/control/access.ts"
 import { decodeClientMessage, decodeServerMessage, type RegisteredDevice } from "../../src/control/protocol.ts"
 import type { RegisteredDevice as StoredDevice } from "../../src/store/device-registry.ts"
 
@@ -130,4 +130,13 @@ describe("parseControlBind", () => {
 
 it("the registry's device record is what the protocol carries", () => {
   expectTypeOf<StoredDevice>().toExtend<RegisteredDevice>()
+})
+
+describe("newToken", () => {
+  it("is 43 base64url characters and never starts with '-' (so `--token T` is never taken for an option)", () => {
+    // One base64url token in 64 starts with "-": in 2,000 draws one would, all but surely.
+    const tokens = Array.from({ length: 2000 }, newToken)
+    for (const token of tokens) expect(token).toMatch(/^[A-Za-z0-9_][A-Za-z0-9_-]{42}$/u)
+    expect(new Set(tokens).size).toBe(tokens.length)
+  })
 })
