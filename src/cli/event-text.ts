@@ -4,11 +4,12 @@
  * report and `fazlab logs` carry those numbers.
  */
 import type { LabEvent } from "../events/events.ts"
+import { heartbeatNoun } from "../machines/ha-election.ts"
 
 const clock = (at: number): string => `${(at / 1000).toFixed(3).padStart(8)}s`
 
 /** "1 missed heartbeat", "2 missed heartbeats". */
-const heartbeats = (missed: number): string => `${missed} missed ${missed === 1 ? "heartbeat" : "heartbeats"}`
+const heartbeats = (missed: number): string => `${missed} missed ${heartbeatNoun(missed)}`
 
 export const eventText = (event: LabEvent): string | null => {
   const t = clock(event.at)

@@ -9,6 +9,9 @@
  */
 import type { HaRole } from "../protocols/ha/frames.ts"
 
+/** "heartbeat" or "heartbeats" for `count` of them: the one wording of every sentence that counts heartbeats. */
+export const heartbeatNoun = (count: number): string => (count === 1 ? "heartbeat" : "heartbeats")
+
 /** One configured member of an HA group, as every member knows it (the unicast peer list). */
 export interface HaMember {
   /** Lab name shown in sentences (the device id, e.g. "faz-a"). */
@@ -74,7 +77,7 @@ function walkText(cause: WalkCause): string {
     case "start":
       return "no primary answered at start"
     case "heartbeats-missed":
-      return `${cause.missed} ${cause.missed === 1 ? "heartbeat" : "heartbeats"} missed from ${cause.from} at hb-interval ${formatInterval(cause.hbIntervalMs)}`
+      return `${cause.missed} ${heartbeatNoun(cause.missed)} missed from ${cause.from} at hb-interval ${formatInterval(cause.hbIntervalMs)}`
     case "goodbye":
       return `${cause.from} said goodbye (${cause.reason})`
   }
