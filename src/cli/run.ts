@@ -96,7 +96,8 @@ export const run: Command = async (args, io) => {
         Effect.suspend(() => {
           finished = result
           // --hold: the lab stays up, and the UI shows how it ended, until q (or Ctrl-C).
-          return values.hold && uiClosed !== null ? Effect.promise(() => uiClosed as Promise<void>) : Effect.void
+          const closed = uiClosed
+          return values.hold && closed !== null ? Effect.promise(() => closed) : Effect.void
         })
     }),
     tui ? AbortSignal.any([io.signal, quit.signal]) : io.signal
