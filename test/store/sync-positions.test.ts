@@ -5,26 +5,11 @@
  */
 import { afterEach, describe, expect, it } from "vitest"
 import { type LogRecordInput, LogStore, type SyncLog, type SyncedLogInput } from "../../src/store/log-store.ts"
+import { logRecord } from "../support/records.ts"
 
-const log = (raw: string, extra: Partial<LogRecordInput> = {}): LogRecordInput => ({
-  receivedAt: 1,
-  transport: "udp",
-  peer: "127.0.0.1:5000",
-  format: "rfc3164",
-  facility: 1,
-  severity: 6,
-  device: "host",
-  devid: null,
-  logid: null,
-  type: null,
-  subtype: null,
-  level: null,
-  eventtime: null,
-  seq: null,
-  raw,
-  fields: null,
-  ...extra
-})
+/** A plain RFC 3164 log from "host" (none of the FortiOS columns), told apart by its text. */
+const log = (raw: string, extra: Partial<LogRecordInput> = {}): LogRecordInput =>
+  logRecord({ receivedAt: 1, peer: "127.0.0.1:5000", format: "rfc3164", facility: 1, severity: 6, device: "host", logid: null, type: null, subtype: null, level: null, raw, ...extra })
 
 const asSynced = (logs: ReadonlyArray<SyncLog>): SyncedLogInput[] => logs.map(({ id: _id, ...rest }) => rest)
 const raws = (store: LogStore): string[] => store.query({ limit: 1000 }).map((l) => l.raw)
