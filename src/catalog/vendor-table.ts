@@ -330,7 +330,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Syslog",
     vendorText: "UDP/514",
     endpoints: [udp(514)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "syslog-server"
   }),
   outgoing({

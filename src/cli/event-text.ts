@@ -67,6 +67,10 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: ${event.serial} deleted; ${event.dropped} held logs dropped`
     case "logs-dropped":
       return `${t}  ${event.device} dropped ${event.count} logs (${event.total} in all): ${event.reason}`
+    case "log-forward":
+      return `${t}  ${event.device} log-forward ${event.forward}: ${event.reason}`
+    case "logs-forward-dropped":
+      return `${t}  ${event.device} log-forward ${event.forward} dropped ${event.count} logs (${event.total} in all): ${event.reason}`
     case "store-failed":
       return `${t}  ${event.device} could not store ${event.dropped} logs and dropped them: ${event.reason}`
     case "logs-renumbered":
@@ -89,6 +93,7 @@ export const eventText = (event: LabEvent): string | null => {
     case "logs-stored":
     case "logs-sent":
     case "logs-acked":
+    case "logs-forwarded":
       return null
   }
 }

@@ -212,6 +212,34 @@ export type LabEventBody =
     readonly devices: ReadonlyArray<string>
     readonly reason: string
   }
+  | {
+    /** An analyzer forwarded a batch of logs to one `log-forward` server (`forward`: its `server-name`). */
+    readonly type: "logs-forwarded"
+    readonly device: string
+    readonly forward: string
+    /** The entry's `server-addr`: a lab device id or a host outside the lab. */
+    readonly to: string
+    readonly count: number
+    readonly total: number
+  }
+  | {
+    /** Logs an analyzer could not forward: its queue for a server that is down was full. */
+    readonly type: "logs-forward-dropped"
+    readonly device: string
+    readonly forward: string
+    readonly count: number
+    readonly total: number
+    readonly reason: string
+  }
+  | {
+    /** The state of an analyzer's link to one `log-forward` server changed; `reason` says why, in a sentence. */
+    readonly type: "log-forward"
+    readonly device: string
+    readonly forward: string
+    readonly to: string
+    readonly state: "forwarding" | "retrying" | "stopped"
+    readonly reason: string
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

@@ -8,14 +8,14 @@
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import type { Lab } from "./lab.ts"
-import type { Expectation, LogsExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { Expectation, ForwardedExpectation, LogsExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
@@ -32,6 +32,8 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "logs"
     : "managed" in expectation
     ? "managed"
+    : "forwarded" in expectation
+    ? "forwarded"
     : "malformed"
 
 const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): string =>
@@ -58,6 +60,10 @@ export const describe = (expectation: Expectation): string => {
     return `${e.analyzer ?? "the analyzer"} has ${parts.join(", ")} from ${e.from}`
   }
   if ("managed" in expectation) return `${expectation.managed.device} is ${expectation.managed.is} on ${expectation.managed.manager}`
+  if ("forwarded" in expectation) {
+    const e = expectation.forwarded
+    return `${e.analyzer} forwarded ${bounds(e)} logs to log-forward server ${e.server}`
+  }
   const e = expectation.malformed
   return `${e.device} counted ${bounds(e)} malformed${e.reason === undefined ? "" : ` (${e.reason})`}`
 }
@@ -128,6 +134,17 @@ const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
   return { passed: problems.length === 0, detail: problems.length === 0 ? detail : `${problems.join("; ")} (${detail})` }
 }
 
+/** What an analyzer's `log-forward` entry sent (its own count: a UDP collector does not answer). */
+const checkForwarded = (lab: Lab, e: ForwardedExpectation): Check => {
+  const analyzer = analyzerFor(lab, e.analyzer)
+  if (analyzer === undefined) return { passed: false, detail: `${e.analyzer} is not an analyzer of this lab` }
+  analyzer.writer.flush()
+  const counters = analyzer.forwarder.counters(e.server)
+  if (counters === undefined) return { passed: false, detail: `${analyzer.id} has no log-forward entry with server-name ${e.server} in mode forwarding, or it has not started` }
+  const detail = `${counters.forwarded} forwarded, ${counters.filtered} filtered out, ${counters.queued} waiting, ${counters.dropped} dropped`
+  return { passed: inBounds(counters.forwarded, e), detail: inBounds(counters.forwarded, e) ? detail : `expected ${bounds(e)}, got ${counters.forwarded} (${detail})` }
+}
+
 /** Counted from outside: a member acts as primary when its TCP/5199 accepts a connection. */
 const checkPrimaries = async (lab: Lab, e: PrimariesExpectation): Promise<Check> => {
   const group = lab.groups.get(e.group)
@@ -157,6 +174,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   if ("primaries" in expectation) return checkPrimaries(lab, expectation.primaries)
   if ("registration" in expectation) return checkRegistration(lab, expectation.registration)
   if ("managed" in expectation) return checkManaged(lab, expectation.managed)
+  if ("forwarded" in expectation) return checkForwarded(lab, expectation.forwarded)
   const e = expectation.malformed
   const analyzer = analyzerFor(lab, e.device)
   if (analyzer === undefined) return { passed: false, detail: `${e.device} is not an analyzer` }

@@ -34,6 +34,7 @@ import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } fro
 import { ANALYZER_PORTS } from "../devices/fortianalyzer/analyzer.ts"
 import { type AnalyzerHa, HA_PORT, type HaGroupConfig, HaNetwork } from "../devices/fortianalyzer/ha-member.ts"
 import { FORTIMANAGER_PORTS, FortiManager } from "../devices/fortimanager/fortimanager.ts"
+import type { LogForwardEntry } from "../devices/fortianalyzer/log-forward.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
@@ -118,7 +119,14 @@ export class Lab {
     for (const [id, spec] of options.scenario.devices) {
       switch (spec.kind) {
         case "fortianalyzer":
-          devices.set(id, new FortiAnalyzer(id, { serial: spec.serial, syslog: spec.syslog, https: spec.https, oftp: spec.oftp, ha: groupOf.get(id) ?? null }, context))
+          devices.set(id, new FortiAnalyzer(id, {
+            serial: spec.serial,
+            syslog: spec.syslog,
+            https: spec.https,
+            oftp: spec.oftp,
+            ha: groupOf.get(id) ?? null,
+            logForward: withDeviceNames(options.scenario, spec.logForward)
+          }, context))
           autostart.add(id)
           break
         case "fortigate":
@@ -390,6 +398,15 @@ export class Lab {
     if (target.actualPort === 0) return Promise.resolve(false)
     return transportOf(port) === "tcp" ? probeTcp(target.address, target.actualPort) : probeUdpBound(target.address, target.actualPort)
   }
+}
+
+/** `device-filter` entries that name lab devices also name their serials and the names their logs carry. */
+function withDeviceNames(scenario: Scenario, entries: ReadonlyArray<LogForwardEntry>): ReadonlyArray<LogForwardEntry> {
+  const namesOf = (name: string): ReadonlyArray<string> => {
+    const spec = scenario.devices.get(name)
+    return spec === undefined ? [name] : [name, spec.serial, ..."hostname" in spec ? [spec.hostname] : []]
+  }
+  return entries.map((entry) => ({ ...entry, deviceFilter: entry.deviceFilter.map((filter) => ({ ...filter, device: filter.device.flatMap(namesOf) })) }))
 }
 
 /** The scenario's HA groups as their members see them. */

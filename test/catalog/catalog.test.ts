@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S and FortiClient rows emulated, and the analyzer's own TCP/541 planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient and log-forwarding rows emulated, and the analyzer's own TCP/541 planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -109,7 +109,8 @@ describe("emulation status", () => {
       "in-fortimanager-oftp",
       "in-fortimanager-syslog",
       "out-fortianalyzer-ha",
-      "out-fortiportal-logging"
+      "out-fortiportal-logging",
+      "out-non-fortinet-syslog"
     ])
     expect(ids("planned")).toEqual(["in-fortimanager-management"])
   })

@@ -33,6 +33,7 @@ import { ActionError, type Device, type DeviceContext, type DeviceStatus } from 
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
 import { HttpsIntake } from "./https-intake.ts"
+import { type LogForwardEntry, LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
@@ -75,6 +76,8 @@ export interface AnalyzerSettings {
   readonly oftp: AnalyzerOftpSettings
   /** Its HA group, or null for a standalone analyzer. */
   readonly ha: HaGroupConfig | null
+  /** `config system log-forward`: the collectors it forwards what it stores to. */
+  readonly logForward: ReadonlyArray<LogForwardEntry>
 }
 
 /** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too, HTTPS on 8443 and 443. */
@@ -103,6 +106,8 @@ export class FortiAnalyzer implements Device {
   readonly writer: StoreWriter
   /** The HA side, for a member of a group. */
   readonly ha: AnalyzerHa | null
+  /** `config system log-forward`: runs from start to stop. */
+  readonly forwarder: LogForwarder
   /** Connections refused because a listener had `max-connections` open. */
   refusedConnections = 0
   /** TCP/514 connections closed because they sent nothing within `first-byte-timeout`. */
@@ -116,7 +121,16 @@ export class FortiAnalyzer implements Device {
     this.store = LogStore.open(
       context.dataDir === null ? { memory: true } : { path: path.join(context.dataDir, id, "logs.sqlite") }
     )
-    this.writer = new StoreWriter({ store: this.store, bus: context.bus, analyzer: id, onStored: (batch, firstId) => this.ha?.forwardLogs(batch, firstId) })
+    this.forwarder = new LogForwarder({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
+    this.writer = new StoreWriter({
+      store: this.store,
+      bus: context.bus,
+      analyzer: id,
+      onStored: (batch, firstId) => {
+        this.ha?.forwardLogs(batch, firstId)
+        this.forwarder.stored(batch)
+      }
+    })
     this.intake = new SyslogIntake({
       device: id,
       bus: context.bus,
@@ -161,7 +175,10 @@ export class FortiAnalyzer implements Device {
     return this.#run.start({
       prepare: () => this.#makeTlsServices(),
       bind: () => (this.#onVip ? Effect.void : this.#bindAll(this.id)),
-      started: () => this.ha?.start()
+      started: () => {
+        this.forwarder.start()
+        this.ha?.start()
+      }
     })
   }
 
@@ -207,6 +224,7 @@ export class FortiAnalyzer implements Device {
           settings: this.settings.oftp,
           tls,
           replicate: (serial, records, held) => this.ha?.replicate(serial, records, held) ?? null,
+          onStored: (records) => this.forwarder.stored(records),
           onRegistryChanged: () => this.ha?.configChanged()
         })
         this.#https = new HttpsIntake({
@@ -362,6 +380,8 @@ export class FortiAnalyzer implements Device {
     // Closing UDP/514 hands over what its receiver thread still held: stored on a clean stop, lost in a crash.
     if (how === "clean") this.writer.flush()
     else this.writer.discard()
+    // Forwarding stops last: on a clean stop what was stored is sent first.
+    this.forwarder.stop(how)
   }
 
   /** Stops and closes the store; the device cannot be started again. */

@@ -77,6 +77,8 @@ export interface OftpServerOptions extends TlsIntakeOptions {
   readonly replicate?: OftpReplicate
   /** A device was registered or authorized here (HA configuration sync). */
   readonly onRegistryChanged?: () => void
+  /** Sees the records of an authorized device once they are stored (not their duplicates): log forwarding. */
+  readonly onStored?: (records: ReadonlyArray<LogRecordInput>) => void
 }
 
 export class OftpServer {
@@ -324,7 +326,11 @@ export class OftpServer {
       const synced = this.#options.replicate?.(serial, result.stored > 0 ? rows : [], held) ?? null
       if (synced === null) ack()
       else void synced.then(ack)
-      if (result.stored > 0 && !held) this.#options.writer.announce(rows[0]?.device ?? serial, result.stored)
+      if (result.stored > 0 && !held) {
+        this.#options.writer.announce(rows[0]?.device ?? serial, result.stored)
+        // Duplicates (records at or below the device's last stored sequence) lead a batch.
+        this.#options.onStored?.(rows.slice(rows.length - result.stored))
+      }
     })
   }
 

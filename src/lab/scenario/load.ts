@@ -452,7 +452,15 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
     }
   }
   for (const [id, spec] of scenario.devices) {
-    if (spec.kind === "fortianalyzer") continue
+    if (spec.kind === "fortianalyzer") {
+      spec.logForward.forEach((entry, i) => {
+        const path = ["devices", id, "logForward", i, "serverAddr"]
+        if (entry.serverAddr === id) {
+          problems.push({ path, atKey: false, expected: "another collector than the analyzer itself (it would forward its own logs to itself for ever)", got: JSON.stringify(id) })
+        } else serverReference(path, entry.serverAddr)
+      })
+      continue
+    }
     if (spec.syslog !== null) serverReference(["devices", id, "syslog", "server"], spec.syslog.server)
     if ((spec.kind === "fortigate" || spec.kind === "fortimanager") && spec.fortianalyzer !== null) {
       serverReference(["devices", id, "fortianalyzer", "server"], spec.fortianalyzer.server)
@@ -602,7 +610,8 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
   else if ("managed" in expectation) {
     device([...path, "managed", "manager"], expectation.managed.manager, "fortimanager")
     device([...path, "managed", "device"], expectation.managed.device, "fortigate")
-  } else {
+  } else if ("forwarded" in expectation) device([...path, "forwarded", "analyzer"], expectation.forwarded.analyzer, "fortianalyzer")
+  else {
     if (expectation.logs.analyzer === null) defaultAnalyzer([...path, "logs"])
     else analyzer([...path, "logs", "analyzer"], expectation.logs.analyzer)
     device([...path, "logs", "from"], expectation.logs.from)

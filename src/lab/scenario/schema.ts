@@ -13,6 +13,7 @@ import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import * as SchemaIssue from "effect/SchemaIssue"
 import type { AnalyzerHttpsSettings, AnalyzerOftpSettings, AnalyzerSyslogSettings } from "../../devices/fortianalyzer/analyzer.ts"
+import type { LogForwardEntry } from "../../devices/fortianalyzer/log-forward.ts"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -60,6 +61,8 @@ export interface AnalyzerDevice {
   readonly oftp: AnalyzerOftpSettings
   /** Absent: priority 100, preferred-role secondary. */
   readonly ha?: AnalyzerHaSettings
+  /** `config system log-forward` entries; their `device-filter` names lab device ids, serials or device names. */
+  readonly logForward: ReadonlyArray<LogForwardEntry>
 }
 
 /** An HA group of analyzers (FortiOS `config system ha` names; docs/protocols/ha.md). */
@@ -253,6 +256,14 @@ export interface PrimariesExpectation {
   readonly exactly: number
 }
 
+/** What an analyzer forwarded to one of its `log-forward` servers (by `server-name`). */
+export interface ForwardedExpectation {
+  readonly analyzer: string
+  readonly server: string
+  readonly exactly?: number
+  readonly atLeast?: number
+}
+
 /** The HA role an analyzer acts in right now. */
 export interface RoleExpectation {
   readonly device: string
@@ -268,6 +279,7 @@ export type Expectation =
   | { readonly notListening: PortOfDevice }
   | { readonly logs: LogsExpectation }
   | { readonly malformed: MalformedExpectation }
+  | { readonly forwarded: ForwardedExpectation }
 
 export interface Step {
   readonly title: string | null
@@ -455,14 +467,60 @@ const AnalyzerHa = Schema.Struct({
   preferredRole: withDefault(Schema.Literals(["primary", "secondary"]), "secondary")
 }).pipe(Schema.encodeKeys({ preferredRole: "preferred-role" }))
 
+const LogForwardDeviceFilter = Schema.Struct({
+  device: Schema.ArrayEnsure(NonEmpty),
+  action: withDefault(Schema.Literals(["include", "exclude"]), "include")
+})
+
+const LogForwardLogFilter = Schema.Struct({
+  field: NonEmpty,
+  oper: withDefault(Schema.Literals(["=", "!=", "contain", "not-contain"]), "="),
+  value: Schema.String
+})
+
+/** One `config system log-forward` entry, FortiAnalyzer's names; `queue-size` and `retry` are fazlab's. */
+const LogForwardEntryFile = Schema.Struct({
+  id: wholeNumber(1, 9999),
+  serverName: NonEmpty,
+  mode: withDefault(Schema.Literals(["forwarding", "disable"]), "forwarding"),
+  fwdServerType: withDefault(Schema.Literals(["syslog", "cef"]), "syslog"),
+  serverAddr: Server,
+  serverPort: withDefault(wholeNumber(1, 65535), 514),
+  fwdReliable: withDefault(Schema.Literals(["enable", "disable"]), "disable"),
+  fwdFacility: withDefault(FacilityName, "local7"),
+  fwdSyslogFormat: withDefault(Schema.Literals(["fgt", "rfc-5424"]), "fgt"),
+  fwdMaxDelay: withDefault(Schema.Literals(["realtime", "1min", "5min"]), "realtime"),
+  deviceFilter: withDefault(Schema.Array(LogForwardDeviceFilter), []),
+  logFilterStatus: withDefault(Schema.Literals(["enable", "disable"]), "disable"),
+  logFilterLogic: withDefault(Schema.Literals(["and", "or"]), "or"),
+  logFilter: withDefault(Schema.Array(LogForwardLogFilter), []),
+  queueSize: withDefault(wholeNumber(1, 10_000_000), 100_000),
+  retry: withDefault(Duration, "5s")
+}).pipe(Schema.encodeKeys({
+  serverName: "server-name",
+  fwdServerType: "fwd-server-type",
+  serverAddr: "server-addr",
+  serverPort: "server-port",
+  fwdReliable: "fwd-reliable",
+  fwdFacility: "fwd-facility",
+  fwdSyslogFormat: "fwd-syslog-format",
+  fwdMaxDelay: "fwd-max-delay",
+  deviceFilter: "device-filter",
+  logFilterStatus: "log-filter-status",
+  logFilterLogic: "log-filter-logic",
+  logFilter: "log-filter",
+  queueSize: "queue-size"
+}))
+
 const AnalyzerFile = Schema.Struct({
   kind: Schema.Literal("fortianalyzer"),
   serial: Schema.optionalKey(NonEmpty),
   syslog: withDefault(AnalyzerSyslog, {}),
   https: withDefault(AnalyzerHttps, {}),
   oftp: withDefault(AnalyzerOftp, {}),
-  ha: Schema.optionalKey(AnalyzerHa)
-})
+  ha: Schema.optionalKey(AnalyzerHa),
+  logForward: withDefault(Schema.Array(LogForwardEntryFile), [])
+}).pipe(Schema.encodeKeys({ logForward: "log-forward" }))
 
 const FortiAnalyzerLog = Schema.Struct({
   server: Server,
@@ -578,7 +636,8 @@ const DeviceModel = Schema.Union([
     syslog: Schema.toType(AnalyzerSyslog),
     https: Schema.toType(AnalyzerHttps),
     oftp: Schema.toType(AnalyzerOftp),
-    ha: Schema.optionalKey(Schema.toType(AnalyzerHa))
+    ha: Schema.optionalKey(Schema.toType(AnalyzerHa)),
+    logForward: Schema.Array(Schema.toType(LogForwardEntryFile))
   }),
   Schema.Struct({
     kind: Schema.Literal("fortigate"),
@@ -772,7 +831,17 @@ const MalformedFile = Schema.Struct({
   Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
 )
 
-const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded"]
+
+const ForwardedFile = Schema.Struct({
+  analyzer: Id,
+  server: NonEmpty,
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count)
+}).pipe(
+  Schema.encodeKeys({ atLeast: "at-least" }),
+  Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
+)
 
 const RegistrationFile = Schema.Struct({
   analyzer: orNull(Id),
@@ -789,6 +858,7 @@ const ExpectationFields = Schema.Struct({
   notListening: Schema.optionalKey(PortOfDeviceFile),
   logs: Schema.optionalKey(LogsFile),
   malformed: Schema.optionalKey(MalformedFile),
+  forwarded: Schema.optionalKey(ForwardedFile),
   managed: Schema.optionalKey(Schema.Struct({
     manager: Id,
     device: Id,

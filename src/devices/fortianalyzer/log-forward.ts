@@ -1,0 +1,340 @@
+/**
+ * The analyzer's log forwarding (`config system log-forward`, mode `forwarding`): every log it
+ * stores goes on, filtered per entry, to another collector: a syslog or CEF server over UDP
+ * (or TCP with `fwd-reliable enable`), a real rsyslog as well as another emulated analyzer.
+ *
+ * Each entry is one server. A stored batch is filtered (`device-filter`, then `log-filter`
+ * when `log-filter-status` is enable), written in the entry's format
+ * (`protocols/logforward/forwarded.ts`) and sent at once with `fwd-max-delay realtime` (at the
+ * rate logs arrive), or every minute / five minutes on the lab clock. A TCP server that is down
+ * is dialled again every `retry` (5 s) while the entry keeps up to `queue-size` logs; logs over
+ * that are dropped, counted and said. Each batch sent is one `logs-forwarded` event; each change
+ * of the link's state (forwarding, retrying, stopped) one `log-forward` event with its reason.
+ */
+import type { EventBus } from "../../events/bus.ts"
+import type { LabClock } from "../../machines/clock.ts"
+import type { PortPlan } from "../../net/port-plan.ts"
+import { resolveServer } from "../../net/server-address.ts"
+import { parseKeyValues } from "../../protocols/fortios/kv.ts"
+import {
+  encodeForwardedCef,
+  encodeForwardedSyslog,
+  type ForwardedLogInput,
+  type ForwardSyslogFormat,
+  logverOf
+} from "../../protocols/logforward/forwarded.ts"
+import { FACILITIES, type FacilityName } from "../../protocols/syslog/encode.ts"
+import { parseSyslog } from "../../protocols/syslog/message.ts"
+import type { DeviceRegistry } from "../../store/device-registry.ts"
+import type { LogRecordInput } from "../../store/log-store.ts"
+import { openSyslogLink, type SyslogLink } from "../shared/syslog-link.ts"
+
+/** `config device-filter`: a device by serial or name (a lab device id is turned into both by the lab). */
+export interface LogForwardDeviceFilter {
+  readonly device: ReadonlyArray<string>
+  readonly action: "include" | "exclude"
+}
+
+export type LogFilterOper = "=" | "!=" | "contain" | "not-contain"
+
+/** `config log-filter`: a condition on one field of the log (`type`, `subtype`, `level`, `logid`, any FortiOS field). */
+export interface LogForwardLogFilter {
+  readonly field: string
+  readonly oper: LogFilterOper
+  readonly value: string
+}
+
+/** One `config system log-forward` entry (FortiAnalyzer's names, kebab-case in the scenario). */
+export interface LogForwardEntry {
+  readonly id: number
+  readonly serverName: string
+  readonly mode: "forwarding" | "disable"
+  readonly fwdServerType: "syslog" | "cef"
+  /** A device (or HA group) of the lab, or a host outside it. */
+  readonly serverAddr: string
+  readonly serverPort: number
+  readonly fwdReliable: "enable" | "disable"
+  readonly fwdFacility: Exclude<FacilityName, "kernel">
+  readonly fwdSyslogFormat: ForwardSyslogFormat
+  readonly fwdMaxDelay: "realtime" | "1min" | "5min"
+  readonly deviceFilter: ReadonlyArray<LogForwardDeviceFilter>
+  readonly logFilterStatus: "enable" | "disable"
+  readonly logFilterLogic: "and" | "or"
+  readonly logFilter: ReadonlyArray<LogForwardLogFilter>
+  /** fazlab's: logs held for a server that is down before the oldest are dropped. */
+  readonly queueSize: number
+  /** fazlab's: milliseconds between dials of a TCP server that is down. */
+  readonly retry: number
+}
+
+export interface LogForwardOptions {
+  readonly analyzer: string
+  readonly bus: EventBus
+  readonly plan: PortPlan
+  readonly clock: LabClock
+  readonly devices: DeviceRegistry
+  readonly entries: ReadonlyArray<LogForwardEntry>
+}
+
+const DELAYS = { realtime: 0, "1min": 60_000, "5min": 300_000 } as const
+
+/** FortiOS fields of a stored log in their order, or none when its body is not key=value. */
+const fieldsOf = (record: LogRecordInput): { readonly fields: ReadonlyArray<readonly [string, string]>; readonly text: string } => {
+  if (record.fields !== null && record.fields !== "from-raw") return { fields: Object.entries(record.fields), text: record.raw }
+  const parsed = parseSyslog(Buffer.from(record.raw, "utf8"))
+  if (!parsed.ok) return { fields: [], text: record.raw }
+  const fields = parsed.fields ?? parseKeyValues(parsed.message)
+  return { fields: fields === null ? [] : Object.entries(fields), text: parsed.message }
+}
+
+/** Whether a log passes an entry's device filters: excluded devices never; with include filters, only those devices. */
+export const passesDeviceFilter = (filters: ReadonlyArray<LogForwardDeviceFilter>, devid: string, devname: string): boolean => {
+  const named = (filter: LogForwardDeviceFilter) => filter.device.includes(devid) || filter.device.includes(devname)
+  if (filters.some((filter) => filter.action === "exclude" && named(filter))) return false
+  const includes = filters.filter((filter) => filter.action === "include")
+  return includes.length === 0 || includes.some(named)
+}
+
+const matches = (filter: LogForwardLogFilter, fields: ReadonlyMap<string, string>): boolean => {
+  const value = fields.get(filter.field)
+  switch (filter.oper) {
+    case "=":
+      return value === filter.value
+    case "!=":
+      return value !== filter.value
+    case "contain":
+      return value !== undefined && value.includes(filter.value)
+    case "not-contain":
+      return value === undefined || !value.includes(filter.value)
+  }
+}
+
+/** Whether a log passes an entry's log filters (all of them with logic `and`, any with `or`). */
+export const passesLogFilter = (entry: Pick<LogForwardEntry, "logFilterStatus" | "logFilterLogic" | "logFilter">, fields: ReadonlyMap<string, string>): boolean => {
+  if (entry.logFilterStatus === "disable" || entry.logFilter.length === 0) return true
+  return entry.logFilterLogic === "and" ? entry.logFilter.every((f) => matches(f, fields)) : entry.logFilter.some((f) => matches(f, fields))
+}
+
+/** Counters of one entry, for status lines and tests. */
+export interface LogForwardCounters {
+  readonly forwarded: number
+  readonly filtered: number
+  readonly dropped: number
+  readonly queued: number
+}
+
+/** One server of `config system log-forward`. */
+class ForwardTarget {
+  readonly entry: LogForwardEntry
+  readonly #options: LogForwardOptions
+  #queue: Buffer[] = []
+  #link: SyslogLink | null = null
+  #opening = false
+  #flushTimer: unknown = null
+  #retryTimer: unknown = null
+  #state: "idle" | "forwarding" | "retrying" | "stopped" = "idle"
+  #stopped = false
+  forwarded = 0
+  filtered = 0
+  dropped = 0
+
+  constructor(entry: LogForwardEntry, options: LogForwardOptions) {
+    this.entry = entry
+    this.#options = options
+  }
+
+  get queued(): number {
+    return this.#queue.length
+  }
+
+  /** What the entry's settings say of where it sends: `syslog udp/514 to collector`. */
+  get #port() {
+    return `${this.entry.fwdReliable === "enable" ? "tcp" : "udp"}/${this.entry.serverPort}` as const
+  }
+
+  take(messages: ReadonlyArray<Buffer>, filtered: number): void {
+    this.filtered += filtered
+    if (this.#stopped || messages.length === 0) return
+    const room = this.entry.queueSize - this.#queue.length
+    if (messages.length > room) {
+      const dropped = messages.length - Math.max(0, room)
+      this.dropped += dropped
+      this.#options.bus.publish({
+        type: "logs-forward-dropped",
+        device: this.#options.analyzer,
+        forward: this.entry.serverName,
+        count: dropped,
+        total: this.dropped,
+        reason: `${this.entry.queueSize} logs already wait for ${this.entry.serverAddr} (queue-size); the newest are dropped`
+      })
+    }
+    for (const message of messages.slice(0, Math.max(0, room))) this.#queue.push(message)
+    const delay = DELAYS[this.entry.fwdMaxDelay]
+    if (delay === 0) this.#pump()
+    else this.#flushTimer ??= this.#options.clock.setTimeout(() => {
+      this.#flushTimer = null
+      this.#pump()
+    }, delay)
+  }
+
+  #pump(): void {
+    if (this.#stopped || this.#queue.length === 0) return
+    const link = this.#link
+    if (link === null) {
+      this.#open()
+      return
+    }
+    let sent = 0
+    while (this.#queue.length > 0) {
+      const message = this.#queue.shift() as Buffer
+      sent++
+      if (!link.send(message)) {
+        link.onDrain(() => this.#pump())
+        break
+      }
+    }
+    this.forwarded += sent
+    this.#options.bus.publish({
+      type: "logs-forwarded",
+      device: this.#options.analyzer,
+      forward: this.entry.serverName,
+      to: this.entry.serverAddr,
+      count: sent,
+      total: this.forwarded
+    })
+  }
+
+  #open(): void {
+    if (this.#opening || this.#retryTimer !== null) return
+    this.#opening = true
+    const target = resolveServer(this.#options.plan, this.entry.serverAddr, this.#port)
+    const localAddress = this.#options.plan.sourceAddressOf(this.#options.analyzer)
+    openSyslogLink({
+      mode: this.entry.fwdReliable === "enable" ? "reliable" : "udp",
+      host: target.address,
+      port: target.actualPort,
+      connectTimeoutMs: 5000,
+      ...(localAddress === undefined ? {} : { localAddress })
+    }).then(
+      (link) => {
+        this.#opening = false
+        if (this.#stopped) {
+          void link.close()
+          return
+        }
+        this.#link = link
+        link.onClose((reason) => {
+          if (this.#link !== link) return
+          this.#link = null
+          this.#retrying(`the link to ${this.entry.serverAddr} (${this.#port}) was lost: ${reason}`)
+        })
+        this.#setState("forwarding", `forwarding ${this.entry.fwdServerType} logs to ${this.entry.serverAddr} on ${this.#port} (${target.address}:${target.actualPort})`)
+        this.#pump()
+      },
+      (cause: unknown) => {
+        this.#opening = false
+        if (this.#stopped) return
+        this.#retrying(`cannot reach ${this.entry.serverAddr} on ${this.#port}: ${cause instanceof Error ? cause.message : String(cause)}`)
+      }
+    )
+  }
+
+  #retrying(reason: string): void {
+    this.#setState("retrying", `${reason}; ${this.#queue.length} logs wait, next try in ${this.entry.retry / 1000} s`)
+    this.#retryTimer = this.#options.clock.setTimeout(() => {
+      this.#retryTimer = null
+      this.#pump()
+    }, this.entry.retry)
+  }
+
+  #setState(state: "forwarding" | "retrying" | "stopped", reason: string): void {
+    if (this.#state === state && state !== "retrying") return
+    this.#state = state
+    this.#options.bus.publish({ type: "log-forward", device: this.#options.analyzer, forward: this.entry.serverName, to: this.entry.serverAddr, state, reason })
+  }
+
+  /** Sends what waits (a clean stop) or drops it (a crash), then closes the link; the last datagrams leave after. */
+  stop(how: "clean" | "crash"): void {
+    if (this.#stopped) return
+    if (how === "clean") this.#pump()
+    this.#stopped = true
+    const clock = this.#options.clock
+    if (this.#flushTimer !== null) clock.clearTimeout(this.#flushTimer)
+    if (this.#retryTimer !== null) clock.clearTimeout(this.#retryTimer)
+    this.#flushTimer = null
+    this.#retryTimer = null
+    const link = this.#link
+    this.#link = null
+    const unsent = this.#queue.length
+    this.#queue = []
+    if (link !== null) void link.close()
+    if (this.#state !== "idle") {
+      this.#setState("stopped", how === "clean" ? `the analyzer stopped; ${unsent} logs were not forwarded` : `the analyzer was killed; ${unsent} queued logs are lost`)
+    }
+  }
+}
+
+/** Every `log-forward` entry of one analyzer; started with it, stopped with it. */
+export class LogForwarder {
+  readonly #options: LogForwardOptions
+  #targets: ReadonlyArray<ForwardTarget> = []
+
+  constructor(options: LogForwardOptions) {
+    this.#options = options
+  }
+
+  get active(): boolean {
+    return this.#targets.length > 0
+  }
+
+  start(): void {
+    this.#targets = this.#options.entries.filter((entry) => entry.mode === "forwarding").map((entry) => new ForwardTarget(entry, this.#options))
+  }
+
+  /** Logs the analyzer just stored (syslog, HTTPS, authorized OFTP records). */
+  stored(batch: ReadonlyArray<LogRecordInput>): void {
+    if (this.#targets.length === 0) return
+    const logs = batch.map((record) => this.#input(record))
+    for (const target of this.#targets) {
+      const { entry } = target
+      const facility = FACILITIES[entry.fwdFacility]
+      const messages: Buffer[] = []
+      for (const { input, fields } of logs) {
+        if (!passesDeviceFilter(entry.deviceFilter, input.devid, input.devname) || !passesLogFilter(entry, fields)) continue
+        messages.push(entry.fwdServerType === "cef" ? encodeForwardedCef(input, facility) : encodeForwardedSyslog(input, entry.fwdSyslogFormat, facility))
+      }
+      target.take(messages, logs.length - messages.length)
+    }
+  }
+
+  #input(record: LogRecordInput): { readonly input: ForwardedLogInput; readonly fields: ReadonlyMap<string, string> } {
+    const { fields, text } = fieldsOf(record)
+    const byName = new Map(fields)
+    const devid = record.devid ?? byName.get("devid") ?? ""
+    const known = devid === "" ? undefined : this.#options.devices.get(devid)
+    const version = known?.version ?? "unknown"
+    const input: ForwardedLogInput = {
+      fields,
+      text,
+      receivedAt: record.receivedAt,
+      devid,
+      devname: byName.get("devname") ?? record.device,
+      logver: byName.get("logver") ?? logverOf(version) ?? "0",
+      facility: record.facility,
+      severity: record.severity,
+      platform: known?.platform ?? "FortiGate",
+      version
+    }
+    return { input, fields: byName }
+  }
+
+  counters(serverName: string): LogForwardCounters | undefined {
+    const target = this.#targets.find((t) => t.entry.serverName === serverName)
+    return target === undefined ? undefined : { forwarded: target.forwarded, filtered: target.filtered, dropped: target.dropped, queued: target.queued }
+  }
+
+  /** A clean stop sends what waits first; a crash loses it. */
+  stop(how: "clean" | "crash"): void {
+    for (const target of this.#targets) target.stop(how)
+  }
+}
