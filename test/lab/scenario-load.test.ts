@@ -79,7 +79,8 @@ describe("parseScenario", () => {
       serial: "FAZ-VM0000000001",
       syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
       https: { maxConnections: 1024 },
-      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 }
+      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
+      logForward: []
     })
     expect(scenario.devices.get("fct-1")).toEqual({
       kind: "forticlient",
@@ -136,7 +137,8 @@ steps:
       serial: "FAZ-VM0000000001",
       syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
       https: { maxConnections: 1024 },
-      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 }
+      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
+      logForward: []
     })
     expect(scenario.devices.get("fct-1")).toMatchObject({ serial: "FCT0000000001", hostname: "fct-1" })
     expect(scenario.steps[0]).toEqual({
