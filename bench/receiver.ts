@@ -1,10 +1,13 @@
 /**
  * The benchmark's receiving side, one process per scenario so each has its own peak RSS:
- * `node bench/receiver.ts --sink bare|analyzer [--data-dir DIR] [--from-dist]`.
+ * `node bench/receiver.ts --sink bare|analyzer|rsyslog [--data-dir DIR] [--from-dist]`.
  *
  * - `bare`: a plain `node:net` + `node:dgram` server that only counts messages (UDP: one per
- *   datagram; TCP: walks the RFC 6587 octet counts, never looks at a message). It is what the
- *   sender can reach on this machine at best.
+ *   datagram; TCP: walks the RFC 6587 octet counts, or counts LF bytes when the stream does not
+ *   start with a digit; never looks at a message). It is what the sender can reach on this
+ *   machine at best.
+ * - `rsyslog`: rsyslogd (`syslog-tools.ts`) writing every message to a file in DIR, counted by
+ *   its lines as they are written; the peak RSS is rsyslogd's.
  * - `analyzer`: a lab with one emulated FortiAnalyzer (kernel-chosen ports, a file-backed
  *   store in DIR), counted from the `logs-stored` events on the lab bus: parse and store are
  *   included. Loaded from `src/` (type stripping at load time), or with `--from-dist` from the
@@ -20,6 +23,7 @@ import { parseArgs } from "node:util"
 import { startBenchLab } from "./bench-lab.ts"
 import { usage } from "./cli-args.ts"
 import { announceReady, type Counted, Counter, printReport, readExpect } from "./receiver-protocol.ts"
+import { findRsyslogd, startRsyslog } from "./syslog-tools.ts"
 
 export interface Endpoint {
   readonly address: string
@@ -32,10 +36,10 @@ export interface Endpoint {
  */
 export interface ReceiverReport extends Counted {
   readonly type: "result"
-  readonly sink: "bare" | "analyzer"
+  readonly sink: "bare" | "analyzer" | "rsyslog"
   /** Rejected by the analyzer's intake (log-malformed events); always 0 for the bare sink. */
   readonly malformed: number
-  /** Peak resident set size of this process, KiB (getrusage ru_maxrss). */
+  /** Peak resident set size of this process (rsyslog: of rsyslogd), KiB (getrusage ru_maxrss, VmHWM). */
   readonly maxRssKiB: number
   /** Time the lab took to close (flush, stop, close the store), ms; 0 for the bare sink. */
   readonly closeMs: number
@@ -46,14 +50,25 @@ interface Sink {
   readonly tcp: Endpoint
   readonly counter: Counter
   readonly malformed: () => number
+  /** The peak RSS to report, KiB, when it is not this process's (rsyslogd's). */
+  readonly maxRssKiB?: () => number
   close(): Promise<void>
 }
 
-/** Counts the octet-counted frames of one TCP stream without looking inside them. */
-const octetCounter = (): ((chunk: Buffer) => number) => {
+/** Counts the frames of one TCP stream without looking inside them: RFC 6587 octet counts, or LF bytes when the stream does not start with a digit. */
+const frameCounter = (): ((chunk: Buffer) => number) => {
   let need = -1 // bytes of the current frame still to skip, or -1 while reading MSG-LEN
   let length = 0
+  let lf: boolean | null = null
+  const lines = (chunk: Buffer): number => {
+    let frames = 0
+    for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) frames++
+    return frames
+  }
   return (chunk) => {
+    if (chunk.length === 0) return 0
+    lf ??= !((chunk[0] as number) >= 0x30 && (chunk[0] as number) <= 0x39)
+    if (lf) return lines(chunk)
     let frames = 0
     let pos = 0
     while (pos < chunk.length) {
@@ -90,7 +105,7 @@ const startBareSink = async (): Promise<Sink> => {
   const sockets = new Set<net.Socket>()
   const tcp = net.createServer((socket) => {
     sockets.add(socket)
-    const count = octetCounter()
+    const count = frameCounter()
     socket.on("data", (chunk: Buffer) => counter.add(count(chunk)))
     socket.on("error", () => undefined)
     socket.on("close", () => sockets.delete(socket))
@@ -138,25 +153,81 @@ const startAnalyzer = async (dataDir: string | null, fromDist: boolean): Promise
   }
 }
 
+/** A port free on 127.0.0.1 for both TCP and UDP just now (rsyslogd needs one given). */
+const freePort = async (): Promise<number> => {
+  for (;;) {
+    const server = net.createServer()
+    const tcp = await listen(server, (done) => server.listen(0, "127.0.0.1", done))
+    const port = (tcp.address() as net.AddressInfo).port
+    await new Promise((resolve) => tcp.close(resolve))
+    const udp = dgram.createSocket("udp4")
+    const free = await new Promise<boolean>((resolve) => {
+      udp.once("error", () => resolve(false))
+      udp.bind(port, "127.0.0.1", () => resolve(true))
+    })
+    await new Promise<void>((resolve) => udp.close(() => resolve()))
+    if (free) return port
+  }
+}
+
+const POLL_MS = 20
+
+const startRsyslogSink = async (dataDir: string): Promise<Sink> => {
+  const tool = findRsyslogd()
+  if (tool === null) throw new Error("rsyslogd is not installed (bench/setup-tools.sh installs it)")
+  const port = await freePort()
+  const rsyslog = await startRsyslog(tool, dataDir, port)
+  const counter = new Counter()
+  let counted = 0
+  const poll = setInterval(() => {
+    const stored = rsyslog.stored()
+    counter.add(stored - counted)
+    counted = stored
+    rsyslog.maxRssKiB()
+  }, POLL_MS)
+  const endpoint = { address: "127.0.0.1", port }
+  return {
+    udp: endpoint,
+    tcp: endpoint,
+    counter,
+    malformed: () => 0,
+    maxRssKiB: () => rsyslog.maxRssKiB(),
+    close: async () => {
+      clearInterval(poll)
+      await rsyslog.stop()
+    }
+  }
+}
+
 const main = async (): Promise<void> => {
   const { values } = parseArgs({ options: { sink: { type: "string" }, "data-dir": { type: "string" }, "from-dist": { type: "boolean", default: false } } })
   const sinkKind = values.sink
-  if (sinkKind !== "bare" && sinkKind !== "analyzer") {
-    usage("node bench/receiver.ts --sink bare|analyzer [--data-dir DIR]")
+  if (sinkKind !== "bare" && sinkKind !== "analyzer" && sinkKind !== "rsyslog") {
+    usage("node bench/receiver.ts --sink bare|analyzer|rsyslog [--data-dir DIR] [--from-dist]")
     return
   }
-  const sink = sinkKind === "bare" ? await startBareSink() : await startAnalyzer(values["data-dir"] ?? null, values["from-dist"])
+  const dataDir = values["data-dir"] ?? null
+  if (sinkKind === "rsyslog" && dataDir === null) {
+    usage("node bench/receiver.ts --sink rsyslog --data-dir DIR")
+    return
+  }
+  const sink = sinkKind === "bare"
+    ? await startBareSink()
+    : sinkKind === "analyzer"
+      ? await startAnalyzer(dataDir, values["from-dist"])
+      : await startRsyslogSink(dataDir ?? "")
   announceReady({ udp: sink.udp, tcp: sink.tcp })
   await sink.counter.waitFor(Number((await readExpect()) ?? 0))
+  const maxRssKiB = sink.maxRssKiB?.() ?? process.resourceUsage().maxRSS
   const closeStart = performance.now()
   await sink.close()
-  const closeMs = sinkKind === "bare" ? 0 : performance.now() - closeStart
+  const closeMs = sinkKind === "analyzer" ? performance.now() - closeStart : 0
   const report: ReceiverReport = {
     type: "result",
     sink: sinkKind,
     ...sink.counter.counted(),
     malformed: sink.malformed(),
-    maxRssKiB: process.resourceUsage().maxRSS,
+    maxRssKiB,
     closeMs
   }
   printReport(report)

@@ -11,7 +11,7 @@
  * moment, then against an emulated FortiAnalyzer (`receiver.ts`, its own process, so its peak
  * RSS is its own). The ratio of the two is what stays meaningful on a noisy machine.
  *
- * Options: `--only tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start` (default all),
+ * Options: `--only tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start` (default all),
  * `--tcp-count N`, `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`,
  * `--fleet-devices N`, `--fleet-seconds S`, `--failover-rounds N`, `--failover-seconds S`, `--ui-rate R`, `--ui-count N`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
  * and of the OFTP FortiGates' processes), `--from-dist` (the syslog scenarios' analyzer loads the
@@ -29,6 +29,8 @@ import type { Endpoint, ReceiverReport } from "./receiver.ts"
 import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpSession } from "./oftp-run.ts"
 import { FAILOVER_DEFAULTS, type FailoverResult, failoverLines, failoverVerdict, runFailoverBench } from "./ha-failover.ts"
 import { BENCH_DIR, FAZLAB_BIN, FAZLAB_MAIN, ROOT } from "./paths.ts"
+import { type LogSizes, makeLogLines, syslogLine } from "./syslog-blaster.ts"
+import { findLoggen, findRsyslogd, runLoggen } from "./syslog-tools.ts"
 import { formatTable } from "./table.ts"
 import { runUiThroughput, UI_DEFAULTS, type UiResult, uiLines, uiVerdict } from "./ui-throughput.ts"
 
@@ -42,18 +44,38 @@ const LAB_START_TARGET_MS = 500
 const RSS_TARGET_MB = 200
 
 interface Target {
-  /** Stored logs per second the analyzer must reach (with `rateTolerance` for pacing jitter). */
+  /**
+   * Stored logs per second the analyzer must reach (with `rateTolerance` for pacing jitter):
+   * rsyslog's stored rate of the same run when rsyslogd ran, else this.
+   */
   readonly rate: number
   readonly rateTolerance: number
-  /** Largest loss accepted, as a fraction of what was sent. */
+  /**
+   * Largest loss accepted, as a fraction of what was sent; when rsyslog lost more than that at
+   * the same offered rate, the rate is not one rsyslog holds, and rsyslog's loss is the bound.
+   */
   readonly maxLoss: number
-  readonly text: string
+  /** The rate part of the target's text (without rsyslog), and its loss part. */
+  readonly rateText: string
+  readonly lossText: string
 }
 
+type ScenarioKey = "tcp" | "tcp-mix" | "tcp-lf" | "tcp-5424" | "udp" | "udp-mix" | "flood"
+
 interface Scenario {
-  readonly key: "tcp" | "udp" | "flood"
+  readonly key: ScenarioKey
   readonly name: string
   readonly transport: "tcp" | "udp"
+  /** TCP framing: RFC 6587 octet counting, or one message per line (LF). */
+  readonly framing: "octet" | "lf"
+  /**
+   * `fazlab`: `syslog-blaster.ts`; `loggen`: syslog-ng's loggen (skipped when it is not
+   * installed), sending the log file's lines (LF framing, UDP) or its own RFC 5424 messages
+   * (octet counting).
+   */
+  readonly sender: "fazlab" | "loggen"
+  /** Which FortiOS logs (`syslog-blaster.ts`): ~300-byte traffic logs, or the realistic mix (~770 bytes, 480-1,170). */
+  readonly logs: LogSizes
   readonly count: number
   /** Offered logs per second; 0 = as fast as the sender can. */
   readonly rate: number
@@ -71,6 +93,8 @@ interface Row {
   readonly senderRate: number | null
   readonly receiverRate: number | null
   readonly ratio: number | null
+  /** Stored rate against rsyslog's in the same run. */
+  readonly vsRsyslog: number | null
   readonly lossPct: number | null
   readonly rssMb: number | null
   readonly target: string
@@ -152,28 +176,61 @@ interface ReceiverOptions {
   readonly fromDist: boolean
 }
 
-const runOnce = async (scenario: Scenario, sink: "bare" | "analyzer", dataDir: string, options: ReceiverOptions): Promise<Run> => {
+type SinkKind = "bare" | "analyzer" | "rsyslog"
+
+const SEND_SECONDS = 60
+
+/** Sends the scenario's logs to `to` with its sender; resolves with the sender's report. */
+const send = async (scenario: Scenario, to: Endpoint, tmp: string): Promise<BlasterReport> => {
+  if (scenario.sender === "loggen") {
+    const loggen = findLoggen()
+    if (loggen === null) throw new Error("loggen is not installed (bench/setup-tools.sh installs it)")
+    return runLoggen(loggen, {
+      transport: scenario.transport,
+      framing: scenario.framing,
+      host: to.address,
+      port: to.port,
+      count: scenario.count,
+      rate: scenario.rate,
+      file: logFile(tmp, scenario.logs),
+      size: LOGGEN_RFC5424_SIZE,
+      maxSeconds: SEND_SECONDS
+    })
+  }
+  const blaster = spawnNode([
+    BLASTER,
+    "--transport", scenario.transport,
+    "--host", to.address,
+    "--port", String(to.port),
+    "--count", String(scenario.count),
+    "--rate", String(scenario.rate),
+    "--max-seconds", String(SEND_SECONDS),
+    "--logs", scenario.logs
+  ])
+  try {
+    return await blaster.next<BlasterReport>((value) => value["transport"] !== undefined)
+  } finally {
+    await stop(blaster)
+  }
+}
+
+/** loggen's own RFC 5424 messages (octet-counted scenario): about a realistic FortiOS log's size. */
+const LOGGEN_RFC5424_SIZE = 800
+
+/** The scenario's logs as a file of syslog lines (FortiOS default format) for loggen, written once per run. */
+const logFile = (tmp: string, logs: LogSizes): string => {
+  const file = path.join(tmp, `logs-${logs}.txt`)
+  if (!fs.existsSync(file)) fs.writeFileSync(file, makeLogLines(logs).map((line) => `${syslogLine(line).toString("utf8")}\n`).join(""))
+  return file
+}
+
+const runOnce = async (scenario: Scenario, sink: SinkKind, dataDir: string, options: ReceiverOptions & { readonly tmp: string }): Promise<Run> => {
   const { profileDir } = options
   const receiverArgs = [RECEIVER, "--sink", sink, "--data-dir", dataDir, ...(options.fromDist ? ["--from-dist"] : [])]
-  const receiver = spawnNode(receiverArgs, profileDir === null || sink === "bare" ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir])
+  const receiver = spawnNode(receiverArgs, profileDir === null || sink !== "analyzer" ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir])
   try {
     const ready = await receiver.next<{ udp: Endpoint; tcp: Endpoint }>((value) => value["type"] === "ready", 30_000)
-    const to = scenario.transport === "tcp" ? ready.tcp : ready.udp
-    const blaster = spawnNode([
-      BLASTER,
-      "--transport", scenario.transport,
-      "--host", to.address,
-      "--port", String(to.port),
-      "--count", String(scenario.count),
-      "--rate", String(scenario.rate),
-      "--max-seconds", "60"
-    ])
-    let sender: BlasterReport
-    try {
-      sender = await blaster.next<BlasterReport>((value) => value["transport"] !== undefined)
-    } finally {
-      await stop(blaster)
-    }
+    const sender = await send(scenario, scenario.transport === "tcp" ? ready.tcp : ready.udp, options.tmp)
     receiver.process.stdin?.end(`${JSON.stringify({ expect: sender.sent })}\n`)
     const result = await receiver.next<ReceiverReport>((value) => value["type"] === "result")
     if (process.env["BENCH_DEBUG"] !== undefined) process.stderr.write(`${JSON.stringify({ sender, result })}\n`)
@@ -187,15 +244,18 @@ const runOnce = async (scenario: Scenario, sink: "bare" | "analyzer", dataDir: s
 
 const lossOf = (run: Run): number => (run.sender.sent === 0 ? 1 : Math.max(0, run.sender.sent - run.receiver.received) / run.sender.sent)
 
-const judge = (scenario: Scenario, run: Run): string => {
+const judge = (scenario: Scenario, run: Run, rsyslog: Run | null): string => {
   const target = scenario.target
   if (target === null) return "info"
   const missed: string[] = []
   if (scenario.rate > 0 && run.sender.rate < scenario.rate * (1 - target.rateTolerance)) {
     missed.push(`sender offered only ${rate(run.sender.rate)}/s`)
   }
-  if (run.receiver.rate < target.rate * (1 - target.rateTolerance)) missed.push("rate")
-  if (lossOf(run) > target.maxLoss) missed.push("loss")
+  const wanted = rsyslog === null ? target.rate : rsyslog.receiver.rate
+  if (run.receiver.rate < wanted * (1 - target.rateTolerance)) missed.push(rsyslog === null ? "rate" : "rate < rsyslog's")
+  const rsyslogLoss = rsyslog === null ? 0 : lossOf(rsyslog)
+  if (lossOf(run) > Math.max(target.maxLoss, rsyslogLoss)) missed.push("loss")
+  if (rsyslogLoss > target.maxLoss) missed.push(`rsyslog too lost ${(rsyslogLoss * 100).toFixed(2)}%: a rate it does not hold`)
   if (run.receiver.malformed > 0) missed.push(`${run.receiver.malformed} malformed`)
   if (run.receiver.maxRssKiB / 1024 >= RSS_TARGET_MB) missed.push("RSS")
   return missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
@@ -203,43 +263,45 @@ const judge = (scenario: Scenario, run: Run): string => {
 
 const runScenario = async (scenario: Scenario, tmp: string, options: ReceiverOptions): Promise<Row[]> => {
   const rows: Row[] = []
-  let raw: Run | null = null
-  try {
-    raw = await runOnce(scenario, "bare", path.join(tmp, `${scenario.key}-bare`), { profileDir: null, fromDist: false })
-    rows.push({
-      scenario: scenario.name,
-      sink: "bare sink",
-      senderRate: raw.sender.rate,
-      receiverRate: raw.receiver.rate,
-      ratio: raw.receiver.rate / raw.sender.rate,
-      lossPct: lossOf(raw) * 100,
-      rssMb: raw.receiver.maxRssKiB / 1024,
-      target: "(reference)",
-      verdict: ""
-    })
-  } catch (error) {
-    rows.push(failedRow(scenario, "bare sink", error))
+  const at = { ...options, tmp }
+  const attempt = async (sink: SinkKind): Promise<Run | null> => {
+    try {
+      return await runOnce(scenario, sink, path.join(tmp, `${scenario.key}-${sink}`), at)
+    } catch (error) {
+      rows.push(failedRow(scenario, SINK_NAMES[sink], error))
+      return null
+    }
   }
-  try {
-    const run = await runOnce(scenario, "analyzer", path.join(tmp, `${scenario.key}-analyzer`), options)
-    // The ratio compares with the sender's raw rate of the same run: against the bare sink.
-    const rawRate = raw === null ? run.sender.rate : raw.sender.rate
-    rows.push({
-      scenario: scenario.name,
-      sink: "analyzer",
-      senderRate: run.sender.rate,
-      receiverRate: run.receiver.rate,
-      ratio: run.receiver.rate / rawRate,
-      lossPct: lossOf(run) * 100,
-      rssMb: run.receiver.maxRssKiB / 1024,
-      target: scenario.target === null ? "-" : `${scenario.target.text}, RSS < ${RSS_TARGET_MB} MB`,
-      verdict: judge(scenario, run)
-    })
-  } catch (error) {
-    rows.push(failedRow(scenario, "analyzer", error))
+  // The bare sink's received rate is the sender's raw rate on this machine now: every ratio is
+  // against it (loggen's own figure comes in steps of 0.5 s).
+  const raw = await attempt("bare")
+  const rsyslog = findRsyslogd() === null ? null : await attempt("rsyslog")
+  const analyzer = await attempt("analyzer")
+  const rawRate = (run: Run) => (raw === null ? run.sender.rate : raw.receiver.rate)
+  const row = (sink: SinkKind, run: Run, target: string, verdict: string): Row => ({
+    scenario: scenario.name,
+    sink: SINK_NAMES[sink],
+    senderRate: run.sender.rate,
+    receiverRate: run.receiver.rate,
+    ratio: run.receiver.rate / rawRate(run),
+    vsRsyslog: sink === "bare" || rsyslog === null ? null : run.receiver.rate / rsyslog.receiver.rate,
+    lossPct: lossOf(run) * 100,
+    rssMb: run.receiver.maxRssKiB / 1024,
+    target,
+    verdict
+  })
+  if (raw !== null) rows.unshift(row("bare", raw, "(reference)", ""))
+  if (rsyslog !== null) rows.push(row("rsyslog", rsyslog, "(reference)", ""))
+  if (analyzer !== null) {
+    const { target: wanted } = scenario
+    const tolerance = wanted === null || wanted.rateTolerance === 0 ? "" : ` (-${wanted.rateTolerance * 100}%)`
+    const target = wanted === null ? "-" : `${rsyslog === null ? wanted.rateText : `>= rsyslogd's rate${tolerance}`}, ${wanted.lossText}, RSS < ${RSS_TARGET_MB} MB`
+    rows.push(row("analyzer", analyzer, target, judge(scenario, analyzer, rsyslog)))
   }
   return rows
 }
+
+const SINK_NAMES: { readonly [sink in SinkKind]: string } = { bare: "bare sink", analyzer: "analyzer", rsyslog: "rsyslogd" }
 
 const failedRow = (scenario: Scenario, sink: string, error: unknown): Row => ({
   scenario: scenario.name,
@@ -247,9 +309,10 @@ const failedRow = (scenario: Scenario, sink: string, error: unknown): Row => ({
   senderRate: null,
   receiverRate: null,
   ratio: null,
+  vsRsyslog: null,
   lossPct: null,
   rssMb: null,
-  target: scenario.target?.text ?? "-",
+  target: scenario.target?.rateText ?? "-",
   verdict: `ERROR: ${error instanceof Error ? error.message : String(error)}`
 })
 
@@ -328,19 +391,20 @@ const measureLabStart = async (): Promise<StartResult> => {
 const rate = (value: number): string => Math.round(value).toLocaleString("en-US")
 
 const printTable = (rows: ReadonlyArray<Row>): void => {
-  const header = ["scenario", "sink", "sender msg/s", "received msg/s", "ratio", "loss %", "peak RSS MB", "target", "result"]
+  const header = ["scenario", "sink", "sender msg/s", "received msg/s", "ratio", "vs rsyslog", "loss %", "peak RSS MB", "target", "result"]
   const cells = rows.map((row) => [
     row.scenario,
     row.sink,
     row.senderRate === null ? "" : rate(row.senderRate),
     row.receiverRate === null ? "" : rate(row.receiverRate),
     row.ratio === null ? "" : row.ratio.toFixed(2),
+    row.vsRsyslog === null ? "" : row.vsRsyslog.toFixed(2),
     row.lossPct === null ? "" : row.lossPct.toFixed(3),
     row.rssMb === null ? "" : row.rssMb.toFixed(0),
     row.target,
     row.verdict
   ])
-  for (const line of formatTable(header, cells, new Set([2, 3, 4, 5, 6]))) process.stdout.write(line)
+  for (const line of formatTable(header, cells, new Set([2, 3, 4, 5, 6, 7]))) process.stdout.write(line)
 }
 
 const machine = (): string => {
@@ -357,7 +421,7 @@ const machine = (): string => {
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
-      only: { type: "string", default: "tcp,udp,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start" },
+      only: { type: "string", default: "tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start" },
       "tcp-count": { type: "string", default: "300000" },
       "udp-count": { type: "string", default: "200000" },
       "udp-rate": { type: "string", default: "100000" },
@@ -394,36 +458,27 @@ const main = async (): Promise<void> => {
     return
   }
   const profileDir = values["cpu-prof"] === undefined ? null : path.resolve(values["cpu-prof"])
+  const tcpTarget: Target = { rate: 150_000, rateTolerance: 0, maxLoss: 0, rateText: ">= 150,000/s stored", lossText: "0 lost" }
+  // Pacing by 1 ms ticks lands within a percent of the asked rate: accept that much.
+  const udpTarget: Target = { rate: 100_000, rateTolerance: 0.01, maxLoss: 0.001, rateText: ">= 100,000/s (-1%) stored", lossText: "< 0.1% lost" }
+  const logs = (n: number) => `${n.toLocaleString("en-US")} logs`
+  const tcp = { transport: "tcp", count: tcpCount, rate: 0, target: tcpTarget } as const
+  const udp = { transport: "udp", framing: "octet", count: udpCount } as const
   const scenarios: Scenario[] = [
-    {
-      key: "tcp",
-      name: `TCP octet-counted, ${tcpCount.toLocaleString("en-US")} logs`,
-      transport: "tcp",
-      count: tcpCount,
-      rate: 0,
-      target: { rate: 150_000, rateTolerance: 0, maxLoss: 0, text: ">= 150,000/s stored, 0 lost" }
-    },
-    {
-      key: "udp",
-      name: `UDP paced at ${udpRate.toLocaleString("en-US")}/s, ${udpCount.toLocaleString("en-US")} logs`,
-      transport: "udp",
-      count: udpCount,
-      rate: udpRate,
-      // Pacing by 1 ms ticks lands within a percent of the asked rate: accept that much.
-      target: { rate: 100_000, rateTolerance: 0.01, maxLoss: 0.001, text: ">= 100,000/s (-1%) stored, < 0.1% lost" }
-    },
-    {
-      key: "flood",
-      name: `UDP unpaced, ${udpCount.toLocaleString("en-US")} logs`,
-      transport: "udp",
-      count: udpCount,
-      rate: 0,
-      target: null
-    }
+    { key: "tcp", name: `TCP octet-counted, ~300 B, ${logs(tcpCount)}`, ...tcp, framing: "octet", sender: "fazlab", logs: "short" },
+    { key: "tcp-mix", name: `TCP octet-counted, mix ~770 B, ${logs(tcpCount)}`, ...tcp, framing: "octet", sender: "fazlab", logs: "mix" },
+    { key: "tcp-lf", name: `TCP LF (loggen), mix ~770 B, ${logs(tcpCount)}`, ...tcp, framing: "lf", sender: "loggen", logs: "mix" },
+    { key: "tcp-5424", name: `TCP octet-counted (loggen RFC 5424), ${LOGGEN_RFC5424_SIZE} B, ${logs(tcpCount)}`, ...tcp, framing: "octet", sender: "loggen", logs: "mix" },
+    { key: "udp", name: `UDP paced at ${udpRate.toLocaleString("en-US")}/s, ~300 B, ${logs(udpCount)}`, ...udp, sender: "fazlab", logs: "short", rate: udpRate, target: udpTarget },
+    { key: "udp-mix", name: `UDP (loggen) at ${udpRate.toLocaleString("en-US")}/s, mix ~770 B, ${logs(udpCount)}`, ...udp, sender: "loggen", logs: "mix", rate: udpRate, target: udpTarget },
+    { key: "flood", name: `UDP unpaced, ~300 B, ${logs(udpCount)}`, ...udp, sender: "fazlab", logs: "short", rate: 0, target: null }
   ]
   process.stdout.write(`fazlab intake benchmark (syslog, OFTP), ${machine()}\n`)
   if (scenarios.some((scenario) => only.has(scenario.key))) {
-    process.stdout.write("Each syslog scenario runs against a bare counting sink (the sender's raw rate), then against the analyzer (parse + store in SQLite on disk).\n")
+    process.stdout.write(
+      "Each syslog scenario runs against a bare counting sink (the sender's raw rate), then rsyslogd (writing to a file) when it is installed, " +
+        `then the analyzer (parse + store in SQLite on disk, from ${values["from-dist"] ? "dist/" : "src/"}); the same sender for all three.\n`
+    )
   }
   process.stdout.write("\n")
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-bench-"))
