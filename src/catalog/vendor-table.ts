@@ -312,7 +312,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "SNMP traps",
     vendorText: "UDP/162",
     endpoints: [udp(162)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "snmp-manager"
   }),
   outgoing({

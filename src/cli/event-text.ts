@@ -71,6 +71,12 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device} log-forward ${event.forward}: ${event.reason}`
     case "logs-forward-dropped":
       return `${t}  ${event.device} log-forward ${event.forward} dropped ${event.count} logs (${event.total} in all): ${event.reason}`
+    case "analyzer-alert":
+      return `${t}  ${event.device} alert ${event.alert}: ${event.message}`
+    case "snmp-trap":
+      return event.error === null
+        ? `${t}  ${event.device} sent SNMP ${event.version} trap ${event.trap} (${event.oid}) to ${event.to}, community ${event.community}`
+        : `${t}  ${event.device}: ${event.error}`
     case "store-failed":
       return `${t}  ${event.device} could not store ${event.dropped} logs and dropped them: ${event.reason}`
     case "logs-renumbered":

@@ -240,6 +240,31 @@ export type LabEventBody =
     readonly state: "forwarding" | "retrying" | "stopped"
     readonly reason: string
   }
+  | {
+    /**
+     * An analyzer raised an alert its event handlers and SNMP act on (`device-offline`,
+     * `ha-switch`, `cpu-high`, `mem-low`, `disk-low`); `message` is the notification's sentence.
+     */
+    readonly type: "analyzer-alert"
+    readonly device: string
+    readonly alert: "device-offline" | "ha-switch" | "cpu-high" | "mem-low" | "disk-low"
+    /** The device the alert is about (a serial), if any. */
+    readonly subject: string | null
+    readonly message: string
+  }
+  | {
+    /** An analyzer sent an SNMP trap (`error` null), or could not (`error` says why). */
+    readonly type: "snmp-trap"
+    readonly device: string
+    /** The MIB name, e.g. `fmTrapLogAlert`. */
+    readonly trap: string
+    readonly oid: string
+    readonly version: "v1" | "v2c"
+    readonly community: string
+    /** The host as configured, and where that is. */
+    readonly to: string
+    readonly error: string | null
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

@@ -8,14 +8,14 @@
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import type { Lab } from "./lab.ts"
-import type { Expectation, ForwardedExpectation, LogsExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { Expectation, ForwardedExpectation, LogsExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
@@ -34,6 +34,8 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "managed"
     : "forwarded" in expectation
     ? "forwarded"
+    : "trap" in expectation
+    ? "trap"
     : "malformed"
 
 const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): string =>
@@ -63,6 +65,10 @@ export const describe = (expectation: Expectation): string => {
   if ("forwarded" in expectation) {
     const e = expectation.forwarded
     return `${e.analyzer} forwarded ${bounds(e)} logs to log-forward server ${e.server}`
+  }
+  if ("trap" in expectation) {
+    const e = expectation.trap
+    return `${e.analyzer} sent ${bounds(e)} SNMP traps${e.name === undefined ? "" : ` ${e.name}`}`
   }
   const e = expectation.malformed
   return `${e.device} counted ${bounds(e)} malformed${e.reason === undefined ? "" : ` (${e.reason})`}`
@@ -145,6 +151,15 @@ const checkForwarded = (lab: Lab, e: ForwardedExpectation): Check => {
   return { passed: inBounds(counters.forwarded, e), detail: inBounds(counters.forwarded, e) ? detail : `expected ${bounds(e)}, got ${counters.forwarded} (${detail})` }
 }
 
+/** SNMP traps an analyzer sent without error (one per version and host), of one name or all. */
+const checkTrap = (lab: Lab, e: TrapExpectation): Check => {
+  const analyzer = analyzerFor(lab, e.analyzer)
+  if (analyzer === undefined) return { passed: false, detail: `${e.analyzer} is not an analyzer of this lab` }
+  const sent = analyzer.traps.sent(e.name)
+  const detail = `${sent} sent${e.name === undefined ? "" : ` as ${e.name}`}, ${analyzer.traps.sent()} traps in all`
+  return { passed: inBounds(sent, e), detail: inBounds(sent, e) ? detail : `expected ${bounds(e)}, got ${sent} (${detail})` }
+}
+
 /** Counted from outside: a member acts as primary when its TCP/5199 accepts a connection. */
 const checkPrimaries = async (lab: Lab, e: PrimariesExpectation): Promise<Check> => {
   const group = lab.groups.get(e.group)
@@ -175,6 +190,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   if ("registration" in expectation) return checkRegistration(lab, expectation.registration)
   if ("managed" in expectation) return checkManaged(lab, expectation.managed)
   if ("forwarded" in expectation) return checkForwarded(lab, expectation.forwarded)
+  if ("trap" in expectation) return checkTrap(lab, expectation.trap)
   const e = expectation.malformed
   const analyzer = analyzerFor(lab, e.device)
   if (analyzer === undefined) return { passed: false, detail: `${e.device} is not an analyzer` }

@@ -125,7 +125,8 @@ export class Lab {
             https: spec.https,
             oftp: spec.oftp,
             ha: groupOf.get(id) ?? null,
-            logForward: withDeviceNames(options.scenario, spec.logForward)
+            logForward: withDeviceNames(options.scenario, spec.logForward),
+            snmp: spec.snmp
           }, context))
           autostart.add(id)
           break
@@ -314,6 +315,10 @@ export class Lab {
         if ("authorize" in action) yield* analyzer.authorizeDevice(serial, action.authorize.adom)
         else yield* analyzer.deleteDevice(serial)
         return
+      }
+      if ("load" in action) {
+        const { device, ...load } = action.load
+        return (yield* self.#needAnalyzer(device, "load")).alerts.setLoad(load)
       }
       if ("pause" in action) return (yield* self.#needSender(action.pause, "pause")).pause()
       if ("resume" in action) return (yield* self.#needSender(action.resume, "resume")).resume()

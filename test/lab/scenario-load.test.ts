@@ -80,7 +80,8 @@ describe("parseScenario", () => {
       syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
       https: { maxConnections: 1024 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
-      logForward: []
+      logForward: [],
+      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] }
     })
     expect(scenario.devices.get("fct-1")).toEqual({
       kind: "forticlient",
@@ -138,7 +139,8 @@ steps:
       syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
       https: { maxConnections: 1024 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
-      logForward: []
+      logForward: [],
+      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] }
     })
     expect(scenario.devices.get("fct-1")).toMatchObject({ serial: "FCT0000000001", hostname: "fct-1" })
     expect(scenario.steps[0]).toEqual({

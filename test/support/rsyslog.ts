@@ -4,11 +4,10 @@
  * receives to a file as `FROMHOST-IP HOSTNAME RAWMSG`. `ready` returns once rsyslog has written a
  * marker datagram sent to it (it says nothing when it is listening).
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import * as dgram from "node:dgram"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
+import { readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
+import { daemonDir, spawnDaemon } from "./daemon.ts"
 import { freePortBase } from "./ports.ts"
 
 export interface Rsyslog {
@@ -23,7 +22,7 @@ export interface Rsyslog {
 const MARKER = "fazlab-rsyslog-ready"
 
 export const startRsyslog = async (): Promise<Rsyslog> => {
-  const dir = mkdtempSync(path.join(tmpdir(), "fazlab-rsyslog-"))
+  const dir = daemonDir("rsyslog")
   const port = (await freePortBase(["udp/514", "tcp/514"])) + 514
   const out = path.join(dir, "received.log")
   writeFileSync(out, "")
@@ -37,10 +36,11 @@ export const startRsyslog = async (): Promise<Rsyslog> => {
     `*.* action(type="omfile" file="${out}" template="raw" flushOnTXEnd="on" asyncWriting="off")`,
     ""
   ].join("\n"))
-  const child: ChildProcess = spawn("rsyslogd", ["-n", "-f", path.join(dir, "rsyslog.conf"), "-i", path.join(dir, "rsyslogd.pid")], { stdio: ["ignore", "ignore", "pipe"] })
+  const daemon = spawnDaemon(dir, "rsyslogd", ["-n", "-f", path.join(dir, "rsyslog.conf"), "-i", path.join(dir, "rsyslogd.pid")])
+  const child = daemon.child
   let stderr = ""
+  child.stdout?.resume()
   child.stderr?.on("data", (chunk: Buffer) => (stderr += chunk.toString()))
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()))
   const all = (): ReadonlyArray<string> => readFileSync(out, "utf8").split("\n").filter((line) => line.length > 0)
   const lines = () => all().filter((line) => !line.includes(MARKER))
 
@@ -70,12 +70,6 @@ export const startRsyslog = async (): Promise<Rsyslog> => {
     port,
     lines,
     waitFor,
-    stop: async () => {
-      if (child.exitCode === null) {
-        child.kill("SIGTERM")
-        await exited
-      }
-      rmSync(dir, { recursive: true, force: true })
-    }
+    stop: daemon.stop
   }
 }

@@ -32,9 +32,11 @@ import { LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
+import { type AlertThresholds, AnalyzerAlerts } from "./alerts.ts"
 import { HttpsIntake } from "./https-intake.ts"
 import { type LogForwardEntry, LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
+import { type SnmpCommunity, SnmpTrapSender } from "./snmp-traps.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
 import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
@@ -78,6 +80,13 @@ export interface AnalyzerSettings {
   readonly ha: HaGroupConfig | null
   /** `config system log-forward`: the collectors it forwards what it stores to. */
   readonly logForward: ReadonlyArray<LogForwardEntry>
+  /** `config system snmp sysinfo` (its thresholds) and `config system snmp community` (trap receivers). */
+  readonly snmp: AnalyzerSnmpSettings
+}
+
+export interface AnalyzerSnmpSettings {
+  readonly sysinfo: AlertThresholds
+  readonly community: ReadonlyArray<SnmpCommunity>
 }
 
 /** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too, HTTPS on 8443 and 443. */
@@ -108,6 +117,9 @@ export class FortiAnalyzer implements Device {
   readonly ha: AnalyzerHa | null
   /** `config system log-forward`: runs from start to stop. */
   readonly forwarder: LogForwarder
+  /** What its event handlers and SNMP watch; raised alerts go to the trap sender. */
+  readonly alerts: AnalyzerAlerts
+  readonly traps: SnmpTrapSender
   /** Connections refused because a listener had `max-connections` open. */
   refusedConnections = 0
   /** TCP/514 connections closed because they sent nothing within `first-byte-timeout`. */
@@ -121,6 +133,8 @@ export class FortiAnalyzer implements Device {
     this.store = LogStore.open(
       context.dataDir === null ? { memory: true } : { path: path.join(context.dataDir, id, "logs.sqlite") }
     )
+    this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
+    this.alerts = new AnalyzerAlerts({ analyzer: id, bus: context.bus, thresholds: settings.snmp.sysinfo, sinks: [this.traps.alert] })
     this.forwarder = new LogForwarder({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
     this.writer = new StoreWriter({
       store: this.store,
@@ -176,6 +190,7 @@ export class FortiAnalyzer implements Device {
       prepare: () => this.#makeTlsServices(),
       bind: () => (this.#onVip ? Effect.void : this.#bindAll(this.id)),
       started: () => {
+        this.alerts.start()
         this.forwarder.start()
         this.ha?.start()
       }
@@ -362,6 +377,8 @@ export class FortiAnalyzer implements Device {
   #stepDown(how: Halt): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
+      // Its own stop is no alert: sessions it closes now are not devices going offline.
+      self.alerts.stop()
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
       // An HA primary steps down first (GOODBYE only on a clean stop): TCP/5199 and the VIP close.

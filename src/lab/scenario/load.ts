@@ -581,6 +581,7 @@ const actionReferences = (action: Action, path: Path, checks: ActionChecks, defa
   else if ("degrade" in action) pair([...path, "degrade", "members"], action.degrade.members)
   else if ("freeze" in action) member([...path, "freeze"], action.freeze)
   else if ("thaw" in action) member([...path, "thaw"], action.thaw)
+  else if ("load" in action) device([...path, "load", "device"], action.load.device, "fortianalyzer")
   else target([...path, "send-raw", "to"], action.sendRaw.to)
 }
 
@@ -611,6 +612,7 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
     device([...path, "managed", "manager"], expectation.managed.manager, "fortimanager")
     device([...path, "managed", "device"], expectation.managed.device, "fortigate")
   } else if ("forwarded" in expectation) device([...path, "forwarded", "analyzer"], expectation.forwarded.analyzer, "fortianalyzer")
+  else if ("trap" in expectation) device([...path, "trap", "analyzer"], expectation.trap.analyzer, "fortianalyzer")
   else {
     if (expectation.logs.analyzer === null) defaultAnalyzer([...path, "logs"])
     else analyzer([...path, "logs", "analyzer"], expectation.logs.analyzer)

@@ -13,7 +13,9 @@ import * as Schema from "effect/Schema"
 import * as SchemaGetter from "effect/SchemaGetter"
 import * as SchemaIssue from "effect/SchemaIssue"
 import type { AnalyzerHttpsSettings, AnalyzerOftpSettings, AnalyzerSyslogSettings } from "../../devices/fortianalyzer/analyzer.ts"
+import type { AnalyzerSnmpSettings } from "../../devices/fortianalyzer/analyzer.ts"
 import type { LogForwardEntry } from "../../devices/fortianalyzer/log-forward.ts"
+import { FORTINET_TRAP_NAMES, type FortinetTrapName, SNMP_EVENTS } from "../../protocols/snmp/fortinet-traps.ts"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 
 // ---------------------------------------------------------------------------------------------
@@ -63,6 +65,7 @@ export interface AnalyzerDevice {
   readonly ha?: AnalyzerHaSettings
   /** `config system log-forward` entries; their `device-filter` names lab device ids, serials or device names. */
   readonly logForward: ReadonlyArray<LogForwardEntry>
+  readonly snmp: AnalyzerSnmpSettings
 }
 
 /** An HA group of analyzers (FortiOS `config system ha` names; docs/protocols/ha.md). */
@@ -211,6 +214,8 @@ export type Action =
   | { readonly thaw: string }
   | { readonly authorize: { readonly analyzer: string | null; readonly device: string; readonly adom: string | null } }
   | { readonly deleteDevice: { readonly analyzer: string | null; readonly device: string } }
+  /** Sets an analyzer's emulated CPU, memory and log-disk usage (percent): what its threshold traps watch. */
+  | { readonly load: { readonly device: string; readonly cpu?: number; readonly memory?: number; readonly logDisk?: number } }
 
 /** Two members of one HA group, e.g. ["faz-a", "faz-b"]. */
 export type MemberPair = readonly [string, string]
@@ -264,6 +269,14 @@ export interface ForwardedExpectation {
   readonly atLeast?: number
 }
 
+/** SNMP traps an analyzer sent (each version and host counts), of one MIB name or of any. */
+export interface TrapExpectation {
+  readonly analyzer: string
+  readonly name?: FortinetTrapName
+  readonly exactly?: number
+  readonly atLeast?: number
+}
+
 /** The HA role an analyzer acts in right now. */
 export interface RoleExpectation {
   readonly device: string
@@ -280,6 +293,7 @@ export type Expectation =
   | { readonly logs: LogsExpectation }
   | { readonly malformed: MalformedExpectation }
   | { readonly forwarded: ForwardedExpectation }
+  | { readonly trap: TrapExpectation }
 
 export interface Step {
   readonly title: string | null
@@ -512,6 +526,42 @@ const LogForwardEntryFile = Schema.Struct({
   queueSize: "queue-size"
 }))
 
+const Enable = Schema.Literals(["enable", "disable"])
+
+/** `config system snmp sysinfo`: the thresholds of the threshold traps (`log-disk-threshold` is fazlab's). */
+const SnmpSysinfo = Schema.Struct({
+  trapHighCpuThreshold: withDefault(wholeNumber(1, 100), 80),
+  trapLowMemoryThreshold: withDefault(wholeNumber(1, 100), 80),
+  logDiskThreshold: withDefault(wholeNumber(1, 100), 90)
+}).pipe(Schema.encodeKeys({
+  trapHighCpuThreshold: "trap-high-cpu-threshold",
+  trapLowMemoryThreshold: "trap-low-memory-threshold",
+  logDiskThreshold: "log-disk-threshold"
+}))
+
+/** One `config system snmp community` entry; `hosts` are lab devices or hosts outside the lab. */
+const SnmpCommunityFile = Schema.Struct({
+  id: wholeNumber(1, 9999),
+  name: NonEmpty,
+  status: withDefault(Enable, "enable"),
+  trapV1Status: withDefault(Enable, "enable"),
+  trapV2cStatus: withDefault(Enable, "enable"),
+  trapV1Rport: withDefault(wholeNumber(1, 65535), 162),
+  trapV2cRport: withDefault(wholeNumber(1, 65535), 162),
+  hosts: Schema.Array(Server).check(Schema.isMinLength(1, { expected: "a list of at least one trap receiver" })),
+  events: withDefault(Schema.Array(Schema.Literals(SNMP_EVENTS)), [...SNMP_EVENTS])
+}).pipe(Schema.encodeKeys({
+  trapV1Status: "trap-v1-status",
+  trapV2cStatus: "trap-v2c-status",
+  trapV1Rport: "trap-v1-rport",
+  trapV2cRport: "trap-v2c-rport"
+}))
+
+const AnalyzerSnmp = Schema.Struct({
+  sysinfo: withDefault(SnmpSysinfo, {}),
+  community: withDefault(Schema.Array(SnmpCommunityFile).check(Schema.isMaxLength(3, { expected: "at most 3 communities, as FortiAnalyzer allows" })), [])
+})
+
 const AnalyzerFile = Schema.Struct({
   kind: Schema.Literal("fortianalyzer"),
   serial: Schema.optionalKey(NonEmpty),
@@ -519,7 +569,8 @@ const AnalyzerFile = Schema.Struct({
   https: withDefault(AnalyzerHttps, {}),
   oftp: withDefault(AnalyzerOftp, {}),
   ha: Schema.optionalKey(AnalyzerHa),
-  logForward: withDefault(Schema.Array(LogForwardEntryFile), [])
+  logForward: withDefault(Schema.Array(LogForwardEntryFile), []),
+  snmp: withDefault(AnalyzerSnmp, {})
 }).pipe(Schema.encodeKeys({ logForward: "log-forward" }))
 
 const FortiAnalyzerLog = Schema.Struct({
@@ -637,7 +688,8 @@ const DeviceModel = Schema.Union([
     https: Schema.toType(AnalyzerHttps),
     oftp: Schema.toType(AnalyzerOftp),
     ha: Schema.optionalKey(Schema.toType(AnalyzerHa)),
-    logForward: Schema.Array(Schema.toType(LogForwardEntryFile))
+    logForward: Schema.Array(Schema.toType(LogForwardEntryFile)),
+    snmp: Schema.toType(AnalyzerSnmp)
   }),
   Schema.Struct({
     kind: Schema.Literal("fortigate"),
@@ -759,7 +811,7 @@ const exactlyOneKey = (what: string, keys: ReadonlyArray<string>) => ({
 
 const hasOneKey = (value: object): boolean => Object.keys(value).length === 1
 
-const actionKeys = ["start", "stop", "kill", "restart", "pause", "resume", "burst", "send-raw", "authorize", "delete-device", "partition", "heal", "degrade", "freeze", "thaw"]
+const actionKeys = ["start", "stop", "kill", "restart", "pause", "resume", "burst", "send-raw", "authorize", "delete-device", "partition", "heal", "degrade", "freeze", "thaw", "load"]
 
 const memberPair = "a list of two HA members such as [faz-a, faz-b]"
 
@@ -789,7 +841,13 @@ const ActionFields = Schema.Struct({
     hbLoss: withDefault(wholeNumber(0, 100), 0)
   }).pipe(Schema.encodeKeys({ hbDelay: "hb-delay", hbLoss: "hb-loss" }))),
   freeze: Schema.optionalKey(Id),
-  thaw: Schema.optionalKey(Id)
+  thaw: Schema.optionalKey(Id),
+  load: Schema.optionalKey(Schema.Struct({
+    device: Id,
+    cpu: Schema.optionalKey(wholeNumber(0, 100)),
+    memory: Schema.optionalKey(wholeNumber(0, 100)),
+    logDisk: Schema.optionalKey(wholeNumber(0, 100))
+  }).pipe(Schema.encodeKeys({ logDisk: "log-disk" })))
 }).pipe(Schema.encodeKeys({ sendRaw: "send-raw", deleteDevice: "delete-device" }))
 
 const ActionFile = ActionFields.pipe(
@@ -831,7 +889,17 @@ const MalformedFile = Schema.Struct({
   Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
 )
 
-const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap"]
+
+const TrapFile = Schema.Struct({
+  analyzer: Id,
+  name: Schema.optionalKey(Schema.Literals(FORTINET_TRAP_NAMES)),
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count)
+}).pipe(
+  Schema.encodeKeys({ atLeast: "at-least" }),
+  Schema.check(exactlyOrAtLeast("one of exactly, at-least", true))
+)
 
 const ForwardedFile = Schema.Struct({
   analyzer: Id,
@@ -859,6 +927,7 @@ const ExpectationFields = Schema.Struct({
   logs: Schema.optionalKey(LogsFile),
   malformed: Schema.optionalKey(MalformedFile),
   forwarded: Schema.optionalKey(ForwardedFile),
+  trap: Schema.optionalKey(TrapFile),
   managed: Schema.optionalKey(Schema.Struct({
     manager: Id,
     device: Id,
