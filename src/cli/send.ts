@@ -9,6 +9,7 @@
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
 import { EventBus } from "../events/bus.ts"
+import { fortigate } from "../devices/fortigate/kind.ts"
 import { fortiGateLogMaker } from "../devices/fortigate/fortigate.ts"
 import { SyslogSender } from "../devices/shared/syslog-sender.ts"
 import { RealLabClock } from "../machines/clock.ts"
@@ -55,10 +56,10 @@ export const send: Command = async (args, io) => {
   const device = { serial: values.serial, hostname: values.device, vdom: "root" }
   const sender = new SyslogSender({
     id: values.device,
-    kind: "fortigate",
+    kind: fortigate.name,
     hostname: values.device,
     serial: values.serial,
-    settings: { server: `${host.includes(":") ? `[${host}]` : host}:${port}`, mode, format: values.rfc5424 ? "rfc5424" : "default", facility: "local7", port, rate, count },
+    settings: { server: `${host.includes(":") ? `[${host}]` : host}:${port}`, mode, format: values.rfc5424 ? "rfc5424" : "default", facility: "local7", port, rate, count, logs: null },
     context: { bus, plan, clock, dataDir: null, pki: null },
     makeLog: fortiGateLogMaker(device, null)
   })

@@ -23,8 +23,6 @@ export class ActionError extends Schema.TaggedError<ActionError>()("ActionError"
   }
 }
 
-export type DeviceKind = "fortianalyzer" | "fortigate" | "forticlient" | "fortimanager"
-
 export type DeviceStatus = "stopped" | "starting" | "running" | "failed"
 
 export interface DeviceContext {
@@ -39,7 +37,10 @@ export interface DeviceContext {
 
 export interface Device {
   readonly id: string
-  readonly kind: DeviceKind
+  /** Its kind's name (`kind:` in a scenario; see `registry.ts`). */
+  readonly kind: string
+  /** Its serial: the certificate CN of a listener, the serial a sender's logs and registrations carry. */
+  readonly serial: string
   status(): DeviceStatus
   start(): Effect.Effect<void, BindError>
   /** Clean stop: goodbyes are said, pending work is flushed. */
@@ -54,7 +55,6 @@ export interface Device {
 export interface LogSource extends Device {
   /** The name its logs carry (FortiOS devname / FortiClient hostname): how the analyzer files them. */
   readonly hostname: string
-  readonly serial: string
   /** Highest sequence number generated for `analyzer` (0 when it sends that analyzer nothing). */
   sentTo(analyzer: string): number
   pause(): void

@@ -25,20 +25,17 @@ import * as dgram from "node:dgram"
 import { EventBus, type Subscriber } from "../events/bus.ts"
 import type { FaultKind, LabEvent, LabEventBody, PortKey } from "../events/events.ts"
 import { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
-import { FortiClient } from "../devices/forticlient/forticlient.ts"
-import { FortiGate } from "../devices/fortigate/fortigate.ts"
 import { ActionError, type Device, type DeviceContext, type LogSource } from "../devices/device.ts"
+import { type KindRegistry, registry as shippedRegistry } from "../devices/registry.ts"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
-import { ANALYZER_PORTS } from "../devices/fortianalyzer/analyzer.ts"
-import { type AnalyzerHa, HA_PORT, type HaGroupConfig, HaNetwork } from "../devices/fortianalyzer/ha-member.ts"
-import { FORTIMANAGER_PORTS, FortiManager } from "../devices/fortimanager/fortimanager.ts"
-import type { LogForwardEntry } from "../devices/fortianalyzer/log-forward.ts"
+import type { AnalyzerHa, HaGroupConfig, HaNetwork } from "../devices/fortianalyzer/ha-member.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
 import type { Action, Scenario } from "./scenario/schema.ts"
+import { aliasesOf, groupOfMember, haGroups, type Lifecycle, lifecycleOrder, plannedPorts } from "./topology.ts"
 
 /** The bus of a lab: `logs-stored` events name their sender's lab id where the lab has one. */
 class LabBus extends EventBus {
@@ -85,6 +82,8 @@ export interface LabOptions {
   readonly clock: LabClock
   /** Subscribed before the first event, so it sees the whole lab from start to stop. */
   readonly onEvent?: Subscriber
+  /** The device kinds the scenario was loaded with; default: the kinds fazlab ships. */
+  readonly registry?: KindRegistry
 }
 
 export class Lab {
@@ -98,6 +97,8 @@ export class Lab {
   /** HA groups by name (the scenario's `ha:` keys). */
   readonly groups: ReadonlyMap<string, HaGroupConfig>
   readonly #autostart: ReadonlySet<string>
+  /** Device ids in start order (each after the devices it dials) and stop order. */
+  readonly #order: Lifecycle
   /** The scenario runner's "start the waiting step now", while a scenario runs (see `runSteps`). */
   #stepNow: (() => Effect.Effect<StepStarted, ActionError>) | null = null
 
@@ -111,39 +112,17 @@ export class Lab {
     this.bus = bus
     if (options.onEvent !== undefined) this.bus.subscribe(options.onEvent)
     const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir, pki }
+    const registry = options.registry ?? shippedRegistry
     const devices = new Map<string, Device>()
     const autostart = new Set<string>()
     this.groups = haGroups(options.scenario)
-    const groupOf = new Map<string, HaGroupConfig>()
-    for (const group of this.groups.values()) for (const member of group.members) groupOf.set(member.name, group)
+    const groupOf = groupOfMember(this.groups)
     for (const [id, spec] of options.scenario.devices) {
-      switch (spec.kind) {
-        case "fortianalyzer":
-          devices.set(id, new FortiAnalyzer(id, {
-            serial: spec.serial,
-            syslog: spec.syslog,
-            https: spec.https,
-            oftp: spec.oftp,
-            ha: groupOf.get(id) ?? null,
-            logForward: withDeviceNames(options.scenario, spec.logForward),
-            snmp: spec.snmp
-          }, context))
-          autostart.add(id)
-          break
-        case "fortigate":
-          devices.set(id, new FortiGate(id, spec, context))
-          if (spec.autostart) autostart.add(id)
-          break
-        case "forticlient":
-          devices.set(id, new FortiClient(id, spec, context))
-          if (spec.autostart) autostart.add(id)
-          break
-        case "fortimanager":
-          devices.set(id, new FortiManager(id, spec, context))
-          autostart.add(id)
-          break
-      }
+      const kind = registry.of(spec)
+      devices.set(id, kind.build({ id, spec, context, group: groupOf.get(id) ?? null, aliases: (name) => aliasesOf(options.scenario, name) }))
+      if (kind.autostart(spec)) autostart.add(id)
     }
+    this.#order = lifecycleOrder(options.scenario, registry)
     this.devices = devices
     this.#autostart = autostart
     bus.senders = sendersByName(devices)
@@ -154,17 +133,13 @@ export class Lab {
     return Effect.gen(function*() {
       const ids = [...options.scenario.devices.keys()]
       const addressing = options.addressing
-      const groups = [...haGroups(options.scenario).values()]
-      const vips = groups.filter((group) => group.vip).map((group) => group.group)
+      const groups = haGroups(options.scenario)
+      const vips = [...groups.values()].filter((group) => group.vip).map((group) => group.group)
       const provisional = new PortPlan({ base: 0, addressing, devices: ids, groups: vips })
       let base: PortBase
       if (options.portBase === "auto") {
-        const onVip = new Set(groups.filter((group) => group.vip).flatMap((group) => group.members.map((member) => member.name)))
-        const members = groups.flatMap((group) => group.members.map((member) => ({ address: provisional.addressOf(member.name), port: HA_PORT })))
-        const wanted = [...options.scenario.devices]
-          .filter(([id, spec]) => spec.kind === "fortimanager" || (spec.kind === "fortianalyzer" && !onVip.has(id)))
-          .flatMap(([id, spec]) => (spec.kind === "fortimanager" ? FORTIMANAGER_PORTS : ANALYZER_PORTS).map((port) => ({ address: provisional.addressOf(id), port })))
-          .concat(members, vips.flatMap((vip) => ANALYZER_PORTS.map((port) => ({ address: provisional.addressOf(vip), port }))))
+        const wanted = plannedPorts(options.scenario, options.registry ?? shippedRegistry, groupOfMember(groups))
+          .map(({ at, port }) => ({ address: provisional.addressOf(at), port }))
         const chosen = yield* Effect.promise(() => chooseBase(wanted))
         if (chosen === null) {
           return yield* new PlanError({
@@ -224,27 +199,23 @@ export class Lab {
     return device !== undefined && "sentTo" in device ? device as LogSource : undefined
   }
 
-  /** Starts the analyzers, then every autostart sender. */
+  /** Starts every autostart device, each after the devices it dials (analyzers before their senders). */
   startAll(): Effect.Effect<void, BindError> {
-    const ordered = [...this.devices.values()].filter((device) => this.#autostart.has(device.id))
-    // Analyzers, then FortiManagers (they log to analyzers), then the devices that reach them.
-    const rank = (device: Device) => (device.kind === "fortianalyzer" ? 0 : device.kind === "fortimanager" ? 1 : 2)
-    ordered.sort((a, b) => rank(a) - rank(b))
+    const ordered = this.#order.start.filter((id) => this.#autostart.has(id)).flatMap((id) => this.devices.get(id) ?? [])
     return Effect.forEach(ordered, (device) => device.start(), { discard: true })
   }
 
   /**
-   * Stops senders first (so their last logs arrive), then analyzers, HA primaries last (a
-   * secondary that outlived its primary would take over for a moment); closes the stores.
+   * Stops the devices that dial others first (so their last logs arrive), then the devices they
+   * dial (analyzers), HA primaries last (a secondary that outlived its primary would take over
+   * for a moment); closes the stores.
    */
   dispose(): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
-      for (const device of self.devices.values()) {
-        if (device.kind !== "fortianalyzer") yield* device.dispose()
-      }
-      const primaryLast = self.analyzers().toSorted((a, b) => Number(a.ha?.role() === "primary") - Number(b.ha?.role() === "primary"))
-      for (const analyzer of primaryLast) yield* analyzer.dispose()
+      const isPrimary = (device: Device): boolean => device instanceof FortiAnalyzer && device.ha?.role() === "primary"
+      const ordered = self.#order.stop.flatMap((id) => self.devices.get(id) ?? [])
+      for (const device of ordered.toSorted((a, b) => Number(isPrimary(a)) - Number(isPrimary(b)))) yield* device.dispose()
       self.bus.publish({ type: "lab-stopped", lab: self.name })
     })
   }
@@ -372,7 +343,7 @@ export class Lab {
   /** A lab device id to its serial; anything else is taken as a serial already. */
   serialOf(idOrSerial: string): string {
     const device = this.devices.get(idOrSerial)
-    return device === undefined ? idOrSerial : device instanceof FortiAnalyzer ? device.settings.serial : (device as LogSource).serial
+    return device?.serial ?? idOrSerial
   }
 
   /** An analyzer by id; an HA group's name means its acting primary; null means the only analyzer. */
@@ -403,39 +374,6 @@ export class Lab {
     if (target.actualPort === 0) return Promise.resolve(false)
     return transportOf(port) === "tcp" ? probeTcp(target.address, target.actualPort) : probeUdpBound(target.address, target.actualPort)
   }
-}
-
-/** `device-filter` entries that name lab devices also name their serials and the names their logs carry. */
-function withDeviceNames(scenario: Scenario, entries: ReadonlyArray<LogForwardEntry>): ReadonlyArray<LogForwardEntry> {
-  const namesOf = (name: string): ReadonlyArray<string> => {
-    const spec = scenario.devices.get(name)
-    return spec === undefined ? [name] : [name, spec.serial, ..."hostname" in spec ? [spec.hostname] : []]
-  }
-  return entries.map((entry) => ({ ...entry, deviceFilter: entry.deviceFilter.map((filter) => ({ ...filter, device: filter.device.flatMap(namesOf) })) }))
-}
-
-/** The scenario's HA groups as their members see them. */
-function haGroups(scenario: Scenario): Map<string, HaGroupConfig> {
-  const groups = new Map<string, HaGroupConfig>()
-  for (const [name, group] of Object.entries(scenario.ha)) {
-    const members = group.members.flatMap((id) => {
-      const spec = scenario.devices.get(id)
-      return spec?.kind === "fortianalyzer"
-        ? [{ name: id, serial: spec.serial, address: id, priority: spec.ha?.priority ?? 100, preferredRole: spec.ha?.preferredRole ?? "secondary" }]
-        : []
-    })
-    groups.set(name, {
-      group: name,
-      groupId: group.groupId,
-      groupName: group.groupName ?? name,
-      hbIntervalMs: group.hbInterval,
-      hbLostThreshold: group.hbLostThreshold,
-      vip: group.vip,
-      members,
-      network: new HaNetwork()
-    })
-  }
-  return groups
 }
 
 const probeTcp = (host: string, port: number): Promise<boolean> =>

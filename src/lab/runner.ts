@@ -15,6 +15,7 @@ import type { Addressing, PortBase } from "../net/port-plan.ts"
 import type { Subscriber } from "../events/bus.ts"
 import { check, describe, kindOf } from "./expectations.ts"
 import { ActionError } from "../devices/device.ts"
+import type { KindRegistry } from "../devices/registry.ts"
 import { Lab, type PlanError, type StepStarted } from "./lab.ts"
 import type { ExpectationResult, ScenarioResult, StepError } from "./report/result.ts"
 import type { Expectation, Scenario, Step } from "./scenario/schema.ts"
@@ -31,6 +32,8 @@ export interface RunOptions {
   readonly clock: LabClock
   /** Sees every event from the lab's first to its last. */
   readonly onEvent?: Subscriber
+  /** The device kinds the scenario was loaded with; default: the kinds fazlab ships. */
+  readonly registry?: KindRegistry
   /** Runs once the lab is up (the port plan is known), inside the lab's scope: serve the control channel there. */
   readonly onStarted?: (lab: Lab) => Effect.Effect<void, { readonly message: string }, Scope.Scope>
   /** Runs once the scenario finished (`scenario-finished` published), before the lab stops: `run --hold` waits there for the UI. */
@@ -103,7 +106,8 @@ export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, 
         portBase: options.portBase,
         addressing: options.addressing,
         clock,
-        ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent })
+        ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
+        ...(options.registry === undefined ? {} : { registry: options.registry })
       })
       if (options.onStarted !== undefined) yield* options.onStarted(lab)
       // Step times count from here: the lab is up and whatever shows it (the UI) is ready.

@@ -6,6 +6,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
+import type { KindRegistry } from "../../src/devices/registry.ts"
 import type { LabEvent } from "../../src/events/events.ts"
 import type { EventBus } from "../../src/events/bus.ts"
 import { Lab } from "../../src/lab/lab.ts"
@@ -25,6 +26,8 @@ export const startLab = async (
     readonly clock?: LabClock
     /** A fixed port base on 127.0.0.1 for every device (a test that must know a port beforehand); kernel-chosen ports per device otherwise. */
     readonly portBase?: number
+    /** Device kinds beyond the shipped ones (a test's fixture kind). */
+    readonly registry?: KindRegistry
   } = {}
 ): Promise<StartedLab> => {
   const scope = await Effect.runPromise(Scope.make())
@@ -32,12 +35,13 @@ export const startLab = async (
   const lab = await Effect.runPromise(
     Scope.provide(scope)(
       Lab.make({
-        scenario: parseScenario(yaml, "test.yaml", { stepsRequired: false }),
+        scenario: parseScenario(yaml, "test.yaml", { stepsRequired: false, ...(options.registry === undefined ? {} : { registry: options.registry }) }),
         dataDir: options.dataDir ?? null,
         portBase: options.portBase ?? "ephemeral",
         addressing: options.portBase === undefined ? "per-device" : "shared",
         clock: options.clock ?? new RealLabClock(),
-        onEvent: (event) => events.push(event)
+        onEvent: (event) => events.push(event),
+        ...(options.registry === undefined ? {} : { registry: options.registry })
       })
     )
   )

@@ -12,6 +12,7 @@
  */
 import type { EventBus } from "../../events/bus.ts"
 import type { LabEvent } from "../../events/events.ts"
+import { settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 
 export type AlertKind = "device-offline" | "ha-switch" | "cpu-high" | "mem-low" | "disk-low"
 
@@ -24,12 +25,13 @@ export interface Alert {
 }
 
 /** `config system snmp sysinfo` thresholds, in percent. */
-export interface AlertThresholds {
-  readonly trapHighCpuThreshold: number
-  readonly trapLowMemoryThreshold: number
+export const AlertThresholds = settingsStruct({
+  trapHighCpuThreshold: withDefault(wholeNumber(1, 100), 80),
+  trapLowMemoryThreshold: withDefault(wholeNumber(1, 100), 80),
   /** fazlab's: log-disk usage that raises `disk_low`. */
-  readonly logDiskThreshold: number
-}
+  logDiskThreshold: withDefault(wholeNumber(1, 100), 90)
+})
+export type AlertThresholds = typeof AlertThresholds.Type
 
 /** The emulated usage the `load` action sets, in percent; a missing one stays as it was. */
 export interface AnalyzerLoad {

@@ -32,61 +32,19 @@ import { LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
-import { type AlertThresholds, AnalyzerAlerts } from "./alerts.ts"
+import { AnalyzerAlerts } from "./alerts.ts"
 import { HttpsIntake } from "./https-intake.ts"
-import { type LogForwardEntry, LogForwarder } from "./log-forward.ts"
+import { LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
-import { type SnmpCommunity, SnmpTrapSender } from "./snmp-traps.ts"
+import type { FortiAnalyzerSpec } from "./settings.ts"
+import { SnmpTrapSender } from "./snmp-traps.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
 import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
 
-/** The analyzer's OFTP intake (fazlab names where FortiAnalyzer has none; see docs/protocols/oftp.md). */
-export interface AnalyzerOftpSettings {
-  /** Devices whose HELLO carries this pre-shared key are authorized automatically. */
-  readonly psk: string | null
-  /** Authorize every device that registers (a lab shortcut). */
-  readonly autoAuthorize: boolean
-  readonly encAlgorithm: "high" | "high-medium" | "low"
-  readonly sslMinProtoVersion: "default" | "TLSv1-2" | "TLSv1-3"
-  readonly maxFrameBytes: number
-  /** Milliseconds from TCP accept to the end of the TLS handshake. */
-  readonly handshakeTimeout: number
-  /** Milliseconds from the end of the TLS handshake to the HELLO. */
-  readonly helloTimeout: number
-}
-
-/** The analyzer's syslog intake on UDP/514 and TCP/514 (see docs/errors.md, "Named limits"). */
-export interface AnalyzerSyslogSettings {
-  readonly maxFrameBytes: number
-  readonly udpReceiveBuffer: number
-  /** TCP/514 connections at once (syslog and OFTP together). */
-  readonly maxConnections: number
-  /** Milliseconds a TCP/514 connection may stay silent before its first byte; 0: no limit. */
-  readonly firstByteTimeout: number
-}
-
-/** TCP/8443 and TLS/443 (FortiClient's HTTPS): connections at once, per port. */
-export interface AnalyzerHttpsSettings {
-  readonly maxConnections: number
-}
-
-export interface AnalyzerSettings {
-  readonly serial: string
-  readonly syslog: AnalyzerSyslogSettings
-  readonly https: AnalyzerHttpsSettings
-  readonly oftp: AnalyzerOftpSettings
-  /** Its HA group, or null for a standalone analyzer. */
+/** What an analyzer is built from: its scenario settings, with its HA group (or null for a standalone analyzer) for `ha`. */
+export interface AnalyzerSettings extends Omit<FortiAnalyzerSpec, "kind" | "ha"> {
   readonly ha: HaGroupConfig | null
-  /** `config system log-forward`: the collectors it forwards what it stores to. */
-  readonly logForward: ReadonlyArray<LogForwardEntry>
-  /** `config system snmp sysinfo` (its thresholds) and `config system snmp community` (trap receivers). */
-  readonly snmp: AnalyzerSnmpSettings
-}
-
-export interface AnalyzerSnmpSettings {
-  readonly sysinfo: AlertThresholds
-  readonly community: ReadonlyArray<SnmpCommunity>
 }
 
 /** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too, HTTPS on 8443 and 443. */
@@ -168,6 +126,10 @@ export class FortiAnalyzer implements Device {
         },
         settings.ha
       )
+  }
+
+  get serial(): string {
+    return this.settings.serial
   }
 
   /** Where the analyzer's own listeners go: on the group's virtual IP (only while primary) or on its own address. */

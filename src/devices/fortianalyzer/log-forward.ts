@@ -11,6 +11,7 @@
  * that are dropped, counted and said. Each batch sent is one `logs-forwarded` event; each change
  * of the link's state (forwarding, retrying, stopped) one `log-forward` event with its reason.
  */
+import * as Schema from "effect/Schema"
 import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import type { PortPlan } from "../../net/port-plan.ts"
@@ -20,52 +21,53 @@ import {
   encodeForwardedCef,
   encodeForwardedSyslog,
   type ForwardedLogInput,
-  type ForwardSyslogFormat,
   logverOf
 } from "../../protocols/logforward/forwarded.ts"
-import { FACILITIES, type FacilityName } from "../../protocols/syslog/encode.ts"
+import { FACILITIES } from "../../protocols/syslog/encode.ts"
 import { parseSyslog } from "../../protocols/syslog/message.ts"
 import type { DeviceRegistry } from "../../store/device-registry.ts"
 import type { LogRecordInput } from "../../store/log-store.ts"
+import { Duration, FacilityName, NonEmpty, Server, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import { openSyslogLink, type SyslogLink } from "../shared/syslog-link.ts"
 
 /** `config device-filter`: a device by serial or name (a lab device id is turned into both by the lab). */
-export interface LogForwardDeviceFilter {
-  readonly device: ReadonlyArray<string>
-  readonly action: "include" | "exclude"
-}
-
-export type LogFilterOper = "=" | "!=" | "contain" | "not-contain"
+const LogForwardDeviceFilter = Schema.Struct({
+  device: Schema.ArrayEnsure(NonEmpty),
+  action: withDefault(Schema.Literals(["include", "exclude"]), "include")
+})
+type LogForwardDeviceFilter = typeof LogForwardDeviceFilter.Type
 
 /** `config log-filter`: a condition on one field of the log (`type`, `subtype`, `level`, `logid`, any FortiOS field). */
-export interface LogForwardLogFilter {
-  readonly field: string
-  readonly oper: LogFilterOper
-  readonly value: string
-}
+const LogForwardLogFilter = Schema.Struct({
+  field: NonEmpty,
+  oper: withDefault(Schema.Literals(["=", "!=", "contain", "not-contain"]), "="),
+  value: Schema.String
+})
+type LogForwardLogFilter = typeof LogForwardLogFilter.Type
 
-/** One `config system log-forward` entry (FortiAnalyzer's names, kebab-case in the scenario). */
-export interface LogForwardEntry {
-  readonly id: number
-  readonly serverName: string
-  readonly mode: "forwarding" | "disable"
-  readonly fwdServerType: "syslog" | "cef"
+/** One `config system log-forward` entry, FortiAnalyzer's names; `queue-size` and `retry` are fazlab's. */
+export const LogForwardEntry = settingsStruct({
+  id: wholeNumber(1, 9999),
+  serverName: NonEmpty,
+  mode: withDefault(Schema.Literals(["forwarding", "disable"]), "forwarding"),
+  fwdServerType: withDefault(Schema.Literals(["syslog", "cef"]), "syslog"),
   /** A device (or HA group) of the lab, or a host outside it. */
-  readonly serverAddr: string
-  readonly serverPort: number
-  readonly fwdReliable: "enable" | "disable"
-  readonly fwdFacility: Exclude<FacilityName, "kernel">
-  readonly fwdSyslogFormat: ForwardSyslogFormat
-  readonly fwdMaxDelay: "realtime" | "1min" | "5min"
-  readonly deviceFilter: ReadonlyArray<LogForwardDeviceFilter>
-  readonly logFilterStatus: "enable" | "disable"
-  readonly logFilterLogic: "and" | "or"
-  readonly logFilter: ReadonlyArray<LogForwardLogFilter>
-  /** fazlab's: logs held for a server that is down before the oldest are dropped. */
-  readonly queueSize: number
-  /** fazlab's: milliseconds between dials of a TCP server that is down. */
-  readonly retry: number
-}
+  serverAddr: Server,
+  serverPort: withDefault(wholeNumber(1, 65535), 514),
+  fwdReliable: withDefault(Schema.Literals(["enable", "disable"]), "disable"),
+  fwdFacility: withDefault(FacilityName, "local7"),
+  fwdSyslogFormat: withDefault(Schema.Literals(["fgt", "rfc-5424"]), "fgt"),
+  fwdMaxDelay: withDefault(Schema.Literals(["realtime", "1min", "5min"]), "realtime"),
+  deviceFilter: withDefault(Schema.Array(LogForwardDeviceFilter), []),
+  logFilterStatus: withDefault(Schema.Literals(["enable", "disable"]), "disable"),
+  logFilterLogic: withDefault(Schema.Literals(["and", "or"]), "or"),
+  logFilter: withDefault(Schema.Array(LogForwardLogFilter), []),
+  /** Logs held for a server that is down before the oldest are dropped. */
+  queueSize: withDefault(wholeNumber(1, 10_000_000), 100_000),
+  /** Milliseconds between dials of a TCP server that is down. */
+  retry: withDefault(Duration, "5s")
+})
+export type LogForwardEntry = typeof LogForwardEntry.Type
 
 export interface LogForwardOptions {
   readonly analyzer: string

@@ -32,7 +32,7 @@ import { peerOf } from "../../net/tcp.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { StoreError } from "../../store/store-error.ts"
 import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, type TlsIntakeOptions, upgradeForSession } from "../shared/tls-sessions.ts"
-import type { AnalyzerOftpSettings } from "./analyzer.ts"
+import type { AnalyzerOftpSettings } from "./settings.ts"
 import type { StoreWriter } from "./store-writer.ts"
 
 type SessionActor = Actor<typeof oftpSessionMachine>

@@ -8,27 +8,30 @@
  * addon). A trap is fire-and-forget (no answer comes back); each one sent, or that failed to be
  * sent, is an `snmp-trap` event.
  */
+import * as Schema from "effect/Schema"
 import snmp from "net-snmp"
 import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import type { PortPlan } from "../../net/port-plan.ts"
 import { resolveServer } from "../../net/server-address.ts"
-import { type FortinetTrap, type FortinetTrapName, fortinetTrap, type SnmpEvent, v1TrapOid } from "../../protocols/snmp/fortinet-traps.ts"
+import { type FortinetTrap, type FortinetTrapName, fortinetTrap, SNMP_EVENTS, v1TrapOid } from "../../protocols/snmp/fortinet-traps.ts"
+import { Enable, NonEmpty, Server, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import type { Alert, AlertKind } from "./alerts.ts"
 
 /** One `config system snmp community` entry (FortiAnalyzer's names). */
-export interface SnmpCommunity {
-  readonly id: number
-  readonly name: string
-  readonly status: "enable" | "disable"
-  readonly trapV1Status: "enable" | "disable"
-  readonly trapV2cStatus: "enable" | "disable"
-  readonly trapV1Rport: number
-  readonly trapV2cRport: number
+export const SnmpCommunity = settingsStruct({
+  id: wholeNumber(1, 9999),
+  name: NonEmpty,
+  status: withDefault(Enable, "enable"),
+  trapV1Status: withDefault(Enable, "enable"),
+  trapV2cStatus: withDefault(Enable, "enable"),
+  trapV1Rport: withDefault(wholeNumber(1, 65535), 162),
+  trapV2cRport: withDefault(wholeNumber(1, 65535), 162),
   /** `config hosts` → `ip`: a device of the lab, or a host outside it. */
-  readonly hosts: ReadonlyArray<string>
-  readonly events: ReadonlyArray<SnmpEvent>
-}
+  hosts: Schema.Array(Server).check(Schema.isMinLength(1, { expected: "a list of at least one trap receiver" })),
+  events: withDefault(Schema.Array(Schema.Literals(SNMP_EVENTS)), [...SNMP_EVENTS])
+})
+export type SnmpCommunity = typeof SnmpCommunity.Type
 
 /** The trap each alert is sent as. */
 const TRAP_OF: { readonly [kind in AlertKind]: FortinetTrapName } = {

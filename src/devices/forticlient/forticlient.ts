@@ -13,16 +13,9 @@ import { makeForticlientLog } from "../../protocols/forticlient/logs.ts"
 import { SEVERITIES } from "../../protocols/syslog/encode.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { seededRandom } from "../shared/random.ts"
-import { SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
+import { SyslogSender } from "../shared/syslog-sender.ts"
 import { ChromebookUploader, joinFabric } from "./https-client.ts"
-
-export interface ForticlientSettings {
-  readonly serial: string
-  readonly hostname: string
-  readonly syslog: SyslogSenderSettings | null
-  readonly chromebook: { readonly server: string; readonly rate: number; readonly count: number | null } | null
-  readonly fabric: { readonly server: string } | null
-}
+import type { FortiClientSpec } from "./settings.ts"
 
 export class FortiClient implements LogSource {
   readonly kind = "forticlient"
@@ -36,7 +29,7 @@ export class FortiClient implements LogSource {
   #leaveFabric: (() => void) | null = null
   #started = false
 
-  constructor(id: string, settings: ForticlientSettings, context: DeviceContext) {
+  constructor(id: string, settings: FortiClientSpec, context: DeviceContext) {
     this.id = id
     this.hostname = settings.hostname
     this.serial = settings.serial

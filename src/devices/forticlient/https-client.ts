@@ -9,15 +9,28 @@
  * - `joinFabric` registers the endpoint as a Fabric member, retrying until the analyzer answers.
  */
 import * as https from "node:https"
+import * as Schema from "effect/Schema"
 import { resolveServer } from "../../net/server-address.ts"
 import type { DeviceContext } from "../device.ts"
 import { makeForticlientLog } from "../../protocols/forticlient/logs.ts"
 import { seededRandom } from "../shared/random.ts"
+import { orNull, positiveCount, Rate, Server, withDefault } from "../settings.ts"
 
 /** Logs a Chromebook keeps while the analyzer is away, before it drops the oldest. */
 export const CHROMEBOOK_QUEUE_LIMIT = 10_000
 const UPLOAD_INTERVAL_MS = 1000
 const FABRIC_RETRY_MS = 5000
+
+/** FortiClient for Chromebook: logs as JSON over HTTPS to the analyzer's TCP/8443. */
+export const ChromebookSettings = Schema.Struct({
+  server: Server,
+  rate: withDefault(Rate, "10/s"),
+  count: orNull(positiveCount)
+})
+export type ChromebookSettings = typeof ChromebookSettings.Type
+
+/** FortiClient as a Security Fabric member: joins the analyzer over TLS/443. */
+export const FabricSettings = Schema.Struct({ server: Server })
 
 export interface Endpoint {
   readonly id: string
@@ -64,7 +77,7 @@ const post = (
 export class ChromebookUploader {
   readonly #endpoint: Endpoint
   readonly #context: DeviceContext
-  readonly settings: { readonly server: string; readonly rate: number; readonly count: number | null }
+  readonly settings: ChromebookSettings
   readonly #random: () => number
   #queue: Array<Readonly<Record<string, string | number>>> = []
   #seq = 0
@@ -76,7 +89,7 @@ export class ChromebookUploader {
   #origin = 0
   #paced = 0
 
-  constructor(endpoint: Endpoint, settings: ChromebookUploader["settings"], context: DeviceContext) {
+  constructor(endpoint: Endpoint, settings: ChromebookSettings, context: DeviceContext) {
     this.#endpoint = endpoint
     this.settings = settings
     this.#context = context

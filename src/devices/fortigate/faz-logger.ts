@@ -10,35 +10,47 @@
  * On every new session it resumes after the analyzer's `lastSeq`, so nothing is stored twice.
  */
 import * as path from "node:path"
+import * as Schema from "effect/Schema"
 import { type Actor, createActor, fromPromise } from "xstate"
 import { formatKeyValues } from "../../protocols/fortios/kv.ts"
-import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
+import { makeFortiOsLog } from "../../protocols/fortios/logs.ts"
 import { encodeFrame, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
 import { oftpClientMachine, oftpClientPhase, type OftpClientPhase } from "../../machines/oftp-client.ts"
 import { verifyAnalyzerSerial } from "../../net/tls.ts"
 import type { DeviceContext } from "../device.ts"
 import { ClientLink } from "../shared/client-link.ts"
 import { seededRandom } from "../shared/random.ts"
+import { Duration, EncAlgorithm, LogKinds, NonEmpty, orNull, positiveCount, Rate, Server, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
 import { LogQueue } from "./log-queue.ts"
 import { pickKind } from "./log-mix.ts"
 
-export interface FazLoggerSettings {
-  readonly server: string
-  readonly serial: ReadonlyArray<string> | null
-  readonly certificateVerification: "enable" | "disable"
-  readonly encAlgorithm: "high" | "high-medium" | "low"
-  readonly sslMinProtoVersion: "default" | "TLSv1-2" | "TLSv1-3"
-  readonly uploadOption: "realtime" | "1-minute" | "5-minute" | "store-and-upload"
-  readonly connTimeout: number
-  readonly monitorKeepalivePeriod: number
-  readonly monitorFailureRetryPeriod: number
-  readonly presharedKey: string | null
-  readonly rate: number
-  readonly count: number | null
-  readonly logs: ReadonlyArray<LogKind> | null
-  readonly queueSize: number
-  readonly fazDiskBufferSize: number
-}
+/**
+ * A FortiOS device's `config log fortianalyzer setting` (FortiOS names), plus the log generator's
+ * rate and queue. Times in milliseconds.
+ */
+export const FazLoggerSettings = settingsStruct({
+  server: Server,
+  /** The analyzer serials this FortiGate accepts (`serial`); null accepts any when verification is off. */
+  serial: orNull(Schema.ArrayEnsure(NonEmpty)),
+  certificateVerification: withDefault(Schema.Literals(["enable", "disable"]), "enable"),
+  encAlgorithm: withDefault(EncAlgorithm, "high"),
+  sslMinProtoVersion: withDefault(SslMinProtoVersion, "default"),
+  /** enable: OFTP over TLS on TCP/514; disable: logs over UDP/514, unencrypted. */
+  reliable: withDefault(Schema.Literals(["enable", "disable"]), "enable"),
+  uploadOption: withDefault(Schema.Literals(["realtime", "1-minute", "5-minute", "store-and-upload"]), "realtime"),
+  connTimeout: withDefault(Duration, "10s"),
+  monitorKeepalivePeriod: withDefault(Duration, "5s"),
+  monitorFailureRetryPeriod: withDefault(Duration, "5s"),
+  presharedKey: orNull(NonEmpty),
+  rate: withDefault(Rate, "10/s"),
+  count: orNull(positiveCount),
+  logs: LogKinds,
+  /** Records the memory queue holds before spilling to disk or dropping the oldest. */
+  queueSize: withDefault(wholeNumber(1, 100_000_000), 100_000),
+  /** `config system global` `faz-disk-buffer-size`, in MB; 0 = memory only. */
+  fazDiskBufferSize: withDefault(wholeNumber(0, 1_000_000), 0)
+})
+export type FazLoggerSettings = typeof FazLoggerSettings.Type
 
 export interface FortiGateIdentity {
   readonly id: string

@@ -8,6 +8,7 @@
  * (certificate chained to the lab CA, the FortiOS `enc-algorithm` levels), FGFM messages in and
  * out, and `fgfm-link` events. The link's socket is `devices/shared/client-link.ts`, as for OFTP.
  */
+import * as Schema from "effect/Schema"
 import { type Actor, createActor, fromPromise } from "xstate"
 import type { PortKey } from "../../events/events.ts"
 import { fgfmClientMachine, fgfmClientPhase, type FgfmClientPhase, type FgfmClientSnapshot } from "../../machines/fgfm-client.ts"
@@ -15,22 +16,24 @@ import type { EncAlgorithm } from "../../net/tls.ts"
 import { encodeFgfm, FGFM_DEFAULT_MAX_MESSAGE_BYTES, FgfmDecoder, type FgfmMessage } from "../../protocols/fgfm/frames.ts"
 import type { DeviceContext } from "../device.ts"
 import { ClientLink } from "../shared/client-link.ts"
+import { Duration, Server, settingsStruct, withDefault } from "../settings.ts"
 
-/** `config system central-management` as fazlab reads it. Times in milliseconds. */
-export interface CentralManagementSettings {
+/** A FortiGate's `config system central-management` (type fortimanager). Times in milliseconds (whole seconds on the wire). */
+export const CentralManagementSettings = settingsStruct({
   /** `fmg`: a FortiManager of the lab, or host / host:port outside it. */
-  readonly fmg: string
+  fmg: Server,
   /** FortiOS `enc-algorithm`: default (high and medium suites), high or low. */
-  readonly encAlgorithm: "default" | "high" | "low"
+  encAlgorithm: withDefault(Schema.Literals(["default", "high", "low"]), "high"),
   /** FGFM `keepalive_interval` this FortiGate asks for. */
-  readonly keepaliveInterval: number
+  keepaliveInterval: withDefault(Duration, "300s"),
   /** FGFM `sock_timeout` this FortiGate asks for. */
-  readonly sockTimeout: number
+  sockTimeout: withDefault(Duration, "900s"),
   /** fazlab's: bounds connect + TLS + register reply. */
-  readonly connectTimeout: number
+  connectTimeout: withDefault(Duration, "10s"),
   /** fazlab's: the wait between a failure and the next attempt. */
-  readonly retryInterval: number
-}
+  retryInterval: withDefault(Duration, "10s")
+})
+export type CentralManagementSettings = typeof CentralManagementSettings.Type
 
 export interface FgfmIdentity {
   readonly id: string

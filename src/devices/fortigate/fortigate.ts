@@ -25,20 +25,9 @@ import type { Halt } from "../shared/listener-run.ts"
 import { seededRandom } from "../shared/random.ts"
 import { type MakeLog, SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
 import { FazLogger, type FazLoggerSettings, type FortiGateIdentity } from "./faz-logger.ts"
-import { type CentralManagementSettings, FgfmClient } from "./fgfm-client.ts"
+import { FgfmClient } from "./fgfm-client.ts"
 import { pickKind } from "./log-mix.ts"
-
-export interface FortiGateSettings {
-  readonly serial: string
-  readonly hostname: string
-  readonly vdom: string
-  readonly platform: string
-  readonly version: string
-  readonly syslog: (SyslogSenderSettings & { readonly logs: ReadonlyArray<LogKind> | null }) | null
-  readonly fortianalyzer: (FazLoggerSettings & { readonly reliable: "enable" | "disable" }) | null
-  /** `config system central-management` (type fortimanager); null when not managed. */
-  readonly centralManagement: CentralManagementSettings | null
-}
+import type { FortiGateSpec } from "./settings.ts"
 
 /** The FortiOS log text for one sequence number. */
 export const fortiGateLogMaker = (device: { readonly serial: string; readonly hostname: string; readonly vdom: string }, logs: ReadonlyArray<LogKind> | null): MakeLog => {
@@ -70,14 +59,14 @@ export class FortiOsLogs {
 
   constructor(options: {
     readonly device: FortiGateIdentity
-    readonly kind: "fortigate" | "fortimanager"
-    readonly syslog: FortiGateSettings["syslog"]
-    readonly fortianalyzer: FortiGateSettings["fortianalyzer"]
+    readonly kind: string
+    readonly syslog: SyslogSenderSettings | null
+    readonly fortianalyzer: FazLoggerSettings | null
     readonly defaultLogs: ReadonlyArray<LogKind> | null
     readonly context: DeviceContext
   }) {
     const { device, kind, context, defaultLogs } = options
-    const sender = (settings: SyslogSenderSettings, logs: ReadonlyArray<LogKind> | null) =>
+    const sender = (settings: SyslogSenderSettings) =>
       new SyslogSender({
         id: device.id,
         kind,
@@ -85,14 +74,14 @@ export class FortiOsLogs {
         settings,
         context,
         announce: false,
-        makeLog: fortiGateLogMaker(device, logs ?? defaultLogs)
+        makeLog: fortiGateLogMaker(device, settings.logs ?? defaultLogs)
       })
     const faz = options.fortianalyzer
     this.faz = faz !== null && faz.reliable === "enable" ? new FazLogger(device, { ...faz, logs: faz.logs ?? defaultLogs }, context) : null
     this.#senders = [
-      ...(options.syslog === null ? [] : [sender(options.syslog, options.syslog.logs)]),
+      ...(options.syslog === null ? [] : [sender(options.syslog)]),
       ...(faz !== null && faz.reliable === "disable"
-        ? [sender({ server: faz.server, mode: "udp", format: "default", facility: "local7", port: 514, rate: faz.rate, count: faz.count }, faz.logs)]
+        ? [sender({ server: faz.server, mode: "udp", format: "default", facility: "local7", port: 514, rate: faz.rate, count: faz.count, logs: faz.logs })]
         : [])
     ]
   }
@@ -161,7 +150,7 @@ export class FortiGate implements LogSource {
   readonly #context: DeviceContext
   #started = false
 
-  constructor(id: string, settings: FortiGateSettings, context: DeviceContext) {
+  constructor(id: string, settings: FortiGateSpec, context: DeviceContext) {
     this.id = id
     this.#context = context
     this.hostname = settings.hostname

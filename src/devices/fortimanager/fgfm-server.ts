@@ -11,21 +11,28 @@
  */
 import type * as net from "node:net"
 import type * as tls from "node:tls"
+import * as Schema from "effect/Schema"
 import { type Actor, createActor } from "xstate"
 import type { LabClock } from "../../machines/clock.ts"
 import { type FgfmSessionEnd, fgfmSessionMachine } from "../../machines/fgfm-session.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { encodeFgfm, FGFM_CHANNEL_WINDOW, type FgfmAuthorization, FgfmDecoder, type FgfmMessage, type FgfmRegister } from "../../protocols/fgfm/frames.ts"
+import { Duration, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, type TlsIntakeOptions, upgradeForSession } from "../shared/tls-sessions.ts"
 
-/** The FortiManager's FGFM settings. Times in milliseconds. */
-export interface FgfmServerSettings {
+/** The FortiManager's FGFM side (fazlab names where FortiManager has none; see docs/protocols/fgfm.md). Times in milliseconds. */
+export const FgfmServerSettings = settingsStruct({
+  /** `config system global` `fgfm-ssl-protocol`: the lowest TLS version accepted. */
+  fgfmSslProtocol: withDefault(Schema.Literals(["tlsv1.2", "tlsv1.3"]), "tlsv1.2"),
   /** Authorize every FortiGate that registers (a lab shortcut). */
-  readonly autoAuthorize: boolean
-  readonly maxMessageBytes: number
-  readonly handshakeTimeout: number
-  readonly registerTimeout: number
-}
+  autoAuthorize: withDefault(Schema.Boolean, false),
+  maxMessageBytes: withDefault(wholeNumber(512, 16_777_216), 65_536),
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
+  /** From TCP accept to the end of the TLS handshake, and from there to request=register. */
+  handshakeTimeout: withDefault(Duration, "10s"),
+  registerTimeout: withDefault(Duration, "10s")
+})
+export type FgfmServerSettings = typeof FgfmServerSettings.Type
 
 /** A FortiGate in the FortiManager's device list. */
 export interface ManagedDevice {

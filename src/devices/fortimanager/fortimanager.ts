@@ -15,24 +15,10 @@ import { serverTlsOptions } from "../../net/tls.ts"
 import type { LogKind } from "../../protocols/fortios/logs.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { FGFM_PORT } from "../fortigate/fgfm-client.ts"
-import type { FazLoggerSettings } from "../fortigate/faz-logger.ts"
 import { FortiOsLogs } from "../fortigate/fortigate.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
-import type { SyslogSenderSettings } from "../shared/syslog-sender.ts"
-import { FgfmServer, type FgfmServerSettings, type ManagedDevice } from "./fgfm-server.ts"
-
-/** FortiManager `config system global` `fgfm-ssl-protocol`: the lowest TLS version FGFM accepts. */
-export type FgfmSslProtocol = "tlsv1.2" | "tlsv1.3"
-
-export interface FortiManagerSettings {
-  readonly serial: string
-  readonly hostname: string
-  readonly platform: string
-  readonly version: string
-  readonly fgfm: FgfmServerSettings & { readonly fgfmSslProtocol: FgfmSslProtocol; readonly maxConnections: number }
-  readonly syslog: (SyslogSenderSettings & { readonly logs: ReadonlyArray<LogKind> | null }) | null
-  readonly fortianalyzer: (FazLoggerSettings & { readonly reliable: "enable" | "disable" }) | null
-}
+import { FgfmServer, type ManagedDevice } from "./fgfm-server.ts"
+import type { FortiManagerSpec } from "./settings.ts"
 
 /** The ports a FortiManager binds. */
 export const FORTIMANAGER_PORTS: ReadonlyArray<PortKey> = [FGFM_PORT]
@@ -45,7 +31,7 @@ export class FortiManager implements LogSource {
   readonly id: string
   readonly hostname: string
   readonly serial: string
-  readonly settings: FortiManagerSettings
+  readonly settings: FortiManagerSpec
   /** `syslog` and `fortianalyzer`: its own logs, as a FortiGate sends them. */
   readonly #logs: FortiOsLogs
   readonly #context: DeviceContext
@@ -56,7 +42,7 @@ export class FortiManager implements LogSource {
   /** The device list outlives a restart, as the FortiManager's database does. */
   #devices: ReadonlyArray<ManagedDevice> = []
 
-  constructor(id: string, settings: FortiManagerSettings, context: DeviceContext) {
+  constructor(id: string, settings: FortiManagerSpec, context: DeviceContext) {
     this.id = id
     this.settings = settings
     this.hostname = settings.hostname

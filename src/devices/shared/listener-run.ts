@@ -15,7 +15,7 @@ import * as Scope from "effect/Scope"
 import type { EventBus } from "../../events/bus.ts"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
-import type { DeviceKind, DeviceStatus } from "../device.ts"
+import type { DeviceStatus } from "../device.ts"
 
 /** How a run ends: `stop` is "clean" (goodbyes said, pending work flushed), `kill` a "crash". */
 export type Halt = "clean" | "crash"
@@ -41,12 +41,12 @@ export interface HaltSteps {
 }
 
 export class ListenerRun {
-  readonly #device: { readonly id: string; readonly kind: DeviceKind }
+  readonly #device: { readonly id: string; readonly kind: string }
   readonly #bus: EventBus
   #scope: Scope.Closeable | null = null
   #status: DeviceStatus = "stopped"
 
-  constructor(device: { readonly id: string; readonly kind: DeviceKind }, bus: EventBus) {
+  constructor(device: { readonly id: string; readonly kind: string }, bus: EventBus) {
     this.#device = device
     this.#bus = bus
   }

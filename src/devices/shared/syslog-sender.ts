@@ -5,26 +5,41 @@
  * (`fazlab_seq`, so "none lost" can be checked) and reports `logs-sent` at most once a second.
  */
 import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
 import { type Actor, createActor, fromCallback, fromPromise } from "xstate"
 import type { SenderState } from "../../events/events.ts"
 import { FACILITIES, encodeSyslog } from "../../protocols/syslog/encode.ts"
 import { type SyslogSenderEvent, syslogSenderMachine } from "../../machines/syslog-sender.ts"
-import type { DeviceContext, DeviceKind, DeviceStatus, LogSource } from "../device.ts"
+import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
+import { FacilityName, LogKinds, orNull, positiveCount, Rate, Server, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import { resolveServer } from "../../net/server-address.ts"
-import { openSyslogLink, type SyslogLink, type SyslogMode } from "./syslog-link.ts"
+import { openSyslogLink, type SyslogLink } from "./syslog-link.ts"
 
-export interface SyslogSenderSettings {
+const senderFields = {
   /** A device id of the lab, or `host` / `host:port` outside it. */
-  readonly server: string
-  readonly mode: SyslogMode
-  readonly format: "default" | "rfc5424"
-  readonly facility: keyof typeof FACILITIES
-  readonly port: number
+  server: Server,
+  format: withDefault(Schema.Literals(["default", "rfc5424"]), "default"),
+  facility: withDefault(FacilityName, "local7"),
+  port: withDefault(wholeNumber(1, 65535), 514),
   /** Logs per second. */
-  readonly rate: number
+  rate: withDefault(Rate, "10/s"),
   /** Stop after this many logs (null: until stopped). */
-  readonly count: number | null
+  count: orNull(positiveCount),
+  logs: LogKinds
 }
+
+/** FortiOS `config log syslogd setting`: where and how a FortiOS device sends syslog. */
+export const SyslogSenderSettings = settingsStruct({
+  ...senderFields,
+  mode: withDefault(Schema.Literals(["udp", "reliable", "legacy-reliable"]), "udp")
+})
+export type SyslogSenderSettings = typeof SyslogSenderSettings.Type
+
+/** FortiClient's syslog: the same, over udp or reliable (TCP) only. */
+export const ForticlientSyslogSettings = settingsStruct({
+  ...senderFields,
+  mode: withDefault(Schema.Literals(["udp", "reliable"]), "udp")
+})
 
 /** One log's text and severity, made by the device kind for sequence number `seq`. */
 export type MakeLog = (seq: number, now: Date) => { readonly message: string; readonly severity: number }
@@ -36,7 +51,7 @@ const SENT_REPORT_INTERVAL_MS = 1000
 
 export class SyslogSender implements LogSource {
   readonly id: string
-  readonly kind: DeviceKind
+  readonly kind: string
   readonly hostname: string
   readonly serial: string
   /** Whether this sender reports device-started / device-stopped itself (false inside a FortiGate). */
@@ -53,7 +68,7 @@ export class SyslogSender implements LogSource {
 
   constructor(options: {
     readonly id: string
-    readonly kind: DeviceKind
+    readonly kind: string
     readonly hostname: string
     readonly settings: SyslogSenderSettings
     readonly context: DeviceContext

@@ -13,15 +13,22 @@ import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml"
+import { fortianalyzer } from "../../devices/fortianalyzer/kind.ts"
+import { fortigate } from "../../devices/fortigate/kind.ts"
+import { fortimanager } from "../../devices/fortimanager/kind.ts"
+import { type KindRegistry, registry as shippedRegistry } from "../../devices/registry.ts"
+import { fileKey, isIdLike } from "../../devices/settings.ts"
 import { ScenarioError, type ScenarioIssue } from "./error.ts"
-import { Scenario, type Action, type DeviceSpec, type Expectation, type Scenario as ScenarioT } from "./schema.ts"
+import { type Action, type Expectation, type Scenario, scenarioSchema, STEP_RENAMED } from "./schema.ts"
 
 export interface ParseOptions {
   /** A scenario needs at least one step; a lab file for `fazlab up` may have none. Default true. */
   readonly stepsRequired?: boolean
+  /** The device kinds the file may use; default: the kinds fazlab ships. */
+  readonly registry?: KindRegistry
 }
 
-export const loadScenario = async (file: string, options: ParseOptions = {}): Promise<ScenarioT> => {
+export const loadScenario = async (file: string, options: ParseOptions = {}): Promise<Scenario> => {
   let text: string
   try {
     text = await readFile(file, "utf8")
@@ -55,7 +62,7 @@ const readFailure = (cause: unknown): string => {
 
 type Path = ReadonlyArray<PropertyKey>
 
-export const parseScenario = (text: string, file: string, options: ParseOptions = {}): ScenarioT => {
+export const parseScenario = (text: string, file: string, options: ParseOptions = {}): Scenario => {
   const lineCounter = new LineCounter()
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true })
   const at = (offset: number | undefined): { line: number | null; column: number | null } => {
@@ -87,9 +94,10 @@ export const parseScenario = (text: string, file: string, options: ParseOptions 
     throw new ScenarioError(issues.toSorted((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)))
   }
 
-  const decoded = Schema.decodeUnknownResult(Scenario)(raw, { errors: "all", onExcessProperty: "error" })
+  const registry = options.registry ?? shippedRegistry
+  const decoded = Schema.decodeUnknownResult(scenarioSchema(registry))(raw, { errors: "all", onExcessProperty: "error" })
   if (Result.isFailure(decoded)) return fail(schemaProblems(decoded.failure.issue, raw))
-  const problems = crossReferenceProblems(decoded.success, raw)
+  const problems = crossReferenceProblems(decoded.success, raw, registry)
   if ((options.stepsRequired ?? true) && decoded.success.steps.length === 0) {
     problems.push({ path: ["steps"], atKey: false, expected: "at least one step (only a lab file for \"fazlab up\" may have none)", got: "none" })
   }
@@ -271,46 +279,8 @@ const editDistance = (a: string, b: string): number => {
 // Paths: decoded names → file keys, file keys → line:column
 // ---------------------------------------------------------------------------------------------
 
-/** Checks that run on the decoded side report camelCase names; the file spells them differently. */
-const fileKeys: Readonly<Record<string, string>> = {
-  action: "do",
-  atLeast: "at-least",
-  notListening: "not-listening",
-  sendRaw: "send-raw",
-  deleteDevice: "delete-device",
-  autoAuthorize: "auto-authorize",
-  encAlgorithm: "enc-algorithm",
-  sslMinProtoVersion: "ssl-min-proto-version",
-  handshakeTimeout: "handshake-timeout",
-  helloTimeout: "hello-timeout",
-  certificateVerification: "certificate-verification",
-  uploadOption: "upload-option",
-  connTimeout: "conn-timeout",
-  monitorKeepalivePeriod: "monitor-keepalive-period",
-  monitorFailureRetryPeriod: "monitor-failure-retry-period",
-  presharedKey: "preshared-key",
-  hbDelay: "hb-delay",
-  hbLoss: "hb-loss",
-  queueSize: "queue-size",
-  fazDiskBufferSize: "faz-disk-buffer-size",
-  maxFrameBytes: "max-frame-bytes",
-  udpReceiveBuffer: "udp-receive-buffer",
-  maxConnections: "max-connections",
-  firstByteTimeout: "first-byte-timeout",
-  centralManagement: "central-management",
-  keepaliveInterval: "keepalive-interval",
-  sockTimeout: "sock-timeout",
-  connectTimeout: "connect-timeout",
-  retryInterval: "retry-interval",
-  fgfmSslProtocol: "fgfm-ssl-protocol",
-  maxMessageBytes: "max-message-bytes",
-  registerTimeout: "register-timeout",
-  preferredRole: "preferred-role",
-  groupId: "group-id",
-  groupName: "group-name",
-  hbInterval: "hb-interval",
-  hbLostThreshold: "hb-lost-threshold"
-}
+/** Checks that run on the decoded side report camelCase names; the file spells them as `fileKey` does, `do` for a step's action. */
+const fileKeyOf = (name: string): string => (name === "action" ? STEP_RENAMED.action : fileKey(name))
 
 const isRecord = (value: unknown): value is Readonly<Record<string, unknown>> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
@@ -326,7 +296,7 @@ const toFilePath = (raw: unknown, path: Path): Path => {
       node = node[segment]
       continue
     }
-    const key = typeof segment === "string" && isRecord(node) && !(segment in node) ? fileKeys[segment] ?? segment : segment
+    const key = typeof segment === "string" && isRecord(node) && !(segment in node) ? fileKeyOf(segment) : segment
     result.push(key)
     node = isRecord(node) && typeof key === "string" ? node[key] : undefined
   }
@@ -384,10 +354,11 @@ const rangeStart = (node: unknown): number | undefined => (isNode(node) ? node.r
 const HB_INTERVAL_MIN_MS = 100
 const HB_INTERVAL_MAX_MS = 20_000
 
-const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Problem> => {
+const crossReferenceProblems = (scenario: Scenario, raw: unknown, registry: KindRegistry): Array<Problem> => {
   const problems: Array<Problem> = []
   const ids = [...scenario.devices.keys()]
-  const analyzers = ids.filter((id) => scenario.devices.get(id)?.kind === "fortianalyzer")
+  const ofKind = (kind: string): Array<string> => ids.filter((id) => scenario.devices.get(id)?.kind === kind)
+  const analyzers = ofKind(fortianalyzer.name)
   const groups = Object.keys(scenario.ha)
   const listOf = (names: ReadonlyArray<string>): string => (names.length === 0 ? "none in this lab" : names.join(", "))
   const groupOf = new Map<string, string>()
@@ -409,8 +380,8 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
     group.members.forEach((member, i) => {
       const path = ["ha", name, "members", i]
       const spec = scenario.devices.get(member)
-      if (spec === undefined || spec.kind !== "fortianalyzer") {
-        problems.push({ path, atKey: false, expected: `a fortianalyzer of this lab (${listOf(analyzers)})`, got: spec === undefined ? JSON.stringify(member) : `${JSON.stringify(member)}, a ${spec.kind}` })
+      if (spec === undefined || !fortianalyzer.is(spec)) {
+        problems.push({ path, atKey: false, expected: `a ${fortianalyzer.name} of this lab (${listOf(analyzers)})`, got: spec === undefined ? JSON.stringify(member) : `${JSON.stringify(member)}, a ${spec.kind}` })
         return
       }
       const other = groupOf.get(member)
@@ -426,57 +397,32 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
   const target = (path: Path, id: string): void => {
     if (!isGroup(id)) device(path, id)
   }
-  const device = (path: Path, id: string, kind?: DeviceSpec["kind"]): void => {
+  const device = (path: Path, id: string, kind?: string): void => {
     const spec = scenario.devices.get(id)
     if (spec === undefined) {
       problems.push({ path, atKey: false, expected: `a device of this lab (${listOf(ids)})`, got: JSON.stringify(id) })
     } else if (kind !== undefined && spec.kind !== kind) {
-      const ofKind = ids.filter((other) => scenario.devices.get(other)?.kind === kind)
-      problems.push({ path, atKey: false, expected: `a ${kind} of this lab (${listOf(ofKind)})`, got: `${JSON.stringify(id)}, a ${spec.kind}` })
+      problems.push({ path, atKey: false, expected: `a ${kind} of this lab (${listOf(ofKind(kind))})`, got: `${JSON.stringify(id)}, a ${spec.kind}` })
     }
   }
 
-  const serverReference = (path: Path, server: string): void => {
-    // A server without a dot or a port is a device id (or an HA group): hosts outside the lab are written as FQDN, IP or host:port.
-    if (isGroup(server)) return
-    if (/^[a-z0-9][a-z0-9-]*$/u.test(server) && !scenario.devices.has(server)) {
-      const inLab = groups.length === 0 ? `a fortianalyzer of this lab (${listOf(analyzers)})` : `a fortianalyzer or HA group of this lab (${listOf([...new Set([...analyzers, ...groups])])})`
-      problems.push({
-        path,
-        atKey: false,
-        expected: `${inLab}, or a host outside it such as siem.example.com or 10.0.0.5:514`,
-        got: JSON.stringify(server)
-      })
-    } else if (scenario.devices.has(server)) {
-      device(path, server, "fortianalyzer")
-    }
-  }
+  // A name without a dot or a port is a device id (or an HA group): hosts outside the lab are written as FQDN, IP or host:port.
   for (const [id, spec] of scenario.devices) {
-    if (spec.kind === "fortianalyzer") {
-      spec.logForward.forEach((entry, i) => {
-        const path = ["devices", id, "logForward", i, "serverAddr"]
-        if (entry.serverAddr === id) {
-          problems.push({ path, atKey: false, expected: "another collector than the analyzer itself (it would forward its own logs to itself for ever)", got: JSON.stringify(id) })
-        } else serverReference(path, entry.serverAddr)
-      })
-      continue
-    }
-    if (spec.syslog !== null) serverReference(["devices", id, "syslog", "server"], spec.syslog.server)
-    if ((spec.kind === "fortigate" || spec.kind === "fortimanager") && spec.fortianalyzer !== null) {
-      serverReference(["devices", id, "fortianalyzer", "server"], spec.fortianalyzer.server)
-    }
-    if (spec.kind === "fortigate" && spec.centralManagement !== null) {
-      const fmg = spec.centralManagement.fmg
-      const path = ["devices", id, "centralManagement", "fmg"]
-      if (scenario.devices.has(fmg)) device(path, fmg, "fortimanager")
-      else if (/^[a-z0-9][a-z0-9-]*$/u.test(fmg)) {
-        const managers = ids.filter((other) => scenario.devices.get(other)?.kind === "fortimanager")
-        problems.push({ path, atKey: false, expected: `a fortimanager of this lab (${listOf(managers)}), or a host outside it such as fmg.example.com or 10.0.0.7:541`, got: JSON.stringify(fmg) })
+    for (const reference of registry.of(spec).references(spec)) {
+      const { name, kind } = reference
+      const path = ["devices", id, ...reference.path]
+      if (reference.notSelf !== undefined && name === id) {
+        problems.push({ path, atKey: false, expected: reference.notSelf, got: JSON.stringify(id) })
+        continue
       }
-    }
-    if (spec.kind === "forticlient") {
-      if (spec.chromebook !== null) serverReference(["devices", id, "chromebook", "server"], spec.chromebook.server)
-      if (spec.fabric !== null) serverReference(["devices", id, "fabric", "server"], spec.fabric.server)
+      if (reference.group && isGroup(name)) continue
+      if (scenario.devices.has(name)) device(path, name, kind)
+      else if (isIdLike(name)) {
+        const inLab = reference.group && groups.length > 0
+          ? `a ${kind} or HA group of this lab (${listOf([...new Set([...ofKind(kind), ...groups])])})`
+          : `a ${kind} of this lab (${listOf(ofKind(kind))})`
+        problems.push({ path, atKey: false, expected: `${inLab}, or a host outside it such as ${reference.outside}`, got: JSON.stringify(name) })
+      }
     }
   }
 
@@ -491,15 +437,15 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
 
   /** An analyzer, or an HA group (its acting primary). */
   const analyzer = (path: Path, id: string): void => {
-    if (!isGroup(id)) device(path, id, "fortianalyzer")
+    if (!isGroup(id)) device(path, id, fortianalyzer.name)
   }
   /** An analyzer that is a member of an HA group. */
   const member = (path: Path, id: string): void => {
     const spec = scenario.devices.get(id)
-    if (spec?.kind === "fortianalyzer" && !groupOf.has(id)) {
+    if (spec !== undefined && fortianalyzer.is(spec) && !groupOf.has(id)) {
       const members = [...groupOf.keys()]
       problems.push({ path, atKey: false, expected: `a member of an HA group of this lab (${listOf(members)})`, got: `${JSON.stringify(id)}, in no HA group` })
-    } else device(path, id, "fortianalyzer")
+    } else device(path, id, fortianalyzer.name)
   }
   /** Two different members of one HA group (partition, heal). */
   const pair = (path: Path, ids: ReadonlyArray<string>): void => {
@@ -548,7 +494,7 @@ const crossReferenceProblems = (scenario: ScenarioT, raw: unknown): Array<Proble
   return problems
 }
 
-type DeviceCheck = (path: Path, id: string, kind?: DeviceSpec["kind"]) => void
+type DeviceCheck = (path: Path, id: string, kind?: string) => void
 type NameCheck = (path: Path, id: string) => void
 
 interface ActionChecks {
@@ -570,7 +516,7 @@ const actionReferences = (action: Action, path: Path, checks: ActionChecks, defa
   else if ("authorize" in action || "deleteDevice" in action) {
     const [key, target] = "authorize" in action ? ["authorize", action.authorize] as const : ["delete-device", action.deleteDevice] as const
     if (target.analyzer === null) defaultAnalyzer([...path, key])
-    else device([...path, key, "analyzer"], target.analyzer, "fortianalyzer")
+    else device([...path, key, "analyzer"], target.analyzer, fortianalyzer.name)
     device([...path, key, "device"], target.device)
   }
   else if ("pause" in action) device([...path, "pause"], action.pause)
@@ -581,7 +527,7 @@ const actionReferences = (action: Action, path: Path, checks: ActionChecks, defa
   else if ("degrade" in action) pair([...path, "degrade", "members"], action.degrade.members)
   else if ("freeze" in action) member([...path, "freeze"], action.freeze)
   else if ("thaw" in action) member([...path, "thaw"], action.thaw)
-  else if ("load" in action) device([...path, "load", "device"], action.load.device, "fortianalyzer")
+  else if ("load" in action) device([...path, "load", "device"], action.load.device, fortianalyzer.name)
   else target([...path, "send-raw", "to"], action.sendRaw.to)
 }
 
@@ -603,16 +549,16 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
   else if ("primaries" in expectation) group([...path, "primaries", "group"], expectation.primaries.group)
   else if ("registration" in expectation) {
     if (expectation.registration.analyzer === null) defaultAnalyzer([...path, "registration"])
-    else device([...path, "registration", "analyzer"], expectation.registration.analyzer, "fortianalyzer")
+    else device([...path, "registration", "analyzer"], expectation.registration.analyzer, fortianalyzer.name)
     device([...path, "registration", "device"], expectation.registration.device)
   } else if ("listening" in expectation) target([...path, "listening", "device"], expectation.listening.device)
   else if ("notListening" in expectation) target([...path, "not-listening", "device"], expectation.notListening.device)
-  else if ("malformed" in expectation) device([...path, "malformed", "device"], expectation.malformed.device, "fortianalyzer")
+  else if ("malformed" in expectation) device([...path, "malformed", "device"], expectation.malformed.device, fortianalyzer.name)
   else if ("managed" in expectation) {
-    device([...path, "managed", "manager"], expectation.managed.manager, "fortimanager")
-    device([...path, "managed", "device"], expectation.managed.device, "fortigate")
-  } else if ("forwarded" in expectation) device([...path, "forwarded", "analyzer"], expectation.forwarded.analyzer, "fortianalyzer")
-  else if ("trap" in expectation) device([...path, "trap", "analyzer"], expectation.trap.analyzer, "fortianalyzer")
+    device([...path, "managed", "manager"], expectation.managed.manager, fortimanager.name)
+    device([...path, "managed", "device"], expectation.managed.device, fortigate.name)
+  } else if ("forwarded" in expectation) device([...path, "forwarded", "analyzer"], expectation.forwarded.analyzer, fortianalyzer.name)
+  else if ("trap" in expectation) device([...path, "trap", "analyzer"], expectation.trap.analyzer, fortianalyzer.name)
   else {
     if (expectation.logs.analyzer === null) defaultAnalyzer([...path, "logs"])
     else analyzer([...path, "logs", "analyzer"], expectation.logs.analyzer)
@@ -625,8 +571,8 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
 // ---------------------------------------------------------------------------------------------
 
 /** The file format as a JSON Schema (draft 2020-12) document, for editors. Committed as scenarios/fazlab.schema.json. */
-export const scenarioJsonSchema = (): Record<string, unknown> => {
-  const document = Schema.toJsonSchemaDocument(Scenario, { onExcessProperty: "error" })
+export const scenarioJsonSchema = (registry: KindRegistry = shippedRegistry): Record<string, unknown> => {
+  const document = Schema.toJsonSchemaDocument(scenarioSchema(registry), { onExcessProperty: "error" })
   return {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     title: "fazlab scenario",

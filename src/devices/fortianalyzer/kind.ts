@@ -1,0 +1,49 @@
+/**
+ * The FortiAnalyzer kind: its settings, its default serial (FAZ-VM...), the ports it binds (on
+ * its HA group's virtual IP when it has one, and TCP/5199 for HA), the collectors its
+ * `log-forward` entries dial, and how it is built. The lab starts it before the devices that send
+ * to it, and after the analyzers it forwards to.
+ */
+import { defineKind } from "../kind.ts"
+import { ANALYZER_PORTS, FortiAnalyzer } from "./analyzer.ts"
+import { HA_PORT } from "./ha-member.ts"
+import { fortiAnalyzerSettings } from "./settings.ts"
+
+/** Hosts outside the lab a log destination may name instead of an analyzer, as error sentences suggest them. */
+export const LOG_SERVER_OUTSIDE = "siem.example.com or 10.0.0.5:514"
+
+export const fortianalyzer = defineKind({
+  name: "fortianalyzer",
+  settings: fortiAnalyzerSettings,
+  hostname: false,
+  serialPrefix: "FAZ-VM",
+  catalogRows: ["in-forticlient-syslog", "in-fortigate-oftp", "in-forticlient-chromebook-logs", "in-forticlient-fabric-member", "in-fortianalyzer-ha", "out-fortianalyzer-ha"],
+  listens: (id, group) => [
+    ...(group === null ? [] : [{ at: id, port: HA_PORT }]),
+    ...ANALYZER_PORTS.map((port) => ({ at: group?.vip === true ? group.group : id, port }))
+  ],
+  references: (spec) =>
+    spec.logForward.map((entry, i) => ({
+      path: ["logForward", i, "serverAddr"],
+      name: entry.serverAddr,
+      kind: "fortianalyzer",
+      group: true,
+      outside: LOG_SERVER_OUTSIDE,
+      notSelf: "another collector than the analyzer itself (it would forward its own logs to itself for ever)"
+    })),
+  autostart: () => true,
+  build: ({ id, spec, context, group, aliases }) =>
+    new FortiAnalyzer(id, {
+      serial: spec.serial,
+      syslog: spec.syslog,
+      https: spec.https,
+      oftp: spec.oftp,
+      ha: group,
+      snmp: spec.snmp,
+      // A `device-filter` entry that names a lab device also names its serial and the name its logs carry.
+      logForward: spec.logForward.map((entry) => ({
+        ...entry,
+        deviceFilter: entry.deviceFilter.map((filter) => ({ ...filter, device: filter.device.flatMap(aliases) }))
+      }))
+    }, context)
+})

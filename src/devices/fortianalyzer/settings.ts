@@ -1,0 +1,71 @@
+/**
+ * A FortiAnalyzer's settings in a scenario, as Effect Schemas (the only source of their types):
+ * its syslog intake, its HTTPS intakes, its OFTP intake and its own HA settings. fazlab names
+ * where FortiAnalyzer has none; see docs/errors.md ("Named limits") and docs/protocols/oftp.md.
+ */
+import * as Schema from "effect/Schema"
+import type { SpecOf } from "../kind.ts"
+import { AlertThresholds } from "./alerts.ts"
+import { LogForwardEntry } from "./log-forward.ts"
+import { SnmpCommunity } from "./snmp-traps.ts"
+import { Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
+
+/** The analyzer's syslog intake on UDP/514 and TCP/514. */
+export const AnalyzerSyslogSettings = settingsStruct({
+  maxFrameBytes: withDefault(wholeNumber(480, 16_777_216), 65_536),
+  udpReceiveBuffer: withDefault(wholeNumber(1, 2_147_483_647), 4_194_304),
+  /** TCP/514 connections at once (syslog and OFTP together). */
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
+  /** Milliseconds a TCP/514 connection may stay silent before its first byte; 0: no limit. */
+  firstByteTimeout: withDefault(Duration, "120s")
+})
+export type AnalyzerSyslogSettings = typeof AnalyzerSyslogSettings.Type
+
+/** TCP/8443 and TLS/443 (FortiClient's HTTPS): connections at once, per port. */
+export const AnalyzerHttpsSettings = settingsStruct({
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024)
+})
+export type AnalyzerHttpsSettings = typeof AnalyzerHttpsSettings.Type
+
+/** The analyzer's OFTP intake. Times in milliseconds. */
+export const AnalyzerOftpSettings = settingsStruct({
+  /** Devices whose HELLO carries this pre-shared key are authorized automatically. */
+  psk: orNull(NonEmpty),
+  /** Authorize every device that registers (a lab shortcut). */
+  autoAuthorize: withDefault(Schema.Boolean, false),
+  encAlgorithm: withDefault(EncAlgorithm, "high"),
+  sslMinProtoVersion: withDefault(SslMinProtoVersion, "default"),
+  maxFrameBytes: withDefault(wholeNumber(1024, 67_108_864), 1_048_576),
+  /** From TCP accept to the end of the TLS handshake. */
+  handshakeTimeout: withDefault(Duration, "10s"),
+  /** From the end of the TLS handshake to the HELLO. */
+  helloTimeout: withDefault(Duration, "10s")
+})
+export type AnalyzerOftpSettings = typeof AnalyzerOftpSettings.Type
+
+/** An analyzer's own HA settings (FortiOS `config system ha` names); used when it is in an `ha` group. */
+export const AnalyzerHaSettings = settingsStruct({
+  /** `priority`: 80 (lowest) to 120 (highest). */
+  priority: withDefault(wholeNumber(80, 120), 100),
+  preferredRole: withDefault(Schema.Literals(["primary", "secondary"]), "secondary")
+})
+
+/** `config system snmp`: the thresholds of the threshold traps and the communities that receive traps. */
+export const AnalyzerSnmpSettings = Schema.Struct({
+  sysinfo: withDefault(AlertThresholds, {}),
+  community: withDefault(Schema.Array(SnmpCommunity).check(Schema.isMaxLength(3, { expected: "at most 3 communities, as FortiAnalyzer allows" })), [])
+})
+
+export const fortiAnalyzerSettings = {
+  syslog: withDefault(AnalyzerSyslogSettings, {}),
+  https: withDefault(AnalyzerHttpsSettings, {}),
+  oftp: withDefault(AnalyzerOftpSettings, {}),
+  /** Absent: priority 100, preferred-role secondary. */
+  ha: Schema.optionalKey(AnalyzerHaSettings),
+  /** `config system log-forward` entries; their `device-filter` names lab device ids, serials or device names. */
+  logForward: withDefault(Schema.Array(LogForwardEntry), []),
+  /** `config system snmp sysinfo` (its thresholds) and `config system snmp community` (trap receivers). */
+  snmp: withDefault(AnalyzerSnmpSettings, {})
+}
+
+export type FortiAnalyzerSpec = SpecOf<"fortianalyzer", typeof fortiAnalyzerSettings, false>

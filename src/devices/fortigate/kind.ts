@@ -1,0 +1,26 @@
+/**
+ * The FortiGate kind: its settings, its default serial (FGVM01...), the flows it emulates, the
+ * analyzers and FortiManager its settings dial, and how it is built.
+ */
+import { defineKind, referencesTo } from "../kind.ts"
+import { fortianalyzer, LOG_SERVER_OUTSIDE } from "../fortianalyzer/kind.ts"
+import { fortimanager } from "../fortimanager/kind.ts"
+import { FortiGate } from "./fortigate.ts"
+import { fortiGateSettings } from "./settings.ts"
+
+export const fortigate = defineKind({
+  name: "fortigate",
+  settings: fortiGateSettings,
+  hostname: true,
+  serialPrefix: "FGVM01",
+  catalogRows: ["in-fortigate-oftp"],
+  references: (spec) => [
+    ...referencesTo(fortianalyzer.name, LOG_SERVER_OUTSIDE, true, [
+      [["syslog", "server"], spec.syslog?.server],
+      [["fortianalyzer", "server"], spec.fortianalyzer?.server]
+    ]),
+    ...referencesTo(fortimanager.name, "fmg.example.com or 10.0.0.7:541", false, [[["centralManagement", "fmg"], spec.centralManagement?.fmg]])
+  ],
+  autostart: (spec) => spec.autostart,
+  build: ({ id, spec, context }) => new FortiGate(id, spec, context)
+})
