@@ -1,5 +1,5 @@
 /**
- * `fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--text S] [--lab DIR | --control URL --token T] [--analyzer ID] [--limit N]`
+ * `fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--host H] [--app A] [--msgid M] [--since TIME] [--until TIME] [--text S] [--lab DIR | --control URL --token T] [--analyzer ID] [--limit N]`
  *
  * Reads the stored logs of a lab from another terminal. Without `--lab` it finds the lab
  * started from the current folder (`.fazlab/<lab>/lab.json`, the most recent one).
@@ -9,7 +9,11 @@
  * analyzer whose store was written last (an HA group's acting primary). `--follow` (and
  * `--control`) go through the running lab's control channel: the lab picks the analyzer (the HA
  * primary, following it through a failover) and new logs are printed as they are stored, until
- * Ctrl-C or until the lab stops. Both ways filter alike (src/control/log-query.ts).
+ * Ctrl-C or until the lab stops. Both ways filter alike (src/control/log-query.ts): `--host`,
+ * `--app` and `--msgid` match the syslog header's HOSTNAME, APP-NAME (RFC 3164 TAG) and MSGID,
+ * `--since` and `--until` (ISO 8601) the log's own time (its header timestamp, else when it was
+ * received). A text line is the time received, device, type/subtype, level and the raw message
+ * (every header field as sent); `--json` prints each stored log with its header fields parsed.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -137,6 +141,14 @@ const readChannel = async (client: ControlClient, io: CliIo, filter: LogsFilter,
   return ExitCode.Ok
 }
 
+/** `--since` / `--until` as ms since the epoch; undefined when not given. */
+const timeFlag = (flag: string, value: string | undefined): number | undefined => {
+  if (value === undefined) return undefined
+  const time = Date.parse(value)
+  if (Number.isNaN(time)) throw new UsageError(`--${flag} must be an ISO 8601 time such as 2026-12-05T06:00:00Z, got "${value}"`)
+  return time
+}
+
 export const logs: Command = async (args, io) => {
   const { values, positionals } = parseArgs({
     args: [...args],
@@ -147,6 +159,11 @@ export const logs: Command = async (args, io) => {
       device: { type: "string" },
       type: { type: "string" },
       level: { type: "string" },
+      host: { type: "string" },
+      app: { type: "string" },
+      msgid: { type: "string" },
+      since: { type: "string" },
+      until: { type: "string" },
       text: { type: "string" },
       lab: { type: "string" },
       control: { type: "string" },
@@ -158,14 +175,21 @@ export const logs: Command = async (args, io) => {
   if (positionals.length > 0) throw new UsageError(`fazlab logs takes no arguments, got ${positionals.join(" ")}; filter with --device, --type, --level or --text`)
   const limit = Number(values.limit)
   if (!Number.isInteger(limit) || limit < 1) throw new UsageError(`--limit must be a positive integer, got "${values.limit}"`)
-  for (const flag of ["device", "type", "level", "text", "analyzer"] as const) {
+  for (const flag of ["device", "type", "level", "host", "app", "msgid", "since", "until", "text", "analyzer"] as const) {
     if (values[flag] === "") throw new UsageError(`--${flag} needs a value`)
   }
+  const since = timeFlag("since", values.since)
+  const until = timeFlag("until", values.until)
   const filter: LogsFilter = {
     limit,
     ...(values.device === undefined ? {} : { device: values.device }),
     ...(values.type === undefined ? {} : { type: values.type }),
     ...(values.level === undefined ? {} : { level: values.level }),
+    ...(values.host === undefined ? {} : { hostname: values.host }),
+    ...(values.app === undefined ? {} : { appName: values.app }),
+    ...(values.msgid === undefined ? {} : { msgId: values.msgid }),
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
     ...(values.text === undefined ? {} : { text: values.text })
   }
   // The newest `limit` logs, printed oldest first; then, with --follow, each new one.

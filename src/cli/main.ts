@@ -25,7 +25,8 @@ usage:
   fazlab ports [--json] [--product P] [--direction in|out]      the vendor port catalog
   fazlab run <scenario.yaml> [--headless | --hold] [--report text|json|junit] [--out FILE] [--speed N | --clock simulated]
   fazlab up [lab.yaml] [--headless] [--speed N]                 start a lab (default lab without a file)
-  fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--text S] [--limit N] [--lab DIR]
+  fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--host H] [--app A] [--msgid M]
+              [--since TIME] [--until TIME] [--text S] [--limit N] [--lab DIR]
   fazlab send syslog --to HOST:PORT [--tcp] [--octet-count] [--rfc5424] [--count N] [--rate R] [--device NAME]
   fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|kill|restart|pause|resume|freeze|thaw DEVICE
              | step | burst DEVICE N | partition|heal MEMBER MEMBER | degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]

@@ -37,7 +37,12 @@ export const readLogs = (analyzer: string, store: ControlLogStore, filter: LogsF
   const base: LogQuery = {
     ...(filter.device === undefined ? {} : { device: filter.device }),
     ...(filter.type === undefined ? {} : { type: filter.type }),
-    ...(filter.level === undefined ? {} : { level: filter.level })
+    ...(filter.level === undefined ? {} : { level: filter.level }),
+    ...(filter.hostname === undefined ? {} : { hostname: filter.hostname }),
+    ...(filter.appName === undefined ? {} : { appName: filter.appName }),
+    ...(filter.msgId === undefined ? {} : { msgId: filter.msgId }),
+    ...(filter.since === undefined ? {} : { timeSince: filter.since }),
+    ...(filter.until === undefined ? {} : { timeUntil: filter.until })
   }
   const needle = filter.text?.toLowerCase()
   const matches = (log: StoredLog) => needle === undefined || log.raw.toLowerCase().includes(needle)

@@ -97,7 +97,9 @@ export type LogCursor = typeof LogCursor.Type
 
 /**
  * Stored logs of an analyzer (the one named, else the HA primary or the only analyzer), filtered
- * by `device`, `type`, `level` (exact) and `text` (in the raw message, any case). Without `after`:
+ * by `device`, `type`, `level`, the syslog header's `hostname`, `appName` and `msgId` (exact),
+ * the log's own time (`since` ≤ time < `until`, ms since the epoch: its header timestamp, else
+ * when it was received) and `text` (in the raw message, any case). Without `after`:
  * the newest `limit` logs. With `after`: the logs stored since, oldest first (`latest`: only the
  * newest `limit` of them, for a view that shows the end).
  */
@@ -107,6 +109,11 @@ export const LogsCommand = Schema.Struct({
   device: Schema.optionalKey(Text),
   type: Schema.optionalKey(Text),
   level: Schema.optionalKey(Text),
+  hostname: Schema.optionalKey(Text),
+  appName: Schema.optionalKey(Text),
+  msgId: Schema.optionalKey(Text),
+  since: Schema.optionalKey(Schema.Number.check(Schema.isInt({ expected: "a whole number of ms since the epoch" }))),
+  until: Schema.optionalKey(Schema.Number.check(Schema.isInt({ expected: "a whole number of ms since the epoch" }))),
   text: Schema.optionalKey(Text),
   limit: Schema.optionalKey(Schema.Number.check(Schema.isInt(logLimit), Schema.isBetween({ minimum: 1, maximum: MAX_LOGS_PER_REPLY }, logLimit))),
   after: Schema.optionalKey(LogCursor),
@@ -211,7 +218,19 @@ export const LogLine = Schema.Struct({
   eventtime: Schema.NullOr(Schema.String),
   seq: Schema.NullOr(Schema.Number),
   raw: Schema.String,
-  fields: Schema.NullOr(Schema.Record(Schema.String, Schema.String))
+  rawBytes: Schema.optionalKey(Schema.String),
+  fields: Schema.NullOr(Schema.Record(Schema.String, Schema.String)),
+  timestamp: Schema.NullOr(Schema.String),
+  time: Schema.NullOr(Schema.String),
+  offset: Schema.NullOr(Schema.String),
+  hostname: Schema.NullOr(Schema.String),
+  appName: Schema.NullOr(Schema.String),
+  procId: Schema.NullOr(Schema.String),
+  msgId: Schema.NullOr(Schema.String),
+  structuredData: Schema.NullOr(Schema.Array(Schema.Struct({ id: Schema.String, params: Schema.Array(Schema.Struct({ name: Schema.String, value: Schema.String })) }))),
+  message: Schema.NullOr(Schema.String),
+  messageBytes: Schema.NullOr(Schema.String),
+  bom: Schema.Boolean
 })
 export type LogLine = typeof LogLine.Type
 

@@ -280,6 +280,8 @@ export type MalformedReason =
   | "bad-pri"
   | "binary-garbage"
   | "empty"
+  /** A message that claims RFC 5424 (`<PRI>VERSION SP`) and breaks its ABNF (the detail names the rule). */
+  | "bad-rfc5424"
   /** An HTTPS request body (FortiClient on TCP/8443 or TLS/443) that is not the expected JSON. */
   | "bad-json"
 

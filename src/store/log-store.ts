@@ -15,10 +15,13 @@
  * the others: reads leave them out unless asked (`LogQuery.held`). Authorizing the device
  * releases them (see `DeviceRegistry.authorize`), removing it drops them.
  *
- * Layout (schema version 4, kept in `PRAGMA user_version`): one row per log; the common fields
- * as columns; the FortiOS fields in the `fields` text column: NULL for none, JSON for fields
- * given as a record, and '' for fields that are those of `raw` (`"from-raw"`, what the syslog
- * intake appends): those are parsed from `raw` again on read, which keeps them out of the row
+ * Layout (schema version 5, kept in `PRAGMA user_version`; a version 4 store gets the columns
+ * version 5 added when opened): one row per log; the common fields as columns, the syslog
+ * header's hostname, app name, msgid and time among them (for filters); `raw` as text, or as a
+ * BLOB of its exact bytes when they are not UTF-8; the FortiOS fields in the `fields` text
+ * column: NULL for none, JSON for fields given as a record, and '' for fields that are those of
+ * `raw` (`"from-raw"`, what the syslog intake appends): those, and the rest of the syslog header
+ * (`SyslogHeaderView`), are parsed from `raw` again on read, which keeps them out of the row
  * (JSON would double its size and cost more than the insert). Each row is in exactly one secondary
  * index: visible logs in `(device, seq)`, which answers `sequenceReport` and per-device counts,
  * held logs in `(devid)`, which finds a device's held logs. So a visible log costs one index
@@ -43,7 +46,7 @@ import { mkdirSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite"
 import { parseKeyValues } from "../protocols/fortios/kv.ts"
-import { parseSyslog } from "../protocols/syslog/message.ts"
+import { formatInstant, formatOffset, parseSyslog, type SdElement } from "../protocols/syslog/message.ts"
 import { WalCheckpointer } from "./checkpointer.ts"
 import { DeviceRegistry, unknownDevice } from "./device-registry.ts"
 import { StoreError } from "./store-error.ts"
@@ -69,8 +72,18 @@ export interface LogRecordInput {
   readonly eventtime: string | null
   /** `fazlab_seq`: the emulated sender's sequence number, when present. */
   readonly seq: number | null
-  /** The whole syslog message as received (decoded text). */
+  /** The whole syslog message as received, as text; when it is not UTF-8, U+FFFD stands for what is not and `rawBytes` holds it. */
   readonly raw: string
+  /** Base64 of the message's bytes when they are not UTF-8: the store keeps those bytes, not `raw`. Absent otherwise. */
+  readonly rawBytes?: string
+  /** The syslog header's HOSTNAME (FortiOS default format: `devname`); absent or null when it has none. */
+  readonly hostname?: string | null
+  /** RFC 5424 APP-NAME or RFC 3164 TAG. */
+  readonly appName?: string | null
+  /** RFC 5424 MSGID. */
+  readonly msgId?: string | null
+  /** The log's own time (its header TIMESTAMP, FortiOS `date time tz`), ms since the epoch; absent or null when it has none. */
+  readonly logTime?: number | null
   /**
    * The FortiOS key=value fields, or `"from-raw"` when they are those of `raw` (`fieldsOfRaw`):
    * then the store keeps only `raw` and derives the fields again when they are read.
@@ -78,9 +91,34 @@ export interface LogRecordInput {
   readonly fields: Readonly<Record<string, string>> | null | "from-raw"
 }
 
-export interface StoredLog extends Omit<LogRecordInput, "fields"> {
+export interface StoredLog extends Omit<LogRecordInput, "fields" | "hostname" | "appName" | "msgId" | "logTime">, SyslogHeaderView {
   readonly id: number
   readonly fields: Readonly<Record<string, string>> | null
+}
+
+/**
+ * Every field of a syslog message's header as it was sent, read again from `raw` (all null, and
+ * `bom` false, for logs that did not come as syslog: OFTP, HTTPS).
+ */
+export interface SyslogHeaderView {
+  /** The TIMESTAMP as written. */
+  readonly timestamp: string | null
+  /** The TIMESTAMP as an instant: UTC, to the microsecond (`2003-08-24T12:14:15.000003Z`). */
+  readonly time: string | null
+  /** The offset the TIMESTAMP was written in (`-07:00`, `+00:00` for `Z`); null when it had none (read as UTC). */
+  readonly offset: string | null
+  readonly hostname: string | null
+  readonly appName: string | null
+  readonly procId: string | null
+  readonly msgId: string | null
+  /** RFC 5424 SD-ELEMENTs, escapes undone; null for none. */
+  readonly structuredData: ReadonlyArray<SdElement> | null
+  /** The MSG (without BOM); null for logs that did not come as syslog. */
+  readonly message: string | null
+  /** Base64 of the MSG's bytes when they are not UTF-8 (then `message` is lossy), else null. */
+  readonly messageBytes: string | null
+  /** The MSG started with a BOM. */
+  readonly bom: boolean
 }
 
 /** A log that came by HA sync, with its origin: the store that first stored it and its id there. */
@@ -93,6 +131,7 @@ export interface SyncedLogInput extends LogRecordInput {
 export interface SyncLog extends StoredLog {
   readonly origin: string
   readonly originId: number
+  readonly logTime: number | null
 }
 
 /** "This store holds every log of `origin` up to origin id `upTo`." */
@@ -133,6 +172,14 @@ export interface LogQuery {
   since?: number
   /** receivedAt < until (ms since the epoch). */
   until?: number
+  /** The syslog header's HOSTNAME (`LogRecordInput.hostname`). */
+  hostname?: string
+  appName?: string
+  msgId?: string
+  /** The log's own time (its `logTime`, else `receivedAt`) ≥ timeSince (ms since the epoch). */
+  timeSince?: number
+  /** The log's own time < timeUntil. */
+  timeUntil?: number
   /** Only logs stored after this id: pass the last id seen to follow new logs. */
   afterId?: number
   /** At most this many logs (default 100). */
@@ -158,7 +205,7 @@ export interface SequenceReport {
   readonly firstMissing: number[]
 }
 
-const SCHEMA_VERSION = 4
+const SCHEMA_VERSION = 5
 /** 8 KiB pages hold six ~1.3 KB log rows; measured faster than 4 KiB and 16 KiB for appends. */
 const PAGE_SIZE = 8192
 const DEFAULT_LIMIT = 100
@@ -195,7 +242,11 @@ CREATE TABLE logs (
   held INTEGER NOT NULL DEFAULT 0,
   oftp INTEGER NOT NULL DEFAULT 0,
   origin TEXT,
-  origin_id INTEGER
+  origin_id INTEGER,
+  hostname TEXT,
+  app_name TEXT,
+  msg_id TEXT,
+  log_time INTEGER
 );
 CREATE INDEX logs_device_seq ON logs (device, seq) WHERE held = 0;
 CREATE INDEX logs_held_devid ON logs (devid) WHERE held = 1;
@@ -220,6 +271,14 @@ ${SYNC_SCHEMA}`
 const COLUMNS =
   "id, received_at, transport, peer, format, facility, severity, device, devid, logid, type, subtype, level, eventtime, seq, raw, fields"
 
+/** Schema version 4 had none of the syslog header columns: added empty (its logs are found by them no more than before). */
+const MIGRATE_4_TO_5 = `
+ALTER TABLE logs ADD COLUMN hostname TEXT;
+ALTER TABLE logs ADD COLUMN app_name TEXT;
+ALTER TABLE logs ADD COLUMN msg_id TEXT;
+ALTER TABLE logs ADD COLUMN log_time INTEGER;
+`
+
 type Row = Record<string, SQLOutputValue>
 
 export class LogStore {
@@ -241,7 +300,7 @@ export class LogStore {
     this.#db = db
     this.#path = path
     this.#insert = db.prepare(
-      `INSERT INTO logs (${COLUMNS.slice("id, ".length)}, held, oftp, origin, origin_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+      `INSERT INTO logs (${COLUMNS.slice("id, ".length)}, held, oftp, origin, origin_id, hostname, app_name, msg_id, log_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
     )
     this.#walCheckpoint = db.prepare("PRAGMA wal_checkpoint(PASSIVE)")
     this.uid = String(db.prepare("SELECT uid FROM store_info").get()?.["uid"])
@@ -378,14 +437,14 @@ export class LogStore {
    */
   logsToSync(afterId: number, toId: number, positions: ReadonlyArray<SyncPosition>, limit: number): SyncLog[] {
     this.#assertOpen()
-    const sql = `SELECT ${COLUMNS}, coalesce(origin, ?) AS origin_key, coalesce(origin_id, id) AS origin_id_key FROM logs
+    const sql = `SELECT ${COLUMNS}, log_time, coalesce(origin, ?) AS origin_key, coalesce(origin_id, id) AS origin_id_key FROM logs
       WHERE id > ? AND id <= ? AND oftp = 0
         AND coalesce(origin_id, id) > coalesce((SELECT value FROM json_each(?) WHERE key = coalesce(origin, ?)), 0)
       ORDER BY id LIMIT ?`
     const known = JSON.stringify(Object.fromEntries(positions.map((p) => [p.origin, p.upTo])))
     return this.#read(() =>
       this.#statement(sql).all(this.uid, afterId, toId, known, this.uid, limit).map((row) => ({
-        ...toStoredLog(row),
+        ...toSyncableLog(row),
         origin: String(row["origin_key"]),
         originId: Number(row["origin_id_key"])
       }))
@@ -490,7 +549,7 @@ export class LogStore {
     this.#assertOpen()
     // The partial indexes answer a `device` filter, and count alone when no other filter is
     // given; for other filters alone, walking an index would cost a table lookup per row.
-    const otherFilters = [q.type, q.subtype, q.level, q.since, q.until].some((value) => value !== undefined)
+    const otherFilters = [q.type, q.subtype, q.level, q.since, q.until, q.hostname, q.appName, q.msgId, q.timeSince, q.timeUntil].some((value) => value !== undefined)
     const where = whereClause(q, q.device !== undefined || !otherFilters)
     const sql = `SELECT count(*) AS n FROM logs${sqlWhere(where.conditions)}`
     return this.#read(() => Number(this.#statement(sql).get(...where.params)?.["n"] ?? 0))
@@ -549,11 +608,11 @@ export class LogStore {
    * HA catch-up: the OFTP logs of device `serial` (held ones too) with a seq above `afterSeq`,
    * by seq, at most `limit`. Scans the table: meant for a member that rejoins, not for intake.
    */
-  deviceLogsAfter(serial: string, afterSeq: number, limit: number): Array<StoredLog & { readonly seq: number; readonly held: boolean }> {
+  deviceLogsAfter(serial: string, afterSeq: number, limit: number): Array<StoredLog & { readonly seq: number; readonly held: boolean; readonly logTime: number | null }> {
     this.#assertOpen()
-    const sql = `SELECT ${COLUMNS}, held FROM logs WHERE devid = ? AND oftp = 1 AND seq > ? ORDER BY seq LIMIT ?`
+    const sql = `SELECT ${COLUMNS}, held, log_time FROM logs WHERE devid = ? AND oftp = 1 AND seq > ? ORDER BY seq LIMIT ?`
     return this.#read(() =>
-      this.#statement(sql).all(serial, afterSeq, limit).map((row) => ({ ...toStoredLog(row), seq: Number(row["seq"]), held: row["held"] === 1 }))
+      this.#statement(sql).all(serial, afterSeq, limit).map((row) => ({ ...toSyncableLog(row), seq: Number(row["seq"]), held: row["held"] === 1 }))
     )
   }
 
@@ -620,12 +679,16 @@ export class LogStore {
       r.level,
       r.eventtime,
       r.seq,
-      r.raw,
+      r.rawBytes === undefined ? r.raw : Buffer.from(r.rawBytes, "base64"),
       r.fields === "from-raw" ? "" : r.fields === null ? null : JSON.stringify(r.fields),
       held,
       via === "oftp" ? 1 : 0,
       synced?.origin ?? null,
-      synced?.originId ?? null
+      synced?.originId ?? null,
+      r.hostname ?? null,
+      r.appName ?? null,
+      r.msgId ?? null,
+      r.logTime ?? null
     )
     return Number(result.lastInsertRowid)
   }
@@ -671,6 +734,9 @@ function initialise(db: DatabaseSync, path: string): void {
         )
       }
       db.exec(SCHEMA)
+      db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
+    } else if (version === 4) {
+      db.exec(MIGRATE_4_TO_5)
       db.exec(`PRAGMA user_version = ${SCHEMA_VERSION}`)
     } else if (version !== SCHEMA_VERSION) {
       throw new StoreError(
@@ -737,6 +803,11 @@ function whereClause(q: LogCountQuery, indexed: boolean): { conditions: string[]
   if (q.level !== undefined) add("level = ?", q.level)
   if (q.since !== undefined) add("received_at >= ?", q.since)
   if (q.until !== undefined) add("received_at < ?", q.until)
+  if (q.hostname !== undefined) add("hostname = ?", q.hostname)
+  if (q.appName !== undefined) add("app_name = ?", q.appName)
+  if (q.msgId !== undefined) add("msg_id = ?", q.msgId)
+  if (q.timeSince !== undefined) add("coalesce(log_time, received_at) >= ?", q.timeSince)
+  if (q.timeUntil !== undefined) add("coalesce(log_time, received_at) < ?", q.timeUntil)
   return { conditions, params }
 }
 
@@ -758,10 +829,16 @@ function sqlWhere(conditions: ReadonlyArray<string>): string {
 
 function toStoredLog(row: Row): StoredLog {
   const fields = row["fields"]
-  const raw = String(row["raw"])
+  const stored = row["raw"]
+  const receivedAt = Number(row["received_at"])
+  // A message that is not UTF-8 is stored as its bytes (a BLOB), anything else as text.
+  const bytes = stored instanceof Uint8Array ? Buffer.from(stored.buffer, stored.byteOffset, stored.byteLength) : null
+  const raw = bytes === null ? String(stored) : bytes.toString("utf8")
+  const parsed = parseSyslog(bytes ?? Buffer.from(raw, "utf8"), { now: receivedAt })
+  const syslog = parsed.ok ? parsed : null
   return {
     id: Number(row["id"]),
-    receivedAt: Number(row["received_at"]),
+    receivedAt,
     transport: row["transport"] as StoredLog["transport"],
     peer: String(row["peer"]),
     format: row["format"] as StoredLog["format"],
@@ -776,9 +853,27 @@ function toStoredLog(row: Row): StoredLog {
     eventtime: textOrNull(row["eventtime"]),
     seq: row["seq"] === null ? null : Number(row["seq"]),
     raw,
-    fields: typeof fields !== "string" ? null : fields === "" ? fieldsOfRaw(raw) : (JSON.parse(fields) as Record<string, string>)
+    ...(bytes === null ? {} : { rawBytes: bytes.toString("base64") }),
+    fields: typeof fields !== "string" ? null : fields === "" ? (syslog === null ? parseKeyValues(raw) : syslog.fields) : (JSON.parse(fields) as Record<string, string>),
+    timestamp: syslog?.timestamp ?? null,
+    time: syslog?.time == null ? null : formatInstant(syslog.time),
+    offset: syslog?.time == null ? null : formatOffset(syslog.time.offset),
+    hostname: syslog?.hostname ?? null,
+    appName: syslog?.appName ?? null,
+    procId: syslog?.procId ?? null,
+    msgId: syslog?.msgId ?? null,
+    structuredData: syslog?.structuredData ?? null,
+    message: syslog?.message ?? null,
+    messageBytes: syslog?.messageBytes?.toString("base64") ?? null,
+    bom: syslog?.bom ?? false
   }
 }
+
+/** A row with the columns HA sync needs besides the stored log's own: its `logTime`. */
+const toSyncableLog = (row: Row): StoredLog & { readonly logTime: number | null } => ({
+  ...toStoredLog(row),
+  logTime: row["log_time"] === null || row["log_time"] === undefined ? null : Number(row["log_time"])
+})
 
 /**
  * The FortiOS fields of a stored `raw`: those of the syslog message (`parseSyslog`) when it is

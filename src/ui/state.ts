@@ -461,7 +461,7 @@ const TELLING_FIELDS = ["action", "srcip", "dstip", "dstport", "service", "user"
 /** One line's worth of a stored log: its message, else its telling fields, else its raw text. */
 export const logText = (log: LogLine): string => {
   const fields = log.fields
-  if (fields === null) return log.raw
+  if (fields === null) return log.message ?? log.raw
   const message = fields["msg"] ?? fields["logdesc"]
   if (message !== undefined) return message
   const telling = TELLING_FIELDS.flatMap((key) => (fields[key] === undefined ? [] : [`${key}=${fields[key]}`]))

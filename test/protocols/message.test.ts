@@ -7,7 +7,9 @@ import { encodeSyslog, FACILITIES, SEVERITIES, SEVERITY_NAMES } from "../../src/
 import { parseSyslog, summarizeSyslog } from "../../src/protocols/syslog/message.ts"
 
 const BOM = "\u{feff}"
-const parse = (text: string) => parseSyslog(Buffer.from(text, "utf8"))
+/** When the year-less RFC 3164 examples are read: 2026-11-03. */
+const NOW = Date.parse("2026-11-03T00:00:00Z")
+const parse = (text: string) => parseSyslog(Buffer.from(text, "utf8"), { now: NOW })
 
 describe("RFC 5424 (section 6.5 examples)", () => {
   it("example 1: no structured data, a BOM before MSG", () => {
@@ -22,7 +24,10 @@ describe("RFC 5424 (section 6.5 examples)", () => {
       procId: null,
       msgId: "ID47",
       structuredData: null,
+      time: { ms: Date.parse("2003-10-11T22:14:15.003Z"), us: 0, offset: 0 },
       message: "'su root' failed for lonvick on /dev/pts/8",
+      messageBytes: null,
+      bom: true,
       fields: null
     })
   })
@@ -33,6 +38,8 @@ describe("RFC 5424 (section 6.5 examples)", () => {
       facility: 20,
       severity: 5,
       timestamp: "2003-08-24T05:14:15.000003-07:00",
+      time: { ms: Date.parse("2003-08-24T12:14:15.000Z"), us: 3, offset: -420 },
+      bom: false,
       hostname: "192.0.2.1",
       appName: "myproc",
       procId: "8710",
@@ -47,8 +54,9 @@ describe("RFC 5424 (section 6.5 examples)", () => {
     expect(parse(`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 ${sd} ${BOM}An application event log entry...`)).toMatchObject({
       appName: "evntslog",
       msgId: "ID47",
-      structuredData: sd,
-      message: "An application event log entry..."
+      structuredData: [{ id: "exampleSDID@32473", params: [{ name: "iut", value: "3" }, { name: "eventSource", value: "Application" }, { name: "eventID", value: "1011" }] }],
+      message: "An application event log entry...",
+      bom: true
     })
   })
 
@@ -56,14 +64,25 @@ describe("RFC 5424 (section 6.5 examples)", () => {
     const sd = '[exampleSDID@32473 iut="3" eventSource="Application" eventID="1011"][examplePriority@32473 class="high"]'
     expect(parse(`<165>1 2003-10-11T22:14:15.003Z mymachine.example.com evntslog - ID47 ${sd}`)).toMatchObject({
       format: "rfc5424",
-      structuredData: sd,
+      structuredData: [
+        { id: "exampleSDID@32473", params: [{ name: "iut", value: "3" }, { name: "eventSource", value: "Application" }, { name: "eventID", value: "1011" }] },
+        { id: "examplePriority@32473", params: [{ name: "class", value: "high" }] }
+      ],
       message: ""
     })
   })
 
-  it("keeps escaped ] and \" inside SD values", () => {
-    const sd = '[x@1 a="b\\]c\\"d ] e"]'
-    expect(parse(`<13>1 - host app - - ${sd} msg`)).toMatchObject({ timestamp: null, structuredData: sd, message: "msg" })
+  it("undoes the escapes of SD values (backslash before \", backslash, ]) and keeps any other backslash", () => {
+    const sd = '[x@1 a="b\\]c\\"d e\\\\f" path="C:\\temp\\n" empty=""][origin ip="192.0.2.1" ip="192.0.2.2"]'
+    expect(parse(`<13>1 - host app - - ${sd} msg`)).toMatchObject({
+      timestamp: null,
+      time: null,
+      structuredData: [
+        { id: "x@1", params: [{ name: "a", value: 'b]c"d e\\f' }, { name: "path", value: "C:\\temp\\n" }, { name: "empty", value: "" }] },
+        { id: "origin", params: [{ name: "ip", value: "192.0.2.1" }, { name: "ip", value: "192.0.2.2" }] }
+      ],
+      message: "msg"
+    })
   })
 
   it("fills fields when MSG is FortiOS key=value (FortiOS `format rfc5424`)", () => {
@@ -78,9 +97,89 @@ describe("RFC 5424 (section 6.5 examples)", () => {
     })
   })
 
-  it("falls back to the lenient RFC 3164 reading when the header does not parse", () => {
+  it("reads `1 ` as a VERSION only before - or a date: otherwise it is RFC 3164 text", () => {
     expect(parse("<13>1 hello")).toMatchObject({ format: "rfc3164", timestamp: null, message: "1 hello" })
-    expect(parse("<13>1 - host app - - [unterminated msg")).toMatchObject({ format: "rfc3164", message: "1 - host app - - [unterminated msg" })
+    expect(parse("<13>1 - host app - - [unterminated msg")).toMatchObject({ ok: false, reason: "bad-rfc5424" })
+  })
+})
+
+describe("RFC 5424 grammar", () => {
+  const header = (fields: { ts?: string; host?: string; app?: string; proc?: string; msgid?: string; sd?: string }) =>
+    `<13>1 ${fields.ts ?? "2003-10-11T22:14:15.003Z"} ${fields.host ?? "host"} ${fields.app ?? "app"} ${fields.proc ?? "-"} ${fields.msgid ?? "-"} ${fields.sd ?? "-"} msg`
+
+  it("takes any VERSION from 1 to 999", () => {
+    for (const version of ["1", "2", "10", "999"]) {
+      expect(parse(`<13>${version} 2003-10-11T22:14:15Z host app - - - msg`)).toMatchObject({ format: "rfc5424", hostname: "host", appName: "app", message: "msg" })
+    }
+    // A VERSION of 0 or of four digits is no VERSION: RFC 3164 text.
+    expect(parse("<13>0 2003-10-11T22:14:15Z host app - - - msg")).toMatchObject({ format: "rfc3164" })
+    expect(parse("<13>1000 2003-10-11T22:14:15Z host app - - - msg")).toMatchObject({ format: "rfc3164" })
+  })
+
+  it("takes every field at its longest, and NILVALUEs", () => {
+    const host = "h".repeat(255)
+    const app = "a".repeat(48)
+    const proc = "p".repeat(128)
+    const msgid = "m".repeat(32)
+    const sd = `[${"i".repeat(32)} ${"n".repeat(32)}="v"]`
+    expect(parse(header({ host, app, proc, msgid, sd, ts: "2003-10-11T22:14:15.123456+14:00" }))).toMatchObject({
+      hostname: host,
+      appName: app,
+      procId: proc,
+      msgId: msgid,
+      structuredData: [{ id: "i".repeat(32), params: [{ name: "n".repeat(32), value: "v" }] }],
+      time: { ms: Date.parse("2003-10-11T08:14:15.123Z"), us: 456, offset: 840 }
+    })
+    expect(parse("<13>1 - - - - - -")).toMatchObject({ format: "rfc5424", timestamp: null, hostname: null, appName: null, procId: null, msgId: null, structuredData: null, message: "" })
+  })
+
+  it("reads fractions of 1 to 6 digits as microseconds", () => {
+    expect(parse(header({ ts: "2003-10-11T22:14:15.5Z" }))).toMatchObject({ time: { ms: Date.parse("2003-10-11T22:14:15.500Z"), us: 0 } })
+    expect(parse(header({ ts: "2003-10-11T22:14:15.000001Z" }))).toMatchObject({ time: { ms: Date.parse("2003-10-11T22:14:15.000Z"), us: 1 } })
+    expect(parse(header({ ts: "2003-10-11T22:14:15-00:30" }))).toMatchObject({ time: { ms: Date.parse("2003-10-11T22:44:15Z"), us: 0, offset: -30 } })
+  })
+
+  it.each<[string, string, RegExp]>([
+    // The seven the issue measured being stored as parsed on main.
+    ["a newline inside the header", "<34>1 2003-10-11T22:14:15.003Z mymachine\n.example.com su - ID47 - msg", /HOSTNAME holds a newline/],
+    ["a lower-case t in the timestamp", header({ ts: "2003-10-11t22:14:15.003Z" }), /upper-case T/],
+    ["a 49-character APP-NAME", header({ app: "a".repeat(49) }), /APP-NAME is 49 characters long; at most 48/],
+    ["a 33-character SD-ID", header({ sd: `[${"i".repeat(33)} a="b"]` }), /SD-ID i+ is 33 characters long; at most 32/],
+    ["a 10-digit fraction of a second", header({ ts: "2003-10-11T22:14:15.0123456789Z" }), /fraction of a second has 10 digits; at most 6/],
+    ["a space after [", header({ sd: '[ x@1 a="b"]' }), /an SD-ID is expected where " " is/],
+    ["an unescaped ] in a PARAM-VALUE", header({ sd: '[x@1 a="b]c"]' }), /value of a holds a \] that is not escaped/],
+    // The other rules of the ABNF.
+    ["a lower-case z", header({ ts: "2003-10-11T22:14:15z" }), /upper-case Z/],
+    ["a timestamp without offset", header({ ts: "2003-10-11T22:14:15" }), /no offset/],
+    ["a 7-digit fraction", header({ ts: "2003-10-11T22:14:15.1234567Z" }), /7 digits; at most 6/],
+    ["a day that does not exist", header({ ts: "2003-02-29T22:14:15Z" }), /2003-02-29 is no date/],
+    ["hour 24", header({ ts: "2003-10-11T24:00:00Z" }), /no time of day/],
+    ["a leap second", header({ ts: "2003-10-11T23:59:60Z" }), /no time of day/],
+    ["an offset of 24 hours", header({ ts: "2003-10-11T22:14:15+24:00" }), /offset \+24:00 is out of range/],
+    ["a 256-character HOSTNAME", header({ host: "h".repeat(256) }), /HOSTNAME is 256 characters long; at most 255/],
+    ["a 129-character PROCID", header({ proc: "p".repeat(129) }), /PROCID is 129 characters long; at most 128/],
+    ["a 33-character MSGID", header({ msgid: "m".repeat(33) }), /MSGID is 33 characters long; at most 32/],
+    ["a 33-character PARAM-NAME", header({ sd: `[x@1 ${"n".repeat(33)}="v"]` }), /PARAM-NAME n+ is 33 characters long/],
+    ["a non-ASCII HOSTNAME", header({ host: "hôst" }), /non-ASCII character ô/],
+    ["two spaces in the header", "<13>1 2003-10-11T22:14:15Z host  app - - - msg", /APP-NAME is empty/],
+    ["no STRUCTURED-DATA", "<13>1 2003-10-11T22:14:15Z host app - ID47", /ends after its MSGID/],
+    ["STRUCTURED-DATA glued to MSG", header({ sd: '[x@1 a="b"]x' }).replace(" msg", ""), /followed by "x", not by a space/],
+    ["an SD-ID with =", header({ sd: '[x=1 a="b"]' }), /holds "=" where a space and a PARAM-NAME or its closing \] should be/],
+    ["an unquoted PARAM-VALUE", header({ sd: "[x@1 a=b]" }), /PARAM-NAME a is not followed by ="/],
+    ["an unterminated PARAM-VALUE", '<13>1 - h a - - [x@1 a="b', /no closing "/],
+    ["an SD-ELEMENT without ]", '<13>1 - h a - - [x@1 a="b"', /no closing \]/],
+    ["STRUCTURED-DATA that is neither - nor [", header({ sd: "x" }), /neither - nor \[SD-ID/]
+  ])("refuses %s, naming the rule", (_, text, detail) => {
+    const parsed = parse(text)
+    expect(parsed).toMatchObject({ ok: false, reason: "bad-rfc5424" })
+    if (!parsed.ok) expect(parsed.detail).toMatch(detail)
+  })
+
+  it("keeps a MSG that is not UTF-8 and has no BOM as its bytes", () => {
+    const latin1 = Buffer.from("Grüße aus Köln", "latin1")
+    const parsed = parseSyslog(Buffer.concat([Buffer.from('<13>1 2003-10-11T22:14:15Z host app 12 ID7 [x@1 k="v"] '), latin1]), { now: NOW })
+    expect(parsed).toMatchObject({ ok: true, format: "rfc5424", hostname: "host", appName: "app", procId: "12", msgId: "ID7", bom: false, message: latin1.toString("utf8") })
+    expect(parsed.ok && parsed.messageBytes?.equals(latin1)).toBe(true)
   })
 })
 
@@ -97,7 +196,10 @@ describe("RFC 3164 (section 5.4 examples)", () => {
       procId: null,
       msgId: null,
       structuredData: null,
+      time: { ms: Date.parse("2026-10-11T22:14:15Z"), us: 0, offset: null },
       message: "'su root' failed for lonvick on /dev/pts/8",
+      messageBytes: null,
+      bom: false,
       fields: null
     })
   })
@@ -147,6 +249,63 @@ describe("RFC 3164 (section 5.4 examples)", () => {
   })
 })
 
+describe("RFC 3164 as real senders write it", () => {
+  it("reads an RFC 3339 timestamp (rsyslog's high-precision template)", () => {
+    expect(parse("<34>2003-10-11T22:14:15.003-02:00 mymachine su[99]: 'su root' failed")).toMatchObject({
+      format: "rfc3164",
+      timestamp: "2003-10-11T22:14:15.003-02:00",
+      time: { ms: Date.parse("2003-10-12T00:14:15.003Z"), us: 0, offset: -120 },
+      hostname: "mymachine",
+      appName: "su",
+      procId: "99",
+      message: "'su root' failed"
+    })
+  })
+
+  it("reads the month in any case", () => {
+    for (const month of ["NOV", "nov", "nOv"]) {
+      expect(parse(`<13>${month} 27 05:54:07 host app: hi`)).toMatchObject({ timestamp: `${month} 27 05:54:07`, time: { ms: Date.parse("2026-11-27T05:54:07Z") }, hostname: "host", appName: "app", message: "hi" })
+    }
+  })
+
+  it("reads a year after the time", () => {
+    expect(parse("<13>Apr 15 21:28:13 2007 myhost sshd[1]: hi")).toMatchObject({
+      timestamp: "Apr 15 21:28:13 2007",
+      time: { ms: Date.parse("2007-04-15T21:28:13Z"), us: 0, offset: null },
+      hostname: "myhost",
+      appName: "sshd",
+      procId: "1",
+      message: "hi"
+    })
+  })
+
+  it("places a date without year in the latest year it is not more than a month ahead of", () => {
+    const onNewYear = Date.parse("2027-01-01T00:00:30Z")
+    expect(parseSyslog(Buffer.from("<13>Dec 31 23:59:59 h a: late"), { now: onNewYear })).toMatchObject({ time: { ms: Date.parse("2026-12-31T23:59:59Z") } })
+    expect(parseSyslog(Buffer.from("<13>Jan 15 00:00:00 h a: early"), { now: Date.parse("2026-12-31T00:00:00Z") })).toMatchObject({ time: { ms: Date.parse("2027-01-15T00:00:00Z") } })
+    expect(parseSyslog(Buffer.from("<13>Feb 29 12:00:00 h a: leap"), { now: NOW })).toMatchObject({ time: { ms: Date.parse("2024-02-29T12:00:00Z") } })
+  })
+
+  it("reads an IPv6 address as the HOSTNAME, even one that ends with a colon", () => {
+    for (const address of ["2001:db8::1", "2001:db8::", "::1", "fe80::1:2:3:4"]) {
+      expect(parse(`<13>Nov 27 05:54:07 ${address} app[7]: hi`)).toMatchObject({ hostname: address, appName: "app", procId: "7", message: "hi" })
+    }
+  })
+
+  it("reads the TAG of a message without timestamp (and no HOSTNAME)", () => {
+    expect(parse("<13>sshd[42]: Accepted publickey")).toMatchObject({ timestamp: null, time: null, hostname: null, appName: "sshd", procId: "42", message: "Accepted publickey" })
+    expect(parse("<13>su: hi")).toMatchObject({ hostname: null, appName: "su", procId: null, message: "hi" })
+    expect(parse("<13>just a message")).toMatchObject({ hostname: null, appName: null, message: "just a message" })
+  })
+
+  it("keeps a MSG that is not UTF-8 as its bytes", () => {
+    const latin1 = Buffer.from("Grüße", "latin1")
+    const parsed = parseSyslog(Buffer.concat([Buffer.from("<13>Nov 27 05:54:07 host app: "), latin1]), { now: NOW })
+    expect(parsed).toMatchObject({ ok: true, format: "rfc3164", hostname: "host", appName: "app", message: latin1.toString("utf8") })
+    expect(parsed.ok && parsed.messageBytes?.equals(latin1)).toBe(true)
+  })
+})
+
 describe("FortiOS default format", () => {
   it("parses `<PRI>` followed directly by key=value", () => {
     const line =
@@ -187,7 +346,9 @@ describe("rejections", () => {
     ["a PRI over 191", Buffer.from("<192>hello"), "bad-pri"],
     ["a 4-digit PRI", Buffer.from("<0013>hello"), "bad-pri"],
     ["an unclosed PRI", Buffer.from("<13 hello"), "bad-pri"],
-    ["invalid UTF-8", Buffer.from([0x3c, 0x31, 0x33, 0x3e, 0x68, 0xff, 0xfe, 0x69]), "invalid-utf8"],
+    ["invalid UTF-8 in an RFC 3164 HOSTNAME", Buffer.from([...Buffer.from("<13>Nov 27 05:54:07 h"), 0xff, ...Buffer.from(" su: hi")]), "invalid-utf8"],
+    ["invalid UTF-8 in an SD-PARAM value", Buffer.from([...Buffer.from('<13>1 - h a - - [x@1 k="'), 0xe9, ...Buffer.from('"] hi')]), "invalid-utf8"],
+    ["invalid UTF-8 after a BOM", Buffer.from([...Buffer.from("<13>1 - h a - - - \u{feff}caf"), 0xe9]), "invalid-utf8"],
     ["NUL padding", Buffer.alloc(64), "binary-garbage"],
     ["control-heavy bytes", Buffer.from("<13>\u0001\u0002\u0003\u0004abcdefgh", "latin1"), "binary-garbage"]
   ])("rejects %s", (_, frame, reason) => {
@@ -201,7 +362,7 @@ describe("rejections", () => {
   })
 
   it("never throws on arbitrary bytes and only reports known reasons", () => {
-    const reasons = new Set<string>(["frame-too-large", "bad-octet-count", "invalid-utf8", "truncated", "bad-pri", "binary-garbage", "empty"])
+    const reasons = new Set<string>(["frame-too-large", "bad-octet-count", "invalid-utf8", "truncated", "bad-pri", "binary-garbage", "empty", "bad-rfc5424"])
     const frames = fc.oneof(
       fc.uint8Array({ maxLength: 2048 }),
       fc.tuple(fc.integer({ min: 0, max: 300 }), fc.uint8Array({ maxLength: 300 })).map(([pri, rest]) =>
@@ -233,6 +394,10 @@ describe("summarizeSyslog", () => {
       facility: 23,
       severity: 5,
       hostname: null,
+      appName: null,
+      msgId: null,
+      timeMs: null,
+      utf8: true,
       fields: ["fgt-1", "0000000013", "42", undefined]
     })
   })
@@ -249,6 +414,7 @@ describe("summarizeSyslog", () => {
 
   it("rejects what parseSyslog rejects, for the same reason", () => {
     expect(summarizeSyslog(Buffer.alloc(64), picker)).toEqual(parseSyslog(Buffer.alloc(64)))
+    expect(summarize("<13>1 2003-10-11t22:14:15Z h a - - - x")).toEqual(parse("<13>1 2003-10-11t22:14:15Z h a - - - x"))
     expect(summarize("<192>hello")).toEqual(parse("<192>hello"))
   })
 
@@ -260,16 +426,18 @@ describe("summarizeSyslog", () => {
       keyValues,
       keyValues.map((kv) => `1 2026-11-27T05:54:07Z host app - - - ${kv}`),
       keyValues.map((kv) => `Nov 27 05:54:07 host app[1]: ${kv}`),
-      fc.string({ unit: fc.constantFrom("a", "=", '"', " ", "\\", "\u0001", "[", "]", "-", "1", "é"), maxLength: 30 })
+      fc.string({ unit: fc.constantFrom("a", "=", '"', " ", "\\", "\u0001", "[", "]", "-", "1", "é"), maxLength: 30 }),
+      fc.string({ unit: fc.constantFrom("1", " ", "-", "2026-11-27T05:54:07Z", "Nov 27 05:54:07", "h", "[", "]", "a@1", "k=", '"', "\\"), maxLength: 16 })
     )
     const frames = fc.oneof(
       fc.tuple(fc.integer({ min: 0, max: 200 }), body).map(([pri, text]) => Buffer.from(`<${pri}>${text}`, "utf8")),
+      fc.tuple(fc.integer({ min: 0, max: 200 }), body, fc.uint8Array({ maxLength: 8 })).map(([pri, text, tail]) => Buffer.concat([Buffer.from(`<${pri}>${text}`, "utf8"), tail])),
       fc.uint8Array({ maxLength: 64 }).map((bytes) => Buffer.from(bytes))
     )
     fc.assert(
       fc.property(frames, (frame) => {
-        const full = parseSyslog(frame)
-        const summary = summarizeSyslog(frame, picker)
+        const full = parseSyslog(frame, { now: NOW })
+        const summary = summarizeSyslog(frame, picker, { now: NOW })
         if (!full.ok) {
           expect(summary).toEqual(full)
           return
@@ -281,6 +449,10 @@ describe("summarizeSyslog", () => {
           facility: full.facility,
           severity: full.severity,
           hostname: full.format === "fortios" ? null : full.hostname,
+          appName: full.appName,
+          msgId: full.msgId,
+          timeMs: full.format === "fortios" ? null : (full.time?.ms ?? null),
+          utf8: full.messageBytes === null,
           fields: fields === null ? null : picker.keys.map((key) => fields[key])
         })
       }),
@@ -327,6 +499,8 @@ describe("encodeSyslog", () => {
         fc.date({ min: new Date("1990-01-01T00:00:00Z"), max: new Date("2090-01-01T00:00:00Z"), noInvalidDate: true }),
         fc.constantFrom("default", "rfc5424", "rfc3164"),
         (facility, severity, hostname, appName, kv, timestamp, format) => {
+          // Four digits after an RFC 3164 time are its year (as rsyslog reads them), not a HOSTNAME.
+          fc.pre(format !== "rfc3164" || !/^\d{4}$/.test(hostname))
           const message = formatKeyValues(kv)
           const input = { format, facility, severity, hostname, timestamp, message, ...(appName === undefined ? {} : { appName }) } as const
           const parsed = parseSyslog(encodeSyslog(input))
@@ -337,6 +511,77 @@ describe("encodeSyslog", () => {
             expect(parsed).toMatchObject({ format, hostname, appName: appName ?? null, timestamp: `${timestamp.toISOString().slice(0, 19)}Z` })
           }
           if (format === "rfc3164") expect(parsed).toMatchObject({ format, hostname, appName: appName ?? null })
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
+  it("round-trips every RFC 5424 header field, structured data with escapes included", () => {
+    const printable = (max: number) => fc.string({ unit: fc.integer({ min: 33, max: 126 }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: max }).filter((w) => w !== "-")
+    const sdName = fc.string({ unit: fc.constantFrom(..."abzAZ09@.-_[\\/:#!"), minLength: 1, maxLength: 32 })
+    const element = fc.record({ id: sdName, params: fc.array(fc.record({ name: sdName, value: fc.string({ unit: fc.constantFrom(..."a \"\\]=[é€\t"), maxLength: 12 }) }), { maxLength: 4 }) })
+    fc.assert(
+      fc.property(
+        fc.record({
+          hostname: printable(255),
+          appName: printable(48),
+          procId: printable(128),
+          msgId: printable(32),
+          structuredData: fc.array(element, { maxLength: 3 }),
+          bom: fc.boolean(),
+          message: fc.string({ maxLength: 60 }).filter((m) => !/[\x00-\x08\x0b-\x1f\x7f]/.test(m) && !m.startsWith(BOM) && !/[\r\n]$/.test(m)),
+          timestamp: fc.date({ min: new Date("1970-01-01T00:00:00Z"), max: new Date("9999-12-31T23:59:59Z"), noInvalidDate: true })
+        }, { requiredKeys: ["hostname", "structuredData", "bom", "message", "timestamp"] }),
+        (input) => {
+          const parsed = parseSyslog(encodeSyslog({ format: "rfc5424", facility: 4, severity: 2, ...input }), { now: NOW })
+          const seconds = Math.floor(input.timestamp.getTime() / 1000) * 1000
+          expect({ ...parsed, fields: null }).toEqual({
+            ok: true,
+            format: "rfc5424",
+            facility: 4,
+            severity: 2,
+            timestamp: `${input.timestamp.toISOString().slice(0, 19)}Z`,
+            time: { ms: seconds, us: 0, offset: 0 },
+            hostname: input.hostname,
+            appName: input.appName ?? null,
+            procId: input.procId ?? null,
+            msgId: input.msgId ?? null,
+            structuredData: input.structuredData.length === 0 ? null : input.structuredData,
+            message: input.message,
+            messageBytes: null,
+            bom: input.bom,
+            fields: null
+          })
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+
+  it("round-trips every RFC 3164 header field", () => {
+    const word = fc.string({ unit: fc.constantFrom(..."abcXYZ019.-_/"), minLength: 1, maxLength: 32 })
+    fc.assert(
+      fc.property(
+        word.filter((w) => !/^\d{4}$/.test(w)),
+        fc.option(word, { nil: undefined }),
+        fc.option(fc.stringMatching(/^[0-9]{1,7}$/), { nil: undefined }),
+        fc.date({ min: new Date("2026-01-01T00:00:00Z"), max: new Date("2026-11-30T23:59:59Z"), noInvalidDate: true }),
+        fc.string({ unit: fc.constantFrom(..."ab é€:[]"), maxLength: 40 }).filter((m) => !m.startsWith(" ")),
+        (hostname, appName, procId, timestamp, message) => {
+          // Without a TAG, a MSG that starts like one (`ab: x`) is read as one.
+          fc.pre(appName !== undefined || !/^[\w./-]+(\[[^\]]*\])?:/.test(message))
+          const input = { format: "rfc3164", facility: 1, severity: 5, hostname, timestamp, message, ...(appName === undefined ? {} : { appName }), ...(procId === undefined ? {} : { procId }) } as const
+          const parsed = parseSyslog(encodeSyslog(input), { now: NOW })
+          expect(parsed).toMatchObject({
+            ok: true,
+            format: "rfc3164",
+            time: { ms: Math.floor(timestamp.getTime() / 1000) * 1000, us: 0, offset: null },
+            hostname,
+            appName: appName ?? null,
+            procId: appName === undefined ? null : (procId ?? null),
+            message
+          })
         }
       ),
       { numRuns: 500 }

@@ -342,7 +342,7 @@ describe("device registry file", () => {
     raw.exec("PRAGMA user_version = 1")
     raw.close()
     expect(() => LogStore.open({ path: storePath() })).toThrow(
-      expect.objectContaining({ code: "store-version", message: expect.stringContaining("written by another version of fazlab's store (version 1; this fazlab reads version 4);") })
+      expect.objectContaining({ code: "store-version", message: expect.stringContaining("written by another version of fazlab's store (version 1; this fazlab reads version 5);") })
     )
   })
 })

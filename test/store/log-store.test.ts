@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { fieldsOfRaw, LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
 import { StoreError } from "../../src/store/store-error.ts"
-import { logRecord, T0 } from "../support/records.ts"
+import { logRecord, NO_SYSLOG_HEADER, T0 } from "../support/records.ts"
 import { storeModes } from "../support/store.ts"
 
 /** The store's source file, for snippets run in other processes. */
@@ -71,11 +71,22 @@ describe.each(modes)("LogStore (%s)", (_mode, open) => {
       fields: null
     })
     const fortios = record({ fields: { devname: "FGT-1", msg: 'quoted "text", commas' } })
-    store.append([fortios, unicode])
+    store.append([fortios, { ...unicode, hostname: "host", appName: "app", msgId: null, logTime: Date.parse("2026-11-03T10:15:42Z") }])
     const logs = store.query({})
     expect(logs).toEqual([
-      { id: logs[0]?.id, ...fortios },
-      { id: (logs[0]?.id ?? 0) + 1, ...unicode }
+      // FortiOS' default format: no header, devname stands for the hostname.
+      { id: logs[0]?.id, ...fortios, ...NO_SYSLOG_HEADER, hostname: "FGT-1", message: fortios.raw.slice("<189>".length) },
+      {
+        id: (logs[0]?.id ?? 0) + 1,
+        ...unicode,
+        ...NO_SYSLOG_HEADER,
+        timestamp: "2026-11-03T10:15:42Z",
+        time: "2026-11-03T10:15:42.000000Z",
+        offset: "+00:00",
+        hostname: "host",
+        appName: "app",
+        message: "motörhead ✓"
+      }
     ])
   })
 
@@ -113,6 +124,47 @@ describe.each(modes)("LogStore (%s)", (_mode, open) => {
     expect(ids(store.query({ until: T0 + 3000 }))).toEqual(ids(all.slice(0, 3)))
     expect(ids(store.query({ since: T0 + 2000, until: T0 + 5000 }))).toEqual(ids(all.slice(2, 5)))
     expect(ids(store.query({ since: T0 + 2000, until: T0 + 5000, device: "FGT-B" }))).toEqual(ids([all[3]!]))
+  })
+
+  it("filters by the syslog header's hostname, app name and msgid, and by the log's own time", () => {
+    const syslog = (i: number, overrides: Partial<LogRecordInput>) => record({ seq: i, receivedAt: T0 + i * 1000, ...overrides })
+    store.append([
+      syslog(1, { hostname: "web-1", appName: "nginx", msgId: "ACCESS", logTime: T0 - 60_000 }),
+      syslog(2, { hostname: "web-1", appName: "sshd", msgId: null, logTime: null }),
+      syslog(3, { hostname: "db-1", appName: "nginx", msgId: "ACCESS", logTime: T0 + 60_000 }),
+      syslog(4, {})
+    ])
+    const seqs = (q: Parameters<LogStore["query"]>[0]) => store.query(q).map((log) => log.seq)
+    expect(seqs({ hostname: "web-1" })).toEqual([1, 2])
+    expect(seqs({ appName: "nginx" })).toEqual([1, 3])
+    expect(seqs({ msgId: "ACCESS", hostname: "db-1" })).toEqual([3])
+    // The log's own time when it has one, else when it was received (T0 + 2000, T0 + 4000).
+    expect(seqs({ timeSince: T0 })).toEqual([2, 3, 4])
+    expect(seqs({ timeSince: T0, timeUntil: T0 + 3000 })).toEqual([2])
+    expect(seqs({ timeUntil: T0 })).toEqual([1])
+    expect(store.count({ appName: "nginx", timeSince: T0 })).toBe(1)
+  })
+
+  it("keeps a message that is not UTF-8 as its bytes and reads its header from them", () => {
+    const bytes = Buffer.concat([Buffer.from("<14>1 2026-11-03T10:15:42.5+01:00 host app 42 ID7 [a@1 k=\"v\"] "), Buffer.from([0x63, 0x61, 0x66, 0xe9])])
+    store.append([record({ format: "rfc5424", raw: bytes.toString("utf8"), rawBytes: bytes.toString("base64"), fields: "from-raw", hostname: "host" })])
+    const [log] = store.query({ hostname: "host" })
+    expect(log).toMatchObject({
+      raw: bytes.toString("utf8"),
+      rawBytes: bytes.toString("base64"),
+      timestamp: "2026-11-03T10:15:42.5+01:00",
+      time: "2026-11-03T09:15:42.500000Z",
+      offset: "+01:00",
+      hostname: "host",
+      appName: "app",
+      procId: "42",
+      msgId: "ID7",
+      structuredData: [{ id: "a@1", params: [{ name: "k", value: "v" }] }],
+      message: "caf\ufffd",
+      messageBytes: Buffer.from([0x63, 0x61, 0x66, 0xe9]).toString("base64"),
+      bom: false
+    })
+    expect(Buffer.from(log?.rawBytes ?? "", "base64").equals(bytes)).toBe(true)
   })
 
   it("orders by id, newest first on request, and stops at the limit (default 100)", () => {
@@ -333,6 +385,21 @@ describe("LogStore file", () => {
     expect(() => LogStore.open({ path: storePath() })).toThrow(expect.objectContaining({ code: "store-not-a-store" }))
   })
 
+  it("adds the syslog header columns to a store of schema version 4, keeping its logs", () => {
+    const old = LogStore.open({ path: storePath() })
+    old.append([record({ seq: 1 })])
+    old.close()
+    const raw = new DatabaseSync(storePath())
+    for (const column of ["hostname", "app_name", "msg_id", "log_time"]) raw.exec(`ALTER TABLE logs DROP COLUMN ${column}`)
+    raw.exec("PRAGMA user_version = 4")
+    raw.close()
+    const store = LogStore.open({ path: storePath() })
+    store.append([record({ seq: 2, hostname: "h" })])
+    expect(store.query({}).map((log) => log.seq)).toEqual([1, 2])
+    expect(store.query({ hostname: "h" }).map((log) => log.seq)).toEqual([2])
+    store.close()
+  })
+
   it("rejects a store made by an unknown store version", () => {
     LogStore.open({ path: storePath() }).close()
     const raw = new DatabaseSync(storePath())
@@ -342,7 +409,7 @@ describe("LogStore file", () => {
     expect(error).toBeInstanceOf(StoreError)
     expect(error).toMatchObject({
       code: "store-version",
-      message: `${storePath()} was written by another version of fazlab's store (version 7; this fazlab reads version 4); delete ${join(tempDir(), "data")} or use another --data-dir.`
+      message: `${storePath()} was written by another version of fazlab's store (version 7; this fazlab reads version 5); delete ${join(tempDir(), "data")} or use another --data-dir.`
     })
   })
 

@@ -2,7 +2,7 @@
  * Log records as the analyzer's intakes hand them to the store, for store and query tests: a
  * FortiOS traffic log with every column set, any of which a test overrides.
  */
-import type { LogRecordInput } from "../../src/store/log-store.ts"
+import type { LogRecordInput, SyslogHeaderView } from "../../src/store/log-store.ts"
 
 /** A fixed receive time (2026-11-03), so tests do not depend on the clock. */
 export const T0 = 1_793_700_000_000
@@ -27,3 +27,18 @@ export const logRecord = (overrides: Partial<LogRecordInput> = {}): LogRecordInp
   fields: null,
   ...overrides
 })
+
+/** The header fields of a stored log that did not come as syslog (OFTP, HTTPS): all null. */
+export const NO_SYSLOG_HEADER: SyslogHeaderView = {
+  timestamp: null,
+  time: null,
+  offset: null,
+  hostname: null,
+  appName: null,
+  procId: null,
+  msgId: null,
+  structuredData: null,
+  message: null,
+  messageBytes: null,
+  bom: false
+}

@@ -13,6 +13,7 @@ import type { StoredLog } from "../../src/store/log-store.ts"
 import { App } from "../../src/ui/app.tsx"
 import { LOG_LINES } from "../../src/ui/state.ts"
 import { monochromeTheme } from "../../src/ui/theme.ts"
+import { NO_SYSLOG_HEADER } from "../support/records.ts"
 import { type FakeClient, fakeClient, SNAPSHOT } from "./fake-client.ts"
 import { KEYS, type Rendered, renderUi } from "./render.ts"
 
@@ -43,7 +44,8 @@ const log = (device: string, level: string, msg: string): StoredLog => {
     eventtime: null,
     seq: null,
     raw: `devname="${device}" type="traffic" level="${level}" msg="${msg}"`,
-    fields: { devname: device, type: "traffic", level, msg }
+    fields: { devname: device, type: "traffic", level, msg },
+    ...NO_SYSLOG_HEADER
   }
 }
 

@@ -27,6 +27,7 @@ import {
   selectedDevice,
   type TrafficView
 } from "../../src/ui/state.ts"
+import { NO_SYSLOG_HEADER } from "../support/records.ts"
 import { SNAPSHOT } from "./fake-client.ts"
 
 const explain = (event: LabEvent): string | null => (event.type === "device-stopped" ? `${event.device} stopped` : null)
@@ -247,7 +248,7 @@ describe("view state", () => {
   it("keeps the newest LOG_LINES log lines, each with its message or telling fields", () => {
     const line = (id: number, fields: LogLine["fields"]): LogLine => ({
       id, receivedAt: id, transport: "udp", peer: "p", format: "fortios", facility: 0, severity: 0, device: "fgt-1", devid: null,
-      logid: null, type: "traffic", subtype: null, level: "notice", eventtime: null, seq: null, raw: `raw ${id}`, fields
+      logid: null, type: "traffic", subtype: null, level: "notice", eventtime: null, seq: null, raw: `raw ${id}`, fields, ...NO_SYSLOG_HEADER
     })
     expect(logText(line(1, { msg: "hello", action: "deny" }))).toBe("hello")
     expect(logText(line(1, { action: "deny", srcip: "10.0.0.1", dstip: "10.0.0.2", policyid: "3" }))).toBe("action=deny srcip=10.0.0.1 dstip=10.0.0.2")

@@ -3,12 +3,13 @@
  *
  * Pure and free of sockets, buses and the store, so that the UDP receiver thread
  * (`udp-worker.ts`) runs it as well as the main thread's intake (`syslog-intake.ts`): both
- * parse a message the same way. The store keeps `raw` plus the indexed columns; the FortiOS
- * fields are derived from `raw` again when read (`fields: "from-raw"`).
+ * parse a message the same way. The store keeps `raw` (as bytes when it is not UTF-8) plus the
+ * indexed columns (the header's hostname, app name, msgid and time among them); the FortiOS
+ * fields and the rest of the header are derived from `raw` again when read (`fields: "from-raw"`).
  */
 import type { MalformedReason } from "../../events/events.ts"
 import { KeyPicker } from "../../protocols/fortios/kv.ts"
-import { summarizeSyslog } from "../../protocols/syslog/message.ts"
+import { fortiosTimeMs, summarizeSyslog } from "../../protocols/syslog/message.ts"
 import type { LogRecordInput } from "../../store/log-store.ts"
 
 /** A message that cannot be stored: counted by reason and published as `log-malformed`. */
@@ -17,17 +18,20 @@ export interface SyslogRejection {
   readonly detail: string
 }
 
-/** The FortiOS fields the store indexes, and the two that name the sender. */
-const INDEXED = new KeyPicker(["devname", "hostname", "devid", "logid", "type", "subtype", "level", "eventtime", "fazlab_seq"])
+/** The FortiOS fields the store indexes, the two that name the sender, and the time of a header-less FortiOS log. */
+const INDEXED = new KeyPicker(["devname", "hostname", "devid", "logid", "type", "subtype", "level", "eventtime", "fazlab_seq", "date", "time", "tz"])
 
 /** The record of one syslog message from `peer` ("address:port"), or why it is malformed. */
 export const syslogRecord = (frame: Buffer, transport: "udp" | "tcp", peer: string): LogRecordInput | SyslogRejection => {
-  const parsed = summarizeSyslog(frame, INDEXED)
+  const receivedAt = Date.now()
+  const parsed = summarizeSyslog(frame, INDEXED, { now: receivedAt })
   if (!parsed.ok) return { reason: parsed.reason, detail: parsed.detail }
-  const [devname, hostname, devid, logid, type, subtype, level, eventtime, seqText] = parsed.fields ?? []
+  const [devname, hostname, devid, logid, type, subtype, level, eventtime, seqText, date, time, tz] = parsed.fields ?? []
   const seq = seqText === undefined ? Number.NaN : Number.parseInt(seqText, 10)
+  // FortiOS' default format has no header: its devname and date, time and tz stand for one.
+  const headerless = parsed.format === "fortios"
   return {
-    receivedAt: Date.now(),
+    receivedAt,
     transport,
     peer,
     format: parsed.format,
@@ -42,6 +46,11 @@ export const syslogRecord = (frame: Buffer, transport: "udp" | "tcp", peer: stri
     eventtime: eventtime ?? null,
     seq: Number.isNaN(seq) ? null : seq,
     raw: frame.toString("utf8"),
+    ...(parsed.utf8 ? {} : { rawBytes: frame.toString("base64") }),
+    hostname: headerless ? (devname ?? null) : parsed.hostname,
+    appName: parsed.appName,
+    msgId: parsed.msgId,
+    logTime: headerless ? fortiosTimeMs(date, time, tz) : parsed.timeMs,
     fields: "from-raw"
   }
 }

@@ -23,7 +23,7 @@ import { FORTINET_TRAP_NAMES, type FortinetTrapName } from "../../protocols/snmp
 // ---------------------------------------------------------------------------------------------
 
 const malformedReasons = [
-  "frame-too-large", "bad-octet-count", "invalid-utf8", "truncated", "bad-pri", "binary-garbage", "empty", "bad-json"
+  "frame-too-large", "bad-octet-count", "invalid-utf8", "truncated", "bad-pri", "binary-garbage", "empty", "bad-rfc5424", "bad-json"
 ] as const satisfies ReadonlyArray<MalformedReason>
 
 export interface SendRaw {

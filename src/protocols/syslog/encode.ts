@@ -4,13 +4,15 @@
  *
  * - `default`: `<PRI>` immediately followed by the message (FortiOS' own format: no timestamp or
  *   hostname in the header, the key=value body carries them).
- * - `rfc5424`: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME - - - MSG`, the timestamp in UTC to the second
- *   as FortiOS writes it; a missing app name is `-`.
- * - `rfc3164`: `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG: MSG` with the timestamp in UTC; without an app
- *   name the `TAG: ` part is left out.
+ * - `rfc5424`: `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA MSG`, the
+ *   timestamp in UTC to the second as FortiOS writes it; a missing field is `-`; SD-PARAM values
+ *   escaped (`"`, `\` and `]`); a BOM before MSG when asked.
+ * - `rfc3164`: `<PRI>Mmm dd hh:mm:ss HOSTNAME TAG[PID]: MSG` with the timestamp in UTC; without an
+ *   app name the `TAG: ` part is left out.
  *
- * The caller supplies valid codes (facility 0-23, severity 0-7) and a hostname and app name
- * without spaces; empty ones become `-` in RFC 5424. An invalid `Date` is written as `-` in
+ * The caller supplies valid codes (facility 0-23, severity 0-7), header fields of printable
+ * US-ASCII within RFC 5424's lengths and SD names of its SD-NAME characters; empty ones become
+ * `-` in RFC 5424. An invalid `Date` is written as `-` in
  * RFC 5424 and as the Unix epoch in RFC 3164 (which has no null timestamp). Framing is
  * `framing.ts`' job.
  */
@@ -63,6 +65,8 @@ export const SEVERITIES: { readonly [name in SeverityName]: number } = {
   debug: 7
 }
 
+import type { SdElement } from "./message.ts"
+
 export type SyslogFormat = "default" | "rfc5424" | "rfc3164"
 
 export interface SyslogEncodeInput {
@@ -71,6 +75,14 @@ export interface SyslogEncodeInput {
   readonly severity: number
   readonly hostname: string
   readonly appName?: string
+  /** RFC 5424 PROCID, RFC 3164 `[PID]` after the TAG. */
+  readonly procId?: string
+  /** RFC 5424 only. */
+  readonly msgId?: string
+  /** RFC 5424 only. */
+  readonly structuredData?: ReadonlyArray<SdElement>
+  /** RFC 5424 only: a BOM before MSG (it is UTF-8). */
+  readonly bom?: boolean
   readonly timestamp: Date
   readonly message: string
 }
@@ -80,6 +92,14 @@ const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 const two = (n: number): string => (n < 10 ? `0${n}` : `${n}`)
 
 const nil = (value: string | undefined): string => (value === undefined || value.length === 0 ? "-" : value)
+
+/** A PARAM-VALUE with `"`, `\` and `]` escaped. */
+const escapeParamValue = (value: string): string => value.replace(/["\\\]]/g, (c) => `\\${c}`)
+
+const structuredData = (elements: ReadonlyArray<SdElement> | undefined): string =>
+  elements === undefined || elements.length === 0
+    ? "-"
+    : elements.map((element) => `[${element.id}${element.params.map((param) => ` ${param.name}="${escapeParamValue(param.value)}"`).join("")}]`).join("")
 
 const rfc5424Timestamp = (date: Date): string =>
   Number.isNaN(date.getTime()) ? "-" : `${date.toISOString().slice(0, 19)}Z`
@@ -97,11 +117,12 @@ export function encodeSyslog(input: SyslogEncodeInput): Buffer {
       return Buffer.from(pri + input.message, "utf8")
     case "rfc5424":
       return Buffer.from(
-        `${pri}1 ${rfc5424Timestamp(input.timestamp)} ${nil(input.hostname)} ${nil(input.appName)} - - - ${input.message}`,
+        `${pri}1 ${rfc5424Timestamp(input.timestamp)} ${nil(input.hostname)} ${nil(input.appName)} ${nil(input.procId)} ${nil(input.msgId)} ${structuredData(input.structuredData)} ${input.bom === true ? "\u{feff}" : ""}${input.message}`,
         "utf8"
       )
     case "rfc3164": {
-      const tag = input.appName === undefined || input.appName.length === 0 ? "" : `${input.appName}: `
+      const pid = input.procId === undefined || input.procId.length === 0 ? "" : `[${input.procId}]`
+      const tag = input.appName === undefined || input.appName.length === 0 ? "" : `${input.appName}${pid}: `
       return Buffer.from(`${pri}${rfc3164Timestamp(input.timestamp)} ${input.hostname} ${tag}${input.message}`, "utf8")
     }
   }
