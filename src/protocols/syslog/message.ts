@@ -58,11 +58,8 @@ export interface SyslogTime {
   readonly offset: number | null
 }
 
-export interface ParsedSyslog {
-  readonly ok: true
-  readonly format: SyslogMessageFormat
-  readonly facility: number
-  readonly severity: number
+/** A syslog header's fields, as `parseSyslog` gives them. */
+export interface SyslogHeaderFields {
   /** As written: RFC 5424 `TIMESTAMP`, RFC 3164 `Mmm dd hh:mm:ss [yyyy]` or RFC 3339, FortiOS `date`T`time` plus `tz`. */
   readonly timestamp: string | null
   /** `timestamp` as an instant; null without timestamp or when FortiOS' date and time are no date. */
@@ -76,12 +73,19 @@ export interface ParsedSyslog {
   readonly msgId: string | null
   /** RFC 5424 STRUCTURED-DATA, escapes undone; null for the NILVALUE and in the other formats. */
   readonly structuredData: ReadonlyArray<SdElement> | null
+  /** The RFC 5424 MSG started with a BOM (and so is UTF-8). */
+  readonly bom: boolean
+}
+
+export interface ParsedSyslog extends SyslogHeaderFields {
+  readonly ok: true
+  readonly format: SyslogMessageFormat
+  readonly facility: number
+  readonly severity: number
   /** The MSG (without BOM); when it is not UTF-8, decoded with U+FFFD for what is not. */
   readonly message: string
   /** The MSG's bytes when they are not UTF-8 (then `message` is lossy), else null. */
   readonly messageBytes: Buffer | null
-  /** The RFC 5424 MSG started with a BOM (and so is UTF-8). */
-  readonly bom: boolean
   /** The FortiOS key=value fields when the message body is key=value. */
   readonly fields: Record<string, string> | null
 }
@@ -273,17 +277,9 @@ function readHead(frame: Buffer): Head | MalformedSyslog {
 }
 
 /** A header read from a message: everything but the MSG, which starts at `msgStart`. */
-interface Header {
+interface Header extends SyslogHeaderFields {
   readonly ok: true
   readonly format: SyslogMessageFormat
-  readonly timestamp: string | null
-  readonly time: SyslogTime | null
-  readonly hostname: string | null
-  readonly appName: string | null
-  readonly procId: string | null
-  readonly msgId: string | null
-  readonly structuredData: ReadonlyArray<SdElement> | null
-  readonly bom: boolean
   /** Where the MSG (or the FortiOS body) starts in the text, after any BOM. */
   readonly msgStart: number
 }
