@@ -348,6 +348,7 @@ describe("rejections", () => {
     ["an unclosed PRI", Buffer.from("<13 hello"), "bad-pri"],
     ["invalid UTF-8 in an RFC 3164 HOSTNAME", Buffer.from([...Buffer.from("<13>Nov 27 05:54:07 h"), 0xff, ...Buffer.from(" su: hi")]), "invalid-utf8"],
     ["invalid UTF-8 in an SD-PARAM value", Buffer.from([...Buffer.from('<13>1 - h a - - [x@1 k="'), 0xe9, ...Buffer.from('"] hi')]), "invalid-utf8"],
+    ["invalid UTF-8 in FortiOS key=value", Buffer.from("3c3138393e646174653dfffe", "hex"), "invalid-utf8"],
     ["invalid UTF-8 after a BOM", Buffer.from([...Buffer.from("<13>1 - h a - - - \u{feff}caf"), 0xe9]), "invalid-utf8"],
     ["NUL padding", Buffer.alloc(64), "binary-garbage"],
     ["control-heavy bytes", Buffer.from("<13>\u0001\u0002\u0003\u0004abcdefgh", "latin1"), "binary-garbage"]

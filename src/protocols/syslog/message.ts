@@ -22,6 +22,7 @@
  * character other than TAB, LF and CR), a missing or out-of-range PRI (0-191; 1-3 digits), an
  * RFC 5424 header that breaks the ABNF, and bytes that are not UTF-8 anywhere but in the MSG of
  * an RFC 5424 (without BOM) or RFC 3164 message: such a MSG is kept as bytes (`messageBytes`).
+ * A message that starts like FortiOS key=value and is not UTF-8 is refused too.
  * One trailing NUL and trailing CR and LF bytes are ignored.
  *
  * Times: a timestamp without offset (RFC 3164 `Mmm dd hh:mm:ss`) is read as UTC, and without a
@@ -288,7 +289,7 @@ interface Header extends SyslogHeaderFields {
  * The header in the format the message is in; `collect`: build the SD elements (parseSyslog) or
  * only check them. A body that starts like FortiOS key=value (`[a-z_]+=`, in a UTF-8 message)
  * gives a `fortios` header for the caller to check (`kv`: is the body key=value?); when it is
- * not, the message is read as RFC 3164.
+ * not, the message is read as RFC 3164. Such a body that is not UTF-8 is refused.
  */
 function readHeader(head: Head, collect: boolean, now: number, kv: (body: string) => boolean): Header | MalformedSyslog {
   const { text, pos } = head
@@ -299,7 +300,9 @@ function readHeader(head: Head, collect: boolean, now: number, kv: (body: string
     if (header.ok && !head.utf8 && text.startsWith("\u00ef\u00bb\u00bf", header.msgStart)) {
       return malformed("invalid-utf8", "the RFC 5424 MSG starts with a BOM, so it must be UTF-8, and it is not")
     }
-  } else if (head.utf8 && startsWithFortiOsKey(text, pos) && kv(text.slice(pos))) {
+  } else if (startsWithFortiOsKey(text, pos) && (!head.utf8 || kv(text.slice(pos)))) {
+    // FortiOS writes UTF-8: key=value that is not is damaged, not another format.
+    if (!head.utf8) return malformed("invalid-utf8", "the FortiOS key=value message is not valid UTF-8")
     return { ok: true, format: "fortios", timestamp: null, time: null, hostname: null, appName: null, procId: null, msgId: null, structuredData: null, bom: false, msgStart: pos }
   } else {
     header = parseRfc3164(text, pos, now)
