@@ -147,10 +147,12 @@ export interface SyslogReadOptions {
 export function parseSyslog(frame: Buffer, options: SyslogReadOptions = {}): ParsedSyslog | MalformedSyslog {
   const head = readHead(frame)
   if (!head.ok) return head
-  let fields: Record<string, string> | null = null
-  const header = readHeader(head, true, options.now ?? Date.now(), (body) => (fields = parseKeyValues(body)) !== null)
+  const body = fortiosBody(head)
+  if (typeof body === "object" && body !== null) return body
+  const fields = body === null ? null : parseKeyValues(body)
+  if (body !== null && fields !== null) return fortios(head, body, fields)
+  const header = readHeader(head, true, options.now ?? Date.now())
   if (!header.ok) return header
-  if (header.format === "fortios" && fields !== null) return fortios(head, header.msgStart, fields)
   const { bytes, text } = head
   let messageBytes: Buffer | null = null
   let message: string
@@ -191,13 +193,15 @@ export function parseSyslog(frame: Buffer, options: SyslogReadOptions = {}): Par
 export function summarizeSyslog<K extends string>(frame: Buffer, picker: KeyPicker<K>, options: SyslogReadOptions = {}): SyslogSummary | MalformedSyslog {
   const head = readHead(frame)
   if (!head.ok) return head
-  let picked: ReadonlyArray<string | undefined> | null = null
-  const header = readHeader(head, false, options.now ?? Date.now(), (body) => (picked = picker.pick(body)) !== null)
-  if (!header.ok) return header
   const { facility, severity, text } = head
-  if (header.format === "fortios" && picked !== null) {
+  const body = fortiosBody(head)
+  if (typeof body === "object" && body !== null) return body
+  const picked = body === null ? null : picker.pick(body)
+  if (picked !== null) {
     return { ok: true, format: "fortios", facility, severity, hostname: null, appName: null, msgId: null, timeMs: null, utf8: true, fields: picked }
   }
+  const header = readHeader(head, false, options.now ?? Date.now())
+  if (!header.ok) return header
   // A MSG that is not UTF-8 is read for fields as parseSyslog reads it: decoded, U+FFFD for what is not.
   const message = head.utf8 ? text.slice(header.msgStart) : head.bytes.subarray(header.msgStart).toString("utf8")
   return {
@@ -280,18 +284,23 @@ function readHead(frame: Buffer): Head | MalformedSyslog {
 /** A header read from a message: everything but the MSG, which starts at `msgStart`. */
 interface Header extends SyslogHeaderFields {
   readonly ok: true
-  readonly format: SyslogMessageFormat
-  /** Where the MSG (or the FortiOS body) starts in the text, after any BOM. */
+  readonly format: "rfc5424" | "rfc3164"
+  /** Where the MSG starts in the text, after any BOM. */
   readonly msgStart: number
 }
 
 /**
- * The header in the format the message is in; `collect`: build the SD elements (parseSyslog) or
- * only check them. A body that starts like FortiOS key=value (`[a-z_]+=`, in a UTF-8 message)
- * gives a `fortios` header for the caller to check (`kv`: is the body key=value?); when it is
- * not, the message is read as RFC 3164. Such a body that is not UTF-8 is refused.
+ * The body of a message in FortiOS' default format as far as its start tells (`[a-z_]+=` right
+ * after the PRI), for the caller to check that it is key=value (else it is RFC 3164); null for
+ * another format. Such a body that is not UTF-8 is refused: FortiOS writes UTF-8, so it is damage.
  */
-function readHeader(head: Head, collect: boolean, now: number, kv: (body: string) => boolean): Header | MalformedSyslog {
+function fortiosBody(head: Head): string | null | MalformedSyslog {
+  if (!startsWithFortiOsKey(head.text, head.pos)) return null
+  return head.utf8 ? head.text.slice(head.pos) : malformed("invalid-utf8", "the FortiOS key=value message is not valid UTF-8")
+}
+
+/** The RFC 5424 or RFC 3164 header; `collect`: build the SD elements (parseSyslog) or only check them. */
+function readHeader(head: Head, collect: boolean, now: number): Header | MalformedSyslog {
   const { text, pos } = head
   const versionEnd = rfc5424VersionEnd(text, pos)
   let header: Header | MalformedSyslog
@@ -300,10 +309,6 @@ function readHeader(head: Head, collect: boolean, now: number, kv: (body: string
     if (header.ok && !head.utf8 && text.startsWith("\u00ef\u00bb\u00bf", header.msgStart)) {
       return malformed("invalid-utf8", "the RFC 5424 MSG starts with a BOM, so it must be UTF-8, and it is not")
     }
-  } else if (startsWithFortiOsKey(text, pos) && (!head.utf8 || kv(text.slice(pos)))) {
-    // FortiOS writes UTF-8: key=value that is not is damaged, not another format.
-    if (!head.utf8) return malformed("invalid-utf8", "the FortiOS key=value message is not valid UTF-8")
-    return { ok: true, format: "fortios", timestamp: null, time: null, hostname: null, appName: null, procId: null, msgId: null, structuredData: null, bom: false, msgStart: pos }
   } else {
     header = parseRfc3164(text, pos, now)
   }
@@ -352,8 +357,7 @@ function startsWithFortiOsKey(text: string, pos: number): boolean {
 }
 
 /** FortiOS' default format: the header fields are the body's `date`, `time`, `tz` and `devname`. */
-function fortios(head: Head, start: number, fields: Record<string, string>): ParsedSyslog {
-  const body = head.text.slice(start)
+function fortios(head: Head, body: string, fields: Record<string, string>): ParsedSyslog {
   const timestamp = fortiosTimestamp(fields["date"], fields["time"], fields["tz"])
   return {
     ok: true,
