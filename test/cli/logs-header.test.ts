@@ -2,7 +2,7 @@
  * Every syslog header field end to end: util-linux `logger` sends RFC 5424 with structured data,
  * a MSGID, a PROCID and a tag (over UDP, and over TCP with octet counting) to a lab started with
  * `fazlab up`, and `fazlab logs --json` shows each field as sent, found by `--app`, `--host`,
- * `--msgid`, `--since` and `--until`. A MSG that is not UTF-8 comes back as its exact bytes.
+ * `--msgid`, `--since` and `--until`, read from the store and over the control channel (`--follow`). A MSG that is not UTF-8 comes back as its exact bytes.
  */
 import { execFile } from "node:child_process"
 import * as fs from "node:fs"
@@ -131,6 +131,21 @@ describe("fazlab logs shows every syslog header field logger sent", () => {
     const result = await runFazlab(["logs", "--msgid", "ID47"], { cwd })
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout).toMatch(new RegExp(`^\\S+Z ${hostname()} -/- - <164>1 \\S+ ${hostname()} mytag 4242 ID47 \\[timeQuality.*\\] hello wörld\\n$`))
+  })
+
+  it("--follow over the control channel carries the same fields and filters alike", async () => {
+    const [stored] = await logs(["--app", "mytag"])
+    const follower = startFazlab(["logs", "--follow", "--json", "--app", "mytag", "--msgid", "ID47", "--since", new Date(before).toISOString()], { cwd })
+    try {
+      const line = jsonLine(await follower.waitForLine((text) => text.startsWith("{")))
+      expect(line).toEqual(stored)
+      await send("udp/514", ["--rfc5424", "--msgid", "ID47", "-t", "mytag", "second"])
+      expect(jsonLine(await follower.waitForLine((text) => text.includes('"message":"second"')))).toMatchObject({ appName: "mytag", msgId: "ID47", message: "second" })
+      // Another tag and another msgid were sent in between (by beforeAll): the follower printed neither.
+      expect(follower.lines.filter((text) => text.startsWith("{")).map((text) => jsonLine(text)?.["msgId"])).toEqual(["ID47", "ID47"])
+    } finally {
+      await follower.kill()
+    }
   })
 
   it("says what is wrong with a --since that is no time", async () => {

@@ -139,5 +139,10 @@ describe("HA syslog catch-up (real sockets)", () => {
       expect(counts.size, member).toBe(first.length + second.length + third.length)
       expect([...counts.values()].every((n) => n === 1), member).toBe(true)
     }
+    // The syslog header columns came along, live (lots 1 and 3) and in catch-ups (lot 2): every
+    // log is found by its tag on both members.
+    for (const member of ["faz-a", "faz-b"]) {
+      expect(analyzer(lab, member).store.count({ appName: "catchup" }), member).toBe(first.length + second.length + third.length)
+    }
   }, 40_000)
 })

@@ -268,6 +268,17 @@ describe("view state", () => {
     expect(parseLogFilter("level:info level:warning")).toEqual({ level: "warning" })
     expect(parseLogFilter("srcip:10.0.0.1 device:")).toEqual({ text: "srcip:10.0.0.1 device:" })
     expect(parseLogFilter("")).toEqual({})
+    // The syslog header's words, and the log's own time.
+    expect(parseLogFilter("host:web-1 app:sshd msgid:ID47 since:2026-12-05T06:00:00Z until:2026-12-05T07:00:00.000Z failed")).toEqual({
+      hostname: "web-1",
+      appName: "sshd",
+      msgId: "ID47",
+      since: Date.parse("2026-12-05T06:00:00Z"),
+      until: Date.parse("2026-12-05T07:00:00Z"),
+      text: "failed"
+    })
+    expect(parseLogFilter("since:yesterday app:")).toEqual({ text: "since:yesterday app:" })
+    expect(formatLogFilter({ appName: "sshd", since: Date.parse("2026-12-05T06:00:00Z"), device: "fgt-1" })).toBe("device:fgt-1 app:sshd since:2026-12-05T06:00:00.000Z")
     expect(formatLogFilter({ text: "deny", level: "warning", device: "fgt-1" })).toBe("device:fgt-1 level:warning deny")
   })
 
