@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest"
 import type { MalformedReason } from "../../src/events/events.ts"
 import { formatKeyValues, KeyPicker } from "../../src/protocols/fortios/kv.ts"
 import { encodeSyslog, FACILITIES, SEVERITIES, SEVERITY_NAMES } from "../../src/protocols/syslog/encode.ts"
-import { parseSyslog, summarizeSyslog } from "../../src/protocols/syslog/message.ts"
+import { fortiosTimeMs, parseSyslog, summarizeSyslog } from "../../src/protocols/syslog/message.ts"
 
 const BOM = "\u{feff}"
 /** When the year-less RFC 3164 examples are read: 2026-11-03. */
@@ -330,6 +330,33 @@ describe("FortiOS default format", () => {
       hostname: "fgt-1",
       fields: { logver: "702111340", timestamp: "1700000000" }
     })
+  })
+
+  it("reads date, time and tz as the timestamp, and fortiosTimeMs gives its instant without building it", () => {
+    expect(parse('<189>date=2026-11-27 time=05:54:07 tz="-0800" devname="fgt-1"')).toMatchObject({
+      timestamp: "2026-11-27T05:54:07-08:00",
+      time: { ms: Date.parse("2026-11-27T13:54:07Z"), us: 0, offset: -480 }
+    })
+    const pad = (n: number, width = 2) => String(n).padStart(width, "0")
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1970, max: 2100 }),
+        fc.integer({ min: 0, max: 13 }),
+        fc.integer({ min: 0, max: 32 }),
+        fc.tuple(fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 60 })),
+        fc.option(fc.tuple(fc.constantFrom("+", "-"), fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 60 })), { nil: undefined }),
+        (year, month, day, [hour, minute, second], zone) => {
+          const date = `${pad(year, 4)}-${pad(month)}-${pad(day)}`
+          const time = `${pad(hour)}:${pad(minute)}:${pad(second)}`
+          const tz = zone === undefined ? undefined : `${zone[0]}${pad(zone[1])}${pad(zone[2])}`
+          const parsed = parse(`<189>date=${date} time=${time}${tz === undefined ? "" : ` tz="${tz}"`} devname="fgt-1"`)
+          expect(parsed.ok && parsed.format).toBe("fortios")
+          expect(fortiosTimeMs(date, time, tz)).toBe(parsed.ok ? (parsed.time?.ms ?? null) : undefined)
+        }
+      ),
+      { numRuns: 500 }
+    )
+    expect(fortiosTimeMs(undefined, "05:54:07", undefined)).toBeNull()
   })
 
   it("falls back to RFC 3164 when the body only looks like key=value", () => {
