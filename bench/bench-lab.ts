@@ -16,8 +16,6 @@ export interface BenchLabOptions {
   readonly dataDir: string | null
   readonly addressing: Addressing
   readonly onEvent: (event: LabEvent) => void
-  /** Load the compiled `dist/` (as the `fazlab` command runs it: `npm run build` first) instead of `src/`. */
-  readonly fromDist?: boolean
 }
 
 export interface BenchLab {
@@ -27,13 +25,11 @@ export interface BenchLab {
 }
 
 export const startBenchLab = async (options: BenchLabOptions): Promise<BenchLab> => {
-  // The same modules either way; from dist/ they are compiled JavaScript.
-  const module = (name: string) => (options.fromDist === true ? `../dist/${name}.js` : `../src/${name}.ts`)
   const [{ Effect, Exit, Scope }, { Lab: LabClass }, { parseScenario }, { RealLabClock }] = await Promise.all([
     import("effect"),
-    import(module("lab/lab")) as Promise<typeof import("../src/lab/lab.ts")>,
-    import(module("lab/scenario/load")) as Promise<typeof import("../src/lab/scenario/load.ts")>,
-    import(module("machines/clock")) as Promise<typeof import("../src/machines/clock.ts")>
+    import("../src/lab/lab.ts"),
+    import("../src/lab/scenario/load.ts"),
+    import("../src/machines/clock.ts")
   ])
   const scope = await Effect.runPromise(Scope.make())
   const lab = await Effect.runPromise(

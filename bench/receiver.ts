@@ -1,6 +1,6 @@
 /**
  * The benchmark's receiving side, one process per scenario so each has its own peak RSS:
- * `node bench/receiver.ts --sink bare|analyzer|rsyslog [--data-dir DIR] [--from-dist]`.
+ * `node bench/receiver.ts --sink bare|analyzer|rsyslog [--data-dir DIR] [--from-dist [--cpu-prof-dir D]]`.
  *
  * - `bare`: a plain `node:net` + `node:dgram` server that only counts messages (UDP: one per
  *   datagram; TCP: walks the RFC 6587 octet counts, or counts LF bytes when the stream does not
@@ -9,19 +9,26 @@
  * - `rsyslog`: rsyslogd (`syslog-tools.ts`) writing every message to a file in DIR, counted by
  *   its lines as they are written; the peak RSS is rsyslogd's.
  * - `analyzer`: a lab with one emulated FortiAnalyzer (kernel-chosen ports, a file-backed
- *   store in DIR), counted from the `logs-stored` events on the lab bus: parse and store are
- *   included. Loaded from `src/` (type stripping at load time), or with `--from-dist` from the
- *   compiled `dist/` as the `fazlab` command runs it (`npm run build` first).
+ *   store in DIR), counted from its `logs-stored` events: parse and store are included. Started
+ *   in this process from `src/` (type stripping at load time), or with `--from-dist` as the
+ *   product runs: `fazlab up LAB --headless` (the bundle in `dist/`; `npm run build` first) as a
+ *   child process, its JSON event lines read from its stdout; the peak RSS is then the child's
+ *   (`VmHWM`), and `--cpu-prof-dir` writes the child's CPU profile there.
  *
  * Talks JSON lines (`receiver-protocol.ts`): prints `{"type":"ready",udp,tcp}` once bound,
  * then reads `{"expect":N}` on stdin (the count the sender sent), waits until N are counted or
  * nothing new arrived for a while, prints a `ReceiverReport` and exits.
  */
+import { spawn } from "node:child_process"
 import * as dgram from "node:dgram"
+import * as fs from "node:fs"
 import * as net from "node:net"
+import * as path from "node:path"
+import * as readline from "node:readline"
 import { parseArgs } from "node:util"
 import { startBenchLab } from "./bench-lab.ts"
 import { usage } from "./cli-args.ts"
+import { FAZLAB_BIN } from "./paths.ts"
 import { announceReady, type Counted, Counter, printReport, readExpect } from "./receiver-protocol.ts"
 import { findRsyslogd, startRsyslog } from "./syslog-tools.ts"
 
@@ -128,7 +135,7 @@ const startBareSink = async (): Promise<Sink> => {
 const BENCH_LAB = "name: bench\ndevices:\n  faz-1: { kind: fortianalyzer }\n"
 
 /** Starts the lab only here, so the bare sink's RSS is that of a bare Node server. */
-const startAnalyzer = async (dataDir: string | null, fromDist: boolean): Promise<Sink> => {
+const startAnalyzer = async (dataDir: string | null): Promise<Sink> => {
   const counter = new Counter()
   let malformed = 0
   const { lab, close } = await startBenchLab({
@@ -136,7 +143,6 @@ const startAnalyzer = async (dataDir: string | null, fromDist: boolean): Promise
     file: "bench.yaml",
     dataDir,
     addressing: "per-device",
-    fromDist,
     onEvent: (event) => {
       if (event.type === "logs-stored") counter.add(event.count)
       else if (event.type === "log-malformed") malformed++
@@ -150,6 +156,69 @@ const startAnalyzer = async (dataDir: string | null, fromDist: boolean): Promise
     counter,
     malformed: () => malformed,
     close
+  }
+}
+
+/** `VmHWM` of a process, KiB (0 once it ended). */
+const peakRssKiB = (pid: number | undefined): number => {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0)
+  } catch {
+    return 0
+  }
+}
+
+const STOP_WAIT_MS = 30_000
+
+/** `fazlab up` as the product runs it, in a child process; its events come as JSON lines. */
+const startFazlabUp = async (dataDir: string, profileDir: string | null): Promise<Sink> => {
+  fs.mkdirSync(dataDir, { recursive: true })
+  const labFile = path.join(dataDir, "bench.yaml")
+  fs.writeFileSync(labFile, BENCH_LAB)
+  const profile = profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir]
+  const child = spawn(process.execPath, [...profile, FAZLAB_BIN, "up", labFile, "--headless", "--port-base", "ephemeral", "--data-dir", dataDir], {
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  const exited = new Promise<void>((resolve) => child.on("close", () => resolve()))
+  let stderr = ""
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr = (stderr + text).slice(-2000)))
+  const counter = new Counter()
+  let malformed = 0
+  let peak = 0
+  const bound = new Map<string, Endpoint>()
+  const ready = new Promise<void>((resolve, reject) => {
+    child.on("close", (code) => reject(new Error(`fazlab up exited (${code}) before it listened: ${stderr.trim().split("\n").at(-1) ?? ""}`)))
+    readline.createInterface({ input: child.stdout }).on("line", (line) => {
+      let event: Record<string, unknown>
+      try {
+        event = JSON.parse(line) as Record<string, unknown>
+      } catch {
+        return
+      }
+      if (event["device"] !== "faz-1") return
+      if (event["type"] === "logs-stored") counter.add(Number(event["count"]))
+      else if (event["type"] === "log-malformed") malformed++
+      else if (event["type"] === "listener-bound") {
+        bound.set(String(event["port"]), { address: String(event["address"]), port: Number(event["actualPort"]) })
+        if (bound.has("udp/514") && bound.has("tcp/514")) resolve()
+      }
+    })
+  })
+  await ready
+  const sample = setInterval(() => (peak = Math.max(peak, peakRssKiB(child.pid))), 100)
+  return {
+    udp: bound.get("udp/514") as Endpoint,
+    tcp: bound.get("tcp/514") as Endpoint,
+    counter,
+    malformed: () => malformed,
+    maxRssKiB: () => Math.max(peak, peakRssKiB(child.pid)),
+    close: async () => {
+      clearInterval(sample)
+      child.kill("SIGINT")
+      const timer = setTimeout(() => child.kill("SIGKILL"), STOP_WAIT_MS)
+      await exited
+      clearTimeout(timer)
+    }
   }
 }
 
@@ -200,21 +269,23 @@ const startRsyslogSink = async (dataDir: string): Promise<Sink> => {
 }
 
 const main = async (): Promise<void> => {
-  const { values } = parseArgs({ options: { sink: { type: "string" }, "data-dir": { type: "string" }, "from-dist": { type: "boolean", default: false } } })
+  const { values } = parseArgs({
+    options: { sink: { type: "string" }, "data-dir": { type: "string" }, "from-dist": { type: "boolean", default: false }, "cpu-prof-dir": { type: "string" } }
+  })
   const sinkKind = values.sink
   if (sinkKind !== "bare" && sinkKind !== "analyzer" && sinkKind !== "rsyslog") {
-    usage("node bench/receiver.ts --sink bare|analyzer|rsyslog [--data-dir DIR] [--from-dist]")
+    usage("node bench/receiver.ts --sink bare|analyzer|rsyslog [--data-dir DIR] [--from-dist [--cpu-prof-dir D]]")
     return
   }
   const dataDir = values["data-dir"] ?? null
-  if (sinkKind === "rsyslog" && dataDir === null) {
-    usage("node bench/receiver.ts --sink rsyslog --data-dir DIR")
+  if ((sinkKind === "rsyslog" || values["from-dist"]) && dataDir === null) {
+    usage("node bench/receiver.ts --sink rsyslog|analyzer --data-dir DIR [--from-dist]")
     return
   }
   const sink = sinkKind === "bare"
     ? await startBareSink()
     : sinkKind === "analyzer"
-      ? await startAnalyzer(dataDir, values["from-dist"])
+      ? values["from-dist"] ? await startFazlabUp(dataDir ?? "", values["cpu-prof-dir"] ?? null) : await startAnalyzer(dataDir)
       : await startRsyslogSink(dataDir ?? "")
   announceReady({ udp: sink.udp, tcp: sink.tcp })
   await sink.counter.waitFor(Number((await readExpect()) ?? 0))

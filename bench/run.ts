@@ -226,8 +226,10 @@ const logFile = (tmp: string, logs: LogSizes): string => {
 
 const runOnce = async (scenario: Scenario, sink: SinkKind, dataDir: string, options: ReceiverOptions & { readonly tmp: string }): Promise<Run> => {
   const { profileDir } = options
-  const receiverArgs = [RECEIVER, "--sink", sink, "--data-dir", dataDir, ...(options.fromDist ? ["--from-dist"] : [])]
-  const receiver = spawnNode(receiverArgs, profileDir === null || sink !== "analyzer" ? [] : ["--cpu-prof", "--cpu-prof-dir", profileDir])
+  const profiled = profileDir !== null && sink === "analyzer"
+  // From dist/ the analyzer is `fazlab up` in the receiver's child, which writes the profile.
+  const receiverArgs = [RECEIVER, "--sink", sink, "--data-dir", dataDir, ...(options.fromDist ? ["--from-dist", ...(profiled ? ["--cpu-prof-dir", profileDir] : [])] : [])]
+  const receiver = spawnNode(receiverArgs, profiled && !options.fromDist ? ["--cpu-prof", "--cpu-prof-dir", profileDir] : [])
   try {
     const ready = await receiver.next<{ udp: Endpoint; tcp: Endpoint }>((value) => value["type"] === "ready", 30_000)
     const sender = await send(scenario, scenario.transport === "tcp" ? ready.tcp : ready.udp, options.tmp)
@@ -477,7 +479,7 @@ const main = async (): Promise<void> => {
   if (scenarios.some((scenario) => only.has(scenario.key))) {
     process.stdout.write(
       "Each syslog scenario runs against a bare counting sink (the sender's raw rate), then rsyslogd (writing to a file) when it is installed, " +
-        `then the analyzer (parse + store in SQLite on disk, from ${values["from-dist"] ? "dist/" : "src/"}); the same sender for all three.\n`
+        `then the analyzer (parse + store in SQLite on disk, ${values["from-dist"] ? "`fazlab up --headless` from dist/" : "a lab from src/ in the receiver's process"}); the same sender for all three.\n`
     )
   }
   process.stdout.write("\n")

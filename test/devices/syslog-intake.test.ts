@@ -1,5 +1,11 @@
-/** The analyzer's syslog intake without sockets: what it stores of a datagram, per sender, and what it rejects. */
+/**
+ * The analyzer's syslog intake without sockets: what it stores of a datagram, per sender, and what
+ * it rejects; the same with the writer on this thread (a memory store) and on a store thread (a file store).
+ */
 import type { RemoteInfo } from "node:dgram"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { EventBus } from "../../src/events/bus.ts"
 import type { LabEvent } from "../../src/events/events.ts"
@@ -9,22 +15,37 @@ import { LogStore } from "../../src/store/log-store.ts"
 
 const from = (address: string, port: number): RemoteInfo => ({ address, port, family: "IPv4", size: 0 })
 
-describe("SyslogIntake (UDP)", () => {
+describe.each(["this thread", "a store thread"] as const)("SyslogIntake (UDP), stored on %s", (where) => {
   let store: LogStore
   let writer: StoreWriter
   let intake: SyslogIntake
+  let dir: string | null = null
   const events: LabEvent[] = []
   beforeEach(() => {
-    store = LogStore.open({ memory: true })
+    dir = where === "this thread" ? null : fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-intake-"))
+    const file = dir === null ? null : path.join(dir, "logs.sqlite")
+    store = LogStore.open(file === null ? { memory: true } : { path: file })
     const bus = new EventBus(() => 0)
     bus.subscribe((event) => events.push(event))
-    writer = new StoreWriter({ store, bus, analyzer: "faz-1" })
+    writer = new StoreWriter({
+      store,
+      bus,
+      analyzer: "faz-1",
+      maxFrameBytes: 1024,
+      rejected: (r) => intake.reject(r.port, r.peer, r.reason, r.detail),
+      accepted: (count) => {
+        intake.received += count
+      },
+      threadPath: file
+    })
     intake = new SyslogIntake({ device: "faz-1", bus, writer, limits: { maxFrameBytes: 1024 } })
     events.length = 0
   })
   afterEach(() => {
     writer.discard()
+    writer.close()
     store.close()
+    if (dir !== null) fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it("stores the indexed FortiOS fields, the sender of each datagram and the whole message", () => {
@@ -57,6 +78,11 @@ describe("SyslogIntake (UDP)", () => {
     expect(logs[0]?.fields?.["srcip"]).toBe("10.0.0.5")
     expect(logs[1]).toMatchObject({ format: "rfc3164", fields: null, devid: null, type: null })
     expect(intake.received).toBe(4)
+    expect(events.filter((event) => event.type === "logs-stored").map((event) => event.type === "logs-stored" && [event.from, event.count])).toEqual([
+      ["fgt-1", 2],
+      ["host1", 1],
+      ["127.0.0.2", 1]
+    ])
   })
 
   it("counts and publishes what it rejects, and stores none of it", () => {

@@ -28,7 +28,7 @@ import type { BindError } from "../../net/errors.ts"
 import { listenTcp, peerOf } from "../../net/tcp.ts"
 import { serverTlsOptions } from "../../net/tls.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
-import { LogStore } from "../../store/log-store.ts"
+import { type LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
@@ -88,9 +88,8 @@ export class FortiAnalyzer implements Device {
     this.settings = settings
     this.#context = context
     this.#run = new ListenerRun(this, context.bus)
-    this.store = LogStore.open(
-      context.dataDir === null ? { memory: true } : { path: path.join(context.dataDir, id, "logs.sqlite") }
-    )
+    const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
+    this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
     this.alerts = new AnalyzerAlerts({ analyzer: id, bus: context.bus, thresholds: settings.snmp.sysinfo, sinks: [this.traps.alert] })
     this.forwarder = new LogForwarder({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
@@ -98,10 +97,23 @@ export class FortiAnalyzer implements Device {
       store: this.store,
       bus: context.bus,
       analyzer: id,
-      onStored: (batch, firstId) => {
-        this.ha?.forwardLogs(batch, firstId)
-        this.forwarder.stored(batch)
-      }
+      maxFrameBytes: settings.syslog.maxFrameBytes,
+      rejected: (r) => this.intake.reject(r.port, r.peer, r.reason, r.detail),
+      accepted: (count) => {
+        this.intake.received += count
+      },
+      // Only an HA member and an analyzer that forwards logs need the stored records back from the store thread.
+      ...(settings.ha === null && settings.logForward.length === 0
+        ? {}
+        : {
+          onStored: (batch: ReadonlyArray<LogRecordInput>, firstId: number) => {
+            this.ha?.forwardLogs(batch, firstId)
+            this.forwarder.stored(batch)
+          }
+        }),
+      // A file store on the real clock parses and stores syslog on its own thread; a memory store
+      // cannot be shared with one, and a simulated clock must see each log stored in its own turn.
+      threadPath: context.clock.simulated ? null : storePath
     })
     this.intake = new SyslogIntake({
       device: id,
@@ -367,6 +379,7 @@ export class FortiAnalyzer implements Device {
   dispose(): Effect.Effect<void> {
     return this.stop().pipe(Effect.andThen(Effect.sync(() => {
       this.ha?.dispose()
+      this.writer.close()
       this.store.close()
     })))
   }

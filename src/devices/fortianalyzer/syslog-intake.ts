@@ -5,8 +5,9 @@
  * (`udp-intake.ts`) and hands them over in batches to `onUdpBatch`, while `onDatagram` takes one
  * datagram received on this thread. TCP: each connection gets its own RFC 6587 deframer, which
  * tells octet counting from LF framing by the first bytes. Every message is parsed (RFC 5424,
- * RFC 3164 or FortiOS default format, per message); what cannot be parsed is counted by reason
- * and published as `log-malformed` with the peer. A connection whose framing is lost is closed.
+ * RFC 3164 or FortiOS default format, per message, by the store writer: on this thread or on the
+ * analyzer's store thread); what cannot be parsed is counted by reason and published as
+ * `log-malformed` with the peer. A connection whose framing is lost is closed.
  * Nothing here throws into the socket layer: one bad peer never stops the listener.
  */
 import type { RemoteInfo } from "node:dgram"
@@ -15,9 +16,7 @@ import type { EventBus } from "../../events/bus.ts"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { SyslogDeframer } from "../../protocols/syslog/framing.ts"
-import type { LogRecordInput } from "../../store/log-store.ts"
 import type { StoreWriter } from "./store-writer.ts"
-import { datagramRecord, isRejection, type SyslogRejection, syslogRecord } from "./syslog-record.ts"
 import { forEachDatagram, type UdpBatch } from "./udp-intake.ts"
 
 export interface IntakeLimits {
@@ -47,13 +46,12 @@ export class SyslogIntake {
   }
 
   readonly onDatagram = (message: Buffer, peer: RemoteInfo): void => {
-    const peerText = `${peer.address}:${peer.port}`
-    this.#take("udp/514", peerText, datagramRecord(message, peerText, this.#limits.maxFrameBytes))
+    this.#writer.addFrame(message, "udp", `${peer.address}:${peer.port}`)
   }
 
   /** Datagrams received on the UDP receiver thread, in the order received. */
   readonly onUdpBatch = (batch: UdpBatch): void => {
-    forEachDatagram(batch, (datagram, peer) => this.#take("udp/514", peer, datagramRecord(datagram, peer, this.#limits.maxFrameBytes)))
+    forEachDatagram(batch, (datagram, peer) => this.#writer.addFrame(datagram, "udp", peer))
   }
 
   /** A TCP/514 connection that is not TLS; `first` is the chunk already read from it. */
@@ -64,7 +62,7 @@ export class SyslogIntake {
     this.#bus.publish({ type: "connection-accepted", device: this.#device, port: "tcp/514", peer })
     const onData = (chunk: Buffer) => {
       const result = deframer.push(chunk)
-      for (const frame of result.frames) this.#take("tcp/514", peer, syslogRecord(frame, "tcp", peer))
+      for (const frame of result.frames) this.#writer.addFrame(frame, "tcp", peer)
       if (result.error !== undefined) {
         this.reject("tcp/514", peer, result.error.reason, result.error.detail)
         if (result.error.fatal) {
@@ -77,7 +75,7 @@ export class SyslogIntake {
     socket.on("data", onData)
     socket.on("end", () => {
       const result = deframer.end()
-      for (const frame of result.frames) this.#take("tcp/514", peer, syslogRecord(frame, "tcp", peer))
+      for (const frame of result.frames) this.#writer.addFrame(frame, "tcp", peer)
       if (result.error !== undefined) this.reject("tcp/514", peer, result.error.reason, result.error.detail)
       socket.end()
     })
@@ -87,15 +85,6 @@ export class SyslogIntake {
     socket.on("close", () => {
       this.#bus.publish({ type: "connection-closed", device: this.#device, port: "tcp/514", peer, reason: closeReason })
     })
-  }
-
-  #take(port: PortKey, peer: string, result: LogRecordInput | SyslogRejection): void {
-    if (isRejection(result)) {
-      this.reject(port, peer, result.reason, result.detail)
-      return
-    }
-    this.received++
-    this.#writer.add(result)
   }
 
   /** Counts a malformed message and publishes `log-malformed` (also used by the analyzer's HTTPS intake). */
