@@ -79,7 +79,9 @@ export class StoreWriter {
   readonly #onStored: ((batch: ReadonlyArray<LogRecordInput>, firstId: number) => void) | undefined
   readonly #rejected: (rejected: Rejected) => void
   readonly #accepted: (count: number) => void
-  /** Where frames are parsed and stored, if not on this thread. */
+  /** The store file a store thread would write to (null: parse and store on this thread). */
+  readonly #threadPath: string | null
+  /** Where frames are parsed and stored, once the first frame came (null: not started, or on this thread). */
   #thread: StoreThread | null = null
   /** Whether the last batch the thread answered was stored (for `flush()`'s answer). */
   #threadStored = true
@@ -109,14 +111,18 @@ export class StoreWriter {
     this.#onStored = options.onStored
     this.#rejected = options.rejected
     this.#accepted = options.accepted
-    const path = options.threadPath ?? null
-    if (path !== null) {
-      this.#thread = new StoreThread({ path, maxFrameBytes: this.#maxFrameBytes, returnRecords: this.#onStored !== undefined, onReport: this.#onThreadReport })
-    }
+    this.#threadPath = options.threadPath ?? null
   }
 
-  /** One syslog frame from `peer` ("address:port"): a datagram (`udp`) or a TCP frame. */
+  /**
+   * One syslog frame from `peer` ("address:port"): a datagram (`udp`) or a TCP frame. The store
+   * thread starts with the first frame, so an analyzer that never gets syslog (an HA secondary,
+   * OFTP only) costs no thread, and a lab's start does not wait for one.
+   */
   addFrame(frame: Buffer, transport: "udp" | "tcp", peer: string): void {
+    if (this.#thread === null && this.#threadPath !== null) {
+      this.#thread = new StoreThread({ path: this.#threadPath, maxFrameBytes: this.#maxFrameBytes, returnRecords: this.#onStored !== undefined, onReport: this.#onThreadReport })
+    }
     if (this.#thread?.alive === true) {
       this.#frames.add(frame, transport === "udp", peer)
       if (this.#frames.frames.length >= this.#maxBatch) this.#postFrames()
@@ -229,7 +235,7 @@ export class StoreWriter {
     this.#thread?.drain()
   }
 
-  /** Stores what is pending and ends the store thread (before the store closes). */
+  /** Stores what is pending and ends the store thread (before the store closes); a later frame starts a new one. */
   close(): void {
     this.flush()
     this.#thread?.close()
