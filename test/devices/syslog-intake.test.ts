@@ -100,3 +100,49 @@ describe.each(["this thread", "a store thread"] as const)("SyslogIntake (UDP), s
     ])
   })
 })
+
+describe("SyslogIntake with a store thread that cannot go on", () => {
+  it("drops what the thread held with store-failed, says why, and stores later frames on this thread", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-intake-"))
+    // The thread opens this file, which is no SQLite database: it says so and ends.
+    const notAStore = path.join(dir, "logs.sqlite")
+    fs.writeFileSync(notAStore, "not a database at all, but long enough to be read as one: ".repeat(20))
+    const store = LogStore.open({ memory: true })
+    const bus = new EventBus(() => 0)
+    const events: LabEvent[] = []
+    bus.subscribe((event) => events.push(event))
+    let received = 0
+    const writer = new StoreWriter({
+      store,
+      bus,
+      analyzer: "faz-1",
+      maxFrameBytes: 1024,
+      rejected: () => undefined,
+      accepted: (count) => {
+        received += count
+      },
+      threadPath: notAStore
+    })
+    try {
+      const intake = new SyslogIntake({ device: "faz-1", bus, writer, limits: { maxFrameBytes: 1024 } })
+      intake.onDatagram(Buffer.from('<14>devname="fgt-1" fazlab_seq=1'), from("127.0.0.2", 5000))
+      intake.onDatagram(Buffer.from('<14>devname="fgt-1" fazlab_seq=2'), from("127.0.0.2", 5000))
+      expect(writer.flush()).toBe(false)
+      const failed = events.filter((event) => event.type === "store-failed")
+      expect(failed).toHaveLength(1)
+      expect(failed[0]).toMatchObject({ device: "faz-1", dropped: 2 })
+      expect(failed[0]?.type === "store-failed" && failed[0].reason).toMatch(/^the store thread ended: .*is not a fazlab log store/)
+      expect(store.count()).toBe(0)
+
+      intake.onDatagram(Buffer.from('<14>devname="fgt-1" fazlab_seq=3'), from("127.0.0.2", 5000))
+      expect(writer.flush()).toBe(true)
+      expect(store.query({}).map((log) => log.seq)).toEqual([3])
+      // Received all three; the first two were dropped unstored (as when the store refuses a batch).
+      expect(received).toBe(3)
+    } finally {
+      writer.close()
+      store.close()
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+})

@@ -19,9 +19,10 @@
  * - `drain()` waits, without the event loop, until every posted batch is answered and handles the
  *   answers: what `StoreWriter.flush()` promises (stored when it returns) still holds for
  *   expectations, the HTTPS intake and a clean stop.
- * - A thread that dies (or does not answer within `WAIT_MS`) fails what it held: each such batch
- *   is reported as not stored (`store-failed`), and the writer goes back to storing on the main
- *   thread. Syslog is never acknowledged, so nothing acknowledged is lost.
+ * - A thread that ends (it says why first when it can: a store it cannot open, an error it did not
+ *   expect; or it is found gone, or does not answer within `WAIT_MS`) fails what it held: each
+ *   such batch is reported as not stored (`store-failed`), and the writer goes back to storing on
+ *   the main thread. Syslog is never acknowledged, so nothing acknowledged is lost.
  */
 import { extname } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -34,7 +35,9 @@ export const StoreSlot = {
   /** Thread → main: answers posted so far. */
   Done: 0,
   /** Thread → main: 1 once its store is closed. */
-  Closed: 1
+  Closed: 1,
+  /** Thread → main: 1 once it gave up (its last answer says why) and is ending. */
+  Ended: 2
 } as const
 
 /** What the thread gets as `workerData`. */
@@ -81,6 +84,11 @@ export type StoreThreadReport =
     readonly records: ReadonlyArray<LogRecordInput> | null
   }
   | { readonly kind: "failed"; readonly accepted: number; readonly reason: string; readonly rejected: ReadonlyArray<Rejected> }
+  /** The thread cannot go on (it could not open the store, or an error it did not expect): it ends after this. */
+  | { readonly kind: "ended"; readonly reason: string }
+
+/** The answer to one batch. */
+export type BatchReport = Exclude<StoreThreadReport, { readonly kind: "ended" }>
 
 /** Batches posted and not answered yet, at most. */
 export const MAX_IN_FLIGHT = 4
@@ -96,7 +104,7 @@ export class StoreThread {
   readonly #worker: Worker
   readonly #port: MessagePort
   readonly #control: Int32Array
-  readonly #onReport: (report: StoreThreadReport) => void
+  readonly #onReport: (report: BatchReport) => void
   /** Frames in each posted batch not answered yet, oldest first. */
   readonly #inFlight: number[] = []
   #ended: string | null = null
@@ -106,17 +114,17 @@ export class StoreThread {
     readonly maxFrameBytes: number
     readonly returnRecords: boolean
     /** Each answer, in the order the batches were posted; a lost batch is answered "failed". */
-    readonly onReport: (report: StoreThreadReport) => void
+    readonly onReport: (report: BatchReport) => void
   }) {
     const channel = new MessageChannel()
-    const control = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT)
+    const control = new SharedArrayBuffer(3 * Int32Array.BYTES_PER_ELEMENT)
     const data: StoreThreadData = { path: options.path, port: channel.port2, control, maxFrameBytes: options.maxFrameBytes, returnRecords: options.returnRecords }
     this.#control = new Int32Array(control)
     this.#onReport = options.onReport
     this.#port = channel.port1
     this.#port.on("message", (report: StoreThreadReport) => this.#handle(report))
     this.#port.unref()
-    this.#worker = new Worker(ENTRY, { workerData: data, transferList: [channel.port2], resourceLimits: { maxYoungGenerationSizeMb: 4 } })
+    this.#worker = new Worker(ENTRY, { workerData: data, transferList: [channel.port2], resourceLimits: { maxYoungGenerationSizeMb: 16 } })
     this.#worker.unref()
     let failure: string | null = null
     this.#worker.on("error", (error: unknown) => {
@@ -137,9 +145,11 @@ export class StoreThread {
       this.#onReport({ kind: "failed", accepted: batch.ends.length, reason: this.#ended, rejected: [] })
       return
     }
+    // Counted before the transfer detaches the arrays.
+    const frames = batch.ends.length
     const request: StoreThreadRequest = { kind: "frames", ...batch }
     this.#port.postMessage(request, [batch.bytes, batch.ends.buffer, batch.transports.buffer])
-    this.#inFlight.push(batch.ends.length)
+    this.#inFlight.push(frames)
   }
 
   /** Waits until every posted batch is answered, handling the answers. */
@@ -172,12 +182,21 @@ export class StoreThread {
         void this.#worker.terminate()
         return
       }
+      if (Atomics.load(this.#control, StoreSlot.Ended) === 1) {
+        // Its "ended" answer came before the flag: whatever is left is not answered.
+        this.#end("the store thread ended")
+        return
+      }
       // The thread posts its answer, then counts it: a count that moves means an answer is queued.
       Atomics.wait(this.#control, StoreSlot.Done, Atomics.load(this.#control, StoreSlot.Done), 50)
     }
   }
 
   #handle(report: StoreThreadReport): void {
+    if (report.kind === "ended") {
+      this.#end(`the store thread ended: ${report.reason}`)
+      return
+    }
     // An answer after the thread was given up on: its batch was reported lost already.
     if (this.#inFlight.length === 0) return
     this.#inFlight.shift()

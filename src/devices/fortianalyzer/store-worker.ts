@@ -17,8 +17,21 @@ const data = workerData as StoreThreadData
 const port: MessagePort = data.port
 const control = new Int32Array(data.control)
 
+/** Says why, raises the `Ended` flag (the main thread may be waiting without its event loop), and ends the thread. */
+const giveUp = (error: unknown): never => {
+  port.postMessage({ kind: "ended", reason: error instanceof Error ? error.message : String(error) } satisfies StoreThreadReport)
+  Atomics.store(control, StoreSlot.Ended, 1)
+  Atomics.notify(control, StoreSlot.Done)
+  process.exit(1)
+}
+
 // A store that cannot be opened here ends the thread: the analyzer stores on its main thread then.
-let store: LogStore | null = LogStore.open({ path: data.path })
+let store: LogStore | null = null
+try {
+  store = LogStore.open({ path: data.path })
+} catch (error) {
+  giveUp(error)
+}
 
 const answer = (report: StoreThreadReport): void => {
   port.postMessage(report)
@@ -61,7 +74,11 @@ const take = (request: Extract<StoreThreadRequest, { kind: "frames" }>): void =>
 
 port.on("message", (request: StoreThreadRequest) => {
   if (request.kind === "frames") {
-    take(request)
+    try {
+      take(request)
+    } catch (error) {
+      giveUp(error)
+    }
     return
   }
   store?.close()

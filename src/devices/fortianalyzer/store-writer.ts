@@ -20,7 +20,7 @@
  */
 import type { EventBus } from "../../events/bus.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
-import { type FrameBatch, type Rejected, StoreThread, type StoreThreadReport } from "./store-thread.ts"
+import { type BatchReport, type FrameBatch, type Rejected, StoreThread } from "./store-thread.ts"
 import { datagramRecord, isRejection, type SyslogRejection, syslogRecord } from "./syslog-record.ts"
 
 /** Frames waiting for the store thread, with their transports and senders (runs of one peer). */
@@ -193,7 +193,7 @@ export class StoreWriter {
     return stored
   }
 
-  readonly #onThreadReport = (report: StoreThreadReport): void => {
+  readonly #onThreadReport = (report: BatchReport): void => {
     for (const rejected of report.rejected) this.#rejected(rejected)
     this.#accepted(report.accepted)
     if (report.kind === "failed") {
