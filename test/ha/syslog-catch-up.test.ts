@@ -5,9 +5,13 @@
  * second lot (more than one catch-up batch) while faz-a is down. faz-a restarts, rejoins as
  * secondary and catches up: exactly the second lot, each log once. Only then does it take over
  * by planned handover; what the VIP receives next reaches faz-b, live or in its next catch-up,
- * once.
+ * once. With memory stores (syslog stored on the main thread) and file stores (on each
+ * analyzer's store thread, which hands the stored records back for the live sync).
  */
 import { execFile } from "node:child_process"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import { afterEach, describe, expect, it } from "vitest"
 import { HA_SYNC_BATCH } from "../../src/devices/fortianalyzer/ha-member.ts"
@@ -58,15 +62,19 @@ const storedOn = (started: StartedLab, member: string, total: number, from: numb
     10_000
   )
 
-describe("HA syslog catch-up (real sockets)", () => {
+describe.each(["memory", "file"] as const)("HA syslog catch-up (real sockets, %s stores)", (stores) => {
   let started: StartedLab | null = null
+  let dataDir: string | null = null
   afterEach(async () => {
     await started?.close()
     started = null
+    if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
+    dataDir = null
   })
 
   it("gives a returning member the syslog it missed, each log once, before it may take over", async () => {
-    const current = (started = await startLab(YAML))
+    dataDir = stores === "file" ? fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-ha-syslog-")) : null
+    const current = (started = await startLab(YAML, { dataDir }))
     const { lab, events } = current
     const role = (from: number, device: string, want: RoleEvent["role"]) => waitForRole(current, device, want, { from, timeoutMs: 5000 })
     /** The first catch-up `member` finishes among the events from index `from` on. */
