@@ -11,6 +11,10 @@
  * peak RSS, event-loop delay), closes its lab (CLOSE to the analyzer) and exits.
  *
  * With `--devices 1 --rate 200000` it is one fazlab FortiGate going as fast as it can generate.
+ *
+ * With `--with-analyzer DIR` instead of `--port`, the analyzer is in the same lab (`faz-1`, its
+ * file store in DIR): the fleet and the analyzer as one process, as `fazlab run` holds them. The
+ * report then also says what the analyzer's store holds of each FortiGate (`check`).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks"
 import { parseArgs } from "node:util"
@@ -53,13 +57,17 @@ export interface OftpFleetReport extends ProcessLoad {
   readonly lastAckAt: number
   /** True when `max-seconds` ran out before every FortiGate was done. */
   readonly aborted: boolean
+  /** With the analyzer in the lab: its store after the run, summed over the FortiGates (else null). */
+  readonly check: { readonly stored: number; readonly missing: number; readonly duplicated: number } | null
 }
 
 export const fleetDeviceName = (index: number): string => `fgt-${String(index + 1).padStart(4, "0")}`
 
 /** What the command line asks for (the light devices of `oftp-swarm.ts` take the same, but `queueSize`). */
 export interface FleetOptions {
-  readonly port: number
+  /** The analyzer's OFTP port, or null for an analyzer in the lab (its store in `analyzerDir`). */
+  readonly port: number | null
+  readonly analyzerDir: string | null
   readonly devices: number
   readonly rate: number
   readonly count: number
@@ -67,12 +75,17 @@ export interface FleetOptions {
   readonly maxSeconds: number
 }
 
+/** The analyzer's name in a lab that holds it. */
+const ANALYZER = "faz-1"
+
 const fleetYaml = (options: FleetOptions): string => {
   const lines = ["name: oftp-fleet", "devices:"]
+  if (options.port === null) lines.push(`  ${ANALYZER}: { kind: fortianalyzer, oftp: { auto-authorize: true } }`)
+  const server = options.port === null ? ANALYZER : `"127.0.0.1:${options.port}"`
   for (let i = 0; i < options.devices; i++) {
     const serial = `FGT60FTK21${String(i + 1).padStart(6, "0")}`
     lines.push(
-      `  ${fleetDeviceName(i)}: { kind: fortigate, serial: ${serial}, fortianalyzer: { server: "127.0.0.1:${options.port}", ` +
+      `  ${fleetDeviceName(i)}: { kind: fortigate, serial: ${serial}, fortianalyzer: { server: ${server}, ` +
         `certificate-verification: disable, upload-option: realtime, rate: ${options.rate}/s, count: ${options.count}, ` +
         `queue-size: ${options.queueSize} } }`
     )
@@ -160,7 +173,7 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
   const scope = await Effect.runPromise(Scope.make())
   const lab = await Effect.runPromise(
     Scope.provide(scope)(
-      Lab.make({ scenario, dataDir: null, portBase: "ephemeral", addressing: "shared", clock: new RealLabClock(), onEvent: progress.onEvent })
+      Lab.make({ scenario, dataDir: options.analyzerDir, portBase: "ephemeral", addressing: "shared", clock: new RealLabClock(), onEvent: progress.onEvent })
     )
   )
   const labStartMs = now() - startedAt
@@ -175,11 +188,19 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
   memory.stop()
   const generatedBy: Record<string, number> = {}
   let generated = 0
+  const store = options.port === null ? lab.analyzer(ANALYZER)?.store ?? null : null
+  const check = { stored: 0, missing: 0, duplicated: 0 }
   for (let i = 0; i < options.devices; i++) {
     const name = fleetDeviceName(i)
-    const sent = lab.sender(name)?.sentTo(`127.0.0.1:${options.port}`) ?? 0
+    const sent = lab.sender(name)?.sentTo(options.port === null ? ANALYZER : `127.0.0.1:${options.port}`) ?? 0
     generatedBy[name] = sent
     generated += sent
+    const report = store?.sequenceReport(name, sent)
+    if (report !== undefined) {
+      check.stored += report.stored
+      check.missing += report.missing
+      check.duplicated += report.duplicated
+    }
   }
   const onlineTimes = [...progress.online.values()]
   const acked = [...progress.acked.values()].reduce((sum, n) => sum + n, 0)
@@ -202,7 +223,8 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
     firstAckAt: progress.firstAckAt,
     lastAckAt: progress.lastAckAt,
     ...processLoad(memory, loop),
-    aborted
+    aborted,
+    check: store === null ? null : check
   }
   process.stdout.write(`${JSON.stringify(report)}\n`)
   await Effect.runPromise(Scope.close(scope, Exit.void))
@@ -211,15 +233,16 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
-    options: { ...FLEET_OPTIONS, "queue-size": { type: "string", default: "100000" } }
+    options: { ...FLEET_OPTIONS, "queue-size": { type: "string", default: "100000" }, "with-analyzer": { type: "string" } }
   })
-  const numbers = positiveWholeNumbers([values.port, values.devices, values.rate, values.count, values["queue-size"], values["max-seconds"]])
+  const analyzerDir = values["with-analyzer"] ?? null
+  const numbers = positiveWholeNumbers([analyzerDir === null ? values.port : "1", values.devices, values.rate, values.count, values["queue-size"], values["max-seconds"]])
   if (numbers === null) {
-    usage("node bench/oftp-fleet.ts --port P [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S] (positive whole numbers)")
+    usage("node bench/oftp-fleet.ts --port P | --with-analyzer DIR [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S] (positive whole numbers)")
     return
   }
   const [port, devices, rate, count, queueSize, maxSeconds] = numbers as [number, number, number, number, number, number]
-  await run({ port, devices, rate, count, queueSize, maxSeconds })
+  await run({ port: analyzerDir === null ? port : null, analyzerDir, devices, rate, count, queueSize, maxSeconds })
 }
 
 if (import.meta.main) await main()

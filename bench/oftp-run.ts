@@ -29,6 +29,8 @@ const SWARM = path.join(BENCH_DIR, "oftp-swarm.ts")
 
 const SESSION_TARGET_RATE = 100_000
 const FLEET_RSS_TARGET_MB = 300
+/** The same fleet and its analyzer as one lab process (`fazlab run`). */
+const ONE_LAB_RSS_TARGET_MB = 600
 const FLEET_RATE_PER_DEVICE = 10
 /** Child processes get this long to report (the fleet's own bound is shorter). */
 const REPORT_TIMEOUT_MS = 100_000
@@ -264,6 +266,55 @@ export const runOftpFleet = async (env: BenchEnv, options: OftpOptions, senders:
     }
   } catch (error) {
     return { rows: [failed(scenario, "analyzer", target, error)], notes: [] }
+  }
+}
+
+/** The fleet of fazlab FortiGates and the analyzer as one lab in one process, as `fazlab run` holds them. */
+export const runOftpLab = async (env: BenchEnv, options: OftpOptions): Promise<OftpResult> => {
+  const count = FLEET_RATE_PER_DEVICE * options.fleetSeconds
+  const scenario = `OFTP one lab: analyzer + ${options.fleetDevices.toLocaleString("en-US")} fazlab FortiGates x ${FLEET_RATE_PER_DEVICE}/s x ${options.fleetSeconds} s`
+  const target = `all stored once, the process's RSS < ${ONE_LAB_RSS_TARGET_MB} MB`
+  const args = [
+    "--with-analyzer", path.join(env.tmp, "oftp-lab"),
+    "--devices", String(options.fleetDevices),
+    "--rate", String(FLEET_RATE_PER_DEVICE),
+    "--count", String(count),
+    "--max-seconds", String(options.fleetSeconds + 45)
+  ]
+  const child = env.spawn([FLEET, ...args], profileFlags(env, "oftp-lab"))
+  try {
+    const run = await child.next<OftpFleetReport>((value) => value["type"] === "oftp-fleet", REPORT_TIMEOUT_MS)
+    await bounded(child.exited, 15_000)
+    const check = run.check ?? { stored: 0, missing: run.generated, duplicated: 0 }
+    // As for the fleets: what was never acknowledged is late (queued at the bound), not lost.
+    const lost = Math.max(0, check.missing - (run.generated - run.acked))
+    const rssMb = run.maxRssKiB / 1024
+    const missed: string[] = []
+    if (run.complete < options.fleetDevices) missed.push(`${run.complete} devices done`)
+    if (lost > 0 || check.duplicated > 0) missed.push("loss")
+    if (rssMb >= ONE_LAB_RSS_TARGET_MB) missed.push("RSS")
+    return {
+      rows: [{
+        scenario,
+        sink: "one process",
+        senderRate: run.rate,
+        storedRate: null,
+        ratio: null,
+        check: `${lost} / ${check.duplicated}`,
+        receiverRssMb: rssMb,
+        senderRssMb: null,
+        target,
+        verdict: missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
+      }],
+      notes: [
+        `${scenario}: ${rate(run.generated)} generated, ${rate(run.acked)} acknowledged, ${rate(check.stored)} stored, ${run.online} online (all at ${(run.allOnlineMs / 1000).toFixed(1)} s), ` +
+          `${run.retries} retries; V8 heap used up to ${run.heapUsedMaxMb.toFixed(0)} MB, buffers ${run.externalMaxMb.toFixed(0)} MB; event-loop delay p99 ${(run.loopDelayP99Ms / 1000).toFixed(1)} s`
+      ]
+    }
+  } catch (error) {
+    return { rows: [failed(scenario, "one process", target, error)], notes: [] }
+  } finally {
+    await env.stop(child)
   }
 }
 

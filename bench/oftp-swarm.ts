@@ -25,7 +25,7 @@ const TICK_MS = 100
 const KEEPALIVE_MS = 5000
 const RECORDS_PER_DEVICE = 10
 
-type Options = Omit<FleetOptions, "queueSize">
+type Options = Omit<FleetOptions, "queueSize" | "port" | "analyzerDir"> & { readonly port: number }
 
 class Device {
   readonly name: string
@@ -146,7 +146,8 @@ const run = (options: Options): Promise<OftpFleetReport> =>
         firstAckAt,
         lastAckAt,
         ...processLoad(memory, loop),
-        aborted
+        aborted,
+        check: null
       })
       for (const device of devices) device.close()
     }

@@ -11,7 +11,7 @@
  * moment, then against an emulated FortiAnalyzer (`receiver.ts`, its own process, so its peak
  * RSS is its own). The ratio of the two is what stays meaningful on a noisy machine.
  *
- * Options: `--only tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start` (default all),
+ * Options: `--only tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,oftp-lab,failover,ui,start` (default all),
  * `--tcp-count N`, `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`,
  * `--fleet-devices N`, `--fleet-seconds S`, `--failover-rounds N`, `--failover-seconds S`, `--ui-rate R`, `--ui-count N`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
  * and of the OFTP FortiGates' processes), `--from-dist` (the syslog scenarios' analyzer loads the
@@ -26,7 +26,7 @@ import * as readline from "node:readline"
 import { parseArgs } from "node:util"
 import type { BlasterReport } from "./syslog-blaster.ts"
 import type { Endpoint, ReceiverReport } from "./receiver.ts"
-import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpSession } from "./oftp-run.ts"
+import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpLab, runOftpSession } from "./oftp-run.ts"
 import { FAILOVER_DEFAULTS, type FailoverResult, failoverLines, failoverVerdict, runFailoverBench } from "./ha-failover.ts"
 import { BENCH_DIR, FAZLAB_BIN, FAZLAB_MAIN, ROOT } from "./paths.ts"
 import { type LogSizes, makeLogLines, syslogLine } from "./syslog-blaster.ts"
@@ -425,7 +425,7 @@ const machine = (): string => {
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
-      only: { type: "string", default: "tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,failover,ui,start" },
+      only: { type: "string", default: "tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,oftp-lab,failover,ui,start" },
       "tcp-count": { type: "string", default: "300000" },
       "udp-count": { type: "string", default: "200000" },
       "udp-rate": { type: "string", default: "100000" },
@@ -509,6 +509,12 @@ const main = async (): Promise<void> => {
       if (!only.has(key)) continue
       process.stderr.write(`running: OFTP fleet of ${oftp.fleetDevices} ${senders === "fortigates" ? "FortiGates" : "light OFTP devices"}\n`)
       const result = await runOftpFleet(oftpEnv, oftp, senders)
+      oftpRows.push(...result.rows)
+      oftpNotes.push(...result.notes)
+    }
+    if (only.has("oftp-lab")) {
+      process.stderr.write(`running: OFTP one lab, the analyzer and ${oftp.fleetDevices} FortiGates in one process\n`)
+      const result = await runOftpLab(oftpEnv, oftp)
       oftpRows.push(...result.rows)
       oftpNotes.push(...result.notes)
     }
