@@ -285,7 +285,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Alert email",
     vendorText: "TCP/25",
     endpoints: [tcp(25)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "smtp-server"
   }),
   outgoing({
@@ -294,7 +294,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "DNS",
     vendorText: "UDP/53, TCP/53",
     endpoints: [udp(53), tcp(53)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "dns-server"
   }),
   outgoing({

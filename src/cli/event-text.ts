@@ -77,6 +77,16 @@ export const eventText = (event: LabEvent): string | null => {
       return event.error === null
         ? `${t}  ${event.device} sent SNMP ${event.version} trap ${event.trap} (${event.oid}) to ${event.to}, community ${event.community}`
         : `${t}  ${event.device}: ${event.error}`
+    case "mail-sent":
+      return event.error === null
+        ? `${t}  ${event.device} event handler ${event.handler} mailed ${event.to.join(", ")} through ${event.server}: ${event.subject}`
+        : `${t}  ${event.device}: ${event.error}`
+    case "mail-received":
+      return `${t}  ${event.device} received a mail from ${event.from || "<>"} to ${event.to.join(", ")} (${event.bytes} bytes): ${event.subject}`
+    case "mail-refused":
+      return `${t}  ${event.device}: ${event.reason}`
+    case "fortiguard-update":
+      return `${t}  ${event.device}: ${event.reason}`
     case "store-failed":
       return `${t}  ${event.device} could not store ${event.dropped} logs and dropped them: ${event.reason}`
     case "logs-renumbered":
@@ -100,6 +110,7 @@ export const eventText = (event: LabEvent): string | null => {
     case "logs-sent":
     case "logs-acked":
     case "logs-forwarded":
+    case "dns-query":
       return null
   }
 }

@@ -11,6 +11,8 @@ import { fortianalyzer } from "./fortianalyzer/kind.ts"
 import { forticlient } from "./forticlient/kind.ts"
 import { fortigate } from "./fortigate/kind.ts"
 import { fortimanager } from "./fortimanager/kind.ts"
+import { dnsServer } from "./dns-server/kind.ts"
+import { smtpRelay } from "./smtp-relay/kind.ts"
 import type { DeviceKind, DeviceSpec } from "./kind.ts"
 
 /** Every kind fazlab ships, in the order `kind:` lists them in errors and the JSON Schema. */
@@ -18,7 +20,9 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   fortianalyzer,
   fortigate,
   forticlient,
-  fortimanager
+  fortimanager,
+  smtpRelay,
+  dnsServer
 ]
 
 export class KindRegistry {

@@ -265,6 +265,64 @@ export type LabEventBody =
     readonly to: string
     readonly error: string | null
   }
+  | {
+    /** An analyzer's event handler mailed an alert through a `config system mail` server (`error` null), or could not. */
+    readonly type: "mail-sent"
+    readonly device: string
+    /** The `config system alert-event` entry's name. */
+    readonly handler: string
+    /** The `config system mail` entry it went through. */
+    readonly smtp: string
+    readonly to: ReadonlyArray<string>
+    readonly subject: string
+    /** The server as configured, and where that is. */
+    readonly server: string
+    /** The server's last reply ("250 OK ..."), when it took the mail. */
+    readonly response: string | null
+    readonly error: string | null
+  }
+  | {
+    /** An SMTP relay of the lab took a mail (`total`: mails it keeps). */
+    readonly type: "mail-received"
+    readonly device: string
+    readonly peer: string
+    readonly from: string
+    readonly to: ReadonlyArray<string>
+    readonly subject: string
+    readonly bytes: number
+    readonly total: number
+  }
+  | {
+    /** An SMTP relay of the lab refused a mail; `reason` says why in a sentence. */
+    readonly type: "mail-refused"
+    readonly device: string
+    readonly peer: string
+    readonly from: string
+    readonly reason: string
+  }
+  | {
+    /** A DNS server of the lab answered a query (`addresses`: the A records it gave). */
+    readonly type: "dns-query"
+    readonly device: string
+    readonly peer: string
+    readonly transport: "udp" | "tcp"
+    readonly name: string
+    /** The question's type: "A", "AAAA", ... */
+    readonly qtype: string
+    readonly rcode: "NOERROR" | "NXDOMAIN" | "FORMERR"
+    readonly addresses: ReadonlyArray<string>
+  }
+  | {
+    /** How far an analyzer's FortiGuard update check got for one service; `reason` says it in a sentence. */
+    readonly type: "fortiguard-update"
+    readonly device: string
+    /** The anycast table's service: "AV-IPS packages", "GeoIP" ... */
+    readonly service: string
+    /** The name it asked its DNS for. */
+    readonly name: string
+    readonly state: "dns-failed" | "connect-failed" | "connected"
+    readonly reason: string
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

@@ -6,16 +6,18 @@
  * are flushed; "lost" and "duplicated" compare the sender's sequence numbers with the store.
  */
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
+import { DnsServer } from "../devices/dns-server/dns-server.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
+import { SmtpRelay } from "../devices/smtp-relay/relay.ts"
 import type { Lab } from "./lab.ts"
-import type { Expectation, ForwardedExpectation, LogsExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { DnsQueryExpectation, Expectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "dns-query"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
@@ -36,6 +38,10 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "forwarded"
     : "trap" in expectation
     ? "trap"
+    : "mail" in expectation
+    ? "mail"
+    : "dnsQuery" in expectation
+    ? "dns-query"
     : "malformed"
 
 const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): string =>
@@ -69,6 +75,15 @@ export const describe = (expectation: Expectation): string => {
   if ("trap" in expectation) {
     const e = expectation.trap
     return `${e.analyzer} sent ${bounds(e)} SNMP traps${e.name === undefined ? "" : ` ${e.name}`}`
+  }
+  if ("mail" in expectation) {
+    const e = expectation.mail
+    const about = [e.to === undefined ? "" : ` to ${e.to}`, e.subject === undefined ? "" : ` whose subject has "${e.subject}"`].join("")
+    return `${e.relay} received ${bounds(e)} mails${about}`
+  }
+  if ("dnsQuery" in expectation) {
+    const e = expectation.dnsQuery
+    return `${e.server} was asked ${bounds(e)} times for ${e.name ?? "any name"}`
   }
   const e = expectation.malformed
   return `${e.device} counted ${bounds(e)} malformed${e.reason === undefined ? "" : ` (${e.reason})`}`
@@ -160,6 +175,25 @@ const checkTrap = (lab: Lab, e: TrapExpectation): Check => {
   return { passed: inBounds(sent, e), detail: inBounds(sent, e) ? detail : `expected ${bounds(e)}, got ${sent} (${detail})` }
 }
 
+/** Mails an SMTP relay of the lab received, to one recipient and/or with a subject containing a text. */
+const checkMail = (lab: Lab, e: MailExpectation): Check => {
+  const relay = lab.device(e.relay)
+  if (!(relay instanceof SmtpRelay)) return { passed: false, detail: `${e.relay} is not an SMTP relay of this lab` }
+  const all = relay.mails()
+  const matching = all.filter((mail) => (e.to === undefined || mail.to.includes(e.to)) && (e.subject === undefined || mail.subject.includes(e.subject)))
+  const detail = `${matching.length} matching of ${all.length} received${all.length === 0 ? "" : `; last: "${all.at(-1)?.subject ?? ""}"`}`
+  return { passed: inBounds(matching.length, e), detail: inBounds(matching.length, e) ? detail : `expected ${bounds(e)}, got ${matching.length} (${detail})` }
+}
+
+/** Queries a DNS server of the lab answered, for one name or any. */
+const checkDnsQuery = (lab: Lab, e: DnsQueryExpectation): Check => {
+  const server = lab.device(e.server)
+  if (!(server instanceof DnsServer)) return { passed: false, detail: `${e.server} is not a DNS server of this lab` }
+  const asked = server.queries(e.name)
+  const detail = `${asked} queries${e.name === undefined ? "" : ` for ${e.name}`}, ${server.queries()} in all`
+  return { passed: inBounds(asked, e), detail: inBounds(asked, e) ? detail : `expected ${bounds(e)}, got ${asked} (${detail})` }
+}
+
 /** Counted from outside: a member acts as primary when its TCP/5199 accepts a connection. */
 const checkPrimaries = async (lab: Lab, e: PrimariesExpectation): Promise<Check> => {
   const group = lab.groups.get(e.group)
@@ -191,6 +225,8 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   if ("managed" in expectation) return checkManaged(lab, expectation.managed)
   if ("forwarded" in expectation) return checkForwarded(lab, expectation.forwarded)
   if ("trap" in expectation) return checkTrap(lab, expectation.trap)
+  if ("mail" in expectation) return checkMail(lab, expectation.mail)
+  if ("dnsQuery" in expectation) return checkDnsQuery(lab, expectation.dnsQuery)
   const e = expectation.malformed
   const analyzer = analyzerFor(lab, e.device)
   if (analyzer === undefined) return { passed: false, detail: `${e.device} is not an analyzer` }

@@ -30,7 +30,13 @@ export interface UdpListener {
   readonly receiveBufferBytes: number
 }
 
-export const listenUdp = (options: UdpListenOptions): Effect.Effect<UdpListener, BindError, Scope.Scope> =>
+/** A bound UDP socket that can also answer. */
+export interface UdpServer extends UdpListener {
+  /** Sends a datagram from the listening socket (a DNS server answers so: from the port it was asked on). */
+  readonly send: (bytes: Uint8Array, port: number, address: string) => void
+}
+
+export const listenUdp = (options: UdpListenOptions): Effect.Effect<UdpServer, BindError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: async () => {
@@ -51,9 +57,14 @@ export const listenUdp = (options: UdpListenOptions): Effect.Effect<UdpListener,
     }),
     (socket) => Effect.promise(() => socket.close())
   ).pipe(
-    Effect.map((socket): UdpListener => {
+    Effect.map((socket): UdpServer => {
       const address = socket.socket.address()
-      return { address: address.address, actualPort: address.port, receiveBufferBytes: socket.socket.getRecvBufferSize() }
+      return {
+        address: address.address,
+        actualPort: address.port,
+        receiveBufferBytes: socket.socket.getRecvBufferSize(),
+        send: (bytes, port, to) => socket.socket.send(bytes, port, to)
+      }
     })
   )
 

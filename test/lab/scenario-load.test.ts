@@ -81,7 +81,11 @@ describe("parseScenario", () => {
       https: { maxConnections: 1024 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
       logForward: [],
-      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] }
+      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },
+      mail: [],
+      alertEvent: [],
+      dns: { primary: null, secondary: null },
+      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" }
     })
     expect(scenario.devices.get("fct-1")).toEqual({
       kind: "forticlient",
@@ -140,7 +144,11 @@ steps:
       https: { maxConnections: 1024 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
       logForward: [],
-      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] }
+      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },
+      mail: [],
+      alertEvent: [],
+      dns: { primary: null, secondary: null },
+      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" }
     })
     expect(scenario.devices.get("fct-1")).toMatchObject({ serial: "FCT0000000001", hostname: "fct-1" })
     expect(scenario.steps[0]).toEqual({

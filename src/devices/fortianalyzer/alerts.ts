@@ -14,7 +14,8 @@ import type { EventBus } from "../../events/bus.ts"
 import type { LabEvent } from "../../events/events.ts"
 import { settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 
-export type AlertKind = "device-offline" | "ha-switch" | "cpu-high" | "mem-low" | "disk-low"
+export const ALERT_KINDS = ["device-offline", "ha-switch", "cpu-high", "mem-low", "disk-low"] as const
+export type AlertKind = (typeof ALERT_KINDS)[number]
 
 export interface Alert {
   readonly kind: AlertKind

@@ -32,7 +32,9 @@ import { type LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
+import { AlertMailer } from "./alert-mail.ts"
 import { AnalyzerAlerts } from "./alerts.ts"
+import { checkFortiGuard } from "./fortiguard.ts"
 import { HttpsIntake } from "./https-intake.ts"
 import { LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
@@ -78,6 +80,7 @@ export class FortiAnalyzer implements Device {
   /** What its event handlers and SNMP watch; raised alerts go to the trap sender. */
   readonly alerts: AnalyzerAlerts
   readonly traps: SnmpTrapSender
+  readonly mailer: AlertMailer
   /** Connections refused because a listener had `max-connections` open. */
   refusedConnections = 0
   /** TCP/514 connections closed because they sent nothing within `first-byte-timeout`. */
@@ -91,7 +94,8 @@ export class FortiAnalyzer implements Device {
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
-    this.alerts = new AnalyzerAlerts({ analyzer: id, bus: context.bus, thresholds: settings.snmp.sysinfo, sinks: [this.traps.alert] })
+    this.mailer = new AlertMailer({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, mail: settings.mail, alertEvents: settings.alertEvent })
+    this.alerts = new AnalyzerAlerts({ analyzer: id, bus: context.bus, thresholds: settings.snmp.sysinfo, sinks: [this.traps.alert, this.mailer.alert] })
     this.forwarder = new LogForwarder({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
     this.writer = new StoreWriter({
       store: this.store,
@@ -164,6 +168,8 @@ export class FortiAnalyzer implements Device {
       prepare: () => this.#makeTlsServices(),
       bind: () => (this.#onVip ? Effect.void : this.#bindAll(this.id)),
       started: () => {
+        const { bus, plan } = this.#context
+        if (this.settings.dns.primary !== null) void checkFortiGuard({ analyzer: this.id, bus, plan, dns: this.settings.dns, fds: this.settings.fdsSetting })
         this.alerts.start()
         this.forwarder.start()
         this.ha?.start()

@@ -1,10 +1,11 @@
 /**
  * The FortiAnalyzer kind: its settings, its default serial (FAZ-VM...), the ports it binds (on
- * its HA group's virtual IP when it has one, and TCP/5199 for HA), the collectors its
- * `log-forward` entries dial, and how it is built. The lab starts it before the devices that send
- * to it, and after the analyzers it forwards to.
+ * its HA group's virtual IP when it has one, and TCP/5199 for HA), the peers it dials (the
+ * collectors of its `log-forward` entries, the SMTP relays of its `mail` entries, its DNS servers),
+ * and how it is built. The lab starts it before the devices that send to it, and after the peers
+ * it dials.
  */
-import { defineKind } from "../kind.ts"
+import { defineKind, referencesTo } from "../kind.ts"
 import { ANALYZER_PORTS, FortiAnalyzer } from "./analyzer.ts"
 import { HA_PORT } from "./ha-member.ts"
 import { fortiAnalyzerSettings } from "./settings.ts"
@@ -22,8 +23,8 @@ export const fortianalyzer = defineKind({
     ...(group === null ? [] : [{ at: id, port: HA_PORT }]),
     ...ANALYZER_PORTS.map((port) => ({ at: group?.vip === true ? group.group : id, port }))
   ],
-  references: (spec) =>
-    spec.logForward.map((entry, i) => ({
+  references: (spec) => [
+    ...spec.logForward.map((entry, i) => ({
       path: ["logForward", i, "serverAddr"],
       name: entry.serverAddr,
       kind: "fortianalyzer",
@@ -31,6 +32,9 @@ export const fortianalyzer = defineKind({
       outside: LOG_SERVER_OUTSIDE,
       notSelf: "another collector than the analyzer itself (it would forward its own logs to itself for ever)"
     })),
+    ...spec.mail.map((entry, i) => ({ path: ["mail", i, "server"], name: entry.server, kind: "smtp-relay", group: false, outside: "smtp.example.com or 10.0.0.25:25" })),
+    ...referencesTo("dns-server", "10.0.0.53", false, [[["dns", "primary"], spec.dns.primary], [["dns", "secondary"], spec.dns.secondary]])
+  ],
   autostart: () => true,
   build: ({ id, spec, context, group, aliases }) =>
     new FortiAnalyzer(id, {
@@ -40,6 +44,10 @@ export const fortianalyzer = defineKind({
       oftp: spec.oftp,
       ha: group,
       snmp: spec.snmp,
+      mail: spec.mail,
+      alertEvent: spec.alertEvent,
+      dns: spec.dns,
+      fdsSetting: spec.fdsSetting,
       // A `device-filter` entry that names a lab device also names its serial and the name its logs carry.
       logForward: spec.logForward.map((entry) => ({
         ...entry,

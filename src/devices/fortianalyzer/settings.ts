@@ -5,7 +5,9 @@
  */
 import * as Schema from "effect/Schema"
 import type { SpecOf } from "../kind.ts"
+import { AlertEvent, MailServer } from "./alert-mail.ts"
 import { AlertThresholds } from "./alerts.ts"
+import { AnalyzerDnsSettings, FdsSettings } from "./fortiguard.ts"
 import { LogForwardEntry } from "./log-forward.ts"
 import { SnmpCommunity } from "./snmp-traps.ts"
 import { Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
@@ -65,7 +67,15 @@ export const fortiAnalyzerSettings = {
   /** `config system log-forward` entries; their `device-filter` names lab device ids, serials or device names. */
   logForward: withDefault(Schema.Array(LogForwardEntry), []),
   /** `config system snmp sysinfo` (its thresholds) and `config system snmp community` (trap receivers). */
-  snmp: withDefault(AnalyzerSnmpSettings, {})
+  snmp: withDefault(AnalyzerSnmpSettings, {}),
+  /** `config system mail`: the SMTP servers its alert mail goes through. */
+  mail: withDefault(Schema.Array(MailServer), []),
+  /** `config system alert-event`: event handlers that mail alerts. */
+  alertEvent: withDefault(Schema.Array(AlertEvent), []),
+  /** `config system dns`: what it resolves through; with a primary, it checks FortiGuard at start. */
+  dns: withDefault(AnalyzerDnsSettings, {}),
+  /** `config fmupdate fds-setting`: which FortiGuard names it asks for. */
+  fdsSetting: withDefault(FdsSettings, {})
 }
 
 export type FortiAnalyzerSpec = SpecOf<"fortianalyzer", typeof fortiAnalyzerSettings, false>

@@ -13,9 +13,11 @@ import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
 import * as SchemaIssue from "effect/SchemaIssue"
 import { isMap, isNode, isPair, isScalar, isSeq, LineCounter, parseDocument } from "yaml"
+import { dnsServer } from "../../devices/dns-server/kind.ts"
 import { fortianalyzer } from "../../devices/fortianalyzer/kind.ts"
 import { fortigate } from "../../devices/fortigate/kind.ts"
 import { fortimanager } from "../../devices/fortimanager/kind.ts"
+import { smtpRelay } from "../../devices/smtp-relay/kind.ts"
 import { type KindRegistry, registry as shippedRegistry } from "../../devices/registry.ts"
 import { fileKey, isIdLike } from "../../devices/settings.ts"
 import { ScenarioError, type ScenarioIssue } from "./error.ts"
@@ -559,6 +561,8 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
     device([...path, "managed", "device"], expectation.managed.device, fortigate.name)
   } else if ("forwarded" in expectation) device([...path, "forwarded", "analyzer"], expectation.forwarded.analyzer, fortianalyzer.name)
   else if ("trap" in expectation) device([...path, "trap", "analyzer"], expectation.trap.analyzer, fortianalyzer.name)
+  else if ("mail" in expectation) device([...path, "mail", "relay"], expectation.mail.relay, smtpRelay.name)
+  else if ("dnsQuery" in expectation) device([...path, "dns-query", "server"], expectation.dnsQuery.server, dnsServer.name)
   else {
     if (expectation.logs.analyzer === null) defaultAnalyzer([...path, "logs"])
     else analyzer([...path, "logs", "analyzer"], expectation.logs.analyzer)

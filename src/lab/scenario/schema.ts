@@ -108,6 +108,23 @@ export interface ForwardedExpectation {
   readonly atLeast?: number
 }
 
+/** Mails an SMTP relay received (all, or those to `to` and/or whose subject contains `subject`). */
+export interface MailExpectation {
+  readonly relay: string
+  readonly to?: string
+  readonly subject?: string
+  readonly exactly?: number
+  readonly atLeast?: number
+}
+
+/** Queries a DNS server of the lab answered (for `name`, or for any). */
+export interface DnsQueryExpectation {
+  readonly server: string
+  readonly name?: string
+  readonly exactly?: number
+  readonly atLeast?: number
+}
+
 /** SNMP traps an analyzer sent (each version and host counts), of one MIB name or of any. */
 export interface TrapExpectation {
   readonly analyzer: string
@@ -133,6 +150,8 @@ export type Expectation =
   | { readonly malformed: MalformedExpectation }
   | { readonly forwarded: ForwardedExpectation }
   | { readonly trap: TrapExpectation }
+  | { readonly mail: MailExpectation }
+  | { readonly dnsQuery: DnsQueryExpectation }
 
 export interface Step {
   readonly title: string | null
@@ -342,7 +361,22 @@ const MalformedFile = settingsStruct({
   reason: Schema.optionalKey(Schema.Literals(malformedReasons))
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
-const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "dns-query"]
+
+const MailFile = settingsStruct({
+  relay: Id,
+  to: Schema.optionalKey(NonEmpty),
+  subject: Schema.optionalKey(NonEmpty),
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count)
+}).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
+
+const DnsQueryFile = settingsStruct({
+  server: Id,
+  name: Schema.optionalKey(NonEmpty),
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count)
+}).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
 const TrapFile = settingsStruct({
   analyzer: Id,
@@ -375,6 +409,8 @@ const ExpectationFields = settingsStruct({
   malformed: Schema.optionalKey(MalformedFile),
   forwarded: Schema.optionalKey(ForwardedFile),
   trap: Schema.optionalKey(TrapFile),
+  mail: Schema.optionalKey(MailFile),
+  dnsQuery: Schema.optionalKey(DnsQueryFile),
   managed: Schema.optionalKey(Schema.Struct({
     manager: Id,
     device: Id,

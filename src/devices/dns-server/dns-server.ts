@@ -1,0 +1,174 @@
+/**
+ * An emulated DNS server (the vendor table's "Non-Fortinet · DNS · UDP/53, TCP/53" peer): it
+ * answers, authoritatively, for every FQDN of the vendor table and for the lab's own names
+ * (`<id>.<domain>`), on UDP/53 and on TCP/53 (RFC 1035 §4.2.2: a two-byte length before each
+ * message). `dig` can ask it; an analyzer resolves through it (`config system dns`).
+ *
+ * What a vendor name answers: the address of the lab device its `records` entry names (or an IP
+ * written there), else `default-address` (127.0.0.1: in a lab without internet nothing listens
+ * there, so the analyzer's FortiGuard connection is refused, as behind a firewall that drops it).
+ * Every query is a `dns-query` event with its answer.
+ */
+import type * as net from "node:net"
+import { isIP } from "node:net"
+import * as Effect from "effect/Effect"
+import type { PortKey } from "../../events/events.ts"
+import type { BindError } from "../../net/errors.ts"
+import { listenTcp, peerOf } from "../../net/tcp.ts"
+import { listenUdp } from "../../net/udp.ts"
+import { answerQuery, vendorNames } from "../../protocols/dns/lab-zone.ts"
+import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
+import { ListenerRun } from "../shared/listener-run.ts"
+
+export const DNS_PORTS: ReadonlyArray<PortKey> = ["udp/53", "tcp/53"]
+
+export interface DnsServerSettings {
+  readonly serial: string
+  /** The lab's own names are `<device id>.<domain>`. */
+  readonly domain: string
+  /** Vendor names (or any name) to a lab device id or an IPv4 address. */
+  readonly records: Readonly<Record<string, string>>
+  /** What a vendor name without a record answers. */
+  readonly defaultAddress: string
+  /** Seconds. */
+  readonly ttl: number
+}
+
+/** The largest DNS message over TCP (a two-byte length). */
+const MAX_TCP_MESSAGE = 65_535
+
+export class DnsServer implements Device {
+  readonly kind = "dns-server" as const
+  readonly id: string
+  readonly serial: string
+  readonly settings: DnsServerSettings
+  readonly #context: DeviceContext
+  readonly #run: ListenerRun
+  readonly #vendor: ReadonlySet<string> = new Set(vendorNames())
+  readonly #queries = new Map<string, number>()
+
+  constructor(id: string, settings: DnsServerSettings, context: DeviceContext) {
+    this.id = id
+    this.serial = settings.serial
+    this.settings = settings
+    this.#context = context
+    this.#run = new ListenerRun(this, context.bus)
+  }
+
+  status(): DeviceStatus {
+    return this.#run.status
+  }
+
+  /** Queries asked for `name` (lowercase, no final dot), or for any name. */
+  queries(name?: string): number {
+    if (name !== undefined) return this.#queries.get(name.toLowerCase().replace(/\.$/u, "")) ?? 0
+    let total = 0
+    for (const n of this.#queries.values()) total += n
+    return total
+  }
+
+  /** A name's addresses in this zone, or null when the zone does not have it. */
+  readonly lookup = (name: string): ReadonlyArray<string> | null => {
+    const { plan } = this.#context
+    const record = this.settings.records[name]
+    if (record !== undefined) return [isIP(record) === 4 ? record : plan.addressOf(record)]
+    const suffix = `.${this.settings.domain}`
+    if (name.endsWith(suffix)) {
+      const id = name.slice(0, -suffix.length)
+      return plan.hasDevice(id) ? [plan.addressOf(id)] : null
+    }
+    return this.#vendor.has(name) ? [this.settings.defaultAddress] : null
+  }
+
+  #answer(query: Buffer, transport: "udp" | "tcp", peer: string): Buffer | null {
+    const answer = answerQuery(query, this.lookup, this.settings.ttl)
+    const { bus } = this.#context
+    if (answer === null) {
+      bus.publish({ type: "log-malformed", device: this.id, port: `${transport}/53`, peer, reason: "truncated", detail: `a ${query.length}-byte message that is not a DNS query` })
+      return null
+    }
+    this.#queries.set(answer.name, (this.#queries.get(answer.name) ?? 0) + 1)
+    bus.publish({ type: "dns-query", device: this.id, peer, transport, name: answer.name, qtype: answer.type, rcode: answer.rcode === 0 ? "NOERROR" : answer.rcode === 3 ? "NXDOMAIN" : "FORMERR", addresses: answer.addresses })
+    return answer.response
+  }
+
+  start(): Effect.Effect<void, BindError> {
+    return this.#run.start({ prepare: () => Effect.void, bind: () => this.#bind() })
+  }
+
+  #bind() {
+    const self = this
+    const { plan, bus } = this.#context
+    const host = plan.addressOf(this.id)
+    return Effect.gen(function*() {
+      const udp = yield* listenUdp({
+        device: self.id,
+        port: "udp/53",
+        host,
+        actualPort: plan.listenPortFor("udp/53"),
+        receiveBufferBytes: 1_048_576,
+        onMessage: (message, peer) => {
+          const response = self.#answer(message, "udp", `${peer.address}:${peer.port}`)
+          if (response !== null) udp.send(response, peer.port, peer.address)
+        }
+      })
+      const tcp = yield* listenTcp({
+        device: self.id,
+        port: "tcp/53",
+        host,
+        actualPort: plan.listenPortFor("tcp/53"),
+        maxConnections: 256,
+        onConnection: (socket) => self.#onTcp(socket)
+      })
+      const bound = [{ port: "udp/53" as const, address: udp.address, actualPort: udp.actualPort }, { port: "tcp/53" as const, address: tcp.address, actualPort: tcp.actualPort }]
+      for (const endpoint of bound) {
+        plan.recordBound({ device: self.id, ...endpoint })
+        bus.publish({ type: "listener-bound", device: self.id, ...endpoint })
+      }
+      yield* Effect.addFinalizer(() => Effect.sync(() => {
+        for (const { port } of bound) {
+          plan.forget(self.id, port)
+          bus.publish({ type: "listener-closed", device: self.id, port })
+        }
+      }))
+    })
+  }
+
+  /** TCP/53: messages with a two-byte length, answered in order; the peer closes when done. */
+  #onTcp(socket: net.Socket): void {
+    let buffered = Buffer.alloc(0)
+    const peer = peerOf(socket)
+    socket.on("data", (chunk: Buffer) => {
+      buffered = Buffer.concat([buffered, chunk])
+      while (buffered.length >= 2) {
+        const length = buffered.readUInt16BE(0)
+        if (buffered.length < 2 + length) {
+          if (buffered.length > 2 + MAX_TCP_MESSAGE) socket.destroy()
+          return
+        }
+        const response = this.#answer(buffered.subarray(2, 2 + length), "tcp", peer)
+        buffered = buffered.subarray(2 + length)
+        if (response === null) {
+          socket.destroy()
+          return
+        }
+        const framed = Buffer.alloc(2 + response.length)
+        framed.writeUInt16BE(response.length, 0)
+        response.copy(framed, 2)
+        socket.write(framed)
+      }
+    })
+  }
+
+  stop(): Effect.Effect<void> {
+    return this.#run.halt({ closing: Effect.void, closed: () => undefined })
+  }
+
+  kill(): Effect.Effect<void> {
+    return this.stop()
+  }
+
+  dispose(): Effect.Effect<void> {
+    return this.stop()
+  }
+}
