@@ -15,6 +15,17 @@ import type { UiHandle } from "../ui/render.tsx"
 import { eventText } from "./event-text.ts"
 import { controlAddressOf } from "./ctl.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
+import type { CommandHelp } from "./help.ts"
+
+export const help: CommandHelp = {
+  usage: ["fazlab attach [--lab DIR | --control URL --token T]"],
+  summary: "Opens the terminal UI on a running lab; q detaches and the lab keeps running. Needs a terminal.",
+  flags: [
+    ["--lab DIR", "the lab's data folder (default: the latest lab started here)"],
+    ["--control URL --token T", "a running lab's control channel, as fazlab up prints it"]
+  ],
+  examples: ["fazlab attach", "fazlab attach --lab .fazlab/default"]
+}
 
 const loadUi = () => import("../ui/render.tsx")
 

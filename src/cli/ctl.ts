@@ -25,6 +25,26 @@ import { type ControlBind, parseControlBind } from "../control/access.ts"
 import { type ControlAddress, type ControlClient, ControlClientError, connectControl, findControl } from "../control/client.ts"
 import type { CommandResults, ControlCommand, LogsCommand, RegisteredDevice } from "../control/protocol.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
+import type { CommandHelp } from "./help.ts"
+
+export const help: CommandHelp = {
+  usage: [
+    "fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|pause|resume DEVICE | burst DEVICE COUNT",
+    "          | kill|restart|freeze|thaw DEVICE | partition|heal MEMBER MEMBER | degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT] | step",
+    "          [--lab DIR | --control URL --token T] [--json]"
+  ],
+  summary: "Sends one command to a running lab over its control channel and prints what the lab did. Exit 0 done, 1 the lab refused, 2 bad input or no lab.",
+  flags: [
+    ["--analyzer ID", "devices, authorize, delete: the analyzer to ask (default: the lab's)"],
+    ["--adom A", "authorize: the ADOM to put the device in"],
+    ["--hb-delay MS", "degrade: heartbeats arrive MS milliseconds late"],
+    ["--hb-loss PCT", "degrade: PCT percent of heartbeats are lost"],
+    ["--json", "print the result as JSON (devices: one object per device)"],
+    ["--lab DIR", "the lab's data folder (default: the latest lab started here)"],
+    ["--control URL --token T", "a running lab's control channel, as fazlab up prints it"]
+  ],
+  examples: ["fazlab ctl devices", "fazlab ctl authorize FGT60FTK20000001 --adom root", "fazlab ctl kill faz-a"]
+}
 
 const COMMANDS_HELP =
   "devices, authorize SERIAL [--adom A], delete SERIAL, stop|start|pause|resume DEVICE, burst DEVICE COUNT, kill|restart|freeze|thaw DEVICE, partition|heal MEMBER MEMBER, degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT], step"

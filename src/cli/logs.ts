@@ -25,6 +25,25 @@ import { LogStore } from "../store/log-store.ts"
 import { controlAddressOf } from "./ctl.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 import { LAB_INFO_FILE, type LabInfo } from "./lab-flags.ts"
+import type { CommandHelp } from "./help.ts"
+
+export const help: CommandHelp = {
+  usage: ["fazlab logs [--follow] [--json] [--device D] [--type T] [--level L] [--text S] [--limit N] [--analyzer ID] [--lab DIR | --control URL --token T]"],
+  summary: "Prints a lab's stored logs, the newest --limit of them, oldest first; --follow keeps printing new ones from the running lab until Ctrl-C.",
+  flags: [
+    ["--follow", "keep reading new logs over the running lab's control channel"],
+    ["--json", "one JSON object per log"],
+    ["--device D", "only logs of device D"],
+    ["--type T", "only logs of FortiOS type T (traffic, utm, event)"],
+    ["--level L", "only logs of level L"],
+    ["--text S", "only logs whose line contains S"],
+    ["--limit N", "at most N logs, the newest (default 100); stderr says how many more match"],
+    ["--analyzer ID", "read this analyzer's store (default: the one written last)"],
+    ["--lab DIR", "the lab's data folder (default: the latest lab started here)"],
+    ["--control URL --token T", "a running lab's control channel, as fazlab up prints it"]
+  ],
+  examples: ["fazlab logs --device fgt-1 --limit 20", "fazlab logs --follow --json"]
+}
 
 const findLab = (cwd: string, explicit: string | undefined): { dir: string; info: LabInfo } => {
   const candidates = explicit !== undefined

@@ -5,18 +5,27 @@
  */
 import * as fs from "node:fs"
 import { ScenarioError } from "../lab/scenario/error.ts"
+import { type CommandHelp, renderHelp, wantsHelp } from "./help.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 
-/** Each command's module is loaded only when it runs, so `fazlab ports` does not pay for the lab. */
-const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
-  ports: () => import("./ports.ts").then((m) => m.ports),
-  run: () => import("./run.ts").then((m) => m.run),
-  up: () => import("./up.ts").then((m) => m.up),
-  logs: () => import("./logs.ts").then((m) => m.logs),
-  send: () => import("./send.ts").then((m) => m.send),
-  schema: () => import("./schema.ts").then((m) => m.schema),
-  ctl: () => import("./ctl.ts").then((m) => m.ctl),
-  attach: () => import("./attach.ts").then((m) => m.attach)
+interface LoadedCommand {
+  readonly run: Command
+  readonly help: CommandHelp
+}
+
+/**
+ * Each command's module is loaded only when it runs, so `fazlab ports` does not pay for the lab.
+ * Every module exports its `help` next to the flags it parses.
+ */
+export const COMMANDS: Readonly<Record<string, () => Promise<LoadedCommand>>> = {
+  ports: () => import("./ports.ts").then((m) => ({ run: m.ports, help: m.help })),
+  run: () => import("./run.ts").then((m) => ({ run: m.run, help: m.help })),
+  up: () => import("./up.ts").then((m) => ({ run: m.up, help: m.help })),
+  logs: () => import("./logs.ts").then((m) => ({ run: m.logs, help: m.help })),
+  send: () => import("./send.ts").then((m) => ({ run: m.send, help: m.help })),
+  schema: () => import("./schema.ts").then((m) => ({ run: m.schema, help: m.help })),
+  ctl: () => import("./ctl.ts").then((m) => ({ run: m.ctl, help: m.help })),
+  attach: () => import("./attach.ts").then((m) => ({ run: m.attach, help: m.help }))
 }
 
 export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sockets
@@ -33,6 +42,7 @@ usage:
   fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
   fazlab schema                                                 JSON Schema of scenario files
   fazlab --version                                              the version of fazlab
+  fazlab COMMAND --help                                         a command's usage, flags and examples
 
 lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory  --control-bind HOST:PORT
 docs: docs/README.md
@@ -68,7 +78,9 @@ const parseArgsMessage = (error: TypeError & { readonly code: unknown }): string
 
 /** Runs one command line with the given I/O and returns the exit code; never throws. */
 export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<number> => {
-  const [name, ...rest] = args
+  const [first, ...afterFirst] = args
+  // `fazlab help COMMAND` is `fazlab COMMAND --help`.
+  const [name, ...rest] = first === "help" && afterFirst.length > 0 ? [...afterFirst, "--help"] : args
   if (name === undefined || name === "help" || name === "--help" || name === "-h") {
     io.stdout(USAGE)
     return name === undefined ? ExitCode.BadInput : ExitCode.Ok
@@ -84,7 +96,11 @@ export const runCli = async (args: ReadonlyArray<string>, io: CliIo): Promise<nu
   }
   try {
     const command = await load()
-    return await command(rest, io)
+    if (wantsHelp(rest)) {
+      io.stdout(renderHelp(command.help))
+      return ExitCode.Ok
+    }
+    return await command.run(rest, io)
   } catch (error) {
     if (error instanceof UsageError) {
       io.stderr(`fazlab ${name}: ${error.message}\n`)

@@ -7,6 +7,19 @@ import { catalogRows, findProduct, products } from "../catalog/catalog.ts"
 import { renderJsonLines, renderMarkdown, renderTable } from "../catalog/render.ts"
 import { ExitCode, UsageError } from "./io.ts"
 import type { CliIo, Command } from "./io.ts"
+import type { CommandHelp } from "./help.ts"
+
+export const help: CommandHelp = {
+  usage: ["fazlab ports [--json] [--product P] [--direction in|out] [--markdown]"],
+  summary: "Prints the vendor's FortiAnalyzer port table and its anycast/unicast FQDN table: a table for people, JSON lines for scripts, or the Markdown of docs/ports.md.",
+  flags: [
+    ["--json", "one JSON object per line: each port row, then each FQDN (with its service and kind)"],
+    ["--product P", "only the rows of product P (case-insensitive), e.g. FortiGate"],
+    ["--direction in|out", "only incoming (the analyzer listens) or outgoing (it dials) rows"],
+    ["--markdown", "the whole catalog as docs/ports.md (not with the other flags)"]
+  ],
+  examples: ["fazlab ports --product FortiGate", "fazlab ports --json --direction out"]
+}
 
 const usage = "fazlab ports [--json] [--product P] [--direction in|out] [--markdown]"
 

@@ -27,6 +27,21 @@ import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, type LabFlags, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
+import { type CommandHelp, LAB_FLAGS_HELP } from "./help.ts"
+
+export const help: CommandHelp = {
+  usage: ["fazlab run <scenario.yaml> [--headless | --hold] [--report text|json|junit] [--out FILE] [--speed N | --clock simulated] [lab flags]"],
+  summary: "Runs a scenario to its end and reports its expectations: exit 0 when all hold, 1 when one failed or the run was stopped, 2 on bad input.",
+  flags: [
+    ["<scenario.yaml>", "the scenario file (see docs/scenarios.md)"],
+    ["--report text|json|junit", "the report's format (default text)"],
+    ["--out FILE", "write the report to FILE instead of stdout"],
+    ["--hold", "on a terminal, keep the lab and the UI up once the scenario ended, until q"],
+    ["--clock real|simulated", "simulated: lab time jumps to the next timer whenever the lab is idle"],
+    ...LAB_FLAGS_HELP
+  ],
+  examples: ["fazlab run scenarios/syslog-basics.yaml --report junit --out report.xml", "fazlab run scenarios/ha-simulated-clock.yaml --headless"]
+}
 
 const REPORTS = { text: renderText, json: renderJson, junit: renderJunit } as const
 

@@ -15,6 +15,23 @@ import { SyslogSender } from "../devices/shared/syslog-sender.ts"
 import { RealLabClock } from "../machines/clock.ts"
 import { PortPlan } from "../net/port-plan.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
+import type { CommandHelp } from "./help.ts"
+
+export const help: CommandHelp = {
+  usage: ["fazlab send syslog --to HOST:PORT [--tcp [--octet-count]] [--rfc5424] [--count N] [--rate R] [--device NAME] [--serial SN]"],
+  summary: "Acts as a FortiGate against any syslog receiver: sends FortiOS 7.x logs over UDP, or TCP with LF framing or octet counting. Exit 0 sent, 1 receiver unreachable, 2 bad flag.",
+  flags: [
+    ["--to HOST:PORT", "the receiver"],
+    ["--tcp", "TCP with LF framing (FortiOS legacy-reliable) instead of UDP"],
+    ["--octet-count", "with --tcp: RFC 6587 octet counting (FortiOS reliable)"],
+    ["--rfc5424", "RFC 5424 headers instead of the FortiOS default format"],
+    ["--count N", "how many logs (default 10)"],
+    ["--rate R", "logs per second (default 1000)"],
+    ["--device NAME", "the FortiGate's hostname in the logs (default fgt-send)"],
+    ["--serial SN", "its serial number (default FGT60FTK29999999)"]
+  ],
+  examples: ["fazlab send syslog --to 127.0.0.1:514 --count 100", "fazlab send syslog --to 127.0.0.1:20514 --tcp --octet-count --rate 50"]
+}
 
 const positiveNumber = (flag: string, value: string): number => {
   const n = Number(value)

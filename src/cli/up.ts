@@ -19,6 +19,14 @@ import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
+import { type CommandHelp, LAB_FLAGS_HELP } from "./help.ts"
+
+export const help: CommandHelp = {
+  usage: ["fazlab up [lab.yaml] [--headless] [--speed N] [lab flags]"],
+  summary: "Starts a lab (the embedded default lab without a file) and keeps it running until Ctrl-C (or q in the UI); prints where each documented port listens.",
+  flags: [["[lab.yaml]", "the lab file (a scenario; its steps are not played)"], ...LAB_FLAGS_HELP],
+  examples: ["fazlab up", "fazlab up scenarios/syslog-basics.yaml --headless --port-base 20000"]
+}
 
 export const up: Command = async (args, io) => {
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options: labFlagOptions })
