@@ -33,6 +33,30 @@ export const catalogRows = (filter: RowFilter = {}): ReadonlyArray<CatalogRow> =
     (filter.direction === undefined || row.direction === filter.direction)
   )
 
+/** One name of the vendor's "Anycast and unicast services" table. */
+export interface FqdnRow {
+  /** The vendor's Service cell ("AV-IPS packages"). */
+  readonly service: string
+  readonly name: string
+  /** unicast: one of the service's non-anycast FQDNs; anycast: one of its anycast domain names. */
+  readonly kind: "unicast" | "anycast"
+  /** An anycast name used only when the FortiGuard Anycast source is set to AWS (the vendor's footnote). */
+  readonly awsAnycastOnly: boolean
+}
+
+/**
+ * The anycast/unicast table, one row per service and name (its FQDNs, then its anycast domain
+ * names). They are FortiGuard services the analyzer reaches, so a filter keeps them only for
+ * the product FortiGuard and the direction "out".
+ */
+export const fqdnRows = (filter: RowFilter = {}): ReadonlyArray<FqdnRow> =>
+  (filter.product === undefined || filter.product.toLowerCase() === "fortiguard") && (filter.direction === undefined || filter.direction === "out")
+    ? catalog.anycast.flatMap((service) => [
+      ...service.fqdns.map((name) => ({ service: service.service, name, kind: "unicast" as const, awsAnycastOnly: false })),
+      ...service.anycastDomains.map((domain) => ({ service: service.service, name: domain.domain, kind: "anycast" as const, awsAnycastOnly: domain.awsAnycastOnly }))
+    ])
+    : []
+
 /** A port a device's listener binds, and the catalog rows that document it. */
 export interface ListenPort {
   readonly transport: Transport

@@ -1,8 +1,9 @@
 /**
- * The port catalog as text for people and programs: a plain-text table for the terminal, JSON
- * lines for scripts, and the Markdown of docs/ports.md (generated, never edited by hand).
+ * The port catalog as text for people and programs: plain-text tables for the terminal (the
+ * ports, then the anycast/unicast FQDNs), JSON lines for scripts, and the Markdown of
+ * docs/ports.md (generated, never edited by hand).
  */
-import { catalog, formatEndpoints } from "./catalog.ts"
+import { catalog, type FqdnRow, formatEndpoints } from "./catalog.ts"
 import type { AnycastService, CatalogRow, Direction, Footnotes } from "./schema.ts"
 
 const columnGap = "  "
@@ -65,13 +66,11 @@ const fitColumns = (
 const rowNotes = (row: CatalogRow): string => row.notes.join(" ")
 
 /**
- * A plain-text table with columns DIR, PRODUCT, PURPOSE, PORTS, NOTES. Lines stay within
- * `width` (default 120, at least 60): wide cells wrap at spaces, unbreakable words are split.
+ * A plain-text table. Lines stay within `width` (default 120, at least 60): wide cells wrap at
+ * spaces, unbreakable words are split.
  */
-export const renderTable = (rows: ReadonlyArray<CatalogRow>, options: { readonly width?: number } = {}): string => {
+const textTable = (header: ReadonlyArray<string>, cells: ReadonlyArray<ReadonlyArray<string>>, options: { readonly width?: number }): string => {
   const width = Math.max(minimumWidth, options.width ?? 120)
-  const header = ["DIR", "PRODUCT", "PURPOSE", "PORTS", "NOTES"]
-  const cells = rows.map((row) => [row.direction, row.product, row.purpose, formatEndpoints(row.endpoints), rowNotes(row)])
   const natural = header.map((title, i) => Math.max(title.length, ...cells.map((rowCells) => rowCells[i]?.length ?? 0)))
   const longestWord = header.map((_, i) =>
     Math.max(0, ...cells.flatMap((rowCells) => (rowCells[i] ?? "").split(" ").map((word) => word.length)))
@@ -89,9 +88,31 @@ export const renderTable = (rows: ReadonlyArray<CatalogRow>, options: { readonly
   return lines.map((line) => `${line}\n`).join("")
 }
 
-/** One JSON object per row, one row per line. */
+/** The port rows as a table with columns DIR, PRODUCT, PURPOSE, PORTS, NOTES. */
+export const renderTable = (rows: ReadonlyArray<CatalogRow>, options: { readonly width?: number } = {}): string =>
+  textTable(
+    ["DIR", "PRODUCT", "PURPOSE", "PORTS", "NOTES"],
+    rows.map((row) => [row.direction, row.product, row.purpose, formatEndpoints(row.endpoints), rowNotes(row)]),
+    options
+  )
+
+const fqdnKind = (row: FqdnRow): string => row.kind === "unicast" ? "unicast" : row.awsAnycastOnly ? "anycast (AWS only)" : "anycast"
+
+/** The anycast/unicast FQDNs under a title line, as a table with columns SERVICE, NAME, KIND; nothing without rows. */
+export const renderFqdnTable = (rows: ReadonlyArray<FqdnRow>, options: { readonly width?: number } = {}): string =>
+  rows.length === 0 ? "" : `\nFortiGuard services the FortiAnalyzer reaches (anycast and unicast):\n${textTable(["SERVICE", "NAME", "KIND"], rows.map((row) => [row.service, row.name, fqdnKind(row)]), options)}`
+
+/** One JSON object per port row, one row per line. */
 export const renderJsonLines = (rows: ReadonlyArray<CatalogRow>): string =>
   rows.map((row) => `${JSON.stringify(row)}\n`).join("")
+
+/**
+ * One JSON object per FQDN, one per line, told apart from port rows by `table: "fqdn"`: the
+ * service, the name, its kind (unicast or anycast), whether it is used only with the AWS anycast
+ * source, and the direction and product a port row would have.
+ */
+export const renderFqdnJsonLines = (rows: ReadonlyArray<FqdnRow>): string =>
+  rows.map((row) => `${JSON.stringify({ table: "fqdn", direction: "out", product: "FortiGuard", ...row })}\n`).join("")
 
 const cell = (text: string): string => text.replaceAll("|", "\\|")
 

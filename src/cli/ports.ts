@@ -1,10 +1,11 @@
 /**
  * `fazlab ports [--json] [--product P] [--direction in|out] [--markdown]`: prints the port
- * catalog as a table, as JSON lines, or as the Markdown of docs/ports.md.
+ * catalog (the port rows, then the anycast/unicast FQDNs) as tables, as JSON lines, or as the
+ * Markdown of docs/ports.md.
  */
 import { parseArgs } from "node:util"
-import { catalogRows, findProduct, products } from "../catalog/catalog.ts"
-import { renderJsonLines, renderMarkdown, renderTable } from "../catalog/render.ts"
+import { catalogRows, findProduct, fqdnRows, products, type RowFilter } from "../catalog/catalog.ts"
+import { renderFqdnJsonLines, renderFqdnTable, renderJsonLines, renderMarkdown, renderTable } from "../catalog/render.ts"
 import { ExitCode, UsageError } from "./io.ts"
 import type { CliIo, Command } from "./io.ts"
 import type { CommandHelp } from "./help.ts"
@@ -81,14 +82,20 @@ export const ports: Command = async (args, io) => {
   if (product !== undefined && known === undefined) {
     throw new UsageError(`No product "${product}" in the port catalog; choose one of ${productList()}.`)
   }
-  const rows = catalogRows({
+  const filter: RowFilter = {
     ...(known === undefined ? {} : { product: known }),
     ...(direction === undefined ? {} : { direction })
-  })
+  }
+  const rows = catalogRows(filter)
+  const fqdns = fqdnRows(filter)
   if (rows.length === 0) {
     // Only a product without rows in the chosen direction leaves nothing to print.
     throw new UsageError(`${known} has no "${direction}" rows in the port catalog; try --direction ${direction === "in" ? "out" : "in"}.`)
   }
-  io.stdout(options.json === true ? renderJsonLines(rows) : renderTable(rows, { width: tableWidth(io) }))
+  // The port rows, then the anycast/unicast FQDNs the filter keeps.
+  io.stdout(
+    options.json === true ? renderJsonLines(rows) + renderFqdnJsonLines(fqdns)
+      : renderTable(rows, { width: tableWidth(io) }) + renderFqdnTable(fqdns, { width: tableWidth(io) })
+  )
   return ExitCode.Ok
 }

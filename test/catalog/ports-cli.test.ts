@@ -45,17 +45,43 @@ describe("fazlab ports", () => {
     expect(Math.max(...stdout.split("\n").map((line) => line.length))).toBeLessThanOrEqual(80)
   })
 
-  it("prints one parseable JSON object per row with --json", async () => {
+  it("prints one parseable JSON object per row with --json, then one per FQDN", async () => {
     const { code, stdout } = await run(["--json"])
     expect(code).toBe(ExitCode.Ok)
-    const objects = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { id: string })
-    expect(objects.map((o) => o.id)).toEqual(catalogRows().map((row) => row.id))
+    const objects = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { id?: string; table?: string })
+    const portRows = objects.filter((o) => o.table === undefined)
+    expect(portRows.map((o) => o.id)).toEqual(catalogRows().map((row) => row.id))
+    expect(objects.slice(portRows.length).every((o) => o.table === "fqdn")).toBe(true)
+  })
+
+  it("--json has one object per service and name of the anycast/unicast table, with its kind", async () => {
+    const { stdout } = await run(["--json"])
+    const fqdns = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>).filter((o) => o["table"] === "fqdn")
+    expect(fqdns).toHaveLength(16)
+    expect(fqdns).toContainEqual({ table: "fqdn", direction: "out", product: "FortiGuard", service: "GeoIP", name: "gip.fortinet.net", kind: "unicast", awsAnycastOnly: false })
+    expect(fqdns).toContainEqual({ table: "fqdn", direction: "out", product: "FortiGuard", service: "AV-IPS packages", name: "usupdate2.fortinet.net", kind: "anycast", awsAnycastOnly: true })
+    expect(fqdns.filter((o) => o["service"] === "AV-IPS packages (FortiClient)").map((o) => `${String(o["name"])} ${String(o["kind"])}`)).toEqual([
+      "forticlient.fortinet.com unicast",
+      "usforticlient.fortinet.com unicast",
+      "globalfctupdate.fortinet.net anycast",
+      "fctusupdate.fortinet.net anycast"
+    ])
+  })
+
+  it("the table ends with the anycast/unicast FQDNs; filters that exclude FortiGuard's outgoing rows leave them out", async () => {
+    const { stdout } = await run([])
+    expect(stdout).toContain("\nFortiGuard services the FortiAnalyzer reaches (anycast and unicast):\nSERVICE")
+    expect(stdout).toMatch(/\nGeoIP\s+usupdate2\.fortinet\.net\s+anycast \(AWS only\)\n/)
+    expect((await run(["--product", "fortiguard", "--direction", "out"])).stdout).toContain("fds1.fortinet.com")
+    expect((await run(["--direction", "in"])).stdout).not.toContain("fds1.fortinet.com")
+    expect((await run(["--json", "--product", "FortiGate"])).stdout).not.toContain('"fqdn"')
   })
 
   it("prints only outgoing rows with --direction out", async () => {
     const { stdout } = await run(["--json", "--direction", "out"])
     const objects = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as { direction: string })
-    expect(objects).toHaveLength(19)
+    // 19 port rows, then the 16 FQDNs (FortiGuard services the analyzer reaches).
+    expect(objects).toHaveLength(19 + 16)
     expect(objects.every((o) => o.direction === "out")).toBe(true)
   })
 
