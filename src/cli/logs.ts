@@ -19,7 +19,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { type ControlClient, ControlClientError, connectControl, followLogs, mayHaveNewLogs } from "../control/client.ts"
-import { type LogsFilter, readLogs } from "../control/log-query.ts"
+import { type BeyondLimit, type LogsFilter, readLogs } from "../control/log-query.ts"
 import { MAX_LOGS_PER_REPLY } from "../control/protocol.ts"
 import { LogStore } from "../store/log-store.ts"
 import { controlAddressOf } from "./ctl.ts"
@@ -88,6 +88,11 @@ interface PrintedLog {
   readonly raw: string
 }
 
+/** What stderr says when `--limit` cut the output: how many more match and how to get them. */
+const beyondLimitText = (beyond: BeyondLimit, limit: number): string =>
+  `fazlab logs: ${beyond.atLeast ? "at least " : ""}${beyond.count} more ${beyond.count === 1 ? "log matches" : "logs match"} than the ${limit} printed (the newest)` +
+  `${beyond.atLeast ? " among the logs a text search looks at" : ""}; raise --limit (e.g. --limit ${limit + beyond.count}) or narrow with --device, --type, --level or --text\n`
+
 const line = (log: PrintedLog): string => {
   const when = new Date(log.receivedAt).toISOString()
   return `${when} ${log.device} ${log.type ?? "-"}/${log.subtype ?? "-"} ${log.level ?? "-"} ${log.raw}`
@@ -105,7 +110,9 @@ const readStore = (io: CliIo, lab: string | undefined, analyzerId: string | unde
   }
   const store = LogStore.open({ path: analyzer.store })
   try {
-    print(readLogs(analyzer.id, store, filter).logs)
+    const answer = readLogs(analyzer.id, store, filter)
+    print(answer.logs)
+    if (answer.beyondLimit !== undefined) io.stderr(beyondLimitText(answer.beyondLimit, filter.limit ?? answer.logs.length))
     return ExitCode.Ok
   } finally {
     store.close()
@@ -116,7 +123,9 @@ const readStore = (io: CliIo, lab: string | undefined, analyzerId: string | unde
 const readChannel = async (client: ControlClient, io: CliIo, filter: LogsFilter, follow: boolean, print: (rows: ReadonlyArray<PrintedLog>) => void): Promise<ExitCode> => {
   if (!follow) {
     try {
-      print((await client.command({ name: "logs", ...filter })).logs)
+      const answer = await client.command({ name: "logs", ...filter })
+      print(answer.logs)
+      if (answer.beyondLimit !== undefined) io.stderr(beyondLimitText(answer.beyondLimit, filter.limit ?? answer.logs.length))
       return ExitCode.Ok
     } catch (error) {
       if (!(error instanceof ControlClientError) || error.kind !== "refused") throw error

@@ -7,7 +7,8 @@
  * store cannot index), at most `TEXT_SCAN_ROWS` logs matching the other filters are looked at;
  * the cursor then stands after the last one looked at, so following never reads a log twice.
  * A cursor of another analyzer (the HA primary changed) continues by time received: the new
- * primary holds copies of the same logs under its own ids.
+ * primary holds copies of the same logs under its own ids. When `limit` cuts a read of the newest
+ * logs, the answer says how many more match (`beyondLimit`), so `fazlab logs` can say so.
  */
 import type { LogQuery, StoredLog } from "../store/log-store.ts"
 import type { LogCursor, LogsCommand } from "./protocol.ts"
@@ -22,11 +23,20 @@ const SCAN_PAGE = 1000
 /** The newest `limit` logs when a query gives none. */
 const DEFAULT_LOGS_LIMIT = 100
 
+/** Matching logs a read of the newest ones left out because of its limit. */
+export interface BeyondLimit {
+  readonly count: number
+  /** With a `text` filter only the newest TEXT_SCAN_ROWS logs were looked at: at least `count` more match. */
+  readonly atLeast: boolean
+}
+
 export interface LogsAnswer {
   readonly analyzer: string
   readonly logs: ReadonlyArray<StoredLog>
   readonly cursor: LogCursor
   readonly more: boolean
+  /** Present when `limit` cut a read of the newest logs (no cursor). */
+  readonly beyondLimit?: BeyondLimit
 }
 
 export type LogsFilter = Omit<LogsCommand, "name">
@@ -55,7 +65,13 @@ export const readLogs = (analyzer: string, store: ControlLogStore, filter: LogsF
   if (after === undefined || filter.latest === true) {
     // The newest matching logs (since the cursor, when there is one), oldest first.
     const rows = store.query({ ...base, ...from, limit: needle === undefined ? limit : TEXT_SCAN_ROWS, order: "desc" })
-    return { analyzer, logs: rows.filter(matches).slice(0, limit).reverse(), cursor: head, more: false }
+    const matching = rows.filter(matches)
+    const logs = matching.slice(0, limit).reverse()
+    // Counted only when the limit was reached, and only without a cursor (count has no afterId).
+    const beyond: BeyondLimit | null = logs.length < limit || after !== undefined ? null
+      : needle === undefined ? { count: store.count(base) - logs.length, atLeast: false }
+      : { count: matching.length - logs.length, atLeast: rows.length === TEXT_SCAN_ROWS }
+    return { analyzer, logs, cursor: head, more: false, ...(beyond === null || beyond.count <= 0 ? {} : { beyondLimit: beyond }) }
   }
 
   const logs: StoredLog[] = []

@@ -234,12 +234,17 @@ export const LogLine = Schema.Struct({
 })
 export type LogLine = typeof LogLine.Type
 
-/** `more`: further logs wait past `cursor`; ask again at once. */
+/**
+ * `more`: further logs wait past `cursor`; ask again at once. `beyondLimit`: a read of the newest
+ * logs (no `after`) was cut by its `limit`, and this many more match (`atLeast`: among the newest
+ * logs looked at for a `text` filter).
+ */
 export const LogsResult = Schema.Struct({
   analyzer: Schema.String,
   logs: Schema.Array(LogLine),
   cursor: LogCursor,
-  more: Schema.Boolean
+  more: Schema.Boolean,
+  beyondLimit: Schema.optionalKey(Schema.Struct({ count: Schema.Number, atLeast: Schema.Boolean }))
 })
 export const StepResult = Schema.Struct({ step: Schema.Number, title: Schema.String })
 

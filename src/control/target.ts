@@ -9,7 +9,7 @@
 import type * as Effect from "effect/Effect"
 import type { LabEvent } from "../events/events.ts"
 import type { Action } from "../lab/scenario/schema.ts"
-import type { LogQuery, StoredLog } from "../store/log-store.ts"
+import type { LogCountQuery, LogQuery, StoredLog } from "../store/log-store.ts"
 import { type ListenerSummary, PROTOCOL_VERSION, type RegisteredDevice, type SnapshotMessage } from "./protocol.ts"
 
 /** Any failure that explains itself in one sentence (the lab's ActionError, BindError ...). */
@@ -20,6 +20,7 @@ export interface Explained {
 /** The part of an analyzer's log store the `logs` command reads. */
 export interface ControlLogStore {
   query(query: LogQuery): ReadonlyArray<StoredLog>
+  count(query: LogCountQuery): number
 }
 
 /** An analyzer's device registry and log store, as the control channel uses them. */

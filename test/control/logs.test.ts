@@ -51,6 +51,8 @@ devices:
     const newest = await client.command({ name: "logs", limit: 5 })
     expect(newest.analyzer).toBe("faz-1")
     expect(newest.logs).toHaveLength(5)
+    // At least 20 are stored: the limit of 5 cut the answer, and it says how many more match.
+    expect(newest.beyondLimit?.count).toBeGreaterThanOrEqual(15)
     const ids = newest.logs.map((log) => log.id)
     expect(ids).toEqual([...ids].sort((a, b) => a - b))
     expect(newest.cursor.id).toBeGreaterThanOrEqual(ids.at(-1) as number)

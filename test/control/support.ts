@@ -42,7 +42,7 @@ export const fakeAnalyzer = (id: string, devices: ReadonlyArray<RegisteredDevice
   return {
     id,
     registry,
-    store: { query: () => [] },
+    store: { query: () => [], count: () => 0 },
     listDevices: () => [...registry.values()],
     authorizeDevice: (serial, adom) => {
       const device = registry.get(serial)

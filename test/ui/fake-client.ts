@@ -38,14 +38,17 @@ export const fakeClient = (answer: (command: ControlCommand) => unknown = (c) =>
   const listeners = new Set<(event: LabEvent) => void>()
   const sent: ControlCommand[] = []
   const logs: StoredLog[] = []
+  const matching = (q: { afterId?: number; device?: string; type?: string; level?: string }) =>
+    logs.filter((log) =>
+      (q.afterId === undefined || log.id > q.afterId) && (q.device === undefined || log.device === q.device) &&
+      (q.type === undefined || log.type === q.type) && (q.level === undefined || log.level === q.level)
+    )
   const store = {
     query: (q: { afterId?: number; limit?: number; order?: "asc" | "desc"; device?: string; type?: string; level?: string }) => {
-      const rows = logs.filter((log) =>
-        (q.afterId === undefined || log.id > q.afterId) && (q.device === undefined || log.device === q.device) &&
-        (q.type === undefined || log.type === q.type) && (q.level === undefined || log.level === q.level)
-      )
+      const rows = matching(q)
       return (q.order === "desc" ? rows.reverse() : rows).slice(0, q.limit ?? 100)
-    }
+    },
+    count: (q: { device?: string; type?: string; level?: string }) => matching(q).length
   }
   let end: (closed: ControlClosed) => void = () => undefined
   const closed = new Promise<ControlClosed>((resolve) => (end = resolve))
