@@ -4,12 +4,8 @@
  * report and `fazlab logs` carry those numbers.
  */
 import type { LabEvent } from "../events/events.ts"
-import { heartbeatNoun } from "../machines/ha-election.ts"
 
 const clock = (at: number): string => `${(at / 1000).toFixed(3).padStart(8)}s`
-
-/** "1 missed heartbeat", "2 missed heartbeats". */
-const heartbeats = (missed: number): string => `${missed} missed ${heartbeatNoun(missed)}`
 
 export const eventText = (event: LabEvent): string | null => {
   const t = clock(event.at)
@@ -99,7 +95,7 @@ export const eventText = (event: LabEvent): string | null => {
     case "ha-heartbeat-missed":
       return `${t}  ${event.group}: ${event.device} missed heartbeat ${event.missed} from ${event.from}`
     case "ha-heartbeat-resumed":
-      return `${t}  ${event.group}: ${event.device} hears ${event.from} again after ${heartbeats(event.missed)}`
+      return `${t}  ${event.group}: ${event.device} hears ${event.from} again after ${event.heartbeats.replace(" ", " missed ")}`
     case "fault":
       return `${t}  fault: ${event.reason}`
     case "scenario-finished":

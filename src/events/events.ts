@@ -192,6 +192,8 @@ export type LabEventBody =
     readonly group: string
     readonly from: string
     readonly missed: number
+    /** `missed` in words, as every sentence counting heartbeats says it: "1 heartbeat", "2 heartbeats". */
+    readonly heartbeats: string
   }
   | {
     /**
@@ -203,6 +205,8 @@ export type LabEventBody =
     readonly group: string
     readonly from: string
     readonly missed: number
+    /** `missed` in words: "1 heartbeat", "2 heartbeats". */
+    readonly heartbeats: string
   }
   | {
     /** A fault was injected (scenario step or `fazlab ctl`); published before it takes effect. */

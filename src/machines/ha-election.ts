@@ -9,8 +9,11 @@
  */
 import type { HaRole } from "../protocols/ha/frames.ts"
 
-/** "heartbeat" or "heartbeats" for `count` of them: the one wording of every sentence that counts heartbeats. */
-export const heartbeatNoun = (count: number): string => (count === 1 ? "heartbeat" : "heartbeats")
+/**
+ * "1 heartbeat", "2 heartbeats": the one wording of every sentence that counts heartbeats; the HA
+ * events carry it (`heartbeats`) for those who draw them.
+ */
+export const countedHeartbeats = (count: number): string => `${count} ${count === 1 ? "heartbeat" : "heartbeats"}`
 
 /** One configured member of an HA group, as every member knows it (the unicast peer list). */
 export interface HaMember {
@@ -77,7 +80,7 @@ function walkText(cause: WalkCause): string {
     case "start":
       return "no primary answered at start"
     case "heartbeats-missed":
-      return `${cause.missed} ${heartbeatNoun(cause.missed)} missed from ${cause.from} at hb-interval ${formatInterval(cause.hbIntervalMs)}`
+      return `${countedHeartbeats(cause.missed)} missed from ${cause.from} at hb-interval ${formatInterval(cause.hbIntervalMs)}`
     case "goodbye":
       return `${cause.from} said goodbye (${cause.reason})`
   }

@@ -15,7 +15,6 @@ import {
   type TrafficView,
   type ViewState
 } from "./state.ts"
-import { heartbeatNoun } from "../machines/ha-election.ts"
 import { formatLogFilter } from "./log-filter.ts"
 import type { Role, Theme } from "./theme.ts"
 
@@ -158,7 +157,7 @@ export const HaPanel = (props: PanelProps): ReactNode => {
   const lines = props.state.ha.flatMap((g): ReadonlyArray<Line> => [
     {
       key: `group ${g.group}`,
-      text: `${g.group}: ${g.members.map((m) => `${m.device} ${m.role}${m.missed > 0 ? ` (missed ${m.missed} ${heartbeatNoun(m.missed)})` : ""}`).join(", ")}`,
+      text: `${g.group}: ${g.members.map((m) => `${m.device} ${m.role}${m.missed === null ? "" : ` (missed ${m.missed})`}`).join(", ")}`,
       role: g.members.some((m) => m.role === "primary") ? "ok" : "bad"
     },
     ...g.history.slice().reverse().map((h, i): Line => ({ key: `${g.group} ${i}`, text: `  ${seconds(h.at)} ${h.text}`, role: "muted" }))

@@ -94,7 +94,8 @@ export interface LogsView {
 
 export interface HaGroupView {
   readonly group: string
-  readonly members: ReadonlyArray<{ readonly device: string; readonly role: string; readonly missed: number }>
+  /** `missed`: the heartbeats missed in a row as the event words them ("2 heartbeats"), null when none. */
+  readonly members: ReadonlyArray<{ readonly device: string; readonly role: string; readonly missed: string | null }>
   readonly history: ReadonlyArray<{ readonly at: number; readonly text: string }>
 }
 
@@ -145,9 +146,9 @@ const emptyTraffic: TrafficView = { sent: 0, stored: 0, acked: 0, queued: 0, dro
 
 /** The HA groups as the snapshot has them (members and roles; history starts with the events). */
 const groupsOf = (snapshot: SnapshotMessage): ReadonlyArray<HaGroupView> => {
-  const groups = new Map<string, Array<{ device: string; role: string; missed: number }>>()
+  const groups = new Map<string, Array<{ device: string; role: string; missed: string | null }>>()
   for (const d of snapshot.devices) {
-    if (d.ha !== undefined) groups.set(d.ha.group, [...(groups.get(d.ha.group) ?? []), { device: d.id, role: d.ha.role, missed: 0 }])
+    if (d.ha !== undefined) groups.set(d.ha.group, [...(groups.get(d.ha.group) ?? []), { device: d.id, role: d.ha.role, missed: null }])
   }
   return [...groups].map(([group, members]) => ({ group, members: members.sort((a, b) => a.device.localeCompare(b.device)), history: [] }))
 }
@@ -340,19 +341,19 @@ const applyEvent = (draft: Draft, event: LabEvent): void => {
       updateDevice(draft, event.device, (d) => ({ ...d, ha: { group: event.group, role: event.role } }))
       return updateGroup(draft, event.group, (g) => {
         const others = g.members.filter((m) => m.device !== event.device)
-        const members = [...others, { device: event.device, role: event.role, missed: 0 }].sort((a, b) => a.device.localeCompare(b.device))
+        const members = [...others, { device: event.device, role: event.role, missed: null }].sort((a, b) => a.device.localeCompare(b.device))
         return withHistory({ ...g, members }, event.at, event.reason)
       })
     case "ha-heartbeat-missed":
       return updateGroup(draft, event.group, (g) => ({
         ...g,
-        members: g.members.map((m) => (m.device === event.device ? { ...m, missed: event.missed } : m))
+        members: g.members.map((m) => (m.device === event.device ? { ...m, missed: event.heartbeats } : m))
       }))
     case "ha-heartbeat-resumed":
       // Heartbeats come through again: the count of misses in a row starts over.
       return updateGroup(draft, event.group, (g) => ({
         ...g,
-        members: g.members.map((m) => (m.device === event.device ? { ...m, missed: 0 } : m))
+        members: g.members.map((m) => (m.device === event.device ? { ...m, missed: null } : m))
       }))
     case "ha-split-brain":
     case "ha-split-brain-healed":

@@ -40,7 +40,7 @@ const HA_SNAPSHOT = {
   listeners: []
 } as const
 
-const missed = (n: number, at: number): LabEvent => ({ type: "ha-heartbeat-missed", device: "faz-b", group: "lab", from: "faz-a", missed: n, at })
+const missed = (n: number, at: number): LabEvent => ({ type: "ha-heartbeat-missed", device: "faz-b", group: "lab", from: "faz-a", missed: n, heartbeats: n === 1 ? "1 heartbeat" : `${n} heartbeats`, at })
 
 describe("HA panel: missed heartbeats", () => {
   it("words the count in the singular for one heartbeat and the plural for more", async () => {
@@ -51,12 +51,12 @@ describe("HA panel: missed heartbeats", () => {
   })
 
   it("clears the count once the secondary hears its primary again, and says so on the explain line", async () => {
-    const resumed: LabEvent = { type: "ha-heartbeat-resumed", device: "faz-b", group: "lab", from: "faz-a", missed: 1, at: 2000 }
+    const resumed = { type: "ha-heartbeat-resumed", device: "faz-b", group: "lab", from: "faz-a", missed: 1, heartbeats: "1 heartbeat", at: 2000 } as const
     const state = foldEvents(initialState(HA_SNAPSHOT), [missed(1, 1500), resumed], eventText)
-    expect(state.ha[0]?.members).toEqual([{ device: "faz-a", role: "primary", missed: 0 }, { device: "faz-b", role: "secondary", missed: 0 }])
+    expect(state.ha[0]?.members).toEqual([{ device: "faz-a", role: "primary", missed: null }, { device: "faz-b", role: "secondary", missed: null }])
     expect(await draw(HaPanel, state)).toContain("lab: faz-a primary, faz-b secondary")
     expect(state.explain).toEqual({ text: "2.000s  lab: faz-b hears faz-a again after 1 missed heartbeat", tone: "ok" })
-    expect(eventText({ ...resumed, missed: 2 })).toBe("   2.000s  lab: faz-b hears faz-a again after 2 missed heartbeats")
+    expect(eventText({ ...resumed, missed: 2, heartbeats: "2 heartbeats" })).toBe("   2.000s  lab: faz-b hears faz-a again after 2 missed heartbeats")
   })
 })
 

@@ -43,7 +43,7 @@ describe("view state", () => {
         { id: "fgt-1", kind: "fortigate", status: "running" }
       ]
     })
-    expect(state.ha).toEqual([{ group: "lab", members: [{ device: "faz-a", role: "primary", missed: 0 }, { device: "faz-b", role: "secondary", missed: 0 }], history: [] }])
+    expect(state.ha).toEqual([{ group: "lab", members: [{ device: "faz-a", role: "primary", missed: null }, { device: "faz-b", role: "secondary", missed: null }], history: [] }])
     expect(state.devices.find((d) => d.id === "faz-a")?.ha).toEqual({ group: "lab", role: "primary" })
     expect(state.devices.find((d) => d.id === "fgt-1")?.ha).toBeNull()
   })
@@ -133,13 +133,13 @@ describe("view state", () => {
     const state = fold(
       { type: "ha-role", device: "faz-1", group: "lab", role: "primary", reason: "faz-1 is primary: highest priority", at: 100 },
       { type: "ha-role", device: "fgt-1", group: "lab", role: "secondary", reason: "fgt-1 is secondary", at: 110 },
-      { type: "ha-heartbeat-missed", device: "fgt-1", group: "lab", from: "faz-1", missed: 2, at: 3000 },
+      { type: "ha-heartbeat-missed", device: "fgt-1", group: "lab", from: "faz-1", missed: 2, heartbeats: "2 heartbeats", at: 3000 },
       { type: "ha-role", device: "faz-1", group: "lab", role: "none", reason: "faz-1 was killed", at: 4000 }
     )
     expect(state.ha).toHaveLength(1)
     expect(state.ha[0]?.members).toEqual([
-      { device: "faz-1", role: "none", missed: 0 },
-      { device: "fgt-1", role: "secondary", missed: 2 }
+      { device: "faz-1", role: "none", missed: null },
+      { device: "fgt-1", role: "secondary", missed: "2 heartbeats" }
     ])
     expect(state.ha[0]?.history.map((h) => h.text)).toEqual(["faz-1 is primary: highest priority", "fgt-1 is secondary", "faz-1 was killed"])
     expect(state.devices[0]?.ha).toEqual({ group: "lab", role: "none" })
@@ -156,7 +156,7 @@ describe("view state", () => {
       eventText
     )
     expect(state.ha[0]?.history).toEqual([{ at: 100, text: "faz-a became secondary: faz-b is primary" }, { at: 900, text: reason }])
-    expect(state.ha[0]?.members).toEqual([{ device: "faz-a", role: "secondary", missed: 0 }])
+    expect(state.ha[0]?.members).toEqual([{ device: "faz-a", role: "secondary", missed: null }])
     expect(state.explain).toEqual({ text: `0.900s  lab: ${reason}`, tone: "ok" })
   })
 

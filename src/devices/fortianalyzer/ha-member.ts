@@ -37,7 +37,7 @@ import { type Actor, createActor, fromPromise } from "xstate"
 import type { EventBus } from "../../events/bus.ts"
 import type { PortKey } from "../../events/events.ts"
 import { LatenessClock, type LabClock } from "../../machines/clock.ts"
-import { type HaMember, rank, splitBrainReason } from "../../machines/ha-election.ts"
+import { countedHeartbeats, type HaMember, rank, splitBrainReason } from "../../machines/ha-election.ts"
 import {
   type HaConnectInput,
   type HaMemberEmitted,
@@ -602,10 +602,10 @@ export class AnalyzerHa {
         bus.publish({ type: "ha-split-brain-healed", group, stepsDown: this.#nameOf(event.stepsDown), stays: this.#nameOf(event.stays), reason: event.reason })
         break
       case "heartbeat-missed":
-        bus.publish({ type: "ha-heartbeat-missed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed })
+        bus.publish({ type: "ha-heartbeat-missed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed, heartbeats: countedHeartbeats(event.missed) })
         break
       case "heartbeat-resumed":
-        bus.publish({ type: "ha-heartbeat-resumed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed })
+        bus.publish({ type: "ha-heartbeat-resumed", device: this.#host.id, group, from: this.#nameOf(event.from), missed: event.missed, heartbeats: countedHeartbeats(event.missed) })
         break
     }
   }
