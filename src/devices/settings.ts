@@ -146,3 +146,16 @@ export const Enable = Schema.Literals(["enable", "disable"])
 /** FortiOS / FortiAnalyzer TLS knobs: `enc-algorithm` and `ssl-min-proto-version`. */
 export const EncAlgorithm = Schema.Literals(["high", "high-medium", "low"])
 export const SslMinProtoVersion = Schema.Literals(["default", "TLSv1-2", "TLSv1-3"])
+
+/**
+ * The connection rules every TCP listener has (src/net/tcp.ts; docs/errors.md, "Connections a
+ * listener closes"): spread them into the settings of a kind's listener.
+ */
+export const connectionLimitFields = {
+  /** Connections at once. */
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
+  /** Connections at once from one source address; absent: a quarter of max-connections (all of it with shared addressing). */
+  maxConnectionsPerSource: orNull(wholeNumber(1, 1_000_000)),
+  /** Milliseconds a connection may stay silent before its first byte; 0: no limit. */
+  firstByteTimeout: withDefault(Duration, "120s")
+}

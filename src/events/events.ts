@@ -45,7 +45,15 @@ export type LabEventBody =
     readonly reason: string
   }
   | { readonly type: "connection-accepted"; readonly device: string; readonly port: PortKey; readonly peer: string }
-  | { readonly type: "connection-closed"; readonly device: string; readonly port: PortKey; readonly peer: string; readonly reason: string }
+  | {
+    /** A listener closed a connection: `rule` names the connection rule that did (docs/errors.md), absent for other closings. */
+    readonly type: "connection-closed"
+    readonly device: string
+    readonly port: PortKey
+    readonly peer: string
+    readonly reason: string
+    readonly rule?: ConnectionRule
+  }
   | {
     readonly type: "log-malformed"
     readonly device: string
@@ -348,6 +356,9 @@ export type MalformedReason =
   | "bad-json"
 
 /** The faults a scenario step or `fazlab ctl` can inject (docs/protocols/ha.md, "Faults"). */
+/** The rules by which a TCP listener refuses or closes a connection, named as their settings (src/net/tcp.ts). */
+export type ConnectionRule = "max-connections" | "max-connections-per-source" | "first-byte-timeout" | "idle-timeout"
+
 export type FaultKind = "kill" | "restart" | "partition" | "heal" | "degrade" | "freeze" | "thaw"
 
 export type SenderState = "idle" | "connecting" | "sending" | "paused" | "backoff" | "stopped" | "done"

@@ -58,7 +58,7 @@ describe("analyzer connection limits (real sockets)", () => {
     started = await startLab(
       `name: first-byte-test
 devices:
-  faz-1: { kind: fortianalyzer, syslog: { max-connections: 2, first-byte-timeout: 10s } }
+  faz-1: { kind: fortianalyzer, syslog: { max-connections: 2, max-connections-per-source: 2, first-byte-timeout: 10s } }
 `,
       { clock }
     )
@@ -101,7 +101,7 @@ devices:
   it("counts TCP/8443 and TLS/443 connections against https.max-connections, not syslog's", async () => {
     started = await startLab(`name: https-limit-test
 devices:
-  faz-1: { kind: fortianalyzer, syslog: { max-connections: 1 }, https: { max-connections: 2 } }
+  faz-1: { kind: fortianalyzer, syslog: { max-connections: 1 }, https: { max-connections: 2, max-connections-per-source: 2 } }
 `)
     const { lab } = started
     for (const port of ["tcp/8443", "tcp/443"] as const) {

@@ -77,8 +77,8 @@ describe("parseScenario", () => {
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
-      https: { maxConnections: 1024 },
+      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
+      https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
       logForward: [],
       snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },
@@ -140,8 +140,8 @@ steps:
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, firstByteTimeout: 120000 },
-      https: { maxConnections: 1024 },
+      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
+      https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
       logForward: [],
       snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },

@@ -273,7 +273,7 @@ describe("sessions", () => {
 describe("max-connections on TCP/514", () => {
   let limited: StartedLab
   beforeAll(async () => {
-    limited = await startLab("name: bad-input-limit\ndevices:\n  faz-2: { kind: fortianalyzer, syslog: { max-connections: 2 } }\n")
+    limited = await startLab("name: bad-input-limit\ndevices:\n  faz-2: { kind: fortianalyzer, syslog: { max-connections: 2, max-connections-per-source: 2 } }\n")
   })
   afterAll(async () => {
     await limited.close()
@@ -299,7 +299,7 @@ describe("max-connections on TCP/514", () => {
       await waitForEvent(limited.lab.bus, limited.events, (e): e is LabEvent => e.type === "connection-accepted" && e.peer === held.peer)
     }
     const third = await open("<134>refused\n")
-    expect(await closedEvent(third.peer)).toMatchObject({ device: "faz-2", port: "tcp/514", reason: "max-connections 2 reached; raise the listener's max-connections to allow more" })
+    expect(await closedEvent(third.peer)).toMatchObject({ device: "faz-2", port: "tcp/514", reason: "max-connections 2 reached; raise devices.faz-2.syslog.max-connections to allow more", rule: "max-connections" })
     await third.closed
 
     a.socket.end()

@@ -18,6 +18,7 @@ import { listenTcp, peerOf } from "../../net/tcp.ts"
 import { listenUdp } from "../../net/udp.ts"
 import { answerQuery, vendorNames } from "../../protocols/dns/lab-zone.ts"
 import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
+import { ConnectionRules } from "../shared/connection-rules.ts"
 import { ListenerRun } from "../shared/listener-run.ts"
 
 export const DNS_PORTS: ReadonlyArray<PortKey> = ["udp/53", "tcp/53"]
@@ -44,6 +45,8 @@ export class DnsServer implements Device {
   readonly settings: DnsServerSettings
   readonly #context: DeviceContext
   readonly #run: ListenerRun
+  /** TCP/53's connection rules (fixed limits); `connections.closed` counts by rule. */
+  readonly connections: ConnectionRules
   readonly #vendor: ReadonlySet<string> = new Set(vendorNames())
   readonly #queries = new Map<string, number>()
 
@@ -53,6 +56,7 @@ export class DnsServer implements Device {
     this.settings = settings
     this.#context = context
     this.#run = new ListenerRun(this, context.bus)
+    this.connections = new ConnectionRules(id, context)
   }
 
   status(): DeviceStatus {
@@ -117,7 +121,7 @@ export class DnsServer implements Device {
         port: "tcp/53",
         host,
         actualPort: plan.listenPortFor("tcp/53"),
-        maxConnections: 256,
+        ...self.connections.listener({ maxConnections: 256, maxConnectionsPerSource: null, firstByteTimeout: 120_000 }, null, "tcp/53"),
         onConnection: (socket) => self.#onTcp(socket)
       })
       const bound = [{ port: "udp/53" as const, address: udp.address, actualPort: udp.actualPort }, { port: "tcp/53" as const, address: tcp.address, actualPort: tcp.actualPort }]

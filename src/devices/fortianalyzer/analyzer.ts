@@ -25,11 +25,12 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
-import { listenTcp, peerOf } from "../../net/tcp.ts"
+import { listenTcp, type TcpConnectionGuard } from "../../net/tcp.ts"
 import { serverTlsOptions } from "../../net/tls.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import { type LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
+import { ConnectionRules } from "../shared/connection-rules.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
@@ -81,16 +82,25 @@ export class FortiAnalyzer implements Device {
   readonly alerts: AnalyzerAlerts
   readonly traps: SnmpTrapSender
   readonly mailer: AlertMailer
+  /** Its listeners' connection rules; `connections.closed` counts by rule (docs/errors.md, "Connections a listener closes"). */
+  readonly connections: ConnectionRules
+
   /** Connections refused because a listener had `max-connections` open. */
-  refusedConnections = 0
-  /** TCP/514 connections closed because they sent nothing within `first-byte-timeout`. */
-  firstByteTimeouts = 0
+  get refusedConnections(): number {
+    return this.connections.closed["max-connections"]
+  }
+
+  /** Connections closed because they sent nothing within `first-byte-timeout`. */
+  get firstByteTimeouts(): number {
+    return this.connections.closed["first-byte-timeout"]
+  }
 
   constructor(id: string, settings: AnalyzerSettings, context: DeviceContext) {
     this.id = id
     this.settings = settings
     this.#context = context
     this.#run = new ListenerRun(this, context.bus)
+    this.connections = new ConnectionRules(id, context)
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
@@ -136,6 +146,7 @@ export class FortiAnalyzer implements Device {
           bus: context.bus,
           plan: context.plan,
           clock: context.clock,
+          connections: this.connections,
           vipPorts: ANALYZER_PORTS,
           openVip: () => Effect.runPromise(Effect.match(this.#openVip(), { onSuccess: () => null, onFailure: (error) => error })),
           closeVip: () => Effect.runPromise(this.#closeVip())
@@ -236,21 +247,18 @@ export class FortiAnalyzer implements Device {
   }
 
   /**
-   * TCP/514: TLS goes to OFTP, the rest is syslog. A connection that sends nothing within
-   * `first-byte-timeout` is closed: idle sockets would hold `max-connections` slots for ever. One
-   * that has sent is never closed for being quiet (a reliable syslog sender may be silent a long time).
+   * TCP/514: TLS goes to OFTP, the rest is syslog. The listener closes a connection that sends
+   * nothing within `first-byte-timeout` (idle sockets would hold connection slots for ever); a
+   * syslog connection that has sent is closed for being quiet only after `idle-timeout`, which is
+   * off by default (a reliable syslog sender may be silent a long time).
    */
-  readonly #onTcpConnection = (socket: net.Socket): void => {
-    const { clock } = this.#context
-    const timeoutMs = this.settings.syslog.firstByteTimeout
-    const timer = timeoutMs > 0 ? clock.setTimeout(() => this.#silent(socket, timeoutMs), timeoutMs) : null
-    if (timer !== null) socket.once("close", () => clock.clearTimeout(timer))
+  readonly #onTcpConnection = (socket: net.Socket, guard: TcpConnectionGuard): void => {
     socket.once("data", (first: Buffer) => {
-      if (timer !== null) clock.clearTimeout(timer)
       socket.pause()
       const oftp = this.#oftp
       if (first[0] === TLS_HANDSHAKE && oftp !== null) oftp.accept(socket, first)
       else {
+        guard.closeWhenIdle(this.settings.syslog.idleTimeout, `devices.${this.id}.syslog.idle-timeout`)
         this.intake.onConnection(socket, first)
         socket.resume()
       }
@@ -288,9 +296,8 @@ export class FortiAnalyzer implements Device {
         port: "tcp/514",
         host: address,
         actualPort: plan.listenPortFor("tcp/514"),
-        maxConnections: syslog.maxConnections,
-        onConnection: self.#onTcpConnection,
-        onRefused: (peer, reason) => self.#refuse("tcp/514", peer, reason)
+        ...self.connections.listener(syslog, `devices.${self.id}.syslog`, "tcp/514"),
+        onConnection: self.#onTcpConnection
       })
       const bound: Array<{ port: PortKey; address: string; actualPort: number }> = [
         { port: "udp/514", address: udp.address, actualPort: udp.actualPort },
@@ -304,10 +311,8 @@ export class FortiAnalyzer implements Device {
             port,
             host: address,
             actualPort: plan.listenPortFor(port),
-            maxConnections: self.settings.https.maxConnections,
-            limitName: `devices.${self.id}.https.max-connections`,
-            onConnection: (socket) => https.connection(port, socket),
-            onRefused: (peer, reason) => self.#refuse(port, peer, reason)
+            ...self.connections.listener(self.settings.https, `devices.${self.id}.https`, port),
+            onConnection: (socket) => https.connection(port, socket)
           })
           bound.push({ port, address: listener.address, actualPort: listener.actualPort })
         }
@@ -320,21 +325,6 @@ export class FortiAnalyzer implements Device {
       // Runs before the listeners close (finalizers run in reverse order).
       yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed(owner, bound.map((endpoint) => endpoint.port))))
     })
-  }
-
-  /** A TCP/514 connection that sent nothing within `first-byte-timeout`: counted, reported and closed. */
-  #silent(socket: net.Socket, timeoutMs: number): void {
-    if (socket.destroyed) return
-    this.firstByteTimeouts++
-    const reason = `sent nothing within first-byte-timeout ${timeoutMs / 1000} s of connecting; closed to free its connection slot`
-    this.#context.bus.publish({ type: "connection-closed", device: this.id, port: "tcp/514", peer: peerOf(socket), reason })
-    socket.destroy()
-  }
-
-  /** A connection refused over `max-connections`: counted and reported. */
-  #refuse(port: PortKey, peer: string, reason: string): void {
-    this.refusedConnections++
-    this.#context.bus.publish({ type: "connection-closed", device: this.id, port, peer, reason })
   }
 
   #announceClosed(owner: string, ports: ReadonlyArray<PortKey>): void {

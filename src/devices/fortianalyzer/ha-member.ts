@@ -51,7 +51,8 @@ import { encodeFrame, type HaErrorCode, type HaFrame, HaDecoder } from "../../pr
 import type { Json, JsonObject } from "effect/Schema"
 import type { BindError } from "../../net/errors.ts"
 import type { PortPlan } from "../../net/port-plan.ts"
-import { dialTcp, listenTcp } from "../../net/tcp.ts"
+import { type ConnectionLimitSettings, dialTcp, listenTcp } from "../../net/tcp.ts"
+import type { ConnectionRules } from "../shared/connection-rules.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import type { LogRecordInput, LogStore, SyncedLogInput, SyncPosition } from "../../store/log-store.ts"
 
@@ -195,12 +196,21 @@ export interface HaHost {
   readonly bus: EventBus
   readonly plan: PortPlan
   readonly clock: LabClock
+  /** The analyzer's connection rules, which TCP/5199 follows with fixed limits (`HA_PORT_LIMITS`). */
+  readonly connections: ConnectionRules
   /** The analyzer's ports, all bound on the group's virtual IP by its primary. */
   readonly vipPorts: ReadonlyArray<PortKey>
   /** Binds the analyzer's listeners on the group's virtual IP: null when bound, else why not (nothing stays bound). */
   openVip(): Promise<BindError | null>
   closeVip(): Promise<void>
 }
+
+/**
+ * TCP/5199's connection rules, fixed: a group has at most four members, so 64 connections (16
+ * from one address with per-device addressing) leave room for members reconnecting while a
+ * stale link is still closing; a member sends its JOIN at once.
+ */
+const HA_PORT_LIMITS: ConnectionLimitSettings = { maxConnections: 64, maxConnectionsPerSource: null, firstByteTimeout: 120_000 }
 
 type MemberActor = Actor<typeof haMemberMachine>
 
@@ -678,7 +688,7 @@ export class AnalyzerHa {
           port: HA_PORT,
           host: plan.addressOf(id),
           actualPort: plan.listenPortFor(HA_PORT),
-          maxConnections: 64,
+          ...this.#host.connections.listener(HA_PORT_LIMITS, null, HA_PORT),
           onConnection: (socket) => this.#accept(socket)
         })
       )

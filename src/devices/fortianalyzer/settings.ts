@@ -10,23 +10,23 @@ import { AlertThresholds } from "./alerts.ts"
 import { AnalyzerDnsSettings, FdsSettings } from "./fortiguard.ts"
 import { LogForwardEntry } from "./log-forward.ts"
 import { SnmpCommunity } from "./snmp-traps.ts"
-import { Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
+import { connectionLimitFields, Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
 
-/** The analyzer's syslog intake on UDP/514 and TCP/514. */
+/**
+ * The analyzer's syslog intake on UDP/514 and TCP/514; the connection rules count TCP/514's
+ * syslog and OFTP connections together.
+ */
 export const AnalyzerSyslogSettings = settingsStruct({
   maxFrameBytes: withDefault(wholeNumber(480, 16_777_216), 65_536),
   udpReceiveBuffer: withDefault(wholeNumber(1, 2_147_483_647), 4_194_304),
-  /** TCP/514 connections at once (syslog and OFTP together). */
-  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
-  /** Milliseconds a TCP/514 connection may stay silent before its first byte; 0: no limit. */
-  firstByteTimeout: withDefault(Duration, "120s")
+  ...connectionLimitFields,
+  /** Milliseconds a syslog connection (not OFTP) may stay silent once it has sent; 0: for ever (as FortiAnalyzer). */
+  idleTimeout: withDefault(Duration, "0s")
 })
 export type AnalyzerSyslogSettings = typeof AnalyzerSyslogSettings.Type
 
-/** TCP/8443 and TLS/443 (FortiClient's HTTPS): connections at once, per port. */
-export const AnalyzerHttpsSettings = settingsStruct({
-  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024)
-})
+/** TCP/8443 and TLS/443 (FortiClient's HTTPS): the connection rules, per port. */
+export const AnalyzerHttpsSettings = settingsStruct(connectionLimitFields)
 export type AnalyzerHttpsSettings = typeof AnalyzerHttpsSettings.Type
 
 /** The analyzer's OFTP intake. Times in milliseconds. */

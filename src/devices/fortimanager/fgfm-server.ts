@@ -17,7 +17,7 @@ import type { LabClock } from "../../machines/clock.ts"
 import { type FgfmSessionEnd, fgfmSessionMachine } from "../../machines/fgfm-session.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { encodeFgfm, FGFM_CHANNEL_WINDOW, type FgfmAuthorization, FgfmDecoder, type FgfmMessage, type FgfmRegister } from "../../protocols/fgfm/frames.ts"
-import { Duration, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
+import { connectionLimitFields, Duration, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import { deliver, endGracefully, hostOf, onEachState, readLink, type Session as TlsSession, SessionLink, SessionTable, type TlsIntakeOptions, upgradeForSession } from "../shared/tls-sessions.ts"
 
 /** The FortiManager's FGFM side (fazlab names where FortiManager has none; see docs/protocols/fgfm.md). Times in milliseconds. */
@@ -27,7 +27,7 @@ export const FgfmServerSettings = settingsStruct({
   /** Authorize every FortiGate that registers (a lab shortcut). */
   autoAuthorize: withDefault(Schema.Boolean, false),
   maxMessageBytes: withDefault(wholeNumber(512, 16_777_216), 65_536),
-  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
+  ...connectionLimitFields,
   /** From TCP accept to the end of the TLS handshake, and from there to request=register. */
   handshakeTimeout: withDefault(Duration, "10s"),
   registerTimeout: withDefault(Duration, "10s")

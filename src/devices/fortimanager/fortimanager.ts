@@ -16,6 +16,7 @@ import type { LogKind } from "../../protocols/fortios/logs.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { FGFM_PORT } from "../fortigate/fgfm-client.ts"
 import { FortiOsLogs } from "../fortigate/fortigate.ts"
+import { ConnectionRules } from "../shared/connection-rules.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { FgfmServer, type ManagedDevice } from "./fgfm-server.ts"
 import type { FortiManagerSpec } from "./settings.ts"
@@ -38,6 +39,8 @@ export class FortiManager implements LogSource {
   readonly #listening = new Set<PortKey>()
   /** From start to stop: the status, and the scope TCP/541 is bound in. */
   readonly #run: ListenerRun
+  /** TCP/541's connection rules; `connections.closed` counts by rule. */
+  readonly connections: ConnectionRules
   #fgfm: FgfmServer | null = null
   /** The device list outlives a restart, as the FortiManager's database does. */
   #devices: ReadonlyArray<ManagedDevice> = []
@@ -49,6 +52,7 @@ export class FortiManager implements LogSource {
     this.serial = settings.serial
     this.#context = context
     this.#run = new ListenerRun(this, context.bus)
+    this.connections = new ConnectionRules(id, context)
     this.#logs = new FortiOsLogs({
       device: { id, hostname: settings.hostname, serial: settings.serial, vdom: "root", platform: settings.platform, version: settings.version },
       kind: "fortimanager",
@@ -150,12 +154,11 @@ export class FortiManager implements LogSource {
         port: FGFM_PORT,
         host: plan.addressOf(self.id),
         actualPort: plan.listenPortFor(FGFM_PORT),
-        maxConnections: self.settings.fgfm.maxConnections,
+        ...self.connections.listener(self.settings.fgfm, `devices.${self.id}.fgfm`, FGFM_PORT),
         onConnection: (socket) => {
           if (self.#fgfm === null) socket.destroy()
           else self.#fgfm.accept(socket)
-        },
-        onRefused: (peer, reason) => self.#context.bus.publish({ type: "connection-closed", device: self.id, port: FGFM_PORT, peer, reason })
+        }
       })
       // Runs before the listener closes (finalizers run in reverse order).
       yield* Effect.addFinalizer(() => Effect.sync(() => self.#announceClosed()))
