@@ -29,7 +29,7 @@ import { ActionError, type Device, type DeviceContext, type LogSource } from "..
 import { type KindRegistry, registry as shippedRegistry } from "../devices/registry.ts"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
-import { type Addressing, chooseBase, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
+import { type Addressing, chooseBase, placementProblem, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
 import type { AnalyzerHa, HaGroupConfig, HaNetwork } from "../devices/fortianalyzer/ha-member.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
@@ -135,6 +135,9 @@ export class Lab {
       const addressing = options.addressing
       const groups = haGroups(options.scenario)
       const vips = [...groups.values()].filter((group) => group.vip).map((group) => group.group)
+      // Before anything binds or starts: every device and virtual IP must get its address.
+      const unplaceable = yield* Effect.promise(() => placementProblem(options.scenario.name, ids.length + vips.length, addressing))
+      if (unplaceable !== null) return yield* new PlanError({ reason: unplaceable })
       const provisional = new PortPlan({ base: 0, addressing, devices: ids, groups: vips })
       let base: PortBase
       if (options.portBase === "auto") {

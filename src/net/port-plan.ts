@@ -4,8 +4,10 @@
  * The documented port is a service's identity ("tcp/514"); the bound port may differ. With
  * base 0 every device binds its documented ports; with `--port-base N` documented P binds
  * N+P; "ephemeral" (tests) lets the kernel choose and records what it chose. With per-device
- * addressing (Linux: all of 127.0.0.0/8 is loopback) every device gets its own 127.0.1.x, so
+ * addressing (Linux: all of 127.0.0.0/8 is loopback) every device gets its own loopback address
+ * (127.0.1.1 ... 127.0.1.254, then 127.0.2.1 ..., across the whole 127/8: `loopbackAddress`), so
  * several analyzers can each own "their" TCP/514 and the analyzer sees each sender's address.
+ * `placementProblem` says, before a lab starts, when its devices cannot all get one.
  *
  * An HA group's virtual IP is one more address, registered under the group's name: the acting
  * primary records its analyzer listeners there (`recordBound` with the group as `device`), so a
@@ -31,6 +33,36 @@ export const numberOf = (port: PortKey): number => Number(port.slice(4))
 /** The default addressing: one loopback address per device where the OS routes all of 127/8 to lo. */
 export const defaultAddressing = (): Addressing => (process.platform === "linux" ? "per-device" : "shared")
 
+/** Hosts per /24 of 127/8 given to devices: .1 to .254 (never .0 or .255). */
+const HOSTS_PER_BLOCK = 254
+
+/** Per-device addresses there are: the /24s 127.0.1.0 to 127.255.255.0, 254 hosts each. */
+export const MAX_LOOPBACK_ADDRESSES = 65_535 * HOSTS_PER_BLOCK
+
+/** The `index`th per-device address (from 0): 127.0.1.1 ... 127.0.1.254, 127.0.2.1 ... 127.255.255.254. */
+export const loopbackAddress = (index: number): string => {
+  const block = 1 + Math.floor(index / HOSTS_PER_BLOCK)
+  return `127.${block >> 8}.${block & 255}.${1 + (index % HOSTS_PER_BLOCK)}`
+}
+
+/**
+ * Why `count` devices and HA virtual IPs cannot each get an address, in one sentence; null when
+ * they can. Per-device addressing needs one loopback address each, and every one of them to be
+ * bindable (Linux routes all of 127/8 to lo; other systems have 127.0.0.1 only unless aliases
+ * are added): the last one is tried.
+ */
+export const placementProblem = async (lab: string, count: number, addressing: Addressing): Promise<string | null> => {
+  if (addressing === "shared" || count === 0) return null
+  if (count > MAX_LOOPBACK_ADDRESSES) {
+    return `lab ${lab} has ${count} devices and virtual IPs, more than the ${MAX_LOOPBACK_ADDRESSES} loopback addresses of 127.0.0.0/8 per-device addressing can give; split it into smaller labs, or use --addressing shared`
+  }
+  const last = loopbackAddress(count - 1)
+  if (!(await canBind("udp", last, 0))) {
+    return `lab ${lab} needs ${count} loopback addresses (127.0.1.1 to ${last}) and this machine cannot bind ${last}; use --addressing shared, or add the addresses to the loopback interface`
+  }
+  return null
+}
+
 export class PortPlan {
   readonly base: PortBase
   readonly addressing: Addressing
@@ -48,7 +80,7 @@ export class PortPlan {
     this.addressing = options.addressing
     const names = [...options.devices, ...(options.groups ?? [])]
     for (const [index, name] of names.entries()) {
-      this.#addresses.set(name, options.addressing === "shared" ? "127.0.0.1" : `127.0.1.${index + 1}`)
+      this.#addresses.set(name, options.addressing === "shared" ? "127.0.0.1" : loopbackAddress(index))
     }
   }
 
