@@ -5,21 +5,32 @@
  * fazlab lab): FortiOS 7.x logs in the FortiOS "default" format over UDP by default, TCP with
  * LF framing (`--tcp`, FortiOS legacy-reliable) or octet counting (`--tcp --octet-count`,
  * FortiOS reliable). Prints what it sent; exits 1 if the receiver could not be reached.
+ *
+ * `--file FILE` replays a real log file instead (src/protocols/syslog/replay.ts): each log line
+ * as it is, at its original pace (`--speed N` times faster) or at `--rate R`; lines that are not
+ * logs are counted and reported, never sent.
  */
+import * as fs from "node:fs"
+import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
 import { EventBus } from "../events/bus.ts"
 import { fortigate } from "../devices/fortigate/kind.ts"
 import { fortiGateLogMaker } from "../devices/fortigate/fortigate.ts"
+import { openSyslogLink, type SyslogMode } from "../devices/shared/syslog-link.ts"
 import { SyslogSender } from "../devices/shared/syslog-sender.ts"
+import { readReplayFile, replaySchedule } from "../protocols/syslog/replay.ts"
 import { RealLabClock } from "../machines/clock.ts"
 import { PortPlan } from "../net/port-plan.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
 import type { CommandHelp } from "./help.ts"
 
 export const help: CommandHelp = {
-  usage: ["fazlab send syslog --to HOST:PORT [--tcp [--octet-count]] [--rfc5424] [--count N] [--rate R] [--device NAME] [--serial SN]"],
-  summary: "Acts as a FortiGate against any syslog receiver: sends FortiOS 7.x logs over UDP, or TCP with LF framing or octet counting. Exit 0 sent, 1 receiver unreachable, 2 bad flag.",
+  usage: [
+    "fazlab send syslog --to HOST:PORT [--tcp [--octet-count]] [--rfc5424] [--count N] [--rate R] [--device NAME] [--serial SN]",
+    "fazlab send syslog --to HOST:PORT --file FILE [--speed N | --rate R] [--tcp [--octet-count]]"
+  ],
+  summary: "Acts as a FortiGate against any syslog receiver: sends FortiOS 7.x logs, or replays a real log file (--file), over UDP, or TCP with LF framing or octet counting. Exit 0 sent, 1 receiver unreachable, 2 bad flag or file.",
   flags: [
     ["--to HOST:PORT", "the receiver"],
     ["--tcp", "TCP with LF framing (FortiOS legacy-reliable) instead of UDP"],
@@ -27,10 +38,16 @@ export const help: CommandHelp = {
     ["--rfc5424", "RFC 5424 headers instead of the FortiOS default format"],
     ["--count N", "how many logs (default 10)"],
     ["--rate R", "logs per second (default 1000)"],
+    ["--file FILE", "replay FILE's logs (FortiOS key=value with or without a syslog header, RFC 3164, RFC 5424; one a line) as they are, at their original pace (from eventtime, or date and time); lines that are not logs are counted, not sent"],
+    ["--speed N", "with --file: N times faster than the original pace (default 1); or --rate R: R logs per second"],
     ["--device NAME", "the FortiGate's hostname in the logs (default fgt-send)"],
     ["--serial SN", "its serial number (default FGT60FTK29999999)"]
   ],
-  examples: ["fazlab send syslog --to 127.0.0.1:514 --count 100", "fazlab send syslog --to 127.0.0.1:20514 --tcp --octet-count --rate 50"]
+  examples: [
+    "fazlab send syslog --to 127.0.0.1:514 --count 100",
+    "fazlab send syslog --to 127.0.0.1:20514 --tcp --octet-count --rate 50",
+    "fazlab send syslog --to 127.0.0.1:514 --file fortigate.log --speed 60"
+  ]
 }
 
 const positiveNumber = (flag: string, value: string): number => {
@@ -49,8 +66,10 @@ export const send: Command = async (args, io) => {
       tcp: { type: "boolean", default: false },
       "octet-count": { type: "boolean", default: false },
       rfc5424: { type: "boolean", default: false },
-      count: { type: "string", default: "10" },
-      rate: { type: "string", default: "1000" },
+      count: { type: "string" },
+      rate: { type: "string" },
+      file: { type: "string" },
+      speed: { type: "string" },
       device: { type: "string", default: "fgt-send" },
       serial: { type: "string", default: "FGT60FTK29999999" }
     }
@@ -62,10 +81,13 @@ export const send: Command = async (args, io) => {
   const port = Number(match[2])
   if (port < 1 || port > 65535) throw new UsageError(`the port in --to must be 1-65535, got ${port}`)
   if (values["octet-count"] && !values.tcp) throw new UsageError("--octet-count is TCP framing: add --tcp")
-  const count = positiveNumber("count", values.count)
-  if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got "${values.count}"`)
-  const rate = positiveNumber("rate", values.rate)
   const mode = !values.tcp ? "udp" : values["octet-count"] ? "reliable" : "legacy-reliable"
+  if (values.file !== undefined) return replay(io, { file: values.file, host, port, mode, values })
+  if (values.speed !== undefined) throw new UsageError("--speed paces a replayed file: add --file FILE, or give --rate R")
+  const countText = values.count ?? "10"
+  const count = positiveNumber("count", countText)
+  if (!Number.isInteger(count)) throw new UsageError(`--count must be a whole number, got "${countText}"`)
+  const rate = positiveNumber("rate", values.rate ?? "1000")
 
   const clock = new RealLabClock()
   const bus = new EventBus(() => clock.now())
@@ -98,6 +120,66 @@ export const send: Command = async (args, io) => {
   const summary = `sent ${sender.sent} logs to ${host}:${port} over ${mode === "udp" ? "UDP" : `TCP (${mode === "reliable" ? "octet counting" : "LF framing"})`}, ${values.rfc5424 ? "RFC 5424" : "FortiOS default format"}, in ${seconds.toFixed(2)} s (${Math.round(sender.sent / Math.max(seconds, 0.001))}/s)`
   if (failure !== null) {
     io.stderr(`fazlab send: ${failure}; ${summary}\n`)
+    return ExitCode.Failed
+  }
+  io.stdout(`${summary}\n`)
+  return ExitCode.Ok
+}
+
+const transportText = (mode: SyslogMode): string => mode === "udp" ? "UDP" : `TCP (${mode === "reliable" ? "octet counting" : "LF framing"})`
+
+/** `--file`: replays a log file's lines to the receiver at their pace; see the module notes. */
+const replay = async (
+  io: Parameters<Command>[1],
+  options: {
+    readonly file: string
+    readonly host: string
+    readonly port: number
+    readonly mode: SyslogMode
+    readonly values: { readonly count?: string | undefined; readonly rfc5424: boolean; readonly rate?: string | undefined; readonly speed?: string | undefined }
+  }
+): Promise<ExitCode> => {
+  const { file, host, port, mode, values } = options
+  if (values.count !== undefined || values.rfc5424) throw new UsageError("--file sends the file's own logs as they are: drop --count and --rfc5424")
+  if (values.rate !== undefined && values.speed !== undefined) throw new UsageError("give --speed N (the original pace, N times faster) or --rate R (R logs per second), not both")
+  const pace = values.rate !== undefined ? { rate: positiveNumber("rate", values.rate) } : { speed: positiveNumber("speed", values.speed ?? "1") }
+  let text: string
+  try {
+    text = fs.readFileSync(path.resolve(io.cwd, file), "utf8")
+  } catch (error) {
+    throw new UsageError(`cannot read ${file} (${error instanceof Error && "code" in error ? String(error.code) : String(error)}); give a log file, one log a line`)
+  }
+  const read = readReplayFile(text)
+  const notLogs = read.skipped === 0 ? "" : `; ${read.skipped} ${read.skipped === 1 ? "line is" : "lines are"} not logs and ${read.skipped === 1 ? "was" : "were"} not sent (the first at line ${read.firstSkipped})`
+  if (read.logs.length === 0) throw new UsageError(`${file} holds no logs${notLogs}; give FortiOS key=value, RFC 3164 or RFC 5424 lines, one log a line`)
+  const schedule = replaySchedule(read.logs, pace)
+  let link
+  try {
+    link = await openSyslogLink({ mode, host, port, connectTimeoutMs: 10_000, signal: io.signal })
+  } catch (error) {
+    io.stderr(`fazlab send: ${host}:${port} cannot be reached (${error instanceof Error ? error.message : String(error)}); sent nothing from ${file}\n`)
+    return ExitCode.Failed
+  }
+  let lost: string | null = null
+  link.onClose((reason) => (lost = reason))
+  const started = performance.now()
+  let sent = 0
+  for (const [i, log] of read.logs.entries()) {
+    if (lost !== null || io.signal.aborted) break
+    const wait = started + (schedule[i] ?? 0) - performance.now()
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait))
+    else if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve))
+    if (lost !== null) break
+    if (!link.send(log.message)) await new Promise<void>((resolve) => link.onDrain(resolve))
+    sent++
+  }
+  // Our own close ends a TCP link too: what it reports then is not a failure.
+  const failure: string | null = lost
+  await link.close()
+  const seconds = (performance.now() - started) / 1000
+  const summary = `replayed ${sent} of ${read.logs.length} logs from ${file} to ${host}:${port} over ${transportText(mode)} in ${seconds.toFixed(2)} s (${"rate" in pace ? `${pace.rate}/s` : pace.speed === 1 ? "original pace" : `${pace.speed}x the original pace`})${notLogs}`
+  if (failure !== null || sent < read.logs.length) {
+    io.stderr(`fazlab send: ${failure ?? "interrupted"}; ${summary}\n`)
     return ExitCode.Failed
   }
   io.stdout(`${summary}\n`)
