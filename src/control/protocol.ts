@@ -17,6 +17,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import type { LabEvent } from "../events/events.ts"
+import { registryRowFields, storedLogFields } from "../protocols/stored-records.ts"
 
 /** The protocol version this fazlab speaks; see "Versioning" in docs/control.md. */
 export const PROTOCOL_VERSION = 1
@@ -170,16 +171,7 @@ export type CommandMessage = typeof CommandMessage.Type
 
 /** A device an analyzer knows of, as its registry holds it. */
 export const RegisteredDevice = Schema.Struct({
-  serial: Schema.String,
-  name: Schema.String,
-  platform: Schema.String,
-  version: Schema.String,
-  ip: Schema.String,
-  vdoms: Schema.Array(Schema.String),
-  adom: Schema.NullOr(Schema.String),
-  state: Schema.Literals(["unauthorized", "authorized"]),
-  firstSeen: Schema.Number,
-  lastSeen: Schema.Number,
+  ...registryRowFields,
   lastSeq: Schema.Number,
   heldLogs: Schema.Number
 })
@@ -203,22 +195,7 @@ export const DeleteDeviceResult = Schema.Struct({ analyzer: Schema.String, seria
 /** One stored log as the analyzer's store holds it (src/store/log-store.ts, `StoredLog`). */
 export const LogLine = Schema.Struct({
   id: Schema.Number,
-  receivedAt: Schema.Number,
-  transport: Schema.Literals(["udp", "tcp"]),
-  peer: Schema.String,
-  format: Schema.Literals(["rfc5424", "rfc3164", "fortios"]),
-  facility: Schema.Number,
-  severity: Schema.Number,
-  device: Schema.String,
-  devid: Schema.NullOr(Schema.String),
-  logid: Schema.NullOr(Schema.String),
-  type: Schema.NullOr(Schema.String),
-  subtype: Schema.NullOr(Schema.String),
-  level: Schema.NullOr(Schema.String),
-  eventtime: Schema.NullOr(Schema.String),
-  seq: Schema.NullOr(Schema.Number),
-  raw: Schema.String,
-  rawBytes: Schema.optionalKey(Schema.String),
+  ...storedLogFields,
   fields: Schema.NullOr(Schema.Record(Schema.String, Schema.String)),
   timestamp: Schema.NullOr(Schema.String),
   time: Schema.NullOr(Schema.String),

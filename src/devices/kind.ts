@@ -12,7 +12,7 @@
 import type * as Schema from "effect/Schema"
 import type { PortKey } from "../events/events.ts"
 import type { Device, DeviceContext } from "./device.ts"
-import type { HaGroupConfig } from "./fortianalyzer/ha-member.ts"
+import type { HaGroupConfig } from "./fortianalyzer/ha-group.ts"
 
 /** A device as the scenario decodes it: its kind, its serial and its kind's settings. */
 export interface DeviceSpec {

@@ -9,7 +9,7 @@
  *
  * HA groups (`ha:` in the scenario) become the members' `HaGroupConfig`; a group with a virtual IP
  * gets its own address in the port plan, under the group's name, which senders may name. Each
- * group has one `HaNetwork`: the faults `partition` / `heal` cut and restore HA traffic between
+ * group has one `LabHaNetwork` (`ha-network.ts`): the faults `partition` / `heal` cut and restore HA traffic between
  * two of its members there; `freeze` / `thaw` make a member silent and bring it back. Every fault
  * (those two, and `kill` / `restart` of any device) is published as a `fault` event first.
  *
@@ -30,12 +30,13 @@ import { type KindRegistry, registry as shippedRegistry } from "../devices/regis
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import { type Addressing, chooseBase, placementProblem, type PortBase, PortPlan, transportOf } from "../net/port-plan.ts"
-import type { AnalyzerHa, HaGroupConfig, HaNetwork } from "../devices/fortianalyzer/ha-member.ts"
+import type { AnalyzerHa } from "../devices/fortianalyzer/ha-member.ts"
+import type { LabHaNetwork } from "./ha-network.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
 import type { Action, Scenario } from "./scenario/schema.ts"
-import { aliasesOf, groupOfMember, haGroups, type Lifecycle, lifecycleOrder, plannedPorts } from "./topology.ts"
+import { aliasesOf, groupOfMember, haGroups, type LabHaGroup, type Lifecycle, lifecycleOrder, plannedPorts } from "./topology.ts"
 
 /** The bus of a lab: `logs-stored` events name their sender's lab id where the lab has one. */
 class LabBus extends EventBus {
@@ -95,8 +96,10 @@ export class Lab {
   readonly devices: ReadonlyMap<string, Device>
   readonly pki: LabPki
   /** HA groups by name (the scenario's `ha:` keys). */
-  readonly groups: ReadonlyMap<string, HaGroupConfig>
+  readonly groups: ReadonlyMap<string, LabHaGroup>
   readonly #autostart: ReadonlySet<string>
+  /** Each HA member's group. */
+  readonly #groupOf: ReadonlyMap<string, LabHaGroup>
   /** Device ids in start order (each after the devices it dials) and stop order. */
   readonly #order: Lifecycle
   /** The scenario runner's "start the waiting step now", while a scenario runs (see `runSteps`). */
@@ -117,6 +120,7 @@ export class Lab {
     const autostart = new Set<string>()
     this.groups = haGroups(options.scenario)
     const groupOf = groupOfMember(this.groups)
+    this.#groupOf = groupOf
     for (const [id, spec] of options.scenario.devices) {
       const kind = registry.of(spec)
       devices.set(id, kind.build({ id, spec, context, group: groupOf.get(id) ?? null, aliases: (name) => aliasesOf(options.scenario, name) }))
@@ -267,7 +271,7 @@ export class Lab {
         return
       }
       if ("freeze" in action) {
-        const ha = yield* self.#needMember(action.freeze, "freeze")
+        const { ha } = yield* self.#needMember(action.freeze, "freeze")
         const id = action.freeze
         if (ha.phase() === "stopped") return yield* new ActionError({ action: `freeze ${id}`, reason: `${id} is stopped; start it before freezing it` })
         if (ha.phase() === "frozen") return yield* new ActionError({ action: `freeze ${id}`, reason: `${id} is already frozen; thaw it first` })
@@ -275,7 +279,7 @@ export class Lab {
         return ha.freeze()
       }
       if ("thaw" in action) {
-        const ha = yield* self.#needMember(action.thaw, "thaw")
+        const { ha } = yield* self.#needMember(action.thaw, "thaw")
         const id = action.thaw
         if (ha.phase() !== "frozen") return yield* new ActionError({ action: `thaw ${id}`, reason: `${id} is not frozen; freeze it first` })
         self.#fault("thaw", [id], `${id} is thawed: it starts over and looks for a primary`)
@@ -311,10 +315,11 @@ export class Lab {
   }
 
   /** The HA side of an analyzer that is a member of a group. */
-  #needMember(id: string, verb: string): Effect.Effect<AnalyzerHa, ActionError> {
+  #needMember(id: string, verb: string): Effect.Effect<{ readonly ha: AnalyzerHa; readonly group: LabHaGroup }, ActionError> {
     const device = this.devices.get(id)
     const ha = device instanceof FortiAnalyzer ? device.ha : null
-    if (ha !== null) return Effect.succeed(ha)
+    const group = this.#groupOf.get(id)
+    if (ha !== null && group !== undefined) return Effect.succeed({ ha, group })
     const members = [...this.groups.values()].flatMap((group) => group.members.map((member) => member.name))
     return Effect.fail(new ActionError({
       action: `${verb} ${id}`,
@@ -323,16 +328,16 @@ export class Lab {
   }
 
   /** The network of the HA group that `a` and `b` (two different members) are both in. */
-  #needPair(a: string, b: string, verb: string): Effect.Effect<HaNetwork, ActionError> {
+  #needPair(a: string, b: string, verb: string): Effect.Effect<LabHaNetwork, ActionError> {
     const self = this
     return Effect.gen(function*() {
       const first = yield* self.#needMember(a, verb)
       const second = yield* self.#needMember(b, verb)
       if (a === b) return yield* new ActionError({ action: `${verb} ${a} ${b}`, reason: `name two different members, got ${a} twice` })
-      if (first.config !== second.config) {
-        return yield* new ActionError({ action: `${verb} ${a} ${b}`, reason: `${a} is in HA group ${first.config.group} and ${b} in ${second.config.group}; name two members of one group` })
+      if (first.group !== second.group) {
+        return yield* new ActionError({ action: `${verb} ${a} ${b}`, reason: `${a} is in HA group ${first.group.group} and ${b} in ${second.group.group}; name two members of one group` })
       }
-      return first.config.network
+      return first.group.network
     })
   }
 

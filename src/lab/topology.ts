@@ -4,14 +4,20 @@
  * devices its settings dial), and the listeners `--port-base auto` must find room for.
  */
 import { fortianalyzer } from "../devices/fortianalyzer/kind.ts"
-import { type HaGroupConfig, HaNetwork } from "../devices/fortianalyzer/ha-member.ts"
+import type { HaGroupConfig } from "../devices/fortianalyzer/ha-group.ts"
+import { LabHaNetwork } from "./ha-network.ts"
 import type { PlannedPort } from "../devices/kind.ts"
 import type { KindRegistry } from "../devices/registry.ts"
 import type { Scenario } from "./scenario/schema.ts"
 
+/** An HA group of the lab: as its members see it, with the lab's emulated network between them. */
+export interface LabHaGroup extends HaGroupConfig {
+  readonly network: LabHaNetwork
+}
+
 /** The scenario's HA groups as their members see them, by the group's key. */
-export const haGroups = (scenario: Scenario): Map<string, HaGroupConfig> => {
-  const groups = new Map<string, HaGroupConfig>()
+export const haGroups = (scenario: Scenario): Map<string, LabHaGroup> => {
+  const groups = new Map<string, LabHaGroup>()
   for (const [name, group] of Object.entries(scenario.ha)) {
     const members = group.members.flatMap((id) => {
       const spec = scenario.devices.get(id)
@@ -27,7 +33,7 @@ export const haGroups = (scenario: Scenario): Map<string, HaGroupConfig> => {
       hbLostThreshold: group.hbLostThreshold,
       vip: group.vip,
       members,
-      network: new HaNetwork()
+      network: new LabHaNetwork()
     })
   }
   return groups
@@ -40,7 +46,7 @@ export const aliasesOf = (scenario: Scenario, name: string): ReadonlyArray<strin
 }
 
 /** Each member's group. */
-export const groupOfMember = (groups: ReadonlyMap<string, HaGroupConfig>): ReadonlyMap<string, HaGroupConfig> =>
+export const groupOfMember = <G extends HaGroupConfig>(groups: ReadonlyMap<string, G>): ReadonlyMap<string, G> =>
   new Map([...groups.values()].flatMap((group) => group.members.map((member) => [member.name, group] as const)))
 
 /** Device ids in the order they start, and in the order they stop. */

@@ -21,8 +21,7 @@
 import type * as net from "node:net"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
+import type * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
 import { listenTcp, type TcpConnectionGuard } from "../../net/tcp.ts"
@@ -32,7 +31,8 @@ import { type LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
 import { ConnectionRules } from "../shared/connection-rules.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
-import { AnalyzerHa, type HaGroupConfig } from "./ha-member.ts"
+import type { HaGroupConfig } from "./ha-group.ts"
+import { AnalyzerHa } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
 import { AnalyzerAlerts } from "./alerts.ts"
 import { checkFortiGuard } from "./fortiguard.ts"
@@ -68,8 +68,6 @@ export class FortiAnalyzer implements Device {
   readonly #listening = new Set<PortKey>()
   /** From start to stop: the status, and the scope of the listeners on the analyzer's own address. */
   readonly #run: ListenerRun
-  /** The listeners on the HA group's virtual IP, while this analyzer holds it. */
-  #vipScope: Scope.Closeable | null = null
   #oftp: OftpServer | null = null
   #https: HttpsIntake | null = null
   readonly intake: SyslogIntake
@@ -148,8 +146,7 @@ export class FortiAnalyzer implements Device {
           clock: context.clock,
           connections: this.connections,
           vipPorts: ANALYZER_PORTS,
-          openVip: () => Effect.runPromise(Effect.match(this.#openVip(), { onSuccess: () => null, onFailure: (error) => error })),
-          closeVip: () => Effect.runPromise(this.#closeVip())
+          bindVip: () => this.#bindVip()
         },
         settings.ha
       )
@@ -188,22 +185,15 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  /** HA primary: the listeners on the group's virtual IP. A failure is the HA side's to report, once per claim. */
-  #openVip(): Effect.Effect<void, BindError> {
-    const self = this
-    const group = this.settings.ha?.group
-    return Effect.gen(function*() {
-      if (group === undefined || self.#vipScope !== null || !self.#run.open) return
-      const scope = yield* Scope.make()
-      yield* Scope.provide(scope)(self.#bindAll(group)).pipe(Effect.tapError(() => Scope.close(scope, Exit.void)))
-      self.#vipScope = scope
+  /**
+   * HA primary: the listeners on the group's virtual IP, in the scope of the primary's hold (they
+   * close when it lets go). A failure is the HA side's to report, once per claim.
+   */
+  #bindVip(): Effect.Effect<void, BindError, Scope.Scope> {
+    return Effect.suspend(() => {
+      const group = this.settings.ha?.group
+      return group === undefined || !this.#run.open ? Effect.void : Effect.asVoid(this.#bindAll(group))
     })
-  }
-
-  #closeVip(): Effect.Effect<void> {
-    const scope = this.#vipScope
-    this.#vipScope = null
-    return scope === null ? Effect.void : Scope.close(scope, Exit.void)
   }
 
   /** OFTP and HTTPS, with a certificate whose CN is this analyzer's serial, as FortiOS checks. */
@@ -354,7 +344,6 @@ export class FortiAnalyzer implements Device {
       // An HA primary steps down first (GOODBYE only on a clean stop): TCP/5199 and the VIP close.
       const ha = self.ha
       if (ha !== null) yield* Effect.promise(() => (how === "clean" ? ha.stop() : ha.kill()))
-      yield* self.#closeVip()
     })
   }
 

@@ -7,7 +7,7 @@
  */
 import { defineKind, referencesTo } from "../kind.ts"
 import { ANALYZER_PORTS, FortiAnalyzer } from "./analyzer.ts"
-import { HA_PORT } from "./ha-member.ts"
+import { HA_PORT } from "./ha-group.ts"
 import { fortiAnalyzerSettings } from "./settings.ts"
 
 /** Hosts outside the lab a log destination may name instead of an analyzer, as error sentences suggest them. */
