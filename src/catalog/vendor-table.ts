@@ -303,7 +303,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "NTP",
     vendorText: "UDP/123",
     endpoints: [udp(123)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "ntp-server"
   }),
   outgoing({

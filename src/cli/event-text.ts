@@ -83,6 +83,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: ${event.reason}`
     case "fortiguard-update":
       return `${t}  ${event.device}: ${event.reason}`
+    case "ntp-sync":
+      return `${t}  ${event.reason}`
     case "store-failed":
       return `${t}  ${event.device} could not store ${event.dropped} logs and dropped them: ${event.reason}`
     case "logs-renumbered":

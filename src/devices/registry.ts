@@ -12,6 +12,7 @@ import { forticlient } from "./forticlient/kind.ts"
 import { fortigate } from "./fortigate/kind.ts"
 import { fortimanager } from "./fortimanager/kind.ts"
 import { dnsServer } from "./dns-server/kind.ts"
+import { ntpServer } from "./ntp-server/kind.ts"
 import { smtpRelay } from "./smtp-relay/kind.ts"
 import type { DeviceKind, DeviceSpec } from "./kind.ts"
 
@@ -22,7 +23,8 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   forticlient,
   fortimanager,
   smtpRelay,
-  dnsServer
+  dnsServer,
+  ntpServer
 ]
 
 export class KindRegistry {

@@ -335,6 +335,17 @@ export type LabEventBody =
     readonly state: "dns-failed" | "connect-failed" | "connected"
     readonly reason: string
   }
+  | {
+    /** An analyzer asked its NTP server for the time: stratum, offset and delay (ms), or null with why not. */
+    readonly type: "ntp-sync"
+    readonly device: string
+    readonly server: string
+    readonly stratum: number | null
+    /** Milliseconds the server's clock is ahead of the analyzer's. */
+    readonly offset: number | null
+    readonly delay: number | null
+    readonly reason: string
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

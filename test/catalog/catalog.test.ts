@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS and SNMP-trap rows emulated, and the analyzer's own TCP/541 planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP and SNMP-trap rows emulated, and the analyzer's own TCP/541 planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -112,6 +112,7 @@ describe("emulation status", () => {
       "out-fortiportal-logging",
       "out-non-fortinet-alert-email",
       "out-non-fortinet-dns",
+      "out-non-fortinet-ntp",
       "out-non-fortinet-snmp-traps",
       "out-non-fortinet-syslog"
     ])

@@ -85,7 +85,8 @@ describe("parseScenario", () => {
       mail: [],
       alertEvent: [],
       dns: { primary: null, secondary: null },
-      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" }
+      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" },
+      ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
     })
     expect(scenario.devices.get("fct-1")).toEqual({
       kind: "forticlient",
@@ -148,7 +149,8 @@ steps:
       mail: [],
       alertEvent: [],
       dns: { primary: null, secondary: null },
-      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" }
+      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" },
+      ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
     })
     expect(scenario.devices.get("fct-1")).toMatchObject({ serial: "FCT0000000001", hostname: "fct-1" })
     expect(scenario.steps[0]).toEqual({

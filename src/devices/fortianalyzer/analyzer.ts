@@ -36,6 +36,7 @@ import { AnalyzerHa } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
 import { AnalyzerAlerts } from "./alerts.ts"
 import { checkFortiGuard } from "./fortiguard.ts"
+import { NtpSync } from "./ntp-sync.ts"
 import { HttpsIntake } from "./https-intake.ts"
 import { LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
@@ -80,6 +81,8 @@ export class FortiAnalyzer implements Device {
   readonly alerts: AnalyzerAlerts
   readonly traps: SnmpTrapSender
   readonly mailer: AlertMailer
+  /** `config system ntp`: runs from start to stop. */
+  readonly ntp: NtpSync
   /** Its listeners' connection rules; `connections.closed` counts by rule (docs/errors.md, "Connections a listener closes"). */
   readonly connections: ConnectionRules
 
@@ -102,6 +105,7 @@ export class FortiAnalyzer implements Device {
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
+    this.ntp = new NtpSync({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, settings: settings.ntp })
     this.mailer = new AlertMailer({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, mail: settings.mail, alertEvents: settings.alertEvent })
     this.alerts = new AnalyzerAlerts({ analyzer: id, bus: context.bus, thresholds: settings.snmp.sysinfo, sinks: [this.traps.alert, this.mailer.alert] })
     this.forwarder = new LogForwarder({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
@@ -178,6 +182,7 @@ export class FortiAnalyzer implements Device {
       started: () => {
         const { bus, plan } = this.#context
         if (this.settings.dns.primary !== null) void checkFortiGuard({ analyzer: this.id, bus, plan, dns: this.settings.dns, fds: this.settings.fdsSetting })
+        this.ntp.start()
         this.alerts.start()
         this.forwarder.start()
         this.ha?.start()
@@ -339,6 +344,7 @@ export class FortiAnalyzer implements Device {
     return Effect.gen(function*() {
       // Its own stop is no alert: sessions it closes now are not devices going offline.
       self.alerts.stop()
+      self.ntp.stop()
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
       // An HA primary steps down first (GOODBYE only on a clean stop): TCP/5199 and the VIP close.

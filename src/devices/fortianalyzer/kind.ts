@@ -33,7 +33,8 @@ export const fortianalyzer = defineKind({
       notSelf: "another collector than the analyzer itself (it would forward its own logs to itself for ever)"
     })),
     ...spec.mail.map((entry, i) => ({ path: ["mail", i, "server"], name: entry.server, kind: "smtp-relay", group: false, outside: "smtp.example.com or 10.0.0.25:25" })),
-    ...referencesTo("dns-server", "10.0.0.53", false, [[["dns", "primary"], spec.dns.primary], [["dns", "secondary"], spec.dns.secondary]])
+    ...referencesTo("dns-server", "10.0.0.53", false, [[["dns", "primary"], spec.dns.primary], [["dns", "secondary"], spec.dns.secondary]]),
+    ...spec.ntp.ntpserver.map((entry, i) => ({ path: ["ntp", "ntpserver", i, "server"], name: entry.server, kind: "ntp-server", group: false, outside: "10.0.0.123" }))
   ],
   autostart: () => true,
   build: ({ id, spec, context, group, aliases }) =>
@@ -48,6 +49,7 @@ export const fortianalyzer = defineKind({
       alertEvent: spec.alertEvent,
       dns: spec.dns,
       fdsSetting: spec.fdsSetting,
+      ntp: spec.ntp,
       // A `device-filter` entry that names a lab device also names its serial and the name its logs carry.
       logForward: spec.logForward.map((entry) => ({
         ...entry,

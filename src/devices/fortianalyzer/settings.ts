@@ -8,6 +8,7 @@ import type { SpecOf } from "../kind.ts"
 import { AlertEvent, MailServer } from "./alert-mail.ts"
 import { AlertThresholds } from "./alerts.ts"
 import { AnalyzerDnsSettings, FdsSettings } from "./fortiguard.ts"
+import { AnalyzerNtpSettings } from "./ntp-sync.ts"
 import { LogForwardEntry } from "./log-forward.ts"
 import { SnmpCommunity } from "./snmp-traps.ts"
 import { connectionLimitFields, Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
@@ -75,7 +76,9 @@ export const fortiAnalyzerSettings = {
   /** `config system dns`: what it resolves through; with a primary, it checks FortiGuard at start. */
   dns: withDefault(AnalyzerDnsSettings, {}),
   /** `config fmupdate fds-setting`: which FortiGuard names it asks for. */
-  fdsSetting: withDefault(FdsSettings, {})
+  fdsSetting: withDefault(FdsSettings, {}),
+  /** `config system ntp`: the server it syncs its clock from. */
+  ntp: withDefault(AnalyzerNtpSettings, {})
 }
 
 export type FortiAnalyzerSpec = SpecOf<"fortianalyzer", typeof fortiAnalyzerSettings, false>
