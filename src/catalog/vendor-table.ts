@@ -168,7 +168,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "SSH",
     vendorText: "TCP/22",
     endpoints: [tcp(22)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "admin-pc"
   }),
   incoming({
@@ -177,7 +177,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "Web Admin",
     vendorText: "TCP/80, TCP/443",
     endpoints: [tcp(80), tcp(443)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "admin-pc"
   }),
   incoming({
@@ -186,7 +186,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "REST API, XML API",
     vendorText: "TCP/443",
     endpoints: [tcp(443)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "admin-pc"
   }),
   incoming({

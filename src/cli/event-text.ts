@@ -59,6 +59,10 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.manager}: ${event.serial} (${event.hostname}, ${event.ip}) ${event.firstSeen ? "registered" : "registered again"}, ${event.status}`
     case "device-authorized":
       return `${t}  ${event.device}: ${event.serial} authorized in ADOM ${event.adom} (${event.reason}); ${event.released} held logs released`
+    case "admin-login":
+      return `${t}  ${event.device}: ${event.via === "ssh" ? "SSH" : "JSON-RPC"} login of ${event.user} from ${event.peer} ${event.ok ? "accepted" : "refused"}: ${event.reason}`
+    case "admin-logout":
+      return `${t}  ${event.device}: ${event.via === "ssh" ? "SSH" : "JSON-RPC"} session of ${event.user} from ${event.peer} ended: ${event.reason}`
     case "device-deleted":
       return `${t}  ${event.device}: ${event.serial} deleted; ${event.dropped} held logs dropped`
     case "logs-dropped":

@@ -160,6 +160,28 @@ export type LabEventBody =
   }
   | { readonly type: "device-authorized"; readonly device: string; readonly serial: string; readonly adom: string; readonly released: number; readonly reason: string }
   | { readonly type: "device-deleted"; readonly device: string; readonly serial: string; readonly dropped: number }
+  | {
+    /**
+     * An administrator's login to an analyzer's management plane (SSH on TCP/22, JSON-RPC on
+     * TCP/443): `ok` false with the reason (wrong password, unknown user, no permission).
+     */
+    readonly type: "admin-login"
+    readonly device: string
+    readonly via: "ssh" | "jsonrpc"
+    readonly user: string
+    readonly peer: string
+    readonly ok: boolean
+    readonly reason: string
+  }
+  | {
+    /** An administrator's SSH session or JSON-RPC session ended: `exit`, logout, idle timeout, disconnect. */
+    readonly type: "admin-logout"
+    readonly device: string
+    readonly via: "ssh" | "jsonrpc"
+    readonly user: string
+    readonly peer: string
+    readonly reason: string
+  }
   | { readonly type: "sender-state"; readonly device: string; readonly state: SenderState; readonly reason: string }
   | {
     /** An HA member's role changed (`none`: stopped or killed); `reason` is the sentence of docs/protocols/ha.md. */

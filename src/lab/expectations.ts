@@ -2,22 +2,25 @@
  * Expectations: what a scenario step says must hold, checked against the running lab.
  *
  * Listening is checked from outside, as a client would see it (a TCP connect; for UDP, whether
- * the port can still be bound). Log counts come from the analyzer's store after pending logs
- * are flushed; "lost" and "duplicated" compare the sender's sequence numbers with the store.
+ * the port can still be bound). So are the management plane's `cli` (a command over SSH on
+ * TCP/22) and `api` (a JSON-RPC call over TLS/443), made as the lab file's administrator. Log
+ * counts come from the analyzer's store after pending logs are flushed; "lost" and "duplicated"
+ * compare the sender's sequence numbers with the store.
  */
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { DnsServer } from "../devices/dns-server/dns-server.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
+import { type AdminEndpoint, cliCommand, rpcCall } from "../devices/fortianalyzer/management-client.ts"
 import { SmtpRelay } from "../devices/smtp-relay/relay.ts"
 import type { Lab } from "./lab.ts"
-import type { DnsQueryExpectation, Expectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { ApiExpectation, CliExpectation, DnsQueryExpectation, Expectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "dns-query"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "dns-query" | "cli" | "api"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
@@ -42,6 +45,10 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "mail"
     : "dnsQuery" in expectation
     ? "dns-query"
+    : "cli" in expectation
+    ? "cli"
+    : "api" in expectation
+    ? "api"
     : "malformed"
 
 const bounds = (e: { readonly exactly?: number; readonly atLeast?: number }): string =>
@@ -84,6 +91,11 @@ export const describe = (expectation: Expectation): string => {
   if ("dnsQuery" in expectation) {
     const e = expectation.dnsQuery
     return `${e.server} was asked ${bounds(e)} times for ${e.name ?? "any name"}`
+  }
+  if ("cli" in expectation) return `${expectation.cli.device}'s CLI prints "${expectation.cli.line}" for ${expectation.cli.command}`
+  if ("api" in expectation) {
+    const e = expectation.api
+    return `${e.device}'s JSON-RPC ${e.method} ${e.url} answers ${e.code}${e.contains === null ? "" : ` with "${e.contains}"`}`
   }
   const e = expectation.malformed
   return `${e.device} counted ${bounds(e)} malformed${e.reason === undefined ? "" : ` (${e.reason})`}`
@@ -209,6 +221,50 @@ const checkPrimaries = async (lab: Lab, e: PrimariesExpectation): Promise<Check>
   }
 }
 
+/** How long one management-plane check (an SSH command, a JSON-RPC call) may take. */
+const MANAGEMENT_TIMEOUT_MS = 5000
+
+/** The analyzer's address for `port` and the credentials of its administrator `user`, or why there are none. */
+const adminEndpoint = (lab: Lab, id: string, user: string, port: "tcp/22" | "tcp/443"): AdminEndpoint | string => {
+  const analyzer = lab.analyzer(id)
+  if (analyzer === undefined) return `${id} is not an analyzer of this lab`
+  const account = analyzer.admins.user(user)
+  if (account === undefined) return `${id} has no administrator ${user}; add it to its admin.user`
+  // TLS/443 is on the HA group's virtual IP for a member behind one.
+  const group = analyzer.ha?.config.vip === true && port === "tcp/443" ? analyzer.ha.group : id
+  const where = lab.plan.resolve(group, port)
+  return { host: where.address, port: where.actualPort, user, password: account.userType === "api" ? null : account.password, apiKey: account.userType === "api" ? account.apiKey : null }
+}
+
+const collapse = (text: string): string => text.replace(/\s+/gu, " ").trim()
+
+const checkCli = async (lab: Lab, e: CliExpectation): Promise<Check> => {
+  const endpoint = adminEndpoint(lab, e.device, e.user, "tcp/22")
+  if (typeof endpoint === "string") return { passed: false, detail: endpoint }
+  try {
+    const { output } = await cliCommand(endpoint, e.command, MANAGEMENT_TIMEOUT_MS)
+    const lines = output.split(/\r?\n/u).filter((line) => line.trim() !== "")
+    const found = lines.some((line) => collapse(line) === collapse(e.line))
+    return { passed: found, detail: found ? `${e.command} printed it over SSH (${lines.length} lines)` : `${e.command} printed ${lines.length} lines, none of them that one; first: ${JSON.stringify(lines.slice(0, 3))}` }
+  } catch (cause) {
+    return { passed: false, detail: cause instanceof Error ? cause.message : String(cause) }
+  }
+}
+
+const checkApi = async (lab: Lab, e: ApiExpectation): Promise<Check> => {
+  const endpoint = adminEndpoint(lab, e.device, e.user, "tcp/443")
+  if (typeof endpoint === "string") return { passed: false, detail: endpoint }
+  try {
+    const answer = await rpcCall(endpoint, lab.pki.caPem, { method: e.method, url: e.url, data: e.data ?? undefined }, MANAGEMENT_TIMEOUT_MS)
+    const text = JSON.stringify(answer.data ?? null)
+    const contains = e.contains === null || text.includes(e.contains)
+    const detail = `code ${answer.code} (${answer.message})${e.contains === null ? "" : contains ? `, data contains "${e.contains}"` : `, data does not contain "${e.contains}": ${text.slice(0, 120)}`}`
+    return { passed: answer.code === e.code && contains, detail }
+  } catch (cause) {
+    return { passed: false, detail: cause instanceof Error ? cause.message : String(cause) }
+  }
+}
+
 export const check = async (lab: Lab, expectation: Expectation): Promise<Check> => {
   if ("listening" in expectation || "notListening" in expectation) {
     const wanted = "listening" in expectation
@@ -227,6 +283,8 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   if ("trap" in expectation) return checkTrap(lab, expectation.trap)
   if ("mail" in expectation) return checkMail(lab, expectation.mail)
   if ("dnsQuery" in expectation) return checkDnsQuery(lab, expectation.dnsQuery)
+  if ("cli" in expectation) return checkCli(lab, expectation.cli)
+  if ("api" in expectation) return checkApi(lab, expectation.api)
   const e = expectation.malformed
   const analyzer = analyzerFor(lab, e.device)
   if (analyzer === undefined) return { passed: false, detail: `${e.device} is not an analyzer` }

@@ -12,6 +12,10 @@
  * with serverAuth or clientAuth, cached as `<serial>.pem` / `<serial>.key` and reused while they
  * match the request (role and SAN) and are signed by this CA and still valid. Certificate serial
  * numbers are 16 random bytes, positive.
+ *
+ * A device that serves SSH (the analyzer's CLI on TCP/22) gets an SSH host key from here too:
+ * ECDSA P-256, kept as `<serial>.ssh-host.key` (SEC1 PEM, what SSH servers load), so a client's
+ * `known_hosts` entry stays valid across restarts of the lab.
  */
 import "reflect-metadata"
 import * as x509 from "@peculiar/x509"
@@ -91,6 +95,7 @@ export class LabPki {
   readonly #ca: Ca
   readonly #folder: string | null
   readonly #issued = new Map<string, { readonly key: string; readonly identity: Promise<TlsIdentity> }>()
+  readonly #hostKeys = new Map<string, Promise<string>>()
 
   private constructor(ca: Ca, folder: string | null) {
     this.#ca = ca
@@ -141,6 +146,36 @@ export class LabPki {
       if (this.#issued.get(request.serial)?.identity === identity) this.#issued.delete(request.serial)
     })
     return identity
+  }
+
+  /** The SSH host key of the device with this serial (SEC1 PEM): created once, then read back. */
+  sshHostKey(serial: string): Promise<string> {
+    if (!SERIAL_PATTERN.test(serial)) {
+      return Promise.reject(new PkiError({ path: serial, reason: "is not a usable device serial; use 1-64 letters, digits, dots, dashes or underscores" }))
+    }
+    const cached = this.#hostKeys.get(serial)
+    if (cached !== undefined) return cached
+    const key = this.#loadOrCreateHostKey(serial)
+    this.#hostKeys.set(serial, key)
+    key.catch(() => this.#hostKeys.delete(serial))
+    return key
+  }
+
+  async #loadOrCreateHostKey(serial: string): Promise<string> {
+    const file = this.#folder === null ? null : path.join(this.#folder, `${serial}.ssh-host.key`)
+    if (file !== null) {
+      const existing = await readOptional(file)
+      if (existing !== null) {
+        const usable = await guard(file, "is not a PEM private key; delete it to get a new SSH host key", async () =>
+          crypto.createPrivateKey(existing).asymmetricKeyType === "ec"
+        )
+        if (usable) return existing
+      }
+    }
+    const { privateKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-256" })
+    const pem = privateKey.export({ type: "sec1", format: "pem" }).toString()
+    if (file !== null) await writeFileAtomic(file, pem, 0o600)
+    return pem
   }
 
   async #loadOrIssue(request: IssueRequest, names: ReadonlyArray<x509.JsonGeneralName>): Promise<TlsIdentity> {

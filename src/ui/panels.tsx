@@ -120,8 +120,15 @@ export const TopologyPanel = (props: PanelProps): ReactNode => {
 
 const portRole = (state: string): Role => (state === "listening" ? "ok" : state === "failed" ? "bad" : "warn")
 
+/**
+ * An analyzer's management ports (SSH, HTTP): listed after the ports logs and HA travel on, so a
+ * short panel shows those first.
+ */
+const MANAGEMENT_PORTS: ReadonlySet<string> = new Set(["tcp/22", "tcp/80"])
+
 export const PortsPanel = (props: PanelProps): ReactNode => {
-  const lines = props.state.ports.map((p): Line => ({
+  const ordered = [...props.state.ports.filter((p) => !MANAGEMENT_PORTS.has(p.port)), ...props.state.ports.filter((p) => MANAGEMENT_PORTS.has(p.port))]
+  const lines = ordered.map((p): Line => ({
     key: `${p.device} ${p.port}`,
     text: `${pad(p.device, 10)}${pad(p.port, 10)}→ ${pad(`${p.address}:${p.actualPort}`, 22)}${p.state}${p.reason === null ? "" : `: ${p.reason}`}`,
     role: portRole(p.state)

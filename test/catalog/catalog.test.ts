@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP and SNMP-trap rows emulated, and the analyzer's own TCP/541 planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap and management rows emulated, and the analyzer's own TCP/541 planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -108,6 +108,9 @@ describe("emulation status", () => {
       "in-fortigate-oftp",
       "in-fortimanager-oftp",
       "in-fortimanager-syslog",
+      "in-management-ssh",
+      "in-management-web-admin",
+      "in-management-rest-xml-api",
       "out-fortianalyzer-ha",
       "out-fortiportal-logging",
       "out-non-fortinet-alert-email",

@@ -115,9 +115,9 @@ describe("lab lifecycle", () => {
     }
 
     // The ports first: free the moment close() has resolved, without waiting for the loop.
-    expect(last.map((endpoint) => endpoint.port).sort()).toEqual(["tcp/443", "tcp/514", "tcp/8443", "udp/514"])
+    expect(last.map((endpoint) => endpoint.port).sort()).toEqual(["tcp/22", "tcp/443", "tcp/514", "tcp/80", "tcp/8443", "udp/514"])
     const free = await Promise.all(last.map(canBind))
-    expect(free, last.map((endpoint) => `${endpoint.port} at ${endpoint.address}:${endpoint.actualPort}`).join(", ")).toEqual([true, true, true, true])
+    expect(free, last.map((endpoint) => `${endpoint.port} at ${endpoint.address}:${endpoint.actualPort}`).join(", ")).toEqual(last.map(() => true))
 
     await settled(() => JSON.stringify(activeResources()) === JSON.stringify(resourcesBefore))
     expect(activeResources()).toEqual(resourcesBefore)

@@ -77,6 +77,11 @@ describe("parseScenario", () => {
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
+      hostname: "faz-1",
+      admin: {
+        setting: { idleTimeout: 900000, idleTimeoutApi: 900000, adminHttpsRedirect: "enable", apiMaxBodyBytes: 1048576, apiRate: 50, loginMax: 32, maxConnections: 64 },
+        user: { admin: { password: "", sshPublicKey: [], userType: "local", apiKey: null, rpcPermit: "read-write", profileid: "Super_User" } }
+      },
       syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
       https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
@@ -141,6 +146,11 @@ steps:
     expect(scenario.devices.get("faz-1")).toEqual({
       kind: "fortianalyzer",
       serial: "FAZ-VM0000000001",
+      hostname: "faz-1",
+      admin: {
+        setting: { idleTimeout: 900000, idleTimeoutApi: 900000, adminHttpsRedirect: "enable", apiMaxBodyBytes: 1048576, apiRate: 50, loginMax: 32, maxConnections: 64 },
+        user: { admin: { password: "", sshPublicKey: [], userType: "local", apiKey: null, rpcPermit: "read-write", profileid: "Super_User" } }
+      },
       syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
       https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
       oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },

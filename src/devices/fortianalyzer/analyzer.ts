@@ -17,7 +17,13 @@
  * In an HA group (`ha-member.ts`) the analyzer binds its listeners only while it is the acting
  * primary, on the group's virtual IP (recorded in the port plan under the group's name), and
  * syncs what it stores to the secondaries; a secondary takes what the primary syncs.
+ *
+ * The management plane (`MANAGEMENT_PORTS`: the admin CLI over SSH on TCP/22, `ssh-server.ts`;
+ * HTTP on TCP/80, `web-admin.ts`) always listens on the analyzer's own address, as a real unit's
+ * management interface does, so an administrator reaches each HA member, primary or not. The web
+ * admin and the JSON-RPC API share TLS/443 with FortiClient's Fabric join (`https-intake.ts`).
  */
+import * as http from "node:http"
 import type * as net from "node:net"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
@@ -31,6 +37,7 @@ import { type LogRecordInput, LogStore } from "../../store/log-store.ts"
 import { ActionError, type Device, type DeviceContext, type DeviceStatus } from "../device.ts"
 import { ConnectionRules } from "../shared/connection-rules.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
+import { AdminAccounts } from "./admin.ts"
 import type { HaGroupConfig } from "./ha-group.ts"
 import { AnalyzerHa } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
@@ -38,13 +45,16 @@ import { AnalyzerAlerts } from "./alerts.ts"
 import { checkFortiGuard } from "./fortiguard.ts"
 import { NtpSync } from "./ntp-sync.ts"
 import { HttpsIntake } from "./https-intake.ts"
+import { JsonRpcApi } from "./jsonrpc-api.ts"
 import { LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
 import type { FortiAnalyzerSpec } from "./settings.ts"
 import { SnmpTrapSender } from "./snmp-traps.ts"
+import { SshServer } from "./ssh-server.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
 import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
+import { WebAdmin } from "./web-admin.ts"
 
 /** What an analyzer is built from: its scenario settings, with its HA group (or null for a standalone analyzer) for `ha`. */
 export interface AnalyzerSettings extends Omit<FortiAnalyzerSpec, "kind" | "ha"> {
@@ -53,6 +63,9 @@ export interface AnalyzerSettings extends Omit<FortiAnalyzerSpec, "kind" | "ha">
 
 /** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too, HTTPS on 8443 and 443. */
 export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514", "tcp/8443", "tcp/443"]
+
+/** The management ports, always on the analyzer's own address: SSH (the admin CLI) and HTTP (the redirect to the web admin on TCP/443). */
+export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80"]
 
 /** The HTTPS ports, for FortiClient: "Logs from Chromebook" and "Fabric Member". */
 const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443"]
@@ -71,6 +84,13 @@ export class FortiAnalyzer implements Device {
   readonly #run: ListenerRun
   #oftp: OftpServer | null = null
   #https: HttpsIntake | null = null
+  #ssh: SshServer | null = null
+  #web: WebAdmin | null = null
+  /** The JSON-RPC API of the current run (sessions end with it, as on a reboot). */
+  api: JsonRpcApi | null = null
+  /** The lab clock's time at the last start (for up-times). */
+  #startedAt = 0
+  readonly admins: AdminAccounts
   readonly intake: SyslogIntake
   readonly writer: StoreWriter
   /** The HA side, for a member of a group. */
@@ -102,6 +122,7 @@ export class FortiAnalyzer implements Device {
     this.#context = context
     this.#run = new ListenerRun(this, context.bus)
     this.connections = new ConnectionRules(id, context)
+    this.admins = new AdminAccounts(settings.admin)
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
@@ -174,19 +195,76 @@ export class FortiAnalyzer implements Device {
     return this.#oftp
   }
 
-  /** An analyzer whose listeners go on its HA group's virtual IP binds nothing here: the HA side binds them while it is primary. */
+  /** Lab time since the analyzer last started, ms. */
+  uptime(): number {
+    return this.#context.clock.now() - this.#startedAt
+  }
+
+  /** Devices with an OFTP session up right now. */
+  connectedSerials(): ReadonlyArray<string> {
+    return this.#oftp?.connectedSerials() ?? []
+  }
+
+  /**
+   * An analyzer whose listeners go on its HA group's virtual IP binds only its management ports
+   * here: the HA side binds the others while it is primary.
+   */
   start(): Effect.Effect<void, BindError> {
     return this.#run.start({
       prepare: () => this.#makeTlsServices(),
-      bind: () => (this.#onVip ? Effect.void : this.#bindAll(this.id)),
+      bind: () => Effect.andThen(this.#onVip ? Effect.void : this.#bindAll(this.id), this.#bindManagement()),
       started: () => {
         const { bus, plan } = this.#context
         if (this.settings.dns.primary !== null) void checkFortiGuard({ analyzer: this.id, bus, plan, dns: this.settings.dns, fds: this.settings.fdsSetting })
         this.ntp.start()
         this.alerts.start()
+        this.#startedAt = this.#context.clock.now()
         this.forwarder.start()
         this.ha?.start()
       }
+    })
+  }
+
+  /** TCP/22 (SSH) and TCP/80 (HTTP) on the analyzer's own address. */
+  #bindManagement() {
+    const { plan, bus } = this.#context
+    const address = plan.addressOf(this.id)
+    const self = this
+    return Effect.gen(function*() {
+      const ssh = self.#ssh
+      const web = self.#web
+      if (ssh === null || web === null) return
+      const plain = http.createServer(web.plain)
+      const handlers: ReadonlyArray<readonly [PortKey, (socket: net.Socket) => void]> = [
+        ["tcp/22", (socket) => ssh.connection(socket)],
+        ["tcp/80", (socket) => plain.emit("connection", socket)]
+      ]
+      const bound: Array<{ port: PortKey; address: string; actualPort: number }> = []
+      for (const [port, onConnection] of handlers) {
+        const listener = yield* listenTcp({
+          device: self.id,
+          port,
+          host: address,
+          actualPort: plan.listenPortFor(port),
+          ...self.connections.listener(
+            { maxConnections: self.settings.admin.setting.maxConnections, maxConnectionsPerSource: null, firstByteTimeout: 120_000 },
+            `devices.${self.id}.admin.setting`,
+            port
+          ),
+          onConnection
+        })
+        bound.push({ port, address: listener.address, actualPort: listener.actualPort })
+      }
+      for (const endpoint of bound) {
+        self.#listening.add(endpoint.port)
+        plan.recordBound({ device: self.id, ...endpoint })
+        bus.publish({ type: "listener-bound", device: self.id, ...endpoint })
+      }
+      yield* Effect.addFinalizer(() => Effect.sync(() => {
+        ssh.close()
+        plain.close()
+        self.#announceClosed(self.id, bound.map((endpoint) => endpoint.port))
+      }))
     })
   }
 
@@ -201,13 +279,19 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  /** OFTP and HTTPS, with a certificate whose CN is this analyzer's serial, as FortiOS checks. */
+  /** OFTP and HTTPS, with a certificate whose CN is this analyzer's serial, as FortiOS checks; SSH with its host key. */
   #makeTlsServices(): Effect.Effect<void> {
     const { pki, plan, bus, clock } = this.#context
     if (pki === null) return Effect.void
     const identity = { serial: this.settings.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: ["localhost"] } as const
-    return Effect.promise(() => pki.issue(identity)).pipe(
-      Effect.map((certificate) => {
+    return Effect.promise(() => Promise.all([pki.issue(identity), pki.sshHostKey(this.settings.serial)])).pipe(
+      Effect.map(([certificate, hostKeyPem]) => {
+        this.#ssh = new SshServer({ device: this.id, bus, clock, view: this, hostKeyPem })
+        const api = new JsonRpcApi({ device: this.id, bus, clock, view: this })
+        this.api = api
+        // TCP/443 is on the HA group's virtual IP for a member behind one, else on the analyzer's own address.
+        const owner = this.#onVip ? this.settings.ha?.group ?? this.id : this.id
+        this.#web = new WebAdmin({ view: this, api, httpsPort: () => plan.resolve(owner, "tcp/443").actualPort })
         const tls = serverTlsOptions({
           identity: certificate,
           caPem: pki.caPem,
@@ -235,7 +319,8 @@ export class FortiAnalyzer implements Device {
           store: this.store,
           writer: this.writer,
           intake: this.intake,
-          tls
+          tls,
+          admin: (request, response) => this.#web?.handle(request, response)
         })
       })
     )
@@ -359,6 +444,9 @@ export class FortiAnalyzer implements Device {
     this.#oftp = null
     this.#https?.close()
     this.#https = null
+    this.#ssh = null
+    this.#web = null
+    this.api = null
     // Closing UDP/514 hands over what its receiver thread still held: stored on a clean stop, lost in a crash.
     if (how === "clean") this.writer.flush()
     else this.writer.discard()

@@ -88,6 +88,15 @@ export class AnalyzerHa {
     return this.config.group
   }
 
+  /** Each other member as this one's links see it: a link up to it, and that link in sync (caught up). */
+  links(): ReadonlyArray<{ readonly member: HaMember; readonly connected: boolean; readonly synced: boolean }> {
+    return this.config.members.filter((member) => member !== this.#self).map((member) => {
+      const down = this.#primary.linkTo(member.serial)
+      if (down !== null) return { member, connected: true, synced: down.joined }
+      return this.#secondary.primary === member.serial ? { member, connected: true, synced: this.#secondary.synced } : { member, connected: false, synced: false }
+    })
+  }
+
   /** The role right now (`none` while stopped, starting or electing). */
   role(): HaMemberRole {
     const phase = this.phase()

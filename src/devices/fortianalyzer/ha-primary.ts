@@ -99,6 +99,12 @@ export class HaPrimary {
     this.#change(this.#hold, this.#acquire())
   }
 
+  /** The link from the secondary with this serial, if one is up: whether it joined (null: none). */
+  linkTo(serial: string): { readonly joined: boolean } | null {
+    for (const link of this.#downlinks) if (link.serial === serial) return { joined: link.joined }
+    return null
+  }
+
   /** The member is primary no more: the secondaries are told (or cut, or parked), then TCP/5199 and the VIP are let go. */
   stepDown(): void {
     const member = this.#member

@@ -3,7 +3,8 @@
  *
  * - TCP/8443 "Logs from Chromebook": FortiClient for Chromebook POSTs its logs as JSON.
  * - TLS/443 "Fabric Member": a FortiClient joins the Security Fabric and lands in the device
- *   registry, like an OFTP device.
+ *   registry, like an OFTP device. Every other request on TLS/443 goes to the web admin and the
+ *   JSON-RPC API (`web-admin.ts`): one HTTPS server on the port, as on a real unit.
  *
  * Fortinet does not publish these request formats: the paths and JSON bodies are fazlab's own
  * (docs/protocols/forticlient-https.md), served over real HTTPS with the analyzer's
@@ -59,6 +60,8 @@ export interface HttpsIntakeOptions extends TlsIntakeOptions {
   readonly writer: StoreWriter
   /** The analyzer's syslog intake: its malformed counters count bad requests too. */
   readonly intake: SyslogIntake
+  /** TLS/443's other requests: the web admin and the JSON-RPC API (`web-admin.ts`). */
+  readonly admin: (request: http.IncomingMessage, response: http.ServerResponse) => void
 }
 
 export class HttpsIntake {
@@ -88,6 +91,10 @@ export class HttpsIntake {
     }
     const route = `${request.method ?? "GET"} ${request.url ?? "/"}`
     const expected = port === "tcp/8443" ? "POST /api/v1/logs" : "POST /api/v1/fabric/join"
+    if (port === "tcp/443" && route !== expected) {
+      this.#options.admin(request, response)
+      return
+    }
     if (route !== expected) {
       reply(404, { error: `${route} is not served on ${port}; use ${expected}` })
       return

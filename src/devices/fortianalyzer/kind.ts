@@ -1,12 +1,13 @@
 /**
  * The FortiAnalyzer kind: its settings, its default serial (FAZ-VM...), the ports it binds (on
- * its HA group's virtual IP when it has one, and TCP/5199 for HA), the peers it dials (the
+ * its HA group's virtual IP when it has one, and TCP/5199 for HA; its management ports on its
+ * own address), the peers it dials (the
  * collectors of its `log-forward` entries, the SMTP relays of its `mail` entries, its DNS servers),
  * and how it is built. The lab starts it before the devices that send to it, and after the peers
  * it dials.
  */
 import { defineKind, referencesTo } from "../kind.ts"
-import { ANALYZER_PORTS, FortiAnalyzer } from "./analyzer.ts"
+import { ANALYZER_PORTS, FortiAnalyzer, MANAGEMENT_PORTS } from "./analyzer.ts"
 import { HA_PORT } from "./ha-group.ts"
 import { fortiAnalyzerSettings } from "./settings.ts"
 
@@ -16,12 +17,14 @@ export const LOG_SERVER_OUTSIDE = "siem.example.com or 10.0.0.5:514"
 export const fortianalyzer = defineKind({
   name: "fortianalyzer",
   settings: fortiAnalyzerSettings,
-  hostname: false,
+  hostname: true,
   serialPrefix: "FAZ-VM",
-  catalogRows: ["in-forticlient-syslog", "in-fortigate-oftp", "in-forticlient-chromebook-logs", "in-forticlient-fabric-member", "in-fortianalyzer-ha", "out-fortianalyzer-ha"],
+  catalogRows: ["in-forticlient-syslog", "in-fortigate-oftp", "in-forticlient-chromebook-logs", "in-forticlient-fabric-member", "in-fortianalyzer-ha", "out-fortianalyzer-ha", "in-management-ssh", "in-management-web-admin", "in-management-rest-xml-api"],
   listens: (id, group) => [
     ...(group === null ? [] : [{ at: id, port: HA_PORT }]),
-    ...ANALYZER_PORTS.map((port) => ({ at: group?.vip === true ? group.group : id, port }))
+    ...ANALYZER_PORTS.map((port) => ({ at: group?.vip === true ? group.group : id, port })),
+    // The management plane is on the analyzer's own address, HA member or not.
+    ...MANAGEMENT_PORTS.map((port) => ({ at: id, port }))
   ],
   references: (spec) => [
     ...spec.logForward.map((entry, i) => ({
@@ -40,6 +43,8 @@ export const fortianalyzer = defineKind({
   build: ({ id, spec, context, group, aliases }) =>
     new FortiAnalyzer(id, {
       serial: spec.serial,
+      hostname: spec.hostname,
+      admin: spec.admin,
       syslog: spec.syslog,
       https: spec.https,
       oftp: spec.oftp,

@@ -1,10 +1,12 @@
 /**
  * A FortiAnalyzer's settings in a scenario, as Effect Schemas (the only source of their types):
- * its syslog intake, its HTTPS intakes, its OFTP intake and its own HA settings. fazlab names
+ * its syslog intake, its HTTPS intakes, its OFTP intake, its own HA settings and its
+ * administrators (`admin.ts`); its `hostname` (the CLI prompt) defaults to the device id. fazlab names
  * where FortiAnalyzer has none; see docs/errors.md ("Named limits") and docs/protocols/oftp.md.
  */
 import * as Schema from "effect/Schema"
 import type { SpecOf } from "../kind.ts"
+import { AdminSettings } from "./admin.ts"
 import { AlertEvent, MailServer } from "./alert-mail.ts"
 import { AlertThresholds } from "./alerts.ts"
 import { AnalyzerDnsSettings, FdsSettings } from "./fortiguard.ts"
@@ -60,6 +62,8 @@ export const AnalyzerSnmpSettings = Schema.Struct({
 })
 
 export const fortiAnalyzerSettings = {
+  /** `config system admin setting` and `config system admin user`: who logs in over SSH and JSON-RPC. */
+  admin: withDefault(AdminSettings, {}),
   syslog: withDefault(AnalyzerSyslogSettings, {}),
   https: withDefault(AnalyzerHttpsSettings, {}),
   oftp: withDefault(AnalyzerOftpSettings, {}),
@@ -81,4 +85,4 @@ export const fortiAnalyzerSettings = {
   ntp: withDefault(AnalyzerNtpSettings, {})
 }
 
-export type FortiAnalyzerSpec = SpecOf<"fortianalyzer", typeof fortiAnalyzerSettings, false>
+export type FortiAnalyzerSpec = SpecOf<"fortianalyzer", typeof fortiAnalyzerSettings, true>

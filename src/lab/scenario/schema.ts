@@ -133,6 +133,25 @@ export interface TrapExpectation {
   readonly atLeast?: number
 }
 
+/** A line the analyzer's CLI prints for `command`, run over SSH (TCP/22) as `user`; runs of spaces compare as one. */
+export interface CliExpectation {
+  readonly device: string
+  readonly user: string
+  readonly command: string
+  readonly line: string
+}
+
+/** The analyzer's JSON-RPC answer (TLS/443) to one call made as `user`: its status code, and text its data contains. */
+export interface ApiExpectation {
+  readonly device: string
+  readonly user: string
+  readonly method: "get" | "exec" | "add" | "delete"
+  readonly url: string
+  readonly data: unknown
+  readonly code: number
+  readonly contains: string | null
+}
+
 /** The HA role an analyzer acts in right now. */
 export interface RoleExpectation {
   readonly device: string
@@ -152,6 +171,8 @@ export type Expectation =
   | { readonly trap: TrapExpectation }
   | { readonly mail: MailExpectation }
   | { readonly dnsQuery: DnsQueryExpectation }
+  | { readonly cli: CliExpectation }
+  | { readonly api: ApiExpectation }
 
 export interface Step {
   readonly title: string | null
@@ -361,7 +382,7 @@ const MalformedFile = settingsStruct({
   reason: Schema.optionalKey(Schema.Literals(malformedReasons))
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
-const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "dns-query"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "dns-query", "cli", "api"]
 
 const MailFile = settingsStruct({
   relay: Id,
@@ -377,6 +398,24 @@ const DnsQueryFile = settingsStruct({
   exactly: Schema.optionalKey(count),
   atLeast: Schema.optionalKey(count)
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
+
+
+const CliFile = Schema.Struct({
+  device: Id,
+  user: withDefault(NonEmpty, "admin"),
+  command: NonEmpty,
+  line: NonEmpty
+})
+
+const ApiFile = Schema.Struct({
+  device: Id,
+  user: withDefault(NonEmpty, "admin"),
+  method: withDefault(Schema.Literals(["get", "exec", "add", "delete"]), "get"),
+  url: NonEmpty,
+  data: withDefault(Schema.Unknown, null),
+  code: withDefault(Schema.Number.check(Schema.isInt({ expected: "a whole number such as 0 or -11" })), 0),
+  contains: orNull(NonEmpty)
+})
 
 const TrapFile = settingsStruct({
   analyzer: Id,
@@ -411,6 +450,8 @@ const ExpectationFields = settingsStruct({
   trap: Schema.optionalKey(TrapFile),
   mail: Schema.optionalKey(MailFile),
   dnsQuery: Schema.optionalKey(DnsQueryFile),
+  cli: Schema.optionalKey(CliFile),
+  api: Schema.optionalKey(ApiFile),
   managed: Schema.optionalKey(Schema.Struct({
     manager: Id,
     device: Id,

@@ -1,0 +1,222 @@
+/**
+ * The analyzer's SSH server on TCP/22: the admin CLI (`cli.ts`) over SSH, with `ssh2` (the pure
+ * JavaScript SSH implementation of the Node ecosystem; its optional native crypto binding is not
+ * built, see package.json `allowScripts`).
+ *
+ * The host key is the analyzer's from the lab PKI (stable across restarts). Administrators come
+ * from the lab file (`admin.user`): password, OpenSSH public keys, or no password at all for a
+ * local user whose password is empty (FortiAnalyzer's factory `admin`). API users cannot log in
+ * here. A session is interactive (`ssh admin@faz`, with a pseudo-terminal: the server echoes and
+ * edits the line) or one command (`ssh admin@faz 'get system status'`, exit status 1 when the
+ * command failed). A session idle for `admin.setting.idle-timeout` (lab clock) is closed. Logins,
+ * refusals and the end of each session are `admin-login` / `admin-logout` events.
+ */
+import type * as net from "node:net"
+import ssh2 from "ssh2"
+import type { EventBus } from "../../events/bus.ts"
+import type { LabClock } from "../../machines/clock.ts"
+import { CliSession } from "./cli.ts"
+import type { AnalyzerView } from "./system-view.ts"
+
+export interface SshServerOptions {
+  readonly device: string
+  readonly bus: EventBus
+  readonly clock: LabClock
+  readonly view: AnalyzerView
+  /** The host key, PEM (`LabPki.sshHostKey`). */
+  readonly hostKeyPem: string
+}
+
+/** What the server says it is: OpenSSH-like, as `nmap -sV` and `ssh -v` read it. */
+const IDENT = "SSH-2.0-FortiAnalyzer"
+
+const CTRL_C = 0x03
+const CTRL_D = 0x04
+const BACKSPACE = 0x7f
+const CTRL_H = 0x08
+const ESC = 0x1b
+
+export class SshServer {
+  readonly #options: SshServerOptions
+  readonly #server: ssh2.Server
+  readonly #clients = new Set<ssh2.Connection>()
+
+  constructor(options: SshServerOptions) {
+    this.#options = options
+    this.#server = new ssh2.Server({ hostKeys: [options.hostKeyPem], ident: IDENT }, (client, info) => this.#client(client, `${info.ip}:${info.port}`))
+    // A client that breaks the protocol is its own problem: never the process's.
+    this.#server.on("error", () => undefined)
+  }
+
+  /** Hands an accepted TCP/22 connection to the SSH server. */
+  connection(socket: net.Socket): void {
+    this.#server.injectSocket(socket)
+  }
+
+  /** Ends every session (the listener's sockets close with its scope). */
+  close(): void {
+    for (const client of this.#clients) client.end()
+    this.#clients.clear()
+  }
+
+  #publishLogin(user: string, peer: string, ok: boolean, reason: string): void {
+    this.#options.bus.publish({ type: "admin-login", device: this.#options.device, via: "ssh", user, peer, ok, reason })
+  }
+
+  #client(client: ssh2.Connection, peer: string): void {
+    const { view, clock, bus, device } = this.#options
+    this.#clients.add(client)
+    let user: string | null = null
+    let ended = "the client disconnected"
+    let idle: unknown = null
+    const idleMs = view.admins.settings.setting.idleTimeout
+    const touch = () => {
+      if (idle !== null) clock.clearTimeout(idle)
+      idle = clock.setTimeout(() => {
+        ended = `idle for idle-timeout ${idleMs / 1000} s`
+        client.end()
+      }, idleMs)
+    }
+    client.on("error", () => undefined)
+    client.on("authentication", (context) => {
+      const name = context.username
+      const admins = view.admins
+      switch (context.method) {
+        case "none":
+          if (admins.passwordless(name)) {
+            user = name
+            this.#publishLogin(name, peer, true, "local administrator with an empty password")
+            context.accept()
+          } else context.reject(["password", "publickey"])
+          return
+        case "password": {
+          const result = admins.password(name, context.password)
+          this.#publishLogin(name, peer, result.ok, result.ok ? "password" : result.reason)
+          if (result.ok) {
+            user = name
+            context.accept()
+          } else context.reject(["password", "publickey"])
+          return
+        }
+        case "publickey": {
+          const key = admins.user(name)?.userType === "local" ? admins.publicKey(name, context.key.data) : null
+          if (key === null) {
+            if (context.signature !== undefined) this.#publishLogin(name, peer, false, `the offered ${context.key.algo} key is not one of ${name}'s ssh-public-key`)
+            context.reject(["password", "publickey"])
+            return
+          }
+          // Without a signature the client only asks whether this key would do.
+          if (context.signature === undefined) {
+            context.accept()
+            return
+          }
+          const ok = key.verify(context.blob ?? Buffer.alloc(0), context.signature, context.hashAlgo) === true
+          this.#publishLogin(name, peer, ok, ok ? `public key ${key.type}` : "the public key signature does not verify")
+          if (ok) {
+            user = name
+            context.accept()
+          } else context.reject(["password", "publickey"])
+          return
+        }
+        default:
+          context.reject(["password", "publickey"])
+      }
+    })
+    client.on("ready", () => {
+      touch()
+      client.on("session", (acceptSession) => {
+        const session = acceptSession()
+        let pty = false
+        session.on("pty", (accept) => {
+          pty = true
+          accept()
+        })
+        session.on("window-change", (accept) => accept?.())
+        session.on("env", (accept) => accept?.())
+        session.on("shell", (accept) => {
+          const channel = accept()
+          this.#shell(channel, pty, touch, (why) => {
+            ended = why
+            client.end()
+          })
+        })
+        session.on("exec", (accept, _reject, info) => {
+          const channel = accept()
+          const cli = new CliSession(view, () => new Date())
+          let failed = false
+          for (const line of info.command.split(/\r?\n/u)) {
+            const answer = cli.run(line)
+            failed ||= answer.failed
+            for (const out of answer.lines) channel.write(`${out}\n`)
+            if (answer.exit) break
+          }
+          ended = "ran one command"
+          channel.exit(failed ? 1 : 0)
+          channel.end()
+        })
+      })
+    })
+    client.on("close", () => {
+      if (idle !== null) clock.clearTimeout(idle)
+      this.#clients.delete(client)
+      if (user !== null) bus.publish({ type: "admin-logout", device, via: "ssh", user, peer, reason: ended })
+    })
+  }
+
+  /** An interactive CLI on `channel`: echo and line editing with a pseudo-terminal, plain lines without. */
+  #shell(channel: ssh2.ServerChannel, pty: boolean, touch: () => void, end: (why: string) => void): void {
+    const cli = new CliSession(this.#options.view, () => new Date())
+    const newline = pty ? "\r\n" : "\n"
+    let line = ""
+    let escape = false
+    channel.write(cli.prompt())
+    const run = () => {
+      const answer = cli.run(line)
+      line = ""
+      for (const out of answer.lines) channel.write(`${out}${newline}`)
+      if (answer.exit) {
+        channel.exit(0)
+        channel.end()
+        end("exit")
+        return false
+      }
+      channel.write(cli.prompt())
+      return true
+    }
+    channel.on("data", (data: Buffer) => {
+      touch()
+      for (const byte of data) {
+        if (escape) {
+          // An escape sequence (arrow keys): skipped up to its final letter.
+          if ((byte >= 0x40 && byte <= 0x7e && byte !== 0x5b) || byte === 0x7e) escape = false
+          continue
+        }
+        if (byte === 0x0d || byte === 0x0a) {
+          if (byte === 0x0a && pty) continue
+          if (pty) channel.write("\r\n")
+          if (!run()) return
+        } else if (byte === BACKSPACE || byte === CTRL_H) {
+          if (line.length > 0) {
+            line = line.slice(0, -1)
+            if (pty) channel.write("\b \b")
+          }
+        } else if (byte === CTRL_C) {
+          line = ""
+          if (pty) channel.write(`^C${newline}${cli.prompt()}`)
+        } else if (byte === CTRL_D && line === "") {
+          channel.exit(0)
+          channel.end()
+          end("exit")
+          return
+        } else if (byte === ESC) {
+          escape = true
+        } else if (byte >= 0x20) {
+          const char = String.fromCharCode(byte)
+          line += char
+          if (pty) channel.write(char)
+        }
+      }
+    })
+    channel.on("end", () => end("the client closed the session"))
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * The analyzer's admin CLI over SSH (TCP/22), driven by the real OpenSSH client:
+ *
+ * - `ssh -i key admin@faz 'get system status'` (public key, one command): the lab's serial,
+ *   hostname and HA role; a bad command fails with FortiOS's words and exit status 1.
+ * - an interactive session with a pseudo-terminal, driven by `expect`: password login, the
+ *   `FAZ-VM # ` prompt, `config system ha` → `(ha) # `, `Unknown action 0`, `exit`; the login
+ *   and the end of the session are events.
+ * - a wrong password and an API user are refused (and reported); the host key (`ssh-keyscan`)
+ *   is the same after the lab restarts on the same data folder.
+ */
+import { execFile, spawn } from "node:child_process"
+import * as fs from "node:fs/promises"
+import * as os from "node:os"
+import * as path from "node:path"
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import type { LabEvent } from "../../src/events/events.ts"
+import type { Lab } from "../../src/lab/lab.ts"
+import { type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
+
+type Of<T extends LabEvent["type"]> = Extract<LabEvent, { type: T }>
+
+let dir = ""
+let publicKey = ""
+
+const run = (command: string, args: ReadonlyArray<string>, input = ""): Promise<{ code: number; stdout: string; stderr: string }> =>
+  new Promise((resolve) => {
+    const child = execFile(command, args, { timeout: 20_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === "number" ? error.code : -1, stdout, stderr })
+    })
+    child.stdin?.end(input)
+  })
+
+const sshOptions = (lab: Lab, device: string): ReadonlyArray<string> => {
+  const where = lab.plan.resolve(device, "tcp/22")
+  return ["-p", String(where.actualPort), "-o", "StrictHostKeyChecking=no", "-o", `UserKnownHostsFile=${path.join(dir, "known_hosts")}`, "-o", "LogLevel=ERROR", where.address]
+}
+
+/** Runs one command over SSH with the test's key, as a script would. */
+const sshCommand = (lab: Lab, device: string, user: string, command: string) => {
+  const options = sshOptions(lab, device)
+  const host = options.at(-1) ?? ""
+  return run("ssh", ["-i", path.join(dir, "id"), "-o", "BatchMode=yes", ...options.slice(0, -1), `${user}@${host}`, command])
+}
+
+/** Runs an `expect` script; resolves with everything the terminal showed. */
+const expectScript = (script: string): Promise<{ code: number; output: string }> =>
+  new Promise((resolve) => {
+    const child = spawn("expect", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] })
+    let output = ""
+    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    child.on("close", (code) => resolve({ code: code ?? -1, output }))
+  })
+
+const interactive = (lab: Lab, device: string, user: string, password: string, steps: ReadonlyArray<readonly [send: string, expect: string]>): string => {
+  const options = sshOptions(lab, device)
+  const host = options.at(-1) ?? ""
+  const args = [...options.slice(0, -1), "-o", "PubkeyAuthentication=no", "-o", "NumberOfPasswordPrompts=1", `${user}@${host}`].map((a) => `{${a}}`).join(" ")
+  return [
+    "set timeout 15",
+    `spawn ssh -tt ${args}`,
+    // A braced pattern list must span lines: on one line expect takes it for one pattern.
+    `expect {\n "password:" {}\n timeout { exit 2 }\n}`,
+    `send "${password}\\r"`,
+    ...steps.flatMap(([send, wait]) => [
+      `expect {\n -exact {${wait}} {}\n timeout { exit 3 }\n eof { exit 4 }\n}`,
+      send === "" ? "" : `send "${send}\\r"`
+    ]),
+    `expect {\n eof {}\n timeout { exit 5 }\n}`
+  ].join("\n")
+}
+
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), "fazlab-ssh-"))
+  const made = await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "tester@lab", "-f", path.join(dir, "id")])
+  if (made.code !== 0) throw new Error(`ssh-keygen failed: ${made.stderr}`)
+  publicKey = (await fs.readFile(path.join(dir, "id.pub"), "utf8")).trim()
+})
+
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true })
+})
+
+const labYaml = () => `name: ssh-test
+devices:
+  faz-a:
+    kind: fortianalyzer
+    serial: FAZ-VM0000000011
+    hostname: FAZ-VM
+    ha: { priority: 120 }
+    admin:
+      setting: { idle-timeout: 60s }
+      user:
+        admin: { password: fortinet, ssh-public-key: ["${publicKey}"] }
+        robot: { user-type: api, api-key: abcdefghijklmnop0123 }
+  faz-b:
+    kind: fortianalyzer
+    serial: FAZ-VM0000000012
+    admin:
+      user:
+        admin: { ssh-public-key: ["${publicKey}"], password: other }
+ha:
+  pair:
+    members: [faz-a, faz-b]
+    group-id: 7
+    hb-interval: 200ms
+`
+
+describe("analyzer SSH CLI (OpenSSH client)", () => {
+  let started: StartedLab | null = null
+  afterEach(async () => {
+    await started?.close()
+    started = null
+  })
+
+  it("answers one command per ssh call with the lab's serial, hostname and HA role", async () => {
+    started = await startLab(labYaml())
+    await waitForRole(started, "faz-a", "primary")
+    await waitForRole(started, "faz-b", "secondary")
+    const status = await sshCommand(started.lab, "faz-a", "admin", "get system status")
+    expect(status.code).toBe(0)
+    expect(status.stdout).toMatch(/^Serial Number\s+: FAZ-VM0000000011$/mu)
+    expect(status.stdout).toMatch(/^Hostname\s+: FAZ-VM$/mu)
+    expect(status.stdout).toMatch(/^HA Mode\s+: Primary$/mu)
+    expect(status.stdout).toMatch(/^Version\s+: v7\.4\.3-build2487 240514 \(GA\)$/mu)
+
+    // The secondary is reached on its own address: its management plane is not on the VIP.
+    const secondary = await sshCommand(started.lab, "faz-b", "admin", "get system status")
+    expect(secondary.stdout).toMatch(/^HA Mode\s+: Secondary$/mu)
+    expect(secondary.stdout).toMatch(/^Hostname\s+: faz-b$/mu)
+
+    const ha = await sshCommand(started.lab, "faz-a", "admin", "diagnose ha status")
+    expect(ha.stdout).toMatch(/^HA-Status: Primary$/mu)
+    expect(ha.stdout).toMatch(/^HA-Secondary faz-b FAZ-VM0000000012$/mu)
+    expect(ha.stdout).toMatch(/^conn-st: up$/mu)
+
+    const bad = await sshCommand(started.lab, "faz-a", "admin", "get system nonsense")
+    expect(bad.code).toBe(1)
+    expect(bad.stdout).toBe("command parse error before 'nonsense'\nCommand fail. Return code -61\n")
+    const unknown = await sshCommand(started.lab, "faz-a", "admin", "reboot-please")
+    expect(unknown.stdout).toBe("Unknown action 0\n")
+
+    const login = await waitForEvent(started.lab.bus, started.events, (e): e is Of<"admin-login"> => e.type === "admin-login" && e.device === "faz-a" && e.ok, 5000)
+    expect(login.reason).toBe("public key ssh-ed25519")
+  })
+
+  it("serves an interactive CLI on a pseudo-terminal: prompt, config mode, errors, exit", async () => {
+    started = await startLab(labYaml())
+    await waitForRole(started, "faz-a", "primary")
+    const script = interactive(started.lab, "faz-a", "admin", "fortinet", [
+      ["get system status", "FAZ-VM # "],
+      ["config system ha", "Serial Number               : FAZ-VM0000000011"],
+      ["show", "FAZ-VM (ha) # "],
+      ["end", "set group-id 7"],
+      ["frobnicate", "FAZ-VM # "],
+      ["exit", "Unknown action 0"]
+    ])
+    const { code, output } = await expectScript(script)
+    expect(output).toContain("FAZ-VM (ha) # ")
+    expect(code).toBe(0)
+    const logout = await waitForEvent(started.lab.bus, started.events, (e): e is Of<"admin-logout"> => e.type === "admin-logout", 5000)
+    expect(logout).toMatchObject({ device: "faz-a", via: "ssh", user: "admin", reason: "exit" })
+  })
+
+  it("refuses a wrong password and an API user, and says so", async () => {
+    started = await startLab(labYaml())
+    const wrong = interactive(started.lab, "faz-a", "admin", "not-it", [["", "Permission denied"]])
+    await expectScript(wrong)
+    const refused = await waitForEvent(started.lab.bus, started.events, (e): e is Of<"admin-login"> => e.type === "admin-login" && !e.ok, 5000)
+    expect(refused).toMatchObject({ user: "admin", via: "ssh", reason: "wrong password for admin" })
+    const api = await sshCommand(started.lab, "faz-a", "robot", "get system status")
+    expect(api.code).toBe(255)
+    expect(api.stderr).toContain("Permission denied")
+  })
+
+  it("keeps its host key across restarts of the lab", async () => {
+    const dataDir = path.join(dir, "data")
+    const scan = async (lab: Lab) => {
+      const where = lab.plan.resolve("faz-a", "tcp/22")
+      const result = await run("ssh-keyscan", ["-p", String(where.actualPort), "-t", "ecdsa", where.address])
+      return result.stdout.split("\n").find((line) => line.includes("ecdsa-sha2-nistp256"))?.split(" ").slice(1).join(" ")
+    }
+    started = await startLab(labYaml(), { dataDir })
+    const first = await scan(started.lab)
+    await started.close()
+    started = await startLab(labYaml(), { dataDir })
+    const second = await scan(started.lab)
+    expect(first).toMatch(/^ecdsa-sha2-nistp256 AAAA/u)
+    expect(second).toBe(first)
+  })
+})
