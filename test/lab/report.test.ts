@@ -1,18 +1,14 @@
 /**
  * The reporters: text and JSON render every result, JUnit output escapes what XML cannot carry and
- * validates against the Jenkins/Ant JUnit schema (test/fixtures/junit.xsd) with xmllint.
+ * validates against the Jenkins/Ant JUnit schema (test/fixtures/junit.xsd) with libxml2's xmllint
+ * (as WebAssembly, test/support/junit-schema.ts).
  */
-import { spawnSync } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
-import { tmpdir } from "node:os"
-import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { renderJson } from "../../src/lab/report/json.ts"
 import { escapeAttribute, escapeText, renderJunit } from "../../src/lab/report/junit.ts"
 import type { ScenarioResult } from "../../src/lab/report/result.ts"
 import { renderText } from "../../src/lab/report/text.ts"
-
-const xsd = join(import.meta.dirname, "..", "fixtures", "junit.xsd")
+import { validateJunit } from "../support/junit-schema.ts"
 
 const result: ScenarioResult = {
   scenario: "syslog-basics",
@@ -28,16 +24,6 @@ const result: ScenarioResult = {
 
 const passing: ScenarioResult = { ...result, expectations: [result.expectations[0]!], stepErrors: [] }
 
-/** Validates with xmllint; fails (never skips) when xmllint is missing. */
-const xmllint = (xml: string): { status: number | null; output: string } => {
-  const file = join(mkdtempSync(join(tmpdir(), "fazlab-junit-")), "report.xml")
-  writeFileSync(file, xml)
-  const run = spawnSync("xmllint", ["--noout", "--schema", xsd, file], { encoding: "utf8" })
-  if (run.error !== undefined) {
-    throw new Error(`xmllint is not installed: install libxml2-utils (apt-get install -y libxml2-utils) to run the JUnit report tests (${run.error.message})`)
-  }
-  return { status: run.status, output: `${run.stdout}${run.stderr}` }
-}
 
 describe("renderText", () => {
   it("lists step errors and expectations in step order, with details of failures and a summary", () => {
@@ -80,17 +66,19 @@ describe("renderJunit", () => {
     expect(xml.match(/<testcase /gu)).toHaveLength(3)
   })
 
-  it("validates against the JUnit schema", () => {
-    expect(xmllint(renderJunit(result))).toMatchObject({ status: 0 })
-    expect(xmllint(renderJunit(passing))).toMatchObject({ status: 0 })
-    expect(xmllint(renderJunit({ ...result, expectations: [], stepErrors: [] }))).toMatchObject({ status: 0 })
+  it("validates against the JUnit schema", async () => {
+    expect(await validateJunit(renderJunit(result))).toEqual({ valid: true, errors: [] })
+    expect(await validateJunit(renderJunit(passing))).toEqual({ valid: true, errors: [] })
+    expect(await validateJunit(renderJunit({ ...result, expectations: [], stepErrors: [] }))).toEqual({ valid: true, errors: [] })
   })
 
-  it("the schema check catches a broken report", () => {
-    expect(xmllint(renderJunit(result).replace(/ timestamp="[^"]*"/u, "")).status).not.toBe(0)
+  it("the schema check catches a broken report", async () => {
+    const broken = await validateJunit(renderJunit(result).replace(/ timestamp="[^"]*"/u, ""))
+    expect(broken.valid).toBe(false)
+    expect(broken.errors.join("\n")).toContain("timestamp")
   })
 
-  it("escapes control characters, lone surrogates and markup so the XML stays well-formed", () => {
+  it("escapes control characters, lone surrogates and markup so the XML stays well-formed", async () => {
     const nasty = "bell\u0007 esc\u001b nul\u0000 lone\uD800 <tag> & 'q' \"d\"\ttab\nline ok😀"
     expect(escapeText(nasty)).toBe("bell\\x07 esc\\x1b nul\\x00 lone\\ud800 &lt;tag&gt; &amp; 'q' \"d\"\ttab\nline ok😀")
     expect(escapeAttribute(nasty)).toBe("bell\\x07 esc\\x1b nul\\x00 lone\\ud800 &lt;tag&gt; &amp; &apos;q&apos; &quot;d&quot;&#9;tab&#10;line ok😀")
@@ -100,6 +88,6 @@ describe("renderJunit", () => {
       expectations: [{ id: "odd.step-1.logs-1", step: 1, title: nasty, passed: false, detail: nasty, durationMs: 1 }],
       stepErrors: [{ step: 2, title: nasty, reason: nasty }]
     })
-    expect(xmllint(report)).toMatchObject({ status: 0 })
+    expect(await validateJunit(report)).toEqual({ valid: true, errors: [] })
   })
 })
