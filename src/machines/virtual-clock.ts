@@ -18,8 +18,11 @@ import type { LabClock } from "./clock.ts"
 
 /** Real time between two looks when no timer is waiting at all (the lab waits for the outside). */
 const NOTHING_DUE_MS = 20
-/** Real timers at most this long are work about to happen (batch flushes), not waiting. */
-const SHORT_REAL_TIMER_MS = 50
+/**
+ * Real timers at most this long are work about to happen (batch flushes, smtp-server's 100 ms
+ * wait for early talkers before its greeting), not waiting.
+ */
+const SHORT_REAL_TIMER_MS = 100
 /** Silence with something still pending for this long: the clock moves on anyway. */
 const STALL_MS = 1000
 /** Async resources whose callback is work in flight: requests of every kind, and immediates. */
