@@ -69,30 +69,33 @@ const errorOf = (text: string, file = "x.yaml"): ScenarioError => {
   throw new Error("expected a ScenarioError")
 }
 
+/** An analyzer of the lab file with no settings but its serial: every default, decoded. */
+const DEFAULT_ANALYZER = {
+  kind: "fortianalyzer",
+  serial: "FAZ-VM0000000001",
+  hostname: "faz-1",
+  admin: {
+    setting: { idleTimeout: 900000, idleTimeoutApi: 900000, adminHttpsRedirect: "enable", apiMaxBodyBytes: 1048576, apiRate: 50, loginMax: 32, maxConnections: 64 },
+    user: { admin: { password: "", sshPublicKey: [], userType: "local", apiKey: null, rpcPermit: "read-write", profileid: "Super_User" } }
+  },
+  syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
+  https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
+  oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
+  logForward: [],
+  snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },
+  mail: [],
+  alertEvent: [],
+  dns: { primary: null, secondary: null },
+  fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" },
+  ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
+}
+
 describe("parseScenario", () => {
   it("decodes the reference example to camelCase, milliseconds and logs per second", () => {
     const scenario = parseScenario(example, "example.yaml")
     expect(scenario.name).toBe("syslog-basics")
     expect([...scenario.devices.keys()]).toEqual(["faz-1", "fgt-1", "fct-1"])
-    expect(scenario.devices.get("faz-1")).toEqual({
-      kind: "fortianalyzer",
-      serial: "FAZ-VM0000000001",
-      hostname: "faz-1",
-      admin: {
-        setting: { idleTimeout: 900000, idleTimeoutApi: 900000, adminHttpsRedirect: "enable", apiMaxBodyBytes: 1048576, apiRate: 50, loginMax: 32, maxConnections: 64 },
-        user: { admin: { password: "", sshPublicKey: [], userType: "local", apiKey: null, rpcPermit: "read-write", profileid: "Super_User" } }
-      },
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
-      https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
-      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
-      logForward: [],
-      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },
-      mail: [],
-      alertEvent: [],
-      dns: { primary: null, secondary: null },
-      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" },
-      ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
-    })
+    expect(scenario.devices.get("faz-1")).toEqual(DEFAULT_ANALYZER)
     expect(scenario.devices.get("fct-1")).toEqual({
       kind: "forticlient",
       serial: "FCT0000000001",
@@ -143,25 +146,7 @@ steps:
       centralManagement: null
     })
     expect(scenario.devices.get("fgt-a")).toMatchObject({ serial: "FGVM010000000002", syslog: null })
-    expect(scenario.devices.get("faz-1")).toEqual({
-      kind: "fortianalyzer",
-      serial: "FAZ-VM0000000001",
-      hostname: "faz-1",
-      admin: {
-        setting: { idleTimeout: 900000, idleTimeoutApi: 900000, adminHttpsRedirect: "enable", apiMaxBodyBytes: 1048576, apiRate: 50, loginMax: 32, maxConnections: 64 },
-        user: { admin: { password: "", sshPublicKey: [], userType: "local", apiKey: null, rpcPermit: "read-write", profileid: "Super_User" } }
-      },
-      syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
-      https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
-      oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
-      logForward: [],
-      snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },
-      mail: [],
-      alertEvent: [],
-      dns: { primary: null, secondary: null },
-      fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" },
-      ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
-    })
+    expect(scenario.devices.get("faz-1")).toEqual(DEFAULT_ANALYZER)
     expect(scenario.devices.get("fct-1")).toMatchObject({ serial: "FCT0000000001", hostname: "fct-1" })
     expect(scenario.steps[0]).toEqual({
       title: null,
