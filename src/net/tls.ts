@@ -206,15 +206,86 @@ export interface UpgradeOptions {
   readonly handshakeTimeoutMs?: number
 }
 
+/** How an upgrade ends: the TLS socket, or why not (with the socket to destroy). */
+type UpgradeOutcome =
+  | { readonly socket: tls.TLSSocket }
+  | { readonly error: TlsHandshakeError; readonly socket: net.Socket }
+
+/** A connection's name while it upgrades: both ends, as the plain and the TLS socket both report them. */
+const connectionKey = (socket: net.Socket): string | null =>
+  socket.remoteAddress === undefined || socket.remotePort === undefined || socket.localPort === undefined
+    ? null
+    : `${socket.localAddress}:${socket.localPort}<${socket.remoteAddress}:${socket.remotePort}`
+
+/**
+ * One `tls.Server` for every connection upgraded with the same server options and timeout, so
+ * they share its SecureContext (the key, certificate chain and cipher list OpenSSL holds, ~50 KB
+ * each) instead of building one per connection: with 1,000 OFTP sessions that was ~100 MB. The
+ * server never listens; sockets are handed to it (Node's documented `'connection'` injection),
+ * and its handshake outcomes are routed back to the waiting upgrade by the connection's ends.
+ */
+class Upgrader {
+  readonly #server: tls.Server
+  readonly #waiting = new Map<string, (outcome: UpgradeOutcome) => void>()
+
+  constructor(options: tls.TlsOptions, timeoutMs: number) {
+    // Node would destroy a socket with an unauthorized client certificate silently; the check below says why.
+    const verifyClient = options.requestCert === true && options.rejectUnauthorized !== false
+    // Node's own handshake timer stays behind ours, so a timeout is reported the same way whichever fires.
+    this.#server = tls.createServer({ ...options, rejectUnauthorized: false, handshakeTimeout: timeoutMs + 1000 })
+    this.#server.on("secureConnection", (tlsSocket: tls.TLSSocket) =>
+      this.#settle(
+        tlsSocket,
+        verifyClient && !tlsSocket.authorized ? { error: clientCertificateError(tlsSocket), socket: tlsSocket } : { socket: tlsSocket }
+      )
+    )
+    this.#server.on("tlsClientError", (cause: Error, tlsSocket: tls.TLSSocket) =>
+      this.#settle(tlsSocket, { error: handshakeError(cause), socket: tlsSocket })
+    )
+  }
+
+  /** Hands `socket` to the server; `settle` hears how its handshake ended. Null when the socket has no ends any more (it closed). */
+  upgrade(socket: net.Socket, settle: (outcome: UpgradeOutcome) => void): { readonly forget: () => void } | null {
+    const key = connectionKey(socket)
+    if (key === null || this.#waiting.has(key)) return null
+    this.#waiting.set(key, settle)
+    this.#server.emit("connection", socket)
+    return { forget: () => this.#waiting.delete(key) }
+  }
+
+  #settle(tlsSocket: tls.TLSSocket, outcome: UpgradeOutcome): void {
+    const key = connectionKey(tlsSocket)
+    const settle = key === null ? undefined : this.#waiting.get(key)
+    if (key === null || settle === undefined) {
+      // Its upgrade already ended (timeout, close): nobody waits for this socket.
+      tlsSocket.destroy()
+      return
+    }
+    this.#waiting.delete(key)
+    settle(outcome)
+  }
+}
+
+/** The upgraders by server options object (a device builds its options once) and handshake timeout. */
+const upgraders = new WeakMap<tls.TlsOptions, Map<number, Upgrader>>()
+
+const upgraderFor = (options: tls.TlsOptions, timeoutMs: number): Upgrader => {
+  const byTimeout = upgraders.get(options) ?? new Map<number, Upgrader>()
+  upgraders.set(options, byTimeout)
+  const upgrader = byTimeout.get(timeoutMs) ?? new Upgrader(options, timeoutMs)
+  byTimeout.set(timeoutMs, upgrader)
+  return upgrader
+}
+
 /**
  * Turns an accepted plain socket whose first bytes were already read (TCP/514 reads one byte to
  * tell TLS from syslog) into a server-side TLS socket. `firstChunk` is pushed back before the
  * handshake. Resolves once the handshake is done (and the client certificate, when requested,
  * is signed by the lab CA); otherwise destroys the socket and rejects with a `TlsHandshakeError`.
  *
- * The socket is handed to a private `tls.Server` (Node's documented `'connection'` injection):
- * unlike a bare `new tls.TLSSocket(socket, { isServer: true })`, that runs Node's client
- * certificate verification (`authorized`, `rejectUnauthorized`).
+ * The socket goes through a `tls.Server` shared by every upgrade with the same options (see
+ * `Upgrader`): unlike a bare `new tls.TLSSocket(socket, { isServer: true })`, that runs Node's
+ * client certificate verification (`authorized`, `rejectUnauthorized`).
  */
 export const upgradeToTls = (
   socket: net.Socket,
@@ -223,15 +294,13 @@ export const upgradeToTls = (
 ): Promise<tls.TLSSocket> =>
   new Promise((resolve, reject) => {
     const timeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS
-    // Node would destroy a socket with an unauthorized client certificate silently; the check below says why.
-    const verifyClient = options.tls.requestCert === true && options.tls.rejectUnauthorized !== false
-    // Node's own handshake timer stays behind ours, so a timeout is reported the same way whichever fires.
-    const server = tls.createServer({ ...options.tls, rejectUnauthorized: false, handshakeTimeout: timeoutMs + 1000 })
     let settled = false
-    const settle = (outcome: { readonly socket: tls.TLSSocket } | { readonly error: TlsHandshakeError; readonly socket: net.Socket }) => {
+    let forget = (): void => undefined
+    const settle = (outcome: UpgradeOutcome) => {
       if (settled) return
       settled = true
       clearTimeout(timer)
+      forget()
       socket.off("close", onClose)
       if ("error" in outcome) {
         outcome.socket.destroy()
@@ -247,19 +316,11 @@ export const upgradeToTls = (
       () => settle({ error: new TlsHandshakeError({ code: "handshake-timeout", detail: `${timeoutMs} ms` }), socket }),
       timeoutMs
     )
-    server.once("secureConnection", (tlsSocket: tls.TLSSocket) =>
-      settle(
-        verifyClient && !tlsSocket.authorized
-          ? { error: clientCertificateError(tlsSocket), socket: tlsSocket }
-          : { socket: tlsSocket }
-      )
-    )
-    server.on("tlsClientError", (cause: Error, tlsSocket: tls.TLSSocket) =>
-      settle({ error: handshakeError(cause), socket: tlsSocket })
-    )
     socket.once("close", onClose)
     if (firstChunk !== undefined && firstChunk.length > 0) socket.unshift(firstChunk)
-    server.emit("connection", socket)
+    const waiting = upgraderFor(options.tls, timeoutMs).upgrade(socket, settle)
+    if (waiting === null) onClose()
+    else forget = waiting.forget
   })
 
 /** Why a handshake that completed still fails: the client certificate was missing or does not chain to the lab CA. */
