@@ -25,7 +25,9 @@ export const COMMANDS: Readonly<Record<string, () => Promise<LoadedCommand>>> = 
   send: () => import("./send.ts").then((m) => ({ run: m.send, help: m.help })),
   schema: () => import("./schema.ts").then((m) => ({ run: m.schema, help: m.help })),
   ctl: () => import("./ctl.ts").then((m) => ({ run: m.ctl, help: m.help })),
-  attach: () => import("./attach.ts").then((m) => ({ run: m.attach, help: m.help }))
+  attach: () => import("./attach.ts").then((m) => ({ run: m.attach, help: m.help })),
+  probe: () => import("./probe.ts").then((m) => ({ run: m.probe, help: m.help })),
+  export: () => import("./export.ts").then((m) => ({ run: m.exportLab, help: m.help }))
 }
 
 export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sockets
@@ -40,6 +42,9 @@ usage:
   fazlab ctl devices | authorize SERIAL [--adom A] | delete SERIAL | stop|start|kill|restart|pause|resume|freeze|thaw DEVICE
              | step | burst DEVICE N | partition|heal MEMBER MEMBER | degrade MEMBER MEMBER [--hb-delay MS] [--hb-loss PCT]
   fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
+  fazlab probe [lab.yaml] [--direction in|out] [--from ROLE] [--to ROLE] [--expect FILE] [--json] [--junit FILE]
+               | --target HOST | --diff BEFORE.json AFTER.json   the firewall-regression matrix of the port catalog's flows
+  fazlab export compose|k8s|containerlab <lab.yaml> [--out FILE] [--image IMAGE]   the lab as containers, one fazlab node each
   fazlab schema                                                 JSON Schema of scenario files
   fazlab --version                                              the version of fazlab
   fazlab COMMAND --help                                         a command's usage, flags and examples

