@@ -144,7 +144,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "Management",
     vendorText: "TCP/541",
     endpoints: [tcp(541)],
-    status: "planned"
+    status: "emulated"
   }),
   incoming({
     id: "in-fortirecorder-logging-management",

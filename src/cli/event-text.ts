@@ -55,6 +55,8 @@ export const eventText = (event: LabEvent): string | null => {
       return event.state === "registered" || event.state === "closed"
         ? `${t}  ${event.manager} FGFM session from ${event.serial ?? event.peer} ${event.state === "registered" ? "is up" : "closed"}: ${event.reason}`
         : null
+    case "fgfm-discover":
+      return `${t}  ${event.manager} FGFM to analyzer ${event.analyzer} ${event.state}: ${event.reason}`
     case "fgfm-device-registered":
       return `${t}  ${event.manager}: ${event.serial} (${event.hostname}, ${event.ip}) ${event.firstSeen ? "registered" : "registered again"}, ${event.status}`
     case "device-authorized":

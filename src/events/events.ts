@@ -149,6 +149,18 @@ export type LabEventBody =
     readonly reason: string
   }
   | {
+    /**
+     * A FortiManager's connection to an analyzer it manages (`managed-analyzers`, TCP/541):
+     * `connected` (it sent request=discover; the analyzer's session follows as `fgfm-session`),
+     * or `failed` with why (it tries again after `retry-interval`).
+     */
+    readonly type: "fgfm-discover"
+    readonly manager: string
+    readonly analyzer: string
+    readonly state: "connected" | "failed"
+    readonly reason: string
+  }
+  | {
     /** A FortiGate registered with a FortiManager (first time, or again after a reconnect). */
     readonly type: "fgfm-device-registered"
     readonly manager: string

@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap and management rows emulated, and the analyzer's own TCP/541 planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap, management and FortiManager-management rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -108,6 +108,7 @@ describe("emulation status", () => {
       "in-fortigate-oftp",
       "in-fortimanager-oftp",
       "in-fortimanager-syslog",
+      "in-fortimanager-management",
       "in-management-ssh",
       "in-management-web-admin",
       "in-management-rest-xml-api",
@@ -119,7 +120,7 @@ describe("emulation status", () => {
       "out-non-fortinet-snmp-traps",
       "out-non-fortinet-syslog"
     ])
-    expect(ids("planned")).toEqual(["in-fortimanager-management"])
+    expect(ids("planned")).toEqual([])
   })
 
   it("has the FortiAnalyzer listen on incoming rows and dial on outgoing rows (the admin's PC dials Google Maps)", () => {

@@ -109,6 +109,12 @@ describe("fazlab probe against a lab", () => {
     for (const target of ssh.targets) expect(target.detail).toMatch(/^SSH banner and key exchange with .+ completed \(.+, host key .+\)$/u)
   })
 
+  it("reaches each analyzer's FGFM listener on TCP/541 (a FortiManager manages analyzers there)", () => {
+    const fgfm = flow("fortimanager->fortianalyzer/tcp/541/management")
+    expect(fgfm.outcome, fgfm.detail).toBe("reachable")
+    for (const target of fgfm.targets) expect(target.detail).toMatch(/^TLS handshake with .+ completed/u)
+  })
+
   it("reaches the outgoing peers the lab has: SMTP, DNS over UDP and TCP, NTP", () => {
     expect(flow("fortianalyzer->smtp-server/tcp/25/alert-email").detail).toMatch(/greeted and answered EHLO$/u)
     expect(flow("fortianalyzer->dns-server/udp/53/dns").detail).toMatch(/over UDP answered fds1\.fortinet\.com/u)
@@ -117,7 +123,6 @@ describe("fazlab probe against a lab", () => {
   })
 
   it("does not probe what fazlab does not serve, and says why", () => {
-    expect(flow("fortimanager->fortianalyzer/tcp/541/management")).toMatchObject({ outcome: "not-probed", verdict: "skipped", detail: "planned: fazlab does not serve this row yet" })
     expect(flow("fortiportal->fortianalyzer/tcp/8080/api-communications-json-and-xml").detail).toBe("catalog-only: fazlab has no device for the fortianalyzer side of this row")
     expect(flow("fortianalyzer->snmp-manager/udp/162/snmp-traps").detail).toBe("the lab has no snmp-manager device")
     expect(flow("admin-pc->google-maps/https/443/google-maps-integration-maps-google-com").outcome).toBe("not-probed")

@@ -19,7 +19,8 @@
  * syncs what it stores to the secondaries; a secondary takes what the primary syncs.
  *
  * The management plane (`MANAGEMENT_PORTS`: the admin CLI over SSH on TCP/22, `ssh-server.ts`;
- * HTTP on TCP/80, `web-admin.ts`) always listens on the analyzer's own address, as a real unit's
+ * HTTP on TCP/80, `web-admin.ts`; FGFM on TCP/541 for a FortiManager that manages the analyzer,
+ * `fgfm-managed.ts`) always listens on the analyzer's own address, as a real unit's
  * management interface does, so an administrator reaches each HA member, primary or not. The web
  * admin and the JSON-RPC API share TLS/443 with FortiClient's Fabric join (`https-intake.ts`).
  */
@@ -42,6 +43,7 @@ import type { HaGroupConfig } from "./ha-group.ts"
 import { AnalyzerHa } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
 import { AnalyzerAlerts } from "./alerts.ts"
+import { FgfmManaged } from "./fgfm-managed.ts"
 import { checkFortiGuard } from "./fortiguard.ts"
 import { NtpSync } from "./ntp-sync.ts"
 import { HttpsIntake } from "./https-intake.ts"
@@ -53,6 +55,7 @@ import { SnmpTrapSender } from "./snmp-traps.ts"
 import { SshServer } from "./ssh-server.ts"
 import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
+import { FIRMWARE, PLATFORM } from "./system-view.ts"
 import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
 import { WebAdmin } from "./web-admin.ts"
 
@@ -64,8 +67,11 @@ export interface AnalyzerSettings extends Omit<FortiAnalyzerSpec, "kind" | "ha">
 /** The ports this analyzer binds: syslog on UDP/514 and TCP/514, OFTP on TCP/514 too, HTTPS on 8443 and 443. */
 export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514", "tcp/8443", "tcp/443"]
 
-/** The management ports, always on the analyzer's own address: SSH (the admin CLI) and HTTP (the redirect to the web admin on TCP/443). */
-export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80"]
+/**
+ * The management ports, always on the analyzer's own address: SSH (the admin CLI), HTTP (the
+ * redirect to the web admin on TCP/443) and FGFM (a FortiManager that manages the analyzer).
+ */
+export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541"]
 
 /** The HTTPS ports, for FortiClient: "Logs from Chromebook" and "Fabric Member". */
 const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443"]
@@ -86,6 +92,7 @@ export class FortiAnalyzer implements Device {
   #https: HttpsIntake | null = null
   #ssh: SshServer | null = null
   #web: WebAdmin | null = null
+  #managed: FgfmManaged | null = null
   /** The JSON-RPC API of the current run (sessions end with it, as on a reboot). */
   api: JsonRpcApi | null = null
   /** The lab clock's time at the last start (for up-times). */
@@ -225,7 +232,7 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  /** TCP/22 (SSH) and TCP/80 (HTTP) on the analyzer's own address. */
+  /** TCP/22 (SSH), TCP/80 (HTTP) and TCP/541 (FGFM) on the analyzer's own address. */
   #bindManagement() {
     const { plan, bus } = this.#context
     const address = plan.addressOf(this.id)
@@ -233,11 +240,13 @@ export class FortiAnalyzer implements Device {
     return Effect.gen(function*() {
       const ssh = self.#ssh
       const web = self.#web
-      if (ssh === null || web === null) return
+      const managed = self.#managed
+      if (ssh === null || web === null || managed === null) return
       const plain = http.createServer(web.plain)
       const handlers: ReadonlyArray<readonly [PortKey, (socket: net.Socket) => void]> = [
         ["tcp/22", (socket) => ssh.connection(socket)],
-        ["tcp/80", (socket) => plain.emit("connection", socket)]
+        ["tcp/80", (socket) => plain.emit("connection", socket)],
+        ["tcp/541", (socket) => managed.accept(socket)]
       ]
       const bound: Array<{ port: PortKey; address: string; actualPort: number }> = []
       for (const [port, onConnection] of handlers) {
@@ -311,6 +320,11 @@ export class FortiAnalyzer implements Device {
           replicate: (serial, records, held) => this.ha?.replicate(serial, records, held) ?? null,
           onStored: (records) => this.forwarder.stored(records),
           onRegistryChanged: () => this.ha?.configChanged()
+        })
+        this.#managed = new FgfmManaged({
+          identity: { id: this.id, serial: this.settings.serial, hostname: this.settings.hostname, platform: PLATFORM.fullName, version: `v${FIRMWARE.major}.${FIRMWARE.minor}.${FIRMWARE.patch}` },
+          tls,
+          context: this.#context
         })
         this.#https = new HttpsIntake({
           device: this.id,
@@ -432,6 +446,8 @@ export class FortiAnalyzer implements Device {
       self.ntp.stop()
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
+      if (how === "clean") self.#managed?.stop()
+      else self.#managed?.dispose()
       // An HA primary steps down first (GOODBYE only on a clean stop): TCP/5199 and the VIP close.
       const ha = self.ha
       if (ha !== null) yield* Effect.promise(() => (how === "clean" ? ha.stop() : ha.kill()))
@@ -446,6 +462,8 @@ export class FortiAnalyzer implements Device {
     this.#https = null
     this.#ssh = null
     this.#web = null
+    this.#managed?.dispose()
+    this.#managed = null
     this.api = null
     // Closing UDP/514 hands over what its receiver thread still held: stored on a clean stop, lost in a crash.
     if (how === "clean") this.writer.flush()

@@ -25,7 +25,8 @@ import type { Halt } from "../shared/listener-run.ts"
 import { seededRandom } from "../shared/random.ts"
 import { type MakeLog, SyslogSender, type SyslogSenderSettings } from "../shared/syslog-sender.ts"
 import { FazLogger, type FazLoggerSettings, type FortiGateIdentity } from "./faz-logger.ts"
-import { FgfmClient } from "./fgfm-client.ts"
+import { fgfmToManager } from "./fgfm-client.ts"
+import type { FgfmDeviceLink } from "../shared/fgfm-device-link.ts"
 import { pickKind } from "./log-mix.ts"
 import type { FortiGateSpec } from "./settings.ts"
 
@@ -146,7 +147,7 @@ export class FortiGate implements LogSource {
   /** `log fortianalyzer` over OFTP. */
   readonly faz: FazLogger | null
   /** `central-management`: FGFM to a FortiManager. */
-  readonly fgfm: FgfmClient | null
+  readonly fgfm: FgfmDeviceLink | null
   readonly #context: DeviceContext
   #started = false
 
@@ -156,7 +157,7 @@ export class FortiGate implements LogSource {
     this.hostname = settings.hostname
     this.serial = settings.serial
     const identity: FortiGateIdentity = { id, ...settings }
-    this.fgfm = settings.centralManagement === null ? null : new FgfmClient(identity, settings.centralManagement, context)
+    this.fgfm = settings.centralManagement === null ? null : fgfmToManager(identity, settings.centralManagement, context)
     this.#logs = new FortiOsLogs({ device: identity, kind: "fortigate", syslog: settings.syslog, fortianalyzer: settings.fortianalyzer, defaultLogs: null, context })
     this.faz = this.#logs.faz
   }

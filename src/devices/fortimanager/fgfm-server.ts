@@ -91,10 +91,45 @@ export class FgfmServer {
   accept(socket: net.Socket): void {
     const peer = peerOf(socket)
     const link = new SessionLink(socket)
+    const session = this.#open(link, peer, () => undefined)
+    upgradeForSession(
+      session.actor,
+      link,
+      { tls: this.#options.tls, handshakeTimeoutMs: this.#options.settings.handshakeTimeout },
+      (secure) => this.#attach(session, secure),
+      (error) => {
+        const code = error.code === "handshake-timeout" ? "handshake-timeout" : "handshake-failed"
+        deliver(session.actor, { type: "PROTOCOL_ERROR", code, reason: error.message })
+      }
+    )
+  }
+
+  /**
+   * Takes a TLS link this FortiManager opened to a device that does not dial it (an analyzer it
+   * adds by address): `request=discover` goes out, and the device registers as one that dialled
+   * would. Resolves when the session has ended.
+   */
+  adopt(secure: tls.TLSSocket): Promise<void> {
+    const peer = peerOf(secure)
+    const link = new SessionLink(secure)
+    link.secure = secure
+    return new Promise((ended) => {
+      const session = this.#open(link, peer, ended)
+      this.#attach(session, secure)
+      session.actor.send({ type: "TLS_UP" })
+      link.write(encodeFgfm({ type: "discover", fmgSerialno: this.#options.serial }))
+    })
+  }
+
+  /** One session machine for a link, started; its states are published, `onClosed` hears its end. */
+  #open(link: SessionLink, peer: string, onClosed: () => void): Session {
     const session = this.#sessions.open(this.#createSession(link, peer), peer)
     const { actor } = session
     onEachState(actor, (state, { context }) => {
-      if (state === "closed") this.#ended(session, context.code ?? "link-lost")
+      if (state === "closed") {
+        this.#ended(session, context.code ?? "link-lost")
+        onClosed()
+      }
       this.#options.bus.publish({
         type: "fgfm-session",
         manager: this.#options.device,
@@ -106,16 +141,7 @@ export class FgfmServer {
       })
     })
     actor.start()
-    upgradeForSession(
-      actor,
-      link,
-      { tls: this.#options.tls, handshakeTimeoutMs: this.#options.settings.handshakeTimeout },
-      (secure) => this.#attach(session, secure),
-      (error) => {
-        const code = error.code === "handshake-timeout" ? "handshake-timeout" : "handshake-failed"
-        deliver(actor, { type: "PROTOCOL_ERROR", code, reason: error.message })
-      }
-    )
+    return session
   }
 
   #ended(session: Session, code: FgfmSessionEnd): void {

@@ -1,6 +1,7 @@
 /**
  * The emulated FortiManager. It listens for FGFM on TCP/541 (TLS, certificate CN = its serial)
- * and keeps the list of FortiGates that register (`fgfm-server.ts`); and it logs its own events
+ * and keeps the list of FortiGates that register (`fgfm-server.ts`); it connects to the analyzers
+ * it manages on their TCP/541, and they register in the same list (`analyzer-dialer.ts`); and it logs its own events
  * to an analyzer the way the vendor's port table says a FortiManager does: OFTP over TLS on
  * TCP/514 (`fortianalyzer`) and/or syslog on UDP/514 (`syslog`, or `fortianalyzer` with
  * `reliable disable`), through the FortiGate's `FortiOsLogs` with the FortiManager's identity.
@@ -14,10 +15,11 @@ import { listenTcp } from "../../net/tcp.ts"
 import { serverTlsOptions } from "../../net/tls.ts"
 import type { LogKind } from "../../protocols/fortios/logs.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
-import { FGFM_PORT } from "../fortigate/fgfm-client.ts"
+import { FGFM_PORT } from "../shared/fgfm-device-link.ts"
 import { FortiOsLogs } from "../fortigate/fortigate.ts"
 import { ConnectionRules } from "../shared/connection-rules.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
+import { AnalyzerDialer } from "./analyzer-dialer.ts"
 import { FgfmServer, type ManagedDevice } from "./fgfm-server.ts"
 import type { FortiManagerSpec } from "./settings.ts"
 
@@ -42,6 +44,8 @@ export class FortiManager implements LogSource {
   /** TCP/541's connection rules; `connections.closed` counts by rule. */
   readonly connections: ConnectionRules
   #fgfm: FgfmServer | null = null
+  /** From start to stop: its connections to the analyzers it manages. */
+  #dialer: AnalyzerDialer | null = null
   /** The device list outlives a restart, as the FortiManager's database does. */
   #devices: ReadonlyArray<ManagedDevice> = []
 
@@ -111,9 +115,26 @@ export class FortiManager implements LogSource {
           self.#listening.add(bound.port)
           self.#context.plan.recordBound({ device: self.id, ...bound })
           self.#context.bus.publish({ type: "listener-bound", device: self.id, ...bound })
+          self.#manageAnalyzers()
           yield* self.#logs.start()
         })
     })
+  }
+
+  /** Connects to the analyzers of `managed-analyzers`, through the FGFM server of this run. */
+  #manageAnalyzers(): void {
+    const server = this.#fgfm
+    if (server === null || this.settings.managedAnalyzers.length === 0) return
+    const { analyzerLink } = this.settings
+    this.#dialer = new AnalyzerDialer({
+      manager: this.id,
+      serial: this.serial,
+      context: this.#context,
+      server,
+      connectTimeoutMs: analyzerLink.connectTimeout,
+      retryIntervalMs: analyzerLink.retryInterval
+    })
+    this.#dialer.start(this.settings.managedAnalyzers)
   }
 
   /** The FGFM server with its certificate (CN = this FortiManager's serial). */
@@ -186,6 +207,8 @@ export class FortiManager implements LogSource {
   #quieten(how: Halt): Effect.Effect<void> {
     const self = this
     return Effect.gen(function*() {
+      self.#dialer?.stop()
+      self.#dialer = null
       yield* self.#logs.halt(how)
       if (how === "clean") self.#fgfm?.shutdown(`${self.id} is shutting down`)
     })

@@ -399,12 +399,13 @@ const crossReferenceProblems = (scenario: Scenario, raw: unknown, registry: Kind
   const target = (path: Path, id: string): void => {
     if (!isGroup(id)) device(path, id)
   }
-  const device = (path: Path, id: string, kind?: string): void => {
+  const device = (path: Path, id: string, ...kinds: ReadonlyArray<string>): void => {
     const spec = scenario.devices.get(id)
     if (spec === undefined) {
       problems.push({ path, atKey: false, expected: `a device of this lab (${listOf(ids)})`, got: JSON.stringify(id) })
-    } else if (kind !== undefined && spec.kind !== kind) {
-      problems.push({ path, atKey: false, expected: `a ${kind} of this lab (${listOf(ofKind(kind))})`, got: `${JSON.stringify(id)}, a ${spec.kind}` })
+    } else if (kinds.length > 0 && !kinds.includes(spec.kind)) {
+      const expected = kinds.map((kind) => `a ${kind}`).join(" or ")
+      problems.push({ path, atKey: false, expected: `${expected} of this lab (${listOf(kinds.flatMap(ofKind))})`, got: `${JSON.stringify(id)}, a ${spec.kind}` })
     }
   }
 
@@ -496,7 +497,7 @@ const crossReferenceProblems = (scenario: Scenario, raw: unknown, registry: Kind
   return problems
 }
 
-type DeviceCheck = (path: Path, id: string, kind?: string) => void
+type DeviceCheck = (path: Path, id: string, ...kinds: ReadonlyArray<string>) => void
 type NameCheck = (path: Path, id: string) => void
 
 interface ActionChecks {
@@ -558,7 +559,8 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
   else if ("malformed" in expectation) device([...path, "malformed", "device"], expectation.malformed.device, fortianalyzer.name)
   else if ("managed" in expectation) {
     device([...path, "managed", "manager"], expectation.managed.manager, fortimanager.name)
-    device([...path, "managed", "device"], expectation.managed.device, fortigate.name)
+    // A FortiManager manages FortiGates (they dial it) and analyzers (it dials them).
+    device([...path, "managed", "device"], expectation.managed.device, fortigate.name, fortianalyzer.name)
   } else if ("forwarded" in expectation) device([...path, "forwarded", "analyzer"], expectation.forwarded.analyzer, fortianalyzer.name)
   else if ("trap" in expectation) device([...path, "trap", "analyzer"], expectation.trap.analyzer, fortianalyzer.name)
   else if ("mail" in expectation) device([...path, "mail", "relay"], expectation.mail.relay, smtpRelay.name)

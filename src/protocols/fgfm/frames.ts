@@ -46,7 +46,9 @@ export const FGFM_ERROR_CODES = [
   "handshake-failed",
   "sock-timeout",
   "duplicate-session",
-  "device-deleted"
+  "device-deleted",
+  "discover-required",
+  "discover-timeout"
 ] as const
 
 export type FgfmErrorCode = (typeof FGFM_ERROR_CODES)[number]
@@ -78,6 +80,8 @@ export type FgfmMessage =
   | ({ readonly type: "register-reply" } & FgfmRegisterReply)
   | { readonly type: "keepalive"; readonly serialno: string }
   | { readonly type: "keepalive-reply" }
+  /** A FortiManager that connected to a device (Add Device by address) asks it to register. */
+  | { readonly type: "discover"; readonly fmgSerialno: string }
   | { readonly type: "status"; readonly status: FgfmAuthorization | "deleted" }
   | { readonly type: "close"; readonly reason: string }
   | { readonly type: "error"; readonly code: FgfmErrorCode; readonly reason: string }
@@ -100,6 +104,7 @@ const HEAD: { readonly [type in FgfmMessageType]: readonly ["request" | "reply",
   "register-reply": ["reply", "register"],
   keepalive: ["request", "keepalive"],
   "keepalive-reply": ["reply", "keepalive"],
+  discover: ["request", "discover"],
   status: ["request", "status"],
   close: ["request", "close"],
   error: ["reply", "error"]
@@ -139,6 +144,8 @@ const bodyLines = (message: FgfmMessage): ReadonlyArray<Line> => {
       return [["serialno", message.serialno]]
     case "keepalive-reply":
       return [["code", 200]]
+    case "discover":
+      return [["fmg_serialno", message.fmgSerialno]]
     case "status":
       return [["status", message.status]]
     case "close":
@@ -270,6 +277,8 @@ function readMessage(type: FgfmMessageType, f: Fields): FgfmMessage {
     case "keepalive-reply":
       f.oneOf("code", ["200"])
       return { type }
+    case "discover":
+      return { type, fmgSerialno: f.text("fmg_serialno") }
     case "status":
       return { type, status: f.oneOf("status", STATUSES) }
     case "close":
