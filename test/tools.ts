@@ -51,7 +51,8 @@ export const TEST_TOOLS: ReadonlyArray<TestTool> = [
   { name: "ssh-keyscan", debian: "openssh-client" },
   { name: "expect", debian: "expect" },
   { name: "xmllint", debian: "libxml2-utils" },
-  { name: "ip", debian: "iproute2" }
+  { name: "ip", debian: "iproute2" },
+  { name: "nmap", debian: "nmap" }
 ]
 
 const missingTools = (pathVariable: string) => TEST_TOOLS.filter((tool) => !(tool.present ?? ((dirs) => onPath(tool.name, dirs)))(pathVariable))

@@ -57,7 +57,7 @@ import { StoreWriter } from "./store-writer.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
 import { FIRMWARE, PLATFORM } from "./system-view.ts"
 import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
-import { WebAdmin } from "./web-admin.ts"
+import { answerAsFortinet, WebAdmin } from "./web-admin.ts"
 
 /** What an analyzer is built from: its scenario settings, with its HA group (or null for a standalone analyzer) for `ha`. */
 export interface AnalyzerSettings extends Omit<FortiAnalyzerSpec, "kind" | "ha"> {
@@ -242,7 +242,7 @@ export class FortiAnalyzer implements Device {
       const web = self.#web
       const managed = self.#managed
       if (ssh === null || web === null || managed === null) return
-      const plain = http.createServer(web.plain)
+      const plain = answerAsFortinet(http.createServer(web.plain))
       const handlers: ReadonlyArray<readonly [PortKey, (socket: net.Socket) => void]> = [
         ["tcp/22", (socket) => ssh.connection(socket)],
         ["tcp/80", (socket) => plain.emit("connection", socket)],

@@ -22,6 +22,7 @@ import type { LogStore } from "../../store/log-store.ts"
 import type { StoreWriter } from "./store-writer.ts"
 import type { TlsIntakeOptions } from "../shared/tls-sessions.ts"
 import type { SyslogIntake } from "./syslog-intake.ts"
+import { answerAsFortinet } from "./web-admin.ts"
 
 /** Largest request body accepted, in bytes (named limit `max-body-bytes`). */
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -71,7 +72,7 @@ export class HttpsIntake {
   constructor(options: HttpsIntakeOptions) {
     this.#options = options
     const make = (port: PortKey) => {
-      const server = https.createServer(options.tls, (request, response) => this.#handle(port, request, response))
+      const server = answerAsFortinet(https.createServer(options.tls, (request, response) => this.#handle(port, request, response)))
       server.on("tlsClientError", () => undefined)
       return server
     }

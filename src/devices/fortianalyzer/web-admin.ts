@@ -10,6 +10,10 @@
  *   documents no XML API for FortiAnalyzer 7.x; docs/protocols/jsonrpc.md).
  * - TCP/80: `301` to the same path on HTTPS (`admin-https-redirect enable`, the default), or
  *   the same pages over plain HTTP when it is disabled.
+ *
+ * Every answer on the analyzer's HTTP ports (80, 443, 8443) starts with `Date` and then
+ * `Server: xxxxxxxx-xxxxx`, the placeholder Fortinet's web servers send instead of a product name
+ * (`answerAsFortinet`), so `nmap -sV` names them "Fortinet security device httpd".
  */
 import type * as http from "node:http"
 import type { JsonRpcApi } from "./jsonrpc-api.ts"
@@ -23,6 +27,16 @@ export interface WebAdminOptions {
 }
 
 const COOKIE = "APSCOOKIE_FAZ"
+
+/** What Fortinet's web servers send as `Server`, in place of a product name. */
+export const FORTINET_SERVER_HEADER = "xxxxxxxx-xxxxx"
+
+/** Makes every answer of `server` start with `Date`, then `Server: xxxxxxxx-xxxxx`, as Fortinet's do. */
+export const answerAsFortinet = <Server extends http.Server>(server: Server): Server =>
+  server.prependListener("request", (_request: http.IncomingMessage, response: http.ServerResponse) => {
+    response.setHeader("Date", new Date().toUTCString())
+    response.setHeader("Server", FORTINET_SERVER_HEADER)
+  })
 
 const escapeHtml = (text: string): string =>
   text.replace(/[&<>"']/gu, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;" })[c] ?? c)
