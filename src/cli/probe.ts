@@ -190,7 +190,7 @@ const output = (io: CliIo, report: ProbeReport, values: { readonly json: boolean
   return report.summary.failed === 0 ? ExitCode.Ok : ExitCode.Failed
 }
 
-const statusOf = (flow: Flow): string => flow.rows.find((row) => row.emulation.status === "emulated")?.emulation.status ?? flow.rows[0]?.emulation.status ?? "?"
+const statusOf = (flow: Flow): string => flow.rows.find((row) => row.status === "emulated")?.status ?? flow.rows[0]?.status ?? "?"
 
 export const probe: Command = async (args, io) => {
   const { values, positionals } = parseArgs({ args: [...args], allowPositionals: true, options })

@@ -139,7 +139,7 @@ export const exportModel = (scenario: Scenario, image: string, expectations: Exp
   const kinds = new Set(registry.names)
   const flows = catalogFlows().flatMap((flow): ReadonlyArray<ExportFlow> => {
     if (flow.host !== null || expectations.of(flow.id) === "deny") return []
-    if (!flow.rows.some((row) => row.emulation.status === "emulated")) return []
+    if (!flow.rows.some((row) => row.status === "emulated")) return []
     const destinations = destinationsOf(devices, flow).map((device) => device.id)
     const sources = sourcesOf(devices, flow).map((device) => device.id)
     if (destinations.length === 0) return []

@@ -20,6 +20,7 @@ import * as net from "node:net"
 import * as tls from "node:tls"
 import * as dnsPacket from "dns-packet"
 import ssh2 from "ssh2"
+import { encodeFgfm, FGFM_DEFAULT_MAX_MESSAGE_BYTES, FgfmDecoder } from "../protocols/fgfm/frames.ts"
 import { encodeFrame as encodeHaFrame, HaDecoder } from "../protocols/ha/frames.ts"
 import { decodeNtp, encodeNtp, NTP_PACKET_BYTES } from "../protocols/ntp/packet.ts"
 import { encodeFrame as encodeOftpFrame, OFTP_DEFAULT_MAX_FRAME_BYTES, OftpDecoder } from "../protocols/oftp/frames.ts"
@@ -27,7 +28,7 @@ import { encodeSyslog } from "../protocols/syslog/encode.ts"
 import { encodeOctetCounted } from "../protocols/syslog/framing.ts"
 import type { Flow } from "./flows.ts"
 
-export type CheckName = "syslog" | "oftp" | "ha" | "https" | "http" | "ssh" | "smtp" | "dns" | "ntp" | "tls" | "tcp"
+export type CheckName = "syslog" | "oftp" | "fgfm" | "ha" | "https" | "http" | "ssh" | "smtp" | "dns" | "ntp" | "tls" | "tcp"
 
 /** What one check of one address found. `sent`: a syslog message left; the analyzer has yet to confirm it. */
 export interface Attempt {
@@ -46,7 +47,7 @@ export interface CheckTarget {
 const byPort = (ports: Readonly<Record<number, CheckName>>, otherwise: CheckName) => (flow: Pick<Flow, "port">): CheckName =>
   ports[flow.port] ?? otherwise
 
-/** The check of each catalog row fazlab knows how to check at the application level. */
+/** The check of each row (catalog or `LAB_ROWS`) fazlab knows how to check at the application level. */
 export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, "port">) => CheckName)>> = {
   "in-fortianalyzer-ha": "ha",
   "out-fortianalyzer-ha": "ha",
@@ -62,8 +63,9 @@ export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, 
   "in-fortiportal-api": byPort({ 8080: "http" }, "https"),
   "in-fortigate-oftp": "oftp",
   "in-fortimanager-oftp": "oftp",
-  // FGFM runs inside TLS; fazlab's analyzer does not serve this row yet (planned).
-  "in-fortimanager-management": "tls",
+  // fazlab's analyzer does not serve this row yet (planned); against a real host: its TLS handshake.
+  "in-fortimanager-management": "fgfm",
+  "lab-fortigate-fgfm": "fgfm",
   "in-management-ssh": "ssh",
   "in-management-web-admin": byPort({ 80: "http" }, "https"),
   "in-management-rest-xml-api": "https",
@@ -93,6 +95,8 @@ export const reduceForRealHost = (check: CheckName, flow: Pick<Flow, "transport"
         : { check: "tcp", partial: "TCP connect only: whether the host stored the message needs fazlab's analyzer on the far side" }
     case "oftp":
       return { check: "tls", partial: "TLS handshake only: the OFTP hello needs fazlab's analyzer on the far side" }
+    case "fgfm":
+      return { check: "tls", partial: "TLS handshake only: the FGFM registration needs a fazlab device on the far side" }
     case "ha":
       return { check: "tcp", partial: "TCP connect only: the HA JOIN needs fazlab's analyzer on the far side" }
     default:
@@ -254,8 +258,8 @@ const ntpAnswer = (target: CheckTarget): Promise<Attempt> =>
   })
 
 /**
- * The serial the probe says hello with for a flow: the analyzer lists it as an unauthorized
- * device. One per flow (probes of two flows run at once, and an analyzer takes one session per
+ * The serial the probe says hello (or registers) with for a flow: the analyzer (or FortiManager)
+ * lists it as an unauthorized device. One per flow (probes of two flows run at once, and an analyzer takes one session per
  * serial), the same on every run (so runs do not fill the registry).
  */
 export const probeSerial = (flowId: string): string =>
@@ -283,6 +287,28 @@ const oftpHello = (target: CheckTarget, serial: string): Promise<Attempt> =>
       }
     })
     socket.on("error", (error) => settle(unreachable(`OFTP over TLS to ${where(target)} failed (${why(error)})`)))
+    return () => socket.destroy()
+  })
+
+const fgfmRegister = (target: CheckTarget, serial: string): Promise<Attempt> =>
+  attempt(target, "an FGFM registration", (settle) => {
+    const socket = tls.connect({ host: target.host, port: target.port, rejectUnauthorized: false })
+    const decoder = new FgfmDecoder({ maxMessageBytes: FGFM_DEFAULT_MAX_MESSAGE_BYTES })
+    socket.on("secureConnect", () =>
+      socket.write(encodeFgfm({ type: "register", serialno: serial, hostname: "fazlab-probe", platform: "fazlab-probe", version: "7.4.4", keepaliveInterval: 120, sockTimeout: 360 }))
+    )
+    socket.on("data", (chunk: Buffer) => {
+      const { messages, error } = decoder.push(chunk)
+      if (error !== undefined) return settle(unreachable(`FGFM on ${where(target)} answered bytes that are not FGFM (${error.code})`))
+      for (const message of messages) {
+        if (message.type === "register-reply") {
+          socket.end(encodeFgfm({ type: "close", reason: "fazlab probe done" }))
+          return settle(reachable(`TLS and the FGFM registration with ${where(target)} completed (${message.status})`))
+        }
+        if (message.type === "error") return settle(unreachable(`FGFM on ${where(target)} refused the registration: ${message.code}: ${message.reason}`))
+      }
+    })
+    socket.on("error", (error) => settle(unreachable(`FGFM over TLS to ${where(target)} failed (${why(error)})`)))
     return () => socket.destroy()
   })
 
@@ -354,6 +380,8 @@ export const runCheck = (check: CheckName, flow: Pick<Flow, "id" | "transport">,
       return syslogSend(target, transport, flow.id)
     case "oftp":
       return oftpHello(target, probeSerial(flow.id))
+    case "fgfm":
+      return fgfmRegister(target, probeSerial(flow.id))
     case "ha":
       return haJoin(target)
     case "https":

@@ -7,9 +7,54 @@
  * their slug carries the host too.
  *
  * Everything here is derived from the catalog, so a row added to it joins the matrix as it is.
+ * Beside the FortiAnalyzer's table, `LAB_ROWS` lists the flows fazlab emulates between other
+ * devices of a lab that the table cannot list (a FortiGate's FGFM to its FortiManager).
  */
 import { catalogRows } from "../catalog/catalog.ts"
-import { type CatalogRow, type Direction, isPortEndpoint, type Endpoint, type Transport } from "../catalog/schema.ts"
+import { type CatalogRow, type Direction, type EmulationStatus, isPortEndpoint, type Endpoint, type Transport } from "../catalog/schema.ts"
+
+/** What the probe reads of a row: a catalog row, or one of `LAB_ROWS`. */
+export interface FlowRow {
+  readonly id: string
+  /** In or out of the FortiAnalyzer; null for a flow between other devices. */
+  readonly direction: Direction | null
+  readonly product: string
+  readonly purpose: string
+  readonly endpoints: ReadonlyArray<Endpoint>
+  readonly primaryOnly: boolean
+  readonly dialer: string
+  readonly listener: string
+  readonly status: EmulationStatus
+}
+
+const fromCatalog = (row: CatalogRow): FlowRow => ({
+  id: row.id,
+  direction: row.direction,
+  product: row.product,
+  purpose: row.purpose,
+  endpoints: row.endpoints,
+  primaryOnly: row.primaryOnly,
+  dialer: row.emulation.dialer,
+  listener: row.emulation.listener,
+  status: row.emulation.status
+})
+
+/**
+ * Flows fazlab emulates between lab devices other than the FortiAnalyzer, documented in the
+ * FortiManager's port reference rather than the FortiAnalyzer's: they join the matrix when no
+ * `--direction` is given (they are neither in nor out of the analyzer).
+ */
+export const LAB_ROWS: ReadonlyArray<FlowRow> = [{
+  id: "lab-fortigate-fgfm",
+  direction: null,
+  product: "FortiGate",
+  purpose: "FGFM",
+  endpoints: [{ transport: "tcp", port: 541 }],
+  primaryOnly: false,
+  dialer: "fortigate",
+  listener: "fortimanager",
+  status: "emulated"
+}]
 
 export interface Flow {
   /** The stable id: `fortigate->fortianalyzer/tcp/514/oftp`. */
@@ -24,9 +69,9 @@ export interface Flow {
   /** The URL's host for a URL endpoint, else null. */
   readonly host: string | null
   readonly purpose: string
-  readonly direction: Direction
-  /** The catalog rows this flow comes from, first row first. */
-  readonly rows: ReadonlyArray<CatalogRow>
+  readonly direction: Direction | null
+  /** The rows this flow comes from, first row first. */
+  readonly rows: ReadonlyArray<FlowRow>
   /** Only the acting HA primary listens. */
   readonly primaryOnly: boolean
 }
@@ -40,10 +85,10 @@ const endpointParts = (endpoint: Endpoint): { readonly transport: Transport | "h
     : { transport: "https", port: 443, host: new URL(endpoint.url).hostname }
 
 /** The one function that names a flow (contract 4). */
-export const flowId = (row: CatalogRow, endpoint: Endpoint): string => {
+export const flowId = (row: FlowRow, endpoint: Endpoint): string => {
   const { transport, port, host } = endpointParts(endpoint)
   const purpose = slug(row.purpose.length > 0 ? row.purpose : row.product)
-  return `${row.emulation.dialer}->${row.emulation.listener}/${transport}/${port}/${host === null ? purpose : `${purpose}-${slug(host)}`}`
+  return `${row.dialer}->${row.listener}/${transport}/${port}/${host === null ? purpose : `${purpose}-${slug(host)}`}`
 }
 
 export interface FlowFilter {
@@ -54,12 +99,13 @@ export interface FlowFilter {
   readonly to?: string
 }
 
-/** Every flow of the catalog, in the vendor table's order (incoming first), narrowed by the filter. */
+/** Every flow of the catalog, in the vendor table's order (incoming first, then `LAB_ROWS`), narrowed by the filter. */
 export const catalogFlows = (filter: FlowFilter = {}): ReadonlyArray<Flow> => {
   const byId = new Map<string, Flow>()
-  for (const row of catalogRows(filter.direction === undefined ? {} : { direction: filter.direction })) {
-    if (filter.from !== undefined && row.emulation.dialer !== filter.from) continue
-    if (filter.to !== undefined && row.emulation.listener !== filter.to) continue
+  const rows = filter.direction === undefined ? [...catalogRows().map(fromCatalog), ...LAB_ROWS] : catalogRows({ direction: filter.direction }).map(fromCatalog)
+  for (const row of rows) {
+    if (filter.from !== undefined && row.dialer !== filter.from) continue
+    if (filter.to !== undefined && row.listener !== filter.to) continue
     for (const endpoint of row.endpoints) {
       const id = flowId(row, endpoint)
       const known = byId.get(id)
@@ -69,8 +115,8 @@ export const catalogFlows = (filter: FlowFilter = {}): ReadonlyArray<Flow> => {
       }
       byId.set(id, {
         id,
-        from: row.emulation.dialer,
-        to: row.emulation.listener,
+        from: row.dialer,
+        to: row.listener,
         ...endpointParts(endpoint),
         purpose: row.purpose.length > 0 ? row.purpose : row.product,
         direction: row.direction,
@@ -84,7 +130,7 @@ export const catalogFlows = (filter: FlowFilter = {}): ReadonlyArray<Flow> => {
 
 /** Every role the catalog names, dialers and listeners, sorted: what `--from` and `--to` accept. */
 export const catalogRoles = (): ReadonlyArray<string> =>
-  [...new Set(catalogRows().flatMap((row) => [row.emulation.dialer, row.emulation.listener]))].sort()
+  [...new Set([...catalogRows().map(fromCatalog), ...LAB_ROWS].flatMap((row) => [row.dialer, row.listener]))].sort()
 
 /** The port key a listener of this flow is recorded under in the port plan and the snapshot ("tcp/443" for TLS). */
 export const listenerPortKey = (flow: Pick<Flow, "transport" | "port">): string =>

@@ -58,8 +58,8 @@ export const netnsOf = (device: DeviceSummary): string | undefined => {
 
 /** Where a flow goes and where it is checked from in this lab, or why it is not probed. */
 export const planFlow = (flow: Flow, snapshot: Pick<SnapshotMessage, "devices" | "listeners">): FlowPlan => {
-  if (!flow.rows.some((row) => row.emulation.status === "emulated")) {
-    const status = flow.rows[0]?.emulation.status ?? "catalog-only"
+  if (!flow.rows.some((row) => row.status === "emulated")) {
+    const status = flow.rows[0]?.status ?? "catalog-only"
     return {
       kind: "skip",
       reason: status === "planned" ? "planned: fazlab does not serve this row yet" : `catalog-only: fazlab has no device for the ${flow.to} side of this row`

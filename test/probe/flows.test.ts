@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest"
 import { catalogRows } from "../../src/catalog/catalog.ts"
 import { checkOf, reduceForRealHost, ROW_CHECKS } from "../../src/probe/checks.ts"
 import { parseExpectations } from "../../src/probe/expectations.ts"
-import { catalogFlows, catalogRoles } from "../../src/probe/flows.ts"
+import { catalogFlows, catalogRoles, LAB_ROWS } from "../../src/probe/flows.ts"
 
 const ids = catalogFlows().map((flow) => flow.id)
 
@@ -17,8 +17,10 @@ describe("probe flows", () => {
     expect(new Set(ids).size).toBe(ids.length)
     for (const id of ids) expect(id).toMatch(/^[a-z0-9-]+->[a-z0-9-]+\/(tcp|udp|tls|https)\/\d+\/[a-z0-9]+(-[a-z0-9]+)*$/u)
     const endpoints = catalogRows().reduce((sum, row) => sum + row.endpoints.length, 0)
-    // The incoming and outgoing HA rows are the same flow between two analyzers.
-    expect(ids.length).toBe(endpoints - 1)
+    // The incoming and outgoing HA rows are the same flow between two analyzers; FGFM is a lab row.
+    expect(ids.length).toBe(endpoints - 1 + LAB_ROWS.length)
+    expect(ids.at(-1)).toBe("fortigate->fortimanager/tcp/541/fgfm")
+    expect(catalogFlows({ direction: "in" }).map((flow) => flow.id)).not.toContain("fortigate->fortimanager/tcp/541/fgfm")
   })
 
   it("names the flows the netns firewall test asserts on exactly as DESIGN-12 says", () => {
@@ -26,6 +28,7 @@ describe("probe flows", () => {
     expect(ids).toContain("fortianalyzer->fortianalyzer/tcp/5199/ha")
     expect(ids).toContain("fortimanager->fortianalyzer/tcp/541/management")
     expect(ids).toContain("fortigate->fortianalyzer/tcp/514/oftp")
+    expect(ids).toContain("fortigate->fortimanager/tcp/541/fgfm")
     const ha = catalogFlows().find((flow) => flow.id === "fortianalyzer->fortianalyzer/tcp/5199/ha")
     expect(ha?.rows.map((row) => row.id)).toEqual(["in-fortianalyzer-ha", "out-fortianalyzer-ha"])
     expect(ha?.primaryOnly).toBe(true)
@@ -33,17 +36,17 @@ describe("probe flows", () => {
 
   it("filters by direction and role", () => {
     const fromFortigate = catalogFlows({ from: "fortigate" })
-    expect(fromFortigate.map((flow) => flow.id)).toEqual(["fortigate->fortianalyzer/tcp/514/oftp"])
+    expect(fromFortigate.map((flow) => flow.id)).toEqual(["fortigate->fortianalyzer/tcp/514/oftp", "fortigate->fortimanager/tcp/541/fgfm"])
     expect(catalogFlows({ direction: "out" }).every((flow) => flow.direction === "out")).toBe(true)
     expect(catalogFlows({ to: "smtp-server" }).map((flow) => flow.id)).toEqual(["fortianalyzer->smtp-server/tcp/25/alert-email"])
     expect(catalogRoles()).toContain("admin-pc")
   })
 
-  it("gives every emulated row's flows a check, and the registry names only catalog rows", () => {
-    const rowIds = new Set(catalogRows().map((row) => row.id))
+  it("gives every emulated row's flows a check, and the registry names only rows that exist", () => {
+    const rowIds = new Set([...catalogRows().map((row) => row.id), ...LAB_ROWS.map((row) => row.id)])
     expect(Object.keys(ROW_CHECKS).filter((id) => !rowIds.has(id))).toEqual([])
     const unchecked = catalogFlows()
-      .filter((flow) => flow.rows.some((row) => row.emulation.status === "emulated") && flow.transport !== "udp")
+      .filter((flow) => flow.rows.some((row) => row.status === "emulated") && flow.transport !== "udp")
       .filter((flow) => checkOf(flow) === null)
     expect(unchecked).toEqual([])
     const web = catalogFlows().filter((flow) => flow.rows[0]?.id === "in-management-web-admin").map((flow) => [flow.port, checkOf(flow)])

@@ -2,8 +2,9 @@
  * The probe matrix against a real in-process lab over its control channel: every flow fazlab
  * serves is checked at the application level (an OFTP hello, syslog the analyzer confirms it
  * stored by the probe's token, an HA JOIN answered by the acting primary while the secondary does
- * not listen, HTTPS and HTTP answers, an SSH key exchange, SMTP, DNS over UDP and TCP, NTP), rows
- * fazlab does not serve are not probed and say why, and expectations decide pass and fail.
+ * not listen, HTTPS and HTTP answers, an SSH key exchange, SMTP, DNS over UDP and TCP, NTP, an
+ * FGFM registration with the FortiManager), rows fazlab does not serve are not probed and say
+ * why, and expectations decide pass and fail.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ControlClient, connectControl } from "../../src/control/client.ts"
@@ -31,6 +32,8 @@ devices:
     kind: dns-server
   ntp-1:
     kind: ntp-server
+  fmg-1:
+    kind: fortimanager
 ha:
   lab:
     members: [faz-a, faz-b]
@@ -72,6 +75,12 @@ describe("fazlab probe against a lab", () => {
       expect(flow(id).outcome, flow(id).detail).toBe("reachable")
       expect(flow(id).detail).toMatch(/^TLS and the OFTP hello with 127\.\d+\.\d+\.\d+:\d+ completed \(pending\)$/u)
     }
+  })
+
+  it("completes TLS and an FGFM registration on the FortiManager's TCP/541", () => {
+    const fgfm = flow("fortigate->fortimanager/tcp/541/fgfm")
+    expect(fgfm.outcome, fgfm.detail).toBe("reachable")
+    expect(fgfm.detail).toMatch(/^TLS and the FGFM registration with 127\.\d+\.\d+\.\d+:\d+ completed \(pending\)$/u)
   })
 
   it("counts syslog over UDP and TCP only when the analyzer stored the probe message", () => {
