@@ -12,7 +12,7 @@ import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { catalogFlows } from "../../src/probe/flows.ts"
 import type { ProbeReport } from "../../src/probe/report.ts"
-import { removeTempDirs, runFazlab, tempDir } from "../support/cli.ts"
+import { removeTempDirs, runFazlab, startFazlab, tempDir } from "../support/cli.ts"
 import { validateJunit } from "../support/junit-schema.ts"
 
 const run = promisify(execFile)
@@ -107,6 +107,32 @@ describe("fazlab probe LAB.yaml", () => {
       expect(result.stderr.startsWith(message), result.stderr).toBe(true)
       expect(result.stderr.split("\n").length).toBe(2)
     }
+  })
+})
+
+describe("fazlab probe against a running lab", () => {
+  it("finds the lab started in this folder (or the one --control names) and probes it over its control channel", async () => {
+    const here = tempDir("fazlab-probe-up-")
+    const up = startFazlab(["up", labFile, "--port-base", "ephemeral"], { cwd: here })
+    try {
+      const hint = await up.waitForLine((line) => line.includes("(control channel ws://"), 20_000)
+      const found = await runFazlab(["probe", "--to", "smtp-server"], { cwd: here })
+      expect(found.code, found.stderr).toBe(0)
+      expect(found.stdout).toMatch(/^ok\s+fortianalyzer->smtp-server\/tcp\/25\/alert-email\s+allow\s+reachable\s+SMTP on /mu)
+      const url = /\(control channel (ws:\/\/[^,)]+)/u.exec(hint)?.[1] ?? ""
+      const token = fs.readFileSync(path.join(here, ".fazlab", "probe-cli", "control.token"), "utf8").trim()
+      const named = await runFazlab(["probe", "--control", url, "--token", token, "--rows", "forticlient->fortianalyzer/udp/514/syslog", "--json"], { cwd: dir })
+      expect(named.code, named.stderr).toBe(0)
+      expect((JSON.parse(named.stdout) as ProbeReport).flows.map((flow) => [flow.id, flow.outcome])).toEqual([["forticlient->fortianalyzer/udp/514/syslog", "reachable"]])
+    } finally {
+      await up.interrupt()
+    }
+  }, 60_000)
+
+  it("says in one sentence that no lab runs here (exit 2)", async () => {
+    const result = await runFazlab(["probe"], { cwd: tempDir("fazlab-probe-none-") })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toMatch(/^fazlab probe: no running lab found under .+; start one here with fazlab up, or pass --lab DIR or --control URL --token T\n$/u)
   })
 })
 
