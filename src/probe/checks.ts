@@ -28,7 +28,7 @@ import { encodeSyslog } from "../protocols/syslog/encode.ts"
 import { encodeOctetCounted } from "../protocols/syslog/framing.ts"
 import type { Flow } from "./flows.ts"
 
-export type CheckName = "syslog" | "oftp" | "fgfm" | "ha" | "https" | "http" | "ssh" | "smtp" | "dns" | "ntp" | "tls" | "tcp"
+export type CheckName = "syslog" | "oftp" | "fgfm" | "fgfm-discover" | "ha" | "https" | "http" | "ssh" | "smtp" | "dns" | "ntp" | "tls" | "tcp"
 
 /** What one check of one address found. `sent`: a syslog message left; the analyzer has yet to confirm it. */
 export interface Attempt {
@@ -63,8 +63,7 @@ export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, 
   "in-fortiportal-api": byPort({ 8080: "http" }, "https"),
   "in-fortigate-oftp": "oftp",
   "in-fortimanager-oftp": "oftp",
-  // fazlab's analyzer does not serve this row yet (planned); against a real host: its TLS handshake.
-  "in-fortimanager-management": "fgfm",
+  "in-fortimanager-management": "fgfm-discover",
   "lab-fortigate-fgfm": "fgfm",
   "in-management-ssh": "ssh",
   "in-management-web-admin": byPort({ 80: "http" }, "https"),
@@ -96,6 +95,7 @@ export const reduceForRealHost = (check: CheckName, flow: Pick<Flow, "transport"
     case "oftp":
       return { check: "tls", partial: "TLS handshake only: the OFTP hello needs fazlab's analyzer on the far side" }
     case "fgfm":
+    case "fgfm-discover":
       return { check: "tls", partial: "TLS handshake only: the FGFM registration needs a fazlab device on the far side" }
     case "ha":
       return { check: "tcp", partial: "TCP connect only: the HA JOIN needs fazlab's analyzer on the far side" }
@@ -312,6 +312,37 @@ const fgfmRegister = (target: CheckTarget, serial: string): Promise<Attempt> =>
     return () => socket.destroy()
   })
 
+/**
+ * A FortiManager's side of FGFM to a FortiAnalyzer: `request=discover`, then the analyzer
+ * registers. An analyzer that a FortiManager of the lab already manages answers
+ * `duplicate-session`: an FGFM answer too, so the flow works.
+ */
+const fgfmDiscover = (target: CheckTarget, serial: string): Promise<Attempt> =>
+  attempt(target, "an FGFM discover", (settle) => {
+    const socket = tls.connect({ host: target.host, port: target.port, rejectUnauthorized: false })
+    const decoder = new FgfmDecoder({ maxMessageBytes: FGFM_DEFAULT_MAX_MESSAGE_BYTES })
+    socket.on("secureConnect", () => socket.write(encodeFgfm({ type: "discover", fmgSerialno: serial })))
+    socket.on("data", (chunk: Buffer) => {
+      const { messages, error } = decoder.push(chunk)
+      if (error !== undefined) return settle(unreachable(`FGFM on ${where(target)} answered bytes that are not FGFM (${error.code})`))
+      for (const message of messages) {
+        if (message.type === "register") {
+          socket.end(encodeFgfm({ type: "close", reason: "fazlab probe done" }))
+          return settle(reachable(`TLS, request=discover and the FGFM registration of ${message.serialno} on ${where(target)} completed`))
+        }
+        if (message.type === "error") {
+          return settle(
+            message.code === "duplicate-session"
+              ? reachable(`FGFM on ${where(target)} answered request=discover with duplicate-session: a FortiManager of the lab manages it already`)
+              : unreachable(`FGFM on ${where(target)} refused request=discover: ${message.code}: ${message.reason}`)
+          )
+        }
+      }
+    })
+    socket.on("error", (error) => settle(unreachable(`FGFM over TLS to ${where(target)} failed (${why(error)})`)))
+    return () => socket.destroy()
+  })
+
 const haJoin = (target: CheckTarget): Promise<Attempt> =>
   attempt(target, "an HA JOIN", (settle) => {
     const socket = net.connect({ host: target.host, port: target.port })
@@ -382,6 +413,8 @@ export const runCheck = (check: CheckName, flow: Pick<Flow, "id" | "transport">,
       return oftpHello(target, probeSerial(flow.id))
     case "fgfm":
       return fgfmRegister(target, probeSerial(flow.id))
+    case "fgfm-discover":
+      return fgfmDiscover(target, `FMG-VMPROBE${probeSerial(flow.id).slice(-7)}`)
     case "ha":
       return haJoin(target)
     case "https":

@@ -118,10 +118,11 @@ describe("fazlab probe against a lab", () => {
     for (const target of ssh.targets) expect(target.detail).toMatch(/^SSH banner and key exchange with .+ completed \(.+, host key .+\)$/u)
   })
 
-  it("reaches each analyzer's FGFM listener on TCP/541 (a FortiManager manages analyzers there)", () => {
+  it("sends a FortiManager's request=discover to each analyzer's TCP/541, and the analyzer registers over FGFM", () => {
     const fgfm = flow("fortimanager->fortianalyzer/tcp/541/management")
     expect(fgfm.outcome, fgfm.detail).toBe("reachable")
-    for (const target of fgfm.targets) expect(target.detail).toMatch(/^TLS handshake with .+ completed/u)
+    expect(fgfm.targets.map((t) => t.device).sort()).toEqual(["faz-a", "faz-b"])
+    for (const target of fgfm.targets) expect(target.detail).toMatch(/^TLS, request=discover and the FGFM registration of FAZ-VM000000000[12] on .+ completed$/u)
   })
 
   it("reaches the outgoing peers the lab has: SMTP, DNS over UDP and TCP, NTP", () => {
