@@ -207,7 +207,9 @@ export const LogLine = Schema.Struct({
   structuredData: Schema.NullOr(Schema.Array(Schema.Struct({ id: Schema.String, params: Schema.Array(Schema.Struct({ name: Schema.String, value: Schema.String })) }))),
   message: Schema.NullOr(Schema.String),
   messageBytes: Schema.NullOr(Schema.String),
-  bom: Schema.Boolean
+  bom: Schema.Boolean,
+  /** A cut (`truncated`) or `damaged` FortiOS log stored with its well-formed fields (docs/errors.md, "Partial logs"). */
+  damage: Schema.optionalKey(Schema.Struct({ reason: Schema.Literals(["truncated", "damaged"]), detail: Schema.String }))
 })
 export type LogLine = typeof LogLine.Type
 

@@ -55,6 +55,20 @@ export type LabEventBody =
     readonly rule?: ConnectionRule
   }
   | {
+    /**
+     * A FortiOS log stored with the fields a best-effort read could keep: cut in the middle
+     * (`truncated`) or with text that is not key=value (`damaged`). Counted by reason; published
+     * for the first 16 of a reason, then at powers of two (`count` says how many so far).
+     */
+    readonly type: "log-partial"
+    readonly device: string
+    readonly port: PortKey
+    readonly peer: string
+    readonly reason: PartialLogReason
+    readonly detail: string
+    readonly count: number
+  }
+  | {
     readonly type: "log-malformed"
     readonly device: string
     readonly port: PortKey
@@ -404,10 +418,22 @@ export type MalformedReason =
 /** The rules by which a TCP listener refuses or closes a connection, named as their settings (src/net/tcp.ts). */
 export type ConnectionRule = "max-connections" | "max-connections-per-source" | "first-byte-timeout" | "idle-timeout"
 
+/** Why a FortiOS log was stored with only part of its fields (src/protocols/fortios/kv.ts, best effort). */
+export type PartialLogReason = "truncated" | "damaged"
+
 export type FaultKind = "kill" | "restart" | "partition" | "heal" | "degrade" | "freeze" | "thaw"
 
 export type SenderState = "idle" | "connecting" | "sending" | "paused" | "backoff" | "stopped" | "done"
 
 export type LabEvent = LabEventBody & { readonly at: number }
+
+/** Events of one kind a peer can cause at will (refused connections, partial logs) published one by one before the rest are thinned. */
+export const REPORTED_IN_FULL = 16
+
+/**
+ * Whether the `count`th event of such a kind is published: the first `REPORTED_IN_FULL`, then
+ * only at powers of two, so a flood cannot flood the event stream too (the counters count all).
+ */
+export const isReported = (count: number): boolean => count <= REPORTED_IN_FULL || (count & (count - 1)) === 0
 
 export type LabEventType = LabEvent["type"]

@@ -18,7 +18,7 @@
 import * as net from "node:net"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import type { ConnectionRule, PortKey } from "../events/events.ts"
+import { type ConnectionRule, isReported, type PortKey, REPORTED_IN_FULL } from "../events/events.ts"
 import { type BindError, bindError, DialError, errorCode } from "./errors.ts"
 
 export type TcpRule = ConnectionRule
@@ -109,9 +109,6 @@ export interface TcpListener {
 
 export const peerOf = (socket: net.Socket): string => `${socket.remoteAddress ?? "?"}:${socket.remotePort ?? 0}`
 
-/** Refusals of one rule reported one by one before the rest are reported at powers of two. */
-const REPORTED_IN_FULL = 16
-
 const seconds = (ms: number): string => `${ms / 1000} s`
 
 /** How to get more of `setting`: the setting to raise, or that the limit is fixed. */
@@ -133,7 +130,7 @@ export const listenTcp = (options: TcpListenOptions): Effect.Effect<TcpListener,
       const counts: Record<TcpRule, number> = { "max-connections": 0, "max-connections-per-source": 0, "first-byte-timeout": 0, "idle-timeout": 0 }
       const close = (socket: net.Socket, rule: TcpRule, reason: string) => {
         const n = ++counts[rule]
-        const report = n <= REPORTED_IN_FULL || (n & (n - 1)) === 0
+        const report = isReported(n)
         options.onClosed?.({
           peer: peerOf(socket),
           rule,

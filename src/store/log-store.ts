@@ -45,8 +45,8 @@
 import { mkdirSync } from "node:fs"
 import { dirname, resolve } from "node:path"
 import { DatabaseSync, type SQLInputValue, type SQLOutputValue, type StatementSync } from "node:sqlite"
-import { parseKeyValues } from "../protocols/fortios/kv.ts"
-import { formatInstant, formatOffset, parseSyslog, type SdElement } from "../protocols/syslog/message.ts"
+import { type KvDamageReport, parseKeyValuesBestEffort } from "../protocols/fortios/kv.ts"
+import { formatInstant, formatOffset, type ParsedSyslog, parseSyslog, type SdElement } from "../protocols/syslog/message.ts"
 import { WalCheckpointer } from "./checkpointer.ts"
 import { DeviceRegistry, unknownDevice } from "./device-registry.ts"
 import { StoreError } from "./store-error.ts"
@@ -89,6 +89,11 @@ export interface LogRecordInput {
    * then the store keeps only `raw` and derives the fields again when they are read.
    */
   readonly fields: Readonly<Record<string, string>> | null | "from-raw"
+  /**
+   * Set when a best-effort read kept only the well-formed pairs of a cut or damaged FortiOS body.
+   * Not a column: read back, it is derived from `raw` again, as the fields are.
+   */
+  readonly damage?: KvDamageReport
 }
 
 export interface StoredLog extends Omit<LogRecordInput, "fields" | "hostname" | "appName" | "msgId" | "logTime">, SyslogHeaderView {
@@ -854,7 +859,7 @@ function toStoredLog(row: Row): StoredLog {
     seq: row["seq"] === null ? null : Number(row["seq"]),
     raw,
     ...(bytes === null ? {} : { rawBytes: bytes.toString("base64") }),
-    fields: typeof fields !== "string" ? null : fields === "" ? (syslog === null ? parseKeyValues(raw) : syslog.fields) : (JSON.parse(fields) as Record<string, string>),
+    ...(typeof fields !== "string" ? { fields: null } : fields === "" ? readRaw(raw, syslog) : { fields: JSON.parse(fields) as Record<string, string> }),
     timestamp: syslog?.timestamp ?? null,
     time: syslog?.time == null ? null : formatInstant(syslog.time),
     offset: syslog?.time == null ? null : formatOffset(syslog.time.offset),
@@ -876,12 +881,19 @@ const toSyncableLog = (row: Row): StoredLog & { readonly logTime: number | null 
 })
 
 /**
- * The FortiOS fields of a stored `raw`: those of the syslog message (`parseSyslog`) when it is
- * one, else of `raw` as a bare key=value record (what OFTP carries); null when it has none.
+ * The FortiOS fields of a stored `raw` (best effort, and what was skipped when it is cut or
+ * damaged): those of the syslog message (`syslog`, its `parseSyslog`) when it is one, else of
+ * `raw` as a bare key=value record (what OFTP carries); null fields when it has none.
  */
+function readRaw(raw: string, syslog: ParsedSyslog | null): { readonly fields: Record<string, string> | null; readonly damage?: KvDamageReport } {
+  const read = syslog ?? parseKeyValuesBestEffort(raw)
+  return read === null ? { fields: null } : read.damage === null ? { fields: read.fields } : { fields: read.fields, damage: read.damage }
+}
+
+/** The FortiOS fields of a stored `raw` (see `readRaw`). */
 export function fieldsOfRaw(raw: string): Record<string, string> | null {
   const parsed = parseSyslog(Buffer.from(raw, "utf8"))
-  return parsed.ok ? parsed.fields : parseKeyValues(raw)
+  return readRaw(raw, parsed.ok ? parsed : null).fields
 }
 
 function textOrNull(value: SQLOutputValue | undefined): string | null {

@@ -33,6 +33,7 @@ describe.each(["this thread", "a store thread"] as const)("SyslogIntake (UDP), s
       analyzer: "faz-1",
       maxFrameBytes: 1024,
       rejected: (r) => intake.reject(r.port, r.peer, r.reason, r.detail),
+      partial: (p) => intake.partialLog(p),
       accepted: (count) => {
         intake.received += count
       },
@@ -85,6 +86,16 @@ describe.each(["this thread", "a store thread"] as const)("SyslogIntake (UDP), s
     ])
   })
 
+  it("stores a cut FortiOS log with its fields, counts it by reason and publishes log-partial", () => {
+    intake.onDatagram(Buffer.from('<189>devname="fgt-1" logid="0000000013" type="traffic" msg="cut in the mid'), from("127.0.0.2", 5000))
+    writer.flush()
+    expect(store.query({})).toMatchObject([{ device: "fgt-1", logid: "0000000013", type: "traffic", damage: { reason: "truncated" } }])
+    expect([...intake.partial]).toEqual([["truncated", 1]])
+    expect(events.filter((event) => event.type === "log-partial")).toMatchObject([
+      { device: "faz-1", port: "udp/514", peer: "127.0.0.2:5000", reason: "truncated", count: 1 }
+    ])
+  })
+
   it("counts and publishes what it rejects, and stores none of it", () => {
     intake.onDatagram(Buffer.from("hello"), from("127.0.0.2", 5000))
     intake.onDatagram(Buffer.alloc(2000, 0x61), from("127.0.0.2", 5000))
@@ -118,6 +129,7 @@ describe("SyslogIntake with a store thread that cannot go on", () => {
       analyzer: "faz-1",
       maxFrameBytes: 1024,
       rejected: () => undefined,
+      partial: () => undefined,
       accepted: (count) => {
         received += count
       },

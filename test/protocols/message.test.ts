@@ -28,7 +28,8 @@ describe("RFC 5424 (section 6.5 examples)", () => {
       message: "'su root' failed for lonvick on /dev/pts/8",
       messageBytes: null,
       bom: true,
-      fields: null
+      fields: null,
+      damage: null
     })
   })
 
@@ -200,7 +201,8 @@ describe("RFC 3164 (section 5.4 examples)", () => {
       message: "'su root' failed for lonvick on /dev/pts/8",
       messageBytes: null,
       bom: false,
-      fields: null
+      fields: null,
+      damage: null
     })
   })
 
@@ -426,7 +428,8 @@ describe("summarizeSyslog", () => {
       msgId: null,
       timeMs: null,
       utf8: true,
-      fields: ["fgt-1", "0000000013", "42", undefined]
+      fields: ["fgt-1", "0000000013", "42", undefined],
+      damage: null
     })
   })
 
@@ -481,7 +484,8 @@ describe("summarizeSyslog", () => {
           msgId: full.msgId,
           timeMs: full.format === "fortios" ? null : (full.time?.ms ?? null),
           utf8: full.messageBytes === null,
-          fields: fields === null ? null : picker.keys.map((key) => fields[key])
+          fields: fields === null ? null : picker.keys.map((key) => fields[key]),
+          damage: full.damage
         })
       }),
       { numRuns: 2000 }
@@ -564,7 +568,7 @@ describe("encodeSyslog", () => {
         (input) => {
           const parsed = parseSyslog(encodeSyslog({ format: "rfc5424", facility: 4, severity: 2, ...input }), { now: NOW })
           const seconds = Math.floor(input.timestamp.getTime() / 1000) * 1000
-          expect({ ...parsed, fields: null }).toEqual({
+          expect({ ...parsed, fields: null, damage: null }).toEqual({
             ok: true,
             format: "rfc5424",
             facility: 4,
@@ -579,7 +583,8 @@ describe("encodeSyslog", () => {
             message: input.message,
             messageBytes: null,
             bom: input.bom,
-            fields: null
+            fields: null,
+            damage: null
           })
         }
       ),

@@ -143,6 +143,7 @@ export class FortiAnalyzer implements Device {
       analyzer: id,
       maxFrameBytes: settings.syslog.maxFrameBytes,
       rejected: (r) => this.intake.reject(r.port, r.peer, r.reason, r.detail),
+      partial: (p) => this.intake.partialLog(p),
       accepted: (count) => {
         this.intake.received += count
       },

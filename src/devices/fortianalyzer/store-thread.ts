@@ -28,6 +28,7 @@ import { extname } from "node:path"
 import { fileURLToPath } from "node:url"
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
+import type { KvDamageReport } from "../../protocols/fortios/kv.ts"
 import type { LogRecordInput } from "../../store/log-store.ts"
 
 /** Slots of the shared control array. */
@@ -60,6 +61,13 @@ export interface Rejected {
   readonly detail: string
 }
 
+/** A FortiOS log stored with only its well-formed fields (cut or damaged), for the intake to count. */
+export interface PartialLog {
+  readonly port: PortKey
+  readonly peer: string
+  readonly damage: KvDamageReport
+}
+
 /** Frames, one after the other in `bytes`; `transports[i]` 0 for TCP, 1 for UDP; `peers[k]` sent the frames from `peerStarts[k]` on. */
 export interface FrameBatch {
   readonly bytes: ArrayBuffer
@@ -80,6 +88,8 @@ export type StoreThreadReport =
     readonly accepted: number
     readonly perDevice: ReadonlyArray<readonly [string, number]>
     readonly rejected: ReadonlyArray<Rejected>
+    /** The stored logs that were cut or damaged. */
+    readonly partial: ReadonlyArray<PartialLog>
     /** The stored records, when asked for (`returnRecords`). */
     readonly records: ReadonlyArray<LogRecordInput> | null
   }

@@ -3,13 +3,14 @@
  * the syslog frames the main thread hands over (`syslog-record.ts`, the same code as on the main
  * thread) and appends them to the analyzer's store file through its own connection
  * (`LogStore.open`), one transaction per batch, then answers with what it stored: the id of the
- * first log, the count per sending device, the frames it rejected and why, and (for an HA member,
+ * first log, the count per sending device, the frames it rejected and why, the logs it stored cut
+ * or damaged, and (for an HA member,
  * which forwards them) the records. After each answer it bumps the shared `Done` count, so that
  * the main thread can wait for a batch without its event loop (`Atomics.wait`).
  */
 import { type MessagePort, workerData } from "node:worker_threads"
 import { LogStore } from "../../store/log-store.ts"
-import { StoreSlot, type StoreThreadData, type StoreThreadReport, type StoreThreadRequest, type Rejected } from "./store-thread.ts"
+import { type PartialLog, StoreSlot, type StoreThreadData, type StoreThreadReport, type StoreThreadRequest, type Rejected } from "./store-thread.ts"
 import { datagramRecord, isRejection, syslogRecord } from "./syslog-record.ts"
 import type { LogRecordInput } from "../../store/log-store.ts"
 
@@ -43,6 +44,7 @@ const take = (request: Extract<StoreThreadRequest, { kind: "frames" }>): void =>
   const { ends, transports, peers, peerStarts } = request
   const records: LogRecordInput[] = []
   const rejected: Rejected[] = []
+  const partial: PartialLog[] = []
   let run = 0
   let start = 0
   for (let i = 0; i < ends.length; i++) {
@@ -54,7 +56,10 @@ const take = (request: Extract<StoreThreadRequest, { kind: "frames" }>): void =>
     const udp = transports[i] === 1
     const result = udp ? datagramRecord(frame, peer, data.maxFrameBytes) : syslogRecord(frame, "tcp", peer)
     if (isRejection(result)) rejected.push({ port: udp ? "udp/514" : "tcp/514", peer, reason: result.reason, detail: result.detail })
-    else records.push(result)
+    else {
+      records.push(result)
+      if (result.damage !== undefined) partial.push({ port: udp ? "udp/514" : "tcp/514", peer, damage: result.damage })
+    }
   }
   if (store === null) {
     answer({ kind: "failed", accepted: records.length, reason: "the store thread's store is closed", rejected })
@@ -69,7 +74,7 @@ const take = (request: Extract<StoreThreadRequest, { kind: "frames" }>): void =>
   }
   const perDevice = new Map<string, number>()
   for (const record of records) perDevice.set(record.device, (perDevice.get(record.device) ?? 0) + 1)
-  answer({ kind: "stored", firstId, accepted: records.length, perDevice: [...perDevice], rejected, records: data.returnRecords ? records : null })
+  answer({ kind: "stored", firstId, accepted: records.length, perDevice: [...perDevice], rejected, partial, records: data.returnRecords ? records : null })
 }
 
 port.on("message", (request: StoreThreadRequest) => {

@@ -12,7 +12,8 @@
  * 5,000 (measured), hold a transaction a fifth as long and keep fewer logs alive long enough to
  * reach V8's old space. Each stored batch publishes one `logs-stored` event per sending device,
  * never one per log, once its transaction has committed; malformed frames are handed to
- * `rejected` (counted and published by the intake).
+ * `rejected`, and logs stored with only part of their fields (cut or damaged) to `partial`
+ * (both counted and published by the intake).
  *
  * With the store thread, a log is stored at most `MAX_IN_FLIGHT` batches (4,000 logs) plus
  * `flushDelayMs` after it was received; `flush()` waits for all of it, so what it promises (every
@@ -20,7 +21,7 @@
  */
 import type { EventBus } from "../../events/bus.ts"
 import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
-import { type BatchReport, type FrameBatch, type Rejected, StoreThread } from "./store-thread.ts"
+import { type BatchReport, type FrameBatch, type PartialLog, type Rejected, StoreThread } from "./store-thread.ts"
 import { datagramRecord, isRejection, type SyslogRejection, syslogRecord } from "./syslog-record.ts"
 
 /** Frames waiting for the store thread, with their transports and senders (runs of one peer). */
@@ -78,6 +79,7 @@ export class StoreWriter {
   /** Sees every batch once it is stored, with the id of its first log (HA log sync forwards it to the secondaries). */
   readonly #onStored: ((batch: ReadonlyArray<LogRecordInput>, firstId: number) => void) | undefined
   readonly #rejected: (rejected: Rejected) => void
+  readonly #partial: (partial: PartialLog) => void
   readonly #accepted: (count: number) => void
   /** The store file a store thread would write to (null: parse and store on this thread). */
   readonly #threadPath: string | null
@@ -94,6 +96,8 @@ export class StoreWriter {
     readonly maxFrameBytes: number
     /** A frame that cannot be stored, and why. */
     readonly rejected: (rejected: Rejected) => void
+    /** A log stored with only its well-formed fields, and what was cut or damaged. */
+    readonly partial: (partial: PartialLog) => void
     /** Frames parsed into records (counted as received). */
     readonly accepted: (count: number) => void
     readonly maxBatch?: number
@@ -110,6 +114,7 @@ export class StoreWriter {
     this.#flushDelayMs = options.flushDelayMs ?? 5
     this.#onStored = options.onStored
     this.#rejected = options.rejected
+    this.#partial = options.partial
     this.#accepted = options.accepted
     this.#threadPath = options.threadPath ?? null
   }
@@ -135,6 +140,7 @@ export class StoreWriter {
       return
     }
     this.#accepted(1)
+    if (result.damage !== undefined) this.#partial({ port: transport === "udp" ? "udp/514" : "tcp/514", peer, damage: result.damage })
     this.add(result)
   }
 
@@ -201,6 +207,7 @@ export class StoreWriter {
       if (report.accepted > 0) this.#failed(report.accepted, report.reason)
       return
     }
+    for (const partial of report.partial) this.#partial(partial)
     if (report.records !== null && report.records.length > 0) this.#onStored?.(report.records, report.firstId)
     for (const [from, count] of report.perDevice) this.announce(from, count)
   }

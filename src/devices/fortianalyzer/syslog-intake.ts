@@ -7,15 +7,18 @@
  * tells octet counting from LF framing by the first bytes. Every message is parsed (RFC 5424,
  * RFC 3164 or FortiOS default format, per message, by the store writer: on this thread or on the
  * analyzer's store thread); what cannot be parsed is counted by reason and published as
- * `log-malformed` with the peer. A connection whose framing is lost is closed.
+ * `log-malformed` with the peer; a FortiOS log that is cut or damaged is stored with its
+ * well-formed fields, counted by reason and published as `log-partial`. A connection whose
+ * framing is lost is closed.
  * Nothing here throws into the socket layer: one bad peer never stops the listener.
  */
 import type { RemoteInfo } from "node:dgram"
 import type { Socket } from "node:net"
 import type { EventBus } from "../../events/bus.ts"
-import type { MalformedReason, PortKey } from "../../events/events.ts"
+import { isReported, type MalformedReason, type PartialLogReason, type PortKey } from "../../events/events.ts"
 import { peerOf } from "../../net/tcp.ts"
 import { SyslogDeframer } from "../../protocols/syslog/framing.ts"
+import type { PartialLog } from "./store-thread.ts"
 import type { StoreWriter } from "./store-writer.ts"
 import { forEachDatagram, type UdpBatch } from "./udp-intake.ts"
 
@@ -30,6 +33,8 @@ export class SyslogIntake {
   readonly #writer: StoreWriter
   readonly #limits: IntakeLimits
   readonly malformed = new Map<MalformedReason, number>()
+  /** FortiOS logs stored with part of their fields, by why (docs/errors.md, "Partial logs"). */
+  readonly partial = new Map<PartialLogReason, number>()
   received = 0
 
   constructor(options: { readonly device: string; readonly bus: EventBus; readonly writer: StoreWriter; readonly limits: IntakeLimits }) {
@@ -85,6 +90,17 @@ export class SyslogIntake {
     socket.on("close", () => {
       this.#bus.publish({ type: "connection-closed", device: this.#device, port: "tcp/514", peer, reason: closeReason })
     })
+  }
+
+  /** A FortiOS log stored with only its well-formed fields: counted by reason, published thinned (`isReported`). */
+  partialLog({ port, peer, damage }: PartialLog): void {
+    const count = (this.partial.get(damage.reason) ?? 0) + 1
+    this.partial.set(damage.reason, count)
+    if (!isReported(count)) return
+    const detail = damage.reason === "truncated"
+      ? `${damage.detail}; stored with the fields before it (util-linux logger cuts messages at 1 KiB unless given --size)`
+      : `${damage.detail}; skipped it and stored the fields around it`
+    this.#bus.publish({ type: "log-partial", device: this.#device, port, peer, reason: damage.reason, detail, count })
   }
 
   /** Counts a malformed message and publishes `log-malformed` (also used by the analyzer's HTTPS intake). */

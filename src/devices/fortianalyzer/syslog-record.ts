@@ -6,6 +6,8 @@
  * parse a message the same way. The store keeps `raw` (as bytes when it is not UTF-8) plus the
  * indexed columns (the header's hostname, app name, msgid and time among them); the FortiOS
  * fields and the rest of the header are derived from `raw` again when read (`fields: "from-raw"`).
+ * A cut or damaged FortiOS body keeps its well-formed fields and says so (`damage`), for the
+ * intake to count by reason.
  */
 import type { MalformedReason } from "../../events/events.ts"
 import { KeyPicker } from "../../protocols/fortios/kv.ts"
@@ -51,7 +53,8 @@ export const syslogRecord = (frame: Buffer, transport: "udp" | "tcp", peer: stri
     appName: parsed.appName,
     msgId: parsed.msgId,
     logTime: headerless ? fortiosTimeMs(date, time, tz) : parsed.timeMs,
-    fields: "from-raw"
+    fields: "from-raw",
+    ...(parsed.damage === null ? {} : { damage: parsed.damage })
   }
 }
 

@@ -8,10 +8,19 @@
  * such pairs (a bare word, an unterminated quote, text glued to a closing quote) is not key=value
  * and yields `null`. When a key repeats, the last value wins.
  *
+ * Best effort (`parseKeyValuesBestEffort`, `KeyPicker.pickBestEffort`), for what the analyzer
+ * receives: a line cut in the middle (util-linux `logger` cuts at 1 KiB by default, UDP paths
+ * truncate) or with stray characters keeps every well-formed pair and says what was wrong
+ * (`KvDamage`): `truncated` when the text ends inside a pair (an unterminated quote, a key
+ * without `=`), `damaged` when text that is not a pair was skipped (up to the next whitespace;
+ * text glued to a closing quote is skipped and the pair kept). A text with no more pairs than
+ * stray tokens is not key=value at all (`null`): "status=broken today" is prose. Never throws.
+ *
  * `formatKeyValues` writes what FortiOS writes: numbers bare, string fields double-quoted, except
  * the fields FortiOS types as dates, times, epoch counters and IP addresses (`FORTIOS_BARE_KEYS`),
  * which stay bare unless the value needs quotes (empty, whitespace, `"`, `=` or `\`).
  */
+import type { PartialLogReason } from "../../events/events.ts"
 
 const SPACE = 0x20
 const TAB = 0x09
@@ -30,11 +39,37 @@ const isKeyChar = (code: number): boolean =>
   code === 0x5f || // _
   code === 0x2d // -
 
+/** Why a best-effort read of key=value kept only part of a text. */
+export type KvDamage = PartialLogReason
+
+/** What a best-effort read skipped: the first problem found, and where. */
+export interface KvDamageReport {
+  readonly reason: KvDamage
+  /** One phrase: "the text ends inside the quoted value of msg", "stray text \"|\" at character 812". */
+  readonly detail: string
+}
+
+/** Where a scan reports what it skipped; strict scans pass none and fail instead. */
+interface DamageSink {
+  report: KvDamageReport | null
+}
+
 /** Parses a whole FortiOS key=value body; `null` when the text is not key=value. */
 export function parseKeyValues(text: string): Record<string, string> | null {
   // A prototype-less object: a `__proto__` key in a log line is just a key.
   const fields: Record<string, string> = Object.create(null)
-  return scanKeyValues(text, null, fields, NO_VALUES) ? fields : null
+  return scanKeyValues(text, null, fields, NO_VALUES, null) ? fields : null
+}
+
+/**
+ * Parses a FortiOS key=value body, cut or damaged ones too: every well-formed pair, and
+ * `damage` (null when the text is entirely key=value). `null` when it holds no more
+ * well-formed pairs than stray tokens.
+ */
+export function parseKeyValuesBestEffort(text: string): { readonly fields: Record<string, string>; readonly damage: KvDamageReport | null } | null {
+  const fields: Record<string, string> = Object.create(null)
+  const sink: DamageSink = { report: null }
+  return scanKeyValues(text, null, fields, NO_VALUES, sink) ? { fields, damage: sink.report } : null
 }
 
 /**
@@ -61,7 +96,14 @@ export class KeyPicker<K extends string> {
   /** The values of `keys` in `text`, in the same order (the last one when a key repeats); `null` when the text is not key=value. */
   pick(text: string): Array<string | undefined> | null {
     const values = new Array<string | undefined>(this.keys.length).fill(undefined)
-    return scanKeyValues(text, this, NO_FIELDS, values) ? values : null
+    return scanKeyValues(text, this, NO_FIELDS, values, null) ? values : null
+  }
+
+  /** `pick` of a cut or damaged text too (see `parseKeyValuesBestEffort`); `null` when that is. */
+  pickBestEffort(text: string): { readonly values: Array<string | undefined>; readonly damage: KvDamageReport | null } | null {
+    const values = new Array<string | undefined>(this.keys.length).fill(undefined)
+    const sink: DamageSink = { report: null }
+    return scanKeyValues(text, this, NO_FIELDS, values, sink) ? { values, damage: sink.report } : null
   }
 
   /** The slot of the key `text[start, end)`, or -1 when it is not picked. */
@@ -76,17 +118,29 @@ export class KeyPicker<K extends string> {
 const NO_FIELDS: Record<string, string> = Object.freeze(Object.create(null))
 const NO_VALUES: Array<string | undefined> = []
 
+/** The first whitespace at or after `pos`, or the end of `text`. */
+const nextSpace = (text: string, pos: number): number => {
+  let end = pos
+  while (end < text.length && !isSpace(text.charCodeAt(end))) end++
+  return end
+}
+
+/** Stray text as a report shows it: at most 20 characters, quoted. */
+const shown = (text: string): string => JSON.stringify(text.length > 20 ? `${text.slice(0, 20)}...` : text)
+
 /**
  * The one scanner behind `parseKeyValues` and `KeyPicker`: checks that `text` is key=value and
  * stores each pair's value in `fields` (by key, when `picker` is null) or in `values` (by the
  * picker's slot, picked keys only: other values are skipped, never sliced). False when `text`
- * is not key=value.
+ * is not key=value. With a `sink` (best effort) it skips what is not a pair instead, notes the
+ * first problem in the sink, and is false only when no pair at all was read.
  */
 function scanKeyValues(
   text: string,
   picker: KeyPicker<string> | null,
   fields: Record<string, string>,
-  values: Array<string | undefined>
+  values: Array<string | undefined>,
+  sink: DamageSink | null
 ): boolean {
   const length = text.length
   // Fast paths (native searches instead of a loop per character): FortiOS separates pairs with
@@ -94,13 +148,29 @@ function scanKeyValues(
   const spacesOnly = text.indexOf("\t") < 0 && text.indexOf("\n") < 0 && text.indexOf("\r") < 0
   let nextBackslash = text.indexOf("\\")
   let pairs = 0
+  /** Stray tokens skipped (best effort). */
+  let strays = 0
   let pos = 0
+  const note = (damage: KvDamage, detail: string) => {
+    if (damage === "damaged") strays++
+    if (sink !== null) sink.report ??= { reason: damage, detail }
+  }
   while (true) {
     while (pos < length && isSpace(text.charCodeAt(pos))) pos++
     if (pos === length) break
     const keyStart = pos
     while (pos < length && isKeyChar(text.charCodeAt(pos))) pos++
-    if (pos === keyStart || text.charCodeAt(pos) !== EQUALS) return false
+    if (pos === keyStart || text.charCodeAt(pos) !== EQUALS) {
+      if (sink === null) return false
+      const end = nextSpace(text, keyStart)
+      // A last word without "=" is a key cut short, or a stray word: it counts as a stray either way.
+      if (end === length && pos === length) {
+        strays++
+        note("truncated", `the text ends inside the key ${shown(text.slice(keyStart))}`)
+      } else note("damaged", `stray text ${shown(text.slice(keyStart, end))} at character ${keyStart + 1}`)
+      pos = end
+      continue
+    }
     const keyEnd = pos
     const slot = picker === null ? -1 : picker.slotOf(text, keyStart, keyEnd)
     const keep = picker === null || slot >= 0
@@ -108,7 +178,11 @@ function scanKeyValues(
     let value = ""
     if (text.charCodeAt(pos) === QUOTE) {
       const close = text.indexOf("\"", pos + 1)
-      if (close < 0) return false
+      if (close < 0) {
+        if (sink === null) return false
+        note("truncated", `the text ends inside the quoted value of ${text.slice(keyStart, keyEnd)}`)
+        break
+      }
       if (nextBackslash >= 0 && nextBackslash < pos) nextBackslash = text.indexOf("\\", pos)
       if (nextBackslash < 0 || nextBackslash > close) {
         if (keep) value = text.slice(pos + 1, close)
@@ -118,7 +192,11 @@ function scanKeyValues(
         let chunkStart = pos
         let unescaped = ""
         while (true) {
-          if (pos === length) return false
+          if (pos === length) {
+            if (sink === null) return false
+            note("truncated", `the text ends inside the quoted value of ${text.slice(keyStart, keyEnd)}`)
+            return pairs > strays
+          }
           const code = text.charCodeAt(pos)
           if (code === QUOTE) break
           if (code === BACKSLASH && pos + 1 < length) {
@@ -135,7 +213,13 @@ function scanKeyValues(
         if (keep) value = unescaped + text.slice(chunkStart, pos)
         pos++
       }
-      if (pos < length && !isSpace(text.charCodeAt(pos))) return false
+      if (pos < length && !isSpace(text.charCodeAt(pos))) {
+        if (sink === null) return false
+        // The pair is whole; what is glued to its closing quote is skipped.
+        const end = nextSpace(text, pos)
+        note("damaged", `stray text ${shown(text.slice(pos, end))} after the value of ${text.slice(keyStart, keyEnd)} at character ${pos + 1}`)
+        pos = end
+      }
     } else {
       let end = pos
       if (spacesOnly) {
@@ -151,7 +235,7 @@ function scanKeyValues(
     else if (slot >= 0) values[slot] = value
     pairs++
   }
-  return pairs > 0
+  return pairs > strays
 }
 
 /**

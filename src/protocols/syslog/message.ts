@@ -16,7 +16,11 @@
  *   optionally a year after the time) or RFC 3339; the HOSTNAME a word that is not the TAG (an
  *   IPv6 address too); without a timestamp, no HOSTNAME and the TAG (if any) first.
  * When the MSG of an RFC 5424 or 3164 message is itself FortiOS key=value (FortiOS `set format
- * rfc5424`), `fields` is filled too.
+ * rfc5424`), `fields` is filled too. FortiOS bodies are read best effort: a body cut in the middle
+ * (util-linux `logger` cuts at 1 KiB, UDP paths truncate) or with stray characters keeps its
+ * well-formed pairs, and `damage` says what was skipped (`KvDamageReport` of
+ * src/protocols/fortios/kv.ts; null for a whole body). A body with no more pairs than stray tokens
+ * is not key=value: in the default format it is then read as RFC 3164.
  *
  * Rejected ("malformed"): an empty message, binary data (more than one byte in eight a control
  * character other than TAB, LF and CR), a missing or out-of-range PRI (0-191; 1-3 digits), an
@@ -33,7 +37,7 @@
 import { isUtf8 } from "node:buffer"
 import { isIPv6 } from "node:net"
 import type { MalformedReason } from "../../events/events.ts"
-import { type KeyPicker, parseKeyValues } from "../fortios/kv.ts"
+import { type KeyPicker, type KvDamageReport, parseKeyValuesBestEffort } from "../fortios/kv.ts"
 
 export type SyslogMessageFormat = "rfc5424" | "rfc3164" | "fortios"
 
@@ -87,8 +91,10 @@ export interface ParsedSyslog extends SyslogHeaderFields {
   readonly message: string
   /** The MSG's bytes when they are not UTF-8 (then `message` is lossy), else null. */
   readonly messageBytes: Buffer | null
-  /** The FortiOS key=value fields when the message body is key=value. */
+  /** The FortiOS key=value fields when the message body is key=value (best effort: see `damage`). */
   readonly fields: Record<string, string> | null
+  /** What a best-effort read of a cut or damaged FortiOS body skipped; null when it was whole, or not key=value. */
+  readonly damage: KvDamageReport | null
 }
 
 export interface MalformedSyslog {
@@ -149,8 +155,8 @@ export function parseSyslog(frame: Buffer, options: SyslogReadOptions = {}): Par
   if (!head.ok) return head
   const body = fortiosBody(head)
   if (typeof body === "object" && body !== null) return body
-  const fields = body === null ? null : parseKeyValues(body)
-  if (body !== null && fields !== null) return fortios(head, body, fields)
+  const read = body === null ? null : parseKeyValuesBestEffort(body)
+  if (body !== null && read !== null) return fortios(head, body, read.fields, read.damage)
   const header = readHeader(head, true, options.now ?? Date.now())
   if (!header.ok) return header
   const { bytes, text } = head
@@ -162,6 +168,7 @@ export function parseSyslog(frame: Buffer, options: SyslogReadOptions = {}): Par
     messageBytes = bytes.subarray(header.msgStart)
     message = messageBytes.toString("utf8")
   }
+  const fields = startsWithFortiOsKey(message, 0) ? parseKeyValuesBestEffort(message) : null
   return {
     ok: true,
     format: header.format,
@@ -177,15 +184,17 @@ export function parseSyslog(frame: Buffer, options: SyslogReadOptions = {}): Par
     message,
     messageBytes,
     bom: header.bom,
-    fields: startsWithFortiOsKey(message, 0) ? parseKeyValues(message) : null
+    fields: fields?.fields ?? null,
+    damage: fields?.damage ?? null
   }
 }
 
 /**
  * The fast path of the analyzer's intake: what `parseSyslog` says of `frame` (the same
  * rejections, format, facility and severity) plus the header's hostname, app name, msgid and
- * time, with only the FortiOS fields of `picker` read (`KeyPicker.pick` of the message:
- * undefined values for the keys it lacks, `null` when `parseSyslog` would give `fields: null`).
+ * time, with only the FortiOS fields of `picker` read (`KeyPicker.pickBestEffort` of the message:
+ * undefined values for the keys it lacks, `null` when `parseSyslog` would give `fields: null`)
+ * and the same `damage`.
  * In FortiOS' default format the header columns are null: its devname, date, time and tz are
  * fields (pick them). The other fields are checked against the key=value grammar, as
  * `parseSyslog` does, but never copied out.
@@ -196,14 +205,15 @@ export function summarizeSyslog<K extends string>(frame: Buffer, picker: KeyPick
   const { facility, severity, text } = head
   const body = fortiosBody(head)
   if (typeof body === "object" && body !== null) return body
-  const picked = body === null ? null : picker.pick(body)
+  const picked = body === null ? null : picker.pickBestEffort(body)
   if (picked !== null) {
-    return { ok: true, format: "fortios", facility, severity, hostname: null, appName: null, msgId: null, timeMs: null, utf8: true, fields: picked }
+    return { ok: true, format: "fortios", facility, severity, hostname: null, appName: null, msgId: null, timeMs: null, utf8: true, fields: picked.values, damage: picked.damage }
   }
   const header = readHeader(head, false, options.now ?? Date.now())
   if (!header.ok) return header
   // A MSG that is not UTF-8 is read for fields as parseSyslog reads it: decoded, U+FFFD for what is not.
   const message = head.utf8 ? text.slice(header.msgStart) : head.bytes.subarray(header.msgStart).toString("utf8")
+  const read = startsWithFortiOsKey(message, 0) ? picker.pickBestEffort(message) : null
   return {
     ok: true,
     format: header.format,
@@ -214,7 +224,8 @@ export function summarizeSyslog<K extends string>(frame: Buffer, picker: KeyPick
     msgId: header.msgId,
     timeMs: header.time?.ms ?? null,
     utf8: head.utf8,
-    fields: startsWithFortiOsKey(message, 0) ? picker.pick(message) : null
+    fields: read?.values ?? null,
+    damage: read?.damage ?? null
   }
 }
 
@@ -232,8 +243,10 @@ export interface SyslogSummary {
   readonly timeMs: number | null
   /** False when the message's bytes are not all UTF-8 (its MSG is kept as bytes). */
   readonly utf8: boolean
-  /** The picked FortiOS fields, in the picker's order (see `KeyPicker.pick`). */
+  /** The picked FortiOS fields, in the picker's order (see `KeyPicker.pickBestEffort`). */
   readonly fields: ReadonlyArray<string | undefined> | null
+  /** As `ParsedSyslog.damage`. */
+  readonly damage: KvDamageReport | null
 }
 
 interface Head {
@@ -357,7 +370,7 @@ function startsWithFortiOsKey(text: string, pos: number): boolean {
 }
 
 /** FortiOS' default format: the header fields are the body's `date`, `time`, `tz` and `devname`. */
-function fortios(head: Head, body: string, fields: Record<string, string>): ParsedSyslog {
+function fortios(head: Head, body: string, fields: Record<string, string>, damage: KvDamageReport | null): ParsedSyslog {
   const timestamp = fortiosTimestamp(fields["date"], fields["time"], fields["tz"])
   return {
     ok: true,
@@ -374,7 +387,8 @@ function fortios(head: Head, body: string, fields: Record<string, string>): Pars
     message: body,
     messageBytes: null,
     bom: false,
-    fields
+    fields,
+    damage
   }
 }
 
