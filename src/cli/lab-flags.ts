@@ -118,3 +118,28 @@ export const publishLab = (
     }
     return serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
   })
+
+/**
+ * A lab's data folder and its `lab.json`: `explicit` (`--lab DIR`), else the lab started most
+ * recently from `cwd` (`.fazlab/<lab>/`); a usage error in one sentence when there is none.
+ */
+export const findLab = (cwd: string, explicit: string | undefined): { dir: string; info: LabInfo } => {
+  const candidates = explicit !== undefined
+    ? [path.resolve(cwd, explicit)]
+    : fs.existsSync(path.join(cwd, ".fazlab"))
+    ? fs.readdirSync(path.join(cwd, ".fazlab")).map((name) => path.join(cwd, ".fazlab", name))
+    : []
+  const labs = candidates
+    .map((dir) => ({ dir, file: path.join(dir, LAB_INFO_FILE) }))
+    .filter(({ file }) => fs.existsSync(file))
+    .sort((a, b) => fs.statSync(b.file).mtimeMs - fs.statSync(a.file).mtimeMs)
+  const found = labs[0]
+  if (found === undefined) {
+    throw new UsageError(
+      explicit !== undefined
+        ? `${explicit} is not a lab data folder (no ${LAB_INFO_FILE}); pass the folder a lab was started with (--data-dir)`
+        : `no lab found under ${path.join(cwd, ".fazlab")}; start one here with fazlab up, or pass --lab DIR`
+    )
+  }
+  return { dir: found.dir, info: JSON.parse(fs.readFileSync(found.file, "utf8")) as LabInfo }
+}

@@ -16,7 +16,6 @@
  * (every header field as sent); `--json` prints each stored log with its header fields parsed.
  */
 import * as fs from "node:fs"
-import * as path from "node:path"
 import { parseArgs } from "node:util"
 import { type ControlClient, ControlClientError, connectControl, followLogs, mayHaveNewLogs } from "../control/client.ts"
 import { type BeyondLimit, type LogsFilter, readLogs } from "../control/log-query.ts"
@@ -24,7 +23,7 @@ import { MAX_LOGS_PER_REPLY } from "../control/protocol.ts"
 import { LogStore } from "../store/log-store.ts"
 import { controlAddressOf } from "./ctl.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
-import { LAB_INFO_FILE, type LabInfo } from "./lab-flags.ts"
+import { findLab } from "./lab-flags.ts"
 import type { CommandHelp } from "./help.ts"
 
 export const help: CommandHelp = {
@@ -43,27 +42,6 @@ export const help: CommandHelp = {
     ["--control URL --token T", "a running lab's control channel, as fazlab up prints it"]
   ],
   examples: ["fazlab logs --device fgt-1 --limit 20", "fazlab logs --follow --json"]
-}
-
-const findLab = (cwd: string, explicit: string | undefined): { dir: string; info: LabInfo } => {
-  const candidates = explicit !== undefined
-    ? [path.resolve(cwd, explicit)]
-    : fs.existsSync(path.join(cwd, ".fazlab"))
-    ? fs.readdirSync(path.join(cwd, ".fazlab")).map((name) => path.join(cwd, ".fazlab", name))
-    : []
-  const labs = candidates
-    .map((dir) => ({ dir, file: path.join(dir, LAB_INFO_FILE) }))
-    .filter(({ file }) => fs.existsSync(file))
-    .sort((a, b) => fs.statSync(b.file).mtimeMs - fs.statSync(a.file).mtimeMs)
-  const found = labs[0]
-  if (found === undefined) {
-    throw new UsageError(
-      explicit !== undefined
-        ? `${explicit} is not a lab data folder (no ${LAB_INFO_FILE}); pass the folder a lab was started with (--data-dir)`
-        : `no lab found under ${path.join(cwd, ".fazlab")}; start one here with fazlab up, or pass --lab DIR`
-    )
-  }
-  return { dir: found.dir, info: JSON.parse(fs.readFileSync(found.file, "utf8")) as LabInfo }
 }
 
 /** The last time a store was written (its write-ahead log changes first); 0 when it has none yet. */

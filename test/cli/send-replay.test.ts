@@ -3,6 +3,9 @@
  * key=value lines with and without a syslog header, RFC 3164 and RFC 5424 lines are sent as they
  * are, over UDP and TCP (both framings); lines that are not logs are counted and reported, not
  * sent; the original pace comes from eventtime (and --speed divides it), --rate overrides it.
+ * With --oftp it replays the file's FortiOS records over OFTP as a FortiGate of the lab (its
+ * certificate from the lab's CA, the analyzer's checked against its serial), leaving out and
+ * reporting the logs that are not FortiOS, and ends once the analyzer acknowledged the last one.
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -85,5 +88,67 @@ describe("fazlab send syslog --file", () => {
     expect(none.stderr).toBe(`fazlab send: ${empty} holds no logs; 2 lines are not logs and were not sent (the first at line 1); give FortiOS key=value, RFC 3164 or RFC 5424 lines, one log a line\n`)
     const both = await runFazlab(["send", "syslog", "--to", "127.0.0.1:9", "--file", empty, "--speed", "2", "--rate", "5"], { cwd: dir })
     expect(both.stderr).toBe("fazlab send: give --speed N (the original pace, N times faster) or --rate R (R logs per second), not both\n")
+  })
+})
+
+describe("fazlab send syslog --file --oftp", () => {
+  let started: StartedLab
+  let dataDir = ""
+  let dir = ""
+  beforeAll(async () => {
+    dataDir = tempDir()
+    dir = tempDir()
+    started = await startLab("name: replay-oftp\ndevices:\n  faz-1: { kind: fortianalyzer, serial: FAZ-VM0000000009, oftp: { psk: lab-secret } }\n", { dataDir })
+  })
+  afterAll(async () => {
+    await started.close()
+    removeTempDirs()
+  })
+
+  const tcp514 = () => {
+    const port = started.lab.plan.resolve("faz-1", "tcp/514")
+    return `${port.address}:${port.actualPort}`
+  }
+
+  it("replays the file's FortiOS records as a FortiGate of the lab, and reports what it left out", async () => {
+    const file = path.join(dir, "oftp.log")
+    const text = fileFor("fgt-oftp")
+    fs.writeFileSync(file, text)
+    const result = await runFazlab(
+      ["send", "syslog", "--to", tcp514(), "--file", file, "--oftp", "--lab", dataDir, "--psk", "lab-secret", "--analyzer-serial", "FAZ-VM0000000009", "--device", "fgt-oftp", "--serial", "FGT60FTK2100OFTP", "--speed", "10"],
+      { cwd: dir }
+    )
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stdout).toMatch(new RegExp(
+      "^replayed 6 of 6 logs from .*oftp\\.log to .* over OFTP as fgt-oftp \\(FGT60FTK2100OFTP; [^)]*authorized[^)]*\\) in \\d+\\.\\d+ s \\(10x the original pace\\); " +
+        "2 lines are not logs and were not sent \\(the first at line 7\\); 1 log is not FortiOS key=value and was not sent \\(OFTP carries FortiOS logs only\\)\\n$",
+      "u"
+    ))
+    // Acknowledged means stored: the records are there as they were in the file, under the serial it gave.
+    const store = started.lab.analyzers()[0]?.store
+    const stored = [...(store?.query({ device: "fgt-oftp" }) ?? []), ...(store?.query({ device: "fgt-oftp-5424" }) ?? [])]
+    const records = readReplayFile(text).logs.flatMap((log) => (log.record === null ? [] : [log.record]))
+    expect(stored.map((log) => log.raw).toSorted()).toEqual(records.toSorted())
+    expect(new Set(stored.map((log) => log.devid))).toEqual(new Set(["FGT60FTK2100OFTP"]))
+    expect(store?.query({ device: "fgt-oftp-3164" })).toEqual([])
+  })
+
+  it("ends with the reason when the analyzer's certificate is not the serial it was given", async () => {
+    const file = path.join(dir, "wrong-serial.log")
+    fs.writeFileSync(file, fileFor("fgt-wrong"))
+    const result = await runFazlab(["send", "syslog", "--to", tcp514(), "--file", file, "--oftp", "--lab", dataDir, "--analyzer-serial", "FAZ-VM0000000001", "--serial", "FGT60FTK2100WRNG"], { cwd: dir })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toMatch(/^fazlab send: .*serial number of server is unauthorized \(certificate CN FAZ-VM0000000009, expected one of FAZ-VM0000000001\).*; replayed 0 of 6 logs .* over OFTP/u)
+  })
+
+  it("refuses --oftp without a lab CA, and OFTP flags without --oftp, in one sentence", async () => {
+    const file = path.join(dir, "no-lab.log")
+    fs.writeFileSync(file, fileFor("fgt-no-lab"))
+    const empty = tempDir()
+    const noCa = await runFazlab(["send", "syslog", "--to", tcp514(), "--file", file, "--oftp", "--lab", empty], { cwd: dir })
+    expect(noCa).toMatchObject({ code: 2, stdout: "" })
+    expect(noCa.stderr).toBe(`fazlab send: ${empty} has no lab CA (pki/ca.pem): start the lab once with fazlab up or fazlab run (not --memory) before replaying over OFTP as one of its FortiGates\n`)
+    const noOftp = await runFazlab(["send", "syslog", "--to", tcp514(), "--file", file, "--psk", "x"], { cwd: dir })
+    expect(noOftp.stderr).toBe("fazlab send: --psk is for a replay over OFTP: add --oftp\n")
   })
 })

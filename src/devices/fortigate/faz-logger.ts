@@ -8,12 +8,15 @@
  * analyzer-serial check (`certificate-verification`), frames in and out, and the upload window.
  * The link's socket is `devices/shared/client-link.ts`, as for FGFM.
  * On every new session it resumes after the analyzer's `lastSeq`, so nothing is stored twice.
+ * Given a replayed file (`replay`), the queue takes the file's FortiOS records at their pace on
+ * the lab clock instead of generated logs (the same queue, batches and session carry them).
  */
 import * as path from "node:path"
 import * as Schema from "effect/Schema"
 import { type Actor, createActor, fromPromise } from "xstate"
 import { formatKeyValues } from "../../protocols/fortios/kv.ts"
 import { makeFortiOsLog } from "../../protocols/fortios/logs.ts"
+import type { ReplayFeed } from "../../protocols/syslog/replay.ts"
 import { encodeFrame, type OftpFrame, OftpDecoder } from "../../protocols/oftp/frames.ts"
 import { oftpClientMachine, oftpClientPhase, type OftpClientPhase } from "../../machines/oftp-client.ts"
 import { verifyAnalyzerSerial } from "../../net/tls.ts"
@@ -82,6 +85,8 @@ export class FazLogger {
   readonly #actor: Actor<typeof oftpClientMachine>
   readonly #random: () => number
   readonly #link: ClientLink
+  /** The file whose records are logged instead of generated ones (null: generate). */
+  readonly #replay: ReplayFeed | null
   #generating = false
   #paused = false
   #seq = 0
@@ -95,8 +100,9 @@ export class FazLogger {
   #uploadDue = false
   #burstPending = 0
 
-  constructor(device: FortiGateIdentity, settings: FazLoggerSettings, context: DeviceContext) {
+  constructor(device: FortiGateIdentity, settings: FazLoggerSettings, context: DeviceContext, replay: ReplayFeed | null = null) {
     this.#device = device
+    this.#replay = replay
     this.settings = settings
     this.#context = context
     this.#random = seededRandom(device.serial)
@@ -202,9 +208,16 @@ export class FazLogger {
 
   resume(): void {
     this.#paused = false
+    // A paused replay waits for no timer: it goes on from its next record at the file's pace.
+    if (this.#replay !== null && this.#generating && this.#generatorTimer === null) this.#scheduleReplay(this.#replay)
   }
 
   burst(count: number): void {
+    if (this.#replay !== null) {
+      this.#replay.burst(count)
+      this.#replayDue(this.#replay)
+      return
+    }
     this.#burstPending += count
     this.#generate()
   }
@@ -225,6 +238,10 @@ export class FazLogger {
 
   /** Generates logs on the lab clock at `rate`, whatever the link does: a FortiGate keeps logging. */
   #scheduleGenerator(): void {
+    if (this.#replay !== null) {
+      this.#scheduleReplay(this.#replay)
+      return
+    }
     const { clock } = this.#context
     const { rate } = this.settings
     const tickMs = Math.min(100, Math.max(5, 1000 / rate))
@@ -252,14 +269,40 @@ export class FazLogger {
     this.#generatorTimer = clock.setTimeout(tick, 0)
   }
 
+  /** Queues the replayed file's records when each is due on the lab clock, until the last (paused: none). */
+  #scheduleReplay(feed: ReplayFeed): void {
+    const { clock } = this.#context
+    feed.restart(clock.now())
+    const tick = () => {
+      this.#generatorTimer = null
+      if (!this.#generating || this.#paused) return
+      this.#replayDue(feed)
+      const wait = feed.waitMs(clock.now())
+      if (wait !== null) this.#generatorTimer = clock.setTimeout(tick, wait)
+    }
+    this.#generatorTimer = clock.setTimeout(tick, 0)
+  }
+
+  /** Queues the replayed records due now (at most `MAX_LOGS_PER_TICK`; the rest at the next tick). */
+  #replayDue(feed: ReplayFeed): void {
+    const now = this.#context.clock.now()
+    const texts: string[] = []
+    for (let log = feed.next(now); log !== null; log = texts.length < MAX_LOGS_PER_TICK ? feed.next(now) : null) {
+      // The feed holds FortiOS records only (the FortiGate leaves the other lines out).
+      if (log.record !== null) texts.push(log.record)
+    }
+    this.#enqueue(texts)
+  }
+
   #generate(): void {
     const count = this.#burstPending
     this.#burstPending = 0
     if (count === 0) return
     const now = new Date()
-    let dropped = 0
+    const texts: string[] = []
     for (let i = 0; i < count; i++) {
-      const seq = ++this.#seq
+      // The number #enqueue gives it.
+      const seq = this.#seq + i + 1
       const fields = makeFortiOsLog({
         device: { name: this.#device.hostname, serial: this.#device.serial, vdom: this.#device.vdom },
         kind: pickKind(this.#random, this.settings.logs),
@@ -267,7 +310,18 @@ export class FazLogger {
         epochNs: BigInt(now.getTime()) * 1_000_000n + BigInt(seq % 1_000_000),
         random: this.#random
       })
-      dropped += this.#queue.push({ seq, text: formatKeyValues(fields) })
+      texts.push(formatKeyValues(fields))
+    }
+    this.#enqueue(texts)
+  }
+
+  /** Numbers and queues logs (the oldest dropped when the queue is full), then uploads as `upload-option` says. */
+  #enqueue(texts: ReadonlyArray<string>): void {
+    if (texts.length === 0) return
+    let dropped = 0
+    for (const text of texts) {
+      const seq = ++this.#seq
+      dropped += this.#queue.push({ seq, text })
     }
     if (dropped > 0) {
       this.#context.bus.publish({

@@ -5,7 +5,11 @@
  * `level`'s severity on facility local7, else user.notice) and the time it was logged: FortiOS
  * `eventtime` (s, ms, us or ns since the epoch, by its digits), else `date` and `time` (with
  * `tz`), else the header's timestamp; null when the line has none. Lines that are not logs
- * (blank lines excepted) are counted, with the first one's number, and never sent. Pure.
+ * (blank lines excepted) are counted, with the first one's number, and never sent. Each log also
+ * carries its FortiOS key=value text on its own (`record`), what OFTP carries, when it has one.
+ *
+ * `ReplayFeed` hands the logs out on a clock at their schedule (`replaySchedule`), for the senders
+ * that replay a file on the lab clock (a FortiGate's syslog and OFTP destinations). Pure.
  */
 import { SEVERITIES } from "./encode.ts"
 import { parseSyslog } from "./message.ts"
@@ -15,6 +19,8 @@ export interface ReplayLog {
   readonly message: Buffer
   /** When it was logged, in ms since the epoch; null when the line does not say. */
   readonly at: number | null
+  /** Its FortiOS key=value text without any syslog header (what an OFTP record holds); null when it is not FortiOS. */
+  readonly record: string | null
   /** Its line in the file, from 1. */
   readonly line: number
 }
@@ -89,12 +95,12 @@ const logOf = (text: string, line: number, near: number | null): ReplayLog | nul
   if (withPri !== null) {
     // A PRI followed by prose parses as RFC 3164 too; only what carries fields or a header is a log.
     if (!withPri.ok || (withPri.fields === null && withPri.timestamp === null)) return null
-    return { message: Buffer.from(text, "utf8"), at: loggedAt(withPri.fields, withPri.timestamp, near), line }
+    return { message: Buffer.from(text, "utf8"), at: loggedAt(withPri.fields, withPri.timestamp, near), record: withPri.fields === null ? null : withPri.message, line }
   }
   // No PRI: read it as if it had user.notice's, then give it the one its level says.
   const parsed = parseSyslog(Buffer.from(`<${USER_NOTICE}>${text}`, "utf8"))
   if (!parsed.ok || (parsed.fields === null && parsed.timestamp === null)) return null
-  return { message: Buffer.from(`<${priOf(parsed.fields)}>${text}`, "utf8"), at: loggedAt(parsed.fields, parsed.timestamp, near), line }
+  return { message: Buffer.from(`<${priOf(parsed.fields)}>${text}`, "utf8"), at: loggedAt(parsed.fields, parsed.timestamp, near), record: parsed.fields === null ? null : parsed.message, line }
 }
 
 /** Reads a log file's text for replay. */
@@ -132,4 +138,64 @@ export const replaySchedule = (logs: ReadonlyArray<ReplayLog>, pace: { readonly 
     if (log.at !== null && first !== null) last = Math.max(last, (log.at - first) / pace.speed)
     return last
   })
+}
+
+/**
+ * A replayed file's logs handed out on a clock (any: the caller gives `now`, in ms) at their
+ * `replaySchedule`. `restart` anchors the schedule so that the next log is due at once: at the
+ * start, and again after a pause or a lost link, the replay goes on from where it stopped at its
+ * pace instead of catching up in one flood. `burst(n)` lets the next `n` go at once.
+ */
+export class ReplayFeed {
+  readonly logs: ReadonlyArray<ReplayLog>
+  readonly #schedule: ReadonlyArray<number>
+  /** Clock time of schedule offset 0. */
+  #origin = 0
+  #next = 0
+  #credit = 0
+
+  constructor(logs: ReadonlyArray<ReplayLog>, pace: { readonly speed: number } | { readonly rate: number }) {
+    this.logs = logs
+    this.#schedule = replaySchedule(logs, pace)
+  }
+
+  /** Logs handed out so far. */
+  get taken(): number {
+    return this.#next
+  }
+
+  get done(): boolean {
+    return this.#next >= this.logs.length
+  }
+
+  restart(now: number): void {
+    this.#origin = now - (this.#schedule[this.#next] ?? 0)
+  }
+
+  burst(count: number): void {
+    this.#credit += count
+  }
+
+  /** The next log when it is due by `now` (or a burst lets it go), else null. */
+  next(now: number): ReplayLog | null {
+    const log = this.logs[this.#next]
+    if (log === undefined) return null
+    if (this.#credit > 0) {
+      this.#credit--
+      this.#next++
+      // What a burst sent early does not make the rest late: the pace goes on from this log.
+      this.#origin = now - (this.#schedule[this.#next - 1] ?? 0)
+      return log
+    }
+    if (this.#origin + (this.#schedule[this.#next] ?? 0) > now) return null
+    this.#next++
+    return log
+  }
+
+  /** Milliseconds until the next log is due (0: now); null when every log was handed out. */
+  waitMs(now: number): number | null {
+    if (this.done) return null
+    if (this.#credit > 0) return 0
+    return Math.max(0, this.#origin + (this.#schedule[this.#next] ?? 0) - now)
+  }
 }
