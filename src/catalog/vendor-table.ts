@@ -126,7 +126,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "API communications (JSON and XML)",
     vendorText: "TCP/443, TCP/8080",
     endpoints: [tcp(443), tcp(8080)],
-    status: "catalog-only"
+    status: "emulated"
   }),
   incoming({ id: "in-fortigate-oftp", product: "FortiGate", purpose: "OFTP", vendorText: "TCP/514", endpoints: [tcp(514)], status: "emulated" }),
   incoming({ id: "in-fortimanager-oftp", product: "FortiManager", purpose: "OFTP", vendorText: "TCP/514", endpoints: [tcp(514)], status: "emulated" }),

@@ -57,6 +57,8 @@ export const eventText = (event: LabEvent): string | null => {
       return event.state === "registered" || event.state === "closed"
         ? `${t}  ${event.manager} FGFM session from ${event.serial ?? event.peer} ${event.state === "registered" ? "is up" : "closed"}: ${event.reason}`
         : null
+    case "portal-poll":
+      return `${t}  ${event.device} polled analyzer ${event.analyzer}: ${event.status}${event.fazVersion === null ? "" : `, ${event.fazVersion}`} (${event.reason})`
     case "fgfm-discover":
       return `${t}  ${event.manager} FGFM to analyzer ${event.analyzer} ${event.state}: ${event.reason}`
     case "fgfm-device-registered":

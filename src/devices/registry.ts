@@ -11,6 +11,7 @@ import { fortianalyzer } from "./fortianalyzer/kind.ts"
 import { forticlient } from "./forticlient/kind.ts"
 import { fortigate } from "./fortigate/kind.ts"
 import { fortimanager } from "./fortimanager/kind.ts"
+import { fortiportal } from "./fortiportal/kind.ts"
 import { dnsServer } from "./dns-server/kind.ts"
 import { ntpServer } from "./ntp-server/kind.ts"
 import { smtpRelay } from "./smtp-relay/kind.ts"
@@ -22,6 +23,7 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   fortigate,
   forticlient,
   fortimanager,
+  fortiportal,
   smtpRelay,
   dnsServer,
   ntpServer

@@ -164,6 +164,19 @@ export type LabEventBody =
   }
   | {
     /**
+     * A FortiPortal polled an analyzer (JSON-RPC on TLS/443, the XML web service on TCP/8080):
+     * `ok` with the analyzer's version and device count, or `failed` with why.
+     */
+    readonly type: "portal-poll"
+    readonly device: string
+    readonly analyzer: string
+    readonly status: "ok" | "failed"
+    readonly fazVersion: string | null
+    readonly devices: number | null
+    readonly reason: string
+  }
+  | {
+    /**
      * A FortiManager's connection to an analyzer it manages (`managed-analyzers`, TCP/541):
      * `connected` (it sent request=discover; the analyzer's session follows as `fgfm-session`),
      * or `failed` with why (it tries again after `retry-interval`).

@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap, management and FortiManager-management rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -105,6 +105,7 @@ describe("emulation status", () => {
       "in-forticlient-chromebook-logs",
       "in-forticlient-fabric-member",
       "in-forticlient-syslog",
+      "in-fortiportal-api",
       "in-fortigate-oftp",
       "in-fortimanager-oftp",
       "in-fortimanager-syslog",

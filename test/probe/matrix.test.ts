@@ -125,6 +125,12 @@ describe("fazlab probe against a lab", () => {
     for (const target of fgfm.targets) expect(target.detail).toMatch(/^TLS, request=discover and the FGFM registration of FAZ-VM000000000[12] on .+ completed$/u)
   })
 
+  it("reaches the web service FortiPortal's XML calls use on TCP/8080 (a SOAP fault on 7.x)", () => {
+    const xml = flow("fortiportal->fortianalyzer/tcp/8080/api-communications-json-and-xml")
+    expect(xml.outcome, xml.detail).toBe("reachable")
+    for (const target of xml.targets) expect(target.detail).toMatch(/^HTTP GET \/ on .+ answered 500$/u)
+  })
+
   it("reaches the outgoing peers the lab has: SMTP, DNS over UDP and TCP, NTP", () => {
     expect(flow("fortianalyzer->smtp-server/tcp/25/alert-email").detail).toMatch(/greeted and answered EHLO$/u)
     expect(flow("fortianalyzer->dns-server/udp/53/dns").detail).toMatch(/over UDP answered fds1\.fortinet\.com/u)
@@ -133,7 +139,7 @@ describe("fazlab probe against a lab", () => {
   })
 
   it("does not probe what fazlab does not serve, and says why", () => {
-    expect(flow("fortiportal->fortianalyzer/tcp/8080/api-communications-json-and-xml").detail).toBe("catalog-only: fazlab has no device for the fortianalyzer side of this row")
+    expect(flow("fortirecorder->fortianalyzer/tcp/3011/logging-management").detail).toBe("catalog-only: fazlab has no device for the fortianalyzer side of this row")
     expect(flow("fortianalyzer->snmp-manager/udp/162/snmp-traps").detail).toBe("the lab has no snmp-manager device")
     expect(flow("admin-pc->google-maps/https/443/google-maps-integration-maps-google-com").outcome).toBe("not-probed")
   })

@@ -19,8 +19,8 @@
  * syncs what it stores to the secondaries; a secondary takes what the primary syncs.
  *
  * The management plane (`MANAGEMENT_PORTS`: the admin CLI over SSH on TCP/22, `ssh-server.ts`;
- * HTTP on TCP/80, `web-admin.ts`; FGFM on TCP/541 for a FortiManager that manages the analyzer,
- * `fgfm-managed.ts`) always listens on the analyzer's own address, as a real unit's
+ * HTTP on TCP/80 and the XML web service on TCP/8080, `web-admin.ts`; FGFM on TCP/541 for a
+ * FortiManager that manages the analyzer, `fgfm-managed.ts`) always listens on the analyzer's own address, as a real unit's
  * management interface does, so an administrator reaches each HA member, primary or not. The web
  * admin and the JSON-RPC API share TLS/443 with FortiClient's Fabric join (`https-intake.ts`).
  */
@@ -69,9 +69,10 @@ export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514", "tc
 
 /**
  * The management ports, always on the analyzer's own address: SSH (the admin CLI), HTTP (the
- * redirect to the web admin on TCP/443) and FGFM (a FortiManager that manages the analyzer).
+ * redirect to the web admin on TCP/443), FGFM (a FortiManager that manages the analyzer) and the
+ * web service (SOAP/XML API) on TCP/8080 that FortiPortal's XML calls reach.
  */
-export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541"]
+export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541", "tcp/8080"]
 
 /** The HTTPS ports, for FortiClient: "Logs from Chromebook" and "Fabric Member". */
 const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443"]
@@ -233,7 +234,7 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  /** TCP/22 (SSH), TCP/80 (HTTP) and TCP/541 (FGFM) on the analyzer's own address. */
+  /** TCP/22 (SSH), TCP/80 (HTTP), TCP/541 (FGFM) and TCP/8080 (the XML web service) on the analyzer's own address. */
   #bindManagement() {
     const { plan, bus } = this.#context
     const address = plan.addressOf(this.id)
@@ -244,10 +245,12 @@ export class FortiAnalyzer implements Device {
       const managed = self.#managed
       if (ssh === null || web === null || managed === null) return
       const plain = answerAsFortinet(http.createServer(web.plain))
+      const webService = answerAsFortinet(http.createServer(web.webService))
       const handlers: ReadonlyArray<readonly [PortKey, (socket: net.Socket) => void]> = [
         ["tcp/22", (socket) => ssh.connection(socket)],
         ["tcp/80", (socket) => plain.emit("connection", socket)],
-        ["tcp/541", (socket) => managed.accept(socket)]
+        ["tcp/541", (socket) => managed.accept(socket)],
+        ["tcp/8080", (socket) => webService.emit("connection", socket)]
       ]
       const bound: Array<{ port: PortKey; address: string; actualPort: number }> = []
       for (const [port, onConnection] of handlers) {
@@ -273,6 +276,7 @@ export class FortiAnalyzer implements Device {
       yield* Effect.addFinalizer(() => Effect.sync(() => {
         ssh.close()
         plain.close()
+        webService.close()
         self.#announceClosed(self.id, bound.map((endpoint) => endpoint.port))
       }))
     })

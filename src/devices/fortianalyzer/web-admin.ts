@@ -10,6 +10,8 @@
  *   documents no XML API for FortiAnalyzer 7.x; docs/protocols/jsonrpc.md).
  * - TCP/80: `301` to the same path on HTTPS (`admin-https-redirect enable`, the default), or
  *   the same pages over plain HTTP when it is disabled.
+ * - TCP/8080, the web service (SOAP/XML API) FortiPortal's "XML" reaches: the same SOAP fault
+ *   for any request (`webService`).
  *
  * Every answer on the analyzer's HTTP ports (80, 443, 8443) starts with `Date` and then
  * `Server: xxxxxxxx-xxxxx`, the placeholder Fortinet's web servers send instead of a product name
@@ -75,6 +77,13 @@ export class WebAdmin {
     response.end(`<html><body>Moved to <a href="${escapeHtml(location)}">${escapeHtml(location)}</a></body></html>\n`)
   }
 
+  /** TCP/8080, the web service (SOAP/XML API): this version has none, so every request gets the SOAP fault that names the JSON-RPC API. */
+  readonly webService = (request: http.IncomingMessage, response: http.ServerResponse): void => {
+    request.resume()
+    response.writeHead(500, { "content-type": "text/xml; charset=utf-8" })
+    response.end(SOAP_FAULT)
+  }
+
   /** A request to the web admin (TCP/443, or TCP/80 without the redirect). */
   readonly handle = (request: http.IncomingMessage, response: http.ServerResponse): void => {
     const url = new URL(request.url ?? "/", "https://faz")
@@ -85,9 +94,7 @@ export class WebAdmin {
       return
     }
     if (method === "POST" && soap) {
-      request.resume()
-      response.writeHead(500, { "content-type": "text/xml; charset=utf-8" })
-      response.end(SOAP_FAULT)
+      this.webService(request, response)
       return
     }
     if (method === "POST" && url.pathname === "/logincheck") {
