@@ -450,3 +450,6 @@ export const REPORTED_IN_FULL = 16
 export const isReported = (count: number): boolean => count <= REPORTED_IN_FULL || (count & (count - 1)) === 0
 
 export type LabEventType = LabEvent["type"]
+
+/** The events of one type, narrowed: `EventOf<"ha-role">` has `role` and `reason`. */
+export type EventOf<T extends LabEventType> = Extract<LabEvent, { readonly type: T }>

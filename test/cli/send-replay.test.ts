@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import { readReplayFile, replaySchedule } from "../../src/protocols/syslog/replay.ts"
 import { removeTempDirs, runFazlab, tempDir } from "../support/cli.ts"
-import { type StartedLab, startLab, waitForStored } from "../support/lab.ts"
+import { sharedLab, waitForStored } from "../support/lab.ts"
 
 const T = 1_710_408_060_000_000_000n
 
@@ -29,18 +29,16 @@ const fileFor = (device: string): string => [
 ].join("\n")
 
 describe("fazlab send syslog --file", () => {
-  let started: StartedLab
   let dir = ""
+  const started = sharedLab("name: replay\ndevices:\n  faz-1: { kind: fortianalyzer }\n")
   beforeAll(async () => {
-    started = await startLab("name: replay\ndevices:\n  faz-1: { kind: fortianalyzer }\n")
     dir = tempDir()
   })
   afterAll(async () => {
-    await started.close()
     removeTempDirs()
   })
 
-  const analyzer = () => started.lab.analyzers()[0] as FortiAnalyzer
+  const analyzer = () => started().lab.analyzers()[0] as FortiAnalyzer
 
   it.each([
     ["udp", []],
@@ -50,13 +48,13 @@ describe("fazlab send syslog --file", () => {
     const device = `fgt-${name}`
     const file = path.join(dir, `${name}.log`)
     fs.writeFileSync(file, fileFor(device))
-    const port = started.lab.plan.resolve("faz-1", flags.length === 0 ? "udp/514" : "tcp/514")
+    const port = started().lab.plan.resolve("faz-1", flags.length === 0 ? "udp/514" : "tcp/514")
     const result = await runFazlab(["send", "syslog", "--to", `${port.address}:${port.actualPort}`, "--file", file, "--speed", "10", ...flags], { cwd: dir })
     expect(result.code, result.stderr).toBe(0)
     expect(result.stdout).toMatch(new RegExp(`^replayed 7 of 7 logs from .*${name}\\.log to .* in \\d+\\.\\d+ s \\(10x the original pace\\); 2 lines are not logs and were not sent \\(the first at line 7\\)\\n$`, "u"))
-    await waitForStored(started, device, 5)
-    await waitForStored(started, `${device}-3164`, 1)
-    await waitForStored(started, `${device}-5424`, 1)
+    await waitForStored(started(), device, 5)
+    await waitForStored(started(), `${device}-3164`, 1)
+    await waitForStored(started(), `${device}-5424`, 1)
     const logs = analyzer().store.query({ device })
     expect(logs.map((log) => log.logid)).toEqual(["0000000013", "0000000013", "0000000013", "0000000013", "0100032002"])
     expect(logs[4]?.raw.startsWith("<189>date=2024-03-14 time=09:21:04")).toBe(true)
@@ -73,7 +71,7 @@ describe("fazlab send syslog --file", () => {
     expect(replaySchedule(read.logs.slice(0, 5), { rate: 10 })).toEqual([0, 100, 200, 300, 400])
     const file = path.join(dir, "pace.log")
     fs.writeFileSync(file, read.logs.slice(0, 5).map((log) => log.message.toString()).join("\n"))
-    const port = started.lab.plan.resolve("faz-1", "udp/514")
+    const port = started().lab.plan.resolve("faz-1", "udp/514")
     const result = await runFazlab(["send", "syslog", "--to", `${port.address}:${port.actualPort}`, "--file", file], { cwd: dir })
     expect(result.code, result.stderr).toBe(0)
     // 1.2 s of logs at their original pace take at least 1.2 s.

@@ -10,8 +10,8 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectControl, ControlClientError, findControl } from "../../src/control/client.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab } from "../support/lab.ts"
+import type { EventOf, LabEvent } from "../../src/events/events.ts"
+import { sharedLab, useLab } from "../support/lab.ts"
 import { fakeAnalyzer, labTarget, rawClient, refusedUpgrade, registered, type Served, serve } from "./support.ts"
 
 const yaml = `
@@ -27,18 +27,16 @@ devices:
 const isReply = (id: unknown) => (message: Record<string, unknown>) => message["type"] === "reply" && message["id"] === id
 
 describe("control channel of a running lab", () => {
-  let started: StartedLab
   let served: Served
   const faz = fakeAnalyzer("faz-1", [registered("FGVM010000000001"), registered("FGVM010000000002", { heldLogs: 3 })])
 
+  const started = sharedLab(yaml)
   beforeAll(async () => {
-    started = await startLab(yaml)
-    served = await serve(labTarget(started.lab, [faz]))
+    served = await serve(labTarget(started().lab, [faz]))
   })
 
   afterAll(async () => {
     await served.close()
-    await started.close()
   })
 
   it("serves on 127.0.0.1 with a 32-byte base64url token", () => {
@@ -84,8 +82,8 @@ describe("control channel of a running lab", () => {
         lab: "control-test",
         devices: [{ id: "faz-1", kind: "fortianalyzer", status: "running" }, { id: "fgt-1", kind: "fortigate", status: "running" }],
         listeners: expect.arrayContaining([
-          { device: "faz-1", port: "udp/514", address: expect.any(String), actualPort: started.lab.plan.resolve("faz-1", "udp/514").actualPort },
-          { device: "faz-1", port: "tcp/514", address: expect.any(String), actualPort: started.lab.plan.resolve("faz-1", "tcp/514").actualPort }
+          { device: "faz-1", port: "udp/514", address: expect.any(String), actualPort: started().lab.plan.resolve("faz-1", "udp/514").actualPort },
+          { device: "faz-1", port: "tcp/514", address: expect.any(String), actualPort: started().lab.plan.resolve("faz-1", "tcp/514").actualPort }
         ])
       })
       client.socket.close()
@@ -105,7 +103,7 @@ describe("control channel of a running lab", () => {
     const events: LabEvent[] = []
     client.onEvent((event) => events.push(event))
     expect(await client.command({ name: "stop", device: "fgt-1" })).toEqual({ device: "fgt-1", status: "stopped" })
-    expect(started.lab.device("fgt-1")?.status()).toBe("stopped")
+    expect(started().lab.device("fgt-1")?.status()).toBe("stopped")
     expect(await client.command({ name: "start", device: "fgt-1" })).toEqual({ device: "fgt-1", status: "running" })
     // Replies follow the events the command caused: both are in already.
     expect(events.filter((event) => event.type === "device-stopped" || event.type === "device-started")).toEqual([
@@ -119,8 +117,8 @@ describe("control channel of a running lab", () => {
     const client = await connectControl(served.server)
     expect(await client.command({ name: "pause", device: "fgt-1" })).toEqual({ device: "fgt-1", status: "running" })
     expect(await client.command({ name: "resume", device: "fgt-1" })).toEqual({ device: "fgt-1", status: "running" })
-    const stored = started.events.filter((event) => event.type === "logs-stored" && event.from === "fgt-1")
-    const before = stored.length === 0 ? 0 : (stored.at(-1) as Extract<LabEvent, { type: "logs-stored" }>).total
+    const stored = started().events.filter((event) => event.type === "logs-stored" && event.from === "fgt-1")
+    const before = stored.length === 0 ? 0 : (stored.at(-1) as EventOf<"logs-stored">).total
     const arrived = new Promise<void>((resolve) =>
       client.onEvent((event) => {
         if (event.type === "logs-stored" && event.from === "fgt-1" && event.total >= before + 200) resolve()
@@ -204,7 +202,7 @@ describe("a lab with a data folder", () => {
   it("writes control.token (0600) and control.json, and removes both when it stops", async () => {
     const dataDir = path.join(dir, ".fazlab", "control-test")
     fs.mkdirSync(dataDir, { recursive: true })
-    const started = await startLab(yaml)
+    const started = await useLab(yaml)
     const served = await serve(labTarget(started.lab, []), { dataDir })
     try {
       const tokenFile = path.join(dataDir, "control.token")
@@ -222,7 +220,6 @@ describe("a lab with a data folder", () => {
       expect(() => findControl(dir)).toThrow(`no running lab found under ${path.join(dir, ".fazlab")}; start one here with fazlab up, or pass --lab DIR or --control URL --token T`)
     } finally {
       await served.close()
-      await started.close()
     }
   })
 
@@ -230,18 +227,17 @@ describe("a lab with a data folder", () => {
     const dataDir = path.join(dir, "loose")
     fs.mkdirSync(dataDir)
     fs.writeFileSync(path.join(dataDir, "control.token"), "old\n", { mode: 0o644 })
-    const started = await startLab(yaml)
+    const started = await useLab(yaml)
     const served = await serve(labTarget(started.lab, []), { dataDir })
     try {
       expect(fs.statSync(path.join(dataDir, "control.token")).mode & 0o777).toBe(0o600)
     } finally {
       await served.close()
-      await started.close()
     }
   })
 
   it("says which address it cannot bind", async () => {
-    const started = await startLab(yaml)
+    const started = await useLab(yaml)
     const first = await serve(labTarget(started.lab, []))
     const port = Number(new URL(first.server.url).port)
     let subscribed = 0
@@ -266,7 +262,6 @@ describe("a lab with a data folder", () => {
       expect(subscribed).toBe(0)
     } finally {
       await first.close()
-      await started.close()
     }
   })
 })

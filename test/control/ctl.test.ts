@@ -10,7 +10,7 @@ import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ctl, parseControlBindFlag } from "../../src/cli/ctl.ts"
 import { type CliIo, UsageError } from "../../src/cli/io.ts"
-import { type StartedLab, startLab } from "../support/lab.ts"
+import { sharedLab } from "../support/lab.ts"
 import { fakeAnalyzer, labTarget, registered, type Served, serve } from "./support.ts"
 
 const yaml = `
@@ -44,8 +44,8 @@ const memoryIo = (cwd: string) => {
 
 describe("fazlab ctl", () => {
   let cwd = ""
-  let started: StartedLab
   let served: Served
+  const started = sharedLab(yaml)
 
   const run = async (...args: ReadonlyArray<string>): Promise<Run> => {
     const { io, out } = memoryIo(cwd)
@@ -55,23 +55,21 @@ describe("fazlab ctl", () => {
 
   beforeAll(async () => {
     cwd = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-ctl-"))
-    started = await startLab(yaml)
     const analyzer = fakeAnalyzer("faz-1", [
       registered("FGVM010000000001", { name: "branch-1", ip: "127.0.1.2" }),
       registered("FGVM010000000002", { name: "branch-2", ip: "127.0.1.3", state: "authorized", adom: "root", heldLogs: 0 })
     ])
-    served = await serve(labTarget(started.lab, [analyzer]), { dataDir: path.join(cwd, ".fazlab", "ctl-test") })
+    served = await serve(labTarget(started().lab, [analyzer]), { dataDir: path.join(cwd, ".fazlab", "ctl-test") })
   })
 
   afterAll(async () => {
     await served.close()
-    await started.close()
     fs.rmSync(cwd, { recursive: true, force: true })
   })
 
   it("stops and starts a device of the lab started here", async () => {
     expect(await run("stop", "fgt-1")).toEqual({ code: 0, stdout: "stopped fgt-1 (now stopped)\n", stderr: "" })
-    expect(started.lab.device("fgt-1")?.status()).toBe("stopped")
+    expect(started().lab.device("fgt-1")?.status()).toBe("stopped")
     expect(await run("start", "fgt-1")).toEqual({ code: 0, stdout: "started fgt-1 (now running)\n", stderr: "" })
     expect(await run("pause", "fgt-1")).toEqual({ code: 0, stdout: "paused fgt-1's logging\n", stderr: "" })
     expect(await run("resume", "fgt-1", "--json")).toEqual({ code: 0, stdout: '{"device":"fgt-1","status":"running"}\n', stderr: "" })
@@ -80,10 +78,10 @@ describe("fazlab ctl", () => {
 
   it("kills and restarts a device, and says which faults need an HA member", async () => {
     expect(await run("kill", "fgt-1")).toEqual({ code: 0, stdout: "killed fgt-1 (now stopped)\n", stderr: "" })
-    expect(started.lab.device("fgt-1")?.status()).toBe("stopped")
+    expect(started().lab.device("fgt-1")?.status()).toBe("stopped")
     expect(await run("restart", "fgt-1")).toEqual({ code: 0, stdout: "restarted fgt-1 (now running)\n", stderr: "" })
-    expect(started.lab.device("fgt-1")?.status()).toBe("running")
-    expect(started.events.filter((event) => event.type === "fault").map((event) => event.type === "fault" && event.reason)).toEqual([
+    expect(started().lab.device("fgt-1")?.status()).toBe("running")
+    expect(started().events.filter((event) => event.type === "fault").map((event) => event.type === "fault" && event.reason)).toEqual([
       "fgt-1 is killed: no goodbye, its connections are cut and what it had not stored is lost",
       "fgt-1 restarts: a clean stop, then a start"
     ])

@@ -7,8 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ControlClient, ControlClientError, connectControl, followLogs, mayHaveNewLogs } from "../../src/control/client.ts"
 import type { LogLine } from "../../src/control/protocol.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { isEvent, sharedLab, waitForEvent, waitForStored } from "../support/lab.ts"
 import { type Served, serve } from "./support.ts"
 
 const refusal = (promise: Promise<unknown>): Promise<string> =>
@@ -23,28 +22,26 @@ const refusal = (promise: Promise<unknown>): Promise<string> =>
   )
 
 describe("logs over the control channel", () => {
-  let started: StartedLab
   let served: Served
   let client: ControlClient
 
-  beforeAll(async () => {
-    started = await startLab(`
+  const started = sharedLab(`
 name: logs-test
 devices:
   faz-1: { kind: fortianalyzer }
   fgt-1: { kind: fortigate, syslog: { server: faz-1, mode: udp, rate: 100/s } }
   fgt-2: { kind: fortigate, syslog: { server: faz-1, mode: udp, rate: 100/s } }
 `)
-    served = await serve(started.lab)
+  beforeAll(async () => {
+    served = await serve(started().lab)
     client = await connectControl(served.server)
-    await waitForStored(started, "fgt-1", 10)
-    await waitForStored(started, "fgt-2", 10)
+    await waitForStored(started(), "fgt-1", 10)
+    await waitForStored(started(), "fgt-2", 10)
   })
 
   afterAll(async () => {
     await client.close()
     await served.close()
-    await started.close()
   })
 
   it("answers the newest logs, filtered, with the cursor to continue from", async () => {
@@ -93,8 +90,8 @@ devices:
       // The follower starts at the newest log when its first answer comes: count from there, not
       // from before it (logs stored while the first question was on its way are not followed).
       await firstAnswered
-      const before = started.events.filter((e): e is Extract<LabEvent, { type: "logs-stored" }> => e.type === "logs-stored" && e.from === "fgt-1").at(-1)?.total ?? 0
-      await waitForStored(started, "fgt-1", before + 30)
+      const before = started().events.filter(isEvent("logs-stored", (e) => e.from === "fgt-1")).at(-1)?.total ?? 0
+      await waitForStored(started(), "fgt-1", before + 30)
       // What the lab stored is on the channel soon after: wait for it by its events, not by time.
       const target = (await client.command({ name: "logs", device: "fgt-1", limit: 1 })).logs[0]?.id as number
       await new Promise<void>((resolve) => {
@@ -124,12 +121,10 @@ devices:
 })
 
 describe("logs of an HA lab", () => {
-  let started: StartedLab
   let served: Served
   let client: ControlClient
 
-  beforeAll(async () => {
-    started = await startLab(`
+  const started = sharedLab(`
 name: logs-ha
 devices:
   faz-a: { kind: fortianalyzer, serial: FAZ-VM0000000001, ha: { priority: 120 } }
@@ -138,20 +133,20 @@ devices:
 ha:
   lab: { members: [faz-a, faz-b], group-id: 3, hb-interval: 200ms, hb-lost-threshold: 3 }
 `)
-    served = await serve(started.lab)
+  beforeAll(async () => {
+    served = await serve(started().lab)
     client = await connectControl(served.server)
-    await waitForEvent(started.lab.bus, started.events, (e): e is LabEvent => e.type === "ha-role" && e.role === "primary")
-    await waitForStored(started, "fgt-1", 5)
+    await waitForEvent(started(), "ha-role", (e) => e.role === "primary")
+    await waitForStored(started(), "fgt-1", 5)
   })
 
   afterAll(async () => {
     await client.close()
     await served.close()
-    await started.close()
   })
 
   it("reads the primary's store, unnamed or by its group's name, or the member named", async () => {
-    const primary = started.lab.haRoles().find((member) => member.role === "primary")?.device
+    const primary = started().lab.haRoles().find((member) => member.role === "primary")?.device
     expect(primary).toBeDefined()
     const unnamed = await client.command({ name: "logs", limit: 5 })
     expect(unnamed.analyzer).toBe(primary)

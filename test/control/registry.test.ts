@@ -8,8 +8,7 @@ import { Effect, Exit, Scope } from "effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ControlClient, connectControl } from "../../src/control/client.ts"
 import { serveControl } from "../../src/control/server.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { sharedLab, waitForEvent } from "../support/lab.ts"
 
 const SERIAL = "FGT60FTK20000002"
 
@@ -26,26 +25,20 @@ devices:
 `
 
 describe("registry commands on a real analyzer", () => {
-  let started: StartedLab
   let scope: Scope.Closeable
   let client: ControlClient
 
+  const started = sharedLab(yaml)
   beforeAll(async () => {
-    started = await startLab(yaml)
     scope = await Effect.runPromise(Scope.make())
-    const server = await Effect.runPromise(Scope.provide(scope)(serveControl(started.lab, { dataDir: null })))
+    const server = await Effect.runPromise(Scope.provide(scope)(serveControl(started().lab, { dataDir: null })))
     client = await connectControl(server)
-    await waitForEvent(
-      started.lab.bus,
-      started.events,
-      (event): event is Extract<LabEvent, { type: "device-registered" }> => event.type === "device-registered" && event.serial === SERIAL
-    )
+    await waitForEvent(started(), "device-registered", (event) => event.serial === SERIAL)
   })
 
   afterAll(async () => {
     await client.close()
     await Effect.runPromise(Scope.close(scope, Exit.void))
-    await started.close()
   })
 
   it("lists, authorizes and deletes a registered FortiGate", async () => {
@@ -60,7 +53,7 @@ describe("registry commands on a real analyzer", () => {
     expect(after.devices).toEqual([expect.objectContaining({ serial: SERIAL, state: "authorized", adom: "lab", heldLogs: 0 })])
 
     expect(await client.command({ name: "delete-device", serial: SERIAL })).toEqual({ analyzer: "faz-1", serial: SERIAL, dropped: expect.any(Number) })
-    expect(started.lab.analyzers()[0]?.listDevices().some((device) => device.serial === SERIAL)).toBe(false)
+    expect(started().lab.analyzers()[0]?.listDevices().some((device) => device.serial === SERIAL)).toBe(false)
   })
 
   it("passes on the analyzer's sentence for a serial it does not know", async () => {

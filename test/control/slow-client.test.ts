@@ -9,8 +9,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { connectControl, followLogs, mayHaveNewLogs } from "../../src/control/client.ts"
 import { CloseCode, DEFAULT_CONTROL_LIMITS } from "../../src/control/server.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForStored } from "../support/lab.ts"
+import type { EventOf } from "../../src/events/events.ts"
+import { sharedLab, waitForStored } from "../support/lab.ts"
 import { labTarget, rawClient, type Served, serve, turn } from "./support.ts"
 
 const yaml = `
@@ -26,17 +26,15 @@ const CHUNK = 1000
 const MAX_EVENTS = 2_000_000
 
 describe("a client that stops reading", () => {
-  let started: StartedLab
   let served: Served
 
+  const started = sharedLab(yaml)
   beforeAll(async () => {
-    started = await startLab(yaml)
-    served = await serve(labTarget(started.lab, []))
+    served = await serve(labTarget(started().lab, []))
   })
 
   afterAll(async () => {
     await served.close()
-    await started.close()
   })
 
   it("is dropped with the reason after 10,000 queued events, and a reading client is not", async () => {
@@ -64,7 +62,7 @@ describe("a client that stops reading", () => {
       if (published >= MAX_EVENTS) throw new Error(`the stuck client was not dropped after ${published} events`)
       for (let i = 0; i < CHUNK; i++) {
         published++
-        started.lab.bus.publish({ type: "logs-sent", device: "flood", to: "faz-1", count: 1, total: published })
+        started().lab.bus.publish({ type: "logs-sent", device: "flood", to: "faz-1", count: 1, total: published })
       }
       await caughtUp(published)
     }
@@ -76,7 +74,7 @@ describe("a client that stops reading", () => {
     expect(closed).toEqual({ code: CloseCode.FellBehind, reason: "fell behind" })
     const last = stuck.messages.at(-1)
     expect(last).toEqual({ v: 1, type: "dropped", reason: "fell behind: 10001 events queued" })
-    const totals = stuck.messages.slice(1, -1).map((message) => (message["event"] as Extract<LabEvent, { type: "logs-sent" }>).total)
+    const totals = stuck.messages.slice(1, -1).map((message) => (message["event"] as EventOf<"logs-sent">).total)
     expect(totals.length).toBeGreaterThan(0)
     expect(totals.length).toBeLessThan(published)
     expect(totals).toEqual(totals.map((_, index) => index + 1))
@@ -89,7 +87,7 @@ describe("a client that stops reading", () => {
   })
 
   it("is dropped sooner with a smaller configured limit", async () => {
-    const small = await serve(labTarget(started.lab, []), { dataDir: null, limits: { maxQueuedMessages: 50, highWaterBytes: 4096 } })
+    const small = await serve(labTarget(started().lab, []), { dataDir: null, limits: { maxQueuedMessages: 50, highWaterBytes: 4096 } })
     try {
       const stuck = await rawClient(small.server.url, small.server.token)
       await stuck.next((message) => message["type"] === "snapshot")
@@ -97,7 +95,7 @@ describe("a client that stops reading", () => {
       let published = 0
       while (small.server.stats().dropped === 0) {
         if (published >= MAX_EVENTS) throw new Error(`the stuck client was not dropped after ${published} events`)
-        for (let i = 0; i < CHUNK; i++) started.lab.bus.publish({ type: "logs-sent", device: "flood", to: "faz-1", count: 1, total: ++published })
+        for (let i = 0; i < CHUNK; i++) started().lab.bus.publish({ type: "logs-sent", device: "flood", to: "faz-1", count: 1, total: ++published })
         await turn()
       }
       stuck.socket.resume()
@@ -111,24 +109,20 @@ describe("a client that stops reading", () => {
 })
 
 describe("a client that asks for logs and stops reading", () => {
-  let started: StartedLab
   let served: Served
 
-  beforeAll(async () => {
-    started = await startLab(`
+  const started = sharedLab(`
 name: slow-logs
 devices:
   faz-1: { kind: fortianalyzer }
   fgt-1: { kind: fortigate, syslog: { server: faz-1, mode: udp, rate: 1000/s } }
 `)
-    served = await serve(started.lab, { dataDir: null, limits: { highWaterBytes: 4096, maxQueuedChars: 300_000 } })
-    await waitForStored(started, "fgt-1", 1500)
+  beforeAll(async () => {
+    served = await serve(started().lab, { dataDir: null, limits: { highWaterBytes: 4096, maxQueuedChars: 300_000 } })
+    await waitForStored(started(), "fgt-1", 1500)
   })
 
-  afterAll(async () => {
-    await served.close()
-    await started.close()
-  })
+  afterAll(() => served.close())
 
   it("is dropped when its unread answers pass maxQueuedChars; the lab and a reading follower go on", async () => {
     const reader = await connectControl(served.server)
@@ -159,15 +153,15 @@ devices:
       stuck.send({ v: 1, type: "command", id: ++asked, command: { name: "logs", limit: 1000 } })
       await turn()
     }
-    const storedWhenDropped = started.events.filter((e) => e.type === "logs-stored").length
+    const storedWhenDropped = started().events.filter((e) => e.type === "logs-stored").length
 
     stuck.socket.resume()
     expect(await stuck.closed).toEqual({ code: CloseCode.FellBehind, reason: "fell behind" })
     expect(stuck.messages.at(-1)).toMatchObject({ type: "dropped", reason: expect.stringMatching(/^fell behind: \d+ characters queued in \d+ messages$/) })
 
     // The lab kept storing, and the follower has every log, once, in order, up to the newest.
-    await waitForStored(started, "fgt-1", (started.events.filter((e) => e.type === "logs-stored").at(-1) as { total: number }).total + 200)
-    expect(started.events.filter((e) => e.type === "logs-stored").length).toBeGreaterThan(storedWhenDropped)
+    await waitForStored(started(), "fgt-1", (started().events.filter((e) => e.type === "logs-stored").at(-1) as { total: number }).total + 200)
+    expect(started().events.filter((e) => e.type === "logs-stored").length).toBeGreaterThan(storedWhenDropped)
     const newest = (await reader.command({ name: "logs", limit: 1 })).logs[0]?.id as number
     await new Promise<void>((resolve) => {
       answered = () => {

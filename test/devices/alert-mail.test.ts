@@ -7,16 +7,13 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import * as Effect from "effect/Effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { SmtpRelay } from "../../src/devices/smtp-relay/relay.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { sharedLab, waitForEvent } from "../support/lab.ts"
 
 const run = promisify(execFile)
 
-let started: StartedLab
-beforeAll(async () => {
-  started = await startLab(`
+const started = sharedLab(`
 name: mail-test
 devices:
   relay-1:
@@ -37,22 +34,20 @@ devices:
     serial: FGT60F0000000301
     fortianalyzer: { server: faz-1, certificate-verification: disable, rate: 10/s }
 `)
-})
-afterAll(() => started.close())
 
-const relay = () => started.lab.device("relay-1") as SmtpRelay
+const relay = () => started().lab.device("relay-1") as SmtpRelay
 
 const swaks = (args: ReadonlyArray<string>) => {
-  const at = started.lab.plan.resolve("relay-1", "tcp/25")
+  const at = started().lab.plan.resolve("relay-1", "tcp/25")
   return run("swaks", ["--server", at.address, "--port", String(at.actualPort), "--from", "tester@fazlab.example", "--to", "noc@fazlab.example", ...args])
 }
 
 describe("alert email → SMTP relay", () => {
   it("mails a FortiGate going offline to both recipients through the relay, over STARTTLS", async () => {
-    const { lab, events } = started
-    await waitForEvent(lab.bus, events, (event): event is LabEvent => event.type === "oftp-session" && event.state === "online")
+    const { lab } = started()
+    await waitForEvent(started(), "oftp-session", (event) => event.state === "online")
     await Effect.runPromise(lab.device("fgt-1")!.stop())
-    const sent = await waitForEvent(lab.bus, events, (event): event is Extract<LabEvent, { type: "mail-sent" }> => event.type === "mail-sent")
+    const sent = await waitForEvent(started(), "mail-sent")
     expect(sent.error).toBeNull()
     expect(sent.response).toMatch(/^250 /u)
     const received = relay().mails().find((mail) => mail.subject.startsWith("[faz-1] Local Device Event: Device FGT60F0000000301 is offline"))
@@ -77,7 +72,7 @@ describe("alert email → SMTP relay", () => {
       (error: { stdout?: string }) => error.stdout ?? ""
     )
     expect(big).toMatch(/^<\*\* 552 Message exceeds max-message-bytes 4096$/mu)
-    const refused = await waitForEvent(started.lab.bus, started.events, (event): event is Extract<LabEvent, { type: "mail-refused" }> => event.type === "mail-refused")
+    const refused = await waitForEvent(started(), "mail-refused")
     expect(refused.reason).toBe("a mail from tester@fazlab.example is over max-message-bytes 4096; refused with 552")
     expect(relay().mails().length).toBe(before + 2)
   })

@@ -11,12 +11,9 @@
 import * as net from "node:net"
 import { afterEach, describe, expect, it } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
-import type { LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
 import { SimulatedLabClock } from "../../src/machines/clock.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
-
-type Of<T extends LabEvent["type"]> = Extract<LabEvent, { type: T }>
+import { type StartedLab, useLab, waitForEvent } from "../support/lab.ts"
 
 const analyzer = (lab: Lab): FortiAnalyzer => {
   const found = lab.analyzer("faz-1")
@@ -39,23 +36,20 @@ const closed = (socket: net.Socket): Promise<void> =>
 const peerOf = (socket: net.Socket): string => `${socket.localAddress ?? "?"}:${socket.localPort ?? 0}`
 
 const closedEvent = (started: StartedLab, socket: net.Socket) =>
-  waitForEvent(started.lab.bus, started.events, (e): e is Of<"connection-closed"> => e.type === "connection-closed" && e.peer === peerOf(socket), 5000)
+  waitForEvent(started, "connection-closed", (e) => e.peer === peerOf(socket), { timeoutMs: 5000 })
 
 const storedFrom = (started: StartedLab, from: string, total: number) =>
-  waitForEvent(started.lab.bus, started.events, (e): e is Of<"logs-stored"> => e.type === "logs-stored" && e.from === from && e.total >= total, 5000)
+  waitForEvent(started, "logs-stored", (e) => e.from === from && e.total >= total, { timeoutMs: 5000 })
 
 describe("analyzer connection limits (real sockets)", () => {
-  let started: StartedLab | null = null
   const sockets: net.Socket[] = []
-  afterEach(async () => {
+  afterEach(() => {
     for (const socket of sockets.splice(0)) socket.destroy()
-    await started?.close()
-    started = null
   })
 
   it("closes a TCP/514 connection that sends nothing within first-byte-timeout, never one that sent", async () => {
     const clock = new SimulatedLabClock()
-    started = await startLab(
+    const started = await useLab(
       `name: first-byte-test
 devices:
   faz-1: { kind: fortianalyzer, syslog: { max-connections: 2, max-connections-per-source: 2, first-byte-timeout: 10s } }
@@ -99,7 +93,7 @@ devices:
   })
 
   it("counts TCP/8443 and TLS/443 connections against https.max-connections, not syslog's", async () => {
-    started = await startLab(`name: https-limit-test
+    const started = await useLab(`name: https-limit-test
 devices:
   faz-1: { kind: fortianalyzer, syslog: { max-connections: 1 }, https: { max-connections: 2, max-connections-per-source: 2 } }
 `)

@@ -15,14 +15,12 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { promisify } from "node:util"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Lab } from "../../src/lab/lab.ts"
 import { SimulatedLabClock } from "../../src/machines/clock.ts"
-import { analyzer, type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { analyzer, useLab, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const run = promisify(execFile)
-type Of<T extends LabEvent["type"]> = Extract<LabEvent, { type: T }>
 type Answer = { readonly status: number; readonly headers: string; readonly body: string }
 type Data = { readonly [key: string]: unknown }
 /** The classic answer: one result per params element. */
@@ -96,20 +94,14 @@ const pyfmgLogin = (user: string, passwd: string) =>
   `{"id": 1, "method": "exec", "params": [{"url": "sys/login/user", "data": {"user": "${user}", "passwd": "${passwd}"}}], "session": null, "verbose": 1}`
 
 describe("JSON-RPC on TCP/443 (curl)", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
   it("logs in, lists devices, authorizes a held FortiGate and finds its logs with a log search", async () => {
-    started = await startLab(labYaml())
+    const started = await useLab(labYaml())
     const { lab } = started
     // fgt-1 registers unauthorized: its logs are stored, held.
-    await waitForEvent(lab.bus, started.events, (e): e is Of<"device-registered"> => e.type === "device-registered" && e.serial === "FGVM010000000001")
+    await waitForEvent(started, "device-registered", (e) => e.serial === "FGVM010000000001")
     const faz = analyzer(lab, "faz-1")
     const held = () => faz.store.devices.get("FGVM010000000001")?.heldLogs ?? 0
-    await waitForEvent(lab.bus, started.events, (e): e is Of<"logs-acked"> => e.type === "logs-acked" && e.device === "fgt-1" && held() >= 10)
+    await waitForEvent(started, "logs-acked", (e) => e.device === "fgt-1" && held() >= 10)
 
     const login = await rpc(lab, pyfmgLogin("admin", "fortinet"))
     expect(first(login).status).toEqual({ code: 0, message: "OK" })
@@ -135,7 +127,7 @@ describe("JSON-RPC on TCP/443 (curl)", () => {
       session
     }))
     expect(first(add).status.code).toBe(0)
-    const authorized = await waitForEvent(lab.bus, started.events, (e): e is Of<"device-authorized"> => e.type === "device-authorized" && e.serial === "FGVM010000000001", 5000)
+    const authorized = await waitForEvent(started, "device-authorized", (e) => e.serial === "FGVM010000000001", { timeoutMs: 5000 })
     expect(authorized.released).toBeGreaterThanOrEqual(before)
     const task = await rpc(lab, JSON.stringify({ id: 6, method: "get", params: [{ url: `/task/task/${obj(first(add).data)["taskid"]}` }], session }))
     expect(first(task).data).toMatchObject({ percent: 100, state: "done", num_done: 1, num_err: 0 })
@@ -179,14 +171,14 @@ describe("JSON-RPC on TCP/443 (curl)", () => {
   })
 
   it("answers every error with the code public clients check, and a sentence", async () => {
-    started = await startLab(labYaml())
+    const started = await useLab(labYaml())
     const { lab } = started
     const wrong = await rpc(lab, pyfmgLogin("admin", "nope"))
     expect(first(wrong).status.code).toBe(-11)
     expect(wrong.session).toBeUndefined()
     const none = await rpc(lab, pyfmgLogin("nobody", "secret"))
     expect(first(none)).toMatchObject({ status: { code: -11 }, detail: "nobody has rpc-permit none" })
-    const refused = await waitForEvent(lab.bus, started.events, (e): e is Of<"admin-login"> => e.type === "admin-login" && !e.ok && e.user === "admin")
+    const refused = await waitForEvent(started, "admin-login", (e) => !e.ok && e.user === "admin")
     expect(refused).toMatchObject({ via: "jsonrpc", reason: "wrong password for admin" })
 
     // Ansible's login: data as a one-element list; the Postman collection's trailing comma.
@@ -222,7 +214,7 @@ describe("JSON-RPC on TCP/443 (curl)", () => {
   })
 
   it("lets an API user in by its bearer key, within its rpc-permit", async () => {
-    started = await startLab(labYaml())
+    const started = await useLab(labYaml())
     const { lab } = started
     const bearer = "Authorization: Bearer reader0123456789abcdef"
     const status = await rpc(lab, JSON.stringify({ id: 1, method: "get", params: [{ url: "/sys/status" }] }), [bearer])
@@ -238,7 +230,7 @@ describe("JSON-RPC on TCP/443 (curl)", () => {
 
   it("expires a session unused for idle-timeout-api (lab clock), and enforces api-rate and api-max-body-bytes", async () => {
     const clock = new SimulatedLabClock()
-    started = await startLab(labYaml(", api-rate: 3/s, api-max-body-bytes: 512"), { clock })
+    const started = await useLab(labYaml(", api-rate: 3/s, api-max-body-bytes: 512"), { clock })
     const { lab } = started
     const login = await rpc(lab, pyfmgLogin("admin", "fortinet"))
     const session = login.session ?? ""
@@ -258,12 +250,12 @@ describe("JSON-RPC on TCP/443 (curl)", () => {
     expect(first(await ask()).status.code).toBe(0)
     clock.advance(60_001)
     expect(first(await ask()).status).toEqual({ code: -11, message: "No permission for the resource" })
-    const expired = await waitForEvent(lab.bus, started.events, (e): e is Of<"admin-logout"> => e.type === "admin-logout" && e.via === "jsonrpc")
+    const expired = await waitForEvent(started, "admin-logout", (e) => e.via === "jsonrpc")
     expect(expired.reason).toBe("unused for idle-timeout-api 60 s")
   })
 
   it("redirects TCP/80 to HTTPS, serves the login page and answers the XML API with a SOAP fault", async () => {
-    started = await startLab(labYaml())
+    const started = await useLab(labYaml())
     const { lab } = started
     const redirect = await curl(lab, "tcp/80", "/index.html")
     const https = lab.plan.resolve("faz-1", "tcp/443")

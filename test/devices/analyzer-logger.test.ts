@@ -5,8 +5,8 @@
 import { execFile } from "node:child_process"
 import { hostname } from "node:os"
 import { promisify } from "node:util"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type StartedLab, startLab, waitForStored } from "../support/lab.ts"
+import { describe, expect, it } from "vitest"
+import { sharedLab, waitForStored } from "../support/lab.ts"
 
 const run = promisify(execFile)
 
@@ -16,18 +16,14 @@ devices:
   faz-1: { kind: fortianalyzer }
 `
 
-let started: StartedLab
-beforeAll(async () => {
-  started = await startLab(LAB)
-})
-afterAll(() => started.close())
+const started = sharedLab(LAB)
 
 const logger = async (flags: ReadonlyArray<string>, device: string, message: string) => {
   const port = flags.includes("-T") ? "tcp/514" : "udp/514"
-  const { address, actualPort } = started.lab.plan.resolve("faz-1", port)
+  const { address, actualPort } = started().lab.plan.resolve("faz-1", port)
   await run("logger", ["-n", address, "-P", String(actualPort), "-p", "local7.notice", "-t", "fgt", ...flags, message])
-  await waitForStored(started, device, 1)
-  const [row] = started.lab.analyzers()[0]!.store.query({ device, limit: 1 })
+  await waitForStored(started(), device, 1)
+  const [row] = started().lab.analyzers()[0]!.store.query({ device, limit: 1 })
   return row!
 }
 
@@ -60,11 +56,11 @@ describe("logger → analyzer", () => {
   })
 
   it("stores a plain (non key=value) message raw with its syslog header fields", async () => {
-    const { address, actualPort } = started.lab.plan.resolve("faz-1", "udp/514")
+    const { address, actualPort } = started().lab.plan.resolve("faz-1", "udp/514")
     await run("logger", ["-n", address, "-P", String(actualPort), "-d", "--rfc5424", "-t", "myapp", "-p", "auth.warning", "just some text"])
     // logger names this machine in the header; with no devname, the header's hostname identifies the sender.
-    await waitForStored(started, hostname(), 1)
-    const [row] = started.lab.analyzers()[0]!.store.query({ device: hostname(), limit: 1 })
+    await waitForStored(started(), hostname(), 1)
+    const [row] = started().lab.analyzers()[0]!.store.query({ device: hostname(), limit: 1 })
     expect(row?.format).toBe("rfc5424")
     expect(row?.facility).toBe(4)
     expect(row?.severity).toBe(4)

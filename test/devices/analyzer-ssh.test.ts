@@ -13,12 +13,9 @@ import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Lab } from "../../src/lab/lab.ts"
-import { type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
-
-type Of<T extends LabEvent["type"]> = Extract<LabEvent, { type: T }>
+import { useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 let dir = ""
 let publicKey = ""
@@ -108,14 +105,8 @@ ha:
 `
 
 describe("analyzer SSH CLI (OpenSSH client)", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
   it("answers one command per ssh call with the lab's serial, hostname and HA role", async () => {
-    started = await startLab(labYaml())
+    const started = await useLab(labYaml())
     await waitForRole(started, "faz-a", "primary")
     await waitForRole(started, "faz-b", "secondary")
     const status = await sshCommand(started.lab, "faz-a", "admin", "get system status")
@@ -141,12 +132,12 @@ describe("analyzer SSH CLI (OpenSSH client)", () => {
     const unknown = await sshCommand(started.lab, "faz-a", "admin", "reboot-please")
     expect(unknown.stdout).toBe("Unknown action 0\n")
 
-    const login = await waitForEvent(started.lab.bus, started.events, (e): e is Of<"admin-login"> => e.type === "admin-login" && e.device === "faz-a" && e.ok, 5000)
+    const login = await waitForEvent(started, "admin-login", (e) => e.device === "faz-a" && e.ok, { timeoutMs: 5000 })
     expect(login.reason).toBe("public key ssh-ed25519")
   })
 
   it("serves an interactive CLI on a pseudo-terminal: prompt, config mode, errors, exit", async () => {
-    started = await startLab(labYaml())
+    const started = await useLab(labYaml())
     await waitForRole(started, "faz-a", "primary")
     const script = interactive(started.lab, "faz-a", "admin", "fortinet", [
       ["get system status", "FAZ-VM # "],
@@ -159,15 +150,15 @@ describe("analyzer SSH CLI (OpenSSH client)", () => {
     const { code, output } = await expectScript(script)
     expect(output).toContain("FAZ-VM (ha) # ")
     expect(code).toBe(0)
-    const logout = await waitForEvent(started.lab.bus, started.events, (e): e is Of<"admin-logout"> => e.type === "admin-logout", 5000)
+    const logout = await waitForEvent(started, "admin-logout", undefined, { timeoutMs: 5000 })
     expect(logout).toMatchObject({ device: "faz-a", via: "ssh", user: "admin", reason: "exit" })
   })
 
   it("refuses a wrong password and an API user, and says so", async () => {
-    started = await startLab(labYaml())
+    const started = await useLab(labYaml())
     const wrong = interactive(started.lab, "faz-a", "admin", "not-it", [["", "Permission denied"]])
     await expectScript(wrong)
-    const refused = await waitForEvent(started.lab.bus, started.events, (e): e is Of<"admin-login"> => e.type === "admin-login" && !e.ok, 5000)
+    const refused = await waitForEvent(started, "admin-login", (e) => !e.ok, { timeoutMs: 5000 })
     expect(refused).toMatchObject({ user: "admin", via: "ssh", reason: "wrong password for admin" })
     const api = await sshCommand(started.lab, "faz-a", "robot", "get system status")
     expect(api.code).toBe(255)
@@ -181,11 +172,11 @@ describe("analyzer SSH CLI (OpenSSH client)", () => {
       const result = await run("ssh-keyscan", ["-p", String(where.actualPort), "-t", "ecdsa", where.address])
       return result.stdout.split("\n").find((line) => line.includes("ecdsa-sha2-nistp256"))?.split(" ").slice(1).join(" ")
     }
-    started = await startLab(labYaml(), { dataDir })
-    const first = await scan(started.lab)
-    await started.close()
-    started = await startLab(labYaml(), { dataDir })
-    const second = await scan(started.lab)
+    const before = await useLab(labYaml(), { dataDir })
+    const first = await scan(before.lab)
+    await before.close()
+    const after = await useLab(labYaml(), { dataDir })
+    const second = await scan(after.lab)
     expect(first).toMatch(/^ecdsa-sha2-nistp256 AAAA/u)
     expect(second).toBe(first)
   })

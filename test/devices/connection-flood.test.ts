@@ -11,16 +11,14 @@ import { execFile } from "node:child_process"
 import * as net from "node:net"
 import { promisify } from "node:util"
 import { afterEach, describe, expect, it } from "vitest"
-import type { LabEvent, PortKey } from "../../src/events/events.ts"
+import type { PortKey } from "../../src/events/events.ts"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { FortiManager } from "../../src/devices/fortimanager/fortimanager.ts"
 import type { Lab } from "../../src/lab/lab.ts"
 import { SimulatedLabClock } from "../../src/machines/clock.ts"
-import { type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { isEvent, useLab, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const run = promisify(execFile)
-
-type Closed = Extract<LabEvent, { type: "connection-closed" }>
 
 const FLOOD = 1_100
 
@@ -35,16 +33,13 @@ const isOpen = (socket: net.Socket) => !socket.destroyed && socket.readyState ==
 const analyzer = (lab: Lab) => lab.analyzers()[0] as FortiAnalyzer
 
 describe("connection rules on every TCP listener (real sockets)", () => {
-  let started: StartedLab | null = null
   const sockets: net.Socket[] = []
-  afterEach(async () => {
+  afterEach(() => {
     for (const socket of sockets.splice(0)) socket.destroy()
-    await started?.close()
-    started = null
   })
 
   it(`a second address is served on TCP/514 while ${FLOOD} idle connections from a first one are held`, async () => {
-    started = await startLab("name: flood-test\ndevices:\n  faz-1: { kind: fortianalyzer }\n")
+    const started = await useLab("name: flood-test\ndevices:\n  faz-1: { kind: fortianalyzer }\n")
     const { lab } = started
     const target = lab.plan.resolve("faz-1", "tcp/514")
     const flood: net.Socket[] = []
@@ -75,7 +70,7 @@ describe("connection rules on every TCP listener (real sockets)", () => {
     // The flood still holds its 256 connections, each idle: nothing was sent on them.
     expect(flood.filter(isOpen)).toHaveLength(256)
     expect(rules["max-connections"]).toBe(0)
-    const refusals = started.events.filter((e): e is Closed => e.type === "connection-closed" && e.rule === "max-connections-per-source")
+    const refusals = started.events.filter(isEvent("connection-closed", (e) => e.rule === "max-connections-per-source"))
     // 16 reported one by one, then at 32, 64, 128, 256 and 512: 844 refusals, 21 events.
     expect(refusals).toHaveLength(21)
     expect(refusals[0]?.reason).toBe("max-connections-per-source 256 reached for 127.0.0.2; raise devices.faz-1.syslog.max-connections-per-source to allow more from one address")
@@ -83,14 +78,14 @@ describe("connection rules on every TCP listener (real sockets)", () => {
   }, 60_000)
 
   it("the FortiManager's TCP/541 limits one address and serves another", async () => {
-    started = await startLab("name: fgfm-flood\ndevices:\n  fmg-1: { kind: fortimanager, fgfm: { max-connections: 4, max-connections-per-source: 2 } }\n")
+    const started = await useLab("name: fgfm-flood\ndevices:\n  fmg-1: { kind: fortimanager, fgfm: { max-connections: 4, max-connections-per-source: 2 } }\n")
     const { lab } = started
     const target = lab.plan.resolve("fmg-1", "tcp/541")
     const held = [await dial(target, "127.0.0.2"), await dial(target, "127.0.0.2")]
     const over = await dial(target, "127.0.0.2")
     const other = await dial(target, "127.0.0.3")
     sockets.push(...held, over, other)
-    const refused = await waitForEvent(lab.bus, started.events, (e): e is Closed => e.type === "connection-closed" && e.peer === `127.0.0.2:${over.localPort}`)
+    const refused = await waitForEvent(started, "connection-closed", (e) => e.peer === `127.0.0.2:${over.localPort}`)
     expect(refused).toMatchObject({ device: "fmg-1", port: "tcp/541", rule: "max-connections-per-source" })
     expect(refused.reason).toBe("max-connections-per-source 2 reached for 127.0.0.2; raise devices.fmg-1.fgfm.max-connections-per-source to allow more from one address")
     expect((lab.devices.get("fmg-1") as FortiManager).connections.closed["max-connections-per-source"]).toBe(1)
@@ -99,7 +94,7 @@ describe("connection rules on every TCP listener (real sockets)", () => {
 
   it("first-byte-timeout closes a silent TCP/8443 connection; idle-timeout a syslog connection that went quiet, not one that talks", async () => {
     const clock = new SimulatedLabClock()
-    started = await startLab(
+    const started = await useLab(
       "name: timeouts\ndevices:\n  faz-1: { kind: fortianalyzer, syslog: { first-byte-timeout: 0s, idle-timeout: 60s }, https: { first-byte-timeout: 5s } }\n",
       { clock }
     )
@@ -116,7 +111,7 @@ describe("connection rules on every TCP listener (real sockets)", () => {
     await waitForStored(started, "talker", 1)
 
     clock.advance(5_000)
-    const firstByte = await waitForEvent(lab.bus, started.events, (e): e is Closed => e.type === "connection-closed" && e.rule === "first-byte-timeout")
+    const firstByte = await waitForEvent(started, "connection-closed", (e) => e.rule === "first-byte-timeout")
     expect(firstByte).toMatchObject({ port: "tcp/8443", reason: "sent nothing within first-byte-timeout 5 s of connecting; closed to free its connection slot" })
 
     // The talker sends every 30 s; the quiet one says nothing more.
@@ -125,7 +120,7 @@ describe("connection rules on every TCP listener (real sockets)", () => {
       talker.write(`<134>Nov 27 08:0${Math.floor(second / 60)}:${String(second % 60).padStart(2, "0")} talker test: at ${second}\n`)
       await waitForStored(started, "talker", 1 + second / 30)
     }
-    const idle = await waitForEvent(lab.bus, started.events, (e): e is Closed => e.type === "connection-closed" && e.rule === "idle-timeout")
+    const idle = await waitForEvent(started, "connection-closed", (e) => e.rule === "idle-timeout")
     expect(idle).toMatchObject({ port: "tcp/514", peer: quietPeer })
     expect(idle.reason).toBe("sent nothing for idle-timeout 60 s; closed (raise devices.faz-1.syslog.idle-timeout, or 0s to keep quiet connections)")
     expect(isOpen(talker)).toBe(true)

@@ -7,17 +7,14 @@
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
 import * as Effect from "effect/Effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { DnsServer } from "../../src/devices/dns-server/dns-server.ts"
-import type { LabEvent } from "../../src/events/events.ts"
 import { vendorNames } from "../../src/protocols/dns/lab-zone.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { isEvent, sharedLab, waitForEvent } from "../support/lab.ts"
 
 const run = promisify(execFile)
 
-let started: StartedLab
-beforeAll(async () => {
-  started = await startLab(`
+const started = sharedLab(`
 name: dns-test
 devices:
   dns-1:
@@ -29,13 +26,9 @@ devices:
     kind: fortianalyzer
     dns: { primary: dns-1 }
 `)
-})
-afterAll(() => started.close())
-
-type Update = Extract<LabEvent, { type: "fortiguard-update" }>
 
 const dig = async (args: ReadonlyArray<string>): Promise<string> => {
-  const at = started.lab.plan.resolve("dns-1", args.includes("+tcp") ? "tcp/53" : "udp/53")
+  const at = started().lab.plan.resolve("dns-1", args.includes("+tcp") ? "tcp/53" : "udp/53")
   const { stdout } = await run("dig", [`@${at.address}`, "-p", String(at.actualPort), "+time=2", "+tries=1", ...args])
   return stdout
 }
@@ -49,7 +42,7 @@ describe("DNS server ↔ dig, and the analyzer resolving through it", () => {
     const out = await dig([...names.flatMap((name) => [name, "A"]), "+noall", "+answer"])
     const answered = new Map(out.trim().split("\n").map((line) => line.split(/\s+/u)).map((fields) => [fields[0]?.replace(/\.$/u, ""), fields[4]]))
     for (const name of names) expect(answered.has(name), name).toBe(true)
-    expect(answered.get("globalupdate.fortinet.net")).toBe(started.lab.plan.addressOf("faz-2"))
+    expect(answered.get("globalupdate.fortinet.net")).toBe(started().lab.plan.addressOf("faz-2"))
     expect(answered.get("fds1.fortinet.com")).toBe("127.0.0.254")
   })
 
@@ -57,19 +50,19 @@ describe("DNS server ↔ dig, and the analyzer resolving through it", () => {
     const lab = await dig(["+tcp", "faz-1.fazlab.lab", "A"])
     expect(lab).toContain("status: NOERROR")
     expect(lab).toMatch(/flags: qr aa rd;/u)
-    expect(lab).toMatch(new RegExp(`^faz-1\\.fazlab\\.lab\\.\\s+60\\s+IN\\s+A\\s+${started.lab.plan.addressOf("faz-1").replaceAll(".", "\\.")}$`, "mu"))
+    expect(lab).toMatch(new RegExp(`^faz-1\\.fazlab\\.lab\\.\\s+60\\s+IN\\s+A\\s+${started().lab.plan.addressOf("faz-1").replaceAll(".", "\\.")}$`, "mu"))
     const other = await dig(["www.example.com", "A"])
     expect(other).toContain("status: NXDOMAIN")
     const aaaa = await dig(["fds1.fortinet.com", "AAAA"])
     expect(aaaa).toContain("status: NOERROR")
     expect(aaaa).toContain("ANSWER: 0")
-    expect((started.lab.device("dns-1") as DnsServer).queries("www.example.com")).toBe(1)
+    expect((started().lab.device("dns-1") as DnsServer).queries("www.example.com")).toBe(1)
   })
 
   it("lets faz-1 resolve its FortiGuard anycast names and says how far each update check got", async () => {
-    const { lab, events } = started
+    const { lab, events } = started()
     const byService = async (service: string) =>
-      waitForEvent(lab.bus, events, (event): event is Update => event.type === "fortiguard-update" && event.device === "faz-1" && event.service === service)
+      waitForEvent(started(), "fortiguard-update", (event) => event.device === "faz-1" && event.service === service)
     const avips = await byService("AV-IPS packages")
     expect(avips.name).toBe("globalupdate.fortinet.net")
     expect(avips.state).toBe("connected")
@@ -77,17 +70,17 @@ describe("DNS server ↔ dig, and the analyzer resolving through it", () => {
     expect(fct.name).toBe("globalfctupdate.fortinet.net")
     expect(fct.state).toBe("connect-failed")
     expect(fct.reason).toMatch(/^AV-IPS packages \(FortiClient\) update failed: globalfctupdate\.fortinet\.net is 127\.0\.0\.254 \(by dns-1\) but TCP\/443 there failed: /u)
-    const queried = events.filter((event): event is Extract<LabEvent, { type: "dns-query" }> => event.type === "dns-query" && event.peer.startsWith(`${lab.plan.addressOf("faz-1")}:`))
+    const queried = events.filter(isEvent("dns-query", (event) => event.peer.startsWith(`${lab.plan.addressOf("faz-1")}:`)))
     expect(new Set(queried.map((event) => event.name))).toEqual(new Set(["globalupdate.fortinet.net", "globalfctupdate.fortinet.net"]))
   })
 
   it("says the DNS server does not listen when it is down, at the analyzer's next start", async () => {
-    const { lab, events } = started
+    const { lab, events } = started()
     await Effect.runPromise(lab.device("dns-1")!.stop())
     const from = events.length
     await Effect.runPromise(lab.device("faz-1")!.stop())
     await Effect.runPromise(lab.device("faz-1")!.start())
-    const failed = await waitForEvent(lab.bus, events.slice(from), (event): event is Update => event.type === "fortiguard-update" && event.device === "faz-1" && event.service === "GeoIP")
+    const failed = await waitForEvent(started(), "fortiguard-update", (event) => event.device === "faz-1" && event.service === "GeoIP", { from })
     expect(failed.state).toBe("dns-failed")
     expect(failed.reason).toBe("GeoIP update failed: globalupdate.fortinet.net did not resolve: dns-1 does not listen on udp/53")
   })

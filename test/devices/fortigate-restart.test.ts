@@ -9,8 +9,7 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { isEvent, type StartedLab, useLab, waitForEvent } from "../support/lab.ts"
 
 const YAML = `
 name: restart
@@ -19,10 +18,8 @@ devices:
   fgt-1: { kind: fortigate, fortianalyzer: { server: faz-1, serial: FAZ-VM0000000001, rate: 200/s } }
 `
 
-type Acked = Extract<LabEvent, { type: "logs-acked" }>
-
 const ackedAtLeast = (started: StartedLab, total: number) =>
-  waitForEvent(started.lab.bus, started.events, (e): e is Acked => e.type === "logs-acked" && e.device === "fgt-1" && e.total >= total, 10_000)
+  waitForEvent(started, "logs-acked", (e) => e.device === "fgt-1" && e.total >= total)
 
 const storedFromFgt1 = (started: StartedLab): number => started.lab.analyzers()[0]?.store.count({ device: "fgt-1" }) ?? 0
 
@@ -31,23 +28,19 @@ describe("a lab restarted on its data folder", () => {
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }))
 
   it("stores the new run's records instead of taking them for the old run's", async () => {
-    const first = await startLab(YAML, { dataDir })
+    const first = await useLab(YAML, { dataDir })
     await ackedAtLeast(first, 100)
     await first.close()
-    const storedBefore = first.events.filter((e): e is Acked => e.type === "logs-acked" && e.device === "fgt-1").at(-1)?.total ?? 0
+    const storedBefore = first.events.filter(isEvent("logs-acked", (e) => e.device === "fgt-1")).at(-1)?.total ?? 0
     expect(storedBefore).toBeGreaterThanOrEqual(100)
 
-    const second = await startLab(YAML, { dataDir })
-    try {
-      const renumbered = await waitForEvent(second.lab.bus, second.events, (e): e is Extract<LabEvent, { type: "logs-renumbered" }> => e.type === "logs-renumbered", 10_000)
-      expect(renumbered.device).toBe("fgt-1")
-      expect(renumbered.from).toBeGreaterThan(storedBefore)
-      // 200 more records acknowledged in this run: each of them is in the store (rows are distinct
-      // sequence numbers; without the renumbering the first ones would have been taken for stored).
-      const acked = await ackedAtLeast(second, storedBefore + 200)
-      expect(storedFromFgt1(second)).toBeGreaterThanOrEqual(acked.total)
-    } finally {
-      await second.close()
-    }
+    const second = await useLab(YAML, { dataDir })
+    const renumbered = await waitForEvent(second, "logs-renumbered")
+    expect(renumbered.device).toBe("fgt-1")
+    expect(renumbered.from).toBeGreaterThan(storedBefore)
+    // 200 more records acknowledged in this run: each of them is in the store (rows are distinct
+    // sequence numbers; without the renumbering the first ones would have been taken for stored).
+    const acked = await ackedAtLeast(second, storedBefore + 200)
+    expect(storedFromFgt1(second)).toBeGreaterThanOrEqual(acked.total)
   })
 })

@@ -11,9 +11,8 @@ import * as tls from "node:tls"
 import * as Effect from "effect/Effect"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { FortiManager } from "../../src/devices/fortimanager/fortimanager.ts"
-import type { LabEvent } from "../../src/events/events.ts"
 import { encodeFgfm, FgfmDecoder, type FgfmMessage } from "../../src/protocols/fgfm/frames.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { sharedLab, waitForEvent } from "../support/lab.ts"
 
 const YAML = `
 name: fmg-test
@@ -23,30 +22,28 @@ devices:
   fgt-2: { kind: fortigate, serial: FGT60FTK20000002, hostname: branch-2, central-management: { fmg: fmg-1, enc-algorithm: low } }
 `
 
-let started: StartedLab
 let dir: string
-beforeAll(async () => {
-  started = await startLab(YAML)
+const started = sharedLab(YAML)
+beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-fmg-"))
 })
-afterAll(async () => {
-  await started.close()
+afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
 const manager = (): FortiManager => {
-  const device = started.lab.device("fmg-1")
+  const device = started().lab.device("fmg-1")
   if (!(device instanceof FortiManager)) throw new Error("fmg-1 is not a FortiManager")
   return device
 }
 
 const linkRegistered = (device: string) =>
-  waitForEvent(started.lab.bus, started.events, (e): e is Extract<LabEvent, { type: "fgfm-link" }> => e.type === "fgfm-link" && e.device === device && e.state === "registered")
+  waitForEvent(started(), "fgfm-link", (e) => e.device === device && e.state === "registered")
 
 /** Opens a TLS connection to the FortiManager's TCP/541 as a client of the lab CA; collects what comes back. */
 const rawClient = async (bytes: Buffer): Promise<{ messages: FgfmMessage[]; error: string | null }> => {
-  const { address, actualPort } = started.lab.plan.resolve("fmg-1", "tcp/541")
-  const socket = tls.connect({ host: address, port: actualPort, ca: [started.lab.pki.caPem], checkServerIdentity: () => undefined })
+  const { address, actualPort } = started().lab.plan.resolve("fmg-1", "tcp/541")
+  const socket = tls.connect({ host: address, port: actualPort, ca: [started().lab.pki.caPem], checkServerIdentity: () => undefined })
   const decoder = new FgfmDecoder({ maxMessageBytes: 65536 })
   const messages: FgfmMessage[] = []
   let error: string | null = null
@@ -71,14 +68,13 @@ describe("FortiManager on TCP/541", () => {
       { serial: "FGT60FTK20000001", hostname: "fgt-1", platform: "FortiGate-60F", state: "pending", connected: true },
       { serial: "FGT60FTK20000002", hostname: "branch-2", platform: "FortiGate-60F", state: "pending", connected: true }
     ])
-    expect(manager().managedDevice("FGT60FTK20000001")?.ip).toBe(started.lab.plan.addressOf("fgt-1"))
+    expect(manager().managedDevice("FGT60FTK20000001")?.ip).toBe(started().lab.plan.addressOf("fgt-1"))
   })
 
   it("authorizing a device reaches its live session", async () => {
     await linkRegistered("fgt-1")
     expect(manager().authorizeDevice("FGT60FTK20000001")).toBe(true)
-    await waitForEvent(started.lab.bus, started.events, (e): e is LabEvent =>
-      e.type === "fgfm-link" && e.device === "fgt-1" && e.reason === "authorized on the FortiManager")
+    await waitForEvent(started(), "fgfm-link", (e) => e.device === "fgt-1" && e.reason === "authorized on the FortiManager")
     expect(manager().managedDevice("FGT60FTK20000001")?.state).toBe("authorized")
     expect(manager().authorizeDevice("FGT-NOT-THERE")).toBe(false)
   })
@@ -98,8 +94,8 @@ describe("FortiManager on TCP/541", () => {
 
   it("openssl s_client sees a certificate with CN = the FortiManager's serial, chained to the lab CA", async () => {
     const caFile = path.join(dir, "ca.pem")
-    fs.writeFileSync(caFile, started.lab.pki.caPem)
-    const { address, actualPort } = started.lab.plan.resolve("fmg-1", "tcp/541")
+    fs.writeFileSync(caFile, started().lab.pki.caPem)
+    const { address, actualPort } = started().lab.plan.resolve("fmg-1", "tcp/541")
     const output = await new Promise<string>((resolve) => {
       const child = spawn("openssl", ["s_client", "-connect", `${address}:${actualPort}`, "-CAfile", caFile, "-showcerts", "-verify_return_error"], { stdio: ["pipe", "pipe", "pipe"] })
       let text = ""
@@ -115,9 +111,8 @@ describe("FortiManager on TCP/541", () => {
 
   it("a FortiGate that stops says goodbye: the session closes as device-closed and the device goes offline", async () => {
     await linkRegistered("fgt-1")
-    await Effect.runPromise(started.lab.device("fgt-1")!.stop())
-    const closed = await waitForEvent(started.lab.bus, started.events, (e): e is Extract<LabEvent, { type: "fgfm-session" }> =>
-      e.type === "fgfm-session" && e.serial === "FGT60FTK20000001" && e.state === "closed")
+    await Effect.runPromise(started().lab.device("fgt-1")!.stop())
+    const closed = await waitForEvent(started(), "fgfm-session", (e) => e.serial === "FGT60FTK20000001" && e.state === "closed")
     expect(closed.code).toBe("device-closed")
     expect(manager().managedDevice("FGT60FTK20000001")).toMatchObject({ connected: false, state: "authorized" })
   })

@@ -6,11 +6,10 @@
  */
 import * as net from "node:net"
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { FORTIMANAGER_PORTS } from "../../src/devices/fortimanager/fortimanager.ts"
-import type { LabEvent } from "../../src/events/events.ts"
 import { freePortBase } from "../support/ports.ts"
-import { type StartedLab, startLab } from "../support/lab.ts"
+import { isEvent, useLab } from "../support/lab.ts"
 
 const YAML = `name: restart-bind-failure
 devices:
@@ -27,15 +26,9 @@ const occupy = (port: number): Promise<net.Server> =>
 const close = (server: net.Server): Promise<void> => new Promise((resolve) => server.close(() => resolve()))
 
 describe("a device started again while its port is taken", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
   it("fails with the port named, reports listener-failed, is failed; starts once the port is free", async () => {
     const base = await freePortBase(FORTIMANAGER_PORTS)
-    started = await startLab(YAML, { portBase: base })
+    const started = await useLab(YAML, { portBase: base })
     const { lab, events } = started
     const fmg = lab.device("fmg-1")
     expect(fmg?.status()).toBe("running")
@@ -47,7 +40,7 @@ describe("a device started again while its port is taken", () => {
       const error = await Effect.runPromise(Effect.flip(lab.perform({ start: "fmg-1" })))
       expect(error.message).toContain("tcp/541")
       expect(error.message).toContain(`127.0.0.1:${base + 541}`)
-      const failed = events.slice(from).filter((event): event is Extract<LabEvent, { type: "listener-failed" }> => event.type === "listener-failed")
+      const failed = events.slice(from).filter(isEvent("listener-failed"))
       expect(failed).toMatchObject([{ device: "fmg-1", port: "tcp/541", address: "127.0.0.1", actualPort: base + 541, code: "EADDRINUSE" }])
       expect(fmg?.status()).toBe("failed")
       expect(events.slice(from).some((event) => event.type === "device-started")).toBe(false)

@@ -4,9 +4,8 @@
  * sentence) and goes on storing the next ones; the process keeps running. Real UDP on loopback.
  */
 import { expect, it } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
 import { failNextStoreCall, storingLab } from "../support/failing-store.ts"
-import { waitForEvent, waitForStored } from "../support/lab.ts"
+import { isEvent, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const LAB = `name: store-failed
 devices:
@@ -20,10 +19,10 @@ it("drops a batch the store refused, says so, and stores the next ones", async (
   const { started, analyzer } = lab()
   const reason = "Could not store logs in logs.sqlite (database or disk is full)."
   const append = failNextStoreCall(analyzer, "append", reason)
-  const failed = await waitForEvent(started.lab.bus, started.events, (e): e is Extract<LabEvent, { type: "store-failed" }> => e.type === "store-failed")
+  const failed = await waitForEvent(started, "store-failed")
   expect(failed).toMatchObject({ device: "faz-1", reason })
   expect(failed.dropped).toBeGreaterThan(0)
   append.mockRestore()
-  const total = started.events.filter((e): e is Extract<LabEvent, { type: "logs-stored" }> => e.type === "logs-stored").at(-1)?.total ?? 0
+  const total = started.events.filter(isEvent("logs-stored")).at(-1)?.total ?? 0
   await waitForStored(started, "fgt-1", total + 50)
 })

@@ -4,11 +4,8 @@
  * a sender outside the lab has no `sender`.
  */
 import * as net from "node:net"
-import { afterEach, describe, expect, it } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
-
-type Stored = Extract<LabEvent, { type: "logs-stored" }>
+import { describe, expect, it } from "vitest"
+import { type StartedLab, useLab, waitForEvent } from "../support/lab.ts"
 
 const YAML = `name: stored-sender-test
 devices:
@@ -18,17 +15,11 @@ devices:
 `
 
 const storedFrom = (started: StartedLab, from: string) =>
-  waitForEvent(started.lab.bus, started.events, (e): e is Stored => e.type === "logs-stored" && e.from === from, 10_000)
+  waitForEvent(started, "logs-stored", (e) => e.from === from)
 
 describe("logs-stored names the lab device that sent the logs", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
   it("carries the lab id of a FortiClient and a FortiGate filed under their hostnames, none for an outside sender", async () => {
-    started = await startLab(YAML)
+    const started = await useLab(YAML)
     expect(await storedFrom(started, "laptop-7")).toMatchObject({ device: "faz-1", from: "laptop-7", sender: "fct-1" })
     expect(await storedFrom(started, "FGT-HQ")).toMatchObject({ device: "faz-1", from: "FGT-HQ", sender: "fgt-1" })
 

@@ -7,10 +7,9 @@
  */
 import * as dgram from "node:dgram"
 import type { Worker } from "node:worker_threads"
-import { afterEach, describe, expect, it, vi } from "vitest"
+import { describe, expect, it, vi } from "vitest"
 import { eventText } from "../../src/cli/event-text.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { isEvent, useLab, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const receivers = vi.hoisted((): Worker[] => [])
 
@@ -24,9 +23,6 @@ vi.mock("node:worker_threads", async (importOriginal) => {
   }
   return { ...original, Worker: RecordedWorker }
 })
-
-type Of<T extends LabEvent["type"]> = Extract<LabEvent, { type: T }>
-const is = <T extends LabEvent["type"]>(type: T) => (event: LabEvent): event is Of<T> => event.type === type
 
 const LAB = `
 name: udp-receiver-lost
@@ -66,19 +62,9 @@ const receiverOf = (): Worker => {
   return worker
 }
 
-const opened: StartedLab[] = []
-const open = async (): Promise<StartedLab> => {
-  const started = await startLab(LAB)
-  opened.push(started)
-  return started
-}
-afterEach(async () => {
-  await Promise.all(opened.splice(0).map((started) => started.close()))
-})
-
 describe("the analyzer's UDP/514 when its receiver thread ends", () => {
   it("is bound again on the main thread at the same address and port, says so, stores what comes next, and closes with the lab", async () => {
-    const started = await open()
+    const started = await useLab(LAB)
     const udp = started.lab.plan.resolve("faz-1", "udp/514")
     await send(udp, line("fgt-moved", 1))
     await waitForStored(started, "fgt-moved", 1)
@@ -86,7 +72,7 @@ describe("the analyzer's UDP/514 when its receiver thread ends", () => {
     const worker = receiverOf()
     const gone = exited(worker)
     await worker.terminate()
-    const moved = await waitForEvent(started.lab.bus, started.events, is("listener-moved"))
+    const moved = await waitForEvent(started, "listener-moved")
     expect(await gone).toBe(1)
     expect(moved).toMatchObject({ device: "faz-1", port: "udp/514", address: udp.address, actualPort: udp.actualPort })
     expect(moved.reason).toBe("the UDP receiver thread ended (exit code 1); udp/514 is read on the main thread now")
@@ -96,48 +82,46 @@ describe("the analyzer's UDP/514 when its receiver thread ends", () => {
     await send(udp, line("fgt-moved", 2))
     await waitForStored(started, "fgt-moved", 2)
     expect(started.lab.analyzers()[0]!.store.query({ device: "fgt-moved", limit: 10 }).map((row) => row.fields?.["msg"]).sort()).toEqual(["log 1", "log 2"])
-    expect(started.events.filter(is("listener-failed"))).toEqual([])
+    expect(started.events.filter(isEvent("listener-failed"))).toEqual([])
 
     await started.close()
-    opened.splice(opened.indexOf(started), 1)
-    expect(started.events.filter(is("listener-closed")).map((event) => event.port)).toContain("udp/514")
+    expect(started.events.filter(isEvent("listener-closed")).map((event) => event.port)).toContain("udp/514")
     const again = await bindUdp(udp)
     expect(typeof again).not.toBe("string")
     if (typeof again !== "string") again.close()
   })
 
   it("a later analyzer gets a new receiver thread", async () => {
-    const first = await open()
+    const first = await useLab(LAB)
     const dead = receiverOf()
     const gone = exited(dead)
     await dead.terminate()
     await gone
-    await waitForEvent(first.lab.bus, first.events, is("listener-moved"))
+    await waitForEvent(first, "listener-moved")
 
-    const second = await open()
+    const second = await useLab(LAB)
     expect(receiverOf()).not.toBe(dead)
     const udp = second.lab.plan.resolve("faz-1", "udp/514")
     await send(udp, line("fgt-fresh", 1))
     await waitForStored(second, "fgt-fresh", 1)
-    expect(second.events.filter(is("listener-moved"))).toEqual([])
+    expect(second.events.filter(isEvent("listener-moved"))).toEqual([])
   })
 
   it("is reported failed when its port was taken before it could be bound again, and the lab still stops", async () => {
-    const started = await open()
+    const started = await useLab(LAB)
     const udp = started.lab.plan.resolve("faz-1", "udp/514")
     const worker = receiverOf()
     // Runs before the receiver's own "exit" handler: the port is free (the thread's socket went with it) and this takes it first.
     const taken = new Promise<dgram.Socket | string>((resolve) => worker.prependOnceListener("exit", () => resolve(bindUdp(udp))))
     await worker.terminate()
-    const failed = await waitForEvent(started.lab.bus, started.events, is("listener-failed"))
+    const failed = await waitForEvent(started, "listener-failed")
     const holder = await taken
     expect(typeof holder).not.toBe("string")
     expect(failed).toMatchObject({ device: "faz-1", port: "udp/514", address: udp.address, actualPort: udp.actualPort, code: "EADDRINUSE" })
     expect(failed.reason).toMatch(/^the UDP receiver thread ended \(exit code 1\) and udp\/514 could not be bound again: the address is already in use/)
-    expect(started.events.filter(is("listener-moved"))).toEqual([])
+    expect(started.events.filter(isEvent("listener-moved"))).toEqual([])
 
     await started.close()
-    opened.splice(opened.indexOf(started), 1)
     if (typeof holder !== "string") holder.close()
   })
 })

@@ -4,10 +4,9 @@
  * again and catches up.
  */
 import * as Effect from "effect/Effect"
-import { afterEach, expect, it, vi } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
+import { expect, it, vi } from "vitest"
 import { StoreError } from "../../src/store/store-error.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const YAML = `name: ha-catch-up-failure-test
 devices:
@@ -17,21 +16,12 @@ ha:
   lab: { members: [faz-a, faz-b], group-id: 13, hb-interval: 200ms, hb-lost-threshold: 3 }
 `
 
-type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
-type SyncedEvent = Extract<LabEvent, { type: "ha-synced" }>
-
-let started: StartedLab | null = null
-afterEach(async () => {
-  await started?.close()
-  started = null
-})
-
 it("ends the link of a catch-up that cannot read the store; the secondary joins again and catches up", async () => {
-  started = await startLab(YAML)
+  const started = await useLab(YAML)
   const { lab, events } = started
   const synced = (from: number) =>
-    waitForEvent(lab.bus, events.slice(from), (e): e is SyncedEvent => e.type === "ha-synced" && e.device === "faz-b", 10_000)
-  await waitForEvent(lab.bus, events, (e): e is RoleEvent => e.type === "ha-role" && e.device === "faz-a" && e.role === "primary", 5000)
+    waitForEvent(started, "ha-synced", (e) => e.device === "faz-b", { from })
+  await waitForRole(started, "faz-a", "primary", { timeoutMs: 5000 })
   await synced(0)
 
   const store = lab.analyzer("faz-a")!.store

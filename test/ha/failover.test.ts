@@ -6,13 +6,13 @@
  * is already on the new primary when it takes over, and in the end every record is on it once.
  */
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
-import type { LabEvent } from "../../src/events/events.ts"
+import type { EventOf, LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
 import type { SequenceReport } from "../../src/store/log-store.ts"
 import { dialTcp } from "../../src/net/tcp.ts"
-import { analyzer, type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { analyzer, useLab, waitForEvent } from "../support/lab.ts"
 
 const HB_INTERVAL_MS = 200
 const HB_LOST_THRESHOLD = 3
@@ -32,9 +32,7 @@ ${gate(1)}${gate(2)}ha:
   lab: { members: [faz-a, faz-b], group-id: 7, hb-interval: ${HB_INTERVAL_MS}ms, hb-lost-threshold: ${HB_LOST_THRESHOLD} }
 `
 
-type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
-
-const roleEvent = (device: string, role: RoleEvent["role"]) => (event: LabEvent): event is RoleEvent =>
+const roleEvent = (device: string, role: EventOf<"ha-role">["role"]) => (event: LabEvent): event is EventOf<"ha-role"> =>
   event.type === "ha-role" && event.device === device && event.role === role
 
 /** Does something accept on `device`'s TCP/5199? A plain connect, as a client outside would try. */
@@ -50,27 +48,20 @@ const accepts5199 = async (lab: Lab, device: string): Promise<boolean> => {
   }
 }
 
-
 const gateOf = (lab: Lab, id: string): FortiGate => lab.device(id) as FortiGate
 
 /** Records the FortiGate had acknowledged: generated minus still queued (nothing is dropped here). */
 const acked = (fortigate: FortiGate): number => (fortigate.faz?.sent ?? 0) - (fortigate.faz?.queued ?? 0)
 
 describe("HA failover (real clock)", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
   it("moves TCP/5199 and the VIP to the secondary in time, never two listening, nothing acknowledged lost or stored twice", async () => {
-    started = await startLab(YAML)
+    const started = await useLab(YAML)
     const { lab, events } = started
-    await waitForEvent(lab.bus, events, roleEvent("faz-a", "primary"))
-    await waitForEvent(lab.bus, events, roleEvent("faz-b", "secondary"))
+    await waitForEvent(started, roleEvent("faz-a", "primary"))
+    await waitForEvent(started, roleEvent("faz-b", "secondary"))
     // Both FortiGates have had records acknowledged (so replicated to faz-b) before the kill.
     for (const id of ["fgt-1", "fgt-2"]) {
-      await waitForEvent(lab.bus, events, (event): event is LabEvent => event.type === "logs-acked" && event.device === id && event.total >= 1000)
+      await waitForEvent(started, "logs-acked", (event) => event.device === id && event.total >= 1000)
     }
 
     // What is on faz-b of each FortiGate's acknowledged records, at the moment it takes over
@@ -104,7 +95,7 @@ describe("HA failover (real clock)", () => {
     for (const id of ["fgt-1", "fgt-2"]) ackedAtKill.set(id, acked(gateOf(lab, id)))
     killedAt.at = performance.now()
     await Effect.runPromise(analyzer(lab, "faz-a").kill())
-    const takeover = await waitForEvent(lab.bus, events, roleEvent("faz-b", "primary"), 5000)
+    const takeover = await waitForEvent(started, roleEvent("faz-b", "primary"), { timeoutMs: 5000 })
     expect(takeover.reason).toBe("faz-b became primary: 3 heartbeats missed from faz-a at hb-interval 0.2 s")
     // Keep observing well past the deadline, then stop.
     await new Promise((resolve) => setTimeout(resolve, DEADLINE_MS + 4 * PROBE_EVERY_MS))
@@ -132,12 +123,7 @@ describe("HA failover (real clock)", () => {
     for (const id of ["fgt-1", "fgt-2"]) {
       const fortigate = gateOf(lab, id)
       if ((fortigate.faz?.queued ?? 0) > 0) {
-        await waitForEvent(
-          lab.bus,
-          events.slice(fromPause),
-          (event): event is LabEvent => event.type === "logs-acked" && event.device === id && event.queued === 0,
-          10_000
-        )
+        await waitForEvent(started, "logs-acked", (event) => event.device === id && event.queued === 0, { from: fromPause })
       }
       expect(fortigate.faz?.queued, id).toBe(0)
       const report = analyzer(lab, "faz-b").store.sequenceReport(id, fortigate.sentTo("lab"))

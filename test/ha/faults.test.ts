@@ -12,12 +12,11 @@
  */
 import * as os from "node:os"
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it, onTestFinished } from "vitest"
 import { ctl } from "../../src/cli/ctl.ts"
 import type { CliIo } from "../../src/cli/io.ts"
-import type { LabEvent } from "../../src/events/events.ts"
 import { type Served, serve } from "../control/support.ts"
-import { analyzer, type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { analyzer, isEvent, type StartedLab, useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const HB_INTERVAL_MS = 200
 
@@ -29,14 +28,6 @@ devices:
 ha:
   lab: { members: [faz-a, faz-b], group-id: 3, hb-interval: ${HB_INTERVAL_MS}ms, hb-lost-threshold: 3 }
 `
-
-type Of<T extends LabEvent["type"]> = Extract<LabEvent, { type: T }>
-
-const is = <T extends LabEvent["type"]>(type: T, match: (event: Of<T>) => boolean = () => true) => (event: LabEvent): event is Of<T> =>
-  event.type === type && match(event as Of<T>)
-
-const role = (device: string, wanted: Of<"ha-role">["role"]) => is("ha-role", (event) => event.device === device && event.role === wanted)
-
 
 /** `fazlab ctl ARGS` against the served control channel: exit code and output. */
 const runCtl = async (served: Served, ...args: ReadonlyArray<string>) => {
@@ -59,39 +50,30 @@ const runCtl = async (served: Served, ...args: ReadonlyArray<string>) => {
  * FortiGate is paused and drained, so every record it sent was acknowledged, hence synced.
  */
 const drain = async (started: StartedLab, joinedAt: number): Promise<void> => {
-  const { lab, events } = started
-  const fgt = (match: (event: Of<"logs-acked">) => boolean) => is("logs-acked", (event) => event.device === "fgt-1" && match(event))
-  await waitForEvent(lab.bus, events, fgt((event) => event.at >= joinedAt + 2 * HB_INTERVAL_MS), 5000)
+  const { lab } = started
+  await waitForEvent(started, "logs-acked", (event) => event.device === "fgt-1" && event.at >= joinedAt + 2 * HB_INTERVAL_MS, { timeoutMs: 5000 })
   const fortigate = lab.sender("fgt-1")
   fortigate?.pause()
   const sent = fortigate?.sentTo("lab") ?? 0
-  await waitForEvent(lab.bus, events, fgt((event) => event.total >= sent && event.queued === 0), 10_000)
+  await waitForEvent(started, "logs-acked", (event) => event.device === "fgt-1" && event.total >= sent && event.queued === 0)
 }
 
 describe("HA faults (real clock)", () => {
-  let started: StartedLab | null = null
-  let served: Served | null = null
-  afterEach(async () => {
-    await served?.close()
-    await started?.close()
-    served = null
-    started = null
-  })
-
   it("partition: two primaries while it lasts, one after it heals; faz-b catches up", async () => {
-    started = await startLab(YAML)
+    const started = await useLab(YAML)
     const { lab, events } = started
-    served = await serve(lab)
-    await waitForEvent(lab.bus, events, role("faz-a", "primary"))
-    await waitForEvent(lab.bus, events, role("faz-b", "secondary"))
-    await waitForEvent(lab.bus, events, is("logs-acked", (event) => event.device === "fgt-1" && event.total >= 100))
+    const served = await serve(lab)
+    onTestFinished(() => served.close())
+    await waitForRole(started, "faz-a", "primary")
+    await waitForRole(started, "faz-b", "secondary")
+    await waitForEvent(started, "logs-acked", (event) => event.device === "fgt-1" && event.total >= 100)
 
     expect(await runCtl(served, "partition", "faz-a", "faz-b")).toEqual({
       code: 0,
       stdout: "partitioned faz-a from faz-b: HA traffic between them is cut both ways\n",
       stderr: ""
     })
-    const fault = await waitForEvent(lab.bus, events, is("fault", (event) => event.fault === "partition"))
+    const fault = await waitForEvent(started, "fault", (event) => event.fault === "partition")
     expect(fault).toMatchObject({ devices: ["faz-a", "faz-b"], reason: "faz-a and faz-b are partitioned: HA traffic between them is cut both ways; both stay up" })
     expect(await runCtl(served, "partition", "faz-b", "faz-a")).toEqual({
       code: 1,
@@ -99,34 +81,34 @@ describe("HA faults (real clock)", () => {
       stderr: "fazlab ctl: partition faz-b faz-a: faz-b and faz-a are already partitioned\n"
     })
 
-    const second = await waitForEvent(lab.bus, events, role("faz-b", "primary"), 5000)
+    const second = await waitForRole(started, "faz-b", "primary", { timeoutMs: 5000 })
     expect(second.reason).toBe("faz-b became primary: 3 heartbeats missed from faz-a at hb-interval 0.2 s")
-    const splitBrain = await waitForEvent(lab.bus, events, is("ha-split-brain"))
+    const splitBrain = await waitForEvent(started, "ha-split-brain")
     expect(splitBrain).toMatchObject({ group: "lab", primaries: ["faz-a", "faz-b"], reason: "split brain: faz-a and faz-b are both primary" })
     // The VIP takes one listener: faz-a keeps it, faz-b says it cannot have it.
-    const vip = await waitForEvent(lab.bus, events, is("listener-failed", (event) => event.device === "faz-b"), 5000)
+    const vip = await waitForEvent(started, "listener-failed", (event) => event.device === "faz-b", { timeoutMs: 5000 })
     expect(vip.reason).toBe("faz-b is primary but faz-a holds the virtual IP of lab (two primaries: split brain); faz-b listens on its own TCP/5199 only")
     expect(vip.ports).toEqual(["udp/514", "tcp/514", "tcp/8443", "tcp/443"])
-    await waitForEvent(lab.bus, events, is("listener-bound", (event) => event.device === "faz-b" && event.port === "tcp/5199"))
+    await waitForEvent(started, "listener-bound", (event) => event.device === "faz-b" && event.port === "tcp/5199")
     expect(await lab.probe("faz-a", "tcp/5199")).toBe(true)
     expect(await lab.probe("faz-b", "tcp/5199")).toBe(true)
     expect(await lab.probe("lab", "tcp/514")).toBe(true)
     // Both probe each other every hb-interval and cannot get through: still two primaries several
     // hb-intervals later (the FortiGate's ACKs through the VIP mark the time passing).
-    await waitForEvent(lab.bus, events, is("logs-acked", (event) => event.device === "fgt-1" && event.at >= second.at + 3 * HB_INTERVAL_MS), 5000)
-    expect(events.filter(is("ha-role", (event) => event.at > second.at))).toEqual([])
+    await waitForEvent(started, "logs-acked", (event) => event.device === "fgt-1" && event.at >= second.at + 3 * HB_INTERVAL_MS, { timeoutMs: 5000 })
+    expect(events.filter(isEvent("ha-role", (event) => event.at > second.at))).toEqual([])
     expect(analyzer(lab, "faz-a").ha?.role()).toBe("primary")
     expect(analyzer(lab, "faz-b").ha?.role()).toBe("primary")
 
     expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({ code: 0, stdout: "healed the network between faz-a and faz-b\n", stderr: "" })
-    const healed = await waitForEvent(lab.bus, events, is("ha-split-brain-healed"), 5000)
+    const healed = await waitForEvent(started, "ha-split-brain-healed", undefined, { timeoutMs: 5000 })
     expect(healed).toMatchObject({ stepsDown: "faz-b", stays: "faz-a", reason: "split brain healed: faz-b steps down, faz-a stays primary" })
-    await waitForEvent(lab.bus, events, is("listener-closed", (event) => event.device === "faz-b" && event.port === "tcp/5199"), 5000)
+    await waitForEvent(started, "listener-closed", (event) => event.device === "faz-b" && event.port === "tcp/5199", { timeoutMs: 5000 })
     expect(await lab.probe("faz-b", "tcp/5199")).toBe(false)
     expect(await lab.probe("faz-a", "tcp/5199")).toBe(true)
     expect(analyzer(lab, "faz-b").ha?.role()).toBe("secondary")
-    expect(events.filter(is("ha-split-brain"))).toHaveLength(1)
-    expect(events.filter(is("listener-failed"))).toEqual([vip])
+    expect(events.filter(isEvent("ha-split-brain"))).toHaveLength(1)
+    expect(events.filter(isEvent("listener-failed"))).toEqual([vip])
     expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({
       code: 1,
       stdout: "",
@@ -138,12 +120,12 @@ describe("HA faults (real clock)", () => {
       stdout: "degraded the heartbeats between faz-a and faz-b: 50 ms late, 0% lost, until ctl heal faz-a faz-b\n",
       stderr: ""
     })
-    expect(await waitForEvent(lab.bus, events, is("fault", (event) => event.fault === "degrade"), 5000)).toMatchObject({ devices: ["faz-a", "faz-b"] })
+    expect(await waitForEvent(started, "fault", (event) => event.fault === "degrade", { timeoutMs: 5000 })).toMatchObject({ devices: ["faz-a", "faz-b"] })
     expect(await runCtl(served, "heal", "faz-a", "faz-b")).toEqual({ code: 0, stdout: "healed the network between faz-a and faz-b\n", stderr: "" })
 
     // faz-b catches up on what faz-a stored during the partition: paused and drained, both hold
     // every record once.
-    const rejoined = await waitForEvent(lab.bus, events, role("faz-b", "secondary"))
+    const rejoined = await waitForRole(started, "faz-b", "secondary")
     await drain(started, rejoined.at)
     const sent = lab.sender("fgt-1")?.sentTo("lab") ?? 0
     for (const id of ["faz-a", "faz-b"]) {
@@ -152,28 +134,28 @@ describe("HA faults (real clock)", () => {
   }, 30_000)
 
   it("freeze: the primary goes silent, the secondary takes over on missed heartbeats; thawed, it rejoins as secondary", async () => {
-    started = await startLab(YAML)
+    const started = await useLab(YAML)
     const { lab, events } = started
-    await waitForEvent(lab.bus, events, role("faz-a", "primary"))
-    await waitForEvent(lab.bus, events, role("faz-b", "secondary"))
+    await waitForRole(started, "faz-a", "primary")
+    await waitForRole(started, "faz-b", "secondary")
 
     await Effect.runPromise(lab.perform({ freeze: "faz-a" }))
-    expect(events.find(is("fault", (event) => event.fault === "freeze"))?.reason).toBe("faz-a is frozen: alive but silent (no heartbeats, no answers) until thawed")
+    expect(events.find(isEvent("fault", (event) => event.fault === "freeze"))?.reason).toBe("faz-a is frozen: alive but silent (no heartbeats, no answers) until thawed")
     expect(analyzer(lab, "faz-a").ha?.phase()).toBe("frozen")
     expect(analyzer(lab, "faz-a").status()).toBe("running")
-    await waitForEvent(lab.bus, events, is("listener-closed", (event) => event.device === "faz-a" && event.port === "tcp/5199"))
+    await waitForEvent(started, "listener-closed", (event) => event.device === "faz-a" && event.port === "tcp/5199")
     expect(await Effect.runPromise(Effect.flip(lab.perform({ freeze: "faz-a" })))).toMatchObject({ message: "freeze faz-a: faz-a is already frozen; thaw it first" })
 
     // No goodbye from a hung process: faz-b counts the missed heartbeats.
-    const takeover = await waitForEvent(lab.bus, events, role("faz-b", "primary"), 5000)
+    const takeover = await waitForRole(started, "faz-b", "primary", { timeoutMs: 5000 })
     expect(takeover.reason).toBe("faz-b became primary: 3 heartbeats missed from faz-a at hb-interval 0.2 s")
-    await waitForEvent(lab.bus, events, is("listener-bound", (event) => event.device === "lab" && event.port === "tcp/514" && event.at >= takeover.at), 5000)
+    await waitForEvent(started, "listener-bound", (event) => event.device === "lab" && event.port === "tcp/514" && event.at >= takeover.at, { timeoutMs: 5000 })
     expect(await lab.probe("faz-b", "tcp/5199")).toBe(true)
     expect(await lab.probe("faz-a", "tcp/5199")).toBe(false)
 
     await Effect.runPromise(lab.perform({ thaw: "faz-a" }))
-    expect(events.find(is("fault", (event) => event.fault === "thaw"))?.reason).toBe("faz-a is thawed: it starts over and looks for a primary")
-    const back = await waitForEvent(lab.bus, events, role("faz-a", "secondary"), 5000)
+    expect(events.find(isEvent("fault", (event) => event.fault === "thaw"))?.reason).toBe("faz-a is thawed: it starts over and looks for a primary")
+    const back = await waitForRole(started, "faz-a", "secondary", { timeoutMs: 5000 })
     // faz-a ranks better (priority 120) but does not preempt.
     expect(back.reason).toBe("faz-a became secondary: faz-b is primary")
     expect(analyzer(lab, "faz-b").ha?.role()).toBe("primary")
@@ -182,29 +164,24 @@ describe("HA faults (real clock)", () => {
   }, 30_000)
 
   it("a frozen secondary is dropped by the primary after one lost-window, and catches up when thawed", async () => {
-    started = await startLab(YAML)
+    const started = await useLab(YAML)
     const { lab, events } = started
-    await waitForEvent(lab.bus, events, role("faz-a", "primary"))
-    await waitForEvent(lab.bus, events, role("faz-b", "secondary"))
+    await waitForRole(started, "faz-a", "primary")
+    await waitForRole(started, "faz-b", "secondary")
     await Effect.runPromise(lab.perform({ freeze: "faz-b" }))
     expect(analyzer(lab, "faz-b").ha?.phase()).toBe("frozen")
     const frozenAt = lab.clock.now()
     const fromFreeze = events.length
     // OFTP ACKs wait for every secondary's SYNC_ACK; a silent one is dropped after one lost-window
     // (hb-interval × hb-lost-threshold), so the FortiGate's records are acknowledged again after it.
-    const ackedBefore = events.filter(is("logs-acked", (event) => event.device === "fgt-1")).at(-1)?.total ?? 0
-    const acked = await waitForEvent(
-      lab.bus,
-      events.slice(fromFreeze),
-      is("logs-acked", (event) => event.device === "fgt-1" && event.at >= frozenAt + 4 * HB_INTERVAL_MS),
-      5000
-    )
+    const ackedBefore = events.filter(isEvent("logs-acked", (event) => event.device === "fgt-1")).at(-1)?.total ?? 0
+    const acked = await waitForEvent(started, "logs-acked", (event) => event.device === "fgt-1" && event.at >= frozenAt + 4 * HB_INTERVAL_MS, { timeoutMs: 5000, from: fromFreeze })
     expect(acked.total).toBeGreaterThan(ackedBefore)
     expect(analyzer(lab, "faz-a").ha?.role()).toBe("primary")
-    expect(events.slice(fromFreeze).filter(is("ha-role"))).toEqual([])
+    expect(events.slice(fromFreeze).filter(isEvent("ha-role"))).toEqual([])
 
     await Effect.runPromise(lab.perform({ thaw: "faz-b" }))
-    const back = await waitForEvent(lab.bus, events.slice(fromFreeze), role("faz-b", "secondary"), 5000)
+    const back = await waitForRole(started, "faz-b", "secondary", { timeoutMs: 5000, from: fromFreeze })
     expect(back.reason).toBe("faz-b became secondary: faz-a is primary")
     await drain(started, back.at)
     const sent = lab.sender("fgt-1")?.sentTo("lab") ?? 0

@@ -7,9 +7,9 @@
  * itself: a split brain in a healthy network). A kill after that still fails over.
  */
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { LabEvent } from "../../src/events/events.ts"
-import { analyzer, type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
+import { analyzer, useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const HB_INTERVAL_MS = 200
 const LOST_WINDOW_MS = HB_INTERVAL_MS * 3
@@ -34,18 +34,11 @@ const stall = (ms: number): number => {
 
 const isHa = (event: LabEvent): boolean => event.type.startsWith("ha-")
 
-
 describe("a stall of the lab's process", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
   it("is taken for nobody's death: no missed heartbeat, no election, no split brain; a kill afterwards still fails over", async () => {
-    started = await startLab(YAML)
+    const started = await useLab(YAML)
     const { lab, events } = started
-    await waitForEvent(lab.bus, events, (event): event is LabEvent => event.type === "ha-synced", 10_000)
+    await waitForEvent(started, "ha-synced")
     const from = events.length
 
     expect(stall(STALL_MS)).toBeGreaterThan(LOST_WINDOW_MS)

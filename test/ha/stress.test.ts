@@ -7,11 +7,11 @@
  * Bounded in rounds and in time; every wait is an event with a deadline.
  */
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
-import type { LabEvent } from "../../src/events/events.ts"
+import type { EventOf } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
-import { analyzer, type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
+import { analyzer, type StartedLab, useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const CYCLES = 12
 const FORTIGATES = ["fgt-1", "fgt-2"] as const
@@ -28,30 +28,20 @@ ${gate(1)}${gate(2)}ha:
   lab: { members: [faz-a, faz-b], group-id: 11, hb-interval: 200ms, hb-lost-threshold: 3 }
 `
 
-type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
-type SyncedEvent = Extract<LabEvent, { type: "ha-synced" }>
-
-
 const gateOf = (lab: Lab, id: string): FortiGate => lab.device(id) as FortiGate
 
 /** Records the FortiGate had acknowledged: generated minus still queued. */
 const acked = (fortigate: FortiGate): number => (fortigate.faz?.sent ?? 0) - (fortigate.faz?.queued ?? 0)
 
 /** The first catch-up `member` finishes (`ha-synced`) among the events from index `from` on, within `timeoutMs`. */
-const caughtUpAfter = (started: StartedLab, from: number, member: string, timeoutMs: number): Promise<SyncedEvent> =>
-  waitForEvent(started.lab.bus, started.events.slice(from), (e): e is SyncedEvent => e.type === "ha-synced" && e.device === member, timeoutMs)
+const caughtUpAfter = (started: StartedLab, from: number, member: string, timeoutMs: number): Promise<EventOf<"ha-synced">> =>
+  waitForEvent(started, "ha-synced", (e) => e.device === member, { timeoutMs, from })
 
 describe("HA stress: alternating kills (real clock)", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
   it("keeps every acknowledged record on the acting primary once, cycle after cycle, and on both members at the end", async () => {
-    const current = (started = await startLab(YAML))
-    const { lab, events } = current
-    const roleAfter = (from: number, device: string, role: RoleEvent["role"]) => waitForRole(current, device, role, { from, timeoutMs: 5000 })
+    const started = await useLab(YAML)
+    const { lab, events } = started
+    const roleAfter = (from: number, device: string, role: EventOf<"ha-role">["role"]) => waitForRole(started, device, role, { from, timeoutMs: 5000 })
 
     await roleAfter(0, "faz-a", "primary")
     await caughtUpAfter(started, 0, "faz-b", 5000)
@@ -63,7 +53,7 @@ describe("HA stress: alternating kills (real clock)", () => {
       const before = events.length
       for (const id of FORTIGATES) {
         const total = acked(gateOf(lab, id)) + 100
-        await waitForEvent(lab.bus, events.slice(before), (e): e is LabEvent => e.type === "logs-acked" && e.device === id && e.total >= total, 5000)
+        await waitForEvent(started, "logs-acked", (e) => e.device === id && e.total >= total, { timeoutMs: 5000, from: before })
       }
       const ackedAtKill = new Map(FORTIGATES.map((id) => [id, acked(gateOf(lab, id))]))
       const atTakeover: string[] = []
@@ -91,7 +81,7 @@ describe("HA stress: alternating kills (real clock)", () => {
     for (const id of FORTIGATES) gateOf(lab, id).pause()
     for (const id of FORTIGATES) {
       if ((gateOf(lab, id).faz?.queued ?? 0) > 0) {
-        await waitForEvent(lab.bus, events.slice(fromPause), (e): e is LabEvent => e.type === "logs-acked" && e.device === id && e.queued === 0, 10_000)
+        await waitForEvent(started, "logs-acked", (e) => e.device === id && e.queued === 0, { from: fromPause })
       }
     }
     for (const member of MEMBERS) {

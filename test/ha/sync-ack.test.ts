@@ -5,12 +5,11 @@
  */
 import type * as net from "node:net"
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
-import type { LabEvent } from "../../src/events/events.ts"
 import { dialTcp } from "../../src/net/tcp.ts"
 import { encodeFrame, type HaFrame, HaDecoder } from "../../src/protocols/ha/frames.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { type StartedLab, useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const YAML = `name: ha-sync-ack
 devices:
@@ -62,16 +61,10 @@ class FakeMember {
 }
 
 describe("HA log sync: the primary's ACK waits for the secondaries", () => {
-  let started: StartedLab | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-  })
-
-  const join = async (groupId: number): Promise<FakeMember> => {
-    const lab = started?.lab
-    if (lab === undefined) throw new Error("no lab")
-    await waitForEvent(lab.bus, started?.events ?? [], (event): event is LabEvent => event.type === "ha-role" && event.device === "faz-b" && event.role === "secondary")
+  /** Once faz-b has joined, it leaves and a fake member of group `groupId` takes its place. */
+  const join = async (started: StartedLab, groupId: number): Promise<FakeMember> => {
+    const { lab } = started
+    await waitForRole(started, "faz-b", "secondary")
     // faz-b leaves; the fake takes its place in the group.
     await Effect.runPromise(lab.analyzer("faz-b")?.stop() ?? Effect.void)
     const target = lab.plan.resolve("faz-a", "tcp/5199")
@@ -82,17 +75,16 @@ describe("HA log sync: the primary's ACK waits for the secondaries", () => {
   }
 
   it("refuses a JOIN for another group-id with ERROR wrong-group", async () => {
-    started = await startLab(YAML)
-    const fake = await join(10)
+    const fake = await join(await useLab(YAML), 10)
     const error = await fake.next((frame) => frame.type === "error")
     expect(error).toEqual({ type: "error", body: { code: "wrong-group", reason: "faz-a is in group-id 9, the JOIN says 10" } })
     fake.close()
   })
 
   it("acknowledges an OFTP batch only after the secondary's SYNC_ACK", async () => {
-    started = await startLab(YAML)
+    const started = await useLab(YAML)
     const { lab, events } = started
-    const fake = await join(9)
+    const fake = await join(started, 9)
     await fake.next((frame) => frame.type === "welcome")
     await fake.next((frame) => frame.type === "config-sync")
     const fortigate = lab.device("fgt-1") as FortiGate
@@ -110,7 +102,7 @@ describe("HA log sync: the primary's ACK waits for the secondaries", () => {
     if (first.type !== "log-sync") throw new Error("not a LOG_SYNC")
     const upTo = first.body.firstSyncId + first.body.records.length - 1
     fake.send({ type: "sync-ack", body: { upTo } })
-    const acked = await waitForEvent(lab.bus, events, (event): event is Extract<LabEvent, { type: "logs-acked" }> => event.type === "logs-acked" && event.device === "fgt-1")
+    const acked = await waitForEvent(started, "logs-acked", (event) => event.device === "fgt-1")
     expect(acked.total).toBeGreaterThanOrEqual(first.body.records.length)
     expect(fortigate.faz?.queued).toBeLessThan(fortigate.faz?.sent ?? 0)
     fake.close()

@@ -13,11 +13,11 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import * as Effect from "effect/Effect"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it, onTestFinished } from "vitest"
 import { HA_SYNC_BATCH } from "../../src/devices/fortianalyzer/ha-primary.ts"
-import type { LabEvent } from "../../src/events/events.ts"
+import type { EventOf } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
-import { analyzer, type StartedLab, startLab, waitForEvent, waitForRole } from "../support/lab.ts"
+import { analyzer, type StartedLab, useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 const YAML = `name: ha-syslog-catch-up-test
 devices:
@@ -26,10 +26,6 @@ devices:
 ha:
   lab: { members: [faz-a, faz-b], group-id: 12, hb-interval: 200ms, hb-lost-threshold: 3 }
 `
-
-type RoleEvent = Extract<LabEvent, { type: "ha-role" }>
-type SyncedEvent = Extract<LabEvent, { type: "ha-synced" }>
-
 
 /** Sends one syslog message per line to the VIP's TCP/514 with util-linux `logger`. */
 const logTo = (lab: Lab, lines: ReadonlyArray<string>): Promise<void> => {
@@ -55,31 +51,19 @@ const copies = (lab: Lab, member: string): Map<string, number> => {
 }
 
 const storedOn = (started: StartedLab, member: string, total: number, from: number) =>
-  waitForEvent(
-    started.lab.bus,
-    started.events.slice(from),
-    (event): event is LabEvent => event.type === "logs-stored" && event.device === member && event.total >= total,
-    10_000
-  )
+  waitForEvent(started, "logs-stored", (event) => event.device === member && event.total >= total, { from })
 
 describe.each(["memory", "file"] as const)("HA syslog catch-up (real sockets, %s stores)", (stores) => {
-  let started: StartedLab | null = null
-  let dataDir: string | null = null
-  afterEach(async () => {
-    await started?.close()
-    started = null
-    if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
-    dataDir = null
-  })
-
   it("gives a returning member the syslog it missed, each log once, before it may take over", async () => {
-    dataDir = stores === "file" ? fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-ha-syslog-")) : null
-    const current = (started = await startLab(YAML, { dataDir }))
-    const { lab, events } = current
-    const role = (from: number, device: string, want: RoleEvent["role"]) => waitForRole(current, device, want, { from, timeoutMs: 5000 })
+    const dataDir = stores === "file" ? fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-ha-syslog-")) : null
+    // Removed after the lab has closed (onTestFinished runs the last registered first).
+    if (dataDir !== null) onTestFinished(() => fs.rmSync(dataDir, { recursive: true, force: true }))
+    const started = await useLab(YAML, { dataDir })
+    const { lab, events } = started
+    const role = (from: number, device: string, want: EventOf<"ha-role">["role"]) => waitForRole(started, device, want, { from, timeoutMs: 5000 })
     /** The first catch-up `member` finishes among the events from index `from` on. */
     const caughtUp = (from: number, member: string) =>
-      waitForEvent(lab.bus, events.slice(from), (e): e is SyncedEvent => e.type === "ha-synced" && e.device === member, 10_000)
+      waitForEvent(started, "ha-synced", (e) => e.device === member, { from })
 
     await role(0, "faz-a", "primary")
     await caughtUp(0, "faz-b")
@@ -94,7 +78,7 @@ describe.each(["memory", "file"] as const)("HA syslog catch-up (real sockets, %s
     mark = events.length
     await Effect.runPromise(lab.perform({ kill: "faz-a" }))
     await role(mark, "faz-b", "primary")
-    await waitForEvent(lab.bus, events.slice(mark), (e): e is LabEvent => e.type === "listener-bound" && e.device === "lab" && e.port === "tcp/514", 5000)
+    await waitForEvent(started, "listener-bound", (e) => e.device === "lab" && e.port === "tcp/514", { timeoutMs: 5000, from: mark })
     const second = lot("lottwo", HA_SYNC_BATCH * 2 + 500)
     mark = events.length
     await logTo(lab, second)
@@ -132,7 +116,7 @@ describe.each(["memory", "file"] as const)("HA syslog catch-up (real sockets, %s
     expect([...(held?.values() ?? [])].every((n) => n === 1)).toBe(true)
 
     // After the handover, lot 3 reaches faz-a through the VIP and faz-b live: still once each, on both.
-    await waitForEvent(lab.bus, events.slice(mark), (e): e is LabEvent => e.type === "listener-bound" && e.device === "lab" && e.port === "tcp/514", 5000)
+    await waitForEvent(started, "listener-bound", (e) => e.device === "lab" && e.port === "tcp/514", { timeoutMs: 5000, from: mark })
     await caughtUp(mark, "faz-b")
     const third = lot("lotthree", 30)
     mark = events.length

@@ -5,17 +5,10 @@
  * primary takes the VIP at its next hb-interval.
  */
 import * as dgram from "node:dgram"
-import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Scope from "effect/Scope"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it, onTestFinished } from "vitest"
 import { ANALYZER_PORTS } from "../../src/devices/fortianalyzer/analyzer.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { Lab } from "../../src/lab/lab.ts"
-import { parseScenario } from "../../src/lab/scenario/load.ts"
-import { RealLabClock } from "../../src/machines/clock.ts"
 import { PortPlan } from "../../src/net/port-plan.ts"
-import { waitForEvent } from "../support/lab.ts"
+import { useLab, waitForEvent } from "../support/lab.ts"
 import { freePortBase } from "../support/ports.ts"
 
 const YAML = `name: ha-vip-bind-test
@@ -25,8 +18,6 @@ devices:
 ha:
   lab: { members: [faz-a, faz-b], group-id: 5, hb-interval: 200ms, hb-lost-threshold: 3 }
 `
-
-type Of<T extends LabEvent["type"]> = Extract<LabEvent, { type: T }>
 
 /** The address the lab gives the group's VIP (per-device addressing: one loopback address each). */
 const VIP = new PortPlan({ base: 0, addressing: "per-device", devices: ["faz-a", "faz-b"], groups: ["lab"] }).addressOf("lab")
@@ -43,38 +34,17 @@ const holdVipPort = async (): Promise<{ readonly socket: dgram.Socket; readonly 
 }
 
 describe("HA: the virtual IP held by another program", () => {
-  let close: (() => Promise<void>) | null = null
-  afterEach(async () => {
-    await close?.()
-    close = null
-  })
-
   it("reports the failed claim once, naming every port of the VIP, and binds the VIP once the port is free", async () => {
     const { socket: holder, base } = await holdVipPort()
-    const events: LabEvent[] = []
-    const scope = await Effect.runPromise(Scope.make())
     let held = true
     const release = () => {
       if (held) holder.close()
       held = false
     }
-    close = async () => {
-      release()
-      await Effect.runPromise(Scope.close(scope, Exit.void))
-    }
-    const lab = await Effect.runPromise(
-      Scope.provide(scope)(
-        Lab.make({
-          scenario: parseScenario(YAML, "test.yaml", { stepsRequired: false }),
-          dataDir: null,
-          portBase: base,
-          addressing: "per-device",
-          clock: new RealLabClock(),
-          onEvent: (event) => events.push(event)
-        })
-      )
-    )
-    const failed = await waitForEvent(lab.bus, events, (e): e is Of<"listener-failed"> => e.type === "listener-failed", 20_000)
+    onTestFinished(release)
+    const started = await useLab(YAML, { portBase: base, addressing: "per-device" })
+    const { events } = started
+    const failed = await waitForEvent(started, "listener-failed", undefined, { timeoutMs: 20_000 })
     expect(failed).toMatchObject({
       device: "faz-a",
       port: "udp/514",
@@ -87,7 +57,7 @@ describe("HA: the virtual IP held by another program", () => {
 
     // The port is free again: the primary takes the VIP, and the failed claim was reported once.
     release()
-    const bound = await waitForEvent(lab.bus, events, (e): e is Of<"listener-bound"> => e.type === "listener-bound" && e.device === "lab" && e.port === "udp/514", 20_000)
+    const bound = await waitForEvent(started, "listener-bound", (e) => e.device === "lab" && e.port === "udp/514", { timeoutMs: 20_000 })
     expect(events.filter((e) => e.type === "listener-failed")).toEqual([failed])
     expect(bound.actualPort).toBe(base + 514)
   }, 60_000)

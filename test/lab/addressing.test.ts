@@ -8,7 +8,7 @@ import * as net from "node:net"
 import { describe, expect, it } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import { loopbackAddress, MAX_LOOPBACK_ADDRESSES, placementProblem, PortPlan } from "../../src/net/port-plan.ts"
-import { startLab } from "../support/lab.ts"
+import { useLab, waitForEvent } from "../support/lab.ts"
 
 const DEVICES = 1_000
 
@@ -54,28 +54,12 @@ describe("a lab of 1,000 devices", () => {
       "  faz-1: { kind: fortianalyzer }",
       ...Array.from({ length: DEVICES - 1 }, (_, i) => `  fgt-${i + 1}: { kind: fortigate, syslog: { server: faz-1, mode: udp, rate: 1/s, count: 1 } }`)
     ].join("\n")
-    const started = await startLab(`${yaml}\n`)
-    try {
-      const analyzer = started.lab.analyzers()[0] as FortiAnalyzer
-      // One log each: wait until every sender's log is stored (logs-stored events, no sleeping).
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`only ${analyzer.store.countByDevice().length} of ${DEVICES - 1} FortiGates stored within 90 s`)), 90_000)
-        const check = () => {
-          if (analyzer.store.countByDevice().length < DEVICES - 1) return
-          clearTimeout(timer)
-          unsubscribe()
-          resolve()
-        }
-        const unsubscribe = started.lab.bus.subscribe((event) => {
-          if (event.type === "logs-stored") check()
-        })
-        check()
-      })
-      const last = analyzer.store.query({ device: `fgt-${DEVICES - 1}` })[0]
-      expect(last?.peer.startsWith(`${loopbackAddress(DEVICES - 1)}:`)).toBe(true)
-      expect(started.events.filter((event) => event.type === "sender-state" && event.state === "backoff")).toEqual([])
-    } finally {
-      await started.close()
-    }
+    const started = await useLab(`${yaml}\n`)
+    const analyzer = started.lab.analyzers()[0] as FortiAnalyzer
+    // One log each: wait until every sender's log is stored (logs-stored events, no sleeping).
+    await waitForEvent(started, "logs-stored", () => analyzer.store.countByDevice().length >= DEVICES - 1, { timeoutMs: 90_000 })
+    const last = analyzer.store.query({ device: `fgt-${DEVICES - 1}` })[0]
+    expect(last?.peer.startsWith(`${loopbackAddress(DEVICES - 1)}:`)).toBe(true)
+    expect(started.events.filter((event) => event.type === "sender-state" && event.state === "backoff")).toEqual([])
   }, 180_000)
 })

@@ -12,13 +12,13 @@ import * as net from "node:net"
 import * as tls from "node:tls"
 import { promisify } from "node:util"
 import * as Effect from "effect/Effect"
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest"
+import { beforeAll, describe, expect, it, vi } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import type { OftpServer } from "../../src/devices/fortianalyzer/oftp-server.ts"
-import type { LabEvent } from "../../src/events/events.ts"
+import type { EventOf } from "../../src/events/events.ts"
 import type { OftpSessionEnd } from "../../src/machines/oftp-session.ts"
 import { encodeFrame, type Hello, OftpDecoder, type OftpFrame } from "../../src/protocols/oftp/frames.ts"
-import { type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { isEvent, sharedLab, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const run = promisify(execFile)
 
@@ -47,40 +47,33 @@ const hello = (serial: string): Hello => ({
   keepaliveMs: 5000
 })
 
-type SessionEvent = Extract<LabEvent, { type: "oftp-session" }>
-type ConnectionClosed = Extract<LabEvent, { type: "connection-closed" }>
-
-let started: StartedLab
 let analyzer: FortiAnalyzer
 let oftp: OftpServer
 
+const started = sharedLab(LAB)
 beforeAll(async () => {
-  started = await startLab(LAB)
-  analyzer = started.lab.analyzers()[0]!
+  analyzer = started().lab.analyzers()[0]!
   oftp = analyzer.oftp!
-  await waitForEvent(started.lab.bus, started.events, (e): e is SessionEvent => e.type === "oftp-session" && e.serial === GATE_SERIAL && e.state === "online")
-  await waitForStored(started, "fgt-1", 1)
-})
-afterAll(async () => {
-  await started.close()
+  await waitForEvent(started(), "oftp-session", (e) => e.serial === GATE_SERIAL && e.state === "online")
+  await waitForStored(started(), "fgt-1", 1)
 })
 
-const endpoint = () => started.lab.plan.resolve("faz-1", "tcp/514")
+const endpoint = () => started().lab.plan.resolve("faz-1", "tcp/514")
 
 const peerOf = (socket: net.Socket): string => `${socket.localAddress}:${socket.localPort}`
 
 /** The analyzer's `oftp-session` "closed" event for the connection from `peer`. */
-const sessionClosed = (peer: string): Promise<SessionEvent> =>
-  waitForEvent(started.lab.bus, started.events, (e): e is SessionEvent => e.type === "oftp-session" && e.peer === peer && e.state === "closed")
+const sessionClosed = (peer: string): Promise<EventOf<"oftp-session">> =>
+  waitForEvent(started(), "oftp-session", (e) => e.peer === peer && e.state === "closed")
 
 const count = (code: OftpSessionEnd): number => oftp.ended.get(code) ?? 0
 
 /** The well-behaved FortiGate is still online and more of its logs arrive. */
 const gateStillStreaming = async (): Promise<void> => {
   expect(oftp.connectedSerials()).toContain(GATE_SERIAL)
-  const stored = started.events.filter((e) => e.type === "logs-stored" && e.from === "fgt-1")
+  const stored = started().events.filter((e) => e.type === "logs-stored" && e.from === "fgt-1")
   const last = stored.at(-1)
-  await waitForStored(started, "fgt-1", (last?.type === "logs-stored" ? last.total : 0) + 1)
+  await waitForStored(started(), "fgt-1", (last?.type === "logs-stored" ? last.total : 0) + 1)
 }
 
 /** A raw TCP client that writes `bytes` once connected; `closed` resolves when the analyzer drops it. */
@@ -106,7 +99,7 @@ interface HandClient {
 /** An OFTP client driven by hand: TLS with the lab CA, then whatever frames the test writes. */
 const handClient = async (): Promise<HandClient> => {
   const { address, actualPort } = endpoint()
-  const socket = tls.connect({ host: address, port: actualPort, ca: [started.lab.pki.caPem], rejectUnauthorized: true, checkServerIdentity: () => undefined })
+  const socket = tls.connect({ host: address, port: actualPort, ca: [started().lab.pki.caPem], rejectUnauthorized: true, checkServerIdentity: () => undefined })
   socket.on("error", () => undefined)
   const decoder = new OftpDecoder({ maxFrameBytes: 1024 * 1024 })
   const frames: OftpFrame[] = []
@@ -146,7 +139,7 @@ const expectRefusal = async (
   code: OftpSessionEnd,
   reason: string | RegExp,
   given?: HandClient
-): Promise<SessionEvent> => {
+): Promise<EventOf<"oftp-session">> => {
   const before = count(code)
   const client = given ?? await handClient()
   client.socket.write(bytes)
@@ -264,26 +257,20 @@ describe("sessions", () => {
   })
 
   it("the well-behaved FortiGate never lost its session", () => {
-    const gateEnds = started.events.filter((e): e is SessionEvent => e.type === "oftp-session" && e.serial === GATE_SERIAL && e.state === "closed")
+    const gateEnds = started().events.filter(isEvent("oftp-session", (e) => e.serial === GATE_SERIAL && e.state === "closed"))
     expect(gateEnds.map((e) => e.code)).toEqual(["duplicate-session"])
-    expect(started.events.filter((e) => e.type === "oftp-link" && e.device === "fgt-1" && e.state !== "online" && e.state !== "connecting" && e.state !== "hello")).toEqual([])
+    expect(started().events.filter((e) => e.type === "oftp-link" && e.device === "fgt-1" && e.state !== "online" && e.state !== "connecting" && e.state !== "hello")).toEqual([])
   })
 })
 
 describe("max-connections on TCP/514", () => {
-  let limited: StartedLab
-  beforeAll(async () => {
-    limited = await startLab("name: bad-input-limit\ndevices:\n  faz-2: { kind: fortianalyzer, syslog: { max-connections: 2, max-connections-per-source: 2 } }\n")
-  })
-  afterAll(async () => {
-    await limited.close()
-  })
+  const limited = sharedLab("name: bad-input-limit\ndevices:\n  faz-2: { kind: fortianalyzer, syslog: { max-connections: 2, max-connections-per-source: 2 } }\n")
 
   const closedEvent = (peer: string) =>
-    waitForEvent(limited.lab.bus, limited.events, (e): e is ConnectionClosed => e.type === "connection-closed" && e.peer === peer)
+    waitForEvent(limited(), "connection-closed", (e) => e.peer === peer)
 
   const open = async (first: string): Promise<{ readonly socket: net.Socket; readonly peer: string; readonly closed: Promise<void> }> => {
-    const { address, actualPort } = limited.lab.plan.resolve("faz-2", "tcp/514")
+    const { address, actualPort } = limited().lab.plan.resolve("faz-2", "tcp/514")
     const socket = net.connect({ host: address, port: actualPort })
     socket.on("error", () => undefined)
     const closed = once(socket, "close").then(() => undefined)
@@ -296,7 +283,7 @@ describe("max-connections on TCP/514", () => {
     const a = await open("<")
     const b = await open("<")
     for (const held of [a, b]) {
-      await waitForEvent(limited.lab.bus, limited.events, (e): e is LabEvent => e.type === "connection-accepted" && e.peer === held.peer)
+      await waitForEvent(limited(), "connection-accepted", (e) => e.peer === held.peer)
     }
     const third = await open("<134>refused\n")
     expect(await closedEvent(third.peer)).toMatchObject({ device: "faz-2", port: "tcp/514", reason: "max-connections 2 reached; raise devices.faz-2.syslog.max-connections to allow more", rule: "max-connections" })
@@ -304,12 +291,12 @@ describe("max-connections on TCP/514", () => {
 
     a.socket.end()
     await closedEvent(a.peer)
-    const { address, actualPort } = limited.lab.plan.resolve("faz-2", "tcp/514")
+    const { address, actualPort } = limited().lab.plan.resolve("faz-2", "tcp/514")
     const message = 'date=2026-11-27 time=07:00:00 devname="after-limit" devid="FGT60FTK20000077" type="event" subtype="system" level="notice" msg="a slot is free again"'
     await run("logger", ["-n", address, "-P", String(actualPort), "-T", "--octet-count", "--rfc5424", "-t", "fgt", message])
-    await waitForStored(limited, "after-limit", 1)
-    expect(limited.events.filter((e) => e.type === "connection-closed" && e.reason.startsWith("max-connections"))).toHaveLength(1)
-    expect(limited.lab.analyzers()[0]?.refusedConnections).toBe(1)
+    await waitForStored(limited(), "after-limit", 1)
+    expect(limited().events.filter((e) => e.type === "connection-closed" && e.reason.startsWith("max-connections"))).toHaveLength(1)
+    expect(limited().lab.analyzers()[0]?.refusedConnections).toBe(1)
     b.socket.destroy()
   })
 })

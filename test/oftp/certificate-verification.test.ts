@@ -3,15 +3,8 @@
  * expects another analyzer closes the connection and says why, in FortiOS's words; with
  * `disable` it logs anyway.
  */
-import { afterEach, describe, expect, it } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent, waitForStored } from "../support/lab.ts"
-
-let started: StartedLab | null = null
-afterEach(async () => {
-  await started?.close()
-  started = null
-})
+import { describe, expect, it } from "vitest"
+import { useLab, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const lab = (settings: string) => `
 name: cert-check
@@ -22,18 +15,14 @@ devices:
 
 describe("certificate-verification", () => {
   it("enable with a serial list that lacks the analyzer's serial: the FortiGate refuses it and says why", async () => {
-    started = await startLab(lab("serial: FAZ-VM0000000999, certificate-verification: enable"))
-    const event = await waitForEvent(
-      started.lab.bus,
-      started.events,
-      (e: LabEvent): e is Extract<LabEvent, { type: "oftp-link" }> => e.type === "oftp-link" && e.device === "fgt-1" && e.state === "retrying"
-    )
+    const started = await useLab(lab("serial: FAZ-VM0000000999, certificate-verification: enable"))
+    const event = await waitForEvent(started, "oftp-link", (e) => e.device === "fgt-1" && e.state === "retrying")
     expect(event.reason).toBe("serial number of server is unauthorized (certificate CN FAZ-VM0000000001, expected one of FAZ-VM0000000999)")
     expect(started.lab.analyzers()[0]!.store.count({ device: "fgt-1" })).toBe(0)
   })
 
   it("enable with the analyzer's serial in the list: logs flow", async () => {
-    started = await startLab(lab("serial: FAZ-VM0000000001, certificate-verification: enable"))
+    const started = await useLab(lab("serial: FAZ-VM0000000001, certificate-verification: enable"))
     await waitForStored(started, "fgt-1", 10)
     // OFTP records are stored raw plus their indexed fields; the rest is rebuilt on read.
     const [row] = started.lab.analyzers()[0]!.store.query({ device: "fgt-1", limit: 1 })
@@ -42,7 +31,7 @@ describe("certificate-verification", () => {
   })
 
   it("disable: logs flow whatever the analyzer's serial", async () => {
-    started = await startLab(lab("serial: FAZ-VM0000000999, certificate-verification: disable"))
+    const started = await useLab(lab("serial: FAZ-VM0000000999, certificate-verification: disable"))
     await waitForStored(started, "fgt-1", 10)
   })
 })

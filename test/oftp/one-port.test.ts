@@ -9,18 +9,16 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { promisify } from "node:util"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type StartedLab, startLab, waitForStored } from "../support/lab.ts"
+import { sharedLab, waitForStored } from "../support/lab.ts"
 
 const run = promisify(execFile)
 
-let started: StartedLab
 let dir: string
-beforeAll(async () => {
-  started = await startLab("name: one-port\ndevices:\n  faz-1: { kind: fortianalyzer, serial: FAZ-VM0000000042 }\n")
+const started = sharedLab("name: one-port\ndevices:\n  faz-1: { kind: fortianalyzer, serial: FAZ-VM0000000042 }\n")
+beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-one-port-"))
 })
-afterAll(async () => {
-  await started.close()
+afterAll(() => {
   fs.rmSync(dir, { recursive: true, force: true })
 })
 
@@ -38,8 +36,8 @@ const sClient = (args: ReadonlyArray<string>): Promise<{ code: number | null; ou
 describe("TCP/514: OFTP's TLS and plain syslog on one listener", () => {
   it("openssl completes a handshake with the lab CA chain while logger's syslog is stored", async () => {
     const caFile = path.join(dir, "ca.pem")
-    fs.writeFileSync(caFile, started.lab.pki.caPem)
-    const { address, actualPort } = started.lab.plan.resolve("faz-1", "tcp/514")
+    fs.writeFileSync(caFile, started().lab.pki.caPem)
+    const { address, actualPort } = started().lab.plan.resolve("faz-1", "tcp/514")
     const message = 'date=2026-11-27 time=07:00:00 devname="same-port" devid="FGT60FTK20000077" type="event" subtype="system" level="notice" msg="syslog beside TLS"'
 
     const [tlsResult] = await Promise.all([
@@ -51,9 +49,9 @@ describe("TCP/514: OFTP's TLS and plain syslog on one listener", () => {
     expect(tlsResult.output).toMatch(/i:CN\s*=\s*fazlab one-port CA/)
     expect(tlsResult.output).toMatch(/New, TLSv1\.[23], Cipher is /)
 
-    await waitForStored(started, "same-port", 1)
-    const [row] = started.lab.analyzers()[0]!.store.query({ device: "same-port", limit: 1 })
+    await waitForStored(started(), "same-port", 1)
+    const [row] = started().lab.analyzers()[0]!.store.query({ device: "same-port", limit: 1 })
     expect(row?.fields?.["msg"]).toBe("syslog beside TLS")
-    expect(started.lab.analyzers()[0]!.intake.malformedTotal).toBe(0)
+    expect(started().lab.analyzers()[0]!.intake.malformedTotal).toBe(0)
   })
 })

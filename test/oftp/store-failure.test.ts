@@ -4,7 +4,6 @@
  * and the FortiGate sends them again on its next session, so none is lost or stored twice.
  */
 import { expect, it } from "vitest"
-import type { LabEvent } from "../../src/events/events.ts"
 import { failNextStoreCall, storingLab } from "../support/failing-store.ts"
 import { waitForEvent, waitForStored } from "../support/lab.ts"
 
@@ -22,19 +21,13 @@ devices:
     fortianalyzer: { server: faz-1, serial: FAZ-VM0000000011, rate: 200/s }
 `
 
-type SessionEvent = Extract<LabEvent, { type: "oftp-session" }>
-
 const lab = storingLab(LAB)
 
 it("ends the sessions of a failed store transaction without acknowledging, and the device sends the batch again", async () => {
   const { started, analyzer } = lab()
   const reason = "Could not store OFTP batches in logs.sqlite (database or disk is full); nothing of them was stored."
   const failed = failNextStoreCall(analyzer, "appendDeviceBatches", reason)
-  const closed = await waitForEvent(
-    started.lab.bus,
-    started.events,
-    (e): e is SessionEvent => e.type === "oftp-session" && e.serial === GATE_SERIAL && e.state === "closed" && e.reason === reason
-  )
+  const closed = await waitForEvent(started, "oftp-session", (e) => e.serial === GATE_SERIAL && e.state === "closed" && e.reason === reason)
   expect(closed.reason).toBe(reason)
   expect(failed).toHaveBeenCalled()
   failed.mockRestore()

@@ -3,9 +3,9 @@
  * minute. The lab runs on a simulated clock (real sockets, simulated time), so a minute passes
  * in milliseconds and the test is deterministic. Also `reliable disable`: logs go over UDP/514.
  */
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { SimulatedLabClock } from "../../src/machines/clock.ts"
-import { type StartedLab, startLab, waitForStored } from "../support/lab.ts"
+import { useLab, waitForStored } from "../support/lab.ts"
 
 const lab = (fortianalyzer: string) => `
 name: upload-option
@@ -22,16 +22,10 @@ const advance = async (clock: SimulatedLabClock, ms: number) => {
   }
 }
 
-let started: StartedLab | null = null
-afterEach(async () => {
-  await started?.close()
-  started = null
-})
-
 describe("upload-option and reliable", () => {
   it("1-minute holds logs in the queue until the minute is up, then uploads them all", async () => {
     const clock = new SimulatedLabClock()
-    started = await startLab(lab("upload-option: 1-minute"), { clock })
+    const started = await useLab(lab("upload-option: 1-minute"), { clock })
     const analyzer = started.lab.analyzers()[0]!
     await advance(clock, 30_000)
     expect(analyzer.store.count({ device: "fgt-1" })).toBe(0)
@@ -42,13 +36,13 @@ describe("upload-option and reliable", () => {
 
   it("realtime uploads within a second of simulated time", async () => {
     const clock = new SimulatedLabClock()
-    started = await startLab(lab("upload-option: realtime"), { clock })
+    const started = await useLab(lab("upload-option: realtime"), { clock })
     await advance(clock, 2_000)
     await waitForStored(started, "fgt-1", 10)
   })
 
   it("reliable disable sends the logs over UDP/514 instead, unencrypted", async () => {
-    started = await startLab(lab("reliable: disable"))
+    const started = await useLab(lab("reliable: disable"))
     await waitForStored(started, "fgt-1", 5)
     const rows = started.lab.analyzers()[0]!.store.query({ device: "fgt-1", limit: 5 })
     expect(rows.every((row) => row.transport === "udp" && row.format === "fortios")).toBe(true)

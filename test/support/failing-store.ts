@@ -3,10 +3,10 @@
  * `fgt-1` has stored its first log (the analyzer's store is in use), and closes after them; then
  * one store call is made to fail with the store's own error, as on a full disk.
  */
-import { afterAll, beforeAll, vi } from "vitest"
+import { beforeAll, vi } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
 import { StoreError } from "../../src/store/store-error.ts"
-import { type StartedLab, startLab, waitForStored } from "./lab.ts"
+import { sharedLab, type StartedLab, waitForStored } from "./lab.ts"
 
 export interface StoringLab {
   readonly started: StartedLab
@@ -16,19 +16,9 @@ export interface StoringLab {
 
 /** Registers the lab's hooks; call it at the top of a test file, and the function it returns in the tests. */
 export const storingLab = (yaml: string): (() => StoringLab) => {
-  let lab: StoringLab | undefined
-  beforeAll(async () => {
-    const started = await startLab(yaml)
-    lab = { started, analyzer: started.lab.analyzers()[0]! }
-    await waitForStored(started, "fgt-1", 1)
-  })
-  afterAll(async () => {
-    await lab?.started.close()
-  })
-  return () => {
-    if (lab === undefined) throw new Error("the lab is started by beforeAll: call this inside a test")
-    return lab
-  }
+  const started = sharedLab(yaml)
+  beforeAll(() => waitForStored(started(), "fgt-1", 1))
+  return () => ({ started: started(), analyzer: started().lab.analyzers()[0]! })
 }
 
 /** The store's next `method` call throws `store-write-failed` with `reason`; later calls go through. */
