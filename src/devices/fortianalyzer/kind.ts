@@ -6,7 +6,10 @@
  * and how it is built. The lab starts it before the devices that send to it, and after the peers
  * it dials.
  */
+import { dnsServer } from "../dns-server/kind.ts"
 import { defineKind, referencesTo } from "../kind.ts"
+import { ntpServer } from "../ntp-server/kind.ts"
+import { smtpRelay } from "../smtp-relay/kind.ts"
 import { ANALYZER_PORTS, FortiAnalyzer, MANAGEMENT_PORTS } from "./analyzer.ts"
 import { HA_PORT } from "./ha-group.ts"
 import { fortiAnalyzerSettings } from "./settings.ts"
@@ -35,9 +38,9 @@ export const fortianalyzer = defineKind({
       outside: LOG_SERVER_OUTSIDE,
       notSelf: "another collector than the analyzer itself (it would forward its own logs to itself for ever)"
     })),
-    ...spec.mail.map((entry, i) => ({ path: ["mail", i, "server"], name: entry.server, kind: "smtp-relay", group: false, outside: "smtp.example.com or 10.0.0.25:25" })),
-    ...referencesTo("dns-server", "10.0.0.53", false, [[["dns", "primary"], spec.dns.primary], [["dns", "secondary"], spec.dns.secondary]]),
-    ...spec.ntp.ntpserver.map((entry, i) => ({ path: ["ntp", "ntpserver", i, "server"], name: entry.server, kind: "ntp-server", group: false, outside: "10.0.0.123" }))
+    ...spec.mail.map((entry, i) => ({ path: ["mail", i, "server"], name: entry.server, kind: smtpRelay.name, group: false, outside: "smtp.example.com or 10.0.0.25:25" })),
+    ...referencesTo(dnsServer.name, "10.0.0.53", false, [[["dns", "primary"], spec.dns.primary], [["dns", "secondary"], spec.dns.secondary]]),
+    ...spec.ntp.ntpserver.map((entry, i) => ({ path: ["ntp", "ntpserver", i, "server"], name: entry.server, kind: ntpServer.name, group: false, outside: "10.0.0.123" }))
   ],
   autostart: () => true,
   build: ({ id, spec, context, group, aliases }) =>
