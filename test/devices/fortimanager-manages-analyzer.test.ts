@@ -9,11 +9,11 @@
 import { spawn } from "node:child_process"
 import * as tls from "node:tls"
 import * as Effect from "effect/Effect"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { FortiManager } from "../../src/devices/fortimanager/fortimanager.ts"
-import type { LabEvent } from "../../src/events/events.ts"
+import type { EventOf } from "../../src/events/events.ts"
 import { encodeFgfm, FgfmDecoder, type FgfmMessage } from "../../src/protocols/fgfm/frames.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { sharedLab, waitForEvent } from "../support/lab.ts"
 
 const YAML = `
 name: fmg-faz
@@ -22,26 +22,17 @@ devices:
   fmg-1: { kind: fortimanager, serial: FMG-VM0000000042, managed-analyzers: [faz-1], analyzer-link: { retry-interval: 1s } }
 `
 
-type FgfmLink = Extract<LabEvent, { type: "fgfm-link" }>
-
-let started: StartedLab
-beforeAll(async () => {
-  started = await startLab(YAML)
-})
-afterAll(async () => {
-  await started.close()
-})
+const started = sharedLab(YAML)
 
 const manager = (): FortiManager => {
-  const device = started.lab.device("fmg-1")
+  const device = started().lab.device("fmg-1")
   if (!(device instanceof FortiManager)) throw new Error("fmg-1 is not a FortiManager")
   return device
 }
 
 /** The analyzer's next `fgfm-link` event in `state` after the first `from` events. */
-const analyzerLink = (state: FgfmLink["state"], from = 0, reason?: RegExp) =>
-  waitForEvent(started.lab.bus, started.events.slice(from), (e): e is FgfmLink =>
-    e.type === "fgfm-link" && e.device === "faz-1" && e.state === state && (reason === undefined || reason.test(e.reason)))
+const analyzerLink = (state: EventOf<"fgfm-link">["state"], from = 0, reason?: RegExp) =>
+  waitForEvent(started(), "fgfm-link", (e) => e.device === "faz-1" && e.state === state && (reason === undefined || reason.test(e.reason)), { from })
 
 /** Runs `openssl s_client` against the analyzer's TCP/541 and returns what it printed. */
 const opensslSubject = (port: number, host: string): Promise<string> =>
@@ -61,26 +52,26 @@ describe("a FortiManager managing a FortiAnalyzer over TCP/541", () => {
     expect(registered.manager).toBe("FMG-VM0000000042")
     const device = manager().managedDevice("FAZ-VM0000000007")
     expect(device).toMatchObject({ hostname: "faz-branch", platform: "FortiAnalyzer-VM64", version: "v7.4.3", state: "pending", connected: true })
-    expect(device?.ip).toBe(started.lab.plan.addressOf("faz-1"))
-    expect(started.events).toContainEqual(expect.objectContaining({ type: "fgfm-discover", manager: "fmg-1", analyzer: "faz-1", state: "connected" }))
+    expect(device?.ip).toBe(started().lab.plan.addressOf("faz-1"))
+    expect(started().events).toContainEqual(expect.objectContaining({ type: "fgfm-discover", manager: "fmg-1", analyzer: "faz-1", state: "connected" }))
   })
 
   it("authorizing the analyzer reaches its live session", async () => {
     await analyzerLink("registered")
-    const from = started.events.length
+    const from = started().events.length
     expect(manager().authorizeDevice("FAZ-VM0000000007")).toBe(true)
     await analyzerLink("registered", from, /^authorized on/)
   })
 
   it("shows the analyzer's certificate (CN = its serial) to openssl s_client on TCP/541", async () => {
-    const { address, actualPort } = started.lab.plan.resolve("faz-1", "tcp/541")
+    const { address, actualPort } = started().lab.plan.resolve("faz-1", "tcp/541")
     const output = await opensslSubject(actualPort, address)
     expect(output).toMatch(/Peer certificate: CN ?= ?FAZ-VM0000000007/)
   })
 
   it("answers a client that does not start with request=discover with discover-required", async () => {
-    const { address, actualPort } = started.lab.plan.resolve("faz-1", "tcp/541")
-    const socket = tls.connect({ host: address, port: actualPort, ca: [started.lab.pki.caPem], checkServerIdentity: () => undefined })
+    const { address, actualPort } = started().lab.plan.resolve("faz-1", "tcp/541")
+    const socket = tls.connect({ host: address, port: actualPort, ca: [started().lab.pki.caPem], checkServerIdentity: () => undefined })
     const decoder = new FgfmDecoder({ maxMessageBytes: 65536 })
     const messages: FgfmMessage[] = []
     socket.on("secureConnect", () => socket.write(encodeFgfm({ type: "keepalive", serialno: "FGT60FTK20000009" })))
@@ -94,12 +85,11 @@ describe("a FortiManager managing a FortiAnalyzer over TCP/541", () => {
 
   it("after a clean stop of the analyzer, the FortiManager connects again once it is back", async () => {
     await analyzerLink("registered")
-    const from = started.events.length
-    await Effect.runPromise(started.lab.perform({ stop: "faz-1" }))
-    await waitForEvent(started.lab.bus, started.events.slice(from), (e): e is LabEvent =>
-      e.type === "fgfm-session" && e.manager === "fmg-1" && e.serial === "FAZ-VM0000000007" && e.state === "closed")
+    const from = started().events.length
+    await Effect.runPromise(started().lab.perform({ stop: "faz-1" }))
+    await waitForEvent(started(), "fgfm-session", (e) => e.manager === "fmg-1" && e.serial === "FAZ-VM0000000007" && e.state === "closed", { from })
     expect(manager().managedDevice("FAZ-VM0000000007")?.connected).toBe(false)
-    await Effect.runPromise(started.lab.perform({ start: "faz-1" }))
+    await Effect.runPromise(started().lab.perform({ start: "faz-1" }))
     await analyzerLink("registered", from, /authorized on the FortiManager/)
     expect(manager().managedDevice("FAZ-VM0000000007")).toMatchObject({ state: "authorized", connected: true })
   })

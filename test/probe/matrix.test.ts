@@ -8,13 +8,12 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ControlClient, connectControl } from "../../src/control/client.ts"
-import type { LabEvent } from "../../src/events/events.ts"
 import { ALLOW_ALL, parseExpectations } from "../../src/probe/expectations.ts"
 import { catalogFlows } from "../../src/probe/flows.ts"
 import { confirmStored, planFlow, probeLab } from "../../src/probe/matrix.ts"
 import type { ProbeReport } from "../../src/probe/report.ts"
 import { serve, type Served } from "../control/support.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { sharedLab, waitForRole } from "../support/lab.ts"
 
 const LAB = `
 name: probe-test
@@ -42,7 +41,7 @@ ha:
     hb-lost-threshold: 3
 `
 
-let started: StartedLab
+const started = sharedLab(LAB)
 let served: Served
 let client: ControlClient
 let report: ProbeReport
@@ -54,11 +53,9 @@ const flow = (id: string) => {
 }
 
 beforeAll(async () => {
-  started = await startLab(LAB)
-  const secondary = (event: LabEvent): event is Extract<LabEvent, { type: "ha-role" }> => event.type === "ha-role" && event.device === "faz-b" && event.role === "secondary"
-  await waitForEvent(started.lab.bus, started.events, (event): event is Extract<LabEvent, { type: "ha-role" }> => event.type === "ha-role" && event.device === "faz-a" && event.role === "primary")
-  await waitForEvent(started.lab.bus, started.events, secondary)
-  served = await serve(started.lab)
+  await waitForRole(started(), "faz-a", "primary")
+  await waitForRole(started(), "faz-b", "secondary")
+  served = await serve(started().lab)
   client = await connectControl({ url: served.server.url, token: served.server.token })
   report = await probeLab(client, catalogFlows(), { timeoutMs: 5000, concurrency: 16, expectations: ALLOW_ALL })
 }, 60_000)
@@ -66,7 +63,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await client?.close()
   await served?.close()
-  await started?.close()
 })
 
 describe("fazlab probe against a lab", () => {
