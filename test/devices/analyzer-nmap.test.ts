@@ -5,22 +5,16 @@
  */
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { type StartedLab, startLab } from "../support/lab.ts"
+import { describe, expect, it } from "vitest"
+import { sharedLab } from "../support/lab.ts"
 
 const run = promisify(execFile)
 
-let started: StartedLab
-beforeAll(async () => {
-  started = await startLab("name: nmap\ndevices:\n  faz-1: { kind: fortianalyzer }\n")
-})
-afterAll(async () => {
-  await started.close()
-})
+const started = sharedLab("name: nmap\ndevices:\n  faz-1: { kind: fortianalyzer }\n")
 
 describe("nmap -sV against the analyzer", () => {
   it("names SSH, HTTP and HTTPS on the management and FortiClient ports", async () => {
-    const ports = (["tcp/22", "tcp/80", "tcp/443", "tcp/8443"] as const).map((port) => started.lab.plan.resolve("faz-1", port))
+    const ports = (["tcp/22", "tcp/80", "tcp/443", "tcp/8443"] as const).map((port) => started().lab.plan.resolve("faz-1", port))
     const address = ports[0]!.address
     const { stdout } = await run("nmap", ["-sV", "--version-light", "-Pn", "-oG", "-", "-p", ports.map((p) => p.actualPort).join(","), address], { timeout: 100_000 })
     // Grepable output: "Ports: 41022/open/tcp//ssh//(protocol 2.0)/, 41080/open/tcp//http//Fortinet security device httpd/, ..."

@@ -27,7 +27,7 @@ describe("HA configuration sync", () => {
     const started = await useLab(YAML)
     const { lab } = started
     await waitForRole(started, "faz-a", "primary")
-    await waitForEvent({ bus: lab.bus, events: started.events }, "logs-acked", (e) => e.device === "fgt-1")
+    await waitForEvent(started, "logs-acked", (e) => e.device === "fgt-1")
     await syncedAfter(started, 0)
     expect(analyzer(started, "faz-b").store.devices.get("FGT60FTK20000001")).toBeDefined()
 
