@@ -90,21 +90,18 @@ describe("fazlab send syslog --file", () => {
 })
 
 describe("fazlab send syslog --file --oftp", () => {
-  let started: StartedLab
   let dataDir = ""
   let dir = ""
-  beforeAll(async () => {
+  // Registered before the lab, so it runs after the lab has closed.
+  afterAll(removeTempDirs)
+  beforeAll(() => {
     dataDir = tempDir()
     dir = tempDir()
-    started = await startLab("name: replay-oftp\ndevices:\n  faz-1: { kind: fortianalyzer, serial: FAZ-VM0000000009, oftp: { psk: lab-secret } }\n", { dataDir })
   })
-  afterAll(async () => {
-    await started.close()
-    removeTempDirs()
-  })
+  const started = sharedLab("name: replay-oftp\ndevices:\n  faz-1: { kind: fortianalyzer, serial: FAZ-VM0000000009, oftp: { psk: lab-secret } }\n", () => ({ dataDir }))
 
   const tcp514 = () => {
-    const port = started.lab.plan.resolve("faz-1", "tcp/514")
+    const port = started().lab.plan.resolve("faz-1", "tcp/514")
     return `${port.address}:${port.actualPort}`
   }
 
@@ -123,7 +120,7 @@ describe("fazlab send syslog --file --oftp", () => {
       "u"
     ))
     // Acknowledged means stored: the records are there as they were in the file, under the serial it gave.
-    const store = started.lab.analyzers()[0]?.store
+    const store = started().lab.analyzers()[0]?.store
     const stored = [...(store?.query({ device: "fgt-oftp" }) ?? []), ...(store?.query({ device: "fgt-oftp-5424" }) ?? [])]
     const records = readReplayFile(text).logs.flatMap((log) => (log.record === null ? [] : [log.record]))
     expect(stored.map((log) => log.raw).toSorted()).toEqual(records.toSorted())

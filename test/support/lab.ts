@@ -82,12 +82,13 @@ export const useLab = async (yaml: string, options: LabOptions = {}): Promise<St
 
 /**
  * One lab for every test of the file (or of the `describe` it is called in): started before
- * them, closed after them. Returns a getter for it, to call inside the tests.
+ * them, closed after them. Returns a getter for it, to call inside the tests. `options` may be a
+ * function, called when the lab starts (a data folder made in an earlier `beforeAll`).
  */
-export const sharedLab = (yaml: string, options: LabOptions = {}): (() => StartedLab) => {
+export const sharedLab = (yaml: string, options: LabOptions | (() => LabOptions) = {}): (() => StartedLab) => {
   let started: StartedLab | null = null
   beforeAll(async () => {
-    started = await startLab(yaml, options)
+    started = await startLab(yaml, typeof options === "function" ? options() : options)
   })
   afterAll(() => started?.close())
   return () => {
