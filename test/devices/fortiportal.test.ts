@@ -6,10 +6,9 @@
  */
 import { execFile } from "node:child_process"
 import { promisify } from "node:util"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { FortiPortal } from "../../src/devices/fortiportal/fortiportal.ts"
-import type { LabEvent } from "../../src/events/events.ts"
-import { type StartedLab, startLab, waitForEvent } from "../support/lab.ts"
+import { sharedLab, waitForEvent } from "../support/lab.ts"
 
 const run = promisify(execFile)
 
@@ -29,32 +28,24 @@ devices:
       - { server: faz-1, admin-user-name: admin, password: wrong }
 `
 
-type PortalPoll = Extract<LabEvent, { type: "portal-poll" }>
-
-let started: StartedLab
-beforeAll(async () => {
-  started = await startLab(YAML)
-})
-afterAll(async () => {
-  await started.close()
-})
+const started = sharedLab(YAML)
 
 const poll = (device: string, from = 0) =>
-  waitForEvent(started.lab.bus, started.events.slice(from), (e): e is PortalPoll => e.type === "portal-poll" && e.device === device)
+  waitForEvent(started(), "portal-poll", (e) => e.device === device, { from })
 
 describe("FortiPortal polling an analyzer", () => {
   it("reads the analyzer's version over JSON-RPC on 443 and gets the SOAP fault on 8080", async () => {
     const event = await poll("portal-1")
     expect(event).toMatchObject({ analyzer: "faz-1", status: "ok", fazVersion: "v7.4.3-build2487 240514 (GA)", devices: 0 })
     expect(event.reason).toMatch(/XML on 8080: SOAP fault: The XML API is not available on this FortiAnalyzer/u)
-    const portal = started.lab.device("portal-1")
+    const portal = started().lab.device("portal-1")
     if (!(portal instanceof FortiPortal)) throw new Error("portal-1 is not a FortiPortal")
     expect(portal.analyzers()).toEqual([expect.objectContaining({ server: "faz-1", status: "ok", devices: 0 })])
   })
 
   it("polls again every poll-interval", async () => {
     const first = await poll("portal-1")
-    const from = started.events.indexOf(first) + 1
+    const from = started().events.indexOf(first) + 1
     await expect(poll("portal-1", from)).resolves.toMatchObject({ status: "ok" })
   })
 
@@ -65,7 +56,7 @@ describe("FortiPortal polling an analyzer", () => {
   })
 
   it("answers curl's SOAP request on TCP/8080 with the fault that names the JSON-RPC API", async () => {
-    const { address, actualPort } = started.lab.plan.resolve("faz-1", "tcp/8080")
+    const { address, actualPort } = started().lab.plan.resolve("faz-1", "tcp/8080")
     const { stdout } = await run("curl", ["-s", "-i", "-X", "POST", "-H", "SOAPAction: getSystemStatus", "-H", "Content-Type: text/xml", "--data", "<x/>", `http://${address}:${actualPort}/`])
     expect(stdout).toMatch(/^HTTP\/1\.1 500 /u)
     expect(stdout).toContain("Server: xxxxxxxx-xxxxx")
