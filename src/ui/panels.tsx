@@ -121,10 +121,10 @@ export const TopologyPanel = (props: PanelProps): ReactNode => {
 const portRole = (state: string): Role => (state === "listening" ? "ok" : state === "failed" ? "bad" : "warn")
 
 /**
- * An analyzer's management ports (SSH, HTTP): listed after the ports logs and HA travel on, so a
- * short panel shows those first.
+ * An analyzer's management ports (SSH, HTTP, FGFM from a FortiManager, the XML web service):
+ * listed after the ports logs and HA travel on, so a short panel shows those first.
  */
-const MANAGEMENT_PORTS: ReadonlySet<string> = new Set(["tcp/22", "tcp/80"])
+const MANAGEMENT_PORTS: ReadonlySet<string> = new Set(["tcp/22", "tcp/80", "tcp/541", "tcp/8080"])
 
 export const PortsPanel = (props: PanelProps): ReactNode => {
   const ordered = [...props.state.ports.filter((p) => !MANAGEMENT_PORTS.has(p.port)), ...props.state.ports.filter((p) => MANAGEMENT_PORTS.has(p.port))]
