@@ -10,7 +10,8 @@
  * primary holds copies of the same logs under its own ids. When `limit` cuts a read of the newest
  * logs, the answer says how many more match (`beyondLimit`), so `fazlab logs` can say so.
  */
-import type { LogQuery, StoredLog } from "../store/log-store.ts"
+import type { LogQuery } from "../store/log-queries.ts"
+import type { StoredLog } from "../store/log-record.ts"
 import type { LogCursor, LogsCommand } from "./protocol.ts"
 import type { ControlLogStore } from "./target.ts"
 

@@ -192,7 +192,7 @@ export const AuthorizeResult = Schema.Struct({
 })
 export const DeleteDeviceResult = Schema.Struct({ analyzer: Schema.String, serial: Schema.String, dropped: Schema.Number })
 
-/** One stored log as the analyzer's store holds it (src/store/log-store.ts, `StoredLog`). */
+/** One stored log as the analyzer's store holds it (src/store/log-record.ts, `StoredLog`). */
 export const LogLine = Schema.Struct({
   id: Schema.Number,
   ...storedLogFields,

@@ -9,7 +9,8 @@
 import type * as Effect from "effect/Effect"
 import type { LabEvent } from "../events/events.ts"
 import type { Action } from "../lab/scenario/schema.ts"
-import type { LogCountQuery, LogQuery, StoredLog } from "../store/log-store.ts"
+import type { LogCountQuery, LogQuery } from "../store/log-queries.ts"
+import type { StoredLog } from "../store/log-record.ts"
 import { type ListenerSummary, PROTOCOL_VERSION, type RegisteredDevice, type SnapshotMessage } from "./protocol.ts"
 
 /** Any failure that explains itself in one sentence (the lab's ActionError, BindError ...). */

@@ -1,6 +1,6 @@
 /**
  * The analyzer's registry of OFTP devices, FortiAnalyzer's "Device Manager": table `devices`
- * of the log store's file (schema in `log-store.ts`), used as `store.devices`.
+ * of the log store's file (schema in `store-file.ts`), used as `store.devices`.
  *
  * A device that says HELLO for the first time is registered as unauthorized; the analyzer
  * stores its logs held apart (stored, not shown: `LogQuery.held`). Authorizing it into an ADOM
@@ -12,7 +12,8 @@
  * serial starts from the highest sequence number still stored for that serial, not from 0:
  * a resend of those records, or an HA catch-up that sends them again, is skipped, not stored twice.
  */
-import type { SQLOutputValue, StatementSync } from "node:sqlite"
+import type { SQLOutputValue } from "node:sqlite"
+import type { StoreAccess } from "./store-access.ts"
 import { StoreError } from "./store-error.ts"
 
 export type DeviceState = "unauthorized" | "authorized"
@@ -44,16 +45,6 @@ export interface RegisteredDevice extends DeviceHello {
   readonly heldLogs: number
 }
 
-/** What the registry uses of the LogStore that owns it (connection, checks, transactions). */
-export interface RegistryAccess {
-  /** A prepared statement, cached by SQL text. */
-  statement(sql: string): StatementSync
-  /** Runs a read (the store must be open); failures become "store-read-failed". */
-  read<T>(run: () => T): T
-  /** Runs `run` in one write transaction; other failures than StoreErrors get the message `failure(where, why)`. */
-  write<T>(failure: (where: string, why: string) => string, run: () => T): T
-}
-
 /** The ADOM a device joins when it is authorized without naming one. */
 const DEFAULT_ADOM = "root"
 
@@ -61,10 +52,10 @@ const SELECT_DEVICES =
   "SELECT *, (SELECT count(*) FROM logs WHERE devid = devices.serial AND held = 1) AS held_logs FROM devices"
 
 export class DeviceRegistry {
-  readonly #access: RegistryAccess
+  readonly #access: StoreAccess
 
   /** Made by `LogStore.open`; use `store.devices`. */
-  constructor(access: RegistryAccess) {
+  constructor(access: StoreAccess) {
     this.#access = access
   }
 

@@ -6,7 +6,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest"
 import { readLogs, TEXT_SCAN_ROWS } from "../../src/control/log-query.ts"
-import { LogStore, type LogRecordInput } from "../../src/store/log-store.ts"
+import type { LogRecordInput } from "../../src/store/log-record.ts"
+import { LogStore } from "../../src/store/log-store.ts"
 import { logRecord, T0 } from "../support/records.ts"
 
 const record = (n: number, overrides: Partial<LogRecordInput> = {}): LogRecordInput =>

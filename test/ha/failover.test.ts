@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest"
 import type { FortiGate } from "../../src/devices/fortigate/fortigate.ts"
 import type { EventOf, LabEvent } from "../../src/events/events.ts"
 import type { Lab } from "../../src/lab/lab.ts"
-import type { SequenceReport } from "../../src/store/log-store.ts"
+import type { SequenceReport } from "../../src/store/log-queries.ts"
 import { dialTcp } from "../../src/net/tcp.ts"
 import { analyzer, useLab, waitForEvent } from "../support/lab.ts"
 

@@ -4,7 +4,8 @@
  * catch-up sends a member exactly what its positions say it lacks.
  */
 import { afterEach, describe, expect, it } from "vitest"
-import { type LogRecordInput, LogStore, type SyncLog, type SyncedLogInput } from "../../src/store/log-store.ts"
+import type { LogRecordInput, SyncLog, SyncedLogInput } from "../../src/store/log-record.ts"
+import { LogStore } from "../../src/store/log-store.ts"
 import { logRecord } from "../support/records.ts"
 
 /** A plain RFC 3164 log from "host" (none of the FortiOS columns), told apart by its text. */

@@ -2,7 +2,7 @@
  * Log records as the analyzer's intakes hand them to the store, for store and query tests: a
  * FortiOS traffic log with every column set, any of which a test overrides.
  */
-import type { LogRecordInput, SyslogHeaderView } from "../../src/store/log-store.ts"
+import type { LogRecordInput, SyslogHeaderView } from "../../src/store/log-record.ts"
 
 /** A fixed receive time (2026-11-03), so tests do not depend on the clock. */
 export const T0 = 1_793_700_000_000

@@ -8,7 +8,7 @@ import type { ControlClosed } from "../../src/control/client.ts"
 import { readLogs } from "../../src/control/log-query.ts"
 import type { ControlCommand, SnapshotMessage } from "../../src/control/protocol.ts"
 import type { LabEvent } from "../../src/events/events.ts"
-import type { StoredLog } from "../../src/store/log-store.ts"
+import type { StoredLog } from "../../src/store/log-record.ts"
 import type { UiClient } from "../../src/ui/actions.ts"
 
 export const SNAPSHOT: SnapshotMessage = {

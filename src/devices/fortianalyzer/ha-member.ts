@@ -29,7 +29,7 @@ import {
   type HaProbeInput
 } from "../../machines/ha-member.ts"
 import { dialTcp } from "../../net/tcp.ts"
-import type { LogRecordInput } from "../../store/log-store.ts"
+import type { LogRecordInput } from "../../store/log-record.ts"
 import { HA_PORT, type HaGroupConfig } from "./ha-group.ts"
 import type { HaHost, HaMemberView } from "./ha-link.ts"
 import { HaPrimary } from "./ha-primary.ts"

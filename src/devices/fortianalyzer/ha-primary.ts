@@ -22,7 +22,7 @@ import type { BindError } from "../../net/errors.ts"
 import { type ConnectionLimitSettings, listenTcp } from "../../net/tcp.ts"
 import { type HaErrorCode, type HaFrame, HaDecoder } from "../../protocols/ha/frames.ts"
 import { decodeHolding, type SyncRecord } from "../../protocols/ha/sync.ts"
-import type { LogRecordInput, SyncPosition } from "../../store/log-store.ts"
+import type { LogRecordInput, SyncPosition } from "../../store/log-record.ts"
 import { HA_PORT } from "./ha-group.ts"
 import { errorFrame, type HaMemberView, send, sendHeartbeat } from "./ha-link.ts"
 

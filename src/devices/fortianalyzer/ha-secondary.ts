@@ -13,7 +13,7 @@ import type { HaMember } from "../../machines/ha-election.ts"
 import { dialTcp } from "../../net/tcp.ts"
 import { type HaFrame, HaDecoder } from "../../protocols/ha/frames.ts"
 import { decodeDeletedRow, decodeDeviceRef, decodeRegistryRow, decodeSyncRecord, type HaLogRecord } from "../../protocols/ha/sync.ts"
-import type { LogRecordInput, SyncedLogInput } from "../../store/log-store.ts"
+import type { LogRecordInput, SyncedLogInput } from "../../store/log-record.ts"
 import { HA_PORT } from "./ha-group.ts"
 import { type HaMemberView, send, sendHeartbeat } from "./ha-link.ts"
 

@@ -26,7 +26,7 @@ import {
 import { FACILITIES } from "../../protocols/syslog/encode.ts"
 import { parseSyslog } from "../../protocols/syslog/message.ts"
 import type { DeviceRegistry } from "../../store/device-registry.ts"
-import type { LogRecordInput } from "../../store/log-store.ts"
+import type { LogRecordInput } from "../../store/log-record.ts"
 import { Duration, FacilityName, NonEmpty, Server, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import { openSyslogLink, type SyslogLink } from "../shared/syslog-link.ts"
 

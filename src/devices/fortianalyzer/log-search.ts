@@ -8,7 +8,7 @@
  * until deleted, at most `MAX_SEARCHES` at once (the oldest goes first), and for `SEARCH_TTL_MS`
  * of lab time, as a real unit reaps its task ids some time after they finish.
  */
-import type { StoredLog } from "../../store/log-store.ts"
+import type { StoredLog } from "../../store/log-record.ts"
 import { isObject, type Json, type JsonObject, type LogCondition, parseLogFilter, parseTime } from "../../protocols/fortianalyzer/jsonrpc.ts"
 import type { AnalyzerView } from "./system-view.ts"
 

@@ -29,7 +29,7 @@ import { fileURLToPath } from "node:url"
 import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads"
 import type { MalformedReason, PortKey } from "../../events/events.ts"
 import type { KvDamageReport } from "../../protocols/fortios/kv.ts"
-import type { LogRecordInput } from "../../store/log-store.ts"
+import type { LogRecordInput } from "../../store/log-record.ts"
 
 /** Slots of the shared control array. */
 export const StoreSlot = {

@@ -12,7 +12,7 @@ import { type MessagePort, workerData } from "node:worker_threads"
 import { LogStore } from "../../store/log-store.ts"
 import { type PartialLog, StoreSlot, type StoreThreadData, type StoreThreadReport, type StoreThreadRequest, type Rejected } from "./store-thread.ts"
 import { datagramRecord, isRejection, syslogRecord } from "./syslog-record.ts"
-import type { LogRecordInput } from "../../store/log-store.ts"
+import type { LogRecordInput } from "../../store/log-record.ts"
 
 const data = workerData as StoreThreadData
 const port: MessagePort = data.port

@@ -20,7 +20,8 @@
  * log received so far is stored when it returns) holds for both.
  */
 import type { EventBus } from "../../events/bus.ts"
-import type { LogRecordInput, LogStore } from "../../store/log-store.ts"
+import type { LogRecordInput } from "../../store/log-record.ts"
+import type { LogStore } from "../../store/log-store.ts"
 import { type BatchReport, type FrameBatch, type PartialLog, type Rejected, StoreThread } from "./store-thread.ts"
 import { datagramRecord, isRejection, type SyslogRejection, syslogRecord } from "./syslog-record.ts"
 

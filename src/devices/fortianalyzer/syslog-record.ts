@@ -12,7 +12,7 @@
 import type { MalformedReason } from "../../events/events.ts"
 import { KeyPicker } from "../../protocols/fortios/kv.ts"
 import { fortiosTimeMs, summarizeSyslog } from "../../protocols/syslog/message.ts"
-import type { LogRecordInput } from "../../store/log-store.ts"
+import type { LogRecordInput } from "../../store/log-record.ts"
 
 /** A message that cannot be stored: counted by reason and published as `log-malformed`. */
 export interface SyslogRejection {

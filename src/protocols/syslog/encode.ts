@@ -65,7 +65,7 @@ export const SEVERITIES: { readonly [name in SeverityName]: number } = {
   debug: 7
 }
 
-import type { SdElement } from "./message.ts"
+import type { SdElement } from "./header.ts"
 
 export type SyslogFormat = "default" | "rfc5424" | "rfc3164"
 
