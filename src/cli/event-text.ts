@@ -31,6 +31,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device} (${event.kind}) stopped`
     case "sender-state":
       return `${t}  ${event.device} sender is ${event.state}: ${event.reason}`
+    case "replay-started":
+      return `${t}  ${event.device} ${event.reason}`
     case "log-partial":
       return `${t}  ${event.device} stored a ${event.reason} log from ${event.peer} on ${event.port} (${event.detail}; ${event.count} so far)`
     case "log-malformed":

@@ -6,8 +6,9 @@
  * names it: its settings as Effect Schema fields (the scenario schema, the JSON Schema and the
  * device's TypeScript type all come from them), its serial prefix, the documented ports it
  * listens on (tied to catalog rows by id), the other devices its settings name (the loader checks
- * them; the lab starts a device after the devices it dials), and how to build the running device
- * from its settings and a `DeviceContext` alone.
+ * them; the lab starts a device after the devices it dials), the files its settings name (the
+ * loader reads and checks them), and how to build the running device from its settings and a
+ * `DeviceContext` alone.
  */
 import type * as Schema from "effect/Schema"
 import type { PortKey } from "../events/events.ts"
@@ -46,6 +47,21 @@ export interface Reference {
   readonly notSelf?: string
 }
 
+/**
+ * A file a device's settings name (a FortiGate's `replay`), relative to the scenario file's
+ * folder: the loader reads it and checks it before anything starts, and hands the device its
+ * absolute path in the setting's place.
+ */
+export interface FileSetting {
+  /** Where the name is in the device's settings, in decoded (camelCase) names: ["replay"]. */
+  readonly path: ReadonlyArray<string>
+  readonly file: string
+  /** What the file must be, as the error sentence expects it: "a readable log file, one log a line". */
+  readonly expected: string
+  /** What is wrong with the file's text, in words; null when nothing is. */
+  readonly check: (text: string) => string | null
+}
+
 /** A listener the lab's port plan must find a place for before the lab starts (`--port-base auto`). */
 export interface PlannedPort {
   /** The port plan's name of the address: a device id, or an HA group's name (its virtual IP). */
@@ -79,6 +95,8 @@ export interface DeviceKind<Spec extends DeviceSpec = DeviceSpec> {
   listens(id: string, group: HaGroupConfig | null): ReadonlyArray<PlannedPort>
   /** The other devices this device's settings name. */
   references(spec: Spec): ReadonlyArray<Reference>
+  /** The files this device's settings name. */
+  files(spec: Spec): ReadonlyArray<FileSetting>
   /** Whether the lab starts it with the others (false: only a `start` step or command does). */
   autostart(spec: Spec): boolean
   build(input: BuildInput<Spec>): Device
@@ -98,6 +116,7 @@ export const defineKind = <const Name extends string, const Fields extends Schem
     readonly ports?: ReadonlyArray<PortKey>
     readonly listens?: (id: string, group: HaGroupConfig | null) => ReadonlyArray<PlannedPort>
     readonly references: (spec: SpecOf<Name, Fields, Named>) => ReadonlyArray<Reference>
+    readonly files?: (spec: SpecOf<Name, Fields, Named>) => ReadonlyArray<FileSetting>
     readonly autostart: (spec: SpecOf<Name, Fields, Named>) => boolean
     readonly build: (input: BuildInput<SpecOf<Name, Fields, Named>>) => Device
   }
@@ -111,6 +130,7 @@ export const defineKind = <const Name extends string, const Fields extends Schem
     catalogRows: definition.catalogRows,
     listens: definition.listens ?? ((id) => ports.map((port) => ({ at: id, port }))),
     references: definition.references,
+    files: definition.files ?? (() => []),
     autostart: definition.autostart,
     build: definition.build,
     is: (spec): spec is SpecOf<Name, Fields, Named> => spec.kind === definition.name

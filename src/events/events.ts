@@ -223,6 +223,18 @@ export type LabEventBody =
   }
   | { readonly type: "sender-state"; readonly device: string; readonly state: SenderState; readonly reason: string }
   | {
+    /**
+     * A FortiGate starts replaying a log file (`replay:`) instead of generating logs: the logs it
+     * holds, and the lines that are not logs, which are never sent (`reason` says it in words).
+     */
+    readonly type: "replay-started"
+    readonly device: string
+    readonly file: string
+    readonly logs: number
+    readonly skipped: number
+    readonly reason: string
+  }
+  | {
     /** An HA member's role changed (`none`: stopped or killed); `reason` is the sentence of docs/protocols/ha.md. */
     readonly type: "ha-role"
     readonly device: string

@@ -20,7 +20,8 @@ export type SyslogSenderEvent =
   | { readonly type: "RESUME" }
   | { readonly type: "BURST" }
   | { readonly type: "LINK_LOST"; readonly reason: string }
-  | { readonly type: "DONE" }
+  /** Every log it was to send is sent: the configured count, or the replayed file's last log. */
+  | { readonly type: "DONE"; readonly reason: string }
 
 export interface SyslogSenderContext {
   /** Why the sender is in its current state, in words (shown in events and the UI). */
@@ -70,7 +71,7 @@ export const syslogSenderMachine = setup({
       on: {
         PAUSE: { target: "paused", actions: assign({ reason: "paused" }) },
         LINK_LOST: { target: "backoff", actions: assign({ reason: ({ event }) => event.reason }) },
-        DONE: { target: "done", actions: assign({ reason: "configured count sent" }) }
+        DONE: { target: "done", actions: assign({ reason: ({ event }) => event.reason }) }
       }
     },
     paused: {

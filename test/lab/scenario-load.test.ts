@@ -143,7 +143,8 @@ steps:
       autostart: true,
       syslog: { server: "siem.example.com:6514", mode: "udp", format: "default", facility: "local7", port: 514, rate: 10, count: null, logs: null },
       fortianalyzer: null,
-      centralManagement: null
+      centralManagement: null,
+      replay: null
     })
     expect(scenario.devices.get("fgt-a")).toMatchObject({ serial: "FGVM010000000002", syslog: null })
     expect(scenario.devices.get("faz-1")).toEqual(DEFAULT_ANALYZER)

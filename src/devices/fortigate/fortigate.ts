@@ -15,11 +15,18 @@
  *
  * Each destination numbers its own logs; a lab that wants "none lost" checks should send a
  * FortiGate's logs to an analyzer over one destination only.
+ *
+ * With `replay: FILE` it logs the lines of a real log file instead of generated logs, at their
+ * original pace on the lab clock (src/protocols/syslog/replay.ts): syslog destinations send each
+ * line as it is, OFTP the FortiOS records (the logs that are not FortiOS are left out); `replay-started`
+ * says at the first start what the file holds and what of it is never sent.
  */
+import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
 import { formatKeyValues } from "../../protocols/fortios/kv.ts"
 import { type LogKind, makeFortiOsLog } from "../../protocols/fortios/logs.ts"
 import { SEVERITIES } from "../../protocols/syslog/encode.ts"
+import { readReplayFile, ReplayFeed, type ReplayFile } from "../../protocols/syslog/replay.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import type { Halt } from "../shared/listener-run.ts"
 import { seededRandom } from "../shared/random.ts"
@@ -65,8 +72,11 @@ export class FortiOsLogs {
     readonly fortianalyzer: FazLoggerSettings | null
     readonly defaultLogs: ReadonlyArray<LogKind> | null
     readonly context: DeviceContext
+    /** A log file's logs to send instead of generated ones (`replay:`), each destination its own feed. */
+    readonly replay?: ReplayFile | null
   }) {
     const { device, kind, context, defaultLogs } = options
+    const replay = options.replay ?? null
     const sender = (settings: SyslogSenderSettings) =>
       new SyslogSender({
         id: device.id,
@@ -75,10 +85,13 @@ export class FortiOsLogs {
         settings,
         context,
         announce: false,
-        makeLog: fortiGateLogMaker(device, settings.logs ?? defaultLogs)
+        makeLog: fortiGateLogMaker(device, settings.logs ?? defaultLogs),
+        replay: replay === null ? null : new ReplayFeed(replay.logs, ORIGINAL_PACE)
       })
     const faz = options.fortianalyzer
-    this.faz = faz !== null && faz.reliable === "enable" ? new FazLogger(device, { ...faz, logs: faz.logs ?? defaultLogs }, context) : null
+    this.faz = faz !== null && faz.reliable === "enable"
+      ? new FazLogger(device, { ...faz, logs: faz.logs ?? defaultLogs }, context, replay === null ? null : new ReplayFeed(replay.logs.filter((log) => log.record !== null), ORIGINAL_PACE))
+      : null
     this.#senders = [
       ...(options.syslog === null ? [] : [sender(options.syslog)]),
       ...(faz !== null && faz.reliable === "disable"
@@ -137,6 +150,9 @@ export class FortiOsLogs {
   }
 }
 
+/** A replay in a lab goes at the file's own pace, on the lab clock (which `speed` may run faster). */
+const ORIGINAL_PACE = { speed: 1 }
+
 export class FortiGate implements LogSource {
   readonly kind = "fortigate"
   readonly id: string
@@ -149,6 +165,8 @@ export class FortiGate implements LogSource {
   /** `central-management`: FGFM to a FortiManager. */
   readonly fgfm: FgfmDeviceLink | null
   readonly #context: DeviceContext
+  /** The file it replays (`replay:`), said once at its first start. */
+  #replay: { readonly file: string; readonly read: ReplayFile } | null
   #started = false
 
   constructor(id: string, settings: FortiGateSpec, context: DeviceContext) {
@@ -158,7 +176,17 @@ export class FortiGate implements LogSource {
     this.serial = settings.serial
     const identity: FortiGateIdentity = { id, ...settings }
     this.fgfm = settings.centralManagement === null ? null : fgfmToManager(identity, settings.centralManagement, context)
-    this.#logs = new FortiOsLogs({ device: identity, kind: "fortigate", syslog: settings.syslog, fortianalyzer: settings.fortianalyzer, defaultLogs: null, context })
+    // The loader checked the file and made its path absolute (the kind's `files`).
+    this.#replay = settings.replay === null ? null : { file: settings.replay, read: readReplayFile(fs.readFileSync(settings.replay, "utf8")) }
+    this.#logs = new FortiOsLogs({
+      device: identity,
+      kind: "fortigate",
+      syslog: settings.syslog,
+      fortianalyzer: settings.fortianalyzer,
+      defaultLogs: null,
+      context,
+      replay: this.#replay?.read ?? null
+    })
     this.faz = this.#logs.faz
   }
 
@@ -174,6 +202,7 @@ export class FortiGate implements LogSource {
     const self = this
     return Effect.gen(function*() {
       if (self.#started) return
+      self.#announceReplay()
       yield* self.#logs.start()
       self.fgfm?.start()
       self.#started = true
@@ -183,6 +212,19 @@ export class FortiGate implements LogSource {
 
   stop(): Effect.Effect<void> {
     return this.#halt("clean")
+  }
+
+  /** `replay-started`, once: what the file holds, and what of it is never sent. */
+  #announceReplay(): void {
+    const replay = this.#replay
+    if (replay === null) return
+    this.#replay = null
+    const { logs, skipped, firstSkipped } = replay.read
+    const notFortiOs = this.faz === null ? 0 : logs.filter((log) => log.record === null).length
+    const reason = `replays ${logs.length} ${logs.length === 1 ? "log" : "logs"} of ${replay.file} at their original pace` +
+      (skipped === 0 ? "" : `; ${skipped} ${skipped === 1 ? "line is" : "lines are"} not logs and ${skipped === 1 ? "is" : "are"} not sent (the first at line ${firstSkipped})`) +
+      (notFortiOs === 0 ? "" : `; ${notFortiOs} ${notFortiOs === 1 ? "log is" : "logs are"} not FortiOS key=value and not sent over OFTP`)
+    this.#context.bus.publish({ type: "replay-started", device: this.id, file: replay.file, logs: logs.length, skipped, reason })
   }
 
   /** Abrupt: links are cut with no goodbye. */

@@ -1,6 +1,7 @@
 /**
  * A FortiGate's settings in a scenario, as Effect Schema fields (the only source of its type):
- * identity, `log syslogd`, `log fortianalyzer` and `central-management`, with FortiOS names.
+ * identity, `log syslogd`, `log fortianalyzer` and `central-management`, with FortiOS names, and
+ * `replay`: a real log file its destinations send instead of generated logs.
  */
 import * as Schema from "effect/Schema"
 import type { SpecOf } from "../kind.ts"
@@ -20,7 +21,12 @@ export const fortiGateSettings = {
   /** `config log fortianalyzer setting`: OFTP on TCP/514 (or UDP/514 with `reliable disable`). */
   fortianalyzer: orNull(FazLoggerSettings),
   /** `config system central-management` (type fortimanager): FGFM to a FortiManager on TCP/541. */
-  centralManagement: orNull(CentralManagementSettings)
+  centralManagement: orNull(CentralManagementSettings),
+  /**
+   * A log file (relative to the scenario file's folder) whose logs this FortiGate sends, at their
+   * original pace on the lab clock, instead of generating logs; null: generate them.
+   */
+  replay: orNull(NonEmpty)
 }
 
 export type FortiGateSpec = SpecOf<"fortigate", typeof fortiGateSettings, true>

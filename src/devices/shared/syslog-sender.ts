@@ -3,12 +3,15 @@
  * FortiClient's `log syslogd`. The device kind supplies what one log says (`makeLog`); this
  * module runs the sender machine, opens the link, paces logs on the lab clock, numbers them
  * (`fazlab_seq`, so "none lost" can be checked) and reports `logs-sent` at most once a second.
+ * Given a replayed file (`replay`), it sends the file's logs as they are, at their pace on the lab
+ * clock, instead of making logs; it is done after the last one.
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { type Actor, createActor, fromCallback, fromPromise } from "xstate"
 import type { SenderState } from "../../events/events.ts"
 import { FACILITIES, encodeSyslog } from "../../protocols/syslog/encode.ts"
+import type { ReplayFeed } from "../../protocols/syslog/replay.ts"
 import { type SyslogSenderEvent, syslogSenderMachine } from "../../machines/syslog-sender.ts"
 import type { DeviceContext, DeviceStatus, LogSource } from "../device.ts"
 import { FacilityName, LogKinds, orNull, positiveCount, Rate, Server, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
@@ -48,6 +51,8 @@ export type MakeLog = (seq: number, now: Date) => { readonly message: string; re
 export const SYSLOG_RETRY_DELAY_MS = 5000
 const CONNECT_TIMEOUT_MS = 5000
 const SENT_REPORT_INTERVAL_MS = 1000
+/** Replayed logs written in one turn at most, so a burst in a capture never blocks the event loop for long. */
+const MAX_REPLAYED_PER_TICK = 1000
 
 export class SyslogSender implements LogSource {
   readonly id: string
@@ -59,6 +64,8 @@ export class SyslogSender implements LogSource {
   readonly settings: SyslogSenderSettings
   readonly #context: DeviceContext
   readonly #makeLog: MakeLog
+  /** The file's logs to send instead of made ones (null: make them). */
+  readonly #replay: ReplayFeed | null
   readonly #actor: Actor<typeof syslogSenderMachine>
   #link: SyslogLink | null = null
   #seq = 0
@@ -73,6 +80,7 @@ export class SyslogSender implements LogSource {
     readonly settings: SyslogSenderSettings
     readonly context: DeviceContext
     readonly makeLog: MakeLog
+    readonly replay?: ReplayFeed | null
     readonly serial?: string
     readonly announce?: boolean
   }) {
@@ -84,6 +92,7 @@ export class SyslogSender implements LogSource {
     this.settings = options.settings
     this.#context = options.context
     this.#makeLog = options.makeLog
+    this.#replay = options.replay ?? null
     const machine = syslogSenderMachine.provide({
       actors: {
         connect: fromPromise<void>(({ signal }) => this.#connect(signal)),
@@ -194,24 +203,15 @@ export class SyslogSender implements LogSource {
 
   /** Paces logs on the lab clock while the machine is `sending`; returns its cleanup. */
   #pump(sendBack: (event: SyslogSenderEvent) => void): () => void {
+    if (this.#replay !== null) return this.#pumpReplay(this.#replay, sendBack)
     const { clock } = this.#context
     const { rate, count } = this.settings
     const tickMs = Math.min(100, Math.max(5, 1000 / rate))
     const maxPerTick = Math.max(1, Math.ceil((rate * tickMs) / 1000) * 4)
-    let origin = clock.now()
+    const origin = clock.now()
     let pacedSinceOrigin = 0
-    let timer: unknown = null
-    let active = true
     const facility = FACILITIES[this.settings.facility]
-
-    const tick = () => {
-      timer = null
-      if (!active) return
-      const link = this.#link
-      if (link === null) {
-        sendBack({ type: "LINK_LOST", reason: "the link closed while the sender was paused" })
-        return
-      }
+    return this.#drive(sendBack, (link) => {
       const remaining = count === null ? Number.POSITIVE_INFINITY : Math.max(0, count - this.#seq)
       let due = Math.floor(((clock.now() - origin) * rate) / 1000) - pacedSinceOrigin
       if (due > maxPerTick) {
@@ -243,17 +243,62 @@ export class SyslogSender implements LogSource {
       }
       this.#burstPending += toSend
       this.#reportSent(false)
-      if (count !== null && this.#seq >= count && this.#burstPending === 0) {
-        sendBack({ type: "DONE" })
+      if (count !== null && this.#seq >= count && this.#burstPending === 0) return { done: "configured count sent" }
+      return { writable, nextMs: tickMs }
+    })
+  }
+
+  /** Sends the replayed file's logs as they are when each is due; returns its cleanup. */
+  #pumpReplay(feed: ReplayFeed, sendBack: (event: SyslogSenderEvent) => void): () => void {
+    const { clock } = this.#context
+    // Resumed (after a pause or a lost link): on from the next log at the file's pace.
+    feed.restart(clock.now())
+    return this.#drive(sendBack, (link) => {
+      feed.burst(this.#burstPending)
+      this.#burstPending = 0
+      let writable = true
+      for (let n = 0; writable && n < MAX_REPLAYED_PER_TICK; n++) {
+        const log = feed.next(clock.now())
+        if (log === null) break
+        this.#seq++
+        writable = link.send(log.message)
+      }
+      this.#reportSent(false)
+      const wait = feed.waitMs(clock.now())
+      return wait === null ? { done: `all ${feed.taken} logs of the replayed file sent` } : { writable, nextMs: wait }
+    })
+  }
+
+  /**
+   * Runs `turn` on the lab clock while the machine is `sending`, from now on: each turn writes what
+   * is due on the link and says when to come back, or that every log is sent (DONE). A link that
+   * takes no more calls the next turn when it drains; no link is LINK_LOST. Returns the cleanup.
+   */
+  #drive(
+    sendBack: (event: SyslogSenderEvent) => void,
+    turn: (link: SyslogLink) => { readonly writable: boolean; readonly nextMs: number } | { readonly done: string }
+  ): () => void {
+    const { clock } = this.#context
+    let timer: unknown = null
+    let active = true
+    const tick = () => {
+      timer = null
+      if (!active) return
+      const link = this.#link
+      if (link === null) {
+        sendBack({ type: "LINK_LOST", reason: "the link closed while the sender was paused" })
         return
       }
-      if (writable) timer = clock.setTimeout(tick, tickMs)
+      const next = turn(link)
+      if ("done" in next) {
+        sendBack({ type: "DONE", reason: next.done })
+        return
+      }
+      if (next.writable) timer = clock.setTimeout(tick, next.nextMs)
       else link.onDrain(() => {
         if (active) timer = clock.setTimeout(tick, 0)
       })
     }
-
-    origin = clock.now()
     timer = clock.setTimeout(tick, 0)
     return () => {
       active = false

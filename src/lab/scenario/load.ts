@@ -7,7 +7,9 @@
  * between devices and steps (checked on the decoded scenario). Also exports the file format as a
  * JSON Schema document for editors.
  */
+import { readFileSync } from "node:fs"
 import { readFile } from "node:fs/promises"
+import * as path from "node:path"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaAST from "effect/SchemaAST"
@@ -103,7 +105,45 @@ export const parseScenario = (text: string, file: string, options: ParseOptions 
   if ((options.stepsRequired ?? true) && decoded.success.steps.length === 0) {
     problems.push({ path: ["steps"], atKey: false, expected: "at least one step (only a lab file for \"fazlab up\" may have none)", got: "none" })
   }
-  return problems.length > 0 ? fail(problems) : decoded.success
+  const files = readNamedFiles(decoded.success, file, registry)
+  problems.push(...files.problems)
+  return problems.length > 0 ? fail(problems) : files.scenario
+}
+
+/**
+ * The files devices' settings name (the kinds' `files`), relative to the scenario file's folder:
+ * each is read and checked now, so a missing, unreadable or wrong file is a load error naming the
+ * file and the setting; the scenario gets their absolute paths in the settings' place.
+ */
+const readNamedFiles = (scenario: Scenario, file: string, registry: KindRegistry): { readonly scenario: Scenario; readonly problems: ReadonlyArray<Problem> } => {
+  const problems: Array<Problem> = []
+  const folder = path.dirname(path.resolve(file))
+  const devices = new Map(scenario.devices)
+  for (const [id, spec] of scenario.devices) {
+    for (const setting of registry.of(spec).files(spec)) {
+      const at = ["devices", id, ...setting.path]
+      const resolved = path.resolve(folder, setting.file)
+      let text: string
+      try {
+        text = readFileSync(resolved, "utf8")
+      } catch (cause) {
+        problems.push({ path: at, atKey: false, expected: setting.expected, got: `${readFailure(cause)}: ${resolved}` })
+        continue
+      }
+      const wrong = setting.check(text)
+      if (wrong !== null) problems.push({ path: at, atKey: false, expected: setting.expected, got: `${wrong}: ${resolved}` })
+      else devices.set(id, withValueAt(devices.get(id) ?? spec, setting.path, resolved))
+    }
+  }
+  return { scenario: problems.length > 0 ? scenario : { ...scenario, devices }, problems }
+}
+
+/** A copy of `value` (plain objects) with `replacement` at `at`. */
+const withValueAt = <T>(value: T, at: ReadonlyArray<string>, replacement: unknown): T => {
+  const [key, ...rest] = at
+  if (key === undefined) return replacement as T
+  const record = value as Readonly<Record<string, unknown>>
+  return { ...record, [key]: withValueAt(record[key], rest, replacement) } as T
 }
 
 const yamlProblem = (code: string, message: string): { expected: string; got: string } => {
