@@ -15,7 +15,6 @@
  * Secret the user creates (`<lab>-control-token`, key `token`): it is never written to a file.
  */
 import { createHash } from "node:crypto"
-import YAML from "yaml"
 import { slug } from "../probe/flows.ts"
 import {
   CONTROL_NAME,
@@ -27,7 +26,8 @@ import {
   LAB_FILE_IN_CONTAINER,
   labelValue,
   nodeArgs,
-  TOKEN_VARIABLE
+  TOKEN_VARIABLE,
+  toYaml
 } from "./model.ts"
 
 const LAB_LABEL = "fazlab.dev/lab"
@@ -133,5 +133,5 @@ export const renderKubernetes = (model: ExportModel, labFileText: string): strin
     ...model.flows.map((flow) => policy(`flow-${flow.flow.id}`, { "fazlab.dev/flow": flow.flow.id, "fazlab.dev/rows": flow.flow.rows.map((row) => row.id).join(",") }, flow.destinations, flow.sources, [flow.port])),
     ...model.links.map((link) => policy(`link-${link.from}-${link.to}`, { "fazlab.dev/link": `${link.from} dials ${link.to}` }, link.devices, [link.from], link.ports))
   ]
-  return documents.map((document) => `---\n${YAML.stringify(document)}`).join("")
+  return documents.map((document) => `---\n${toYaml(document)}`).join("")
 }

@@ -8,6 +8,7 @@
  * NetworkPolicies). Peers find each other by DNS name: a device's id, an HA group's name.
  */
 import * as Schema from "effect/Schema"
+import YAML from "yaml"
 import type { Transport } from "../catalog/schema.ts"
 import { registry } from "../devices/registry.ts"
 import { groupOfMember, haGroups, plannedPorts } from "../lab/topology.ts"
@@ -168,3 +169,6 @@ export const exportModel = (scenario: Scenario, image: string, expectations: Exp
 
 /** A label value from any text: lower-case letters, digits and "-", at most 63 characters. */
 export const labelValue = (text: string): string => text.toLowerCase().replace(/[^a-z0-9]+/gu, "-").replace(/^-+|-+$/gu, "").slice(0, 63).replace(/-+$/u, "") || "lab"
+
+/** YAML as an engine reads it and a person diffs it: no anchors for repeated parts, multi-line text as literal blocks, no folding. */
+export const toYaml = (document: unknown): string => YAML.stringify(document, { aliasDuplicateObjects: false, blockQuote: "literal", lineWidth: 0 })

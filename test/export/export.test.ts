@@ -98,6 +98,12 @@ describe("fazlab export k8s", () => {
     documents = YAML.parseAllDocuments(await exported("k8s")).map((doc) => doc.toJSON() as (typeof documents)[number])
   })
 
+  it("carries the lab file as it is, and writes no YAML anchors", async () => {
+    const configMap = documents.find((d) => d.kind === "ConfigMap") as unknown as { readonly data: Record<string, string> }
+    expect(configMap.data["lab.yaml"]).toBe(LAB)
+    expect(await exported("k8s")).not.toMatch(/[&*]a\d/u)
+  })
+
   it("validates every manifest against the Kubernetes schemas", () => {
     const models = { ConfigMap, Service, Deployment, NetworkPolicy } as const
     for (const document of documents) {
