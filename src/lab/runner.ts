@@ -11,29 +11,18 @@ import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
-import type { Addressing, PortBase } from "../net/port-plan.ts"
-import type { Subscriber } from "../events/bus.ts"
 import { check, describe, kindOf } from "./expectations.ts"
 import { ActionError } from "../devices/device.ts"
-import type { KindRegistry } from "../devices/registry.ts"
-import { Lab, type PlanError, type StepStarted } from "./lab.ts"
+import { Lab, type LabOptions, type PlanError, type StepStarted } from "./lab.ts"
 import type { ExpectationResult, ScenarioResult, StepError } from "./report/result.ts"
-import type { Expectation, Scenario, Step } from "./scenario/schema.ts"
+import type { Expectation, Step } from "./scenario/schema.ts"
 
 /** How often an expectation with a `within` deadline is checked again. */
 export const RECHECK_INTERVAL_MS = 50
 
-export interface RunOptions {
-  readonly scenario: Scenario
+/** The lab's own options (`LabOptions`), and what the run adds. */
+export interface RunOptions extends LabOptions {
   readonly file: string
-  readonly dataDir: string | null
-  readonly portBase: PortBase | "auto"
-  readonly addressing: Addressing
-  readonly clock: LabClock
-  /** Sees every event from the lab's first to its last. */
-  readonly onEvent?: Subscriber
-  /** The device kinds the scenario was loaded with; default: the kinds fazlab ships. */
-  readonly registry?: KindRegistry
   /** Runs once the lab is up (the port plan is known), inside the lab's scope: serve the control channel there. */
   readonly onStarted?: (lab: Lab) => Effect.Effect<void, { readonly message: string }, Scope.Scope>
   /** Runs once the scenario finished (`scenario-finished` published), before the lab stops: `run --hold` waits there for the UI. */
