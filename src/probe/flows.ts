@@ -12,6 +12,8 @@
  */
 import { catalogRows } from "../catalog/catalog.ts"
 import { type CatalogRow, type Direction, type EmulationStatus, isPortEndpoint, type Endpoint, type Transport } from "../catalog/schema.ts"
+import { fortigate } from "../devices/fortigate/kind.ts"
+import { fortimanager } from "../devices/fortimanager/kind.ts"
 
 /** What the probe reads of a row: a catalog row, or one of `LAB_ROWS`. */
 export interface FlowRow {
@@ -51,8 +53,8 @@ export const LAB_ROWS: ReadonlyArray<FlowRow> = [{
   purpose: "FGFM",
   endpoints: [{ transport: "tcp", port: 541 }],
   primaryOnly: false,
-  dialer: "fortigate",
-  listener: "fortimanager",
+  dialer: fortigate.name,
+  listener: fortimanager.name,
   status: "emulated"
 }]
 

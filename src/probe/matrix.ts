@@ -14,6 +14,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { ControlClient } from "../control/client.ts"
 import type { DeviceSummary, ListenerSummary, SnapshotMessage } from "../control/protocol.ts"
+import { fortianalyzer } from "../devices/fortianalyzer/kind.ts"
 import { type Attempt, type CheckName, checkOf, runCheck } from "./checks.ts"
 import { type Flow, listenerPortKey } from "./flows.ts"
 import type { Expectations } from "./expectations.ts"
@@ -75,7 +76,7 @@ export const planFlow = (flow: Flow, snapshot: Pick<SnapshotMessage, "devices" |
   const ids = new Set(destinations.map((device) => device.id))
   const groups = new Set(destinations.flatMap((device) => (device.ha === undefined ? [] : [device.ha.group])))
   const primaryOf = (group: string) => snapshot.devices.find((device) => device.ha?.group === group && device.ha.role === "primary")?.id
-  const isAnalyzer = (id: string) => snapshot.devices.find((device) => device.id === id)?.kind === "fortianalyzer"
+  const isAnalyzer = (id: string) => snapshot.devices.find((device) => device.id === id)?.kind === fortianalyzer.name
   const key = listenerPortKey(flow)
   const seen = new Set<string>()
   const targets: Array<Target> = []

@@ -13,6 +13,7 @@ import { ScenarioError } from "../../src/lab/scenario/error.ts"
 import { loadScenario } from "../../src/lab/scenario/load.ts"
 import { readReplayFile } from "../../src/protocols/syslog/replay.ts"
 import { REPO_ROOT, removeTempDirs, runFazlab, tempDir } from "../support/cli.ts"
+import { isEvent } from "../support/lab.ts"
 
 const CAPTURE = path.join(REPO_ROOT, "scenarios", "captures", "fgt60f-branch.log")
 /** The shipped capture plus an RFC 3164 line of the same FortiGate (a log, but no FortiOS record) 0.5 s after its last log. */
@@ -69,7 +70,7 @@ describe("replay: FILE in a scenario", () => {
     expect(started?.type === "replay-started" && started.reason).toBe(
       `replays 7 logs of ${path.join(folder, "captures", "branch.log")} at their original pace; 2 lines are not logs and are not sent (the first at line 1)`
     )
-    const stores = timeline.filter((event): event is Extract<LabEvent, { type: "logs-stored" }> => event.type === "logs-stored" && event.from === "FGT60F-Branch")
+    const stores = timeline.filter(isEvent("logs-stored", (event) => event.from === "FGT60F-Branch"))
     expect(stores.at(-1)?.total).toBe(7)
     expect((stores.at(-1)?.at ?? 0) - (stores[0]?.at ?? 0)).toBeGreaterThanOrEqual(3000)
   }, 60_000)
