@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest"
 const SRC = path.resolve(import.meta.dirname, "..", "src")
 
 /** The table's order, lowest first: a layer imports only layers before it (and itself). */
-const LAYERS = ["catalog", "events", "protocols", "net", "machines", "store", "devices", "lab", "control", "probe", "export", "ui", "cli"] as const
+const LAYERS = ["catalog", "events", "protocols", "net", "machines", "store", "devices", "lab", "control", "placement", "probe", "export", "ui", "cli"] as const
 
 /** What the UI may import: it talks to a lab only through the control channel. */
 const UI_MAY_IMPORT = new Set(["ui", "events", "control"])

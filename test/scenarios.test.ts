@@ -25,7 +25,8 @@ describe("shipped scenarios", () => {
     const cwd = tempDir()
     const out = path.join(cwd, "report.xml")
     const result = await runFazlab(
-      ["run", path.join(scenariosDir, name), "--port-base", "ephemeral", "--memory", "--report", "junit", "--out", out],
+      // In the lab's process whatever the file's placement (a netns lab needs root): the same devices and expectations.
+      ["run", path.join(scenariosDir, name), "--placement", "in-process", "--port-base", "ephemeral", "--memory", "--report", "junit", "--out", out],
       { cwd, timeoutMs: 60_000 }
     )
     expect(result.code, result.stderr).toBe(0)
@@ -38,7 +39,7 @@ describe("shipped scenarios", () => {
 
   it.concurrent.each(scenarioFiles)("%s passes on the simulated clock too", async (name) => {
     const cwd = tempDir()
-    const result = await runFazlab(["run", path.join(scenariosDir, name), "--port-base", "ephemeral", "--memory", "--clock", "simulated", "--report", "json"], { cwd, timeoutMs: 60_000 })
+    const result = await runFazlab(["run", path.join(scenariosDir, name), "--placement", "in-process", "--port-base", "ephemeral", "--memory", "--clock", "simulated", "--report", "json"], { cwd, timeoutMs: 60_000 })
     expect(result.code, result.stderr).toBe(0)
     expect(JSON.parse(result.stdout)).toMatchObject({ summary: { ok: true, failed: 0 } })
   }, 60_000)

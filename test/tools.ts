@@ -52,7 +52,10 @@ export const TEST_TOOLS: ReadonlyArray<TestTool> = [
   { name: "expect", debian: "expect" },
   { name: "xmllint", debian: "libxml2-utils" },
   { name: "ip", debian: "iproute2" },
-  { name: "nmap", debian: "nmap" }
+  { name: "nmap", debian: "nmap" },
+  { name: "nft", debian: "nftables" },
+  { name: "arping", debian: "iputils-arping" },
+  { name: "sysctl", debian: "procps" }
 ]
 
 const missingTools = (pathVariable: string) => TEST_TOOLS.filter((tool) => !(tool.present ?? ((dirs) => onPath(tool.name, dirs)))(pathVariable))

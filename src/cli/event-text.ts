@@ -14,6 +14,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  lab ${event.lab} started${event.dataDir === null ? " (in memory)" : ` (data in ${event.dataDir})`}`
     case "lab-stopped":
       return `${t}  lab ${event.lab} stopped`
+    case "node-exited":
+      return `${t}  the process of ${event.device} exited (${event.signal ?? `code ${event.code ?? "?"}`}): ${event.reason}`
     case "listener-bound":
       return `${t}  ${event.device} listens on ${event.port} at ${event.address}:${event.actualPort}`
     case "listener-closed":

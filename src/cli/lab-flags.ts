@@ -10,6 +10,7 @@ import type { ControlBind } from "../control/access.ts"
 import { type ControlBindError, type ControlServer, serveControl } from "../control/server.ts"
 import type { Lab } from "../lab/lab.ts"
 import { type Addressing, defaultAddressing, type PortBase } from "../net/port-plan.ts"
+import type { Placement } from "../lab/scenario/schema.ts"
 import { UsageError } from "./io.ts"
 
 export const labFlagOptions = {
@@ -20,7 +21,10 @@ export const labFlagOptions = {
   memory: { type: "boolean", default: false },
   "control-bind": { type: "string" },
   speed: { type: "string" },
-  clock: { type: "string" }
+  clock: { type: "string" },
+  placement: { type: "string" },
+  netns: { type: "boolean", default: false },
+  nftables: { type: "string" }
 } as const
 
 export interface LabFlags {
@@ -33,6 +37,10 @@ export interface LabFlags {
   readonly speed: number | null
   /** real or simulated time; null: the lab file's `clock`. */
   readonly clock: "real" | "simulated" | null
+  /** Where the devices run (`--placement`, `--netns`); null: the lab file's `placement`. */
+  readonly placement: Placement | null
+  /** A netns lab router's nftables file instead of the lab file's `netns.nftables` (as given: relative to the current folder). */
+  readonly nftables: string | null
 }
 
 export const parsePortBase = (value: string | undefined): PortBase | "auto" => {
@@ -53,6 +61,9 @@ export const parseLabFlags = (values: {
   readonly memory?: boolean
   readonly speed?: string
   readonly clock?: string
+  readonly placement?: string
+  readonly netns?: boolean
+  readonly nftables?: string
 }): LabFlags => {
   const addressing = values.addressing ?? defaultAddressing()
   if (addressing !== "shared" && addressing !== "per-device") {
@@ -69,9 +80,19 @@ export const parseLabFlags = (values: {
   if (clock === "simulated" && speed !== null) {
     throw new UsageError("--speed applies to the real clock; with --clock simulated, lab time already runs as fast as the lab allows: drop one of them")
   }
+  const placement = values.placement ?? (values.netns === true ? "netns" : null)
+  if (placement !== null && placement !== "in-process" && placement !== "process" && placement !== "netns") {
+    throw new UsageError(`--placement must be "in-process" (every device in the lab's process), "process" (one process per device) or "netns" (one network namespace per device), got "${placement}"`)
+  }
+  if (values.netns === true && placement !== "netns") throw new UsageError(`--netns means --placement netns, and --placement says ${placement}; give one of them`)
+  if (values.nftables !== undefined && placement !== null && placement !== "netns") {
+    throw new UsageError(`--nftables is the rule file of a netns lab's router, and --placement says ${placement}; add --netns, or drop --nftables`)
+  }
   return {
     speed,
     clock,
+    placement,
+    nftables: values.nftables ?? null,
     headless: values.headless ?? false,
     portBase: parsePortBase(values["port-base"]),
     addressing,
@@ -105,7 +126,8 @@ const writeLabInfo = (dataDir: string, info: LabInfo): void => {
 export const publishLab = (
   lab: Lab,
   dataDir: string | null,
-  bind: ControlBind | undefined
+  bind: ControlBind | undefined,
+  served: ControlServer | null = null
 ): Effect.Effect<ControlServer, ControlBindError, Scope.Scope> =>
   Effect.suspend(() => {
     if (dataDir !== null) {
@@ -113,10 +135,11 @@ export const publishLab = (
         name: lab.name,
         pid: process.pid,
         startedAt: new Date().toISOString(),
-        analyzers: lab.analyzers().map((a) => ({ id: a.id, store: path.join(dataDir, a.id, "logs.sqlite") }))
+        analyzers: lab.analyzerIds().map((id) => ({ id, store: path.join(dataDir, id, "logs.sqlite") }))
       })
     }
-    return serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
+    // A lab whose devices run as nodes serves its channel before they start (src/placement/nodes.ts).
+    return served !== null ? Effect.succeed(served) : serveControl(lab, { dataDir, ...(bind === undefined ? {} : { bind }) })
   })
 
 /**

@@ -27,7 +27,9 @@ export const COMMANDS: Readonly<Record<string, () => Promise<LoadedCommand>>> = 
   ctl: () => import("./ctl.ts").then((m) => ({ run: m.ctl, help: m.help })),
   attach: () => import("./attach.ts").then((m) => ({ run: m.attach, help: m.help })),
   probe: () => import("./probe.ts").then((m) => ({ run: m.probe, help: m.help })),
-  export: () => import("./export.ts").then((m) => ({ run: m.exportLab, help: m.help }))
+  export: () => import("./export.ts").then((m) => ({ run: m.exportLab, help: m.help })),
+  node: () => import("./node.ts").then((m) => ({ run: m.node, help: m.help })),
+  down: () => import("./down.ts").then((m) => ({ run: m.down, help: m.help }))
 }
 
 export const USAGE = `fazlab: an emulated FortiAnalyzer lab network on real sockets
@@ -45,11 +47,14 @@ usage:
   fazlab probe [lab.yaml] [--direction in|out] [--from ROLE] [--to ROLE] [--expect FILE] [--json] [--junit FILE]
                | --target HOST | --diff BEFORE.json AFTER.json   the firewall-regression matrix of the port catalog's flows
   fazlab export compose|k8s|containerlab <lab.yaml> [--out FILE] [--image IMAGE]   the lab as containers, one fazlab node each
+  fazlab node --kind K --id ID --config LAB.yaml --lab URL       one device of a lab as its own process
+  fazlab down --netns NAME                                      remove what a netns lab left behind
   fazlab schema                                                 JSON Schema of scenario files
   fazlab --version                                              the version of fazlab
   fazlab COMMAND --help                                         a command's usage, flags and examples
 
 lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory  --control-bind HOST:PORT
+           --placement in-process|process|netns  --netns
 docs: docs/README.md
 `
 

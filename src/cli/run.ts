@@ -27,6 +27,7 @@ import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, type LabFlags, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
+import { PlacementError, placeLab } from "../placement/setup.ts"
 import { type CommandHelp, LAB_FLAGS_HELP } from "./help.ts"
 
 export const help: CommandHelp = {
@@ -75,6 +76,20 @@ export const run: Command = async (args, io) => {
   const clock = labClock(flags, scenario)
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
+  const placed = await placeLab({
+    scenario,
+    file: path.resolve(io.cwd, file),
+    defaultText: "",
+    dataDir,
+    placement: flags.placement,
+    nftables: flags.nftables === null ? null : path.resolve(io.cwd, flags.nftables),
+    simulated: clock instanceof VirtualLabClock,
+    speed: flags.speed ?? scenario.speed,
+    bind
+  }).catch((error: unknown) => {
+    if (clock instanceof VirtualLabClock) clock.close()
+    throw error instanceof PlacementError ? new UsageError(error.message) : error
+  })
   if (tui) preloadUi()
   // q before the end stops the run without a report; with --hold, q after the end prints it.
   const quit = new AbortController()
@@ -88,6 +103,7 @@ export const run: Command = async (args, io) => {
       portBase: flags.portBase,
       addressing: flags.addressing,
       clock,
+      ...(placed === null ? {} : { placement: placed.placement }),
       onEvent: (event) => {
         if (tui) return
         if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
@@ -98,7 +114,7 @@ export const run: Command = async (args, io) => {
       },
       onStarted: (lab) =>
         Effect.gen(function*() {
-          const control = yield* publishLab(lab, dataDir, bind)
+          const control = yield* publishLab(lab, dataDir, bind, placed?.nodes.server ?? null)
           if (tui) {
             const ui = yield* mountLabUi(control, io, values.hold ? "stop the run; once it ended, print the report" : "stop the run")
             uiClosed = ui.quit

@@ -19,6 +19,7 @@ import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
+import { PlacementError, placeLab } from "../placement/setup.ts"
 import { type CommandHelp, LAB_FLAGS_HELP } from "./help.ts"
 
 export const help: CommandHelp = {
@@ -41,6 +42,19 @@ export const up: Command = async (args, io) => {
     : await loadScenario(path.resolve(io.cwd, file), { stepsRequired: false })
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   const tui = io.isTTY && !flags.headless
+  const placed = await placeLab({
+    scenario,
+    file: file === undefined ? null : path.resolve(io.cwd, file),
+    defaultText: DEFAULT_LAB_YAML,
+    dataDir,
+    placement: flags.placement,
+    nftables: flags.nftables === null ? null : path.resolve(io.cwd, flags.nftables),
+    simulated: false,
+    speed: flags.speed ?? scenario.speed,
+    bind
+  }).catch((error: unknown) => {
+    throw error instanceof PlacementError ? new UsageError(error.message) : error
+  })
   if (tui) preloadUi()
   const program = Effect.scoped(
     Effect.gen(function*() {
@@ -50,6 +64,7 @@ export const up: Command = async (args, io) => {
         portBase: flags.portBase,
         addressing: flags.addressing,
         clock: new RealLabClock(flags.speed ?? scenario.speed),
+        ...(placed === null ? {} : { placement: placed.placement }),
         onEvent: (event) => {
           if (tui) return
           if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
@@ -59,7 +74,7 @@ export const up: Command = async (args, io) => {
           }
         }
       })
-      const control = yield* publishLab(lab, dataDir, bind)
+      const control = yield* publishLab(lab, dataDir, bind, placed?.nodes.server ?? null)
       if (tui) {
         const ui = yield* mountLabUi(control, io, "stop the lab")
         return yield* Effect.promise(() => ui.quit)
@@ -71,7 +86,7 @@ export const up: Command = async (args, io) => {
         io.stdout(
           `\nlab ${lab.name} is up${base === 0 ? " on the documented ports" : typeof base === "number" ? ` with port base ${base} (documented P listens on ${base}+P)` : ""}:\n` +
             lab.plan.boundEndpoints().map((e) => `  ${e.device.padEnd(12)} ${e.port.padEnd(9)} -> ${e.address}:${e.actualPort}\n`).join("") +
-            (syslog === undefined ? "\n" : `\ntry: logger -n ${syslog.address} -P ${syslog.actualPort} -d "hello from logger"\n`) +
+            (syslog === undefined ? "\n" : `\ntry: ${placed?.router === undefined ? "" : `ip netns exec ${placed.router} `}logger -n ${syslog.address} -P ${syslog.actualPort} -d "hello from logger"\n`) +
             `${syslog === undefined ? "try: " : "     "}fazlab logs --follow   (in another terminal, same folder)\n` +
             `     fazlab ctl devices     (control channel ${control.url}${dataDir === null ? `, token ${control.token}` : ""})\n` +
             `Ctrl-C stops the lab.\n\n`

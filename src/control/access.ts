@@ -21,11 +21,12 @@ export interface ControlBind {
 
 export const DEFAULT_CONTROL_BIND: ControlBind = { host: "127.0.0.1", port: 0 }
 
-/** What `control.json` holds. `version` is the control protocol version. */
+/** What `control.json` holds. `version` is the control protocol version; `unixSocket` the channel's Unix socket. */
 export interface ControlInfo {
   readonly url: string
   readonly pid: number
   readonly version: number
+  readonly unixSocket?: string
 }
 
 /**
@@ -100,8 +101,9 @@ export const readControlInfo = (file: string): ControlInfo | null => {
   try {
     const value: unknown = JSON.parse(fs.readFileSync(file, "utf8"))
     if (typeof value !== "object" || value === null) return null
-    const { url, pid, version } = value as Record<string, unknown>
-    return typeof url === "string" && typeof pid === "number" && typeof version === "number" ? { url, pid, version } : null
+    const { url, pid, version, unixSocket } = value as Record<string, unknown>
+    if (typeof url !== "string" || typeof pid !== "number" || typeof version !== "number") return null
+    return typeof unixSocket === "string" ? { url, pid, version, unixSocket } : { url, pid, version }
   } catch {
     return null
   }

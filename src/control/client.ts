@@ -21,6 +21,8 @@ import {
   decodeServerMessage,
   type LogCursor,
   type LogsCommand,
+  answerMessage,
+  type RequestMessage,
   type SnapshotMessage
 } from "./protocol.ts"
 
@@ -39,6 +41,8 @@ export class ControlClientError extends Error {
 export interface ControlAddress {
   readonly url: string
   readonly token: string
+  /** The lab's Unix socket, when its control.json names one. */
+  readonly unixSocket?: string
 }
 
 /** Why the connection ended: the close code and reason, and the `dropped` reason when the lab dropped the client. */
@@ -55,6 +59,10 @@ export interface ControlClient {
   command<C extends ControlCommand>(command: C): Promise<CommandResult<C>>
   /** Calls `listener` for every lab event from now on; returns the function that stops it. */
   onEvent(listener: (event: LabEvent) => void): () => void
+  /** Calls `listener` for every request of the lab (a device node's connection only); returns the function that stops it. */
+  onRequest(listener: (request: RequestMessage) => void): () => void
+  /** Answers the lab's request `id`. */
+  answer(id: number, outcome: { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string }): void
   /** Resolves when the connection has ended, for whatever reason. */
   readonly closed: Promise<ControlClosed>
   close(): Promise<void>
@@ -108,7 +116,7 @@ export const findControl = (cwd: string, labDir?: string): ControlAddress => {
       `cannot read the control token ${tokenFile} (${(error as NodeJS.ErrnoException).code ?? "unreadable"}); run as the user who started the lab`
     )
   }
-  return { url: found.info.url, token }
+  return { url: found.info.url, token, ...(found.info.unixSocket === undefined ? {} : { unixSocket: found.info.unixSocket }) }
 }
 
 interface Pending {
@@ -133,6 +141,7 @@ export const connectControl = (address: ControlAddress, options: { readonly time
     const socket = new WebSocket(address.url, { headers: { Authorization: `Bearer ${address.token}` }, handshakeTimeout: timeoutMs })
     const pending = new Map<CommandId, Pending>()
     const listeners = new Set<(event: LabEvent) => void>()
+    const requestListeners = new Set<(request: RequestMessage) => void>()
     let snapshot: SnapshotMessage | null = null
     let dropped: string | null = null
     let nextId = 1
@@ -185,6 +194,9 @@ export const connectControl = (address: ControlAddress, options: { readonly time
         case "dropped":
           dropped = message.reason
           return
+        case "request":
+          for (const listener of requestListeners) listener(message)
+          return
       }
     })
     socket.on("close", (code, reason) => {
@@ -212,6 +224,13 @@ export const connectControl = (address: ControlAddress, options: { readonly time
       onEvent: (listener) => {
         listeners.add(listener)
         return () => listeners.delete(listener)
+      },
+      onRequest: (listener) => {
+        requestListeners.add(listener)
+        return () => requestListeners.delete(listener)
+      },
+      answer: (id, outcome) => {
+        if (socket.readyState === WebSocket.OPEN) socket.send(answerMessage(id, outcome))
       },
       close: async () => {
         if (socket.readyState !== WebSocket.CLOSED) socket.close(1000, "client done")

@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type { Action } from "../lab/scenario/schema.ts"
 import { readLogs } from "./log-query.ts"
-import type { CommandResult, CommandResults, ControlCommand, DegradeCommand, LifecycleCommand, PartitionCommand } from "./protocol.ts"
+import type { CommandName, CommandResult, CommandResults, ControlCommand, DegradeCommand, LifecycleCommand, PartitionCommand } from "./protocol.ts"
 import type { ControlAnalyzer, ControlTarget, Explained } from "./target.ts"
 
 export class CommandRefused extends Schema.TaggedError<CommandRefused>()("CommandRefused", { reason: Schema.String }) {
@@ -104,8 +104,13 @@ const logAnalyzer = (target: ControlTarget, id: string | undefined): Effect.Effe
 
 const statusOf = (target: ControlTarget, device: string): string => target.devices.get(device)?.status() ?? "unknown"
 
+/** Commands only a node sends; the server takes them (src/control/server.ts), never a handler here. */
+type NodeCommandName = "node-hello" | "node-events"
+
+const NODE_ONLY = "is sent by a device node (fazlab node) to its lab, and this lab runs no device in a process of its own"
+
 type Handlers = {
-  readonly [K in keyof CommandResults]: (
+  readonly [K in Exclude<keyof CommandResults, NodeCommandName>]: (
     target: ControlTarget,
     command: Extract<ControlCommand, { readonly name: K }>
   ) => Effect.Effect<CommandResults[K], CommandRefused>
@@ -199,6 +204,10 @@ const HANDLERS: Handlers = {
       )
     ),
   step: (target) => target.stepNow().pipe(Effect.mapError(refused)),
+  sent: (target, { device, analyzers }) =>
+    target.senderFacts === undefined
+      ? refuse(`lab ${target.name} cannot say what ${device} sent`)
+      : target.senderFacts(device, analyzers).pipe(Effect.mapError(refused)),
   "delete-device": (target, { serial, analyzer: named }) =>
     analyzerOf(target, serial, named).pipe(
       Effect.flatMap((analyzer) =>
@@ -211,6 +220,11 @@ const HANDLERS: Handlers = {
 }
 
 /** The effect of one decoded command; its success is the ok reply's `result`. */
-export const commandEffect = <C extends ControlCommand>(target: ControlTarget, command: C): Effect.Effect<CommandResult<C>, CommandRefused> =>
+export const commandEffect = <C extends ControlCommand>(target: ControlTarget, command: C): Effect.Effect<CommandResult<C>, CommandRefused> => {
+  if (command.name === "node-hello" || command.name === "node-events") return refuse(`${command.name} ${NODE_ONLY}`)
+  // A device in another process answers for itself.
+  const forwarded = target.forward?.(command)
+  if (forwarded !== null && forwarded !== undefined) return forwarded.pipe(Effect.map((result) => result as CommandResult<C>), Effect.mapError(refused))
   // The handler picked by the command's own name takes exactly that command.
-  (HANDLERS[command.name] as (target: ControlTarget, command: C) => Effect.Effect<CommandResult<C>, CommandRefused>)(target, command)
+  return (HANDLERS[command.name as Exclude<CommandName, NodeCommandName>] as unknown as (target: ControlTarget, command: C) => Effect.Effect<CommandResult<C>, CommandRefused>)(target, command)
+}

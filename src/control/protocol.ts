@@ -6,7 +6,12 @@
  * command) and `dropped` (last, before the server closes a client that fell behind). Stored
  * logs travel in replies only: a client asks for them (`logs`) with the cursor of its last
  * answer, so a client gets no more log lines than it asks for.
- * Client → server: `command`. Every message carries `v`, the protocol version: additions
+ * Client → server: `command`.
+ *
+ * A device that runs in a process of its own (`fazlab node`, docs/placement.md) is a client too:
+ * it says which device it runs (`node-hello`), sends that device's events in numbered batches
+ * the lab confirms (`node-events`), and answers the lab's `request`s (a command for its device,
+ * an expectation to check) with an `answer`. Every message carries `v`, the protocol version: additions
  * (new event types, commands, optional fields) keep `v: 1`; a breaking change raises it.
  *
  * `decodeClientMessage` turns a received text frame into a command or into the one sentence
@@ -125,6 +130,37 @@ export type LogsCommand = typeof LogsCommand.Type
 /** Starts the scenario step that waits for its `at` / `after` time now (`fazlab run` only). */
 export const StepCommand = Schema.Struct({ name: Schema.Literal("step") })
 
+/**
+ * What a log sender generated for any of `analyzers` (the highest sequence number), and the name
+ * its logs are filed under: an analyzer in another process asks this to count lost logs.
+ */
+export const SentCommand = Schema.Struct({ name: Schema.Literal("sent"), device: Text, analyzers: Schema.Array(Text) })
+
+/** A node (`fazlab node`) says which device it runs; the reply says how many of its events the lab already has. */
+export const NodeHelloCommand = Schema.Struct({
+  name: Schema.Literal("node-hello"),
+  device: Text,
+  pid: Schema.Number.check(Schema.isInt({ expected: "a process id" }))
+})
+
+/** One HA member's group and role, as a node reports it. */
+export const HaRole = Schema.Struct({ group: Schema.String, role: Schema.String })
+
+/**
+ * A node's events, numbered from `first` (the node's own count, from 1), with its device's status
+ * and HA role now. The lab publishes each event once: a batch sent again after a reconnect is
+ * only confirmed. `dropped`: events the node let go of while it could not reach the lab.
+ */
+export const NodeEventsCommand = Schema.Struct({
+  name: Schema.Literal("node-events"),
+  device: Text,
+  first: Schema.Number.check(Schema.isInt({ expected: "a whole number" }), Schema.isBetween({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+  events: Schema.Array(Schema.Record(Schema.String, Schema.Unknown)),
+  status: Text,
+  ha: Schema.optionalKey(HaRole),
+  dropped: Schema.optionalKey(Schema.Number)
+})
+
 export const ControlCommand = Schema.Union([
   LifecycleCommand,
   PartitionCommand,
@@ -134,7 +170,10 @@ export const ControlCommand = Schema.Union([
   AuthorizeCommand,
   DeleteDeviceCommand,
   LogsCommand,
-  StepCommand
+  StepCommand,
+  SentCommand,
+  NodeHelloCommand,
+  NodeEventsCommand
 ])
 export type ControlCommand = typeof ControlCommand.Type
 export type CommandName = ControlCommand["name"]
@@ -157,7 +196,10 @@ const COMMAND_SCHEMAS: Readonly<Record<CommandName, Schema.Codec<ControlCommand,
   authorize: AuthorizeCommand,
   "delete-device": DeleteDeviceCommand,
   logs: LogsCommand,
-  step: StepCommand
+  step: StepCommand,
+  sent: SentCommand,
+  "node-hello": NodeHelloCommand,
+  "node-events": NodeEventsCommand
 }
 
 export const COMMAND_NAMES: ReadonlyArray<CommandName> = Object.keys(COMMAND_SCHEMAS) as Array<CommandName>
@@ -226,6 +268,9 @@ export const LogsResult = Schema.Struct({
   beyondLimit: Schema.optionalKey(Schema.Struct({ count: Schema.Number, atLeast: Schema.Boolean }))
 })
 export const StepResult = Schema.Struct({ step: Schema.Number, title: Schema.String })
+export const SentResult = Schema.Struct({ device: Schema.String, hostname: Schema.String, sent: Schema.Number })
+export const NodeHelloResult = Schema.Struct({ lab: Schema.String, received: Schema.Number })
+export const NodeEventsResult = Schema.Struct({ received: Schema.Number })
 
 /** What an ok reply's `result` holds for each command. */
 export interface CommandResults {
@@ -246,6 +291,9 @@ export interface CommandResults {
   readonly "delete-device": typeof DeleteDeviceResult.Type
   readonly logs: typeof LogsResult.Type
   readonly step: typeof StepResult.Type
+  readonly sent: typeof SentResult.Type
+  readonly "node-hello": typeof NodeHelloResult.Type
+  readonly "node-events": typeof NodeEventsResult.Type
 }
 
 export type CommandResult<C extends ControlCommand> = CommandResults[C["name"]]
@@ -254,12 +302,18 @@ export type CommandResult<C extends ControlCommand> = CommandResults[C["name"]]
 // Server → client
 // ---------------------------------------------------------------------------------------------
 
-/** `ha` (added in v1, optional): an HA member's group and current role. */
+/**
+ * `ha` (added in v1, optional): an HA member's group and current role. `address` (optional): the
+ * device's own address in a `process` or `netns` lab; `netns` (optional): the network namespace
+ * it runs in.
+ */
 export const DeviceSummary = Schema.Struct({
   id: Schema.String,
   kind: Schema.String,
   status: Schema.String,
-  ha: Schema.optionalKey(Schema.Struct({ group: Schema.String, role: Schema.String }))
+  ha: Schema.optionalKey(HaRole),
+  address: Schema.optionalKey(Schema.String),
+  netns: Schema.optionalKey(Schema.String)
 })
 export type DeviceSummary = typeof DeviceSummary.Type
 
@@ -312,7 +366,28 @@ export type ReplyMessage = typeof ReplyMessage.Type
 
 export const DroppedMessage = Schema.Struct({ v: V, type: Schema.Literal("dropped"), reason: Schema.String })
 
-export const ServerMessage = Schema.Union([SnapshotMessage, EventMessage, ReplyMessage, DroppedMessage])
+/**
+ * An expectation of the lab file, for the node that runs the device it is about: the node loaded
+ * the same file, so the expectation is named by its step (from 0) and its place in that step.
+ */
+export const ExpectRequest = Schema.Struct({ name: Schema.Literal("expect"), step: Schema.Number, index: Schema.Number })
+
+/** What the lab asks a node: a command for its device, or an expectation to check. */
+export const NodeRequest = Schema.Union([ControlCommand, ExpectRequest])
+export type NodeRequest = typeof NodeRequest.Type
+
+/** Lab → node: a request the node answers with an `answer` of the same id. */
+export const RequestMessage = Schema.Struct({ v: V, type: Schema.Literal("request"), id: Schema.Number, request: NodeRequest })
+export type RequestMessage = typeof RequestMessage.Type
+
+/** Node → lab: the answer to a `request`. */
+export const AnswerMessage = Schema.Union([
+  Schema.Struct({ v: V, type: Schema.Literal("answer"), id: Schema.Number, ok: Schema.Literal(true), result: Schema.Unknown }),
+  Schema.Struct({ v: V, type: Schema.Literal("answer"), id: Schema.Number, ok: Schema.Literal(false), error: Schema.String })
+])
+export type AnswerMessage = typeof AnswerMessage.Type
+
+export const ServerMessage = Schema.Union([SnapshotMessage, EventMessage, ReplyMessage, DroppedMessage, RequestMessage])
 export type ServerMessage = typeof ServerMessage.Type
 
 // ---------------------------------------------------------------------------------------------
@@ -331,6 +406,11 @@ export const droppedMessage = (reason: string): string => JSON.stringify({ v: PR
 
 export const commandMessage = (id: CommandId, command: ControlCommand): string =>
   JSON.stringify({ v: PROTOCOL_VERSION, type: "command", id, command })
+
+export const requestMessage = (id: number, request: NodeRequest): string => JSON.stringify({ v: PROTOCOL_VERSION, type: "request", id, request })
+
+export const answerMessage = (id: number, outcome: { readonly ok: true; readonly result: unknown } | { readonly ok: false; readonly error: string }): string =>
+  JSON.stringify({ v: PROTOCOL_VERSION, type: "answer", id, ...outcome })
 
 /** A received message the server cannot run: the error reply's id (when one was readable) and sentence. */
 export interface RejectedMessage {
@@ -375,8 +455,8 @@ const fieldProblems = (name: string, command: Readonly<Record<string, unknown>>,
     return `command ${name}: ${field} must be ${expected}, got ${describe(value)}`
   }).join("; ")
 
-/** Reads one text frame from a client: a command, or why it is not one. */
-export const decodeClientMessage = (text: string): Result.Result<CommandMessage, RejectedMessage> => {
+/** Reads one text frame from a client: a command (or a node's answer), or why it is not one. */
+export const decodeClientMessage = (text: string): Result.Result<CommandMessage | AnswerMessage, RejectedMessage> => {
   let value: unknown
   try {
     value = JSON.parse(text)
@@ -392,6 +472,10 @@ export const decodeClientMessage = (text: string): Result.Result<CommandMessage,
         ? `the message has no "v"; send {"v": ${PROTOCOL_VERSION}, ...} (control protocol version ${PROTOCOL_VERSION})`
         : `control protocol version ${describe(value["v"])} is not supported; this lab speaks version ${PROTOCOL_VERSION}`
     )
+  }
+  if (value["type"] === "answer") {
+    const answer = Schema.decodeUnknownResult(AnswerMessage)(value)
+    return Result.isSuccess(answer) ? Result.succeed(answer.success) : reject(`an answer needs "id" (a number), "ok" and "result" or "error"`)
   }
   if (value["type"] !== "command") {
     return reject(`unknown message type ${describe(value["type"])}; a client sends {"v": 1, "type": "command", "id": ..., "command": {...}}`)

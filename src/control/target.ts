@@ -11,7 +11,16 @@ import type { LabEvent } from "../events/events.ts"
 import type { Action } from "../lab/scenario/schema.ts"
 import type { LogCountQuery, LogQuery } from "../store/log-queries.ts"
 import type { StoredLog } from "../store/log-record.ts"
-import { type ListenerSummary, PROTOCOL_VERSION, type RegisteredDevice, type SnapshotMessage } from "./protocol.ts"
+import {
+  type ControlCommand,
+  type ListenerSummary,
+  type NodeEventsCommand,
+  type NodeRequest,
+  PROTOCOL_VERSION,
+  type RegisteredDevice,
+  type SentResult,
+  type SnapshotMessage
+} from "./protocol.ts"
 
 /** Any failure that explains itself in one sentence (the lab's ActionError, BindError ...). */
 export interface Explained {
@@ -33,6 +42,22 @@ export interface ControlAnalyzer {
   deleteDevice(serial: string): Effect.Effect<{ readonly dropped: number }, Explained>
 }
 
+/** A node connected to the control channel, as the lab asks it things (the server answers for the connection). */
+export interface NodeLink {
+  /** The node's answer's result; rejects with the node's sentence, or when the node's connection is gone. */
+  request(request: NodeRequest): Promise<unknown>
+}
+
+/** What a lab whose devices run in processes of their own does with the nodes that connect to it. */
+export interface NodeHub {
+  /** A node says which device it runs: from now on requests for that device go to `link`. */
+  hello(device: string, pid: number, link: NodeLink): Effect.Effect<{ readonly lab: string; readonly received: number }, Explained>
+  /** A batch of the node's events (publishes the ones not seen yet); how many of its events the lab now has. */
+  events(command: typeof NodeEventsCommand.Type, link: NodeLink): Effect.Effect<{ readonly received: number }, Explained>
+  /** The node's connection closed. */
+  gone(link: NodeLink): void
+}
+
 export interface ControlTarget {
   readonly name: string
   readonly bus: { subscribe(subscriber: (event: LabEvent) => void): () => void }
@@ -44,6 +69,14 @@ export interface ControlTarget {
   haRoles(): ReadonlyArray<{ readonly device: string; readonly group: string; readonly role: string }>
   /** Starts the scenario step that waits for its time now; fails when none waits (or no scenario runs). */
   stepNow(): Effect.Effect<{ readonly step: number; readonly title: string }, Explained>
+  /** Where a device runs, when it runs outside the lab's process: its address, and its network namespace. */
+  placementOf?(device: string): { readonly address?: string; readonly netns?: string }
+  /** A command about a device or analyzer that runs in another process, sent on to it; null when it runs here. */
+  forward?(command: ControlCommand): Effect.Effect<unknown, Explained> | null
+  /** A log sender's name and the highest sequence number it generated for any of `analyzers` (`sent`). */
+  senderFacts?(device: string, analyzers: ReadonlyArray<string>): Effect.Effect<typeof SentResult.Type, Explained>
+  /** Set where devices run as nodes (`fazlab node`) that connect to this channel. */
+  readonly nodes?: NodeHub
 }
 
 /** Each device's kind and status, and an HA member's group and role. */
@@ -51,7 +84,7 @@ const deviceSummaries = (target: ControlTarget): SnapshotMessage["devices"] => {
   const roles = new Map(target.haRoles().map(({ device, group, role }) => [device, { group, role }]))
   return [...target.devices].map(([id, device]) => {
     const ha = roles.get(id)
-    return { id, kind: device.kind, status: device.status(), ...(ha === undefined ? {} : { ha }) }
+    return { id, kind: device.kind, status: device.status(), ...(ha === undefined ? {} : { ha }), ...target.placementOf?.(id) }
   })
 }
 

@@ -6,6 +6,7 @@
  * or connects what the device needs; `stop` releases all of it; both are idempotent.
  */
 import type * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
 import * as Schema from "effect/Schema"
 import type { EventBus } from "../events/bus.ts"
 import type { LabClock } from "../machines/clock.ts"
@@ -33,6 +34,14 @@ export interface DeviceContext {
   readonly dataDir: string | null
   /** The lab's CA and certificates (TLS for OFTP); null where a device needs no TLS (`fazlab send`). */
   readonly pki: LabPki | null
+  /**
+   * The network interface of a device in a network namespace of its own (docs/placement.md):
+   * `takeAddress` puts an address on it (an HA primary's virtual IP, announced with a gratuitous
+   * ARP) until the scope closes. Absent on loopback, where every address is there already.
+   */
+  readonly host?: {
+    takeAddress(address: string): Effect.Effect<void, never, Scope.Scope>
+  }
 }
 
 export interface Device {

@@ -14,6 +14,8 @@ export type PortKey = `${"tcp" | "udp"}/${number}`
 export type LabEventBody =
   | { readonly type: "lab-started"; readonly lab: string; readonly dataDir: string | null }
   | { readonly type: "lab-stopped"; readonly lab: string }
+  /** A device's own process (`fazlab node`, docs/placement.md) ended while the lab ran, or could not start. */
+  | { readonly type: "node-exited"; readonly device: string; readonly code: number | null; readonly signal: string | null; readonly reason: string }
   | { readonly type: "device-started"; readonly device: string; readonly kind: string }
   | { readonly type: "device-stopped"; readonly device: string; readonly kind: string }
   | { readonly type: "listener-bound"; readonly device: string; readonly port: PortKey; readonly address: string; readonly actualPort: number }

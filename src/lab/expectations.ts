@@ -141,22 +141,22 @@ const checkRole = (lab: Lab, e: RoleExpectation): Check => {
   return { passed: role === e.is, detail: `${e.device} is ${role === "none" ? "neither primary nor secondary" : role} (${ha.phase()}): ${ha.reason()}` }
 }
 
-const checkLogs = (lab: Lab, e: LogsExpectation): Check => {
+const checkLogs = async (lab: Lab, e: LogsExpectation): Promise<Check> => {
   const analyzer = analyzerFor(lab, e.analyzer)
   if (analyzer === undefined) {
     return { passed: false, detail: e.analyzer !== null && lab.groups.has(e.analyzer) ? `HA group ${e.analyzer} has no acting primary` : "name the analyzer: this lab has more than one" }
   }
+  const group = analyzer.ha?.config.group
+  // A sender that logs to the analyzer's HA group logs to it too (through the virtual IP).
+  const sender = await lab.sentBy(e.from, group === undefined ? [analyzer.id] : [analyzer.id, group])
   analyzer.writer.flush()
-  const sender = lab.sender(e.from)
   const deviceName = sender?.hostname ?? e.from
   const stored = analyzer.store.count({ device: deviceName })
   const problems: string[] = []
   if (!inBounds(stored, e)) problems.push(`expected ${bounds(e)}, got ${stored}`)
   let detail = `${stored} stored from ${deviceName}`
   if (e.lost !== undefined || e.duplicated !== undefined) {
-    // A sender that logs to the analyzer's HA group logs to it too (through the virtual IP).
-    const group = analyzer.ha?.config.group
-    const sent = Math.max(sender?.sentTo(analyzer.id) ?? 0, group === undefined ? 0 : sender?.sentTo(group) ?? 0)
+    const sent = sender?.sent ?? 0
     const report = analyzer.store.sequenceReport(deviceName, sent)
     detail += `; ${sent} sent, ${report.missing} lost, ${report.duplicated} duplicated`
     if (e.lost !== undefined && report.missing !== e.lost) {
@@ -265,7 +265,30 @@ const checkApi = async (lab: Lab, e: ApiExpectation): Promise<Check> => {
   }
 }
 
+/**
+ * The device an expectation is about, whose process checks it when devices run in processes of
+ * their own: a device id, an HA group's name, or null for "the analyzer" (the only one).
+ */
+export const subjectOf = (expectation: Expectation): string | null => {
+  if ("role" in expectation) return expectation.role.device
+  if ("primaries" in expectation) return expectation.primaries.group
+  if ("registration" in expectation) return expectation.registration.analyzer
+  if ("listening" in expectation) return expectation.listening.device
+  if ("notListening" in expectation) return expectation.notListening.device
+  if ("logs" in expectation) return expectation.logs.analyzer
+  if ("managed" in expectation) return expectation.managed.manager
+  if ("forwarded" in expectation) return expectation.forwarded.analyzer
+  if ("trap" in expectation) return expectation.trap.analyzer
+  if ("mail" in expectation) return expectation.mail.relay
+  if ("dnsQuery" in expectation) return expectation.dnsQuery.server
+  if ("cli" in expectation) return expectation.cli.device
+  if ("api" in expectation) return expectation.api.device
+  return expectation.malformed.device
+}
+
 export const check = async (lab: Lab, expectation: Expectation): Promise<Check> => {
+  const elsewhere = lab.checkElsewhere(expectation)
+  if (elsewhere !== null) return elsewhere
   if ("listening" in expectation || "notListening" in expectation) {
     const wanted = "listening" in expectation
     const { device, port } = "listening" in expectation ? expectation.listening : expectation.notListening

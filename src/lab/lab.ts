@@ -16,6 +16,11 @@
  * The lab's bus knows its devices: a `logs-stored` event whose `from` (the name the analyzer
  * files logs under: a FortiClient's hostname, a FortiGate's devname) is the name of one lab
  * device also carries that device's id as `sender`, so consumers keyed by lab id (the UI) find it.
+ *
+ * Devices may run elsewhere (`placement`, docs/placement.md): a device node (`fazlab node`) builds
+ * a lab of its one device (`local`) on the same port plan; the lab that spawned the nodes holds a
+ * stand-in for each (`RemoteDevices.device`) and sends actions, expectations and questions about
+ * them to their nodes (`RemoteDevices`, implemented in src/placement/).
  */
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
@@ -25,6 +30,7 @@ import * as dgram from "node:dgram"
 import { EventBus, type Subscriber } from "../events/bus.ts"
 import type { FaultKind, LabEvent, LabEventBody, PortKey } from "../events/events.ts"
 import { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
+import { fortianalyzer as fortianalyzerKind } from "../devices/fortianalyzer/kind.ts"
 import { ActionError, type Device, type DeviceContext, type LogSource } from "../devices/device.ts"
 import { type KindRegistry, registry as shippedRegistry } from "../devices/registry.ts"
 import type { LabClock } from "../machines/clock.ts"
@@ -35,7 +41,9 @@ import type { LabHaNetwork } from "./ha-network.ts"
 import { LabPki } from "../net/pki.ts"
 import { dialTcp } from "../net/tcp.ts"
 import { openUdpSender } from "../net/udp.ts"
-import type { Action, Scenario } from "./scenario/schema.ts"
+import type { Action, Expectation, Scenario } from "./scenario/schema.ts"
+import type { DeviceSpec } from "../devices/kind.ts"
+import type { Check } from "./expectations.ts"
 import { aliasesOf, groupOfMember, haGroups, type LabHaGroup, type Lifecycle, lifecycleOrder, plannedPorts } from "./topology.ts"
 
 /** The bus of a lab: `logs-stored` events name their sender's lab id where the lab has one. */
@@ -50,12 +58,12 @@ class LabBus extends EventBus {
   }
 }
 
-/** Each log source's lab id by its hostname; a hostname two devices share names neither. */
+/** Each log source's lab id by its hostname (a device in another process: its `senderName`); a hostname two devices share names neither. */
 const sendersByName = (devices: ReadonlyMap<string, Device>): ReadonlyMap<string, string> => {
   const ids = new Map<string, string | null>()
   for (const [id, device] of devices) {
-    if (!("sentTo" in device)) continue
-    const name = (device as LogSource).hostname
+    const name = "sentTo" in device ? (device as LogSource).hostname : "senderName" in device && typeof device.senderName === "string" ? device.senderName : null
+    if (name === null) continue
     ids.set(name, ids.has(name) ? null : id)
   }
   return new Map([...ids].flatMap(([name, id]) => (id === null ? [] : [[name, id] as const])))
@@ -73,6 +81,39 @@ export class PlanError extends Schema.TaggedError<PlanError>()("PlanError", { re
   }
 }
 
+/** A log sender as an expectation reads it: the name its logs are filed under, and the highest sequence it generated. */
+export interface SenderFacts {
+  readonly hostname: string
+  readonly sent: number
+}
+
+/** The devices of the lab that run in other processes, and how the lab reaches them. */
+export interface RemoteDevices {
+  /** The stand-in of a device that runs elsewhere (the lab that spawns nodes); absent in a node, which knows only its own device. */
+  readonly device?: (id: string, spec: DeviceSpec, plan: PortPlan) => Device
+  /** Runs in the lab's scope once the lab is built, before any device starts (the lab that spawns nodes serves its control channel there). */
+  readonly prepare?: (lab: Lab) => Effect.Effect<void, PlanError, Scope.Scope>
+  /** Performs an action about a device that runs elsewhere; null when it is about this process's devices. */
+  perform(action: Action): Effect.Effect<void, ActionError> | null
+  /** Checks an expectation about a device that runs elsewhere; null when this process checks it. */
+  check(expectation: Expectation): Promise<Check> | null
+  /** A log sender that runs elsewhere, or null when none is known by that id. */
+  senderFacts(device: string, analyzers: ReadonlyArray<string>): Promise<SenderFacts | null>
+  /** HA members that run elsewhere: their groups and roles as last reported. */
+  haRoles(): ReadonlyArray<{ readonly device: string; readonly group: string; readonly role: string }>
+}
+
+/** Where a lab's devices run when not all in its own process. */
+export interface LabPlacement {
+  /** The devices built in this process (a node: its own); the others are `remote`. */
+  readonly local: ReadonlySet<string>
+  readonly remote: RemoteDevices
+  /** Each device's and HA group's address (a netns lab's subnet), instead of loopback. */
+  readonly addresses?: ReadonlyMap<string, string>
+  /** The addresses the host takes and gives back (a netns node: the VIP on its interface). */
+  readonly host?: DeviceContext["host"]
+}
+
 export interface LabOptions {
   readonly scenario: Scenario
   /** The lab's data folder; null keeps stores in memory. */
@@ -85,6 +126,8 @@ export interface LabOptions {
   readonly onEvent?: Subscriber
   /** The device kinds the scenario was loaded with; default: the kinds fazlab ships. */
   readonly registry?: KindRegistry
+  /** Devices that run in other processes; default: every device runs here. */
+  readonly placement?: LabPlacement
 }
 
 export class Lab {
@@ -104,6 +147,9 @@ export class Lab {
   readonly #order: Lifecycle
   /** The scenario runner's "start the waiting step now", while a scenario runs (see `runSteps`). */
   #stepNow: (() => Effect.Effect<StepStarted, ActionError>) | null = null
+  readonly #remote: RemoteDevices | null
+  /** Every device of the lab file, here or elsewhere. */
+  readonly #specs: ReadonlyMap<string, DeviceSpec>
 
   private constructor(options: LabOptions, plan: PortPlan, pki: LabPki) {
     this.name = options.scenario.name
@@ -114,7 +160,11 @@ export class Lab {
     const bus = new LabBus(() => options.clock.now())
     this.bus = bus
     if (options.onEvent !== undefined) this.bus.subscribe(options.onEvent)
-    const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir, pki }
+    const placement = options.placement
+    this.#remote = placement?.remote ?? null
+    this.#specs = options.scenario.devices
+    const host = placement?.host
+    const context: DeviceContext = { bus: this.bus, plan, clock: options.clock, dataDir: options.dataDir, pki, ...(host === undefined ? {} : { host }) }
     const registry = options.registry ?? shippedRegistry
     const devices = new Map<string, Device>()
     const autostart = new Set<string>()
@@ -123,6 +173,14 @@ export class Lab {
     this.#groupOf = groupOf
     for (const [id, spec] of options.scenario.devices) {
       const kind = registry.of(spec)
+      if (placement !== undefined && !placement.local.has(id)) {
+        const standIn = placement.remote.device?.(id, spec, plan)
+        if (standIn === undefined) continue
+        devices.set(id, standIn)
+        // Its node is started with the lab, and starts the device itself when the lab file says so.
+        autostart.add(id)
+        continue
+      }
       devices.set(id, kind.build({ id, spec, context, group: groupOf.get(id) ?? null, aliases: (name) => aliasesOf(options.scenario, name) }))
       if (kind.autostart(spec)) autostart.add(id)
     }
@@ -139,12 +197,16 @@ export class Lab {
       const addressing = options.addressing
       const groups = haGroups(options.scenario)
       const vips = [...groups.values()].filter((group) => group.vip).map((group) => group.group)
+      const addresses = options.placement?.addresses
       // Before anything binds or starts: every device and virtual IP must get its address.
-      const unplaceable = yield* Effect.promise(() => placementProblem(options.scenario.name, ids.length + vips.length, addressing))
+      const unplaceable = addresses !== undefined ? null : yield* Effect.promise(() => placementProblem(options.scenario.name, ids.length + vips.length, addressing))
       if (unplaceable !== null) return yield* new PlanError({ reason: unplaceable })
-      const provisional = new PortPlan({ base: 0, addressing, devices: ids, groups: vips })
+      const plan = (base: PortBase) => new PortPlan({ base, addressing, devices: ids, groups: vips, ...(addresses === undefined ? {} : { addresses }) })
+      const provisional = plan(0)
       let base: PortBase
-      if (options.portBase === "auto") {
+      // A netns lab's devices each have their network namespace: the documented ports are theirs.
+      if (addresses !== undefined) base = 0
+      else if (options.portBase === "auto") {
         const wanted = plannedPorts(options.scenario, options.registry ?? shippedRegistry, groupOfMember(groups))
           .map(({ at, port }) => ({ address: provisional.addressOf(at), port }))
         const chosen = yield* Effect.promise(() => chooseBase(wanted))
@@ -159,22 +221,42 @@ export class Lab {
       }
       const pki = yield* Effect.promise(() => LabPki.load({ dir: options.dataDir, labName: options.scenario.name }))
       const lab = yield* Effect.acquireRelease(
-        Effect.sync(() => new Lab(options, new PortPlan({ base, addressing, devices: ids, groups: vips }), pki)),
+        Effect.sync(() => new Lab(options, plan(base), pki)),
         (lab) => lab.dispose()
       )
       lab.bus.publish({ type: "lab-started", lab: lab.name, dataDir: lab.dataDir })
+      const prepare = options.placement?.remote.prepare
+      if (prepare !== undefined) yield* prepare(lab)
       yield* lab.startAll()
       return lab
     })
+  }
+
+  /** Every analyzer's id, wherever it runs. */
+  analyzerIds(): ReadonlyArray<string> {
+    return [...this.devices.values()].filter((device) => device.kind === fortianalyzerKind.name).map((device) => device.id)
   }
 
   analyzers(): ReadonlyArray<FortiAnalyzer> {
     return [...this.devices.values()].filter((device): device is FortiAnalyzer => device instanceof FortiAnalyzer)
   }
 
-  /** Every HA member's group and role right now (for the control channel's snapshot). */
+  /** Every HA member's group and role right now (for the control channel's snapshot); members elsewhere as last reported. */
   haRoles(): ReadonlyArray<{ readonly device: string; readonly group: string; readonly role: string }> {
-    return this.analyzers().flatMap((analyzer) => (analyzer.ha === null ? [] : [{ device: analyzer.id, group: analyzer.ha.group, role: analyzer.ha.role() }]))
+    const here = this.analyzers().flatMap((analyzer) => (analyzer.ha === null ? [] : [{ device: analyzer.id, group: analyzer.ha.group, role: analyzer.ha.role() }]))
+    return this.#remote === null ? here : [...here, ...this.#remote.haRoles()]
+  }
+
+  /** The result of an expectation about a device in another process (checked there); null when it is checked here. */
+  checkElsewhere(expectation: Expectation): Promise<Check> | null {
+    return this.#remote?.check(expectation) ?? null
+  }
+
+  /** A log sender's name and the highest sequence it generated for any of `analyzers`, wherever it runs; null when no sender has that id. */
+  sentBy(device: string, analyzers: ReadonlyArray<string>): Promise<SenderFacts | null> {
+    const sender = this.sender(device)
+    if (sender !== undefined) return Promise.resolve({ hostname: sender.hostname, sent: Math.max(0, ...analyzers.map((a) => sender.sentTo(a))) })
+    return this.#remote?.senderFacts(device, analyzers) ?? Promise.resolve(null)
   }
 
   /**
@@ -229,6 +311,8 @@ export class Lab {
 
   perform(action: Action): Effect.Effect<void, ActionError | BindError> {
     const self = this
+    const elsewhere = this.#remote?.perform(action) ?? null
+    if (elsewhere !== null) return elsewhere
     return Effect.gen(function*() {
       if ("start" in action) return yield* (yield* self.#need(action.start, "start")).start()
       if ("stop" in action) return yield* (yield* self.#need(action.stop, "stop")).stop()
@@ -350,8 +434,8 @@ export class Lab {
 
   /** A lab device id to its serial; anything else is taken as a serial already. */
   serialOf(idOrSerial: string): string {
-    const device = this.devices.get(idOrSerial)
-    return device?.serial ?? idOrSerial
+    // A device in another process is in the lab file, if not in this process's device list.
+    return this.devices.get(idOrSerial)?.serial ?? this.#specs.get(idOrSerial)?.serial ?? idOrSerial
   }
 
   /** An analyzer by id; an HA group's name means its acting primary; null means the only analyzer. */

@@ -96,7 +96,8 @@ export const runScenario = (options: RunOptions): Effect.Effect<ScenarioResult, 
         addressing: options.addressing,
         clock,
         ...(options.onEvent === undefined ? {} : { onEvent: options.onEvent }),
-        ...(options.registry === undefined ? {} : { registry: options.registry })
+        ...(options.registry === undefined ? {} : { registry: options.registry }),
+        ...(options.placement === undefined ? {} : { placement: options.placement })
       })
       if (options.onStarted !== undefined) yield* options.onStarted(lab)
       // Step times count from here: the lab is up and whatever shows it (the UI) is ready.

@@ -75,12 +75,14 @@ export class PortPlan {
     readonly devices: ReadonlyArray<string>
     /** HA groups with a virtual IP: each gets the next address after the devices'. */
     readonly groups?: ReadonlyArray<string>
+    /** Addresses given outside loopback (a netns lab's subnet), by device or group; they win over `addressing`. */
+    readonly addresses?: ReadonlyMap<string, string>
   }) {
     this.base = options.base
     this.addressing = options.addressing
     const names = [...options.devices, ...(options.groups ?? [])]
     for (const [index, name] of names.entries()) {
-      this.#addresses.set(name, options.addressing === "shared" ? "127.0.0.1" : loopbackAddress(index))
+      this.#addresses.set(name, options.addresses?.get(name) ?? (options.addressing === "shared" ? "127.0.0.1" : loopbackAddress(index)))
     }
   }
 

@@ -169,7 +169,7 @@ describe("control channel of a running lab", () => {
     expect((await client.next(isReply("b")))["error"]).toMatch(/^pause faz-1: faz-1 is not a log sender/)
     client.send({ v: 1, type: "command", id: "c", command: { name: "reboot", device: "faz-1" } })
     expect((await client.next(isReply("c")))["error"]).toBe(
-      'unknown command "reboot"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device, logs, step'
+      'unknown command "reboot"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device, logs, step, sent, node-hello, node-events'
     )
     client.send("{ not json")
     expect(await client.next((message) => message["type"] === "reply" && message["id"] === null)).toEqual({
@@ -208,9 +208,10 @@ describe("a lab with a data folder", () => {
       const tokenFile = path.join(dataDir, "control.token")
       expect(fs.statSync(tokenFile).mode & 0o777).toBe(0o600)
       expect(fs.readFileSync(tokenFile, "utf8")).toBe(`${served.server.token}\n`)
-      expect(JSON.parse(fs.readFileSync(path.join(dataDir, "control.json"), "utf8"))).toEqual({ url: served.server.url, pid: process.pid, version: 1 })
-      expect(findControl(dir)).toEqual({ url: served.server.url, token: served.server.token })
-      expect(findControl("/", dataDir)).toEqual({ url: served.server.url, token: served.server.token })
+      expect(JSON.parse(fs.readFileSync(path.join(dataDir, "control.json"), "utf8"))).toEqual({ url: served.server.url, pid: process.pid, version: 1, unixSocket: served.server.unixSocket })
+      const address = { url: served.server.url, token: served.server.token, unixSocket: path.join(dataDir, "control.sock") }
+      expect(findControl(dir)).toEqual(address)
+      expect(findControl("/", dataDir)).toEqual(address)
 
       const client = await connectControl(findControl(dir))
       await served.close()

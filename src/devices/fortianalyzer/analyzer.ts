@@ -290,7 +290,10 @@ export class FortiAnalyzer implements Device {
   #bindVip(): Effect.Effect<void, BindError, Scope.Scope> {
     return Effect.suspend(() => {
       const group = this.settings.ha?.group
-      return group === undefined || !this.#run.open ? Effect.void : Effect.asVoid(this.#bindAll(group))
+      if (group === undefined || !this.#run.open) return Effect.void
+      // In a network namespace the virtual IP is put on the interface first (and taken off after the listeners closed).
+      const take = this.#context.host?.takeAddress(this.#context.plan.addressOf(group)) ?? Effect.void
+      return Effect.andThen(take, Effect.asVoid(this.#bindAll(group)))
     })
   }
 

@@ -202,8 +202,17 @@ export interface Scenario {
   readonly speed: number
   /** `simulated`: lab time jumps to the next timer whenever the lab is idle (`fazlab run` only); `--clock` overrides it. */
   readonly clock: "real" | "simulated"
+  /** Where the devices run: all in the lab's process, one process each, or one network namespace each (docs/placement.md); `--placement` / `--netns` override it. */
+  readonly placement: Placement
+  /** The network of a `netns` lab: its subnet, its zones and the router's nftables file. */
+  readonly netns: NetnsSpec
   readonly steps: ReadonlyArray<Step>
 }
+
+export type Placement = "in-process" | "process" | "netns"
+
+/** A netns lab's network (docs/placement.md): every device in a zone, the zones behind one router. */
+export type NetnsSpec = typeof NetnsFile.Type
 
 // ---------------------------------------------------------------------------------------------
 // Devices, from the kind registry
@@ -501,6 +510,20 @@ const HaGroupFile = settingsStruct({
   vip: withDefault(Schema.Boolean, true)
 })
 
+/** An IPv4 subnet of a /8 to a /24, such as 10.250.0.0/16. */
+const Subnet = Schema.String.check(
+  Schema.isPattern(/^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(8|9|1\d|2[0-4])$/u, { expected: "an IPv4 subnet of a /8 to a /24 such as 10.250.0.0/16" })
+)
+
+const NetnsFile = settingsStruct({
+  /** The lab's addresses: zone n gets the n-th /24 of it (from 0), its router .1, its devices .2 on. */
+  subnet: withDefault(Subnet, "10.250.0.0/16"),
+  /** Zones by name, each a list of device ids; a device in no zone gets a zone of its own, named after it. */
+  zones: withDefault(Schema.Record(Id, Schema.Array(Id)).annotate({ expected: "a mapping of zone names to lists of device ids" }), {}),
+  /** The router's nftables rule file, loaded unchanged with nft -f (relative to the lab file). */
+  nftables: orNull(NonEmpty)
+})
+
 const schemas = new WeakMap<KindRegistry, Schema.Codec<Scenario, unknown>>()
 
 /** The whole file with the devices of `registry`: decode with `{ errors: "all", onExcessProperty: "error" }`. */
@@ -514,6 +537,8 @@ export const scenarioSchema = (registry: KindRegistry = shippedRegistry): Schema
     ha: withDefault(Schema.Record(Id, HaGroupFile).annotate({ expected: "a mapping of HA group names to groups" }), {}),
     speed: withDefault(Schema.Number.check(Schema.isBetween({ minimum: 1, maximum: 1000 }, { expected: "a speed from 1 (real time) to 1000" })), 1),
     clock: withDefault(Schema.Literals(["real", "simulated"]), "real"),
+    placement: withDefault(Schema.Literals(["in-process", "process", "netns"]), "in-process"),
+    netns: withDefault(NetnsFile, {}),
     steps: withDefault(Schema.Array(StepFile), [])
   })
   schemas.set(registry, schema)
