@@ -10,9 +10,10 @@
  *   own and `fazlab down --netns NAME` removes the namespaces;
  * - an HA pair in two namespaces fails over over real TCP/5199 and the virtual IP moves from the
  *   killed primary's interface to the new primary's, which the router learns by gratuitous ARP;
- * - scenarios/firewall-regression.yaml with scenarios/firewall/allow-all.nft lets every flow
- *   through, and with blocked.nft exactly syslog (UDP/514), HA (TCP/5199) and FGFM (TCP/541)
- *   fail, checked with plain clients from the FortiGate's namespace (`logger`, TCP connects).
+ * - scenarios/firewall-regression.yaml with scenarios/firewall/allow-all.nft passes `fazlab probe`
+ *   (every flow it can probe from the lab's namespaces), and with blocked.nft fails on exactly the
+ *   syslog (UDP/514), HA (TCP/5199) and management (TCP/541) flows; the same checked with plain
+ *   clients from the FortiGate's namespace (`logger`, TCP connects, FGFM to the FortiManager).
  */
 import { execFile, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
@@ -214,6 +215,47 @@ ha:
       expect(await namespaces(name)).toEqual([])
       return result
     }
+
+    interface ProbedFlow {
+      readonly id: string
+      readonly outcome: string
+      readonly verdict: string
+      readonly detail: string
+    }
+
+    /** `fazlab probe --lab DIR --json` against the running netns lab: each flow checked from the namespace of a device of its source role. */
+    const probe = async (rules: string): Promise<{ readonly code: number | null; readonly flows: ReadonlyArray<ProbedFlow> }> => {
+      const name = `fp-${rules.slice(0, 5)}-${process.pid}`
+      const text = fs.readFileSync(path.join(REPO_ROOT, "scenarios", "firewall-regression.yaml"), "utf8").replace("name: firewall-regression", `name: ${name}`)
+      const { lab, dataDir } = up(name, text, ["--nftables", path.join(firewall, rules)])
+      await lab.waitForLine(event("ha-role", { device: "faz-a", role: "primary" }), 30_000)
+      await lab.waitForLine(event("listener-bound", { device: "lab", port: "udp/514" }), 30_000)
+      await lab.waitForLine(event("listener-bound", { device: "faz-b", port: "tcp/541" }), 30_000)
+      const result = await runFazlab(["probe", "--lab", dataDir, "--json"], { cwd: REPO_ROOT, timeoutMs: 120_000 })
+      expect((await lab.interrupt(30_000)).code).toBe(0)
+      expect(await namespaces(name)).toEqual([])
+      const report = JSON.parse(result.stdout) as { readonly flows: ReadonlyArray<ProbedFlow> }
+      return { code: result.code, flows: report.flows.filter((flow) => flow.outcome !== "not-probed") }
+    }
+
+    /** The flows blocked.nft cuts: syslog on UDP/514, HA on TCP/5199, management on TCP/541. */
+    const cut = /\/(udp\/514|tcp\/5199|tcp\/541)\//u
+
+    it("fazlab probe: allow-all.nft passes every flow", async () => {
+      const { code, flows } = await probe("allow-all.nft")
+      expect(flows.filter((flow) => flow.verdict !== "pass").map((flow) => `${flow.id}: ${flow.detail}`)).toEqual([])
+      for (const port of ["udp/514", "tcp/5199", "tcp/541"]) expect(flows.some((flow) => flow.id.includes(`/${port}/`))).toBe(true)
+      expect(code).toBe(0)
+    }, 180_000)
+
+    it("fazlab probe: blocked.nft fails on exactly the UDP/514, TCP/5199 and TCP/541 flows", async () => {
+      const { code, flows } = await probe("blocked.nft")
+      const failed = flows.filter((flow) => flow.verdict === "fail").map((flow) => flow.id).toSorted()
+      expect(failed).toEqual(flows.filter((flow) => cut.test(flow.id)).map((flow) => flow.id).toSorted())
+      for (const port of ["udp/514", "tcp/5199", "tcp/541"]) expect(failed.some((id) => id.includes(`/${port}/`)), port).toBe(true)
+      expect(flows.filter((flow) => !cut.test(flow.id) && flow.verdict !== "pass").map((flow) => `${flow.id}: ${flow.detail}`)).toEqual([])
+      expect(code).toBe(1)
+    }, 180_000)
 
     it("allow-all.nft lets every flow through", async () => {
       expect(await flows("allow-all.nft")).toEqual({ "udp/514 syslog": "stored", "tcp/514 oftp": "open", "tcp/5199 ha": "open", "tcp/541 fgfm": "open" })
