@@ -76,7 +76,7 @@ const flagNumber = (flag: string, text: string | undefined, maximum: number): nu
 }
 
 /** What `fazlab ctl` sends: every command but `logs` (`fazlab logs`) and those only a program or a device node sends. */
-type CtlCommand = Exclude<ControlCommand, LogsCommand | { readonly name: "sent" | "node-hello" | "node-events" }>
+type CtlCommand = Exclude<ControlCommand, LogsCommand | { readonly name: "sent" | "address" | "node-hello" | "node-events" }>
 
 /** The command line's words as a protocol command; a UsageError names what is missing or wrong. */
 const commandOf = (words: ReadonlyArray<string>, flags: Flags): CtlCommand => {

@@ -105,7 +105,7 @@ const logAnalyzer = (target: ControlTarget, id: string | undefined): Effect.Effe
 const statusOf = (target: ControlTarget, device: string): string => target.devices.get(device)?.status() ?? "unknown"
 
 /** Commands only a node sends; the server takes them (src/control/server.ts), never a handler here. */
-type NodeCommandName = "node-hello" | "node-events"
+type NodeCommandName = "node-hello" | "node-events" | "address"
 
 const NODE_ONLY = "is sent by a device node (fazlab node) to its lab, and this lab runs no device in a process of its own"
 
@@ -221,7 +221,7 @@ const HANDLERS: Handlers = {
 
 /** The effect of one decoded command; its success is the ok reply's `result`. */
 export const commandEffect = <C extends ControlCommand>(target: ControlTarget, command: C): Effect.Effect<CommandResult<C>, CommandRefused> => {
-  if (command.name === "node-hello" || command.name === "node-events") return refuse(`${command.name} ${NODE_ONLY}`)
+  if (command.name === "node-hello" || command.name === "node-events" || command.name === "address") return refuse(`${command.name} ${NODE_ONLY}`)
   // A device in another process answers for itself.
   const forwarded = target.forward?.(command)
   if (forwarded !== null && forwarded !== undefined) return forwarded.pipe(Effect.map((result) => result as CommandResult<C>), Effect.mapError(refused))

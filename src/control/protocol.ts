@@ -136,6 +136,12 @@ export const StepCommand = Schema.Struct({ name: Schema.Literal("step") })
  */
 export const SentCommand = Schema.Struct({ name: Schema.Literal("sent"), device: Text, analyzers: Schema.Array(Text) })
 
+/**
+ * A node asks to hold an address of the lab (`take`: an HA group's virtual IP, before it puts it
+ * on its interface) or gives it back: one holder at a time, as one address on one network.
+ */
+export const AddressCommand = Schema.Struct({ name: Schema.Literal("address"), device: Text, address: Text, take: Schema.Boolean })
+
 /** A node (`fazlab node`) says which device it runs; the reply says how many of its events the lab already has. */
 export const NodeHelloCommand = Schema.Struct({
   name: Schema.Literal("node-hello"),
@@ -172,6 +178,7 @@ export const ControlCommand = Schema.Union([
   LogsCommand,
   StepCommand,
   SentCommand,
+  AddressCommand,
   NodeHelloCommand,
   NodeEventsCommand
 ])
@@ -198,6 +205,7 @@ const COMMAND_SCHEMAS: Readonly<Record<CommandName, Schema.Codec<ControlCommand,
   logs: LogsCommand,
   step: StepCommand,
   sent: SentCommand,
+  address: AddressCommand,
   "node-hello": NodeHelloCommand,
   "node-events": NodeEventsCommand
 }
@@ -269,6 +277,7 @@ export const LogsResult = Schema.Struct({
 })
 export const StepResult = Schema.Struct({ step: Schema.Number, title: Schema.String })
 export const SentResult = Schema.Struct({ device: Schema.String, hostname: Schema.String, sent: Schema.Number })
+export const AddressResult = Schema.Struct({ address: Schema.String, holder: Schema.NullOr(Schema.String), granted: Schema.Boolean })
 export const NodeHelloResult = Schema.Struct({ lab: Schema.String, received: Schema.Number })
 export const NodeEventsResult = Schema.Struct({ received: Schema.Number })
 
@@ -292,6 +301,7 @@ export interface CommandResults {
   readonly logs: typeof LogsResult.Type
   readonly step: typeof StepResult.Type
   readonly sent: typeof SentResult.Type
+  readonly address: typeof AddressResult.Type
   readonly "node-hello": typeof NodeHelloResult.Type
   readonly "node-events": typeof NodeEventsResult.Type
 }

@@ -353,7 +353,7 @@ class ControlChannel {
 
   /** `node-hello` and `node-events`, which only a lab with nodes takes; null for every other command. */
   #nodeCommand(client: Client, command: ControlCommand): Effect.Effect<unknown, { readonly message: string }> | null {
-    if (command.name !== "node-hello" && command.name !== "node-events") return null
+    if (command.name !== "node-hello" && command.name !== "node-events" && command.name !== "address") return null
     const hub = this.#target.nodes
     if (hub === undefined) return null
     if (command.name === "node-hello") {
@@ -362,7 +362,8 @@ class ControlChannel {
       this.#nodeDevice.set(link, command.device)
       return hub.hello(command.device, command.pid, link)
     }
-    if (client.node === null) return Effect.fail({ message: "send node-hello before node-events: the lab must know which device the events are of" })
+    if (client.node === null) return Effect.fail({ message: `send node-hello before ${command.name}: the lab must know which device the node runs` })
+    if (command.name === "address") return hub.address(command.device, command.address, command.take)
     return hub.events(command, client.node)
   }
 

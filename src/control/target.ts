@@ -54,6 +54,8 @@ export interface NodeHub {
   hello(device: string, pid: number, link: NodeLink): Effect.Effect<{ readonly lab: string; readonly received: number }, Explained>
   /** A batch of the node's events (publishes the ones not seen yet); how many of its events the lab now has. */
   events(command: typeof NodeEventsCommand.Type, link: NodeLink): Effect.Effect<{ readonly received: number }, Explained>
+  /** A node takes (or gives back) an address of the lab: granted when nobody else holds it. */
+  address(device: string, address: string, take: boolean): Effect.Effect<{ readonly address: string; readonly holder: string | null; readonly granted: boolean }, Explained>
   /** The node's connection closed. */
   gone(link: NodeLink): void
 }

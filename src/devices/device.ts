@@ -11,6 +11,7 @@ import * as Schema from "effect/Schema"
 import type { EventBus } from "../events/bus.ts"
 import type { LabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
+import type { PortKey } from "../events/events.ts"
 import type { LabPki } from "../net/pki.ts"
 import type { PortPlan } from "../net/port-plan.ts"
 
@@ -37,10 +38,11 @@ export interface DeviceContext {
   /**
    * The network interface of a device in a network namespace of its own (docs/placement.md):
    * `takeAddress` puts an address on it (an HA primary's virtual IP, announced with a gratuitous
-   * ARP) until the scope closes. Absent on loopback, where every address is there already.
+   * ARP) until the scope closes; it fails as a bind would (EADDRINUSE) while another device of
+   * the lab holds that address. Absent on loopback, where every address is there already.
    */
   readonly host?: {
-    takeAddress(address: string): Effect.Effect<void, never, Scope.Scope>
+    takeAddress(address: string, port: PortKey): Effect.Effect<void, BindError, Scope.Scope>
   }
 }
 

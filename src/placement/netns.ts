@@ -14,6 +14,8 @@ import { execFile } from "node:child_process"
 import * as fs from "node:fs"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
+import type { PortKey } from "../events/events.ts"
+import { BindError } from "../net/errors.ts"
 import { DEVICE_INTERFACE, type NetnsPlan, namespacePrefix, routerNamespace } from "./netns-plan.ts"
 
 export class NetnsError extends Error {
@@ -94,7 +96,13 @@ export const buildNetns = async (plan: NetnsPlan, nftables: string | null): Prom
       await must("ip", ["-n", router, "link", "add", zone.bridge, "type", "bridge"])
       await must("ip", ["-n", router, "addr", "add", `${zone.gateway}/${plan.prefix}`, "dev", zone.bridge])
       await must("ip", ["-n", router, "link", "set", zone.bridge, "up"])
-      await sysctl(router, [`net.ipv4.conf.${zone.bridge}.proxy_arp=1`, `net.ipv4.conf.${zone.bridge}.proxy_arp_pvlan=1`, `net.ipv4.conf.${zone.bridge}.send_redirects=0`])
+      // proxy_delay 0: the router answers for the zone at once (its default waits up to 0.8 s).
+      await sysctl(router, [
+        `net.ipv4.conf.${zone.bridge}.proxy_arp=1`,
+        `net.ipv4.conf.${zone.bridge}.proxy_arp_pvlan=1`,
+        `net.ipv4.conf.${zone.bridge}.send_redirects=0`,
+        `net.ipv4.neigh.${zone.bridge}.proxy_delay=0`
+      ])
     }
     for (const device of plan.devices.values()) {
       const zone = plan.zones.find((z) => z.name === device.zone)
@@ -123,14 +131,41 @@ export const buildNetns = async (plan: NetnsPlan, nftables: string | null): Prom
 /**
  * The device's side, run in its own namespace (a netns node): an address put on its interface
  * while the scope is open (an HA primary's virtual IP), announced to the zone with a gratuitous
- * ARP (`arping -U`, iputils-arping), taken off when the scope closes.
+ * ARP (`arping -U`, iputils-arping), taken off when the scope closes. `claim` asks the lab first:
+ * while another device holds the address it fails as a bind would (EADDRINUSE), so two primaries
+ * of a split brain do not both put it on the network.
  */
-export const takeAddress = (address: string): Effect.Effect<void, never, Scope.Scope> =>
+export const takeAddress = (
+  device: string,
+  claim: (address: string, take: boolean) => Promise<string | null>
+) =>
+(address: string, port: PortKey): Effect.Effect<void, BindError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.promise(async () => {
-      await run("ip", ["addr", "add", `${address}/32`, "dev", DEVICE_INTERFACE])
-      // Not waited for: the router learns the new holder as the ARP arrives.
-      void run("arping", ["-U", "-c", "1", "-w", "1", "-I", DEVICE_INTERFACE, address])
+    Effect.tryPromise({
+      try: async () => {
+        const holder = await claim(address, true)
+        if (holder !== null) throw new Error(`${address} is held by ${holder}`)
+        const added = await run("ip", ["addr", "add", `${address}/32`, "dev", DEVICE_INTERFACE])
+        if (!added.ok && !added.output.includes("File exists")) {
+          await claim(address, false)
+          throw new Error(`ip addr add ${address}/32 failed: ${added.output}`)
+        }
+        // Not waited for: the router learns the new holder as the ARP arrives.
+        void run("arping", ["-U", "-c", "1", "-w", "1", "-I", DEVICE_INTERFACE, address])
+      },
+      catch: (error) =>
+        new BindError({
+          device,
+          port,
+          address,
+          actualPort: 0,
+          code: "EADDRINUSE",
+          reason: error instanceof Error ? error.message : String(error)
+        })
     }),
-    () => Effect.promise(() => run("ip", ["addr", "del", `${address}/32`, "dev", DEVICE_INTERFACE]).then(() => undefined))
+    () =>
+      Effect.promise(async () => {
+        await run("ip", ["addr", "del", `${address}/32`, "dev", DEVICE_INTERFACE])
+        await claim(address, false).catch(() => null)
+      })
   )

@@ -142,7 +142,16 @@ export const runNode = (options: NodeOptions): Effect.Effect<Lab, BindError | Pl
       placement: {
         local: new Set([id]),
         remote,
-        ...(netns === null ? {} : { addresses: netns.addresses, host: { takeAddress } })
+        ...(netns === null ? {} : {
+          addresses: netns.addresses,
+          // The lab says who holds an address: its holder, or null when it is this device's now.
+          host: {
+            takeAddress: takeAddress(id, async (address, take) => {
+              const answer = await uplink.command({ name: "address", device: id, address, take })
+              return answer.granted ? null : answer.holder ?? "another device"
+            })
+          }
+        })
       }
     })
     // A device that does not start with the lab sends no event yet: its status tells the lab it is built.

@@ -85,6 +85,8 @@ const explained = (error: unknown): Explained => ({ message: error instanceof Er
 export class NodeSet implements RemoteDevices, NodeHub {
   readonly #options: NodeSetOptions
   readonly #nodes = new Map<string, NodeState>()
+  /** Which device holds each address taken by a node (an HA group's virtual IP in a netns lab). */
+  readonly #holders = new Map<string, string>()
   #lab: Lab | null = null
   #server: ControlServer | null = null
 
@@ -227,8 +229,22 @@ export class NodeSet implements RemoteDevices, NodeHub {
     })
   }
 
+  address(device: string, address: string, take: boolean): Effect.Effect<{ readonly address: string; readonly holder: string | null; readonly granted: boolean }, Explained> {
+    return Effect.sync(() => {
+      const holder = this.#holders.get(address) ?? null
+      if (take && (holder === null || holder === device)) this.#holders.set(address, device)
+      if (!take && holder === device) this.#holders.delete(address)
+      return { address, holder: this.#holders.get(address) ?? null, granted: take ? holder === null || holder === device : true }
+    })
+  }
+
   gone(link: NodeLink): void {
     for (const state of this.#nodes.values()) if (state.link === link) state.link = null
+  }
+
+  /** A node that is gone holds no address any more. */
+  #release(device: string): void {
+    for (const [address, holder] of this.#holders) if (holder === device) this.#holders.delete(address)
   }
 
   // -------------------------------------------------------------------------------------------
@@ -358,6 +374,7 @@ export class NodeSet implements RemoteDevices, NodeHub {
       state.lastWords = `${state.lastWords}${chunk}`.split("\n").filter((line) => line.trim() !== "").slice(-3).join("\n")
     })
     child.once("exit", (code, signal) => {
+      this.#release(id)
       state.child = null
       state.link = null
       state.status = state.stopping ? "stopped" : "failed"

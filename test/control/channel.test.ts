@@ -169,7 +169,7 @@ describe("control channel of a running lab", () => {
     expect((await client.next(isReply("b")))["error"]).toMatch(/^pause faz-1: faz-1 is not a log sender/)
     client.send({ v: 1, type: "command", id: "c", command: { name: "reboot", device: "faz-1" } })
     expect((await client.next(isReply("c")))["error"]).toBe(
-      'unknown command "reboot"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device, logs, step, sent, node-hello, node-events'
+      'unknown command "reboot"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device, logs, step, sent, address, node-hello, node-events'
     )
     client.send("{ not json")
     expect(await client.next((message) => message["type"] === "reply" && message["id"] === null)).toEqual({

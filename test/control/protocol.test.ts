@@ -64,7 +64,7 @@ describe("decodeClientMessage", () => {
     )
     expect(rejection({ v: 1, type: "command", id: 5, command: { name: "zap" } })).toEqual({
       id: 5,
-      error: 'unknown command "zap"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device, logs, step, sent, node-hello, node-events'
+      error: 'unknown command "zap"; commands: stop, start, pause, resume, kill, restart, freeze, thaw, partition, heal, degrade, burst, devices, authorize, delete-device, logs, step, sent, address, node-hello, node-events'
     })
     // An inherited property name is not a command either.
     expect(rejection({ v: 1, type: "command", id: 6, command: { name: "toString" } }).error).toMatch(/^unknown command "toString"/)

@@ -231,7 +231,8 @@ ha:
       await lab.waitForLine(event("ha-role", { device: "faz-a", role: "primary" }), 30_000)
       await lab.waitForLine(event("listener-bound", { device: "lab", port: "udp/514" }), 30_000)
       await lab.waitForLine(event("listener-bound", { device: "faz-b", port: "tcp/541" }), 30_000)
-      const result = await runFazlab(["probe", "--lab", dataDir, "--json"], { cwd: REPO_ROOT, timeoutMs: 120_000 })
+      // A generous per-check timeout: the suite runs on a loaded machine.
+      const result = await runFazlab(["probe", "--lab", dataDir, "--json", "--timeout", "8000"], { cwd: REPO_ROOT, timeoutMs: 150_000 })
       expect((await lab.interrupt(30_000)).code).toBe(0)
       expect(await namespaces(name)).toEqual([])
       const report = JSON.parse(result.stdout) as { readonly flows: ReadonlyArray<ProbedFlow> }

@@ -40,6 +40,7 @@ const labWithHub = (received: Received): ControlTarget => {
         count = Math.max(count, command.first + command.events.length - 1)
         return { received: count }
       }),
+    address: (_device, address) => Effect.succeed({ address, holder: null, granted: true }),
     gone: (_link: NodeLink) => undefined
   }
   return {

@@ -292,7 +292,7 @@ export class FortiAnalyzer implements Device {
       const group = this.settings.ha?.group
       if (group === undefined || !this.#run.open) return Effect.void
       // In a network namespace the virtual IP is put on the interface first (and taken off after the listeners closed).
-      const take = this.#context.host?.takeAddress(this.#context.plan.addressOf(group)) ?? Effect.void
+      const take = this.#context.host?.takeAddress(this.#context.plan.addressOf(group), "tcp/514") ?? Effect.void
       return Effect.andThen(take, Effect.asVoid(this.#bindAll(group)))
     })
   }
