@@ -7,6 +7,7 @@
  * request=discover is answered with discover-required.
  */
 import { spawn } from "node:child_process"
+import * as net from "node:net"
 import * as tls from "node:tls"
 import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
@@ -81,6 +82,16 @@ describe("a FortiManager managing a FortiAnalyzer over TCP/541", () => {
       socket.on("error", () => resolve())
     })
     expect(messages).toEqual([expect.objectContaining({ type: "error", code: "discover-required" })])
+    await waitForEvent(started(), "connection-closed", (e) => e.device === "faz-1" && e.port === "tcp/541" && /^FGFM refused \(discover-required\)/u.test(e.reason))
+  })
+
+  it("counts and says a link that is not TLS at all, refused before any FGFM", async () => {
+    const { address, actualPort } = started().lab.plan.resolve("faz-1", "tcp/541")
+    const socket = net.connect({ host: address, port: actualPort }, () => socket.write("GET / HTTP/1.0\r\n\r\n"))
+    socket.on("error", () => undefined)
+    const event = await waitForEvent(started(), "connection-closed", (e) => e.device === "faz-1" && e.port === "tcp/541" && e.reason.startsWith("FGFM refused (handshake-failed)"))
+    expect(event.reason).toMatch(/TLS/u)
+    socket.destroy()
   })
 
   it("after a clean stop of the analyzer, the FortiManager connects again once it is back", async () => {

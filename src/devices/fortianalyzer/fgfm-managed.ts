@@ -9,16 +9,18 @@
  * One session at a time: another FortiManager's discover while a session is up gets
  * `reply=error duplicate-session`. A link that sends anything but `request=discover` first gets
  * `reply=error discover-required`, one that sends nothing within the handshake timeout
- * `discover-timeout`. The analyzer never dials: when its session ends, the FortiManager connects
+ * `discover-timeout`. Each refused link, and each failed TLS handshake, is counted by code
+ * (`refused`) and published as `connection-closed` on TCP/541 with why. The analyzer never dials: when its session ends, the FortiManager connects
  * again. The messages are fazlab's (docs/protocols/fgfm.md).
  */
 import type * as net from "node:net"
 import type * as tls from "node:tls"
 import { FGFM_CLIENT_DEFAULT_TIMERS } from "../../machines/fgfm-client.ts"
-import { upgradeToTls } from "../../net/tls.ts"
+import { peerOf } from "../../net/tcp.ts"
+import { type TlsHandshakeError, upgradeToTls } from "../../net/tls.ts"
 import { encodeFgfm, FGFM_DEFAULT_MAX_MESSAGE_BYTES, type FgfmErrorCode, FgfmDecoder } from "../../protocols/fgfm/frames.ts"
 import type { DeviceContext } from "../device.ts"
-import { FgfmDeviceLink, type FgfmIdentity } from "../shared/fgfm-device-link.ts"
+import { FGFM_PORT, FgfmDeviceLink, type FgfmIdentity } from "../shared/fgfm-device-link.ts"
 import { endGracefully } from "../shared/tls-sessions.ts"
 
 /** From TCP accept to the end of the TLS handshake, and from there to `request=discover`. */
@@ -34,6 +36,8 @@ export interface FgfmManagedOptions {
 export class FgfmManaged {
   readonly #options: FgfmManagedOptions
   #session: FgfmDeviceLink | null = null
+  /** Links refused, by code: an FGFM error code, or `handshake-failed` / `handshake-timeout` for TLS. */
+  readonly refused = new Map<string, number>()
 
   constructor(options: FgfmManagedOptions) {
     this.#options = options
@@ -46,16 +50,24 @@ export class FgfmManaged {
 
   /** An accepted TCP/541 connection: TLS, then `request=discover`, then the analyzer registers. */
   accept(socket: net.Socket): void {
+    const peer = peerOf(socket)
     upgradeToTls(socket, { tls: this.#options.tls, handshakeTimeoutMs: DISCOVER_TIMEOUT_MS }).then(
-      (secure) => this.#awaitDiscover(secure),
-      () => undefined
+      (secure) => this.#awaitDiscover(secure, peer),
+      (error: TlsHandshakeError) => this.#refused(peer, error.code === "handshake-timeout" ? "handshake-timeout" : "handshake-failed", error.message)
     )
   }
 
-  #awaitDiscover(secure: tls.TLSSocket): void {
+  /** Counts a refused link and says why, as the listener's other closings are said. */
+  #refused(peer: string, code: string, reason: string): void {
+    this.refused.set(code, (this.refused.get(code) ?? 0) + 1)
+    this.#options.context.bus.publish({ type: "connection-closed", device: this.#options.identity.id, port: FGFM_PORT, peer, reason: `FGFM refused (${code}): ${reason}` })
+  }
+
+  #awaitDiscover(secure: tls.TLSSocket, peer: string): void {
     const { clock } = this.#options.context
     const decoder = new FgfmDecoder({ maxMessageBytes: FGFM_DEFAULT_MAX_MESSAGE_BYTES })
     const refuse = (code: FgfmErrorCode, reason: string) => {
+      this.#refused(peer, code, reason)
       secure.off("data", onData)
       secure.write(encodeFgfm({ type: "error", code, reason }))
       endGracefully(secure)
