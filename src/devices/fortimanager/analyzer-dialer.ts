@@ -7,11 +7,9 @@
  * after `retry-interval` of lab time. Each attempt that fails, and each that connects, is an
  * `fgfm-discover` event.
  */
-import { resolveServer } from "../../net/server-address.ts"
-import type { TlsIdentity } from "../../net/pki.ts"
-import { clientTlsOptions, dialTls } from "../../net/tls.ts"
 import type { DeviceContext } from "../device.ts"
 import { errorMessage } from "../../machines/shared/reasons.ts"
+import { DeviceDialer } from "../shared/client-link.ts"
 import { FGFM_PORT } from "../shared/fgfm-device-link.ts"
 import type { FgfmServer } from "./fgfm-server.ts"
 
@@ -29,10 +27,11 @@ export interface AnalyzerDialerOptions {
 export class AnalyzerDialer {
   readonly #options: AnalyzerDialerOptions
   readonly #abort = new AbortController()
-  #identity: TlsIdentity | null = null
+  readonly #dialer: DeviceDialer
 
   constructor(options: AnalyzerDialerOptions) {
     this.#options = options
+    this.#dialer = new DeviceDialer(options.context, { id: options.manager, serial: options.serial })
   }
 
   /** Starts managing each analyzer (a lab analyzer's id, or host / host:port outside the lab). */
@@ -67,22 +66,15 @@ export class AnalyzerDialer {
     }
   }
 
-  async #connect(analyzer: string) {
-    const { context, serial, connectTimeoutMs } = this.#options
-    const { plan, pki } = context
-    if (pki === null) throw new Error("the lab has no PKI: FGFM needs TLS")
-    const peer = resolveServer(plan, analyzer, FGFM_PORT)
-    this.#identity ??= await pki.issue({ serial, role: "client" })
-    const identity = this.#identity
-    const localAddress = plan.sourceAddressOf(this.#options.manager)
-    return dialTls({
-      host: peer.address,
-      port: peer.actualPort,
-      timeoutMs: connectTimeoutMs,
-      signal: this.#abort.signal,
-      ...(localAddress === undefined ? {} : { localAddress }),
-      tls: clientTlsOptions({ caPem: pki.caPem, encAlgorithm: "low", sslMinProtoVersion: "default", identity })
-    })
+  #connect(analyzer: string) {
+    return this.#dialer.dial({
+      protocol: "FGFM",
+      server: analyzer,
+      port: FGFM_PORT,
+      timeoutMs: this.#options.connectTimeoutMs,
+      // The widest list: each analyzer's own settings decide what it accepts.
+      tls: { encAlgorithm: "low", sslMinProtoVersion: "default" }
+    }, this.#abort.signal)
   }
 
   /** `retry-interval` of lab time, cut short by `stop`. */

@@ -42,28 +42,21 @@ export interface LinkReader {
   readonly badInput: (error: LinkDecodeError) => string
 }
 
-/** A device's link to its peer for one client machine: at most one TLS socket at a time, and LINK_LOST when it goes. */
-export class ClientLink {
+/** How a device dials its peers: from its own lab address, presenting its client certificate. */
+export class DeviceDialer {
   readonly #context: DeviceContext
   readonly #device: { readonly id: string; readonly serial: string }
-  readonly #machine: SessionRef<{ readonly type: "LINK_LOST"; readonly reason: string }>
   /** The device's client certificate, issued once by the lab CA. */
   #identity: TlsIdentity | null = null
-  #socket: tls.TLSSocket | null = null
 
-  constructor(options: {
-    readonly context: DeviceContext
-    readonly device: { readonly id: string; readonly serial: string }
-    readonly machine: SessionRef<{ readonly type: "LINK_LOST"; readonly reason: string }>
-  }) {
-    this.#context = options.context
-    this.#device = options.device
-    this.#machine = options.machine
+  constructor(context: DeviceContext, device: { readonly id: string; readonly serial: string }) {
+    this.#context = context
+    this.#device = device
   }
 
   /**
    * TCP, then TLS, from the device's own lab address to `target`, presenting the device's client
-   * certificate. The caller checks the peer's certificate, then `attach`es the socket.
+   * certificate. The caller checks the peer's certificate.
    */
   async dial(target: LinkTarget, signal: AbortSignal): Promise<tls.TLSSocket> {
     const { plan, pki } = this.#context
@@ -80,6 +73,27 @@ export class ClientLink {
       ...(localAddress === undefined ? {} : { localAddress }),
       tls: clientTlsOptions({ ...target.tls, caPem: pki.caPem, identity })
     })
+  }
+}
+
+/** A device's link to its peer for one client machine: at most one TLS socket at a time, and LINK_LOST when it goes. */
+export class ClientLink {
+  readonly #machine: SessionRef<{ readonly type: "LINK_LOST"; readonly reason: string }>
+  readonly #dialer: DeviceDialer
+  #socket: tls.TLSSocket | null = null
+
+  constructor(options: {
+    readonly context: DeviceContext
+    readonly device: { readonly id: string; readonly serial: string }
+    readonly machine: SessionRef<{ readonly type: "LINK_LOST"; readonly reason: string }>
+  }) {
+    this.#machine = options.machine
+    this.#dialer = new DeviceDialer(options.context, options.device)
+  }
+
+  /** TCP, then TLS to `target`, as `DeviceDialer.dial`. The caller checks the peer's certificate, then `attach`es the socket. */
+  dial(target: LinkTarget, signal: AbortSignal): Promise<tls.TLSSocket> {
+    return this.#dialer.dial(target, signal)
   }
 
   /** Whether there is a link (it may be closing). */
