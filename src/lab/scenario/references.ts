@@ -127,33 +127,26 @@ export const crossReferenceProblems = (scenario: Scenario, raw: unknown, registr
   const group = (path: Path, name: string): void => {
     if (!isGroup(name)) problems.push({ path, atKey: false, expected: `an HA group of this lab (${listOf(groups)})`, got: JSON.stringify(name) })
   }
+  // A step that leaves out `analyzer` is right only in a lab of one analyzer.
+  const analyzerNeeded = (at: Path): void => {
+    if (analyzers.length !== 1) {
+      problems.push({
+        path: [...at, "analyzer"],
+        atKey: false,
+        expected: `an analyzer id, as this lab has ${analyzers.length === 0 ? "no analyzer" : `several (${analyzers.join(", ")})`}`,
+        got: "nothing"
+      })
+    }
+  }
   scenario.steps.forEach((step, s) => {
     const stepPath = ["steps", s]
     if (step.action !== null) {
-      actionReferences(step.action, [...stepPath, "do"], { device, target, member, pair }, (at) => {
-        if (analyzers.length !== 1) {
-          problems.push({
-            path: [...at, "analyzer"],
-            atKey: false,
-            expected: `an analyzer id, as this lab has ${analyzers.length === 0 ? "no analyzer" : `several (${analyzers.join(", ")})`}`,
-            got: "nothing"
-          })
-        }
-      })
+      actionReferences(step.action, [...stepPath, "do"], { device, target, member, pair }, analyzerNeeded)
     }
     const listed = Array.isArray(valueAt(raw, [...stepPath, "expect"]))
     step.expect.forEach((expectation, e) => {
       const path = listed ? [...stepPath, "expect", e] : [...stepPath, "expect"]
-      expectationReferences(expectation, path, { device, target, analyzer, member, group }, (at) => {
-        if (analyzers.length !== 1) {
-          problems.push({
-            path: [...at, "analyzer"],
-            atKey: false,
-            expected: `an analyzer id, as this lab has ${analyzers.length === 0 ? "no analyzer" : `several (${analyzers.join(", ")})`}`,
-            got: "nothing"
-          })
-        }
-      })
+      expectationReferences(expectation, path, { device, target, analyzer, member, group }, analyzerNeeded)
     })
   })
   return problems
