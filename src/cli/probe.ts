@@ -12,6 +12,7 @@
  * 2 on bad input or when no lab can be reached.
  */
 import * as fs from "node:fs"
+import * as os from "node:os"
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
@@ -20,6 +21,7 @@ import * as Schema from "effect/Schema"
 import { type ControlClient, ControlClientError, connectControl } from "../control/client.ts"
 import type { Direction } from "../catalog/schema.ts"
 import { serveControl } from "../control/server.ts"
+import { PlacementError, placeLab } from "../placement/setup.ts"
 import { Lab } from "../lab/lab.ts"
 import { loadScenario } from "../lab/scenario/load.ts"
 import { RealLabClock } from "../machines/clock.ts"
@@ -33,7 +35,7 @@ import { probeTarget } from "../probe/target.ts"
 import { controlAddressOf } from "./ctl.ts"
 import type { CommandHelp } from "./help.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
-import { parsePortBase } from "./lab-flags.ts"
+import { parseLabFlags } from "./lab-flags.ts"
 import { runLabEffect } from "./run-effect.ts"
 
 export const help: CommandHelp = {
@@ -60,12 +62,14 @@ export const help: CommandHelp = {
     ["--port KEY=N", "with --target: documented port KEY (tcp/22) is N on the host; repeatable"],
     ["--fazlab-peer", "with --target: the host runs fazlab devices, so every check runs in full (used inside lab namespaces)"],
     ["--port-base N|auto|ephemeral", "with LAB.yaml: where the lab's ports go (default auto)"],
+    ["--placement P / --netns / --nftables FILE", "with LAB.yaml: where its devices run and the router's rule file, as for fazlab up (default: the lab file's)"],
     ["--diff BEFORE AFTER", "which flows opened, closed or changed between two --json reports; exit 1 when any did"],
     ["--list", "print the flows (id, check, status) without probing"]
   ],
   examples: [
     "fazlab probe --direction in",
     "fazlab probe scenarios/firewall-regression.yaml --expect expect.yaml --junit probe.xml",
+    "fazlab probe scenarios/firewall-regression.yaml --nftables scenarios/firewall/blocked.nft",
     "fazlab probe --target faz.example.net --direction in",
     "fazlab probe --diff before.json after.json"
   ]
@@ -90,6 +94,9 @@ const options = {
   port: { type: "string", multiple: true },
   "fazlab-peer": { type: "boolean", default: false },
   "port-base": { type: "string" },
+  placement: { type: "string" },
+  netns: { type: "boolean", default: false },
+  nftables: { type: "string" },
   diff: { type: "boolean", default: false },
   list: { type: "boolean", default: false }
 } as const
@@ -158,13 +165,18 @@ const readReport = (io: CliIo, file: string): ProbeReport => {
   return decoded.success
 }
 
-/** Waits (at most `timeoutMs`) until every HA group of the lab has an acting primary and no member is still electing. */
+/**
+ * Waits (at most `timeoutMs`) until every HA group of the lab file has an acting primary, no
+ * member is still electing and each virtual IP has its listeners (members in other processes
+ * report their roles and listeners a moment after they start).
+ */
 const settled = (lab: Lab, timeoutMs: number): Promise<void> =>
   new Promise((resolve) => {
     const ready = () => {
       const roles = lab.haRoles()
-      const groups = new Set(roles.map((role) => role.group))
-      return [...groups].every((group) => roles.some((role) => role.group === group && role.role === "primary")) && roles.every((role) => role.role !== "none")
+      const bound = new Set(lab.plan.boundEndpoints().map((endpoint) => endpoint.device))
+      return [...lab.groups.values()].every((group) => roles.some((role) => role.group === group.group && role.role === "primary") && (!group.vip || bound.has(group.group))) &&
+        roles.every((role) => role.role !== "none")
     }
     if (ready()) return resolve()
     const timer = setTimeout(finish, timeoutMs)
@@ -228,7 +240,9 @@ export const probe: Command = async (args, io) => {
   if (positionals.length > 1) throw new UsageError("fazlab probe takes at most one lab file")
   const file = positionals[0]
   if (file === undefined) {
-    if (values["port-base"] !== undefined) throw new UsageError("--port-base goes with a lab file that fazlab probe starts")
+    if (values["port-base"] !== undefined || values.placement !== undefined || values.netns || values.nftables !== undefined) {
+      throw new UsageError("--port-base, --placement, --netns and --nftables go with a lab file that fazlab probe starts")
+    }
     let client: ControlClient | null = null
     try {
       client = await connectControl(controlAddressOf(io, values))
@@ -241,27 +255,50 @@ export const probe: Command = async (args, io) => {
     }
   }
   if (values.lab !== undefined || values.control !== undefined) throw new UsageError("give a lab file to start, or --lab / --control for a running lab, not both")
-  const scenario = await loadScenario(path.resolve(io.cwd, file), { stepsRequired: false })
-  const program = Effect.scoped(
-    Effect.gen(function*() {
-      const lab = yield* Lab.make({
-        scenario,
-        dataDir: null,
-        portBase: parsePortBase(values["port-base"]),
-        addressing: defaultAddressing(),
-        clock: new RealLabClock(scenario.speed)
-      })
-      const control = yield* serveControl(lab, { dataDir: null })
-      return yield* Effect.promise(async () => {
-        await settled(lab, 30_000)
-        const client = await connectControl({ url: control.url, token: control.token })
-        try {
-          return await probeLab(client, flows, settings)
-        } finally {
-          await client.close()
-        }
-      })
+  const flags = parseLabFlags(values)
+  const labFile = path.resolve(io.cwd, file)
+  const scenario = await loadScenario(labFile, { stepsRequired: false })
+  // A lab of nodes shares its CA and stores through a data folder: a temporary one, removed with the lab.
+  const placement = flags.placement ?? scenario.placement
+  const dataDir = placement === "in-process" ? null : fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-probe-"))
+  try {
+    const placed = await placeLab({
+      scenario,
+      file: labFile,
+      defaultText: "",
+      dataDir,
+      placement,
+      nftables: flags.nftables === null ? null : path.resolve(io.cwd, flags.nftables),
+      simulated: false,
+      speed: scenario.speed,
+      bind: undefined
+    }).catch((error: unknown) => {
+      throw error instanceof PlacementError ? new UsageError(error.message) : error
     })
-  )
-  return output(io, await runLabEffect(program, io.signal), values)
+    const program = Effect.scoped(
+      Effect.gen(function*() {
+        const lab = yield* Lab.make({
+          scenario,
+          dataDir,
+          portBase: flags.portBase,
+          addressing: defaultAddressing(),
+          clock: new RealLabClock(scenario.speed),
+          ...(placed === null ? {} : { placement: placed.placement })
+        })
+        const control = placed?.nodes.server ?? (yield* serveControl(lab, { dataDir: null }))
+        return yield* Effect.promise(async () => {
+          await settled(lab, 30_000)
+          const client = await connectControl({ url: control.url, token: control.token })
+          try {
+            return await probeLab(client, flows, settings)
+          } finally {
+            await client.close()
+          }
+        })
+      })
+    )
+    return output(io, await runLabEffect(program, io.signal), values)
+  } finally {
+    if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
+  }
 }

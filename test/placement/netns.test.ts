@@ -12,7 +12,8 @@
  *   killed primary's interface to the new primary's, which the router learns by gratuitous ARP;
  * - scenarios/firewall-regression.yaml with scenarios/firewall/allow-all.nft passes `fazlab probe`
  *   (every flow it can probe from the lab's namespaces), and with blocked.nft fails on exactly the
- *   syslog (UDP/514), HA (TCP/5199) and management (TCP/541) flows; the same checked with plain
+ *   syslog (UDP/514), HA (TCP/5199) and management (TCP/541) flows (`fazlab probe LAB.yaml`
+ *   starting the netns lab itself, and leaving no namespace behind); the same checked with plain
  *   clients from the FortiGate's namespace (`logger`, TCP connects, FGFM to the FortiManager).
  */
 import { execFile, spawnSync } from "node:child_process"
@@ -223,11 +224,16 @@ ha:
       readonly detail: string
     }
 
+    const renamed = (name: string) => fs.readFileSync(path.join(REPO_ROOT, "scenarios", "firewall-regression.yaml"), "utf8").replace("name: firewall-regression", `name: ${name}`)
+    const probedFlows = (result: { readonly code: number | null; readonly stdout: string }) => {
+      const report = JSON.parse(result.stdout) as { readonly flows: ReadonlyArray<ProbedFlow> }
+      return { code: result.code, flows: report.flows.filter((flow) => flow.outcome !== "not-probed") }
+    }
+
     /** `fazlab probe --lab DIR --json` against the running netns lab: each flow checked from the namespace of a device of its source role. */
     const probe = async (rules: string): Promise<{ readonly code: number | null; readonly flows: ReadonlyArray<ProbedFlow> }> => {
       const name = `fp-${rules.slice(0, 5)}-${process.pid}`
-      const text = fs.readFileSync(path.join(REPO_ROOT, "scenarios", "firewall-regression.yaml"), "utf8").replace("name: firewall-regression", `name: ${name}`)
-      const { lab, dataDir } = up(name, text, ["--nftables", path.join(firewall, rules)])
+      const { lab, dataDir } = up(name, renamed(name), ["--nftables", path.join(firewall, rules)])
       await lab.waitForLine(event("ha-role", { device: "faz-a", role: "primary" }), 30_000)
       await lab.waitForLine(event("listener-bound", { device: "lab", port: "udp/514" }), 30_000)
       await lab.waitForLine(event("listener-bound", { device: "faz-b", port: "tcp/541" }), 30_000)
@@ -235,8 +241,19 @@ ha:
       const result = await runFazlab(["probe", "--lab", dataDir, "--json", "--timeout", "8000"], { cwd: REPO_ROOT, timeoutMs: 150_000 })
       expect((await lab.interrupt(30_000)).code).toBe(0)
       expect(await namespaces(name)).toEqual([])
-      const report = JSON.parse(result.stdout) as { readonly flows: ReadonlyArray<ProbedFlow> }
-      return { code: result.code, flows: report.flows.filter((flow) => flow.outcome !== "not-probed") }
+      return probedFlows(result)
+    }
+
+    /** `fazlab probe LAB.yaml --nftables FILE --json`: the probe starts the netns lab itself (the lab file's placement), probes it and removes it. */
+    const probeFile = async (rules: string): Promise<{ readonly code: number | null; readonly flows: ReadonlyArray<ProbedFlow> }> => {
+      const name = `pf-${rules.slice(0, 5)}-${process.pid}`
+      const file = path.join(tempDir(), "lab.yaml")
+      fs.writeFileSync(file, renamed(name))
+      labs.push(name)
+      const result = await runFazlab(["probe", file, "--nftables", path.join(firewall, rules), "--json", "--timeout", "8000"], { cwd: REPO_ROOT, timeoutMs: 150_000 })
+      expect(result.stderr).toBe("")
+      expect(await namespaces(name)).toEqual([])
+      return probedFlows(result)
     }
 
     /** The flows blocked.nft cuts: syslog on UDP/514, HA on TCP/5199, management on TCP/541. */
@@ -249,8 +266,8 @@ ha:
       expect(code).toBe(0)
     }, 180_000)
 
-    it("fazlab probe: blocked.nft fails on exactly the UDP/514, TCP/5199 and TCP/541 flows", async () => {
-      const { code, flows } = await probe("blocked.nft")
+    it("fazlab probe LAB.yaml --nftables blocked.nft: the probe's own netns lab fails on exactly the UDP/514, TCP/5199 and TCP/541 flows", async () => {
+      const { code, flows } = await probeFile("blocked.nft")
       const failed = flows.filter((flow) => flow.verdict === "fail").map((flow) => flow.id).toSorted()
       expect(failed).toEqual(flows.filter((flow) => cut.test(flow.id)).map((flow) => flow.id).toSorted())
       for (const port of ["udp/514", "tcp/5199", "tcp/541"]) expect(failed.some((id) => id.includes(`/${port}/`)), port).toBe(true)
