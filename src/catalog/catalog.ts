@@ -57,6 +57,23 @@ export const fqdnRows = (filter: RowFilter = {}): ReadonlyArray<FqdnRow> =>
     ])
     : []
 
+/** The row of the anycast table's names: FortiGuard's "AV/IPS, SMS, FTM, Licensing, ... GeoIP" on TCP/443. */
+export const FORTIGUARD_SERVICES_ROW = "out-fortiguard-services"
+
+/**
+ * Every host name the vendor table names, lowercase, once each, with the row whose peer serves
+ * it: an outgoing row's URLs belong to that row, the anycast table's names (unicast and anycast,
+ * the AWS ones too) to FortiGuard's services row.
+ */
+export const vendorHostNames = (): ReadonlyArray<{ readonly name: string; readonly row: string }> => {
+  const names = new Map<string, string>()
+  for (const row of catalog.rows) {
+    for (const endpoint of row.endpoints) if (!isPortEndpoint(endpoint)) names.set(new URL(endpoint.url).hostname.toLowerCase(), row.id)
+  }
+  for (const { name } of fqdnRows()) names.set(name.toLowerCase(), FORTIGUARD_SERVICES_ROW)
+  return [...names].map(([name, row]) => ({ name, row })).sort((a, b) => a.name.localeCompare(b.name))
+}
+
 /** A port a device's listener binds, and the catalog rows that document it. */
 export interface ListenPort {
   readonly transport: Transport

@@ -217,7 +217,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "AV/IPS, SMS, FTM, Licensing, Policy Override, RVS, GeoIP",
     vendorText: "TCP/443",
     endpoints: [tcp(443)],
-    status: "catalog-only"
+    status: "emulated"
   }),
   outgoing({
     id: "out-fortiguard-sprite-map-web-gui",
@@ -225,7 +225,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Sprite map updates, Web GUI",
     vendorText: "https://productapi.fortinet.com https://filestore.fortinet.com",
     endpoints: [url("https://productapi.fortinet.com"), url("https://filestore.fortinet.com")],
-    status: "catalog-only"
+    status: "emulated"
   }),
   outgoing({
     id: "out-fortiguard-google-maps-license",
@@ -233,7 +233,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Google Maps license management",
     vendorText: "https://mapserver.fortinet.com",
     endpoints: [url("https://mapserver.fortinet.com")],
-    status: "catalog-only"
+    status: "emulated"
   }),
   outgoing({
     id: "out-fortirecorder-cameras-discovery",

@@ -97,6 +97,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: ${event.reason}`
     case "fortiguard-update":
       return `${t}  ${event.device}: ${event.reason}`
+    case "object-request":
+      return `${t}  ${event.reason}`
     case "ntp-sync":
       return `${t}  ${event.reason}`
     case "store-failed":

@@ -78,6 +78,8 @@ export interface BuildInput<Spec extends DeviceSpec> {
   readonly group: HaGroupConfig | null
   /** The names a device of the lab is known by (its id, serial and hostname); a name of no lab device as it is. */
   readonly aliases: (name: string) => ReadonlyArray<string>
+  /** The lab device whose kind emulates a catalog row (the first in file order), or null: who serves a vendor name. */
+  readonly peerOfRow: (row: string) => string | null
 }
 
 export interface DeviceKind<Spec extends DeviceSpec = DeviceSpec> {

@@ -13,6 +13,7 @@ import { fortigate } from "./fortigate/kind.ts"
 import { fortimanager } from "./fortimanager/kind.ts"
 import { fortiportal } from "./fortiportal/kind.ts"
 import { dnsServer } from "./dns-server/kind.ts"
+import { fortiguard } from "./fortiguard/kind.ts"
 import { ntpServer } from "./ntp-server/kind.ts"
 import { smtpRelay } from "./smtp-relay/kind.ts"
 import type { DeviceKind, DeviceSpec } from "./kind.ts"
@@ -26,7 +27,8 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   fortiportal,
   smtpRelay,
   dnsServer,
-  ntpServer
+  ntpServer,
+  fortiguard
 ]
 
 export class KindRegistry {

@@ -407,7 +407,32 @@ export type LabEventBody =
     readonly service: string
     /** The name it asked its DNS for. */
     readonly name: string
-    readonly state: "dns-failed" | "connect-failed" | "connected"
+    /**
+     * How far it got: the name did not resolve, TCP/443 was refused or timed out, TLS failed (the
+     * certificate does not cover the name, or is not signed by a CA it trusts), the server
+     * answered an HTTP error (or a download that does not match its manifest), or it downloaded a
+     * newer version, or what it has is the newest.
+     */
+    readonly state: "dns-failed" | "connect-failed" | "tls-failed" | "http-error" | "downloaded" | "up-to-date"
+    /** The version it has after the check (the one downloaded, or the one it had), or null when it has none. */
+    readonly version: string | null
+    readonly reason: string
+  }
+  | {
+    /** A FortiGuard or Fortinet Registry peer of the lab answered an update request; `reason` says it in a sentence. */
+    readonly type: "object-request"
+    readonly device: string
+    readonly peer: string
+    readonly port: PortKey
+    /** The name the client asked for (its Host header), "" when it sent none. */
+    readonly host: string
+    readonly path: string
+    /** The HTTP status it answered. */
+    readonly status: number
+    readonly object: string | null
+    readonly version: string | null
+    /** Bytes of the object or manifest sent (0 when refused). */
+    readonly bytes: number
     readonly reason: string
   }
   | {

@@ -13,14 +13,14 @@ import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import { type AdminEndpoint, cliCommand, rpcCall } from "../devices/fortianalyzer/management-client.ts"
 import { SmtpRelay } from "../devices/smtp-relay/relay.ts"
 import type { Lab } from "./lab.ts"
-import type { ApiExpectation, CliExpectation, DnsQueryExpectation, Expectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { ApiExpectation, CliExpectation, DnsQueryExpectation, Expectation, FortiGuardExpectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "dns-query" | "cli" | "api"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "dns-query" | "fortiguard" | "cli" | "api"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
@@ -45,6 +45,8 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "mail"
     : "dnsQuery" in expectation
     ? "dns-query"
+    : "fortiguard" in expectation
+    ? "fortiguard"
     : "cli" in expectation
     ? "cli"
     : "api" in expectation
@@ -91,6 +93,10 @@ export const describe = (expectation: Expectation): string => {
   if ("dnsQuery" in expectation) {
     const e = expectation.dnsQuery
     return `${e.server} was asked ${bounds(e)} times for ${e.name ?? "any name"}`
+  }
+  if ("fortiguard" in expectation) {
+    const e = expectation.fortiguard
+    return `${e.analyzer}'s last FortiGuard check of ${e.service ?? "every service"} is ${e.state}${e.version === null ? "" : ` with v${e.version}`}`
   }
   if ("cli" in expectation) return `${expectation.cli.device}'s CLI prints "${expectation.cli.line}" for ${expectation.cli.command}`
   if ("api" in expectation) {
@@ -206,6 +212,17 @@ const checkDnsQuery = (lab: Lab, e: DnsQueryExpectation): Check => {
   return { passed: inBounds(asked, e), detail: inBounds(asked, e) ? detail : `expected ${bounds(e)}, got ${asked} (${detail})` }
 }
 
+/** The analyzer's last FortiGuard outcome of each service asked for (all of them when no service is named). */
+const checkFortiGuard = (lab: Lab, e: FortiGuardExpectation): Check => {
+  const analyzer = lab.analyzer(e.analyzer)
+  if (analyzer === undefined) return { passed: false, detail: `${e.analyzer} is not an analyzer of this lab` }
+  const outcomes = [...analyzer.fortiguard.last].filter(([service]) => e.service === null || service === e.service)
+  if (outcomes.length === 0) return { passed: false, detail: `${e.analyzer} has not checked ${e.service ?? "any service"} yet` }
+  const wrong = outcomes.filter(([, last]) => last.state !== e.state || (e.version !== null && last.version !== e.version))
+  const said = (entries: typeof outcomes) => entries.map(([service, last]) => `${service} ${last.state}${last.version === null ? "" : ` v${last.version}`}`).join(", ")
+  return { passed: wrong.length === 0, detail: wrong.length === 0 ? said(outcomes) : `not as expected: ${said(wrong)}` }
+}
+
 /** Counted from outside: a member acts as primary when its TCP/5199 accepts a connection. */
 const checkPrimaries = async (lab: Lab, e: PrimariesExpectation): Promise<Check> => {
   const group = lab.groups.get(e.group)
@@ -281,6 +298,7 @@ export const subjectOf = (expectation: Expectation): string | null => {
   if ("trap" in expectation) return expectation.trap.analyzer
   if ("mail" in expectation) return expectation.mail.relay
   if ("dnsQuery" in expectation) return expectation.dnsQuery.server
+  if ("fortiguard" in expectation) return expectation.fortiguard.analyzer
   if ("cli" in expectation) return expectation.cli.device
   if ("api" in expectation) return expectation.api.device
   return expectation.malformed.device
@@ -306,6 +324,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   if ("trap" in expectation) return checkTrap(lab, expectation.trap)
   if ("mail" in expectation) return checkMail(lab, expectation.mail)
   if ("dnsQuery" in expectation) return checkDnsQuery(lab, expectation.dnsQuery)
+  if ("fortiguard" in expectation) return checkFortiGuard(lab, expectation.fortiguard)
   if ("cli" in expectation) return checkCli(lab, expectation.cli)
   if ("api" in expectation) return checkApi(lab, expectation.api)
   const e = expectation.malformed

@@ -44,7 +44,7 @@ import { openUdpSender } from "../net/udp.ts"
 import type { Action, Expectation, Scenario } from "./scenario/schema.ts"
 import type { DeviceSpec } from "../devices/kind.ts"
 import type { Check } from "./expectations.ts"
-import { aliasesOf, groupOfMember, haGroups, type LabHaGroup, type Lifecycle, lifecycleOrder, plannedPorts } from "./topology.ts"
+import { aliasesOf, groupOfMember, haGroups, type LabHaGroup, type Lifecycle, lifecycleOrder, peerOfRow, plannedPorts } from "./topology.ts"
 
 /** The bus of a lab: `logs-stored` events name their sender's lab id where the lab has one. */
 class LabBus extends EventBus {
@@ -181,7 +181,7 @@ export class Lab {
         autostart.add(id)
         continue
       }
-      devices.set(id, kind.build({ id, spec, context, group: groupOf.get(id) ?? null, aliases: (name) => aliasesOf(options.scenario, name) }))
+      devices.set(id, kind.build({ id, spec, context, group: groupOf.get(id) ?? null, aliases: (name) => aliasesOf(options.scenario, name), peerOfRow: (row) => peerOfRow(options.scenario, registry, row) }))
       if (kind.autostart(spec)) autostart.add(id)
     }
     this.#order = lifecycleOrder(options.scenario, registry)

@@ -45,6 +45,10 @@ export const aliasesOf = (scenario: Scenario, name: string): ReadonlyArray<strin
   return spec === undefined ? [name] : [name, spec.serial, ...(spec.hostname === undefined ? [] : [spec.hostname])]
 }
 
+/** The first lab device (in file order) whose kind emulates the catalog row `row` (its peer), or null. */
+export const peerOfRow = (scenario: Scenario, registry: KindRegistry, row: string): string | null =>
+  [...scenario.devices].find(([, spec]) => registry.of(spec).catalogRows.includes(row))?.[0] ?? null
+
 /** Each member's group. */
 export const groupOfMember = <G extends HaGroupConfig>(groups: ReadonlyMap<string, G>): ReadonlyMap<string, G> =>
   new Map([...groups.values()].flatMap((group) => group.members.map((member) => [member.name, group] as const)))

@@ -68,6 +68,7 @@ export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, 
   "in-management-ssh": "ssh",
   "in-management-web-admin": byPort({ 80: "http" }, "https"),
   "in-management-rest-xml-api": "https",
+  "out-fortiguard-services": "https",
   "out-non-fortinet-alert-email": "smtp",
   "out-non-fortinet-dns": "dns",
   "out-non-fortinet-ntp": "ntp"

@@ -199,6 +199,8 @@ export const rateOf = (traffic: TrafficView, nowSecond: number): number => {
 
 const toneOf = (event: LabEvent): Tone => {
   switch (event.type) {
+    case "fortiguard-update":
+      return event.state === "downloaded" || event.state === "up-to-date" ? "ok" : "bad"
     case "listener-failed":
     case "step-failed":
     case "expectation-failed":

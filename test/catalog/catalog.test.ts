@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap, FortiGuard, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -114,6 +114,9 @@ describe("emulation status", () => {
       "in-management-web-admin",
       "in-management-rest-xml-api",
       "out-fortianalyzer-ha",
+      "out-fortiguard-services",
+      "out-fortiguard-sprite-map-web-gui",
+      "out-fortiguard-google-maps-license",
       "out-fortiportal-logging",
       "out-non-fortinet-alert-email",
       "out-non-fortinet-dns",

@@ -86,7 +86,7 @@ const DEFAULT_ANALYZER = {
   mail: [],
   alertEvent: [],
   dns: { primary: null, secondary: null },
-  fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet" },
+  fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet", updateSchedule: { status: "enable", frequency: "every", time: "01:00" } },
   ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
 }
 

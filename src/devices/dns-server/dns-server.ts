@@ -5,8 +5,11 @@
  * message). `dig` can ask it; an analyzer resolves through it (`config system dns`).
  *
  * What a vendor name answers: the address of the lab device its `records` entry names (or an IP
- * written there), else `default-address` (127.0.0.1: in a lab without internet nothing listens
- * there, so the analyzer's FortiGuard connection is refused, as behind a firewall that drops it).
+ * written there), else the address of the lab's peer for the name (a `fortiguard` device for the
+ * FortiGuard names, a `fortinet-registry` for registry.fortinet.com: the kind that emulates the
+ * name's catalog row), else `default-address` (127.0.0.1: in a lab without internet nothing
+ * listens there, so the analyzer's FortiGuard connection is refused, as behind a firewall that
+ * drops it).
  * Every query is a `dns-query` event with its answer.
  */
 import type * as net from "node:net"
@@ -29,7 +32,9 @@ export interface DnsServerSettings {
   readonly domain: string
   /** Vendor names (or any name) to a lab device id or an IPv4 address. */
   readonly records: Readonly<Record<string, string>>
-  /** What a vendor name without a record answers. */
+  /** Vendor names served by a device of the lab (its kind emulates the name's catalog row), to that device's id. */
+  readonly vendorPeers: ReadonlyMap<string, string>
+  /** What a vendor name without a record or a lab peer answers. */
   readonly defaultAddress: string
   /** Seconds. */
   readonly ttl: number
@@ -81,7 +86,9 @@ export class DnsServer implements Device {
       const id = name.slice(0, -suffix.length)
       return plan.hasDevice(id) ? [plan.addressOf(id)] : null
     }
-    return this.#vendor.has(name) ? [this.settings.defaultAddress] : null
+    if (!this.#vendor.has(name)) return null
+    const peer = this.settings.vendorPeers.get(name)
+    return [peer === undefined ? this.settings.defaultAddress : plan.addressOf(peer)]
   }
 
   #answer(query: Buffer, transport: "udp" | "tcp", peer: string): Buffer | null {

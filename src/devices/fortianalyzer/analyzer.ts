@@ -45,7 +45,7 @@ import { AnalyzerHa } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
 import { AnalyzerAlerts } from "./alerts.ts"
 import { FgfmManaged } from "./fgfm-managed.ts"
-import { checkFortiGuard } from "./fortiguard.ts"
+import { FortiGuardUpdater } from "./fortiguard.ts"
 import { NtpSync } from "./ntp-sync.ts"
 import { HttpsIntake } from "./https-intake.ts"
 import { JsonRpcApi } from "./jsonrpc-api.ts"
@@ -112,6 +112,8 @@ export class FortiAnalyzer implements Device {
   readonly mailer: AlertMailer
   /** `config system ntp`: runs from start to stop. */
   readonly ntp: NtpSync
+  /** `config fmupdate fds-setting`: FortiGuard updates from start to stop (with a DNS server in `config system dns`). */
+  readonly fortiguard: FortiGuardUpdater
   /** Its listeners' connection rules; `connections.closed` counts by rule (docs/errors.md, "Connections a listener closes"). */
   readonly connections: ConnectionRules
 
@@ -136,6 +138,16 @@ export class FortiAnalyzer implements Device {
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
     this.ntp = new NtpSync({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, settings: settings.ntp })
+    this.fortiguard = new FortiGuardUpdater({
+      analyzer: id,
+      serial: settings.serial,
+      bus: context.bus,
+      plan: context.plan,
+      clock: context.clock,
+      dns: settings.dns,
+      fds: settings.fdsSetting,
+      caPem: context.pki?.caPem ?? null
+    })
     this.mailer = new AlertMailer({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, mail: settings.mail, alertEvents: settings.alertEvent })
     this.alerts = new AnalyzerAlerts({ analyzer: id, bus: context.bus, thresholds: settings.snmp.sysinfo, sinks: [this.traps.alert, this.mailer.alert] })
     this.forwarder = new LogForwarder({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
@@ -224,8 +236,7 @@ export class FortiAnalyzer implements Device {
       prepare: () => this.#makeTlsServices(),
       bind: () => Effect.andThen(this.#onVip ? Effect.void : this.#bindAll(this.id), this.#bindManagement()),
       started: () => {
-        const { bus, plan } = this.#context
-        if (this.settings.dns.primary !== null) void checkFortiGuard({ analyzer: this.id, bus, plan, dns: this.settings.dns, fds: this.settings.fdsSetting })
+        this.fortiguard.start()
         this.ntp.start()
         this.alerts.start()
         this.#startedAt = this.#context.clock.now()
@@ -453,6 +464,7 @@ export class FortiAnalyzer implements Device {
       // Its own stop is no alert: sessions it closes now are not devices going offline.
       self.alerts.stop()
       self.ntp.stop()
+      self.fortiguard.stop()
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
       if (how === "clean") self.#managed?.stop()

@@ -220,6 +220,7 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
   else if ("trap" in expectation) device([...path, "trap", "analyzer"], expectation.trap.analyzer, fortianalyzer.name)
   else if ("mail" in expectation) device([...path, "mail", "relay"], expectation.mail.relay, smtpRelay.name)
   else if ("dnsQuery" in expectation) device([...path, "dns-query", "server"], expectation.dnsQuery.server, dnsServer.name)
+  else if ("fortiguard" in expectation) device([...path, "fortiguard", "analyzer"], expectation.fortiguard.analyzer, fortianalyzer.name)
   else if ("cli" in expectation) device([...path, "cli", "device"], expectation.cli.device, fortianalyzer.name)
   else if ("api" in expectation) device([...path, "api", "device"], expectation.api.device, fortianalyzer.name)
   else {

@@ -125,6 +125,17 @@ export interface DnsQueryExpectation {
   readonly atLeast?: number
 }
 
+/** The FortiGuard states an update check ends in (the `fortiguard-update` event's `state`). */
+export const FORTIGUARD_STATES = ["dns-failed", "connect-failed", "tls-failed", "http-error", "downloaded", "up-to-date"] as const
+
+/** How an analyzer's last FortiGuard check of one service (or of every service) ended, and the version it has. */
+export interface FortiGuardExpectation {
+  readonly analyzer: string
+  readonly service: string | null
+  readonly state: (typeof FORTIGUARD_STATES)[number]
+  readonly version: string | null
+}
+
 /** SNMP traps an analyzer sent (each version and host counts), of one MIB name or of any. */
 export interface TrapExpectation {
   readonly analyzer: string
@@ -171,6 +182,7 @@ export type Expectation =
   | { readonly trap: TrapExpectation }
   | { readonly mail: MailExpectation }
   | { readonly dnsQuery: DnsQueryExpectation }
+  | { readonly fortiguard: FortiGuardExpectation }
   | { readonly cli: CliExpectation }
   | { readonly api: ApiExpectation }
 
@@ -391,7 +403,7 @@ const MalformedFile = settingsStruct({
   reason: Schema.optionalKey(Schema.Literals(malformedReasons))
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
-const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "dns-query", "cli", "api"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "dns-query", "fortiguard", "cli", "api"]
 
 const MailFile = settingsStruct({
   relay: Id,
@@ -408,6 +420,12 @@ const DnsQueryFile = settingsStruct({
   atLeast: Schema.optionalKey(count)
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
+const FortiGuardFile = Schema.Struct({
+  analyzer: Id,
+  service: orNull(NonEmpty),
+  state: Schema.Literals(FORTIGUARD_STATES),
+  version: orNull(NonEmpty)
+})
 
 const CliFile = Schema.Struct({
   device: Id,
@@ -459,6 +477,7 @@ const ExpectationFields = settingsStruct({
   trap: Schema.optionalKey(TrapFile),
   mail: Schema.optionalKey(MailFile),
   dnsQuery: Schema.optionalKey(DnsQueryFile),
+  fortiguard: Schema.optionalKey(FortiGuardFile),
   cli: Schema.optionalKey(CliFile),
   api: Schema.optionalKey(ApiFile),
   managed: Schema.optionalKey(Schema.Struct({

@@ -8,20 +8,10 @@
  * does. Packets are dns-packet's (RFC 1035 wire format).
  */
 import * as dnsPacket from "dns-packet"
-import { catalog } from "../../catalog/catalog.ts"
+import { vendorHostNames } from "../../catalog/catalog.ts"
 
 /** Every host name the vendor table names: its URLs and its anycast table, lowercase, once each. */
-export const vendorNames = (): ReadonlyArray<string> => {
-  const names = new Set<string>()
-  for (const row of catalog.rows) {
-    for (const endpoint of row.endpoints) if ("url" in endpoint) names.add(new URL(endpoint.url).hostname.toLowerCase())
-  }
-  for (const service of catalog.anycast) {
-    for (const fqdn of service.fqdns) names.add(fqdn.toLowerCase())
-    for (const { domain } of service.anycastDomains) names.add(domain.toLowerCase())
-  }
-  return [...names].sort()
-}
+export const vendorNames = (): ReadonlyArray<string> => vendorHostNames().map(({ name }) => name)
 
 export const RCODE_NOERROR = 0
 export const RCODE_FORMERR = 1
