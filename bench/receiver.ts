@@ -31,6 +31,7 @@ import { usage } from "./cli-args.ts"
 import { FAZLAB_BIN } from "./paths.ts"
 import { announceReady, type Counted, Counter, printReport, readExpect } from "./receiver-protocol.ts"
 import { findRsyslogd, startRsyslog } from "./syslog-tools.ts"
+import { cpuSince, sampleThreadCpu } from "./thread-cpu.ts"
 
 export interface Endpoint {
   readonly address: string
@@ -50,6 +51,8 @@ export interface ReceiverReport extends Counted {
   readonly maxRssKiB: number
   /** Time the lab took to close (flush, stop, close the store), ms; 0 for the bare sink. */
   readonly closeMs: number
+  /** CPU seconds by thread name of the receiving process (rsyslog: rsyslogd) from ready to the last message counted. */
+  readonly cpuByThread: ReadonlyArray<readonly [string, number]>
 }
 
 interface Sink {
@@ -59,6 +62,8 @@ interface Sink {
   readonly malformed: () => number
   /** The peak RSS to report, KiB, when it is not this process's (rsyslogd's). */
   readonly maxRssKiB?: () => number
+  /** The process that receives and stores (this one when absent). */
+  readonly pid?: number | undefined
   close(): Promise<void>
 }
 
@@ -212,6 +217,7 @@ const startFazlabUp = async (dataDir: string, profileDir: string | null): Promis
     counter,
     malformed: () => malformed,
     maxRssKiB: () => Math.max(peak, peakRssKiB(child.pid)),
+    pid: child.pid,
     close: async () => {
       clearInterval(sample)
       child.kill("SIGINT")
@@ -261,6 +267,7 @@ const startRsyslogSink = async (dataDir: string): Promise<Sink> => {
     counter,
     malformed: () => 0,
     maxRssKiB: () => rsyslog.maxRssKiB(),
+    pid: rsyslog.pid,
     close: async () => {
       clearInterval(poll)
       await rsyslog.stop()
@@ -287,8 +294,11 @@ const main = async (): Promise<void> => {
     : sinkKind === "analyzer"
       ? values["from-dist"] ? await startFazlabUp(dataDir ?? "", values["cpu-prof-dir"] ?? null) : await startAnalyzer(dataDir)
       : await startRsyslogSink(dataDir ?? "")
+  const pid = sink.pid ?? process.pid
+  const cpuAtReady = sampleThreadCpu(pid)
   announceReady({ udp: sink.udp, tcp: sink.tcp })
   await sink.counter.waitFor(Number((await readExpect()) ?? 0))
+  const cpuByThread = [...cpuSince(cpuAtReady, sampleThreadCpu(pid))]
   const maxRssKiB = sink.maxRssKiB?.() ?? process.resourceUsage().maxRSS
   const closeStart = performance.now()
   await sink.close()
@@ -299,7 +309,8 @@ const main = async (): Promise<void> => {
     ...sink.counter.counted(),
     malformed: sink.malformed(),
     maxRssKiB,
-    closeMs
+    closeMs,
+    cpuByThread
   }
   printReport(report)
 }

@@ -25,6 +25,7 @@ import * as path from "node:path"
 import * as readline from "node:readline"
 import { parseArgs } from "node:util"
 import type { BlasterReport } from "./syslog-blaster.ts"
+import { perLogText, totalCpu } from "./thread-cpu.ts"
 import type { Endpoint, ReceiverReport } from "./receiver.ts"
 import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpLab, runOftpSession } from "./oftp-run.ts"
 import { FAILOVER_DEFAULTS, type FailoverResult, failoverLines, failoverVerdict, runFailoverBench } from "./ha-failover.ts"
@@ -264,7 +265,22 @@ const judge = (scenario: Scenario, run: Run, rsyslog: Run | null): string => {
   return missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
 }
 
-const runScenario = async (scenario: Scenario, tmp: string, options: ReceiverOptions): Promise<Row[]> => {
+/**
+ * Where each log's CPU went in one run, by thread of the receiving process, and what the rate
+ * asks of the machine's cores with the sender's share: on a 2-core machine a pipeline that needs
+ * more than the cores the sender leaves cannot keep up, and UDP overflows the receive buffer.
+ */
+const cpuLine = (sink: SinkKind, run: Run, offered: number): string => {
+  const cpu = new Map(run.receiver.cpuByThread)
+  const logs = run.receiver.received
+  const receiverUs = logs === 0 ? 0 : (totalCpu(cpu) * 1e6) / logs
+  const senderUs = run.sender.cpuSeconds === null || run.sender.sent === 0 ? null : (run.sender.cpuSeconds * 1e6) / run.sender.sent
+  const cores = (us: number) => ((us * offered) / 1e6).toFixed(2)
+  const atRate = offered === 0 ? "" : `; at ${rate(offered)}/s: ${cores(receiverUs)} cores${senderUs === null ? "" : ` + the sender's ${cores(senderUs)}`} of ${os.cpus().length}`
+  return `  ${SINK_NAMES[sink]}: ${perLogText(cpu, logs)}${senderUs === null ? "" : `; sender ${senderUs.toFixed(1)} µs/log`}${atRate}`
+}
+
+const runScenario = async (scenario: Scenario, tmp: string, options: ReceiverOptions, cpuLines: string[]): Promise<Row[]> => {
   const rows: Row[] = []
   const at = { ...options, tmp }
   const attempt = async (sink: SinkKind): Promise<Run | null> => {
@@ -293,6 +309,10 @@ const runScenario = async (scenario: Scenario, tmp: string, options: ReceiverOpt
     target,
     verdict
   })
+  cpuLines.push(`${scenario.name}:`)
+  for (const [sink, run] of [["bare", raw], ["rsyslog", rsyslog], ["analyzer", analyzer]] as const) {
+    if (run !== null) cpuLines.push(cpuLine(sink, run, scenario.rate === 0 ? run.sender.rate : scenario.rate))
+  }
   if (raw !== null) rows.unshift(row("bare", raw, "(reference)", ""))
   if (rsyslog !== null) rows.push(row("rsyslog", rsyslog, "(reference)", ""))
   if (analyzer !== null) {
@@ -487,6 +507,7 @@ const main = async (): Promise<void> => {
   process.stdout.write("\n")
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-bench-"))
   const rows: Row[] = []
+  const cpuLines: string[] = []
   const oftpRows: OftpRow[] = []
   const oftpNotes: string[] = []
   let start: StartResult | null = null
@@ -496,7 +517,7 @@ const main = async (): Promise<void> => {
     for (const scenario of scenarios) {
       if (!only.has(scenario.key)) continue
       process.stderr.write(`running: ${scenario.name}\n`)
-      rows.push(...(await runScenario(scenario, tmp, { profileDir, fromDist: values["from-dist"] })))
+      rows.push(...(await runScenario(scenario, tmp, { profileDir, fromDist: values["from-dist"] }, cpuLines)))
     }
     const oftpEnv = { spawn: spawnNode, stop, tmp, profileDir, debug: process.env["BENCH_DEBUG"] !== undefined }
     if (only.has("oftp")) {
@@ -537,7 +558,10 @@ const main = async (): Promise<void> => {
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
-  if (rows.length > 0) printTable(rows)
+  if (rows.length > 0) {
+    printTable(rows)
+    process.stdout.write(`\nCPU per log by thread of the receiving process (µs of user + system time from ready to the last log; the cores the offered rate needs):\n${cpuLines.map((line) => `${line}\n`).join("")}`)
+  }
   if (oftpRows.length > 0) {
     process.stdout.write(
       `${rows.length > 0 ? "\n" : ""}OFTP (TLS on TCP/514, batches of 1,000 records, 8 unacknowledged): acked = acknowledged by the analyzer, i.e. stored; ` +

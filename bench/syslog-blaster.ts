@@ -37,6 +37,8 @@ export interface BlasterReport {
   readonly errors: number
   /** True when `max-seconds` ran out before `count` logs were sent. */
   readonly aborted: boolean
+  /** CPU seconds the sending process used (user + system), null when not measured. */
+  readonly cpuSeconds: number | null
 }
 
 /** The sending FortiGate: its name is the `from` of the analyzer's `logs-stored` events. */
@@ -124,7 +126,7 @@ export const makeTemplates = (sizes: LogSizes = "short"): Buffer[] => makeLogLin
 
 const TCP_CHUNK = 256 * 1024
 
-const blastTcp = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Promise<BlasterReport> =>
+const blastTcp = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Promise<Omit<BlasterReport, "cpuSeconds">> =>
   new Promise((resolve) => {
     let sent = 0
     let bytes = 0
@@ -159,7 +161,7 @@ const blastTcp = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Prom
     link.socket.once("connect", pump)
   })
 
-const blastUdp = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Promise<BlasterReport> =>
+const blastUdp = (templates: ReadonlyArray<Buffer>, options: PacedOptions): Promise<Omit<BlasterReport, "cpuSeconds">> =>
   new Promise((resolve) => {
     const socket = dgram.createSocket({ type: net.isIPv6(options.host) ? "udp6" : "udp4", sendBufferSize: 4 * 1024 * 1024 })
     let sent = 0
@@ -217,7 +219,8 @@ const main = async (): Promise<void> => {
     deadline: now() + Number(values["max-seconds"]) * 1000
   }
   const report = transport === "tcp" ? await blastTcp(templates, options) : await blastUdp(templates, options)
-  process.stdout.write(`${JSON.stringify(report)}\n`)
+  const { user, system } = process.cpuUsage()
+  process.stdout.write(`${JSON.stringify({ ...report, cpuSeconds: (user + system) / 1e6 })}\n`)
 }
 
 if (import.meta.main) await main()

@@ -17,6 +17,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { now, perSecond } from "./measure.ts"
 import type { BlasterReport } from "./syslog-blaster.ts"
+import { processCpuSeconds } from "./thread-cpu.ts"
 
 const TOOLS = process.env["FAZLAB_BENCH_TOOLS"] ?? path.join(os.homedir(), ".cache", "fazlab-bench")
 
@@ -98,12 +99,19 @@ export const runLoggen = (tool: Tool, options: LoggenOptions): Promise<BlasterRe
     child.stdout.setEncoding("utf8").on("data", (text: string) => (output += text))
     child.stderr.setEncoding("utf8").on("data", (text: string) => (output += text))
     const timer = setTimeout(() => child.kill("SIGKILL"), (options.maxSeconds + 30) * 1000)
+    // loggen's CPU as last seen alive (sampled: a process that ended has no /proc entry left).
+    let cpuSeconds: number | null = null
+    const sampleCpu = setInterval(() => {
+      cpuSeconds = processCpuSeconds(child.pid) ?? cpuSeconds
+    }, 20)
     child.on("error", (error) => {
       clearTimeout(timer)
+      clearInterval(sampleCpu)
       reject(error)
     })
     child.on("close", (code) => {
       clearTimeout(timer)
+      clearInterval(sampleCpu)
       const summary = SUMMARY.exec(output)
       if (summary === null) {
         reject(new Error(`loggen gave no summary (exit ${code}): ${output.trim().split("\n").at(-1) ?? ""}`))
@@ -122,7 +130,8 @@ export const runLoggen = (tool: Tool, options: LoggenOptions): Promise<BlasterRe
         lastSendAt: endedAt,
         rate: seconds > 0 ? Number(summary[1]) : perSecond(sent, firstSendAt, endedAt),
         errors: /error/i.test(output) ? 1 : 0,
-        aborted: sent < options.count
+        aborted: sent < options.count,
+        cpuSeconds
       })
     })
   })
@@ -132,6 +141,8 @@ export interface Rsyslog {
   stored(): number
   /** rsyslogd's peak resident set size so far, KiB (VmHWM). */
   maxRssKiB(): number
+  /** rsyslogd's process id, for its CPU per thread. */
+  readonly pid: number | undefined
   stop(): Promise<void>
 }
 
@@ -185,6 +196,7 @@ export const startRsyslog = async (tool: Tool & { readonly moduleDir: string | n
   let hwm = 0
   const status = `/proc/${child.pid}/status`
   return {
+    pid: child.pid,
     stored: () => {
       for (;;) {
         const read = fs.readSync(fd, buffer, 0, buffer.length, offset)

@@ -58,7 +58,7 @@ export class WalCheckpointer {
     this.#control = new Int32Array(data.control)
     // Same extension as this module: `.ts` when run from source, `.js` once built.
     const entry = new URL(`./checkpointer-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url)
-    this.#worker = new Worker(entry, { workerData: data })
+    this.#worker = new Worker(entry, { workerData: data, name: "fazlab-wal" })
     this.#worker.unref()
     this.#worker.on("error", () => {
       this.#failed = true

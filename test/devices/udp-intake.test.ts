@@ -1,10 +1,11 @@
 /** The analyzer's UDP/514 receiver thread: every datagram reaches the main thread once, in order, with its sender; binds fail as the main thread's would. */
 import * as dgram from "node:dgram"
+import { Worker } from "node:worker_threads"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { describe, expect, it } from "vitest"
-import { forEachDatagram, listenSyslogUdp, type SyslogUdpOptions } from "../../src/devices/fortianalyzer/udp-intake.ts"
+import { forEachDatagram, listenSyslogUdp, MAX_BACKLOG_BYTES, type SyslogUdpOptions } from "../../src/devices/fortianalyzer/udp-intake.ts"
 
 const options = (onBatch: SyslogUdpOptions["onBatch"], actualPort = 0): SyslogUdpOptions => ({
   device: "faz-1",
@@ -64,5 +65,44 @@ describe("listenSyslogUdp on the receiver thread", () => {
     taken.close()
     expect(Exit.isFailure(exit)).toBe(true)
     if (Exit.isFailure(exit)) expect(String(exit.cause)).toMatch(/EADDRINUSE|already in use/)
+  })
+
+  it("holds at most MAX_BACKLOG_BYTES for a main thread that does not take them, and says how many it dropped", async () => {
+    // A sender on its own thread floods while this thread is blocked inside onBatch; it sends the
+    // next datagram only once the socket's kernel queue is nearly empty (/proc/net/udp), so every
+    // datagram reaches the receiver thread and none is lost to the kernel: what is not handed over
+    // must have been dropped by the bound, and counted.
+    const DATAGRAM = 60_000
+    const SENT = Math.ceil((1.5 * MAX_BACKLOG_BYTES) / DATAGRAM)
+    const flags = new Int32Array(new SharedArrayBuffer(8)) // [0]: main is blocked, [1]: all sent and read
+    let handed = 0
+    let shed = 0
+    let settled: (() => void) | null = null
+    const onBatch: SyslogUdpOptions["onBatch"] = (batch) => {
+      if (flags[0] === 0) {
+        Atomics.store(flags, 0, 1)
+        Atomics.notify(flags, 0)
+        // Blocked (bounded) until the sender is done, as a busy main thread would be.
+        Atomics.wait(flags, 1, 0, 40_000)
+        return
+      }
+      forEachDatagram(batch, (datagram) => {
+        if (datagram.length === DATAGRAM) handed++
+      })
+      shed += batch.shed
+      if (handed + shed >= SENT) settled?.()
+    }
+    const scope = Effect.runSync(Scope.make())
+    const listener = await Effect.runPromise(Scope.provide(scope)(listenSyslogUdp({ ...options(onBatch), receiveBufferBytes: 8 << 20 })))
+    const port = listener.actualPort
+    const flooder = new Worker(new URL("../fixtures/udp-flooder.ts", import.meta.url), { workerData: { flags, port, count: SENT, size: DATAGRAM } })
+    await new Promise<void>((resolve) => {
+      settled = resolve
+    })
+    await flooder.terminate()
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    expect(handed + shed).toBe(SENT)
+    expect(shed).toBeGreaterThan(0)
+    expect(handed * DATAGRAM).toBeLessThanOrEqual(MAX_BACKLOG_BYTES)
   })
 })

@@ -134,7 +134,7 @@ export class StoreThread {
     this.#port = channel.port1
     this.#port.on("message", (report: StoreThreadReport) => this.#handle(report))
     this.#port.unref()
-    this.#worker = new Worker(ENTRY, { workerData: data, transferList: [channel.port2], resourceLimits: { maxYoungGenerationSizeMb: 16 } })
+    this.#worker = new Worker(ENTRY, { workerData: data, transferList: [channel.port2], resourceLimits: { maxYoungGenerationSizeMb: 16 }, name: "fazlab-store" })
     this.#worker.unref()
     let failure: string | null = null
     this.#worker.on("error", (error: unknown) => {

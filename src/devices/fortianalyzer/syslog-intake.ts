@@ -20,7 +20,7 @@ import { peerOf } from "../../net/tcp.ts"
 import { SyslogDeframer } from "../../protocols/syslog/framing.ts"
 import type { PartialLog } from "./store-thread.ts"
 import type { StoreWriter } from "./store-writer.ts"
-import { forEachDatagram, type UdpBatch } from "./udp-intake.ts"
+import { forEachDatagram, MAX_BACKLOG_BYTES, type UdpBatch } from "./udp-intake.ts"
 
 export interface IntakeLimits {
   /** Largest syslog frame accepted, in bytes (named limit `max-frame-bytes`). */
@@ -36,6 +36,8 @@ export class SyslogIntake {
   /** FortiOS logs stored with part of their fields, by why (docs/errors.md, "Partial logs"). */
   readonly partial = new Map<PartialLogReason, number>()
   received = 0
+  /** UDP datagrams received and dropped because the store was too far behind (`MAX_BACKLOG_BYTES`). */
+  shed = 0
 
   constructor(options: { readonly device: string; readonly bus: EventBus; readonly writer: StoreWriter; readonly limits: IntakeLimits }) {
     this.#device = options.device
@@ -57,6 +59,11 @@ export class SyslogIntake {
   /** Datagrams received on the UDP receiver thread, in the order received. */
   readonly onUdpBatch = (batch: UdpBatch): void => {
     forEachDatagram(batch, (datagram, peer) => this.#writer.addFrame(datagram, "udp", peer))
+    if (batch.shed > 0) {
+      this.shed += batch.shed
+      const reason = `UDP/514 received logs faster than the store took them: more than ${MAX_BACKLOG_BYTES / 2 ** 20} MiB waited to be stored, so these were dropped (lower the senders' rate, or give the lab more CPU)`
+      this.#bus.publish({ type: "logs-dropped", device: this.#device, count: batch.shed, total: this.shed, reason })
+    }
   }
 
   /** A TCP/514 connection that is not TLS; `first` is the chunk already read from it. */

@@ -49,6 +49,21 @@ export interface UdpBatch {
   /** Senders ("address:port"): `peers[k]` sent the datagrams from index `peerStarts[k]` on. */
   readonly peers: ReadonlyArray<string>
   readonly peerStarts: ReadonlyArray<number>
+  /** Datagrams received and dropped since the last batch: more than `MAX_BACKLOG_BYTES` waited for the main thread. */
+  readonly shed: number
+}
+
+/**
+ * Most bytes of datagrams the receiver thread holds for the main thread (posted, not yet handed
+ * to `onBatch`): 32 MiB, about 100,000 ~300-byte logs, a second of a 100,000/s stream. The store
+ * may fall behind a burst by that much; beyond it datagrams are dropped and reported (`shed`).
+ */
+export const MAX_BACKLOG_BYTES = 32 * 1024 * 1024
+
+/** What the receiver thread gets as `workerData`. */
+export interface UdpReceiverData {
+  /** Slot 0: bytes posted by the thread and not yet taken by the main thread. */
+  readonly backlog: SharedArrayBuffer
 }
 
 /** Calls `each` with every datagram of a batch (a view on its bytes, no copy) and its sender. */
@@ -152,6 +167,8 @@ class UdpReceiver {
   }
 
   readonly #worker: Worker
+  /** Bytes the thread posted that `onBatch` has not taken yet (the thread's bound, `MAX_BACKLOG_BYTES`). */
+  readonly #backlog = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT))
   readonly #entries = new Map<number, Entry>()
   #nextId = 1
   #ready = false
@@ -161,7 +178,8 @@ class UdpReceiver {
   readonly #readyWaiters = new Set<(ready: boolean) => void>()
 
   private constructor() {
-    this.#worker = new Worker(ENTRY)
+    const data: UdpReceiverData = { backlog: this.#backlog.buffer as SharedArrayBuffer }
+    this.#worker = new Worker(ENTRY, { name: "fazlab-udp", workerData: data })
     this.#worker.unref()
     this.#worker.on("message", this.#onReport)
     this.#worker.on("error", (error: unknown) => {
@@ -219,6 +237,7 @@ class UdpReceiver {
       this.#holdOpen()
       return
     }
+    if (report.kind === "batch") Atomics.sub(this.#backlog, 0, report.bytes.byteLength)
     const entry = this.#entries.get(report.id)
     if (entry === undefined) return
     switch (report.kind) {

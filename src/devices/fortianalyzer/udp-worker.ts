@@ -8,16 +8,23 @@
  * thread reads the socket as fast as a bare receiver does; parsing is the main thread's. On
  * "close" it closes the socket, posts what it still holds of it, then "closed": the main thread
  * has then seen every datagram it received.
+ *
+ * What this thread posted and the main thread has not taken yet is bounded (`MAX_BACKLOG_BYTES`,
+ * counted in the shared `backlog` both threads update): when the analyzer's store falls that far
+ * behind, a datagram is dropped here, counted and reported with the next batch (`shed`), so the
+ * process's memory stays bounded and the loss is said, where the kernel would drop silently.
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram"
-import { parentPort } from "node:worker_threads"
-import type { UdpBindRequest, UdpReceiverReport, UdpReceiverRequest } from "./udp-intake.ts"
+import { parentPort, workerData } from "node:worker_threads"
+import { MAX_BACKLOG_BYTES, type UdpBindRequest, type UdpReceiverData, type UdpReceiverReport, type UdpReceiverRequest } from "./udp-intake.ts"
 
 /** Most datagrams in one batch. */
 const MAX_BATCH = 1000
 
 const port = parentPort
 if (port === null) throw new Error("udp-worker.ts runs only as a worker thread")
+/** Bytes posted to the main thread and not yet taken by it (slot 0). */
+const backlog = new Int32Array((workerData as UdpReceiverData).backlog)
 
 const post = (report: UdpReceiverReport, transfer: ReadonlyArray<ArrayBuffer> = []): void => port.postMessage(report, transfer)
 
@@ -31,6 +38,8 @@ class Receiver {
   #peers: string[] = []
   #peerStarts: number[] = []
   #scheduled = false
+  /** Datagrams dropped since the last batch because the main thread was too far behind. */
+  #shed = 0
   #lastPeer: { readonly address: string; readonly port: number; readonly text: string } | null = null
 
   constructor(request: UdpBindRequest) {
@@ -39,6 +48,11 @@ class Receiver {
   }
 
   readonly #onMessage = (message: Buffer, peer: RemoteInfo): void => {
+    if (Atomics.load(backlog, 0) + this.#bytes + message.length > MAX_BACKLOG_BYTES) {
+      this.#shed++
+      this.#schedule()
+      return
+    }
     const last = this.#lastPeer
     if (last === null || last.address !== peer.address || last.port !== peer.port) {
       this.#lastPeer = { address: peer.address, port: peer.port, text: `${peer.address}:${peer.port}` }
@@ -51,16 +65,19 @@ class Receiver {
     this.#datagrams.push(message)
     this.#bytes += message.length
     if (this.#datagrams.length >= MAX_BATCH) this.flush()
-    else if (!this.#scheduled) {
-      this.#scheduled = true
-      setImmediate(this.flush)
-    }
+    else this.#schedule()
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return
+    this.#scheduled = true
+    setImmediate(this.flush)
   }
 
   readonly flush = (): void => {
     this.#scheduled = false
     const datagrams = this.#datagrams
-    if (datagrams.length === 0) return
+    if (datagrams.length === 0 && this.#shed === 0) return
     const bytes = Buffer.allocUnsafeSlow(this.#bytes)
     const ends = new Uint32Array(datagrams.length)
     let at = 0
@@ -68,7 +85,9 @@ class Receiver {
       at += (datagrams[i] as Buffer).copy(bytes, at)
       ends[i] = at
     }
-    post({ kind: "batch", id: this.#id, bytes: bytes.buffer, ends, peers: this.#peers, peerStarts: this.#peerStarts }, [bytes.buffer, ends.buffer])
+    Atomics.add(backlog, 0, this.#bytes)
+    post({ kind: "batch", id: this.#id, bytes: bytes.buffer, ends, peers: this.#peers, peerStarts: this.#peerStarts, shed: this.#shed }, [bytes.buffer, ends.buffer])
+    this.#shed = 0
     this.#datagrams = []
     this.#bytes = 0
     this.#peers = []
