@@ -102,7 +102,10 @@ describe("listenSyslogUdp on the receiver thread", () => {
     await flooder.terminate()
     await Effect.runPromise(Scope.close(scope, Exit.void))
     expect(handed + shed).toBe(SENT)
-    expect(shed).toBeGreaterThan(0)
-    expect(handed * DATAGRAM).toBeLessThanOrEqual(MAX_BACKLOG_BYTES)
+    // The kernel queue is empty once the thread read the last datagram, a moment before it took it
+    // in: this thread may wake and free room while it does, so a few beyond the bound may be kept.
+    const racing = 4
+    expect(handed).toBeLessThanOrEqual(Math.floor(MAX_BACKLOG_BYTES / DATAGRAM) + racing)
+    expect(shed).toBeGreaterThanOrEqual(SENT - Math.floor(MAX_BACKLOG_BYTES / DATAGRAM) - racing)
   })
 })
