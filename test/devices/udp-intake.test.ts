@@ -108,4 +108,34 @@ describe("listenSyslogUdp on the receiver thread", () => {
     expect(handed).toBeLessThanOrEqual(Math.floor(MAX_BACKLOG_BYTES / DATAGRAM) + racing)
     expect(shed).toBeGreaterThanOrEqual(SENT - Math.floor(MAX_BACKLOG_BYTES / DATAGRAM) - racing)
   })
+
+  it("counts what the kernel dropped before the thread read it (a full receive buffer), from /proc/net/udp", async () => {
+    const SENT = 5_000
+    let handed = 0
+    let kernelDropped = 0
+    let settled: (() => void) | null = null
+    const onBatch: SyslogUdpOptions["onBatch"] = (batch) => {
+      handed += batch.ends.length
+      kernelDropped += batch.kernelDropped
+      if (handed + kernelDropped >= SENT) settled?.()
+    }
+    const scope = Effect.runSync(Scope.make())
+    // The smallest receive buffer the kernel grants: a burst overflows it at once.
+    const listener = await Effect.runPromise(Scope.provide(scope)(listenSyslogUdp({ ...options(onBatch), receiveBufferBytes: 1 })))
+    const socket = await sender()
+    const payload = Buffer.alloc(1000, 0x61)
+    let failed = 0
+    await Promise.all(
+      Array.from({ length: SENT }, () => new Promise<void>((resolve) => socket.send(payload, listener.actualPort, "127.0.0.1", (error) => resolve(void (error ? failed++ : 0)))))
+    )
+    socket.close()
+    expect(failed).toBe(0)
+    await new Promise<void>((resolve) => {
+      settled = resolve
+      if (handed + kernelDropped >= SENT) resolve()
+    })
+    await Effect.runPromise(Scope.close(scope, Exit.void))
+    expect(kernelDropped).toBeGreaterThan(0)
+    expect(handed + kernelDropped).toBe(SENT)
+  })
 })

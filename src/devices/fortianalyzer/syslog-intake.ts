@@ -38,6 +38,8 @@ export class SyslogIntake {
   received = 0
   /** UDP datagrams received and dropped because the store was too far behind (`MAX_BACKLOG_BYTES`). */
   shed = 0
+  /** UDP datagrams the kernel dropped before the receiver thread read them. */
+  kernelDropped = 0
 
   constructor(options: { readonly device: string; readonly bus: EventBus; readonly writer: StoreWriter; readonly limits: IntakeLimits }) {
     this.#device = options.device
@@ -62,7 +64,12 @@ export class SyslogIntake {
     if (batch.shed > 0) {
       this.shed += batch.shed
       const reason = `UDP/514 received logs faster than the store took them: more than ${MAX_BACKLOG_BYTES / 2 ** 20} MiB waited to be stored, so these were dropped (lower the senders' rate, or give the lab more CPU)`
-      this.#bus.publish({ type: "logs-dropped", device: this.#device, count: batch.shed, total: this.shed, reason })
+      this.#bus.publish({ type: "logs-dropped", device: this.#device, count: batch.shed, total: this.shed + this.kernelDropped, reason })
+    }
+    if (batch.kernelDropped > 0) {
+      this.kernelDropped += batch.kernelDropped
+      const reason = "the kernel dropped them before they were read: UDP/514's receive buffer was full (raise udp-receive-buffer and net.core.rmem_max, lower the senders' rate, or give the lab more CPU)"
+      this.#bus.publish({ type: "logs-dropped", device: this.#device, count: batch.kernelDropped, total: this.shed + this.kernelDropped, reason })
     }
   }
 

@@ -51,6 +51,8 @@ export interface UdpBatch {
   readonly peerStarts: ReadonlyArray<number>
   /** Datagrams received and dropped since the last batch: more than `MAX_BACKLOG_BYTES` waited for the main thread. */
   readonly shed: number
+  /** Datagrams the kernel dropped since the last batch (the socket's receive buffer was full), as /proc/net/udp counts them. */
+  readonly kernelDropped: number
 }
 
 /**

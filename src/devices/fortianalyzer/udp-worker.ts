@@ -13,13 +13,18 @@
  * counted in the shared `backlog` both threads update): when the analyzer's store falls that far
  * behind, a datagram is dropped here, counted and reported with the next batch (`shed`), so the
  * process's memory stays bounded and the loss is said, where the kernel would drop silently.
+ * What the kernel itself drops (the receive buffer full before this thread read it) is read from
+ * /proc/net/udp once a second while sockets are open and reported the same way (`kernelDropped`).
  */
 import { createSocket, type RemoteInfo, type Socket } from "node:dgram"
 import { parentPort, workerData } from "node:worker_threads"
+import { procAddress, readUdpDrops, type UdpDropTable } from "../../net/udp-kernel-drops.ts"
 import { MAX_BACKLOG_BYTES, type UdpBindRequest, type UdpReceiverData, type UdpReceiverReport, type UdpReceiverRequest } from "./udp-intake.ts"
 
 /** Most datagrams in one batch. */
 const MAX_BATCH = 1000
+/** How often the kernel's drop counters are read. */
+const KERNEL_DROPS_EVERY_MS = 1000
 
 const port = parentPort
 if (port === null) throw new Error("udp-worker.ts runs only as a worker thread")
@@ -40,6 +45,11 @@ class Receiver {
   #scheduled = false
   /** Datagrams dropped since the last batch because the main thread was too far behind. */
   #shed = 0
+  /** Datagrams the kernel dropped since the last batch, and its counter when last read (null: not read yet). */
+  #kernelDropped = 0
+  #kernelDropsSeen: number | null = null
+  /** This socket's key in /proc/net/udp, once bound. */
+  procKey: string | null = null
   #lastPeer: { readonly address: string; readonly port: number; readonly text: string } | null = null
 
   constructor(request: UdpBindRequest) {
@@ -68,6 +78,17 @@ class Receiver {
     else this.#schedule()
   }
 
+  /** Takes the kernel's drop counter for this socket; drops since the last reading go with the next batch. */
+  kernelDrops(table: UdpDropTable): void {
+    const drops = this.procKey === null ? undefined : table.get(this.procKey)
+    if (drops === undefined) return
+    if (this.#kernelDropsSeen !== null && drops > this.#kernelDropsSeen) {
+      this.#kernelDropped += drops - this.#kernelDropsSeen
+      this.#schedule()
+    }
+    this.#kernelDropsSeen = drops
+  }
+
   #schedule(): void {
     if (this.#scheduled) return
     this.#scheduled = true
@@ -77,7 +98,7 @@ class Receiver {
   readonly flush = (): void => {
     this.#scheduled = false
     const datagrams = this.#datagrams
-    if (datagrams.length === 0 && this.#shed === 0) return
+    if (datagrams.length === 0 && this.#shed === 0 && this.#kernelDropped === 0) return
     const bytes = Buffer.allocUnsafeSlow(this.#bytes)
     const ends = new Uint32Array(datagrams.length)
     let at = 0
@@ -86,8 +107,9 @@ class Receiver {
       ends[i] = at
     }
     Atomics.add(backlog, 0, this.#bytes)
-    post({ kind: "batch", id: this.#id, bytes: bytes.buffer, ends, peers: this.#peers, peerStarts: this.#peerStarts, shed: this.#shed }, [bytes.buffer, ends.buffer])
+    post({ kind: "batch", id: this.#id, bytes: bytes.buffer, ends, peers: this.#peers, peerStarts: this.#peerStarts, shed: this.#shed, kernelDropped: this.#kernelDropped }, [bytes.buffer, ends.buffer])
     this.#shed = 0
+    this.#kernelDropped = 0
     this.#datagrams = []
     this.#bytes = 0
     this.#peers = []
@@ -96,6 +118,14 @@ class Receiver {
 }
 
 const receivers = new Map<number, Receiver>()
+
+/** Reads the kernel's drop counters once a second while a socket is open (it does not keep the thread alive). */
+const kernelDropsTimer = setInterval(() => {
+  if (receivers.size === 0) return
+  const table = readUdpDrops()
+  for (const receiver of receivers.values()) receiver.kernelDrops(table)
+}, KERNEL_DROPS_EVERY_MS)
+kernelDropsTimer.unref()
 
 const bind = (request: UdpBindRequest): void => {
   const receiver = new Receiver(request)
@@ -109,6 +139,8 @@ const bind = (request: UdpBindRequest): void => {
     socket.on("error", () => undefined)
     receivers.set(request.id, receiver)
     const address = socket.address()
+    receiver.procKey = procAddress(address.address, address.port)
+    receiver.kernelDrops(readUdpDrops())
     post({ kind: "bound", id: request.id, address: address.address, port: address.port, receiveBufferBytes: socket.getRecvBufferSize() })
   })
 }
