@@ -8,7 +8,7 @@
  */
 import * as Schema from "effect/Schema"
 import { Catalog, isPortEndpoint } from "./schema.ts"
-import type { CatalogRow, Direction, Endpoint, Product, Transport } from "./schema.ts"
+import type { CatalogRow, Direction, EmulationStatus, Endpoint, Product, Transport } from "./schema.ts"
 import { vendorCatalog } from "./vendor-table.ts"
 
 export const catalog: Catalog = Schema.decodeUnknownSync(Catalog)(vendorCatalog)
@@ -33,6 +33,9 @@ export const catalogRows = (filter: RowFilter = {}): ReadonlyArray<CatalogRow> =
     (filter.direction === undefined || row.direction === filter.direction)
   )
 
+/** The row of the anycast table's names: FortiGuard's "AV/IPS, SMS, FTM, Licensing, ... GeoIP" on TCP/443. */
+export const FORTIGUARD_SERVICES_ROW = "out-fortiguard-services"
+
 /** One name of the vendor's "Anycast and unicast services" table. */
 export interface FqdnRow {
   /** The vendor's Service cell ("AV-IPS packages"). */
@@ -42,6 +45,8 @@ export interface FqdnRow {
   readonly kind: "unicast" | "anycast"
   /** An anycast name used only when the FortiGuard Anycast source is set to AWS (the vendor's footnote). */
   readonly awsAnycastOnly: boolean
+  /** What fazlab does with the name: the emulation status of FortiGuard's services row, which serves it. */
+  readonly status: EmulationStatus
 }
 
 /**
@@ -49,16 +54,14 @@ export interface FqdnRow {
  * names). They are FortiGuard services the analyzer reaches, so a filter keeps them only for
  * the product FortiGuard and the direction "out".
  */
-export const fqdnRows = (filter: RowFilter = {}): ReadonlyArray<FqdnRow> =>
-  (filter.product === undefined || filter.product.toLowerCase() === "fortiguard") && (filter.direction === undefined || filter.direction === "out")
-    ? catalog.anycast.flatMap((service) => [
-      ...service.fqdns.map((name) => ({ service: service.service, name, kind: "unicast" as const, awsAnycastOnly: false })),
-      ...service.anycastDomains.map((domain) => ({ service: service.service, name: domain.domain, kind: "anycast" as const, awsAnycastOnly: domain.awsAnycastOnly }))
-    ])
-    : []
-
-/** The row of the anycast table's names: FortiGuard's "AV/IPS, SMS, FTM, Licensing, ... GeoIP" on TCP/443. */
-export const FORTIGUARD_SERVICES_ROW = "out-fortiguard-services"
+export const fqdnRows = (filter: RowFilter = {}): ReadonlyArray<FqdnRow> => {
+  if (!((filter.product === undefined || filter.product.toLowerCase() === "fortiguard") && (filter.direction === undefined || filter.direction === "out"))) return []
+  const status = catalog.rows.find((row) => row.id === FORTIGUARD_SERVICES_ROW)?.emulation.status ?? "catalog-only"
+  return catalog.anycast.flatMap((service) => [
+    ...service.fqdns.map((name) => ({ service: service.service, name, kind: "unicast" as const, awsAnycastOnly: false, status })),
+    ...service.anycastDomains.map((domain) => ({ service: service.service, name: domain.domain, kind: "anycast" as const, awsAnycastOnly: domain.awsAnycastOnly, status }))
+  ])
+}
 
 /**
  * Every host name the vendor table names, lowercase, once each, with the row whose peer serves

@@ -88,19 +88,19 @@ const textTable = (header: ReadonlyArray<string>, cells: ReadonlyArray<ReadonlyA
   return lines.map((line) => `${line}\n`).join("")
 }
 
-/** The port rows as a table with columns DIR, PRODUCT, PURPOSE, PORTS, NOTES. */
+/** The port rows as a table with columns DIR, PRODUCT, PURPOSE, PORTS, STATUS (what fazlab does with the row), NOTES. */
 export const renderTable = (rows: ReadonlyArray<CatalogRow>, options: { readonly width?: number } = {}): string =>
   textTable(
-    ["DIR", "PRODUCT", "PURPOSE", "PORTS", "NOTES"],
-    rows.map((row) => [row.direction, row.product, row.purpose, formatEndpoints(row.endpoints), rowNotes(row)]),
+    ["DIR", "PRODUCT", "PURPOSE", "PORTS", "STATUS", "NOTES"],
+    rows.map((row) => [row.direction, row.product, row.purpose, formatEndpoints(row.endpoints), row.emulation.status, rowNotes(row)]),
     options
   )
 
 const fqdnKind = (row: FqdnRow): string => row.kind === "unicast" ? "unicast" : row.awsAnycastOnly ? "anycast (AWS only)" : "anycast"
 
-/** The anycast/unicast FQDNs under a title line, as a table with columns SERVICE, NAME, KIND; nothing without rows. */
+/** The anycast/unicast FQDNs under a title line, as a table with columns SERVICE, NAME, KIND, STATUS; nothing without rows. */
 export const renderFqdnTable = (rows: ReadonlyArray<FqdnRow>, options: { readonly width?: number } = {}): string =>
-  rows.length === 0 ? "" : `\nFortiGuard services the FortiAnalyzer reaches (anycast and unicast):\n${textTable(["SERVICE", "NAME", "KIND"], rows.map((row) => [row.service, row.name, fqdnKind(row)]), options)}`
+  rows.length === 0 ? "" : `\nFortiGuard services the FortiAnalyzer reaches (anycast and unicast):\n${textTable(["SERVICE", "NAME", "KIND", "STATUS"], rows.map((row) => [row.service, row.name, fqdnKind(row), row.status]), options)}`
 
 /** One JSON object per port row, one row per line. */
 export const renderJsonLines = (rows: ReadonlyArray<CatalogRow>): string =>
@@ -109,7 +109,7 @@ export const renderJsonLines = (rows: ReadonlyArray<CatalogRow>): string =>
 /**
  * One JSON object per FQDN, one per line, told apart from port rows by `table: "fqdn"`: the
  * service, the name, its kind (unicast or anycast), whether it is used only with the AWS anycast
- * source, and the direction and product a port row would have.
+ * source, what fazlab does with it (`status`), and the direction and product a port row would have.
  */
 export const renderFqdnJsonLines = (rows: ReadonlyArray<FqdnRow>): string =>
   rows.map((row) => `${JSON.stringify({ table: "fqdn", direction: "out", product: "FortiGuard", ...row })}\n`).join("")
@@ -172,7 +172,9 @@ export const renderMarkdown = (): string =>
     "Ports are written `transport/port`; `tls` is TLS over TCP. Endpoints separated by commas are all used; " +
     "\"or\" separates alternatives of which one is used, \"(default)\" marks the one used out of the box. " +
     "*Vendor text* is the vendor's Protocol and Port cell verbatim.\n",
-    "Emulation: **emulated**: a fazlab device listens or dials here today; **planned**: on the roadmap; " +
+    "Emulation: **emulated**: a fazlab device listens or dials here today; **represented**: a flow between " +
+    "other parties than the FortiAnalyzer (the Google Maps URLs: the admin's PC dials them), in the catalog and " +
+    "the firewall probe's matrix, not emulated; **planned**: on the roadmap; " +
     "**catalog-only**: listed for reference (firewall rules, documentation), no device behind it.\n",
     "## Incoming ports\n",
     "The FortiAnalyzer listens; the product dials.\n",
@@ -185,6 +187,8 @@ export const renderMarkdown = (): string =>
     "## Anycast and unicast services\n",
     "Services the FortiAnalyzer reaches.\n",
     anycastTable(catalog.anycast),
+    "Every name of this table is served by the lab's `fortiguard` device when the lab has one (its DNS " +
+    "server answers the names with its address): docs/protocols/fortiguard.md.\n",
     "## Source change log\n",
     markdownTable(["Date", "Change"], catalog.source.changeLog.map((entry) => [entry.date, cell(entry.change)])),
     Object.entries(catalog.footnotes).map(([key, text]) => `[^${key}]: ${text}\n`).join("")

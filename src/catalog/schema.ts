@@ -63,14 +63,16 @@ export type UrlEndpoint = typeof UrlEndpoint.Type
 export const Endpoint = Schema.Union([PortEndpoint, UrlEndpoint])
 export type Endpoint = typeof Endpoint.Type
 
-export const EmulationStatus = Schema.Literals(["emulated", "planned", "catalog-only"])
+export const EmulationStatus = Schema.Literals(["emulated", "represented", "planned", "catalog-only"])
 export type EmulationStatus = typeof EmulationStatus.Type
 
 /**
  * Who plays which side of a row in a lab. `listener` and `dialer` are device kinds
  * ("fortianalyzer", "fortigate", "admin-pc", "syslog-server" ...): for incoming rows the
  * FortiAnalyzer listens, for outgoing rows it dials (Google Maps: the admin's PC dials).
- * `status`: "emulated" works today, "planned" is on the roadmap, "catalog-only" is listed for
+ * `status`: "emulated" works today; "represented" is a flow of another party than the analyzer
+ * (the Google Maps rows: the admin's PC dials) that fazlab keeps in the catalog and the firewall
+ * probe but emulates neither side of; "planned" is on the roadmap; "catalog-only" is listed for
  * reference (firewall rules, docs) with no device behind it.
  */
 export const Emulation = Schema.Struct({

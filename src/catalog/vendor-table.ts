@@ -358,10 +358,10 @@ const outgoingRows: ReadonlyArray<RowData> = [
       purpose: "",
       vendorText: "https://maps.google.com https://maps.googleapis.com https://fonts.googleapis.com",
       endpoints: [url("https://maps.google.com"), url("https://maps.googleapis.com"), url("https://fonts.googleapis.com")],
-      status: "catalog-only",
+      status: "represented",
       notes: [googleMapsNote]
     }),
-    emulation: { listener: "google-maps", dialer: "admin-pc", status: "catalog-only" }
+    emulation: { listener: "google-maps", dialer: "admin-pc", status: "represented" }
   },
   outgoing({
     id: "out-fortinet-registry-mea-download",

@@ -63,12 +63,16 @@ export const planFlow = (flow: Flow, snapshot: Pick<SnapshotMessage, "devices" |
     const status = flow.rows[0]?.status ?? "catalog-only"
     return {
       kind: "skip",
-      reason: status === "planned" ? "planned: fazlab does not serve this row yet" : `catalog-only: fazlab has no device for the ${flow.to} side of this row`
+      reason: status === "planned"
+        ? "planned: fazlab does not serve this row yet"
+        : status === "represented"
+        ? `represented: a flow from the ${flow.from} to ${flow.host ?? flow.to}, not from or to the analyzer; fazlab emulates neither side`
+        : `catalog-only: fazlab has no device for the ${flow.to} side of this row`
     }
   }
-  if (flow.host !== null) return { kind: "skip", reason: `an Internet URL (${flow.host}): no lab device answers it` }
   const destinations = destinationsOf(snapshot.devices, flow)
-  if (destinations.length === 0) return { kind: "skip", reason: `the lab has no ${flow.to} device` }
+  // A URL of an emulated row is served by the lab's device for it (a fortiguard under productapi.fortinet.com ...).
+  if (destinations.length === 0) return { kind: "skip", reason: flow.host === null ? `the lab has no ${flow.to} device` : `an Internet URL (${flow.host}): the lab has no ${flow.to} device to answer it` }
   const check = checkOf(flow)
   if (check === null) {
     return { kind: "skip", reason: `no application-level check for ${flow.transport.toUpperCase()}/${flow.port} of row ${flow.rows[0]?.id ?? "?"} (src/probe/checks.ts lists them)` }

@@ -181,9 +181,9 @@ describe("renderTable", () => {
 
   it("has the header and one first line per row, with the ports unbroken at full width", () => {
     const lines = renderTable(catalogRows({ product: "FortiClient" })).trimEnd().split("\n")
-    expect(lines[0]?.split(/\s+/)).toEqual(["DIR", "PRODUCT", "PURPOSE", "PORTS", "NOTES"])
+    expect(lines[0]?.split(/\s+/)).toEqual(["DIR", "PRODUCT", "PURPOSE", "PORTS", "STATUS", "NOTES"])
     expect(lines.filter((line) => line.startsWith("in "))).toHaveLength(4)
-    expect(lines.some((line) => /^in\s+FortiClient\s+Syslog\s+udp\/514 or tcp\/514$/.test(line))).toBe(true)
+    expect(lines.some((line) => /^in\s+FortiClient\s+Syslog\s+udp\/514 or tcp\/514\s+emulated$/.test(line))).toBe(true)
   })
 })
 

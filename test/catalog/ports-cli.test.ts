@@ -36,7 +36,7 @@ describe("fazlab ports", () => {
     const { code, stdout, stderr } = await run([])
     expect(code).toBe(ExitCode.Ok)
     expect(stderr).toBe("")
-    expect(stdout.split("\n")[0]?.split(/\s+/)).toEqual(["DIR", "PRODUCT", "PURPOSE", "PORTS", "NOTES"])
+    expect(stdout.split("\n")[0]?.split(/\s+/)).toEqual(["DIR", "PRODUCT", "PURPOSE", "PORTS", "STATUS", "NOTES"])
     expect(stdout).toContain("FortiRecorder Cameras")
   })
 
@@ -58,8 +58,8 @@ describe("fazlab ports", () => {
     const { stdout } = await run(["--json"])
     const fqdns = stdout.trimEnd().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>).filter((o) => o["table"] === "fqdn")
     expect(fqdns).toHaveLength(16)
-    expect(fqdns).toContainEqual({ table: "fqdn", direction: "out", product: "FortiGuard", service: "GeoIP", name: "gip.fortinet.net", kind: "unicast", awsAnycastOnly: false })
-    expect(fqdns).toContainEqual({ table: "fqdn", direction: "out", product: "FortiGuard", service: "AV-IPS packages", name: "usupdate2.fortinet.net", kind: "anycast", awsAnycastOnly: true })
+    expect(fqdns).toContainEqual({ table: "fqdn", direction: "out", product: "FortiGuard", service: "GeoIP", name: "gip.fortinet.net", kind: "unicast", awsAnycastOnly: false, status: "emulated" })
+    expect(fqdns).toContainEqual({ table: "fqdn", direction: "out", product: "FortiGuard", service: "AV-IPS packages", name: "usupdate2.fortinet.net", kind: "anycast", awsAnycastOnly: true, status: "emulated" })
     expect(fqdns.filter((o) => o["service"] === "AV-IPS packages (FortiClient)").map((o) => `${String(o["name"])} ${String(o["kind"])}`)).toEqual([
       "forticlient.fortinet.com unicast",
       "usforticlient.fortinet.com unicast",
@@ -71,10 +71,19 @@ describe("fazlab ports", () => {
   it("the table ends with the anycast/unicast FQDNs; filters that exclude FortiGuard's outgoing rows leave them out", async () => {
     const { stdout } = await run([])
     expect(stdout).toContain("\nFortiGuard services the FortiAnalyzer reaches (anycast and unicast):\nSERVICE")
-    expect(stdout).toMatch(/\nGeoIP\s+usupdate2\.fortinet\.net\s+anycast \(AWS only\)\n/)
+    expect(stdout).toMatch(/\nGeoIP\s+usupdate2\.fortinet\.net\s+anycast \(AWS only\)\s+emulated\n/)
     expect((await run(["--product", "fortiguard", "--direction", "out"])).stdout).toContain("fds1.fortinet.com")
     expect((await run(["--direction", "in"])).stdout).not.toContain("fds1.fortinet.com")
     expect((await run(["--json", "--product", "FortiGate"])).stdout).not.toContain('"fqdn"')
+  })
+
+  it("says which rows fazlab emulates and which it only represents: Google Maps is the admin's PC's flow", async () => {
+    const { stdout } = await run([])
+    expect(stdout).toMatch(/\nout\s+FortiGuard\s+AV\/IPS, SMS, FTM,\s+tcp\/443\s+emulated\n/u)
+    expect(stdout).toMatch(/\nout\s+Google Maps\s+https:\/\/maps\.google\.com,\s+represented\s+These URLs must be/u)
+    const maps = (await run(["--json", "--product", "google maps integration"])).stdout
+    expect(JSON.parse(maps.trim())).toMatchObject({ id: "out-google-maps-integration", emulation: { listener: "google-maps", dialer: "admin-pc", status: "represented" } })
+    expect((await run(["--markdown"])).stdout).toContain("**represented**: a flow between other parties than the FortiAnalyzer")
   })
 
   it("prints only outgoing rows with --direction out", async () => {

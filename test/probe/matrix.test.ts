@@ -3,8 +3,9 @@
  * serves is checked at the application level (an OFTP hello, syslog the analyzer confirms it
  * stored by the probe's token, an HA JOIN answered by the acting primary while the secondary does
  * not listen, HTTPS and HTTP answers, an SSH key exchange, SMTP, DNS over UDP and TCP, NTP, an
- * FGFM registration with the FortiManager), rows fazlab does not serve are not probed and say
- * why, and expectations decide pass and fail.
+ * FGFM registration with the FortiManager, HTTPS to the lab's FortiGuard), rows fazlab does not
+ * serve are not probed and say why (the Google Maps rows: represented, not emulated), and
+ * expectations decide pass and fail.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { type ControlClient, connectControl } from "../../src/control/client.ts"
@@ -31,6 +32,8 @@ devices:
     kind: dns-server
   ntp-1:
     kind: ntp-server
+  fg-1:
+    kind: fortiguard
   fmg-1:
     kind: fortimanager
 ha:
@@ -134,10 +137,20 @@ describe("fazlab probe against a lab", () => {
     expect(flow("fortianalyzer->ntp-server/udp/123/ntp").detail).toMatch(/^NTP on .+ answered \(stratum \d+\)$/u)
   })
 
+  it("reaches the lab's FortiGuard on TCP/443 and under the URLs of its rows (productapi, mapserver ...)", () => {
+    const services = flow("fortianalyzer->fortiguard/tcp/443/av-ips-sms-ftm-licensing-policy-override-rvs-geoip")
+    expect(services.outcome, services.detail).toBe("reachable")
+    expect(services.detail).toMatch(/^HTTPS GET \/ on .+ answered 404$/u)
+    const mapserver = flow("fortianalyzer->fortiguard/https/443/google-maps-license-management-mapserver-fortinet-com")
+    expect(mapserver.outcome, mapserver.detail).toBe("reachable")
+  })
+
   it("does not probe what fazlab does not serve, and says why", () => {
     expect(flow("fortirecorder->fortianalyzer/tcp/3011/logging-management").detail).toBe("catalog-only: fazlab has no device for the fortianalyzer side of this row")
     expect(flow("fortianalyzer->snmp-manager/udp/162/snmp-traps").detail).toBe("the lab has no snmp-manager device")
-    expect(flow("admin-pc->google-maps/https/443/google-maps-integration-maps-google-com").outcome).toBe("not-probed")
+    const maps = flow("admin-pc->google-maps/https/443/google-maps-integration-maps-google-com")
+    expect(maps.outcome).toBe("not-probed")
+    expect(maps.detail).toBe("represented: a flow from the admin-pc to maps.google.com, not from or to the analyzer; fazlab emulates neither side")
   })
 
   it("passes every probed flow when every flow is expected allowed, and skips the rest", () => {
