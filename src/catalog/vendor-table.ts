@@ -369,7 +369,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Management Extension Applications download (for example, FortiWLM MEA)",
     vendorText: "TCP/443, TCP/4443 https://registry.fortinet.com",
     endpoints: [tcp(443), tcp(4443), url("https://registry.fortinet.com")],
-    status: "catalog-only"
+    status: "emulated"
   })
 ]
 

@@ -96,6 +96,7 @@ export const eventText = (event: LabEvent): string | null => {
     case "mail-refused":
       return `${t}  ${event.device}: ${event.reason}`
     case "fortiguard-update":
+    case "mea-update":
       return `${t}  ${event.device}: ${event.reason}`
     case "object-request":
       return `${t}  ${event.reason}`

@@ -14,6 +14,7 @@ import { fortimanager } from "./fortimanager/kind.ts"
 import { fortiportal } from "./fortiportal/kind.ts"
 import { dnsServer } from "./dns-server/kind.ts"
 import { fortiguard } from "./fortiguard/kind.ts"
+import { fortinetRegistry } from "./fortinet-registry/kind.ts"
 import { ntpServer } from "./ntp-server/kind.ts"
 import { smtpRelay } from "./smtp-relay/kind.ts"
 import type { DeviceKind, DeviceSpec } from "./kind.ts"
@@ -28,7 +29,8 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   smtpRelay,
   dnsServer,
   ntpServer,
-  fortiguard
+  fortiguard,
+  fortinetRegistry
 ]
 
 export class KindRegistry {

@@ -419,6 +419,21 @@ export type LabEventBody =
     readonly reason: string
   }
   | {
+    /**
+     * How far an analyzer's check of a management extension application (`config system docker`)
+     * on the Fortinet Registry got; states as `fortiguard-update`'s; `reason` says it in a sentence.
+     */
+    readonly type: "mea-update"
+    readonly device: string
+    /** The application: "fortiwlm", "fortisoar", "fortisigconverter". */
+    readonly app: string
+    /** The name it asked its DNS for (registry.fortinet.com). */
+    readonly name: string
+    readonly state: "dns-failed" | "connect-failed" | "tls-failed" | "http-error" | "downloaded" | "up-to-date"
+    readonly version: string | null
+    readonly reason: string
+  }
+  | {
     /** A FortiGuard or Fortinet Registry peer of the lab answered an update request; `reason` says it in a sentence. */
     readonly type: "object-request"
     readonly device: string

@@ -69,6 +69,7 @@ export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, 
   "in-management-web-admin": byPort({ 80: "http" }, "https"),
   "in-management-rest-xml-api": "https",
   "out-fortiguard-services": "https",
+  "out-fortinet-registry-mea-download": "https",
   "out-non-fortinet-alert-email": "smtp",
   "out-non-fortinet-dns": "dns",
   "out-non-fortinet-ntp": "ntp"

@@ -200,6 +200,7 @@ export const rateOf = (traffic: TrafficView, nowSecond: number): number => {
 const toneOf = (event: LabEvent): Tone => {
   switch (event.type) {
     case "fortiguard-update":
+    case "mea-update":
       return event.state === "downloaded" || event.state === "up-to-date" ? "ok" : "bad"
     case "listener-failed":
     case "step-failed":

@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap, FortiGuard, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -122,7 +122,8 @@ describe("emulation status", () => {
       "out-non-fortinet-dns",
       "out-non-fortinet-ntp",
       "out-non-fortinet-snmp-traps",
-      "out-non-fortinet-syslog"
+      "out-non-fortinet-syslog",
+      "out-fortinet-registry-mea-download"
     ])
     expect(ids("planned")).toEqual([])
   })

@@ -87,6 +87,7 @@ const DEFAULT_ANALYZER = {
   alertEvent: [],
   dns: { primary: null, secondary: null },
   fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet", updateSchedule: { status: "enable", frequency: "every", time: "01:00" } },
+  docker: { status: "disable", fortiwlm: "disable", fortisoar: "disable", fortisigconverter: "disable" },
   ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
 }
 

@@ -146,6 +146,7 @@ export class FortiAnalyzer implements Device {
       clock: context.clock,
       dns: settings.dns,
       fds: settings.fdsSetting,
+      docker: settings.docker,
       caPem: context.pki?.caPem ?? null
     })
     this.mailer = new AlertMailer({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, mail: settings.mail, alertEvents: settings.alertEvent })

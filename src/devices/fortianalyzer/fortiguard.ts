@@ -32,6 +32,7 @@ import { dialTcp } from "../../net/tcp.ts"
 import { decodeResponse, encodeQuery } from "../../protocols/dns/lab-zone.ts"
 import { compareVersions, decodeManifest, FDS_PREFIX, manifestPath, packagePath } from "../../protocols/fortiguard/objects.ts"
 import { Enable, orNull, Server, settingsStruct, withDefault } from "../settings.ts"
+import { type DockerSettings, meaTargets } from "./mea.ts"
 
 /** `config system dns`: the servers the analyzer resolves through (DNS servers of the lab or IPv4 addresses). */
 export const AnalyzerDnsSettings = settingsStruct({ primary: orNull(Server), secondary: orNull(Server) })
@@ -82,23 +83,32 @@ const ANYCAST_OBJECTS: Readonly<Record<string, string>> = {
   GeoIP: "geoip"
 }
 
-/** One service the analyzer updates: the event's service, the object, and the name it resolves. */
+/**
+ * One thing the analyzer updates: FortiGuard's objects (`fortiguard-update` events) or the
+ * Fortinet Registry's applications (`mea-update`): the service its event names, the object, the
+ * name it resolves, the path prefix, and where it asks for the manifest and downloads.
+ */
 export interface UpdateTarget {
+  readonly source: "fortiguard" | "registry"
   readonly service: string
   readonly object: string
   readonly name: string
+  readonly prefix: string
+  readonly manifestPort: "tcp/443"
+  readonly packagePort: "tcp/443" | "tcp/4443"
 }
 
 /** Every service an update round checks, with the name each is asked for under these settings. */
 export const updateTargets = (fds: FdsSettings): ReadonlyArray<UpdateTarget> => {
   const anycast = fortiguardNames(fds)
   const avips = anycast[0]?.name ?? ""
+  const server = { source: "fortiguard", prefix: FDS_PREFIX, manifestPort: "tcp/443", packagePort: "tcp/443" } as const
   return [
-    ...anycast.map(({ service, name }) => ({ service, name, object: ANYCAST_OBJECTS[service] ?? service })),
-    { service: "Licensing", object: "license", name: avips },
-    { service: "Sprite map", object: "sprite-map", name: "productapi.fortinet.com" },
-    { service: "Web GUI", object: "web-gui", name: "filestore.fortinet.com" },
-    { service: "Google Maps license", object: "google-maps-license", name: "mapserver.fortinet.com" }
+    ...anycast.map(({ service, name }) => ({ ...server, service, name, object: ANYCAST_OBJECTS[service] ?? service })),
+    { ...server, service: "Licensing", object: "license", name: avips },
+    { ...server, service: "Sprite map", object: "sprite-map", name: "productapi.fortinet.com" },
+    { ...server, service: "Web GUI", object: "web-gui", name: "filestore.fortinet.com" },
+    { ...server, service: "Google Maps license", object: "google-maps-license", name: "mapserver.fortinet.com" }
   ]
 }
 
@@ -301,16 +311,21 @@ export interface FortiGuardUpdaterOptions {
   readonly clock: LabClock
   readonly dns: AnalyzerDnsSettings
   readonly fds: FdsSettings
+  /** `config system docker`: the management extension applications checked on the registry with each round. */
+  readonly docker: DockerSettings
   /** The CA the analyzer trusts for FortiGuard's certificates (the lab CA); null: no PKI, no checks. */
   readonly caPem: string | null
 }
 
-/** The analyzer's FortiGuard updates, from start to stop; what it installed stays across restarts. */
+/**
+ * The analyzer's FortiGuard updates and its management extension applications' (`mea.ts`), from
+ * start to stop; what it installed stays across restarts.
+ */
 export class FortiGuardUpdater {
   readonly #options: FortiGuardUpdaterOptions
-  /** The version of each object installed (object → version). */
+  /** The version of each object and application installed (object → version). */
   readonly installed = new Map<string, string>()
-  /** Each service's last outcome, for the CLI. */
+  /** Each FortiGuard service's last outcome (for the `fortiguard` expectation). */
   readonly last = new Map<string, { readonly state: string; readonly version: string | null; readonly at: number }>()
   #timer: unknown = null
   /** Bumped at each start and stop: a round of an earlier run does not schedule the next. */
@@ -335,8 +350,8 @@ export class FortiGuardUpdater {
   }
 
   async #round(run: number): Promise<void> {
-    const { fds, clock } = this.#options
-    await Promise.all(updateTargets(fds).map((target) => this.#check(target, run)))
+    const { fds, docker, clock } = this.#options
+    await Promise.all([...updateTargets(fds), ...meaTargets(docker)].map((target) => this.#check(target, run)))
     if (run !== this.#run || fds.updateSchedule.status !== "enable") return
     this.#timer = clock.setTimeout(() => void this.#round(run), hourMinuteMs(fds.updateSchedule.time))
   }
@@ -346,6 +361,10 @@ export class FortiGuardUpdater {
     const { service, name, object } = target
     const publish = (state: ObjectOutcome["state"] | "dns-failed", version: string | null, reason: string) => {
       if (run !== this.#run) return
+      if (target.source === "registry") {
+        bus.publish({ type: "mea-update", device: analyzer, app: object, name, state, version, reason })
+        return
+      }
       this.last.set(service, { state, version, at: clock.now() })
       bus.publish({ type: "fortiguard-update", device: analyzer, service, name, state, version, reason })
     }
@@ -353,8 +372,8 @@ export class FortiGuardUpdater {
     const resolved = await resolveName(plan, analyzer, dns, name)
     if (!resolved.ok) return publish("dns-failed", installed, `${service} update failed: ${resolved.reason}`)
     const address = resolved.addresses[0] ?? ""
-    const at: HttpsTarget = { name, address, ...portAt(plan, address, "tcp/443"), localAddress: plan.sourceAddressOf(analyzer), caPem: caPem ?? "" }
-    const outcome = await fetchObject({ manifestAt: at, packageAt: at, prefix: FDS_PREFIX, object, installed, headers: { "x-fazlab-serial": serial } })
+    const at = (port: UpdateTarget["packagePort"]): HttpsTarget => ({ name, address, ...portAt(plan, address, port), localAddress: plan.sourceAddressOf(analyzer), caPem: caPem ?? "" })
+    const outcome = await fetchObject({ manifestAt: at(target.manifestPort), packageAt: at(target.packagePort), prefix: target.prefix, object, installed, headers: { "x-fazlab-serial": serial } })
     if (outcome.state === "downloaded" && run === this.#run) this.installed.set(object, outcome.version ?? "")
     const found = `${name} is ${address} (by ${resolved.server})`
     publish(

@@ -57,6 +57,7 @@ export const fortianalyzer = defineKind({
       alertEvent: spec.alertEvent,
       dns: spec.dns,
       fdsSetting: spec.fdsSetting,
+      docker: spec.docker,
       ntp: spec.ntp,
       // A `device-filter` entry that names a lab device also names its serial and the name its logs carry.
       logForward: spec.logForward.map((entry) => ({

@@ -10,6 +10,7 @@ import { AdminSettings } from "./admin.ts"
 import { AlertEvent, MailServer } from "./alert-mail.ts"
 import { AlertThresholds } from "./alerts.ts"
 import { AnalyzerDnsSettings, FdsSettings } from "./fortiguard.ts"
+import { DockerSettings } from "./mea.ts"
 import { AnalyzerNtpSettings } from "./ntp-sync.ts"
 import { LogForwardEntry } from "./log-forward.ts"
 import { SnmpCommunity } from "./snmp-traps.ts"
@@ -81,6 +82,8 @@ export const fortiAnalyzerSettings = {
   dns: withDefault(AnalyzerDnsSettings, {}),
   /** `config fmupdate fds-setting`: which FortiGuard names it asks for. */
   fdsSetting: withDefault(FdsSettings, {}),
+  /** `config system docker`: the management extension applications it fetches from the Fortinet Registry. */
+  docker: withDefault(DockerSettings, {}),
   /** `config system ntp`: the server it syncs its clock from. */
   ntp: withDefault(AnalyzerNtpSettings, {})
 }
