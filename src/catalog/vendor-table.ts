@@ -267,7 +267,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Log & report",
     vendorText: "TCP/20, TCP/21, TCP/22",
     endpoints: [tcp(20), tcp(21), tcp(22)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "file-server"
   }),
   outgoing({
@@ -276,7 +276,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Configuration backups",
     vendorText: "TCP/22",
     endpoints: [tcp(22)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "file-server"
   }),
   outgoing({

@@ -95,6 +95,10 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device} received a mail from ${event.from || "<>"} to ${event.to.join(", ")} (${event.bytes} bytes): ${event.subject}`
     case "mail-refused":
       return `${t}  ${event.device}: ${event.reason}`
+    case "file-received":
+      return `${t}  ${event.device} received ${event.path} (${event.bytes} bytes) from ${event.user} over ${event.via}`
+    case "file-refused":
+      return `${t}  ${event.device} refused ${event.via} from ${event.user || "?"} at ${event.peer}: ${event.reason}`
     case "fortiguard-update":
     case "mea-update":
       return `${t}  ${event.device}: ${event.reason}`

@@ -17,6 +17,7 @@ import { fortiguard } from "./fortiguard/kind.ts"
 import { fortinetRegistry } from "./fortinet-registry/kind.ts"
 import { ntpServer } from "./ntp-server/kind.ts"
 import { smtpRelay } from "./smtp-relay/kind.ts"
+import { fileServer } from "./file-server/kind.ts"
 import type { DeviceKind, DeviceSpec } from "./kind.ts"
 
 /** Every kind fazlab ships, in the order `kind:` lists them in errors and the JSON Schema. */
@@ -30,7 +31,8 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   dnsServer,
   ntpServer,
   fortiguard,
-  fortinetRegistry
+  fortinetRegistry,
+  fileServer
 ]
 
 export class KindRegistry {

@@ -388,6 +388,26 @@ export type LabEventBody =
     readonly reason: string
   }
   | {
+    /** A file server of the lab stored a file (`total`: files it received since it was built); `path` is under its folder. */
+    readonly type: "file-received"
+    readonly device: string
+    readonly via: "ftp" | "sftp" | "scp"
+    readonly user: string
+    readonly peer: string
+    readonly path: string
+    readonly bytes: number
+    readonly total: number
+  }
+  | {
+    /** A file server of the lab refused a login, a command or a transfer; `reason` says why in a sentence. */
+    readonly type: "file-refused"
+    readonly device: string
+    readonly via: "ftp" | "ssh" | "sftp" | "scp"
+    readonly user: string
+    readonly peer: string
+    readonly reason: string
+  }
+  | {
     /** A DNS server of the lab answered a query (`addresses`: the A records it gave). */
     readonly type: "dns-query"
     readonly device: string

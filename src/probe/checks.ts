@@ -28,7 +28,7 @@ import { encodeSyslog } from "../protocols/syslog/encode.ts"
 import { encodeOctetCounted } from "../protocols/syslog/framing.ts"
 import type { Flow } from "./flows.ts"
 
-export type CheckName = "syslog" | "oftp" | "fgfm" | "fgfm-discover" | "ha" | "https" | "http" | "ssh" | "smtp" | "dns" | "ntp" | "tls" | "tcp"
+export type CheckName = "syslog" | "oftp" | "fgfm" | "fgfm-discover" | "ha" | "https" | "http" | "ssh" | "ftp" | "smtp" | "dns" | "ntp" | "tls" | "tcp"
 
 /** What one check of one address found. `sent`: a syslog message left; the analyzer has yet to confirm it. */
 export interface Attempt {
@@ -70,6 +70,8 @@ export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, 
   "in-management-rest-xml-api": "https",
   "out-fortiguard-services": "https",
   "out-fortinet-registry-mea-download": "https",
+  "out-non-fortinet-log-report": byPort({ 21: "ftp", 22: "ssh" }, "tcp"),
+  "out-non-fortinet-config-backups": "ssh",
   "out-non-fortinet-alert-email": "smtp",
   "out-non-fortinet-dns": "dns",
   "out-non-fortinet-ntp": "ntp"
@@ -176,6 +178,24 @@ const sshHandshake = (target: CheckTarget): Promise<Attempt> =>
     client.on("error", (error) => settle(unreachable(`SSH to ${where(target)} failed before the key exchange completed (${why(error)})`)))
     client.connect({ host: target.host, port: target.port, username: "fazlab-probe", readyTimeout: target.timeoutMs, tryKeyboard: false })
     return () => client.end()
+  })
+
+const ftpGreeting = (target: CheckTarget): Promise<Attempt> =>
+  attempt(target, "an FTP greeting", (settle) => {
+    const socket = net.connect({ host: target.host, port: target.port })
+    let buffer = ""
+    socket.setEncoding("latin1")
+    socket.on("data", (chunk: string) => {
+      buffer += chunk
+      const line = buffer.split("\r\n").find((l) => /^\d{3} /u.test(l))
+      if (line === undefined) return
+      if (line.startsWith("220 ")) {
+        socket.end("QUIT\r\n")
+        settle(reachable(`FTP on ${where(target)} greeted: ${line.slice(0, 80)}`))
+      } else settle(unreachable(`FTP on ${where(target)} answered "${line.slice(0, 80)}"`))
+    })
+    socket.on("error", (error) => settle(unreachable(`FTP to ${where(target)} failed (${why(error)})`)))
+    return () => socket.destroy()
   })
 
 const smtpGreeting = (target: CheckTarget): Promise<Attempt> =>
@@ -425,6 +445,8 @@ export const runCheck = (check: CheckName, flow: Pick<Flow, "id" | "transport">,
       return httpAnswer(target, false)
     case "ssh":
       return sshHandshake(target)
+    case "ftp":
+      return ftpGreeting(target)
     case "smtp":
       return smtpGreeting(target)
     case "dns":

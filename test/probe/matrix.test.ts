@@ -34,6 +34,8 @@ devices:
     kind: ntp-server
   fg-1:
     kind: fortiguard
+  files-1:
+    kind: file-server
   fmg-1:
     kind: fortimanager
 ha:
@@ -130,11 +132,14 @@ describe("fazlab probe against a lab", () => {
     for (const target of xml.targets) expect(target.detail).toMatch(/^HTTP GET \/ on .+ answered 500$/u)
   })
 
-  it("reaches the outgoing peers the lab has: SMTP, DNS over UDP and TCP, NTP", () => {
+  it("reaches the outgoing peers the lab has: SMTP, DNS over UDP and TCP, NTP, the file server's FTP and SSH", () => {
     expect(flow("fortianalyzer->smtp-server/tcp/25/alert-email").detail).toMatch(/greeted and answered EHLO$/u)
     expect(flow("fortianalyzer->dns-server/udp/53/dns").detail).toMatch(/over UDP answered fds1\.fortinet\.com/u)
     expect(flow("fortianalyzer->dns-server/tcp/53/dns").detail).toMatch(/over TCP answered fds1\.fortinet\.com/u)
     expect(flow("fortianalyzer->ntp-server/udp/123/ntp").detail).toMatch(/^NTP on .+ answered \(stratum \d+\)$/u)
+    expect(flow("fortianalyzer->file-server/tcp/21/log-report").detail).toMatch(/^FTP on .+ greeted: 220 /u)
+    expect(flow("fortianalyzer->file-server/tcp/22/log-report").detail).toMatch(/^SSH banner and key exchange with .+ completed/u)
+    expect(flow("fortianalyzer->file-server/tcp/20/log-report").detail).toBe("no file-server of the lab listens on tcp/20 (files-1 running)")
   })
 
   it("reaches the lab's FortiGuard on TCP/443 and under the URLs of its rows (productapi, mapserver ...)", () => {

@@ -14,13 +14,16 @@ import { Duration, Enable, NonEmpty, orNull, Rate, settingsStruct, wholeNumber, 
 
 const sshKeyPattern = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) [A-Za-z0-9+/]+={0,2}(?: .*)?$/u
 
+/** One OpenSSH public key line (an `authorized_keys` line without options). */
+export const SshPublicKeyLine = Schema.String.check(
+  Schema.isPattern(sshKeyPattern, { expected: "an OpenSSH public key line such as \"ssh-ed25519 AAAA... admin@pc\"" })
+)
+
 /** One `config system admin user` entry (FortiAnalyzer's names; `ssh-public-key` is a list of OpenSSH public key lines). */
 export const AdminUserSettings = settingsStruct({
   password: withDefault(Schema.String, ""),
   /** OpenSSH public key lines (FortiAnalyzer's `ssh-public-key1..3`). */
-  sshPublicKey: withDefault(Schema.Array(Schema.String.check(
-    Schema.isPattern(sshKeyPattern, { expected: "an OpenSSH public key line such as \"ssh-ed25519 AAAA... admin@pc\"" })
-  )), []),
+  sshPublicKey: withDefault(Schema.Array(SshPublicKeyLine), []),
   /** `user_type`: `api` users log in with their API key only. */
   userType: withDefault(Schema.Literals(["local", "api"]), "local"),
   apiKey: orNull(Schema.String.check(Schema.isMinLength(16, { expected: "an API key of at least 16 characters" }))),
@@ -58,7 +61,8 @@ export type AdminSettings = typeof AdminSettings.Type
 /** What a login attempt came to: the user, or why not (one sentence, for the event and the log). */
 export type LoginResult = { readonly ok: true; readonly user: string; readonly settings: AdminUserSettings } | { readonly ok: false; readonly reason: string }
 
-const sameSecret = (a: string, b: string): boolean => {
+/** Whether two secrets are equal, compared in constant time. */
+export const sameSecret = (a: string, b: string): boolean => {
   const left = crypto.createHash("sha256").update(a).digest()
   const right = crypto.createHash("sha256").update(b).digest()
   return crypto.timingSafeEqual(left, right)
