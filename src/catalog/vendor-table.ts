@@ -339,7 +339,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "OFTP",
     vendorText: "TCP/514",
     endpoints: [tcp(514)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "log-server"
   }),
   outgoing({

@@ -95,6 +95,10 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device} received a mail from ${event.from || "<>"} to ${event.to.join(", ")} (${event.bytes} bytes): ${event.subject}`
     case "mail-refused":
       return `${t}  ${event.device}: ${event.reason}`
+    case "file-uploaded":
+      return `${t}  ${event.device} uploaded ${event.what === "backup" ? "its configuration backup" : "rolled logs"} to ${event.to} over ${event.via}: ${event.path} (${event.bytes} bytes)`
+    case "file-upload-failed":
+      return `${t}  ${event.device}: ${event.reason}`
     case "file-received":
       return `${t}  ${event.device} received ${event.path} (${event.bytes} bytes) from ${event.user} over ${event.via}`
     case "file-refused":

@@ -388,6 +388,27 @@ export type LabEventBody =
     readonly reason: string
   }
   | {
+    /** An analyzer uploaded a file to a file server: rolled logs (`log settings rolling-regular`) or a configuration backup (`backup all-settings`). */
+    readonly type: "file-uploaded"
+    readonly device: string
+    readonly what: "logs" | "backup"
+    /** The server as configured (a lab device or a host). */
+    readonly to: string
+    readonly via: "ftp" | "sftp" | "scp"
+    /** Where the file is on the server. */
+    readonly path: string
+    readonly bytes: number
+  }
+  | {
+    /** An analyzer's upload failed; `reason` says where and why in a sentence, and what happens next. */
+    readonly type: "file-upload-failed"
+    readonly device: string
+    readonly what: "logs" | "backup"
+    readonly to: string
+    readonly via: "ftp" | "sftp" | "scp"
+    readonly reason: string
+  }
+  | {
     /** A file server of the lab stored a file (`total`: files it received since it was built); `path` is under its folder. */
     readonly type: "file-received"
     readonly device: string

@@ -12,15 +12,16 @@ import { DnsServer } from "../devices/dns-server/dns-server.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
 import { type AdminEndpoint, cliCommand, rpcCall } from "../devices/fortianalyzer/management-client.ts"
 import { SmtpRelay } from "../devices/smtp-relay/relay.ts"
+import { FileServer } from "../devices/file-server/file-server.ts"
 import type { Lab } from "./lab.ts"
-import type { ApiExpectation, CliExpectation, DnsQueryExpectation, Expectation, FortiGuardExpectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { ApiExpectation, CliExpectation, DnsQueryExpectation, Expectation, FortiGuardExpectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, UploadedExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "dns-query" | "fortiguard" | "cli" | "api"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "uploaded" | "dns-query" | "fortiguard" | "cli" | "api"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
@@ -43,6 +44,8 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "trap"
     : "mail" in expectation
     ? "mail"
+    : "uploaded" in expectation
+    ? "uploaded"
     : "dnsQuery" in expectation
     ? "dns-query"
     : "fortiguard" in expectation
@@ -89,6 +92,10 @@ export const describe = (expectation: Expectation): string => {
     const e = expectation.mail
     const about = [e.to === undefined ? "" : ` to ${e.to}`, e.subject === undefined ? "" : ` whose subject has "${e.subject}"`].join("")
     return `${e.relay} received ${bounds(e)} mails${about}`
+  }
+  if ("uploaded" in expectation) {
+    const e = expectation.uploaded
+    return `${e.server} keeps ${bounds(e)} uploaded files${e.path === undefined ? "" : ` whose path has "${e.path}"`}`
   }
   if ("dnsQuery" in expectation) {
     const e = expectation.dnsQuery
@@ -203,6 +210,16 @@ const checkMail = (lab: Lab, e: MailExpectation): Check => {
   return { passed: inBounds(matching.length, e), detail: inBounds(matching.length, e) ? detail : `expected ${bounds(e)}, got ${matching.length} (${detail})` }
 }
 
+/** Files a file server of the lab keeps (uploaded to it), all or those whose path contains a text. */
+const checkUploaded = (lab: Lab, e: UploadedExpectation): Check => {
+  const server = lab.device(e.server)
+  if (!(server instanceof FileServer)) return { passed: false, detail: `${e.server} is not a file server of this lab` }
+  const all = server.files()
+  const matching = all.filter((file) => e.path === undefined || file.path.includes(e.path))
+  const detail = `${matching.length} matching of ${all.length} kept${matching.length === 0 ? "" : `; last: ${matching.at(-1)?.path ?? ""}`}`
+  return { passed: inBounds(matching.length, e), detail: inBounds(matching.length, e) ? detail : `expected ${bounds(e)}, got ${matching.length} (${detail})` }
+}
+
 /** Queries a DNS server of the lab answered, for one name or any. */
 const checkDnsQuery = (lab: Lab, e: DnsQueryExpectation): Check => {
   const server = lab.device(e.server)
@@ -297,6 +314,7 @@ export const subjectOf = (expectation: Expectation): string | null => {
   if ("forwarded" in expectation) return expectation.forwarded.analyzer
   if ("trap" in expectation) return expectation.trap.analyzer
   if ("mail" in expectation) return expectation.mail.relay
+  if ("uploaded" in expectation) return expectation.uploaded.server
   if ("dnsQuery" in expectation) return expectation.dnsQuery.server
   if ("fortiguard" in expectation) return expectation.fortiguard.analyzer
   if ("cli" in expectation) return expectation.cli.device
@@ -323,6 +341,7 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   if ("forwarded" in expectation) return checkForwarded(lab, expectation.forwarded)
   if ("trap" in expectation) return checkTrap(lab, expectation.trap)
   if ("mail" in expectation) return checkMail(lab, expectation.mail)
+  if ("uploaded" in expectation) return checkUploaded(lab, expectation.uploaded)
   if ("dnsQuery" in expectation) return checkDnsQuery(lab, expectation.dnsQuery)
   if ("fortiguard" in expectation) return checkFortiGuard(lab, expectation.fortiguard)
   if ("cli" in expectation) return checkCli(lab, expectation.cli)

@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding, log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -125,6 +125,7 @@ describe("emulation status", () => {
       "out-non-fortinet-ntp",
       "out-non-fortinet-snmp-traps",
       "out-non-fortinet-syslog",
+      "out-non-fortinet-oftp",
       "out-fortinet-registry-mea-download"
     ])
     expect(ids("planned")).toEqual([])

@@ -88,7 +88,13 @@ const DEFAULT_ANALYZER = {
   dns: { primary: null, secondary: null },
   fdsSetting: { fortiguardAnycast: "enable", fortiguardAnycastSource: "fortinet", updateSchedule: { status: "enable", frequency: "every", time: "01:00" } },
   docker: { status: "disable", fortiwlm: "disable", fortisoar: "disable", fortisigconverter: "disable" },
-  ntp: { status: "disable", syncInterval: 60, ntpserver: [] }
+  ntp: { status: "disable", syncInterval: 60, ntpserver: [] },
+  logSettings: {
+    rollingRegular: { fileSize: 200, when: "none", days: [], hour: 0, min: 0, upload: "disable", uploadTrigger: "on-roll", serverType: "ftp", ip: null, port: 0, username: "", password: "", directory: "", gzipFormat: "disable" }
+  },
+  backup: {
+    allSettings: { status: "disable", server: null, protocol: "sftp", user: "", passwd: "", directory: "", time: "00:00", weekDays: ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] }
+  }
 }
 
 describe("parseScenario", () => {

@@ -53,8 +53,10 @@ import { LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
 import type { FortiAnalyzerSpec } from "./settings.ts"
 import { SnmpTrapSender } from "./snmp-traps.ts"
+import { CliSession } from "./cli.ts"
 import { SshServer } from "./ssh-server.ts"
 import { StoreWriter } from "./store-writer.ts"
+import { AnalyzerUploads } from "./uploads.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
 import { FIRMWARE, PLATFORM } from "./system-view.ts"
 import { listenSyslogUdp, startUdpReceiver } from "./udp-intake.ts"
@@ -114,6 +116,8 @@ export class FortiAnalyzer implements Device {
   readonly ntp: NtpSync
   /** `config fmupdate fds-setting`: FortiGuard updates from start to stop (with a DNS server in `config system dns`). */
   readonly fortiguard: FortiGuardUpdater
+  /** Rolled log uploads and configuration backups: scheduled from start to stop. */
+  readonly uploads: AnalyzerUploads
   /** Its listeners' connection rules; `connections.closed` counts by rule (docs/errors.md, "Connections a listener closes"). */
   readonly connections: ConnectionRules
 
@@ -151,7 +155,16 @@ export class FortiAnalyzer implements Device {
     })
     this.mailer = new AlertMailer({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, mail: settings.mail, alertEvents: settings.alertEvent })
     this.alerts = new AnalyzerAlerts({ analyzer: id, bus: context.bus, thresholds: settings.snmp.sysinfo, sinks: [this.traps.alert, this.mailer.alert] })
-    this.forwarder = new LogForwarder({ analyzer: id, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
+    this.uploads = new AnalyzerUploads({
+      analyzer: id,
+      bus: context.bus,
+      plan: context.plan,
+      clock: context.clock,
+      logSettings: settings.logSettings,
+      backup: settings.backup.allSettings,
+      allSettings: () => `${new CliSession(this, () => new Date()).allSettings().join("\n")}\n`
+    })
+    this.forwarder = new LogForwarder({ analyzer: id, serial: settings.serial, hostname: settings.hostname, context, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
     this.writer = new StoreWriter({
       store: this.store,
       bus: context.bus,
@@ -162,13 +175,14 @@ export class FortiAnalyzer implements Device {
       accepted: (count) => {
         this.intake.received += count
       },
-      // Only an HA member and an analyzer that forwards logs need the stored records back from the store thread.
-      ...(settings.ha === null && settings.logForward.length === 0
+      // Only an HA member and an analyzer that forwards or uploads logs need the stored records back from the store thread.
+      ...(settings.ha === null && settings.logForward.length === 0 && !this.uploads.rollsLogs
         ? {}
         : {
           onStored: (batch: ReadonlyArray<LogRecordInput>, firstId: number) => {
             this.ha?.forwardLogs(batch, firstId)
             this.forwarder.stored(batch)
+            this.uploads.stored(batch)
           }
         }),
       // A file store on the real clock parses and stores syslog on its own thread; a memory store
@@ -239,6 +253,7 @@ export class FortiAnalyzer implements Device {
       started: () => {
         this.fortiguard.start()
         this.ntp.start()
+        this.uploads.start()
         this.alerts.start()
         this.#startedAt = this.#context.clock.now()
         this.forwarder.start()
@@ -466,6 +481,7 @@ export class FortiAnalyzer implements Device {
       self.alerts.stop()
       self.ntp.stop()
       self.fortiguard.stop()
+      self.uploads.stop()
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
       if (how === "clean") self.#managed?.stop()

@@ -4,7 +4,7 @@
  * in labs with FortiAnalyzer's layout: `get system status|ha|performance|global|admin ...`,
  * `show system ...`, `config system ...` (read-only: `get`, `show`, `edit`, `next`, `end`,
  * `abort`), `diagnose ha status`, `diagnose dvm device list`, `diagnose log device`,
- * `execute log-integrity`, `exit`.
+ * `execute log-integrity`, `execute backup all-settings`, `exit`.
  *
  * Mistakes answer as FortiOS does: an unknown command word `Unknown action 0`, an unknown or
  * missing argument `command parse error before '<word>'` and `Command fail. Return code -61`
@@ -13,7 +13,7 @@
 import * as crypto from "node:crypto"
 import * as os from "node:os"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
-import { adomsOf, type AnalyzerView, faTime, firmwareOf, haMode, systemStatus, upTime } from "./system-view.ts"
+import { adomsOf, type AnalyzerView, faTime, FIRMWARE, firmwareOf, haMode, PLATFORM, systemStatus, upTime } from "./system-view.ts"
 
 /** What a command line produced: its output lines, whether it failed (FortiOS printed an error), and whether the session ends (`exit`). */
 export interface CliAnswer {
@@ -381,10 +381,38 @@ export class CliSession {
     ]
   }
 
-  /** `execute log-integrity <device> <vdom> <log-name>`: an MD5 over the device's stored logs of that file's type. */
+  /** The configuration file of `backup all-settings`: FortiAnalyzer's header lines, then `show` of every object. */
+  allSettings(): ReadonlyArray<string> {
+    const header = [
+      `#config-version=${PLATFORM.type}-${FIRMWARE.major}.${FIRMWARE.minor}.${FIRMWARE.patch}-FW-build${FIRMWARE.build}-240514:opmode=0:vdom=0`,
+      `#conf_file_ver=0`,
+      `#buildno=${FIRMWARE.build}`,
+      `#serialno=${this.#view.settings.serial}`
+    ]
+    return [...header, ...[...this.#nodes()].flatMap(([path, node]) => this.#showNode(path, node, []))]
+  }
+
+  /**
+   * `execute backup all-settings {ftp|sftp|scp} <server[:port]> <directory> <user> [<password>]`:
+   * starts the upload of `allSettings` and says so; its end is a `file-uploaded` or
+   * `file-upload-failed` event (the CLI does not wait for the network).
+   */
+  #backup(argv: ReadonlyArray<string>): ReadonlyArray<string> {
+    const [what, protocol, server, directory, user, password, ...extra] = argv
+    if (what === undefined) return [fail(INCOMPLETE)]
+    if (what !== "all-settings") return parseError(what)
+    if (protocol === undefined || server === undefined || directory === undefined || user === undefined) return [fail(INCOMPLETE)]
+    if (protocol !== "ftp" && protocol !== "sftp" && protocol !== "scp") return parseError(protocol)
+    if (extra.length > 0) return parseError(extra[0] ?? "")
+    void this.#view.uploads.backupNow({ protocol, server, port: 0, user, password: password ?? "", directory })
+    return [`Starting backup all settings to ${protocol}://${user}@${server}${directory.startsWith("/") ? "" : "/"}${directory} in the background...`]
+  }
+
+  /** `execute log-integrity <device> <vdom> <log-name>`: an MD5 over the device's stored logs of that file's type; `execute backup ...`. */
   #execute(argv: ReadonlyArray<string>): ReadonlyArray<string> {
     const [command, device, vdom, logName, ...extra] = argv
     if (command === undefined) return [fail(INCOMPLETE)]
+    if (command === "backup") return this.#backup(argv.slice(1))
     if (command !== "log-integrity") return parseError(command)
     if (device === undefined || vdom === undefined || logName === undefined) return [fail(INCOMPLETE)]
     if (extra.length > 0) return parseError(extra[0] ?? "")

@@ -2,11 +2,13 @@
  * The FortiAnalyzer kind: its settings, its default serial (FAZ-VM...), the ports it binds (on
  * its HA group's virtual IP when it has one, and TCP/5199 for HA; its management ports on its
  * own address), the peers it dials (the
- * collectors of its `log-forward` entries, the SMTP relays of its `mail` entries, its DNS servers),
+ * collectors of its `log-forward` entries, the SMTP relays of its `mail` entries, its DNS servers,
+ * the file servers it uploads logs and backups to),
  * and how it is built. The lab starts it before the devices that send to it, and after the peers
  * it dials.
  */
 import { dnsServer } from "../dns-server/kind.ts"
+import { fileServer } from "../file-server/kind.ts"
 import { defineKind, referencesTo } from "../kind.ts"
 import { ntpServer } from "../ntp-server/kind.ts"
 import { smtpRelay } from "../smtp-relay/kind.ts"
@@ -40,6 +42,10 @@ export const fortianalyzer = defineKind({
     })),
     ...spec.mail.map((entry, i) => ({ path: ["mail", i, "server"], name: entry.server, kind: smtpRelay.name, group: false, outside: "smtp.example.com or 10.0.0.25:25" })),
     ...referencesTo(dnsServer.name, "10.0.0.53", false, [[["dns", "primary"], spec.dns.primary], [["dns", "secondary"], spec.dns.secondary]]),
+    ...referencesTo(fileServer.name, "10.0.0.21", false, [
+      [["logSettings", "rollingRegular", "ip"], spec.logSettings.rollingRegular.ip],
+      [["backup", "allSettings", "server"], spec.backup.allSettings.server]
+    ]),
     ...spec.ntp.ntpserver.map((entry, i) => ({ path: ["ntp", "ntpserver", i, "server"], name: entry.server, kind: ntpServer.name, group: false, outside: "10.0.0.123" }))
   ],
   autostart: () => true,
@@ -59,6 +65,8 @@ export const fortianalyzer = defineKind({
       fdsSetting: spec.fdsSetting,
       docker: spec.docker,
       ntp: spec.ntp,
+      logSettings: spec.logSettings,
+      backup: spec.backup,
       // A `device-filter` entry that names a lab device also names its serial and the name its logs carry.
       logForward: spec.logForward.map((entry) => ({
         ...entry,

@@ -1,7 +1,8 @@
 /**
  * The analyzer's log forwarding (`config system log-forward`, mode `forwarding`): every log it
  * stores goes on, filtered per entry, to another collector: a syslog or CEF server over UDP
- * (or TCP with `fwd-reliable enable`), a real rsyslog as well as another emulated analyzer.
+ * (or TCP with `fwd-reliable enable`), a real rsyslog as well as another emulated analyzer, or
+ * (`fwd-server-type fortianalyzer`) another analyzer over OFTP on TCP/514 (`OftpForwardTarget`).
  *
  * Each entry is one server. A stored batch is filtered (`device-filter`, then `log-filter`
  * when `log-filter-status` is enable), written in the entry's format
@@ -28,7 +29,10 @@ import { parseSyslog } from "../../protocols/syslog/message.ts"
 import type { DeviceRegistry } from "../../store/device-registry.ts"
 import type { LogRecordInput } from "../../store/log-record.ts"
 import { Duration, FacilityName, NonEmpty, Server, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
+import type { DeviceContext } from "../device.ts"
+import { FazLogger, type FazLoggerSettings } from "../fortigate/faz-logger.ts"
 import { openSyslogLink, type SyslogLink } from "../shared/syslog-link.ts"
+import { FIRMWARE, PLATFORM } from "./system-view.ts"
 
 /** `config device-filter`: a device by serial or name (a lab device id is turned into both by the lab). */
 const LogForwardDeviceFilter = Schema.Struct({
@@ -50,7 +54,7 @@ export const LogForwardEntry = settingsStruct({
   id: wholeNumber(1, 9999),
   serverName: NonEmpty,
   mode: withDefault(Schema.Literals(["forwarding", "disable"]), "forwarding"),
-  fwdServerType: withDefault(Schema.Literals(["syslog", "cef"]), "syslog"),
+  fwdServerType: withDefault(Schema.Literals(["syslog", "cef", "fortianalyzer"]), "syslog"),
   /** A device (or HA group) of the lab, or a host outside it. */
   serverAddr: Server,
   serverPort: withDefault(wholeNumber(1, 65535), 514),
@@ -71,6 +75,11 @@ export type LogForwardEntry = typeof LogForwardEntry.Type
 
 export interface LogForwardOptions {
   readonly analyzer: string
+  /** What an OFTP forward says of the analyzer in its HELLO. */
+  readonly serial: string
+  readonly hostname: string
+  /** The OFTP link's context (its address, certificate and the lab CA); the rest of the options are the same bus, plan and clock. */
+  readonly context: DeviceContext
   readonly bus: EventBus
   readonly plan: PortPlan
   readonly clock: LabClock
@@ -276,27 +285,105 @@ class ForwardTarget {
   }
 }
 
+/**
+ * One `fwd-server-type fortianalyzer` entry: OFTP over TLS on TCP/514 to another analyzer, with
+ * the FortiGate's OFTP client (`FazLogger` fed "handed" records): HELLO as this analyzer (its
+ * serial, hostname, FortiAnalyzer-VM64), every stored log's FortiOS text in order, dropped from
+ * its queue only when the other analyzer acknowledges it; a lost link resumes after the other
+ * side's `lastSeq`, so nothing is stored twice. The other analyzer authorizes the forwarder as
+ * it does any device (`oftp.auto-authorize`, `fazlab ctl authorize`); until then it holds the logs.
+ */
+class OftpForwardTarget {
+  readonly entry: LogForwardEntry
+  readonly #logger: FazLogger
+  readonly #options: LogForwardOptions
+  filtered = 0
+
+  constructor(entry: LogForwardEntry, options: LogForwardOptions) {
+    this.entry = entry
+    this.#options = options
+    const settings: FazLoggerSettings = {
+      server: entry.serverAddr,
+      serial: null,
+      certificateVerification: "disable",
+      encAlgorithm: "high",
+      sslMinProtoVersion: "default",
+      reliable: "enable",
+      uploadOption: entry.fwdMaxDelay === "realtime" ? "realtime" : entry.fwdMaxDelay === "1min" ? "1-minute" : "5-minute",
+      connTimeout: 10_000,
+      monitorKeepalivePeriod: 5000,
+      monitorFailureRetryPeriod: entry.retry,
+      presharedKey: null,
+      rate: 1,
+      count: null,
+      logs: null,
+      queueSize: entry.queueSize,
+      fazDiskBufferSize: 0
+    }
+    const identity = { id: options.analyzer, serial: options.serial, hostname: options.hostname, vdom: "root", platform: PLATFORM.fullName, version: FIRMWARE.version }
+    this.#logger = new FazLogger(identity, settings, options.context, "handed")
+    this.#logger.start()
+  }
+
+  take(texts: ReadonlyArray<string>, filtered: number): void {
+    this.filtered += filtered
+    if (texts.length === 0) return
+    this.#logger.log(texts)
+    this.#options.bus.publish({ type: "logs-forwarded", device: this.#options.analyzer, forward: this.entry.serverName, to: this.entry.serverAddr, count: texts.length, total: this.#logger.sent })
+  }
+
+  counters(): LogForwardCounters {
+    const queued = this.#logger.queued
+    return { forwarded: this.#logger.sent - queued - this.#logger.dropped, filtered: this.filtered, dropped: this.#logger.dropped, queued }
+  }
+
+  /** A clean stop says CLOSE; a crash cuts the link. What the other analyzer did not acknowledge is not forwarded either way. */
+  stop(how: "clean" | "crash"): void {
+    const unsent = this.#logger.queued
+    if (how === "clean") this.#logger.stop()
+    this.#logger.dispose()
+    if (unsent > 0) {
+      this.#options.bus.publish({
+        type: "log-forward",
+        device: this.#options.analyzer,
+        forward: this.entry.serverName,
+        to: this.entry.serverAddr,
+        state: "stopped",
+        reason: `the analyzer ${how === "clean" ? "stopped" : "was killed"}; ${unsent} logs ${this.entry.serverAddr} had not acknowledged were not forwarded`
+      })
+    }
+  }
+}
+
 /** Every `log-forward` entry of one analyzer; started with it, stopped with it. */
 export class LogForwarder {
   readonly #options: LogForwardOptions
   #targets: ReadonlyArray<ForwardTarget> = []
+  #oftp: ReadonlyArray<OftpForwardTarget> = []
 
   constructor(options: LogForwardOptions) {
     this.#options = options
   }
 
   get active(): boolean {
-    return this.#targets.length > 0
+    return this.#targets.length + this.#oftp.length > 0
   }
 
   start(): void {
-    this.#targets = this.#options.entries.filter((entry) => entry.mode === "forwarding").map((entry) => new ForwardTarget(entry, this.#options))
+    const forwarding = this.#options.entries.filter((entry) => entry.mode === "forwarding")
+    this.#targets = forwarding.filter((entry) => entry.fwdServerType !== "fortianalyzer").map((entry) => new ForwardTarget(entry, this.#options))
+    this.#oftp = forwarding.filter((entry) => entry.fwdServerType === "fortianalyzer").map((entry) => new OftpForwardTarget(entry, this.#options))
   }
 
   /** Logs the analyzer just stored (syslog, HTTPS, authorized OFTP records). */
   stored(batch: ReadonlyArray<LogRecordInput>): void {
-    if (this.#targets.length === 0) return
+    if (!this.active) return
     const logs = batch.map((record) => this.#input(record))
+    for (const target of this.#oftp) {
+      const { entry } = target
+      const texts = logs.filter(({ input, fields }) => passesDeviceFilter(entry.deviceFilter, input.devid, input.devname) && passesLogFilter(entry, fields)).map(({ input }) => input.text)
+      target.take(texts, logs.length - texts.length)
+    }
     for (const target of this.#targets) {
       const { entry } = target
       const facility = FACILITIES[entry.fwdFacility]
@@ -331,6 +418,8 @@ export class LogForwarder {
   }
 
   counters(serverName: string): LogForwardCounters | undefined {
+    const oftp = this.#oftp.find((t) => t.entry.serverName === serverName)
+    if (oftp !== undefined) return oftp.counters()
     const target = this.#targets.find((t) => t.entry.serverName === serverName)
     return target === undefined ? undefined : { forwarded: target.forwarded, filtered: target.filtered, dropped: target.dropped, queued: target.queued }
   }
@@ -338,5 +427,7 @@ export class LogForwarder {
   /** A clean stop sends what waits first; a crash loses it. */
   stop(how: "clean" | "crash"): void {
     for (const target of this.#targets) target.stop(how)
+    for (const target of this.#oftp) target.stop(how)
+    this.#oftp = []
   }
 }

@@ -14,6 +14,7 @@ import { DockerSettings } from "./mea.ts"
 import { AnalyzerNtpSettings } from "./ntp-sync.ts"
 import { LogForwardEntry } from "./log-forward.ts"
 import { SnmpCommunity } from "./snmp-traps.ts"
+import { BackupAllSettings, LogSettings } from "./uploads.ts"
 import { connectionLimitFields, Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
 
 /**
@@ -85,7 +86,11 @@ export const fortiAnalyzerSettings = {
   /** `config system docker`: the management extension applications it fetches from the Fortinet Registry. */
   docker: withDefault(DockerSettings, {}),
   /** `config system ntp`: the server it syncs its clock from. */
-  ntp: withDefault(AnalyzerNtpSettings, {})
+  ntp: withDefault(AnalyzerNtpSettings, {}),
+  /** `config system log settings`: its `rolling-regular` log files and their upload. */
+  logSettings: withDefault(LogSettings, {}),
+  /** `config system backup all-settings`: scheduled configuration backups. */
+  backup: withDefault(settingsStruct({ allSettings: withDefault(BackupAllSettings, {}) }), {})
 }
 
 export type FortiAnalyzerSpec = SpecOf<"fortianalyzer", typeof fortiAnalyzerSettings, true>

@@ -13,6 +13,7 @@ import type { LogStore } from "../../store/log-store.ts"
 import type { ActionError } from "../device.ts"
 import type { AdminAccounts } from "./admin.ts"
 import type { AnalyzerHa } from "./ha-member.ts"
+import type { UploadTarget } from "./uploads.ts"
 
 export const FIRMWARE = {
   version: "v7.4.3-build2487 240514 (GA)",
@@ -38,6 +39,8 @@ export interface AnalyzerView {
   connectedSerials(): ReadonlyArray<string>
   authorizeDevice(serial: string, adom: string | null): Effect.Effect<{ readonly released: number; readonly adom: string }, ActionError>
   deleteDevice(serial: string): Effect.Effect<{ readonly dropped: number }, ActionError>
+  /** `execute backup all-settings`: sends the configuration to a file server (the result is an event). */
+  readonly uploads: { backupNow(target: UploadTarget): Promise<boolean> }
 }
 
 /** "Stand Alone", or the member's role in its HA group: "Primary", "Secondary", or "Initializing" while it elects. */

@@ -9,7 +9,9 @@
  * The link's socket is `devices/shared/client-link.ts`, as for FGFM.
  * On every new session it resumes after the analyzer's `lastSeq`, so nothing is stored twice.
  * Given a replayed file (`replay`), the queue takes the file's FortiOS records at their pace on
- * the lab clock instead of generated logs (the same queue, batches and session carry them).
+ * the lab clock instead of generated logs (the same queue, batches and session carry them); given
+ * "handed", it generates nothing and carries what `log()` hands it (an analyzer forwarding the
+ * logs it stores to another analyzer, `log-forward` with `fwd-server-type fortianalyzer`).
  */
 import * as path from "node:path"
 import * as Schema from "effect/Schema"
@@ -77,6 +79,9 @@ const UPLOAD_INTERVALS: Readonly<Record<FazLoggerSettings["uploadOption"], numbe
   "store-and-upload": null
 }
 
+/** Where a logger's records come from: generated at `rate` (null), a replayed file, or `log()` ("handed"). */
+export type LoggerSource = ReplayFeed | "handed" | null
+
 export class FazLogger {
   readonly #device: FortiGateIdentity
   readonly settings: FazLoggerSettings
@@ -85,8 +90,10 @@ export class FazLogger {
   readonly #actor: Actor<typeof oftpClientMachine>
   readonly #random: () => number
   readonly #link: ClientLink
-  /** The file whose records are logged instead of generated ones (null: generate). */
+  /** The file whose records are logged instead of generated ones (null: generate, unless handed). */
   readonly #replay: ReplayFeed | null
+  /** Records come from `log()` only: nothing is generated. */
+  readonly #handed: boolean
   #generating = false
   #paused = false
   #seq = 0
@@ -100,9 +107,10 @@ export class FazLogger {
   #uploadDue = false
   #burstPending = 0
 
-  constructor(device: FortiGateIdentity, settings: FazLoggerSettings, context: DeviceContext, replay: ReplayFeed | null = null) {
+  constructor(device: FortiGateIdentity, settings: FazLoggerSettings, context: DeviceContext, source: LoggerSource = null) {
     this.#device = device
-    this.#replay = replay
+    this.#handed = source === "handed"
+    this.#replay = source === "handed" ? null : source
     this.settings = settings
     this.#context = context
     this.#random = seededRandom(device.serial)
@@ -236,8 +244,14 @@ export class FazLogger {
     this.#uploadTimer = null
   }
 
+  /** Queues records handed over (source "handed"), numbered in order, sent as `upload-option` says. */
+  log(texts: ReadonlyArray<string>): void {
+    this.#enqueue(texts)
+  }
+
   /** Generates logs on the lab clock at `rate`, whatever the link does: a FortiGate keeps logging. */
   #scheduleGenerator(): void {
+    if (this.#handed) return
     if (this.#replay !== null) {
       this.#scheduleReplay(this.#replay)
       return

@@ -9,6 +9,7 @@ import { fortianalyzer } from "../../devices/fortianalyzer/kind.ts"
 import { fortigate } from "../../devices/fortigate/kind.ts"
 import { fortimanager } from "../../devices/fortimanager/kind.ts"
 import { smtpRelay } from "../../devices/smtp-relay/kind.ts"
+import { fileServer } from "../../devices/file-server/kind.ts"
 import type { KindRegistry } from "../../devices/registry.ts"
 import { isIdLike } from "../../devices/settings.ts"
 import { type Path, type Problem, valueAt } from "./problems.ts"
@@ -219,6 +220,7 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
   } else if ("forwarded" in expectation) device([...path, "forwarded", "analyzer"], expectation.forwarded.analyzer, fortianalyzer.name)
   else if ("trap" in expectation) device([...path, "trap", "analyzer"], expectation.trap.analyzer, fortianalyzer.name)
   else if ("mail" in expectation) device([...path, "mail", "relay"], expectation.mail.relay, smtpRelay.name)
+  else if ("uploaded" in expectation) device([...path, "uploaded", "server"], expectation.uploaded.server, fileServer.name)
   else if ("dnsQuery" in expectation) device([...path, "dns-query", "server"], expectation.dnsQuery.server, dnsServer.name)
   else if ("fortiguard" in expectation) device([...path, "fortiguard", "analyzer"], expectation.fortiguard.analyzer, fortianalyzer.name)
   else if ("cli" in expectation) device([...path, "cli", "device"], expectation.cli.device, fortianalyzer.name)

@@ -117,6 +117,14 @@ export interface MailExpectation {
   readonly atLeast?: number
 }
 
+/** Files a file server of the lab keeps (all, or those whose path contains `path`). */
+export interface UploadedExpectation {
+  readonly server: string
+  readonly path?: string
+  readonly exactly?: number
+  readonly atLeast?: number
+}
+
 /** Queries a DNS server of the lab answered (for `name`, or for any). */
 export interface DnsQueryExpectation {
   readonly server: string
@@ -181,6 +189,7 @@ export type Expectation =
   | { readonly forwarded: ForwardedExpectation }
   | { readonly trap: TrapExpectation }
   | { readonly mail: MailExpectation }
+  | { readonly uploaded: UploadedExpectation }
   | { readonly dnsQuery: DnsQueryExpectation }
   | { readonly fortiguard: FortiGuardExpectation }
   | { readonly cli: CliExpectation }
@@ -403,12 +412,19 @@ const MalformedFile = settingsStruct({
   reason: Schema.optionalKey(Schema.Literals(malformedReasons))
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
-const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "dns-query", "fortiguard", "cli", "api"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "uploaded", "dns-query", "fortiguard", "cli", "api"]
 
 const MailFile = settingsStruct({
   relay: Id,
   to: Schema.optionalKey(NonEmpty),
   subject: Schema.optionalKey(NonEmpty),
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count)
+}).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
+
+const UploadedFile = settingsStruct({
+  server: Id,
+  path: Schema.optionalKey(NonEmpty),
   exactly: Schema.optionalKey(count),
   atLeast: Schema.optionalKey(count)
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
@@ -476,6 +492,7 @@ const ExpectationFields = settingsStruct({
   forwarded: Schema.optionalKey(ForwardedFile),
   trap: Schema.optionalKey(TrapFile),
   mail: Schema.optionalKey(MailFile),
+  uploaded: Schema.optionalKey(UploadedFile),
   dnsQuery: Schema.optionalKey(DnsQueryFile),
   fortiguard: Schema.optionalKey(FortiGuardFile),
   cli: Schema.optionalKey(CliFile),
