@@ -21,7 +21,7 @@ const bareBin = (): string => {
   return dir
 }
 
-const SENTENCE = "fazlab tests: logger, openssl, curl, tmux, rsyslogd, snmptrapd, swaks, Perl IO::Socket::SSL, Perl Net::SSLeay, dig, sntp, ssh, ssh-keygen, ssh-keyscan, expect, xmllint, ip, nmap, nft, arping, sysctl are not on PATH; install the Debian packages bsdutils, openssl, curl, tmux, rsyslog, snmptrapd, swaks, libio-socket-ssl-perl, libnet-ssleay-perl, dnsutils, sntp, openssh-client, expect, libxml2-utils, iproute2, nmap, nftables, iputils-arping, procps (apt-get install -y --no-install-recommends bsdutils openssl curl tmux rsyslog snmptrapd swaks libio-socket-ssl-perl libnet-ssleay-perl dnsutils sntp openssh-client expect libxml2-utils iproute2 nmap nftables iputils-arping procps), or run npm test as root on Debian to have them installed, then run npm test again\n"
+const SENTENCE = "fazlab tests: logger, openssl, curl, tmux, rsyslogd, snmptrapd, swaks, Perl IO::Socket::SSL, Perl Net::SSLeay, dig, sntp, ssh, ssh-keygen, ssh-keyscan, sftp, scp, expect, xmllint, ip, nmap, nft, arping, sysctl are not on PATH; install the Debian packages bsdutils, openssl, curl, tmux, rsyslog, snmptrapd, swaks, libio-socket-ssl-perl, libnet-ssleay-perl, dnsutils, sntp, openssh-client, expect, libxml2-utils, iproute2, nmap, nftables, iputils-arping, procps (apt-get install -y --no-install-recommends bsdutils openssl curl tmux rsyslog snmptrapd swaks libio-socket-ssl-perl libnet-ssleay-perl dnsutils sntp openssh-client expect libxml2-utils iproute2 nmap nftables iputils-arping procps), or run npm test as root on Debian to have them installed, then run npm test again\n"
 
 describe("the tools the tests need", () => {
   afterAll(removeTempDirs)

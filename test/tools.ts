@@ -49,6 +49,8 @@ export const TEST_TOOLS: ReadonlyArray<TestTool> = [
   { name: "ssh", debian: "openssh-client" },
   { name: "ssh-keygen", debian: "openssh-client" },
   { name: "ssh-keyscan", debian: "openssh-client" },
+  { name: "sftp", debian: "openssh-client" },
+  { name: "scp", debian: "openssh-client" },
   { name: "expect", debian: "expect" },
   { name: "xmllint", debian: "libxml2-utils" },
   { name: "ip", debian: "iproute2" },

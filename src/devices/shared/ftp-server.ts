@@ -116,6 +116,8 @@ export class FtpService {
         reject(new Error(refused))
         return
       }
+      // A connection that logs in again (USER after a login) keeps its one STOR listener.
+      connection.removeAllListeners("STOR")
       connection.on("STOR", (error: Error | null, file: string) => {
         if (error !== null) {
           options.onStoreFailed({ user: username, peer, reason: `storing a file for ${username} failed: ${error.message}` })
