@@ -16,13 +16,11 @@ import type * as net from "node:net"
 import { isIP } from "node:net"
 import * as Effect from "effect/Effect"
 import type { PortKey } from "../../events/events.ts"
-import type { BindError } from "../../net/errors.ts"
-import { listenTcp, peerOf } from "../../net/tcp.ts"
-import { listenUdp } from "../../net/udp.ts"
+import { peerOf } from "../../net/tcp.ts"
 import { answerQuery, vendorNames } from "../../protocols/dns/lab-zone.ts"
-import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
+import type { DeviceContext } from "../device.ts"
 import { ConnectionRules } from "../shared/connection-rules.ts"
-import { ListenerRun } from "../shared/listener-run.ts"
+import { PeerServer } from "../shared/peer-server.ts"
 
 export const DNS_PORTS: ReadonlyArray<PortKey> = ["udp/53", "tcp/53"]
 
@@ -43,29 +41,16 @@ export interface DnsServerSettings {
 /** The largest DNS message over TCP (a two-byte length). */
 const MAX_TCP_MESSAGE = 65_535
 
-export class DnsServer implements Device {
+export class DnsServer extends PeerServer<DnsServerSettings> {
   readonly kind = "dns-server" as const
-  readonly id: string
-  readonly serial: string
-  readonly settings: DnsServerSettings
-  readonly #context: DeviceContext
-  readonly #run: ListenerRun
   /** TCP/53's connection rules (fixed limits); `connections.closed` counts by rule. */
   readonly connections: ConnectionRules
   readonly #vendor: ReadonlySet<string> = new Set(vendorNames())
   readonly #queries = new Map<string, number>()
 
   constructor(id: string, settings: DnsServerSettings, context: DeviceContext) {
-    this.id = id
-    this.serial = settings.serial
-    this.settings = settings
-    this.#context = context
-    this.#run = new ListenerRun(this, context.bus)
+    super(id, settings, context)
     this.connections = new ConnectionRules(id, context)
-  }
-
-  status(): DeviceStatus {
-    return this.#run.status
   }
 
   /** Queries asked for `name` (lowercase, no final dot), or for any name. */
@@ -78,7 +63,7 @@ export class DnsServer implements Device {
 
   /** A name's addresses in this zone, or null when the zone does not have it. */
   readonly lookup = (name: string): ReadonlyArray<string> | null => {
-    const { plan } = this.#context
+    const { plan } = this.context
     const record = this.settings.records[name]
     if (record !== undefined) return [isIP(record) === 4 ? record : plan.addressOf(record)]
     const suffix = `.${this.settings.domain}`
@@ -93,7 +78,7 @@ export class DnsServer implements Device {
 
   #answer(query: Buffer, transport: "udp" | "tcp", peer: string): Buffer | null {
     const answer = answerQuery(query, this.lookup, this.settings.ttl)
-    const { bus } = this.#context
+    const { bus } = this.context
     if (answer === null) {
       bus.publish({ type: "log-malformed", device: this.id, port: `${transport}/53`, peer, reason: "truncated", detail: `a ${query.length}-byte message that is not a DNS query` })
       return null
@@ -103,45 +88,18 @@ export class DnsServer implements Device {
     return answer.response
   }
 
-  start(): Effect.Effect<void, BindError> {
-    return this.#run.start({ prepare: () => Effect.void, bind: () => this.#bind() })
-  }
-
-  #bind() {
+  protected bind() {
     const self = this
-    const { plan, bus } = this.#context
-    const host = plan.addressOf(this.id)
     return Effect.gen(function*() {
-      const udp = yield* listenUdp({
-        device: self.id,
-        port: "udp/53",
-        host,
-        actualPort: plan.listenPortFor("udp/53"),
-        receiveBufferBytes: 1_048_576,
-        onMessage: (message, peer) => {
-          const response = self.#answer(message, "udp", `${peer.address}:${peer.port}`)
-          if (response !== null) udp.send(response, peer.port, peer.address)
-        }
+      const udp = yield* self.udp("udp/53", 1_048_576, (message, peer) => {
+        const response = self.#answer(message, "udp", `${peer.address}:${peer.port}`)
+        if (response !== null) udp.send(response, peer.port, peer.address)
       })
-      const tcp = yield* listenTcp({
-        device: self.id,
-        port: "tcp/53",
-        host,
-        actualPort: plan.listenPortFor("tcp/53"),
+      const tcp = yield* self.tcp("tcp/53", {
         ...self.connections.listener({ maxConnections: 256, maxConnectionsPerSource: null, firstByteTimeout: 120_000 }, null, "tcp/53"),
         onConnection: (socket) => self.#onTcp(socket)
       })
-      const bound = [{ port: "udp/53" as const, address: udp.address, actualPort: udp.actualPort }, { port: "tcp/53" as const, address: tcp.address, actualPort: tcp.actualPort }]
-      for (const endpoint of bound) {
-        plan.recordBound({ device: self.id, ...endpoint })
-        bus.publish({ type: "listener-bound", device: self.id, ...endpoint })
-      }
-      yield* Effect.addFinalizer(() => Effect.sync(() => {
-        for (const { port } of bound) {
-          plan.forget(self.id, port)
-          bus.publish({ type: "listener-closed", device: self.id, port })
-        }
-      }))
+      yield* self.announce([{ port: "udp/53", address: udp.address, actualPort: udp.actualPort }, { port: "tcp/53", address: tcp.address, actualPort: tcp.actualPort }])
     })
   }
 
@@ -169,17 +127,5 @@ export class DnsServer implements Device {
         socket.write(framed)
       }
     })
-  }
-
-  stop(): Effect.Effect<void> {
-    return this.#run.halt({ closing: Effect.void, closed: () => undefined })
-  }
-
-  kill(): Effect.Effect<void> {
-    return this.stop()
-  }
-
-  dispose(): Effect.Effect<void> {
-    return this.stop()
   }
 }

@@ -16,8 +16,8 @@ import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
 import type { TlsIdentity } from "../../net/pki.ts"
 import { bindError } from "../../net/errors.ts"
-import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
-import { ListenerRun } from "../shared/listener-run.ts"
+import type { Halt } from "../shared/listener-run.ts"
+import { PeerServer } from "../shared/peer-server.ts"
 
 export const SMTP_PORT: PortKey = "tcp/25"
 
@@ -52,43 +52,19 @@ export const subjectOf = (raw: string): string => {
 
 const address = (entry: SMTPServerAddress | false): string => (entry === false ? "" : entry.address)
 
-export class SmtpRelay implements Device {
+export class SmtpRelay extends PeerServer<SmtpRelaySettings> {
   readonly kind = "smtp-relay" as const
-  readonly id: string
-  readonly serial: string
-  readonly settings: SmtpRelaySettings
-  readonly #context: DeviceContext
-  readonly #run: ListenerRun
   readonly #mails: Array<ReceivedMail> = []
   #server: SMTPServer | null = null
   refused = 0
-
-  constructor(id: string, settings: SmtpRelaySettings, context: DeviceContext) {
-    this.id = id
-    this.serial = settings.serial
-    this.settings = settings
-    this.#context = context
-    this.#run = new ListenerRun(this, context.bus)
-  }
-
-  status(): DeviceStatus {
-    return this.#run.status
-  }
 
   /** What it received, oldest first. */
   mails(): ReadonlyArray<ReceivedMail> {
     return this.#mails
   }
 
-  start(): Effect.Effect<void, BindError> {
-    return this.#run.start({
-      prepare: () => this.#makeServer(),
-      bind: () => this.#bind()
-    })
-  }
-
-  #makeServer(): Effect.Effect<void> {
-    const { pki, plan } = this.#context
+  protected override prepare(): Effect.Effect<void> {
+    const { pki, plan } = this.context
     const issue: Effect.Effect<TlsIdentity | null> = pki === null
       ? Effect.succeed(null)
       : Effect.promise(() => pki.issue({ serial: this.settings.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: [this.settings.hostname, "localhost"] }))
@@ -109,10 +85,10 @@ export class SmtpRelay implements Device {
     }))
   }
 
-  #bind() {
+  /** smtp-server binds its own socket (see the module's docblock), where the port plan says. */
+  protected bind() {
     const self = this
-    const { plan, bus } = this.#context
-    const where = { device: this.id, port: SMTP_PORT, host: plan.addressOf(this.id), actualPort: plan.listenPortFor(SMTP_PORT) }
+    const where = { device: this.id, port: SMTP_PORT, host: this.host, actualPort: this.context.plan.listenPortFor(SMTP_PORT) }
     return Effect.gen(function*() {
       const server = self.#server
       if (server === null) return
@@ -128,12 +104,7 @@ export class SmtpRelay implements Device {
         }),
         () => Effect.callback<void>((resume) => server.close(() => resume(Effect.void)))
       )
-      plan.recordBound({ device: self.id, port: SMTP_PORT, ...bound })
-      bus.publish({ type: "listener-bound", device: self.id, port: SMTP_PORT, ...bound })
-      yield* Effect.addFinalizer(() => Effect.sync(() => {
-        plan.forget(self.id, SMTP_PORT)
-        bus.publish({ type: "listener-closed", device: self.id, port: SMTP_PORT })
-      }))
+      yield* self.announce([{ port: SMTP_PORT, ...bound }])
     })
   }
 
@@ -147,7 +118,7 @@ export class SmtpRelay implements Device {
       if (stream.sizeExceeded) {
         this.refused++
         const reason = `a mail from ${from || "<>"} is over max-message-bytes ${this.settings.maxMessageBytes}; refused with 552`
-        this.#context.bus.publish({ type: "mail-refused", device: this.id, peer, from, reason })
+        this.context.bus.publish({ type: "mail-refused", device: this.id, peer, from, reason })
         const error = Object.assign(new Error(`Message exceeds max-message-bytes ${this.settings.maxMessageBytes}`), { responseCode: 552 })
         callback(error)
         return
@@ -155,32 +126,19 @@ export class SmtpRelay implements Device {
       const raw = Buffer.concat(chunks).toString("utf8")
       const mail: ReceivedMail = { from, to, subject: subjectOf(raw), bytes: stream.byteLength, peer, tls: session.secure, receivedAt: Date.now(), raw }
       this.#mails.push(mail)
-      this.#context.bus.publish({ type: "mail-received", device: this.id, peer, from, to, subject: mail.subject, bytes: mail.bytes, total: this.#mails.length })
+      this.context.bus.publish({ type: "mail-received", device: this.id, peer, from, to, subject: mail.subject, bytes: mail.bytes, total: this.#mails.length })
       callback(null)
     })
   }
 
-  stop(): Effect.Effect<void> {
-    return this.#halt("clean")
-  }
-
-  /** A crash: open sessions are cut at once, nothing more is said. */
-  kill(): Effect.Effect<void> {
-    return this.#halt("crash")
-  }
-
-  #halt(how: "clean" | "crash"): Effect.Effect<void> {
-    return this.#run.halt({
-      closing: Effect.sync(() => {
-        if (how === "crash") for (const connection of this.#server?.connections ?? []) connection.close()
-      }),
-      closed: () => {
-        this.#server = null
-      }
+  /** A crash cuts open sessions at once; a clean stop lets them finish (smtp-server's `closeTimeout`). */
+  protected override closing(how: Halt): Effect.Effect<void> {
+    return Effect.sync(() => {
+      if (how === "crash") for (const connection of this.#server?.connections ?? []) connection.close()
     })
   }
 
-  dispose(): Effect.Effect<void> {
-    return this.stop()
+  protected override closed(): void {
+    this.#server = null
   }
 }
