@@ -110,6 +110,16 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.reason}`
     case "ntp-sync":
       return `${t}  ${event.reason}`
+    case "ldap-bind":
+      return `${t}  ${event.device}: LDAP bind from ${event.peer} ${event.ok ? "accepted" : "refused"}: ${event.reason}`
+    case "ldap-search":
+      return `${t}  ${event.device}: LDAP search from ${event.peer} (${event.transport}) base "${event.base}" ${event.filter}: ${event.result}, ${event.reason}`
+    case "ldap-refused":
+      return `${t}  ${event.device}: ${event.reason}`
+    case "radius-request":
+      return `${t}  ${event.device}: RADIUS ${event.result} for ${event.user || "?"} from ${event.peer}${event.method === null ? "" : ` (${event.method.toUpperCase()})`}: ${event.reason}`
+    case "admin-auth":
+      return `${t}  ${event.device}: ${event.method.toUpperCase()} ${event.entry} (${event.server}) ${event.result} for ${event.user}: ${event.reason}`
     case "store-failed":
       return `${t}  ${event.device} could not store ${event.dropped} logs and dropped them: ${event.reason}`
     case "logs-renumbered":

@@ -15,7 +15,9 @@ import { fortiportal } from "./fortiportal/kind.ts"
 import { dnsServer } from "./dns-server/kind.ts"
 import { fortiguard } from "./fortiguard/kind.ts"
 import { fortinetRegistry } from "./fortinet-registry/kind.ts"
+import { ldapServer } from "./ldap-server/kind.ts"
 import { ntpServer } from "./ntp-server/kind.ts"
+import { radiusServer } from "./radius-server/kind.ts"
 import { smtpRelay } from "./smtp-relay/kind.ts"
 import { fileServer } from "./file-server/kind.ts"
 import type { DeviceKind, DeviceSpec } from "./kind.ts"
@@ -32,7 +34,9 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   ntpServer,
   fortiguard,
   fortinetRegistry,
-  fileServer
+  fileServer,
+  ldapServer,
+  radiusServer
 ]
 
 export class KindRegistry {

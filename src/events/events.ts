@@ -502,6 +502,67 @@ export type LabEventBody =
     readonly delay: number | null
     readonly reason: string
   }
+  | {
+    /** An LDAP server of the lab answered a simple bind: `dn` "" is anonymous; `reason` says who or why not. */
+    readonly type: "ldap-bind"
+    readonly device: string
+    readonly peer: string
+    readonly dn: string
+    readonly ok: boolean
+    readonly reason: string
+  }
+  | {
+    /** An LDAP server of the lab answered a search (`result`: RFC 4511's name of the result code). */
+    readonly type: "ldap-search"
+    readonly device: string
+    readonly peer: string
+    readonly transport: "tcp" | "udp"
+    readonly base: string
+    readonly scope: string
+    readonly filter: string
+    readonly entries: number
+    readonly result: string
+    readonly reason: string
+  }
+  | {
+    /** An LDAP server of the lab got a message that is not LDAP (or, on UDP/389, not a search); `count`: how many so far. */
+    readonly type: "ldap-refused"
+    readonly device: string
+    readonly peer: string
+    readonly transport: "tcp" | "udp"
+    readonly reason: string
+    readonly count: number
+  }
+  | {
+    /** A RADIUS server of the lab answered an Access-Request (accept, reject) or dropped a packet, and why. */
+    readonly type: "radius-request"
+    readonly device: string
+    readonly peer: string
+    readonly user: string
+    readonly method: "pap" | "chap" | null
+    readonly result: "accept" | "reject" | "dropped"
+    /** The Fortinet-Group-Name an Access-Accept carried. */
+    readonly group: string | null
+    readonly reason: string
+  }
+  | {
+    /**
+     * An analyzer asked its LDAP or RADIUS server about a remote administrator's login (SSH or
+     * JSON-RPC): which server answered what, or why none did (unreachable, timeout).
+     */
+    readonly type: "admin-auth"
+    readonly device: string
+    readonly via: "ssh" | "jsonrpc" | "cli"
+    readonly user: string
+    readonly method: "ldap" | "radius"
+    /** The `config system admin ldap` / `radius` entry, and the server it names. */
+    readonly entry: string
+    readonly server: string
+    readonly result: "accept" | "reject" | "unreachable" | "timeout" | "error"
+    /** The group the server gave (LDAP memberOf or Fortinet-Group-Name), when it accepted. */
+    readonly group: string | null
+    readonly reason: string
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

@@ -208,6 +208,7 @@ const toneOf = (event: LabEvent): Tone => {
     case "logs-dropped":
     case "log-malformed":
     case "ha-split-brain":
+    case "ldap-refused":
       return "bad"
     case "device-stopped":
     case "ha-heartbeat-missed":
