@@ -258,7 +258,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "LDAP & PKI authentication",
     vendorText: "TCP/389, UDP/389",
     endpoints: [tcp(389), udp(389)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "ldap-server"
   }),
   outgoing({
@@ -321,7 +321,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Report query",
     vendorText: "TCP/389, UDP/389",
     endpoints: [tcp(389), udp(389)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "ldap-server"
   }),
   outgoing({
@@ -348,7 +348,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "RADIUS",
     vendorText: "UDP/1812",
     endpoints: [udp(1812)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "radius-server"
   }),
   {

@@ -10,18 +10,20 @@
 import type { FortiAnalyzer } from "../devices/fortianalyzer/analyzer.ts"
 import { DnsServer } from "../devices/dns-server/dns-server.ts"
 import { FortiManager } from "../devices/fortimanager/fortimanager.ts"
+import { LdapServer } from "../devices/ldap-server/ldap-server.ts"
+import { RadiusServer } from "../devices/radius-server/radius-server.ts"
 import { type AdminEndpoint, cliCommand, rpcCall } from "../devices/fortianalyzer/management-client.ts"
 import { SmtpRelay } from "../devices/smtp-relay/relay.ts"
 import { FileServer } from "../devices/file-server/file-server.ts"
 import type { Lab } from "./lab.ts"
-import type { ApiExpectation, CliExpectation, DnsQueryExpectation, Expectation, FortiGuardExpectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, UploadedExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
+import type { ApiExpectation, CliExpectation, DnsQueryExpectation, Expectation, FortiGuardExpectation, LdapBindExpectation, RadiusRequestExpectation, ForwardedExpectation, LogsExpectation, MailExpectation, TrapExpectation, UploadedExpectation, ManagedExpectation, PrimariesExpectation, RegistrationExpectation, RoleExpectation } from "./scenario/schema.ts"
 
 export interface Check {
   readonly passed: boolean
   readonly detail: string
 }
 
-export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "uploaded" | "dns-query" | "fortiguard" | "cli" | "api"
+export type ExpectationKind = "role" | "primaries" | "registration" | "listening" | "not-listening" | "logs" | "malformed" | "managed" | "forwarded" | "trap" | "mail" | "uploaded" | "dns-query" | "fortiguard" | "ldap-bind" | "radius-request" | "cli" | "api"
 
 export const kindOf = (expectation: Expectation): ExpectationKind =>
   "role" in expectation
@@ -50,6 +52,10 @@ export const kindOf = (expectation: Expectation): ExpectationKind =>
     ? "dns-query"
     : "fortiguard" in expectation
     ? "fortiguard"
+    : "ldapBind" in expectation
+    ? "ldap-bind"
+    : "radiusRequest" in expectation
+    ? "radius-request"
     : "cli" in expectation
     ? "cli"
     : "api" in expectation
@@ -104,6 +110,14 @@ export const describe = (expectation: Expectation): string => {
   if ("fortiguard" in expectation) {
     const e = expectation.fortiguard
     return `${e.analyzer}'s last FortiGuard check of ${e.service ?? "every service"} is ${e.state}${e.version === null ? "" : ` with v${e.version}`}`
+  }
+  if ("ldapBind" in expectation) {
+    const e = expectation.ldapBind
+    return `${e.server} answered ${bounds(e)} ${e.ok === undefined ? "" : e.ok ? "accepted " : "refused "}binds${e.dn === undefined ? "" : ` as ${e.dn}`}`
+  }
+  if ("radiusRequest" in expectation) {
+    const e = expectation.radiusRequest
+    return `${e.server} ${e.result === undefined ? "answered" : e.result === "dropped" ? "dropped" : `${e.result}ed`} ${bounds(e)} Access-Requests${e.user === undefined ? "" : ` for ${e.user}`}`
   }
   if ("cli" in expectation) return `${expectation.cli.device}'s CLI prints "${expectation.cli.line}" for ${expectation.cli.command}`
   if ("api" in expectation) {
@@ -240,6 +254,24 @@ const checkFortiGuard = (lab: Lab, e: FortiGuardExpectation): Check => {
   return { passed: wrong.length === 0, detail: wrong.length === 0 ? said(outcomes) : `not as expected: ${said(wrong)}` }
 }
 
+/** Binds an LDAP server of the lab answered, as one DN or any, accepted, refused or both. */
+const checkLdapBind = (lab: Lab, e: LdapBindExpectation): Check => {
+  const server = lab.device(e.server)
+  if (!(server instanceof LdapServer)) return { passed: false, detail: `${e.server} is not an LDAP server of this lab` }
+  const counted = server.bindsOf(e.dn, e.ok)
+  const detail = `${counted} matching of ${server.bindsOf(undefined, undefined)} binds`
+  return { passed: inBounds(counted, e), detail: inBounds(counted, e) ? detail : `expected ${bounds(e)}, got ${counted} (${detail})` }
+}
+
+/** Access-Requests a RADIUS server of the lab answered or dropped, for one user or any. */
+const checkRadiusRequest = (lab: Lab, e: RadiusRequestExpectation): Check => {
+  const server = lab.device(e.server)
+  if (!(server instanceof RadiusServer)) return { passed: false, detail: `${e.server} is not a RADIUS server of this lab` }
+  const counted = server.requestsOf(e.user, e.result)
+  const detail = `${counted} matching of ${server.requestsOf(undefined, undefined)} requests (${server.accepted} accepted, ${server.rejected} rejected, ${server.dropped} dropped)`
+  return { passed: inBounds(counted, e), detail: inBounds(counted, e) ? detail : `expected ${bounds(e)}, got ${counted} (${detail})` }
+}
+
 /** Counted from outside: a member acts as primary when its TCP/5199 accepts a connection. */
 const checkPrimaries = async (lab: Lab, e: PrimariesExpectation): Promise<Check> => {
   const group = lab.groups.get(e.group)
@@ -317,6 +349,8 @@ export const subjectOf = (expectation: Expectation): string | null => {
   if ("uploaded" in expectation) return expectation.uploaded.server
   if ("dnsQuery" in expectation) return expectation.dnsQuery.server
   if ("fortiguard" in expectation) return expectation.fortiguard.analyzer
+  if ("ldapBind" in expectation) return expectation.ldapBind.server
+  if ("radiusRequest" in expectation) return expectation.radiusRequest.server
   if ("cli" in expectation) return expectation.cli.device
   if ("api" in expectation) return expectation.api.device
   return expectation.malformed.device
@@ -344,6 +378,8 @@ export const check = async (lab: Lab, expectation: Expectation): Promise<Check> 
   if ("uploaded" in expectation) return checkUploaded(lab, expectation.uploaded)
   if ("dnsQuery" in expectation) return checkDnsQuery(lab, expectation.dnsQuery)
   if ("fortiguard" in expectation) return checkFortiGuard(lab, expectation.fortiguard)
+  if ("ldapBind" in expectation) return checkLdapBind(lab, expectation.ldapBind)
+  if ("radiusRequest" in expectation) return checkRadiusRequest(lab, expectation.radiusRequest)
   if ("cli" in expectation) return checkCli(lab, expectation.cli)
   if ("api" in expectation) return checkApi(lab, expectation.api)
   const e = expectation.malformed

@@ -9,12 +9,13 @@
  * - a wrong password and an API user are refused (and reported); the host key (`ssh-keyscan`)
  *   is the same after the lab restarts on the same data folder.
  */
-import { execFile, spawn } from "node:child_process"
+import { execFile } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import type { Lab } from "../../src/lab/lab.ts"
+import { expectScript } from "../support/expect.ts"
 import { useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
 let dir = ""
@@ -39,16 +40,6 @@ const sshCommand = (lab: Lab, device: string, user: string, command: string) => 
   const host = options.at(-1) ?? ""
   return run("ssh", ["-i", path.join(dir, "id"), "-o", "BatchMode=yes", ...options.slice(0, -1), `${user}@${host}`, command])
 }
-
-/** Runs an `expect` script; resolves with everything the terminal showed. */
-const expectScript = (script: string): Promise<{ code: number; output: string }> =>
-  new Promise((resolve) => {
-    const child = spawn("expect", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] })
-    let output = ""
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()))
-    child.on("close", (code) => resolve({ code: code ?? -1, output }))
-  })
 
 const interactive = (lab: Lab, device: string, user: string, password: string, steps: ReadonlyArray<readonly [send: string, expect: string]>): string => {
   const options = sshOptions(lab, device)

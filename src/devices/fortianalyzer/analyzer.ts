@@ -40,6 +40,7 @@ import { ActionError, type Device, type DeviceContext, type DeviceStatus } from 
 import { ConnectionRules } from "../shared/connection-rules.ts"
 import { type Halt, ListenerRun } from "../shared/listener-run.ts"
 import { AdminAccounts } from "./admin.ts"
+import { RemoteAuth } from "./remote-auth.ts"
 import type { HaGroupConfig } from "./ha-group.ts"
 import { AnalyzerHa } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
@@ -137,7 +138,14 @@ export class FortiAnalyzer implements Device {
     this.#context = context
     this.#run = new ListenerRun(this, context.bus)
     this.connections = new ConnectionRules(id, context)
-    this.admins = new AdminAccounts(settings.admin)
+    this.admins = new AdminAccounts(settings.admin, new RemoteAuth({
+      analyzer: id,
+      bus: context.bus,
+      plan: context.plan,
+      ldap: settings.admin.ldap,
+      radius: settings.admin.radius,
+      timeoutMs: settings.admin.setting.remoteAuthTimeout
+    }))
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })

@@ -15,11 +15,16 @@ import * as os from "node:os"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import { adomsOf, type AnalyzerView, faTime, FIRMWARE, firmwareOf, haMode, PLATFORM, systemStatus, upTime } from "./system-view.ts"
 
-/** What a command line produced: its output lines, whether it failed (FortiOS printed an error), and whether the session ends (`exit`). */
+/**
+ * What a command line produced: its output lines, whether it failed (FortiOS printed an error),
+ * and whether the session ends (`exit`); `later` for a command that asks a server (its answer,
+ * whose lines come after these).
+ */
 export interface CliAnswer {
   readonly lines: ReadonlyArray<string>
   readonly failed: boolean
   readonly exit: boolean
+  readonly later?: Promise<CliAnswer>
 }
 
 type Entry = readonly [key: string, value: string, quoted?: boolean]
@@ -27,7 +32,8 @@ type Entry = readonly [key: string, value: string, quoted?: boolean]
 /** A `config` object: one set of settings, or a table of named entries. */
 type ConfigNode =
   | { readonly kind: "single"; readonly entries: () => ReadonlyArray<Entry> }
-  | { readonly kind: "table"; readonly rows: () => ReadonlyMap<string, ReadonlyArray<Entry>> }
+  /** `key`: the name of an entry's key in `get`'s list ("userid", "name"); `file`: where the lab file holds the entries. */
+  | { readonly kind: "table"; readonly key: string; readonly file: string; readonly rows: () => ReadonlyMap<string, ReadonlyArray<Entry>> }
 
 const PARSE_ERROR = -61
 const INCOMPLETE = -160
@@ -47,6 +53,12 @@ const aligned = (entries: ReadonlyArray<readonly [string, string]>): ReadonlyArr
 
 const setLines = (entries: ReadonlyArray<Entry>, indent: string): ReadonlyArray<string> =>
   entries.map(([key, value, quoted]) => `${indent}set ${key} ${quoted === true ? `"${value}"` : value}`)
+
+const answer = (lines: ReadonlyArray<string>): CliAnswer => ({
+  lines,
+  failed: lines.some((out) => out.startsWith("Command fail.") || out === "Unknown action 0"),
+  exit: false
+})
 
 export class CliSession {
   readonly #view: AnalyzerView
@@ -72,9 +84,36 @@ export class CliSession {
     const argv = words(line)
     if (argv.length === 0) return { lines: [], failed: false, exit: false }
     if (argv[0] === "exit" && this.#config === null) return { lines: [], failed: false, exit: true }
-    const lines = this.#config !== null ? this.#inConfig(argv) : this.#top(argv)
-    const failed = lines.some((out) => out.startsWith("Command fail.") || out === "Unknown action 0")
-    return { lines, failed, exit: false }
+    if (this.#config === null && argv[0] === "diagnose" && argv[1] === "test" && argv[2] === "authserver") {
+      return { lines: [], failed: false, exit: false, later: this.#authserver(argv.slice(3)).then(answer) }
+    }
+    return answer(this.#config !== null ? this.#inConfig(argv) : this.#top(argv))
+  }
+
+  /**
+   * `diagnose test authserver ldap <entry> <user> <password>` and `radius <entry> <user>
+   * <password>` (FortiOS's test of a remote administrator's server: the `admin.ldap` /
+   * `admin.radius` entry asks its server), and `ldap-query <entry> <user>` (the report's query of
+   * the directory: the groups it gives the user).
+   */
+  async #authserver(argv: ReadonlyArray<string>): Promise<ReadonlyArray<string>> {
+    const [method, entry, user, password, ...extra] = argv
+    const remote = this.#view.admins.remote
+    if (method === undefined || entry === undefined || user === undefined) return [fail(INCOMPLETE)]
+    if (method !== "ldap" && method !== "radius" && method !== "ldap-query") return parseError(method)
+    const table = method === "radius" ? "radius" : "ldap"
+    if ((table === "radius" ? remote.radiusEntry(entry) : remote.ldapEntry(entry)) === undefined) return [`no config system admin ${table} entry named ${entry}`, fail(-3)]
+    if (method === "ldap-query") {
+      if (password !== undefined) return parseError(password)
+      const found = await remote.groupsOf(entry, user)
+      return "reason" in found ? [`query of '${user}' against '${entry}' failed: ${found.reason}`, fail(-1)] : [`Group membership(s) - ${found.groups.join(", ") || "(none)"}`]
+    }
+    if (password === undefined) return [fail(INCOMPLETE)]
+    if (extra.length > 0) return parseError(extra[0] ?? "")
+    const verdict = await remote.check("cli", method, entry, user, password)
+    return verdict.result === "accept"
+      ? [`authenticate '${user}' against '${entry}' succeeded!`, ...(verdict.group === null ? [] : [`Group membership(s) - ${verdict.group}`])]
+      : [`authenticate '${user}' against '${entry}' failed: ${verdict.reason}`, fail(-1)]
   }
 
   #top(argv: ReadonlyArray<string>): ReadonlyArray<string> {
@@ -135,7 +174,7 @@ export class CliSession {
   #getNode(node: ConfigNode, rest: ReadonlyArray<string>): ReadonlyArray<string> {
     if (node.kind === "single") return rest.length === 0 ? aligned(node.entries().map(([k, v]) => [k, v])) : parseError(rest[0] ?? "")
     const rows = node.rows()
-    if (rest.length === 0) return [...rows.keys()].flatMap((name) => [`== [ ${name} ]`, `userid: ${name}`])
+    if (rest.length === 0) return [...rows.keys()].flatMap((name) => [`== [ ${name} ]`, `${node.key}: ${name}`])
     const row = rows.get(rest[0] ?? "")
     return row === undefined || rest.length > 1 ? parseError(rest[rest.length > 1 && row !== undefined ? 1 : 0] ?? "") : aligned(row.map(([k, v]) => [k, v]))
   }
@@ -185,7 +224,7 @@ export class CliSession {
         if (config.node.kind !== "table" || config.entry !== null) return ["Unknown action 0"]
         const name = rest[0]
         if (name === undefined) return [fail(INCOMPLETE)]
-        if (!config.node.rows().has(name)) return [`entry '${name}' is not in the lab; fazlab's CLI is read-only: add administrators to the scenario file's admin.user`, fail(-3)]
+        if (!config.node.rows().has(name)) return [`entry '${name}' is not in the lab; fazlab's CLI is read-only: add it to the scenario file's ${config.node.file}`, fail(-3)]
         config.entry = name
         return []
       }
@@ -230,15 +269,51 @@ export class CliSession {
       }],
       ["system admin user", {
         kind: "table",
+        key: "userid",
+        file: "admin.user",
         rows: () =>
           new Map(Object.entries(admins.user).map(([name, user]): [string, ReadonlyArray<Entry>] => [name, [
             ["userid", name, true],
             ["user_type", user.userType],
             ["profileid", user.profileid, true],
             ["rpc-permit", user.rpcPermit],
-            ["password", user.password === "" ? "(empty)" : "ENC *"],
+            ...(user.userType === "local" || user.userType === "api" ? [["password", user.password === "" ? "(empty)" : "ENC *"] as const] : []),
+            ...(user.ldapServer === null ? [] : [["ldap_server", user.ldapServer, true] as const]),
+            ...(user.radiusServer === null ? [] : [["radius_server", user.radiusServer, true] as const]),
+            ...(user.userType === "ldap" || user.userType === "radius" ? [["wildcard", user.wildcard] as const] : []),
             ...user.sshPublicKey.slice(0, 3).map((key, i): Entry => [`ssh-public-key${i + 1}`, key.split(" ").slice(0, 2).join(" "), true]),
             ["login-max", String(admins.setting.loginMax)]
+          ]]))
+      }],
+      ["system admin ldap", {
+        kind: "table",
+        key: "name",
+        file: "admin.ldap",
+        rows: () =>
+          new Map(admins.ldap.map((entry): [string, ReadonlyArray<Entry>] => [entry.name, [
+            ["server", entry.server, true],
+            ["cnid", entry.cnid, true],
+            ["dn", entry.dn, true],
+            ["port", String(entry.port)],
+            ["type", entry.type],
+            ...(entry.username === null ? [] : [["username", entry.username, true] as const]),
+            ...(entry.password === null ? [] : [["password", "ENC *"] as const]),
+            ...(entry.group === null ? [] : [["group", entry.group, true] as const]),
+            ["memberof-attr", entry.memberofAttr, true],
+            ["connect-timeout", String(entry.connectTimeout)]
+          ]]))
+      }],
+      ["system admin radius", {
+        kind: "table",
+        key: "name",
+        file: "admin.radius",
+        rows: () =>
+          new Map(admins.radius.map((entry): [string, ReadonlyArray<Entry>] => [entry.name, [
+            ["server", entry.server, true],
+            ["port", String(entry.port)],
+            ["secret", "ENC *"],
+            ["auth-type", entry.authType],
+            ...(entry.nasIp === null ? [] : [["nas-ip", entry.nasIp] as const])
           ]]))
       }]
     ])

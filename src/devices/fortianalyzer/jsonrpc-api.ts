@@ -151,16 +151,16 @@ export class JsonRpcApi {
   }
 
   /** Logs `user` in with a password: a new session id, or why not. Shared with the web page's login form. */
-  login(user: string, password: string, peer: string): { readonly session: string } | { readonly reason: string } {
+  async login(user: string, password: string, peer: string): Promise<{ readonly session: string } | { readonly reason: string }> {
     const { view, bus, device, clock } = this.#options
-    const result = view.admins.password(user, password)
+    const result = await view.admins.password(user, password, "jsonrpc")
     let reason = result.ok ? null : result.reason
     if (result.ok && result.settings.rpcPermit === "none") reason = `${user} has rpc-permit none`
     const open = [...this.#sessions.values()].filter((session) => session.user === user && this.#alive(session))
     if (reason === null && open.length >= this.#setting.loginMax) {
       reason = `login-max ${this.#setting.loginMax} sessions of ${user} are open; log out (exec sys/logout) or raise admin.setting.login-max`
     }
-    bus.publish({ type: "admin-login", device, via: "jsonrpc", user, peer, ok: reason === null, reason: reason ?? "password" })
+    bus.publish({ type: "admin-login", device, via: "jsonrpc", user, peer, ok: reason === null, reason: reason ?? (result.ok ? result.reason : "refused") })
     if (reason !== null || !result.ok) return { reason: reason ?? "refused" }
     const id = crypto.randomBytes(66).toString("base64")
     this.#sessions.set(id, { id, user, settings: result.settings, peer, lastUsed: clock.now() })
@@ -228,7 +228,7 @@ export class JsonRpcApi {
           results.push({ url: params.url, outcome: failed(STATUS.invalidData, "sys/login/user needs data {\"user\", \"passwd\"}") })
           continue
         }
-        const login = this.login(user, passwd, peer)
+        const login = await this.login(user, passwd, peer)
         if ("session" in login) newSession = login.session
         results.push({ url: params.url, outcome: "session" in login ? ok() : failed(STATUS.noPermission, login.reason) })
         continue

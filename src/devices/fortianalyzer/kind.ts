@@ -2,15 +2,17 @@
  * The FortiAnalyzer kind: its settings, its default serial (FAZ-VM...), the ports it binds (on
  * its HA group's virtual IP when it has one, and TCP/5199 for HA; its management ports on its
  * own address), the peers it dials (the
- * collectors of its `log-forward` entries, the SMTP relays of its `mail` entries, its DNS servers,
- * the file servers it uploads logs and backups to),
+ * collectors of its `log-forward` entries, the SMTP relays of its `mail` entries, its DNS, NTP,
+ * LDAP and RADIUS servers, the file servers it uploads logs and backups to),
  * and how it is built. The lab starts it before the devices that send to it, and after the peers
  * it dials.
  */
 import { dnsServer } from "../dns-server/kind.ts"
 import { fileServer } from "../file-server/kind.ts"
 import { defineKind, referencesTo } from "../kind.ts"
+import { ldapServer } from "../ldap-server/kind.ts"
 import { ntpServer } from "../ntp-server/kind.ts"
+import { radiusServer } from "../radius-server/kind.ts"
 import { smtpRelay } from "../smtp-relay/kind.ts"
 import { ANALYZER_PORTS, FortiAnalyzer, MANAGEMENT_PORTS } from "./analyzer.ts"
 import { HA_PORT } from "./ha-group.ts"
@@ -46,7 +48,9 @@ export const fortianalyzer = defineKind({
       [["logSettings", "rollingRegular", "ip"], spec.logSettings.rollingRegular.ip],
       [["backup", "allSettings", "server"], spec.backup.allSettings.server]
     ]),
-    ...spec.ntp.ntpserver.map((entry, i) => ({ path: ["ntp", "ntpserver", i, "server"], name: entry.server, kind: ntpServer.name, group: false, outside: "10.0.0.123" }))
+    ...spec.ntp.ntpserver.map((entry, i) => ({ path: ["ntp", "ntpserver", i, "server"], name: entry.server, kind: ntpServer.name, group: false, outside: "10.0.0.123" })),
+    ...spec.admin.ldap.map((entry, i) => ({ path: ["admin", "ldap", i, "server"], name: entry.server, kind: ldapServer.name, group: false, outside: "ldap.example.com or 10.0.0.10" })),
+    ...spec.admin.radius.map((entry, i) => ({ path: ["admin", "radius", i, "server"], name: entry.server, kind: radiusServer.name, group: false, outside: "10.0.0.12" }))
   ],
   autostart: () => true,
   build: ({ id, spec, context, group, aliases }) =>

@@ -5,8 +5,8 @@
  *
  * The host key is the analyzer's from the lab PKI (stable across restarts). Administrators come
  * from the lab file (`admin.user`): password, OpenSSH public keys, or no password at all for a
- * local user whose password is empty (FortiAnalyzer's factory `admin`). API users cannot log in
- * here. A session is interactive (`ssh admin@faz`, with a pseudo-terminal: the server echoes and
+ * local user whose password is empty (FortiAnalyzer's factory `admin`), and remote administrators
+ * whose password their LDAP or RADIUS server checks (`admin.ts`). API users cannot log in here. A session is interactive (`ssh admin@faz`, with a pseudo-terminal: the server echoes and
  * edits the line) or one command (`ssh admin@faz 'get system status'`, exit status 1 when the
  * command failed). A session idle for `admin.setting.idle-timeout` (lab clock) is closed. Logins,
  * refusals and the end of each session are `admin-login` / `admin-logout` events.
@@ -15,7 +15,7 @@ import type * as net from "node:net"
 import ssh2 from "ssh2"
 import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
-import { CliSession } from "./cli.ts"
+import { type CliAnswer, CliSession } from "./cli.ts"
 import type { AnalyzerView } from "./system-view.ts"
 
 export interface SshServerOptions {
@@ -35,6 +35,13 @@ const CTRL_D = 0x04
 const BACKSPACE = 0x7f
 const CTRL_H = 0x08
 const ESC = 0x1b
+
+/** A command's whole answer: its own lines and, for one that asked a server, the answer's after them. */
+const settled = async (answer: CliAnswer): Promise<CliAnswer> => {
+  if (answer.later === undefined) return answer
+  const later = await answer.later
+  return { lines: [...answer.lines, ...later.lines], failed: answer.failed || later.failed, exit: later.exit }
+}
 
 export class SshServer {
   readonly #options: SshServerOptions
@@ -70,8 +77,13 @@ export class SshServer {
     let ended = "the client disconnected"
     let idle: unknown = null
     const idleMs = view.admins.settings.setting.idleTimeout
-    const touch = () => {
+    /** While a command waits for a server's answer the session is not idle: no idle timer runs (`touch` starts it again). */
+    const busy = () => {
       if (idle !== null) clock.clearTimeout(idle)
+      idle = null
+    }
+    const touch = () => {
+      busy()
       idle = clock.setTimeout(() => {
         ended = `idle for idle-timeout ${idleMs / 1000} s`
         client.end()
@@ -89,15 +101,16 @@ export class SshServer {
             context.accept()
           } else context.reject(["password", "publickey"])
           return
-        case "password": {
-          const result = admins.password(name, context.password)
-          this.#publishLogin(name, peer, result.ok, result.ok ? "password" : result.reason)
-          if (result.ok) {
-            user = name
-            context.accept()
-          } else context.reject(["password", "publickey"])
+        case "password":
+          // A remote administrator's password is its LDAP or RADIUS server's to check: the answer comes later.
+          void admins.password(name, context.password, "ssh").then((result) => {
+            this.#publishLogin(name, peer, result.ok, result.reason)
+            if (result.ok) {
+              user = name
+              context.accept()
+            } else context.reject(["password", "publickey"])
+          })
           return
-        }
         case "publickey": {
           const key = admins.user(name)?.userType === "local" ? admins.publicKey(name, context.key.data) : null
           if (key === null) {
@@ -135,7 +148,7 @@ export class SshServer {
         session.on("env", (accept) => accept?.())
         session.on("shell", (accept) => {
           const channel = accept()
-          this.#shell(channel, pty, touch, (why) => {
+          this.#shell(channel, pty, { touch, busy }, (why) => {
             ended = why
             client.end()
           })
@@ -143,16 +156,21 @@ export class SshServer {
         session.on("exec", (accept, _reject, info) => {
           const channel = accept()
           const cli = new CliSession(view, () => new Date())
-          let failed = false
-          for (const line of info.command.split(/\r?\n/u)) {
-            const answer = cli.run(line)
-            failed ||= answer.failed
-            for (const out of answer.lines) channel.write(`${out}\n`)
-            if (answer.exit) break
-          }
-          ended = "ran one command"
-          channel.exit(failed ? 1 : 0)
-          channel.end()
+          void (async () => {
+            let failed = false
+            for (const line of info.command.split(/\r?\n/u)) {
+              const ran = cli.run(line)
+              if (ran.later !== undefined) busy()
+              const answer = await settled(ran)
+              if (ran.later !== undefined) touch()
+              failed ||= answer.failed
+              for (const out of answer.lines) channel.write(`${out}\n`)
+              if (answer.exit) break
+            }
+            ended = "ran one command"
+            channel.exit(failed ? 1 : 0)
+            channel.end()
+          })()
         })
       })
     })
@@ -164,15 +182,15 @@ export class SshServer {
   }
 
   /** An interactive CLI on `channel`: echo and line editing with a pseudo-terminal, plain lines without. */
-  #shell(channel: ssh2.ServerChannel, pty: boolean, touch: () => void, end: (why: string) => void): void {
+  #shell(channel: ssh2.ServerChannel, pty: boolean, idle: { readonly touch: () => void; readonly busy: () => void }, end: (why: string) => void): void {
     const cli = new CliSession(this.#options.view, () => new Date())
     const newline = pty ? "\r\n" : "\n"
     let line = ""
     let escape = false
+    /** Input that came while a command waits for its server's answer; read once it has. */
+    let waiting: Array<Buffer> | null = null
     channel.write(cli.prompt())
-    const run = () => {
-      const answer = cli.run(line)
-      line = ""
+    const finish = (answer: CliAnswer): boolean => {
       for (const out of answer.lines) channel.write(`${out}${newline}`)
       if (answer.exit) {
         channel.exit(0)
@@ -183,9 +201,29 @@ export class SshServer {
       channel.write(cli.prompt())
       return true
     }
-    channel.on("data", (data: Buffer) => {
-      touch()
-      for (const byte of data) {
+    /** Runs the line: whether the session goes on, or, when its answer comes later, where to hold the input until then. */
+    const run = (): boolean | Array<Buffer> => {
+      const answer = cli.run(line)
+      line = ""
+      if (answer.later === undefined) return finish(answer)
+      for (const out of answer.lines) channel.write(`${out}${newline}`)
+      const held: Array<Buffer> = []
+      waiting = held
+      idle.busy()
+      void answer.later.then((later) => {
+        waiting = null
+        idle.touch()
+        if (finish(later)) for (const data of held) read(data)
+      })
+      return held
+    }
+    const read = (data: Buffer): void => {
+      if (waiting !== null) {
+        waiting.push(data)
+        return
+      }
+      idle.touch()
+      for (const [at, byte] of data.entries()) {
         if (escape) {
           // An escape sequence (arrow keys): skipped up to its final letter.
           if ((byte >= 0x40 && byte <= 0x7e && byte !== 0x5b) || byte === 0x7e) escape = false
@@ -194,7 +232,12 @@ export class SshServer {
         if (byte === 0x0d || byte === 0x0a) {
           if (byte === 0x0a && pty) continue
           if (pty) channel.write("\r\n")
-          if (!run()) return
+          const ran = run()
+          if (Array.isArray(ran)) {
+            ran.push(data.subarray(at + 1))
+            return
+          }
+          if (!ran) return
         } else if (byte === BACKSPACE || byte === CTRL_H) {
           if (line.length > 0) {
             line = line.slice(0, -1)
@@ -216,7 +259,8 @@ export class SshServer {
           if (pty) channel.write(char)
         }
       }
-    })
+    }
+    channel.on("data", read)
     channel.on("end", () => end("the client closed the session"))
   }
 }

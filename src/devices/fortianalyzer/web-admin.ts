@@ -183,14 +183,15 @@ export class WebAdmin {
     }
     this.#body(request, response, (text) => {
       const form = new URLSearchParams(text)
-      const result = api.login(form.get("username") ?? "", form.get("secretkey") ?? "", peerOf(request))
-      if ("session" in result) {
-        response.writeHead(302, { location: "/", "set-cookie": `${COOKIE}=${encodeURIComponent(result.session)}; Path=/; Secure; HttpOnly; SameSite=Strict` })
-        response.end()
-      } else {
-        response.writeHead(302, { location: `/?error=${encodeURIComponent(result.reason)}` })
-        response.end()
-      }
+      void api.login(form.get("username") ?? "", form.get("secretkey") ?? "", peerOf(request)).then((result) => {
+        if ("session" in result) {
+          response.writeHead(302, { location: "/", "set-cookie": `${COOKIE}=${encodeURIComponent(result.session)}; Path=/; Secure; HttpOnly; SameSite=Strict` })
+          response.end()
+        } else {
+          response.writeHead(302, { location: `/?error=${encodeURIComponent(result.reason)}` })
+          response.end()
+        }
+      })
     })
   }
 

@@ -5,6 +5,8 @@
  * timers); each problem is reported at its path in the file.
  */
 import { dnsServer } from "../../devices/dns-server/kind.ts"
+import { ldapServer } from "../../devices/ldap-server/kind.ts"
+import { radiusServer } from "../../devices/radius-server/kind.ts"
 import { fortianalyzer } from "../../devices/fortianalyzer/kind.ts"
 import { fortigate } from "../../devices/fortigate/kind.ts"
 import { fortimanager } from "../../devices/fortimanager/kind.ts"
@@ -223,6 +225,8 @@ const expectationReferences = (expectation: Expectation, path: Path, checks: Exp
   else if ("uploaded" in expectation) device([...path, "uploaded", "server"], expectation.uploaded.server, fileServer.name)
   else if ("dnsQuery" in expectation) device([...path, "dns-query", "server"], expectation.dnsQuery.server, dnsServer.name)
   else if ("fortiguard" in expectation) device([...path, "fortiguard", "analyzer"], expectation.fortiguard.analyzer, fortianalyzer.name)
+  else if ("ldapBind" in expectation) device([...path, "ldap-bind", "server"], expectation.ldapBind.server, ldapServer.name)
+  else if ("radiusRequest" in expectation) device([...path, "radius-request", "server"], expectation.radiusRequest.server, radiusServer.name)
   else if ("cli" in expectation) device([...path, "cli", "device"], expectation.cli.device, fortianalyzer.name)
   else if ("api" in expectation) device([...path, "api", "device"], expectation.api.device, fortianalyzer.name)
   else {

@@ -144,6 +144,24 @@ export interface FortiGuardExpectation {
   readonly version: string | null
 }
 
+/** Simple binds an LDAP server of the lab answered (as `dn`, or as anyone; accepted or refused when `ok` is given). */
+export interface LdapBindExpectation {
+  readonly server: string
+  readonly dn?: string
+  readonly ok?: boolean
+  readonly exactly?: number
+  readonly atLeast?: number
+}
+
+/** Access-Requests a RADIUS server of the lab answered or dropped (for `user`, or anyone; with `result`, or any). */
+export interface RadiusRequestExpectation {
+  readonly server: string
+  readonly user?: string
+  readonly result?: "accept" | "reject" | "dropped"
+  readonly exactly?: number
+  readonly atLeast?: number
+}
+
 /** SNMP traps an analyzer sent (each version and host counts), of one MIB name or of any. */
 export interface TrapExpectation {
   readonly analyzer: string
@@ -192,6 +210,8 @@ export type Expectation =
   | { readonly uploaded: UploadedExpectation }
   | { readonly dnsQuery: DnsQueryExpectation }
   | { readonly fortiguard: FortiGuardExpectation }
+  | { readonly ldapBind: LdapBindExpectation }
+  | { readonly radiusRequest: RadiusRequestExpectation }
   | { readonly cli: CliExpectation }
   | { readonly api: ApiExpectation }
 
@@ -412,7 +432,7 @@ const MalformedFile = settingsStruct({
   reason: Schema.optionalKey(Schema.Literals(malformedReasons))
 }).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
-const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "uploaded", "dns-query", "fortiguard", "cli", "api"]
+const expectationKeys = ["role", "primaries", "registration", "listening", "not-listening", "logs", "malformed", "managed", "forwarded", "trap", "mail", "uploaded", "dns-query", "fortiguard", "ldap-bind", "radius-request", "cli", "api"]
 
 const MailFile = settingsStruct({
   relay: Id,
@@ -442,6 +462,21 @@ const FortiGuardFile = Schema.Struct({
   state: Schema.Literals(FORTIGUARD_STATES),
   version: orNull(NonEmpty)
 })
+const LdapBindFile = settingsStruct({
+  server: Id,
+  dn: Schema.optionalKey(NonEmpty),
+  ok: Schema.optionalKey(Schema.Boolean),
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count)
+}).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
+
+const RadiusRequestFile = settingsStruct({
+  server: Id,
+  user: Schema.optionalKey(NonEmpty),
+  result: Schema.optionalKey(Schema.Literals(["accept", "reject", "dropped"])),
+  exactly: Schema.optionalKey(count),
+  atLeast: Schema.optionalKey(count)
+}).pipe(Schema.check(exactlyOrAtLeast("one of exactly, at-least", true)))
 
 const CliFile = Schema.Struct({
   device: Id,
@@ -495,6 +530,8 @@ const ExpectationFields = settingsStruct({
   uploaded: Schema.optionalKey(UploadedFile),
   dnsQuery: Schema.optionalKey(DnsQueryFile),
   fortiguard: Schema.optionalKey(FortiGuardFile),
+  ldapBind: Schema.optionalKey(LdapBindFile),
+  radiusRequest: Schema.optionalKey(RadiusRequestFile),
   cli: Schema.optionalKey(CliFile),
   api: Schema.optionalKey(ApiFile),
   managed: Schema.optionalKey(Schema.Struct({
