@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, LDAP, report-query, RADIUS, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -118,14 +118,17 @@ describe("emulation status", () => {
       "out-fortiguard-sprite-map-web-gui",
       "out-fortiguard-google-maps-license",
       "out-fortiportal-logging",
+      "out-non-fortinet-ldap-pki-auth",
       "out-non-fortinet-log-report",
       "out-non-fortinet-config-backups",
       "out-non-fortinet-alert-email",
       "out-non-fortinet-dns",
       "out-non-fortinet-ntp",
       "out-non-fortinet-snmp-traps",
+      "out-non-fortinet-report-query",
       "out-non-fortinet-syslog",
       "out-non-fortinet-oftp",
+      "out-non-fortinet-radius",
       "out-fortinet-registry-mea-download"
     ])
     expect(ids("planned")).toEqual([])

@@ -6,9 +6,11 @@
  * The host key is the analyzer's from the lab PKI (stable across restarts). Administrators come
  * from the lab file (`admin.user`): password, OpenSSH public keys, or no password at all for a
  * local user whose password is empty (FortiAnalyzer's factory `admin`), and remote administrators
- * whose password their LDAP or RADIUS server checks (`admin.ts`). API users cannot log in here. A session is interactive (`ssh admin@faz`, with a pseudo-terminal: the server echoes and
- * edits the line) or one command (`ssh admin@faz 'get system status'`, exit status 1 when the
- * command failed). A session idle for `admin.setting.idle-timeout` (lab clock) is closed. Logins,
+ * whose password their LDAP or RADIUS server checks (`admin.ts`). API users cannot log in here.
+ * A session is interactive (`ssh admin@faz`, with a pseudo-terminal: the server echoes and edits
+ * the line) or one command (`ssh admin@faz 'get system status'`, exit status 1 when the command
+ * failed). A session idle for `admin.setting.idle-timeout` (lab clock) is closed; a command that
+ * waits for a server's answer (`diagnose test authserver`) does not count as idle. Logins,
  * refusals and the end of each session are `admin-login` / `admin-logout` events.
  */
 import type * as net from "node:net"

@@ -10,7 +10,7 @@
  * LDAPv3. Matching is case-insensitive for every attribute (caseIgnoreMatch; DN-valued attributes
  * compare their normalized form): what `ldapsearch` and an analyzer's `(uid=alice)` or
  * `(&(objectClass=groupOfNames)(member=...))` need; extensible match is not emulated (it matches
- * nothing). Filters are parsed by ldapts (`ldap-messages.ts`); their evaluation here is
+ * nothing). A filter arrives as ldapts' filter objects (`messages.ts`); its evaluation here is
  * multi-valued, which ldapts' own `matches` (one value per attribute) is not.
  */
 import {
