@@ -23,7 +23,7 @@ export const LAB_FLAGS_HELP: ReadonlyArray<readonly [string, string]> = [
   ["--memory", "keep the stores in memory; nothing is written to disk"],
   ["--speed N", "lab time runs N times faster than the wall clock (1-1000)"],
   ["--control-bind HOST:PORT", "where the control channel listens (default 127.0.0.1:0)"],
-  ["--placement in-process|process|netns", "where the devices run: the lab's process (default), one process each, or one network namespace each (root; docs/placement.md)"],
+  ["--placement in-process|process|netns|external", "where the devices run: the lab's process (default), one process each, one network namespace each (root), or nodes started elsewhere that dial in (containers; docs/placement.md)"],
   ["--netns", "the same as --placement netns"],
   ["--nftables FILE", "a netns lab's router loads this nftables file (nft -f, unchanged) instead of the lab file's netns.nftables"]
 ]

@@ -10,7 +10,7 @@ import type { ControlBind } from "../control/access.ts"
 import { type ControlBindError, type ControlServer, serveControl } from "../control/server.ts"
 import type { Lab } from "../lab/lab.ts"
 import { type Addressing, defaultAddressing, type PortBase } from "../net/port-plan.ts"
-import type { Placement } from "../lab/scenario/schema.ts"
+import type { LabPlacementName } from "../placement/setup.ts"
 import { UsageError } from "./io.ts"
 
 export const labFlagOptions = {
@@ -38,7 +38,7 @@ export interface LabFlags {
   /** real or simulated time; null: the lab file's `clock`. */
   readonly clock: "real" | "simulated" | null
   /** Where the devices run (`--placement`, `--netns`); null: the lab file's `placement`. */
-  readonly placement: Placement | null
+  readonly placement: LabPlacementName | null
   /** A netns lab router's nftables file instead of the lab file's `netns.nftables` (as given: relative to the current folder). */
   readonly nftables: string | null
 }
@@ -81,8 +81,8 @@ export const parseLabFlags = (values: {
     throw new UsageError("--speed applies to the real clock; with --clock simulated, lab time already runs as fast as the lab allows: drop one of them")
   }
   const placement = values.placement ?? (values.netns === true ? "netns" : null)
-  if (placement !== null && placement !== "in-process" && placement !== "process" && placement !== "netns") {
-    throw new UsageError(`--placement must be "in-process" (every device in the lab's process), "process" (one process per device) or "netns" (one network namespace per device), got "${placement}"`)
+  if (placement !== null && placement !== "in-process" && placement !== "process" && placement !== "netns" && placement !== "external") {
+    throw new UsageError(`--placement must be "in-process" (every device in the lab's process), "process" (one process per device), "netns" (one network namespace per device) or "external" (the lab waits for nodes started elsewhere, in containers), got "${placement}"`)
   }
   if (values.netns === true && placement !== "netns") throw new UsageError(`--netns means --placement netns, and --placement says ${placement}; give one of them`)
   if (values.nftables !== undefined && placement !== null && placement !== "netns") {

@@ -46,7 +46,7 @@ usage:
   fazlab attach [--lab DIR] [--control URL --token T]            the terminal UI on a running lab
   fazlab probe [lab.yaml] [--direction in|out] [--from ROLE] [--to ROLE] [--expect FILE] [--json] [--junit FILE]
                | --target HOST | --diff BEFORE.json AFTER.json   the firewall-regression matrix of the port catalog's flows
-  fazlab export compose|k8s|containerlab <lab.yaml> [--out FILE] [--image IMAGE]   the lab as containers, one fazlab node each
+  fazlab export compose|k8s|containerlab|pki <lab.yaml> [--out FILE] [--image IMAGE]   the lab as containers, one fazlab node each
   fazlab node --kind K --id ID --config LAB.yaml --lab URL       one device of a lab as its own process
   fazlab down --netns NAME                                      remove what a netns lab left behind
   fazlab schema                                                 JSON Schema of scenario files
@@ -54,7 +54,7 @@ usage:
   fazlab COMMAND --help                                         a command's usage, flags and examples
 
 lab flags: --port-base N|auto|ephemeral  --addressing shared|per-device  --data-dir DIR  --memory  --control-bind HOST:PORT
-           --placement in-process|process|netns  --netns
+           --placement in-process|process|netns|external  --netns
 docs: docs/README.md
 `
 

@@ -1,12 +1,13 @@
 /**
- * `fazlab node --kind K --id ID --config LAB.yaml --lab URL [--token T] [--port-base N|ephemeral] [--data-dir DIR]`
+ * `fazlab node --kind K --id ID --config LAB.yaml --lab URL [--token T] [--port-base N|ephemeral] [--data-dir DIR] [--addressing dns --pki DIR]`
  *
  * Runs one device of a lab file as its own process (docs/placement.md): built by its kind on its
  * documented ports (or the lab's port base), reporting its events to the lab over the control
  * channel and taking the lab's commands; a node that loses the lab keeps running, keeps its
  * events in a bounded buffer and dials again. `fazlab up` / `run` with `placement: process` or
  * `netns` start one per device; by hand it joins a lab already running. Ctrl-C (SIGTERM) stops
- * the device cleanly and sends its last events first.
+ * the device cleanly and sends its last events first. In a container (`--addressing dns`, what
+ * `fazlab export` writes) it reaches the others by name and takes the lab CA from `--pki DIR`.
  */
 import * as path from "node:path"
 import { parseArgs } from "node:util"
@@ -14,6 +15,7 @@ import * as Effect from "effect/Effect"
 import { unixSocketUrl } from "../control/server.ts"
 import { ControlClientError, findControl } from "../control/client.ts"
 import { loadScenario } from "../lab/scenario/load.ts"
+import { adoptLabCa, PkiError } from "../net/pki.ts"
 import { registry } from "../devices/registry.ts"
 import { runNode } from "../placement/node.ts"
 import { type Command, ExitCode, UsageError } from "./io.ts"
@@ -22,7 +24,7 @@ import { Interrupted, runLabEffect } from "./run-effect.ts"
 import type { CommandHelp } from "./help.ts"
 
 export const help: CommandHelp = {
-  usage: ["fazlab node --kind K --id ID --config LAB.yaml [--lab URL | --lab-dir DIR] [--token T] [--port-base N|ephemeral] [--data-dir DIR]"],
+  usage: ["fazlab node --kind K --id ID --config LAB.yaml [--lab URL | --lab-dir DIR] [--token T] [--port-base N|ephemeral] [--data-dir DIR] [--addressing dns --pki DIR]"],
   summary: "Runs one device of a lab file as its own process, reporting to the running lab over its control channel; fazlab up and run start these for placement process and netns.",
   flags: [
     ["--kind K", "the device's kind, as the lab file says (a check that the right device starts)"],
@@ -32,8 +34,9 @@ export const help: CommandHelp = {
     ["--lab-dir DIR", "instead of --lab: the running lab's data folder (its control.json and control.token)"],
     ["--token T", "the control token (default: $FAZLAB_CONTROL_TOKEN, or the lab folder's control.token)"],
     ["--port-base N|ephemeral", "the lab's port base (default 0: the documented ports)"],
-    ["--addressing shared|per-device", "as the lab (default per-device on Linux)"],
+    ["--addressing shared|per-device|dns", "as the lab (default per-device on Linux); dns: in a container, listen on every address and reach the others by name, dialing the lab until it answers"],
     ["--data-dir DIR", "the lab's data folder: the lab CA and the device's store (default: --lab-dir)"],
+    ["--pki DIR", "the lab CA to issue this device's certificates from (ca.pem, ca.key: fazlab pki export DIR), made the data folder's"],
     ["--placement process|netns", "netns: the node runs in the device's network namespace, on the lab subnet's addresses"],
     ["--speed N", "lab time runs N times faster than the wall clock, as the lab's"],
     ["--exit-with-lab", "exit when the process that started this node ends (the lab starts its nodes so)"],
@@ -56,6 +59,7 @@ export const node: Command = async (args, io) => {
       "port-base": { type: "string" },
       addressing: { type: "string" },
       "data-dir": { type: "string" },
+      pki: { type: "string" },
       placement: { type: "string" },
       speed: { type: "string" },
       "exit-with-lab": { type: "boolean", default: false },
@@ -68,7 +72,7 @@ export const node: Command = async (args, io) => {
   const placement = values.placement ?? "process"
   if (placement !== "process" && placement !== "netns") throw new UsageError(`--placement of a node must be "process" or "netns", got "${placement}"`)
   const addressing = values.addressing ?? (process.platform === "linux" ? "per-device" : "shared")
-  if (addressing !== "shared" && addressing !== "per-device") throw new UsageError(`--addressing must be "shared" or "per-device", got "${addressing}"`)
+  if (addressing !== "shared" && addressing !== "per-device" && addressing !== "dns") throw new UsageError(`--addressing must be "shared", "per-device" or "dns", got "${addressing}"`)
   const speed = values.speed === undefined ? 1 : Number(values.speed)
   if (!Number.isFinite(speed) || speed < 1 || speed > 1000) throw new UsageError(`--speed must be a number from 1 to 1000, got "${values.speed}"`)
   const portBase = parsePortBase(values["port-base"] ?? "0")
@@ -96,6 +100,12 @@ export const node: Command = async (args, io) => {
   if (spec.kind !== kind) throw new UsageError(`${id} in ${config} is a ${spec.kind}, not a ${kind}; give --kind ${spec.kind}`)
   registry.of(spec)
   const dataDir = values["data-dir"] ?? labDir
+  if (values.pki !== undefined) {
+    if (dataDir === undefined) throw new UsageError("--pki makes a lab CA the data folder's: give --data-dir DIR too")
+    await adoptLabCa(path.resolve(io.cwd, values.pki), path.resolve(io.cwd, dataDir)).catch((error: unknown) => {
+      throw error instanceof PkiError ? new UsageError(error.message) : error
+    })
+  }
   // Started by a lab: the lab's end (even a SIGKILL) ends the node, so nothing outlives it.
   const lab = new AbortController()
   const parent = process.ppid

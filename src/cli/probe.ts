@@ -264,6 +264,7 @@ export const probe: Command = async (args, io) => {
   try {
     const placed = await placeLab({
       scenario,
+    env: io.env,
       file: labFile,
       defaultText: "",
       dataDir,

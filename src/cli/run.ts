@@ -78,6 +78,7 @@ export const run: Command = async (args, io) => {
   if (dataDir !== null) fs.rmSync(dataDir, { recursive: true, force: true })
   const placed = await placeLab({
     scenario,
+    env: io.env,
     file: path.resolve(io.cwd, file),
     defaultText: "",
     dataDir,

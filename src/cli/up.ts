@@ -44,6 +44,7 @@ export const up: Command = async (args, io) => {
   const tui = io.isTTY && !flags.headless
   const placed = await placeLab({
     scenario,
+    env: io.env,
     file: file === undefined ? null : path.resolve(io.cwd, file),
     defaultText: DEFAULT_LAB_YAML,
     dataDir,

@@ -76,6 +76,8 @@ export interface ControlServerOptions {
   /** Default 127.0.0.1 on a kernel-chosen port. */
   readonly bind?: ControlBind
   readonly limits?: Partial<ControlLimits>
+  /** The token clients must present; default a new random one (a container lab shares one through its environment). */
+  readonly token?: string
 }
 
 export interface ControlServer {
@@ -175,7 +177,7 @@ export const serveControl = (
   const limits: ControlLimits = { ...DEFAULT_CONTROL_LIMITS, ...options.limits }
   const acquire = Effect.tryPromise({
     try: async () => {
-      const channel = new ControlChannel(target, limits, newToken())
+      const channel = new ControlChannel(target, limits, options.token ?? newToken())
       const unixSocket = socketPath(options.dataDir)
       const port = await listen(channel.http, bind).then(async (port) => {
         await listenUnix(channel.unix, unixSocket)

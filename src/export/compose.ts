@@ -1,12 +1,14 @@
 /**
  * The lab as a Compose file (the Compose Specification): one service per device named by its
  * id (so peers reach it by that DNS name on the lab's network; an HA group's name is a network
- * alias of its members), one `fazlab-control` service, the lab file as a config, the control
- * token from the environment. Containers run as the image's non-root user with every capability
+ * alias of its members), one `fazlab-control` service, the lab file as a config, the lab CA's
+ * folder (`fazlab export pki`) bound read-only into every device, the control token from the
+ * environment. Containers run as the image's non-root user with every capability
  * dropped; documented ports below 1024 open through the `net.ipv4.ip_unprivileged_port_start`
  * sysctl of each container's own network namespace.
  */
-import { CONTROL_NAME, CONTROL_PORT, controlArgs, DATA_DIR, type ExportModel, LAB_FILE_IN_CONTAINER, nodeArgs, TOKEN_VARIABLE, toYaml } from "./model.ts"
+import { CONTROL_NAME, CONTROL_PORT, controlArgs, DATA_DIR, type ExportModel, LAB_FILE_IN_CONTAINER, nodeArgs, PKI_DIR_IN_CONTAINER, toYaml } from "./model.ts"
+import { TOKEN_VARIABLE } from "../placement/setup.ts"
 
 const hardening = {
   read_only: true,
@@ -16,8 +18,8 @@ const hardening = {
   security_opt: ["no-new-privileges:true"]
 }
 
-/** `labFile`: the lab file's path as the Compose file should name it (relative to where the Compose file is). */
-export const renderCompose = (model: ExportModel, labFile: string): string => {
+/** `labFile`, `pkiDir`: the lab file's and the lab CA folder's paths as the Compose file should name them (relative to where it is). */
+export const renderCompose = (model: ExportModel, labFile: string, pkiDir: string): string => {
   const token = { [TOKEN_VARIABLE]: `\${${TOKEN_VARIABLE}:?set ${TOKEN_VARIABLE} to a secret shared by the lab and its nodes}` }
   const config = [{ source: "lab", target: LAB_FILE_IN_CONTAINER }]
   const services: Record<string, unknown> = {
@@ -40,6 +42,7 @@ export const renderCompose = (model: ExportModel, labFile: string): string => {
       command: [...nodeArgs(device)],
       environment: token,
       configs: config,
+      volumes: [{ type: "bind", source: pkiDir, target: PKI_DIR_IN_CONTAINER, read_only: true }],
       depends_on: [CONTROL_NAME],
       expose: device.ports.map((port) => `${port.port}/${port.protocol.toLowerCase()}`),
       sysctls: { "net.ipv4.ip_unprivileged_port_start": 0 },

@@ -1,13 +1,15 @@
 /**
  * The lab as a containerlab topology: one `linux` node per device named by its id, one
- * `fazlab-control` node, the lab file bound read-only into each. `prefix: ""` makes each
+ * `fazlab-control` node, the lab file and the lab CA's folder (`fazlab export pki`) bound
+ * read-only into each. `prefix: ""` makes each
  * container's name its node's name, so the nodes find each other by DNS name on containerlab's
  * management network; the nodes talk over that network (no data-plane links are needed).
  */
-import { CONTROL_NAME, controlArgs, type ExportModel, LAB_FILE_IN_CONTAINER, labelValue, nodeArgs, TOKEN_VARIABLE, toYaml } from "./model.ts"
+import { CONTROL_NAME, controlArgs, type ExportModel, LAB_FILE_IN_CONTAINER, labelValue, nodeArgs, PKI_DIR_IN_CONTAINER, toYaml } from "./model.ts"
+import { TOKEN_VARIABLE } from "../placement/setup.ts"
 
-/** `labFile`: the lab file's path as the topology should bind it (relative to the topology file). */
-export const renderContainerlab = (model: ExportModel, labFile: string): string => {
+/** `labFile`, `pkiDir`: the lab file's and the lab CA folder's paths as the topology should bind them (relative to it). */
+export const renderContainerlab = (model: ExportModel, labFile: string, pkiDir: string): string => {
   const nodes: Record<string, unknown> = {
     [CONTROL_NAME]: { cmd: controlArgs.join(" "), labels: { "dev.fazlab.role": "control" } }
   }
@@ -21,7 +23,7 @@ export const renderContainerlab = (model: ExportModel, labFile: string): string 
       defaults: {
         kind: "linux",
         image: model.image,
-        binds: [`${labFile}:${LAB_FILE_IN_CONTAINER}:ro`],
+        binds: [`${labFile}:${LAB_FILE_IN_CONTAINER}:ro`, `${pkiDir}:${PKI_DIR_IN_CONTAINER}:ro`],
         env: { [TOKEN_VARIABLE]: `\${${TOKEN_VARIABLE}}` }
       },
       nodes

@@ -12,7 +12,9 @@
  * Pods run as a non-root user with every capability dropped and a read-only root file system;
  * documented ports below 1024 open through the `net.ipv4.ip_unprivileged_port_start` sysctl of
  * the pod's own network namespace (a safe sysctl since Kubernetes 1.22). The control token is a
- * Secret the user creates (`<lab>-control-token`, key `token`): it is never written to a file.
+ * Secret the user creates (`<lab>-control-token`, key `token`): it is never written to a file;
+ * so is the lab CA (`<lab>-pki`, keys ca.pem and ca.key from `fazlab export pki`), mounted into
+ * every device's pod.
  */
 import { createHash } from "node:crypto"
 import { slug } from "../probe/flows.ts"
@@ -26,9 +28,10 @@ import {
   LAB_FILE_IN_CONTAINER,
   labelValue,
   nodeArgs,
-  TOKEN_VARIABLE,
+  PKI_DIR_IN_CONTAINER,
   toYaml
 } from "./model.ts"
+import { TOKEN_VARIABLE } from "../placement/setup.ts"
 
 const LAB_LABEL = "fazlab.dev/lab"
 const DEVICE_LABEL = "fazlab.dev/device"
@@ -42,12 +45,14 @@ const objectName = (text: string): string => {
 const portName = (port: ExportPort): string => `${port.protocol.toLowerCase()}-${port.port}`
 
 export const tokenSecretName = (lab: string): string => objectName(`${lab}-control-token`)
+export const pkiSecretName = (lab: string): string => objectName(`${lab}-pki`)
 
 export const renderKubernetes = (model: ExportModel, labFileText: string): string => {
   const lab = labelValue(model.lab)
   const configMap = objectName(`${lab}-lab`)
   const labels = (extra: Readonly<Record<string, string>>) => ({ "app.kubernetes.io/part-of": "fazlab", [LAB_LABEL]: lab, ...extra })
-  const podSpec = (args: ReadonlyArray<string>, ports: ReadonlyArray<ExportPort>, readiness: ExportPort | null) => ({
+  /** A device's pod (`pki`: the lab CA mounted) or the control channel's. */
+  const podSpec = (args: ReadonlyArray<string>, ports: ReadonlyArray<ExportPort>, readiness: ExportPort | null, pki: boolean) => ({
     securityContext: {
       runAsNonRoot: true,
       runAsUser: 1000,
@@ -66,10 +71,15 @@ export const renderKubernetes = (model: ExportModel, labFileText: string): strin
       securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
       volumeMounts: [
         { name: "lab", mountPath: LAB_FILE_IN_CONTAINER, subPath: "lab.yaml", readOnly: true },
-        { name: "data", mountPath: DATA_DIR }
+        { name: "data", mountPath: DATA_DIR },
+        ...(pki ? [{ name: "pki", mountPath: PKI_DIR_IN_CONTAINER, readOnly: true }] : [])
       ]
     }],
-    volumes: [{ name: "lab", configMap: { name: configMap } }, { name: "data", emptyDir: {} }]
+    volumes: [
+      { name: "lab", configMap: { name: configMap } },
+      { name: "data", emptyDir: {} },
+      ...(pki ? [{ name: "pki", secret: { secretName: pkiSecretName(lab) } }] : [])
+    ]
   })
   const deployment = (name: string, podLabels: Readonly<Record<string, string>>, spec: ReturnType<typeof podSpec>) => ({
     apiVersion: "apps/v1",
@@ -109,7 +119,7 @@ export const renderKubernetes = (model: ExportModel, labFileText: string): strin
   const controlPort: ExportPort = { protocol: "TCP", port: CONTROL_PORT }
   const documents: Array<unknown> = [
     { apiVersion: "v1", kind: "ConfigMap", metadata: { name: configMap, labels: labels({}) }, data: { "lab.yaml": labFileText } },
-    deployment(CONTROL_NAME, labels({ [DEVICE_LABEL]: CONTROL_NAME }), podSpec(controlArgs, [controlPort], null)),
+    deployment(CONTROL_NAME, labels({ [DEVICE_LABEL]: CONTROL_NAME }), podSpec(controlArgs, [controlPort], null, false)),
     service(CONTROL_NAME, { [LAB_LABEL]: lab, [DEVICE_LABEL]: CONTROL_NAME }, [controlPort]),
     ...model.devices.flatMap((device) => {
       const vip = model.groups.find((group) => group.name === device.group)
@@ -117,7 +127,7 @@ export const renderKubernetes = (model: ExportModel, labFileText: string): strin
       const podLabels = labels({ [DEVICE_LABEL]: device.id, "fazlab.dev/kind": device.kind, ...(device.group === null ? {} : { "fazlab.dev/ha-group": device.group }) })
       const own = device.ports.filter((port) => !(vip?.ports.some((p) => p.port === port.port && p.protocol === port.protocol) ?? false))
       return [
-        deployment(device.id, podLabels, podSpec(nodeArgs(device), device.ports, readiness)),
+        deployment(device.id, podLabels, podSpec(nodeArgs(device), device.ports, readiness, true)),
         service(device.id, { [LAB_LABEL]: lab, [DEVICE_LABEL]: device.id }, own, { [DEVICE_LABEL]: device.id })
       ]
     }),

@@ -1,8 +1,10 @@
 /**
  * A lab file as the container engines see it: one container per device running
- * `fazlab node --kind K --id ID --config /etc/fazlab/lab.yaml --lab ws://fazlab-control:7400/`
- * (DESIGN-12: the node command line netns placement builds), one `fazlab-control` container that
- * serves the lab's control channel and waits for the nodes to dial in, the documented ports each
+ * `fazlab node --kind K --id ID --config /etc/fazlab/lab.yaml --lab ws://fazlab-control:7400/
+ * --addressing dns --hold --data-dir /var/lib/fazlab --pki /etc/fazlab/pki` (peers by name, the
+ * lab CA from a mounted folder: `fazlab export pki`), one `fazlab-control` container that
+ * serves the lab's control channel and waits for the nodes to dial in (`fazlab up --placement
+ * external`, docs/placement.md), the documented ports each
  * device listens on (an HA group's virtual-IP ports on a name of its own), and the flows of the
  * port catalog the lab has both sides of, which become firewall rules (Kubernetes
  * NetworkPolicies). Peers find each other by DNS name: a device's id, an HA group's name.
@@ -23,8 +25,10 @@ export const LAB_FILE_IN_CONTAINER = "/etc/fazlab/lab.yaml"
 export const CONTROL_NAME = "fazlab-control"
 export const CONTROL_PORT = 7400
 export const CONTROL_URL = `ws://${CONTROL_NAME}:${CONTROL_PORT}/`
-/** The environment variable that carries the control token to the lab and every node. */
-export const TOKEN_VARIABLE = "FAZLAB_CONTROL_TOKEN"
+/** Where every device's container finds the lab CA (ca.pem, ca.key: `fazlab export pki`). */
+export const PKI_DIR_IN_CONTAINER = "/etc/fazlab/pki"
+/** The lab CA's folder beside the exported file, as `fazlab export pki` writes it by default. */
+export const PKI_DIR = "pki"
 /** The image built from the project's Dockerfile. */
 export const DEFAULT_IMAGE = "fazlab:latest"
 /** Where a container writes (its stores and the lab PKI): its working directory. */
@@ -83,14 +87,19 @@ export interface ExportModel {
   readonly links: ReadonlyArray<ExportLink>
 }
 
-/** The node command line of a device (DESIGN-12), as the container's arguments after `fazlab`. */
+/**
+ * The node command line of a device, as the container's arguments after `fazlab`: peers by name,
+ * held until the lab begins it (in start order), its stores in the container's data folder, its
+ * certificates from the shared lab CA.
+ */
 export const nodeArgs = (device: Pick<ExportDevice, "id" | "kind">): ReadonlyArray<string> => [
-  "node", "--kind", device.kind, "--id", device.id, "--config", LAB_FILE_IN_CONTAINER, "--lab", CONTROL_URL
+  "node", "--kind", device.kind, "--id", device.id, "--config", LAB_FILE_IN_CONTAINER, "--lab", CONTROL_URL,
+  "--addressing", "dns", "--hold", "--data-dir", DATA_DIR, "--pki", PKI_DIR_IN_CONTAINER
 ]
 
 /** The control container's arguments after `fazlab`: the lab serves its channel and waits for the nodes. */
 export const controlArgs: ReadonlyArray<string> = [
-  "up", LAB_FILE_IN_CONTAINER, "--headless", "--placement", "external", "--control-bind", `0.0.0.0:${CONTROL_PORT}`
+  "up", LAB_FILE_IN_CONTAINER, "--headless", "--placement", "external", "--control-bind", `0.0.0.0:${CONTROL_PORT}`, "--data-dir", DATA_DIR
 ]
 
 const DnsName = Schema.String.check(Schema.isPattern(/^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/u))

@@ -13,6 +13,12 @@
  * match the request (role and SAN) and are signed by this CA and still valid. Certificate serial
  * numbers are 16 random bytes, positive.
  *
+ * A lab whose devices run in containers shares one CA: `exportLabCa` writes the CA of a lab's
+ * folder (made first when the lab has none) to a folder of its own (`fazlab pki export`), which
+ * is mounted into every container; `adoptLabCa` makes it the CA of a node's data folder before
+ * the node loads its PKI (`fazlab node --pki DIR`). Each node then issues its own device
+ * certificates from it, and every peer trusts them.
+ *
  * A device that serves SSH (the analyzer's CLI on TCP/22) gets an SSH host key from here too:
  * ECDSA P-256, kept as `<serial>.ssh-host.key` (SEC1 PEM, what SSH servers load), so a client's
  * `known_hosts` entry stays valid across restarts of the lab.
@@ -249,6 +255,47 @@ export class LabPki {
     })
     const certPem = `${cert.toString("pem")}\n`
     return { certPem, keyPem: keys.privateKey, chainPem: `${certPem}${this.#ca.pem}` }
+  }
+}
+
+/** The files of a lab CA in a folder. */
+const CA_FILES = ["ca.pem", "ca.key"] as const
+
+/**
+ * Writes the CA of the lab whose data folder is `dataDir` (created there first when the lab has
+ * none yet) into `out` as ca.pem and ca.key (0600): what `--pki` of a container's node reads.
+ */
+export const exportLabCa = async (options: LabPkiOptions & { readonly dir: string }, out: string): Promise<LabPki> => {
+  const pki = await LabPki.load(options)
+  await guard(out, "cannot be created; check the path and its permissions", () => fs.mkdir(out, { recursive: true }))
+  for (const file of CA_FILES) {
+    const text = await fs.readFile(path.join(options.dir, "pki", file), "utf8")
+    await writeFileAtomic(path.join(out, file), text, file === "ca.key" ? 0o600 : 0o644)
+  }
+  return pki
+}
+
+/**
+ * Makes the CA in `from` (ca.pem, ca.key, as `exportLabCa` writes them) the CA of the data folder
+ * `dataDir`, checked first; a data folder that already has that CA is left as it is, one with
+ * another CA is an error (its certificates were issued by the other).
+ */
+export const adoptLabCa = async (from: string, dataDir: string): Promise<void> => {
+  const given = await loadCa(from)
+  if (given === null) throw new PkiError({ path: from, reason: "holds no lab CA (ca.pem and ca.key); write one with fazlab export pki LAB.yaml --out DIR and mount it there" })
+  const folder = path.join(dataDir, "pki")
+  const current = await loadCa(folder).catch(() => null)
+  if (current !== null) {
+    if (current.cert.fingerprint256 === given.cert.fingerprint256) return
+    throw new PkiError({ path: folder, reason: `holds another lab CA than ${from}; delete ${folder}, or give the data folder of this lab` })
+  }
+  await guard(folder, "cannot be created or made private (mode 0700); check the permissions of the lab data folder", async () => {
+    await fs.mkdir(folder, { recursive: true, mode: 0o700 })
+    await fs.chmod(folder, 0o700)
+  })
+  // Key first: a CA certificate is never on disk without its key.
+  for (const file of CA_FILES.toReversed()) {
+    await writeFileAtomic(path.join(folder, file), await fs.readFile(path.join(from, file), "utf8"), file === "ca.key" ? 0o600 : 0o644)
   }
 }
 

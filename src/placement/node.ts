@@ -9,6 +9,12 @@
  * process's port plan) and, for an analyzer's `lost` count, what a sender in another process
  * generated (`sent`). The lab's requests are control commands run on this lab as the lab would
  * run them (src/control/commands.ts) and expectations of the lab file, checked here.
+ *
+ * With `dns` addressing (a node in a container, docs/placement.md) the node listens on every
+ * address of its host (0.0.0.0: the container's own network) and reaches every other device, and
+ * its HA group's other members, by name (the device id, an HA group's name), as the container
+ * network's DNS answers; where the lab says the others listen is then not learnt (it would be
+ * their wildcard addresses). It dials the lab until the lab answers: containers start in any order.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -21,6 +27,7 @@ import { RealLabClock } from "../machines/clock.ts"
 import type { BindError } from "../net/errors.ts"
 import type { Addressing, PortBase } from "../net/port-plan.ts"
 import { check } from "../lab/expectations.ts"
+import { groupOfMember, haGroups } from "../lab/topology.ts"
 import { Lab, type PlanError, type RemoteDevices } from "../lab/lab.ts"
 import type { Scenario } from "../lab/scenario/schema.ts"
 import { netnsPlan } from "./netns-plan.ts"
@@ -34,13 +41,25 @@ export interface NodeOptions {
   readonly lab: () => ControlAddress
   readonly dataDir: string | null
   readonly portBase: PortBase
-  readonly addressing: Addressing
+  /** `dns`: peers by name, this device on every address of its host (containers). */
+  readonly addressing: Addressing | "dns"
   readonly speed: number
   readonly placement: "process" | "netns"
   /** Build the device only when the lab sends `start` (the lab spawns all its nodes at once, then begins them in order). */
   readonly hold: boolean
   /** The node's link came up or went down: one line for its output. */
   readonly onLink: (line: string) => void
+}
+
+/** Where a node in a container listens: every address of its own network. */
+const ANY_ADDRESS = "0.0.0.0"
+
+/** Every device and HA group of the lab by its name, as a container network's DNS knows them; `id` and its HA group on every address here. */
+const dnsAddresses = (scenario: Scenario, id: string): ReadonlyMap<string, string> => {
+  const groups = haGroups(scenario)
+  const own = groupOfMember(groups).get(id)?.group
+  const names = [...scenario.devices.keys(), ...groups.keys()]
+  return new Map(names.map((name) => [name, name === id || name === own ? ANY_ADDRESS : name]))
 }
 
 /** A node's lab, as the control commands the lab sends it see it. */
@@ -74,8 +93,9 @@ export const runNode = (options: NodeOptions): Effect.Effect<Lab, BindError | Pl
     const early: LabEvent[] = []
     // Only bindings are learnt: a listener that closed refuses connections anyway, and an HA
     // group's virtual IP may be bound by its new holder before its old holder's close arrives.
+    const byName = options.addressing === "dns"
     const learn = (event: LabEvent) => {
-      if (event.type !== "listener-bound") return
+      if (event.type !== "listener-bound" || byName) return
       if (lab === null) return void early.push(event)
       const { device, port, address, actualPort } = event
       if (!own.has(`${device} ${port}`)) lab.plan.recordBound({ device, port, address, actualPort })
@@ -108,14 +128,16 @@ export const runNode = (options: NodeOptions): Effect.Effect<Lab, BindError | Pl
         for (const listener of snapshot.listeners) learn({ type: "listener-bound", at: 0, ...listener, port: listener.port as PortKey })
       },
       onEvent: learn,
-      onLink: (state, detail) => options.onLink(`${id}: ${state === "connected" ? "" : "lost the lab: "}${detail}`)
+      onLink: (state, detail) => options.onLink(`${id}: ${state === "connected" ? "" : "lost the lab: "}${detail}`),
+      patient: byName
     })
     yield* Effect.acquireRelease(
-      Effect.tryPromise({ try: () => uplink.start(), catch: (error) => ({ message: error instanceof Error ? error.message : String(error) }) }),
+      Effect.tryPromise({ try: (signal) => uplink.start(signal), catch: (error) => ({ message: error instanceof Error ? error.message : String(error) }) }),
       () => Effect.promise(() => uplink.close(5000))
     )
     if (options.hold) yield* Effect.promise(() => begun)
     const netns = options.placement === "netns" ? netnsPlan(scenario) : null
+    const addresses = byName ? dnsAddresses(scenario, id) : netns?.addresses
     const remote: RemoteDevices = {
       // Before the device starts: where the others listen, as learnt so far.
       prepare: (built) =>
@@ -132,7 +154,8 @@ export const runNode = (options: NodeOptions): Effect.Effect<Lab, BindError | Pl
       scenario,
       dataDir: options.dataDir,
       portBase: options.portBase,
-      addressing: options.addressing,
+      // By name: the operating system picks the source address, as in any container.
+      addressing: options.addressing === "dns" ? "shared" : options.addressing,
       clock: new RealLabClock(options.speed),
       onEvent: (event) => {
         if (event.type === "listener-bound") own.add(`${event.device} ${event.port}`)
@@ -142,8 +165,8 @@ export const runNode = (options: NodeOptions): Effect.Effect<Lab, BindError | Pl
       placement: {
         local: new Set([id]),
         remote,
+        ...(addresses === undefined ? {} : { addresses }),
         ...(netns === null ? {} : {
-          addresses: netns.addresses,
           // The lab says who holds an address: its holder, or null when it is this device's now.
           host: {
             takeAddress: takeAddress(id, async (address, take) => {

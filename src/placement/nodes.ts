@@ -15,6 +15,11 @@
  *
  * Every node is spawned with `--exit-with-lab`: a node whose lab process is gone (even after a
  * SIGKILL) exits on its own, so no process outlives its lab.
+ *
+ * With `placement: external` (containers) the lab spawns nothing: each node is started elsewhere
+ * (`fazlab node ... --hold`, src/export/), dials the channel's TCP listener and says hello, and
+ * the lab begins them in start order as they come, however long they take. A node that dials
+ * in with its device already running (after the lab's process restarted) is taken as it is.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as path from "node:path"
@@ -48,13 +53,15 @@ export const FAZLAB_ENTRY = fileURLToPath(new URL("../../bin/fazlab.js", import.
 export interface NodeSetOptions {
   readonly scenario: Scenario
   /** The lab file, absolute: every node loads it. */
-  readonly file: string
+  readonly file: string | null
   readonly dataDir: string
-  readonly placement: "process" | "netns"
+  readonly placement: "process" | "netns" | "external"
   /** The netns lab's network (and its nftables file), or null for `process`. */
   readonly netns: { readonly plan: NetnsPlan; readonly nftables: string | null } | null
   readonly speed: number
   readonly bind: ControlBind | undefined
+  /** The token the nodes present (external: theirs, from the environment); null: a new one. */
+  readonly token: string | null
 }
 
 /** One device's node as the lab knows it. */
@@ -121,7 +128,8 @@ export class NodeSet implements RemoteDevices, NodeHub {
           () => Effect.promise(() => teardownNetns(netns.plan.lab))
         )
       }
-      self.#server = yield* serveControl(self.target(lab), { dataDir: self.#options.dataDir, ...(self.#options.bind === undefined ? {} : { bind: self.#options.bind }) }).pipe(
+      const { bind, token } = self.#options
+      self.#server = yield* serveControl(self.target(lab), { dataDir: self.#options.dataDir, ...(bind === undefined ? {} : { bind }), ...(token === null ? {} : { token }) }).pipe(
         Effect.mapError((error) => new PlanError({ reason: error.message }))
       )
       // Runs before the channel and the network go: the nodes stop while they can still report.
@@ -275,7 +283,8 @@ export class NodeSet implements RemoteDevices, NodeHub {
   placementOf(device: string): { readonly address?: string; readonly netns?: string } {
     const netns = this.#options.netns?.plan.devices.get(device)
     if (netns !== undefined) return { address: netns.address, netns: netns.namespace }
-    return this.#lab === null ? {} : { address: this.#lab.plan.addressOf(device) }
+    // An external node is reached by its name on its own network, not by an address of this host.
+    return this.#lab === null || this.#options.placement === "external" ? {} : { address: this.#lab.plan.addressOf(device) }
   }
 
   #forward(command: ControlCommand): Effect.Effect<unknown, Explained> | null {
@@ -343,7 +352,7 @@ export class NodeSet implements RemoteDevices, NodeHub {
     const { file, dataDir, speed, placement } = this.#options
     const lab = this.#lab
     const server = this.#server
-    if (lab === null || server === null) return Promise.reject(new Error("bug: a node is spawned before the lab's control channel"))
+    if (lab === null || server === null || file === null || placement === "external") return Promise.reject(new Error("bug: a node is spawned before the lab's control channel, or in an external lab"))
     const spec = this.#options.scenario.devices.get(id)
     const args = [
       FAZLAB_ENTRY, "node",
@@ -384,33 +393,45 @@ export class NodeSet implements RemoteDevices, NodeHub {
     return this.#until(id, state, () => state.link !== null, "say hello to the lab")
   }
 
-  /** Resolves when `ready` holds (checked at each hello and report); rejects when the node exits or NODE_START_MS pass. */
-  #until(id: string, state: NodeState, ready: () => boolean, what: string): Promise<void> {
+  /**
+   * Resolves when `ready` holds (checked at each hello and report); rejects when the node exits or
+   * NODE_START_MS pass. An external node has no process here, and none to wait for is no limit.
+   */
+  #until(id: string, state: NodeState, ready: () => boolean, what: string, limited = true): Promise<void> {
+    const external = this.#options.placement === "external"
     return new Promise<void>((resolve, reject) => {
       const done = (error: Error | null) => {
-        clearTimeout(timer)
+        if (timer !== null) clearTimeout(timer)
         state.waiters.delete(check)
         if (error === null) resolve()
         else reject(error)
       }
       const check = () => {
         if (ready()) done(null)
-        else if (state.child === null) done(new Error(`the process of ${id} exited before it could ${what}: ${state.lastWords || "it said nothing"}`))
+        else if (state.child === null && !external) done(new Error(`the process of ${id} exited before it could ${what}: ${state.lastWords || "it said nothing"}`))
       }
-      const timer = setTimeout(() => done(new Error(`the process of ${id} did not ${what} within ${NODE_START_MS / 1000} s`)), NODE_START_MS)
+      const timer = limited ? setTimeout(() => done(new Error(`the ${external ? "node" : "process"} of ${id} did not ${what} within ${NODE_START_MS / 1000} s`)), NODE_START_MS) : null
       state.waiters.add(check)
       check()
     })
   }
 
-  /** Spawns every node at once, each waiting for `begin`. */
+  /** Spawns every node at once, each waiting for `begin` (an external lab's nodes are started elsewhere). */
   #spawnAll(): Promise<void> {
+    if (this.#options.placement === "external") return Promise.resolve()
     return Promise.all([...this.#nodes].map(([id, state]) => this.#spawn(id, state))).then(() => undefined)
   }
 
   /** Lets the node of `id` build its device (and start it, when the lab file says so), and waits until it has. */
   async begin(id: string, state: NodeState): Promise<void> {
-    if (state.child === null) await this.#spawn(id, state)
+    if (this.#options.placement === "external") {
+      // However long a container takes to come up; then its first report says whether it is held.
+      await this.#until(id, state, () => state.link !== null && state.reported, "dial the lab", false)
+      if (state.status === "running") {
+        state.begun = true
+        return
+      }
+    } else if (state.child === null) await this.#spawn(id, state)
     state.begun = true
     state.reported = false
     await this.#request(id, { name: "start", device: id })
@@ -466,10 +487,10 @@ class NodeDevice implements Device {
   /** Lets its node build the device (it starts it when the lab file says so); a node that cannot is reported as `node-exited`. */
   start(): Effect.Effect<void, BindError> {
     const state = this.#state
-    if (state.begun && state.child !== null) return Effect.void
+    if (state.begun && (state.child !== null || state.link !== null)) return Effect.void
     return Effect.promise(() =>
       this.#nodes.begin(this.id, state).catch((error: unknown) => {
-        if (state.child !== null) this.#nodes.gaveUp(this.id, explained(error).message)
+        if (state.child !== null || state.link !== null) this.#nodes.gaveUp(this.id, explained(error).message)
       })
     )
   }

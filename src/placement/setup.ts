@@ -3,7 +3,9 @@
  * `--netns`): nothing for `in-process`; for `process` and `netns` the `LabPlacement` of a lab
  * whose devices are all nodes it spawns, checked first (a data folder for the shared CA and
  * stores, the real clock, and for `netns` root and namespace support and a network the lab file
- * can lay out). Each problem is one sentence (`PlacementError`).
+ * can lay out); for `external` (the command line only: containers, docs/placement.md) the same
+ * lab of nodes, which it does not spawn but waits for, on the control channel's TCP listener,
+ * with the token of `FAZLAB_CONTROL_TOKEN`. Each problem is one sentence (`PlacementError`).
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -18,13 +20,21 @@ export class PlacementError extends Error {
   override readonly name = "PlacementError"
 }
 
+/** Where a lab's devices run: a lab file's `placement`, or `external` from the command line. */
+export type LabPlacementName = Placement | "external"
+
+/** The environment variable a container lab's control token comes from (the lab's and every node's). */
+export const TOKEN_VARIABLE = "FAZLAB_CONTROL_TOKEN"
+
 export interface PlacementInput {
   readonly scenario: Scenario
   /** The lab file as given, or null for the embedded default lab (its text is `defaultText`). */
   readonly file: string | null
   readonly defaultText: string
   readonly dataDir: string | null
-  readonly placement: Placement | null
+  readonly placement: LabPlacementName | null
+  /** The environment (`external` takes its token from it). */
+  readonly env: Readonly<Record<string, string | undefined>>
   /** The router's nftables file from the command line (absolute), over the lab file's. */
   readonly nftables: string | null
   readonly simulated: boolean
@@ -47,12 +57,18 @@ export const placeLab = async (input: PlacementInput): Promise<PlacedLab | null>
     if (input.nftables !== null) throw new PlacementError(`--nftables is the rule file of a netns lab's router, and lab ${scenario.name} runs in-process; add --netns`)
     return null
   }
-  if (placement === "process" && input.nftables !== null) throw new PlacementError("--nftables is the rule file of a netns lab's router, and placement process has no router; add --netns")
+  if (placement !== "netns" && input.nftables !== null) throw new PlacementError(`--nftables is the rule file of a netns lab's router, and placement ${placement} has no router; add --netns`)
   if (input.dataDir === null) {
     throw new PlacementError(`placement ${placement} needs a data folder (the device processes share the lab's CA and stores there); drop --memory`)
   }
   if (input.simulated) {
     throw new PlacementError(`placement ${placement} runs every device on the real clock of its own process, and ${scenario.name} asks for clock: simulated; use --clock real, or placement in-process`)
+  }
+  if (placement === "external") {
+    const token = input.env[TOKEN_VARIABLE] ?? ""
+    if (token.length < 16) throw new PlacementError(`placement external needs the token its nodes present in ${TOKEN_VARIABLE} (16 characters or more, the same for the lab and every node); set it, for example to $(openssl rand -base64 32 | tr -d /+=)`)
+    const nodes = new NodeSet({ scenario, file: null, dataDir: input.dataDir, placement, netns: null, speed: input.speed, bind: input.bind, token })
+    return { nodes, placement: { local: new Set(), remote: nodes } }
   }
   let file = input.file
   if (file === null) {
@@ -75,7 +91,7 @@ export const placeLab = async (input: PlacementInput): Promise<PlacedLab | null>
       throw error
     }
   }
-  const nodes = new NodeSet({ scenario, file, dataDir: input.dataDir, placement, netns, speed: input.speed, bind: input.bind })
+  const nodes = new NodeSet({ scenario, file, dataDir: input.dataDir, placement, netns, speed: input.speed, bind: input.bind, token: null })
   return {
     nodes,
     ...(netns === null ? {} : { router: netns.plan.router }),

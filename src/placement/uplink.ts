@@ -7,6 +7,8 @@
  * let go first and counted) until the lab confirms them. When the connection is lost the node
  * keeps running and dials again (backoff from 100 ms to 2 s); on reconnect it says `node-hello`
  * again and sends what the lab has not confirmed, so the lab publishes each event once.
+ * A patient uplink (a node in a container, which may start before its lab) dials the lab the
+ * same way until it first answers, saying each new reason it could not once.
  */
 import type { LabEvent } from "../events/events.ts"
 import { type ControlAddress, type ControlClient, connectControl } from "../control/client.ts"
@@ -35,6 +37,8 @@ export interface UplinkOptions {
   readonly onEvent: (event: LabEvent) => void
   /** The link's state changed (for the node's own output). */
   readonly onLink?: (state: "connected" | "lost", detail: string) => void
+  /** Dial until the lab first answers, instead of failing with the first sentence. */
+  readonly patient?: boolean
 }
 
 export class Uplink {
@@ -56,9 +60,31 @@ export class Uplink {
     this.#options = options
   }
 
-  /** Starts dialing the lab; resolves once the first connection is up (or fails with the first sentence). */
-  async start(): Promise<void> {
-    await this.#connect()
+  /**
+   * Starts dialing the lab; resolves once the first connection is up (or fails with the first
+   * sentence; a patient uplink dials again until `signal` aborts).
+   */
+  async start(signal?: AbortSignal): Promise<void> {
+    if (this.#options.patient !== true) return this.#connect()
+    let said = ""
+    for (let wait = FIRST_RETRY_MS; ; wait = Math.min(LAST_RETRY_MS, wait * 2)) {
+      try {
+        return await this.#connect()
+      } catch (error) {
+        const reason = error instanceof Error ? error.message : String(error)
+        if (reason !== said) this.#options.onLink?.("lost", `cannot reach the lab yet (${reason}); dialing again`)
+        said = reason
+      }
+      signal?.throwIfAborted()
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait)
+        signal?.addEventListener("abort", () => {
+          clearTimeout(timer)
+          resolve()
+        }, { once: true })
+      })
+      signal?.throwIfAborted()
+    }
   }
 
   /** An event of the node's device, for the lab. */

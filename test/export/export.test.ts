@@ -6,7 +6,9 @@
  * srl-labs/containerlab, vendored unchanged in test/fixtures/containerlab/ with its source commit
  * and BSD 3-Clause notice). No container engine runs here. Each device
  * runs `fazlab node` with DESIGN-12's command line, peers are DNS names, and the NetworkPolicies
- * are one per allowed flow of the catalog, named for the probe's flow ids.
+ * are one per allowed flow of the catalog, named for the probe's flow ids. The pieces the
+ * exported command lines need (`fazlab export pki`, `fazlab node --pki`, `fazlab up --placement
+ * external`) refuse bad input in one sentence; test/export/containers.test.ts runs the exports.
  */
 import * as fs from "node:fs"
 import { createRequire } from "node:module"
@@ -60,7 +62,10 @@ const exported = async (format: string, ...extra: ReadonlyArray<string>): Promis
   return result.stdout
 }
 
-const NODE_COMMAND = ["node", "--kind", "fortigate", "--id", "fgt-1", "--config", "/etc/fazlab/lab.yaml", "--lab", "ws://fazlab-control:7400/"]
+const NODE_COMMAND = [
+  "node", "--kind", "fortigate", "--id", "fgt-1", "--config", "/etc/fazlab/lab.yaml", "--lab", "ws://fazlab-control:7400/",
+  "--addressing", "dns", "--hold", "--data-dir", "/var/lib/fazlab", "--pki", "/etc/fazlab/pki"
+]
 
 beforeAll(() => {
   dir = tempDir("fazlab-export-")
@@ -87,6 +92,12 @@ describe("fazlab export compose", () => {
     expect(document.services["faz-a"]?.["networks"]).toEqual({ lab: { aliases: ["lab"] } })
     expect(document.services["faz-a"]?.["expose"]).toContain("5199/tcp")
     expect(document.configs["lab"]?.file).toBe("./lab.yaml")
+    // The lab CA's folder (fazlab export pki) beside the Compose file, in every device, not in the control service.
+    expect(document.services["fgt-1"]?.["volumes"]).toEqual([{ type: "bind", source: "./pki", target: "/etc/fazlab/pki", read_only: true }])
+    expect(document.services["fazlab-control"]?.["volumes"]).toBeUndefined()
+    expect(document.services["fazlab-control"]?.["command"]).toEqual([
+      "up", "/etc/fazlab/lab.yaml", "--headless", "--placement", "external", "--control-bind", "0.0.0.0:7400", "--data-dir", "/var/lib/fazlab"
+    ])
     // A broken file is caught: the schema is doing its job.
     expect(validate({ services: { x: { image: 1 } } })).toBe(false)
   })
@@ -121,6 +132,8 @@ describe("fazlab export k8s", () => {
     expect(names("Service")).toEqual(["faz-a", "faz-b", "fazlab-control", "fgt-1", "fmg-1", "lab", "smtp-1"])
     const fgt = documents.find((d) => d.kind === "Deployment" && d.metadata.name === "fgt-1")
     expect(JSON.stringify(fgt)).toContain(JSON.stringify(NODE_COMMAND))
+    // The lab CA from the Secret the user makes of fazlab export pki's folder.
+    expect(JSON.stringify(fgt)).toContain(JSON.stringify({ name: "pki", secret: { secretName: "export-test-pki" } }))
   })
 
   it("has a NetworkPolicy per allowed flow the lab has both sides of, plus the lab's own links, and leaves out denied flows", async () => {
@@ -148,7 +161,7 @@ describe("fazlab export containerlab", () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(clabSchema)
     expect(validate(document), JSON.stringify(validate.errors)).toBe(true)
     expect(document.topology.nodes["fgt-1"]?.cmd).toBe(NODE_COMMAND.join(" "))
-    expect(document.topology.defaults.binds).toEqual(["./lab.yaml:/etc/fazlab/lab.yaml:ro"])
+    expect(document.topology.defaults.binds).toEqual(["./lab.yaml:/etc/fazlab/lab.yaml:ro", "./pki:/etc/fazlab/pki:ro"])
     // A broken topology is caught: an unknown kind, a node field containerlab does not have, no name.
     expect(validate({ name: "x", topology: { nodes: { a: { kind: "fortianalyzer" } } } })).toBe(false)
     expect(validate({ name: "x", topology: { nodes: { a: { kind: "linux", command: "fazlab" } } } })).toBe(false)
@@ -160,5 +173,29 @@ describe("fazlab export containerlab", () => {
     const result = await runFazlab(["export", "compose", path.join(dir, "bad.yaml")], { cwd: dir })
     expect(result.code).toBe(2)
     expect(result.stderr).toBe("fazlab export: the name fazlab-control is the control channel's in a container lab; rename that device or HA group\n")
+  })
+})
+
+describe("the container placement's pieces, refused in one sentence when wrong", () => {
+  it("fazlab export pki writes the lab's CA, the same at every export, and a node adopts only a folder that holds one", async () => {
+    const out = path.join(dir, "pki")
+    const first = await runFazlab(["export", "pki", labFile, "--out", out, "--data-dir", path.join(dir, "data")], { cwd: dir })
+    expect(first.code, first.stderr).toBe(0)
+    expect(first.stdout).toMatch(/^wrote the CA of lab export-test \(SHA-256 [0-9A-F:]{95}\) to pki: ca\.pem, ca\.key/u)
+    expect(fs.statSync(path.join(out, "ca.key")).mode & 0o777).toBe(0o600)
+    const again = await runFazlab(["export", "pki", labFile, "--out", out, "--data-dir", path.join(dir, "data")], { cwd: dir })
+    expect(again.stdout).toBe(first.stdout)
+    const node = await runFazlab(
+      ["node", "--kind", "fortigate", "--id", "fgt-1", "--config", labFile, "--lab", "ws://127.0.0.1:9/", "--token", "t", "--addressing", "dns", "--data-dir", path.join(dir, "node"), "--pki", path.join(dir, "nothing")],
+      { cwd: dir }
+    )
+    expect(node.code).toBe(2)
+    expect(node.stderr).toBe(`fazlab node: lab PKI ${path.join(dir, "nothing")}: holds no lab CA (ca.pem and ca.key); write one with fazlab export pki LAB.yaml --out DIR and mount it there\n`)
+  })
+
+  it("a lab with placement external needs the nodes' token in its environment", async () => {
+    const result = await runFazlab(["up", labFile, "--placement", "external", "--headless", "--data-dir", path.join(dir, "external")], { cwd: dir })
+    expect(result.code).toBe(2)
+    expect(result.stderr).toBe("fazlab up: placement external needs the token its nodes present in FAZLAB_CONTROL_TOKEN (16 characters or more, the same for the lab and every node); set it, for example to $(openssl rand -base64 32 | tr -d /+=)\n")
   })
 })

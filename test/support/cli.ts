@@ -27,6 +27,8 @@ export interface CliOptions {
   readonly env?: Readonly<Record<string, string>>
   /** The process is killed (SIGKILL) and the promise rejects after this long. Default 20 s. */
   readonly timeoutMs?: number
+  /** Run it in this network namespace (`ip netns exec NS`, which execs it: the child is fazlab itself). */
+  readonly netns?: string
 }
 
 const made: string[] = []
@@ -44,7 +46,7 @@ export const removeTempDirs = (): void => {
 }
 
 const spawnFazlab = (args: ReadonlyArray<string>, options: CliOptions): ChildProcess =>
-  spawn(process.execPath, [FAZLAB_BIN, ...args], {
+  spawn(options.netns === undefined ? process.execPath : "ip", [...(options.netns === undefined ? [] : ["netns", "exec", options.netns, process.execPath]), FAZLAB_BIN, ...args], {
     cwd: options.cwd,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"]
