@@ -1,7 +1,7 @@
 /**
  * The OFTP benchmark's FortiGates: one process holding `devices` emulated FortiGates (a lab of
  * its own, in memory) that log over OFTP to an analyzer in another process:
- * `node bench/oftp-fleet.ts --port P [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S]`.
+ * `node bench/oftp-fleet.ts --port P [--devices N] [--first I] [--rate R] [--count C] [--queue-size Q] [--max-seconds S]`.
  *
  * Each FortiGate (`fgt-0001`, ... with serials `FGT60FTK2100nnnn`) generates `count` logs at
  * `rate` per second, `upload-option realtime`, `certificate-verification disable`, and is done
@@ -11,6 +11,8 @@
  * peak RSS, event-loop delay), closes its lab (CLOSE to the analyzer) and exits.
  *
  * With `--devices 1 --rate 200000` it is one fazlab FortiGate going as fast as it can generate.
+ * `--first I` numbers its FortiGates from the I-th (from 0): several fleet processes then log
+ * to one analyzer with names and serials of their own (`spreadFleet` in `oftp-run.ts`).
  *
  * With `--with-analyzer DIR` instead of `--port`, the analyzer is in the same lab (`faz-1`, its
  * file store in DIR): the fleet and the analyzer as one process, as `fazlab run` holds them. The
@@ -69,6 +71,8 @@ export interface FleetOptions {
   readonly port: number | null
   readonly analyzerDir: string | null
   readonly devices: number
+  /** The index (from 0) of its first FortiGate. */
+  readonly first: number
   readonly rate: number
   readonly count: number
   readonly queueSize: number
@@ -82,7 +86,7 @@ const fleetYaml = (options: FleetOptions): string => {
   const lines = ["name: oftp-fleet", "devices:"]
   if (options.port === null) lines.push(`  ${ANALYZER}: { kind: fortianalyzer, oftp: { auto-authorize: true } }`)
   const server = options.port === null ? ANALYZER : `"127.0.0.1:${options.port}"`
-  for (let i = 0; i < options.devices; i++) {
+  for (let i = options.first; i < options.first + options.devices; i++) {
     const serial = `FGT60FTK21${String(i + 1).padStart(6, "0")}`
     lines.push(
       `  ${fleetDeviceName(i)}: { kind: fortigate, serial: ${serial}, fortianalyzer: { server: ${server}, ` +
@@ -190,7 +194,7 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
   let generated = 0
   const store = options.port === null ? lab.analyzer(ANALYZER)?.store ?? null : null
   const check = { stored: 0, missing: 0, duplicated: 0 }
-  for (let i = 0; i < options.devices; i++) {
+  for (let i = options.first; i < options.first + options.devices; i++) {
     const name = fleetDeviceName(i)
     const sent = lab.sender(name)?.sentTo(options.port === null ? ANALYZER : `127.0.0.1:${options.port}`) ?? 0
     generatedBy[name] = sent
@@ -233,16 +237,17 @@ const run = async (options: FleetOptions): Promise<OftpFleetReport> => {
 
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
-    options: { ...FLEET_OPTIONS, "queue-size": { type: "string", default: "100000" }, "with-analyzer": { type: "string" } }
+    options: { ...FLEET_OPTIONS, "queue-size": { type: "string", default: "100000" }, "with-analyzer": { type: "string" }, first: { type: "string", default: "0" } }
   })
+  const first = Number(values.first)
   const analyzerDir = values["with-analyzer"] ?? null
   const numbers = positiveWholeNumbers([analyzerDir === null ? values.port : "1", values.devices, values.rate, values.count, values["queue-size"], values["max-seconds"]])
-  if (numbers === null) {
-    usage("node bench/oftp-fleet.ts --port P | --with-analyzer DIR [--devices N] [--rate R] [--count C] [--queue-size Q] [--max-seconds S] (positive whole numbers)")
+  if (numbers === null || !Number.isInteger(first) || first < 0) {
+    usage("node bench/oftp-fleet.ts --port P | --with-analyzer DIR [--devices N] [--first I] [--rate R] [--count C] [--queue-size Q] [--max-seconds S] (positive whole numbers; I from 0)")
     return
   }
   const [port, devices, rate, count, queueSize, maxSeconds] = numbers as [number, number, number, number, number, number]
-  await run({ port: analyzerDir === null ? port : null, analyzerDir, devices, rate, count, queueSize, maxSeconds })
+  await run({ port: analyzerDir === null ? port : null, analyzerDir, devices, first, rate, count, queueSize, maxSeconds })
 }
 
 if (import.meta.main) await main()

@@ -13,6 +13,9 @@
  *   stored and none lost (checked per device in the store), peak RSS of both processes.
  * - `oftp-swarm`: the same load from 1,000 light devices (`oftp-swarm.ts`, the codec and nothing
  *   else), so the analyzer's side is measured even when the emulated FortiGates are the limit.
+ * - `oftp-spread`: the 1,000 fazlab FortiGates spread over several sender processes (4 of 250,
+ *   each a lab of its own, as device nodes are), all logging to the one analyzer at once: all
+ *   online, all stored once, none lost (checked per device in the store).
  */
 import * as path from "node:path"
 import { type BenchEnv, profileFlags } from "./bench-env.ts"
@@ -263,6 +266,65 @@ export const runOftpFleet = async (env: BenchEnv, options: OftpOptions, senders:
         verdict: missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
       }],
       notes
+    }
+  } catch (error) {
+    return { rows: [failed(scenario, "analyzer", target, error)], notes: [] }
+  }
+}
+
+/** Sender processes the spread fleet is split over. */
+export const SPREAD_PROCESSES = 4
+
+/** `fleetDevices` fazlab FortiGates over SPREAD_PROCESSES processes at once, against one analyzer. */
+export const runOftpSpread = async (env: BenchEnv, options: OftpOptions): Promise<OftpResult> => {
+  const count = FLEET_RATE_PER_DEVICE * options.fleetSeconds
+  const scenario = `OFTP spread: ${options.fleetDevices.toLocaleString("en-US")} fazlab FortiGates over ${SPREAD_PROCESSES} processes x ${FLEET_RATE_PER_DEVICE}/s x ${options.fleetSeconds} s`
+  const target = `all online, all stored once, each process's RSS < ${FLEET_RSS_TARGET_MB} MB`
+  const per = Math.ceil(options.fleetDevices / SPREAD_PROCESSES)
+  try {
+    const run = await withReceiver(env, "analyzer", path.join(env.tmp, "oftp-spread"), "oftp-spread-analyzer", async (port) => {
+      const parts = await Promise.all(Array.from({ length: SPREAD_PROCESSES }, (_, i) => {
+        const devices = Math.min(per, options.fleetDevices - i * per)
+        const args = ["--devices", String(devices), "--first", String(i * per), "--rate", String(FLEET_RATE_PER_DEVICE), "--count", String(count), "--max-seconds", String(options.fleetSeconds + 45)]
+        return fleet(env, port, args, `oftp-spread-senders-${i + 1}`)
+      }))
+      return { sender: parts.map((part) => part.sender), expect: Object.assign({}, ...parts.map((part) => part.expect)) as Record<string, number> }
+    })
+    const senders = run.sender
+    const { receiver } = run
+    const sum = (pick: (report: OftpFleetReport) => number) => senders.reduce((total, report) => total + pick(report), 0)
+    const generated = sum((report) => report.generated)
+    const acked = sum((report) => report.acked)
+    const complete = sum((report) => report.complete)
+    const missing = receiver.check?.missing ?? generated
+    const lost = Math.max(0, missing - (generated - acked))
+    const senderRssMb = Math.max(...senders.map((report) => report.maxRssKiB / 1024))
+    const analyzerRssMb = receiver.maxRssKiB / 1024
+    const missed: string[] = []
+    if (receiver.devicesOnline < options.fleetDevices) missed.push(`${receiver.devicesOnline} online`)
+    if (complete < options.fleetDevices) missed.push(`${complete} devices done`)
+    if (lost > 0 || (receiver.check?.duplicated ?? 0) > 0) missed.push("loss")
+    if (analyzerRssMb >= FLEET_RSS_TARGET_MB) missed.push("analyzer RSS")
+    if (senderRssMb >= FLEET_RSS_TARGET_MB) missed.push("senders' RSS")
+    const firstAt = Math.min(...senders.map((report) => report.firstAckAt))
+    const lastAt = Math.max(...senders.map((report) => report.lastAckAt))
+    return {
+      rows: [{
+        scenario,
+        sink: "analyzer",
+        senderRate: lastAt > firstAt ? (acked * 1000) / (lastAt - firstAt) : null,
+        storedRate: receiver.rate,
+        ratio: null,
+        check: `${lost} / ${receiver.check?.duplicated ?? "?"}`,
+        receiverRssMb: analyzerRssMb,
+        senderRssMb,
+        target,
+        verdict: missed.length === 0 ? "PASS" : `MISS (${missed.join(", ")})`
+      }],
+      notes: [
+        `${scenario}: ${rate(generated)} generated, ${rate(acked)} acknowledged, ${rate(receiver.check?.stored ?? 0)} stored, ${receiver.devicesOnline} devices online at the analyzer, ` +
+          `${complete} done; sender processes' RSS ${senders.map((report) => (report.maxRssKiB / 1024).toFixed(0)).join(", ")} MB`
+      ]
     }
   } catch (error) {
     return { rows: [failed(scenario, "analyzer", target, error)], notes: [] }

@@ -25,7 +25,7 @@ const TICK_MS = 100
 const KEEPALIVE_MS = 5000
 const RECORDS_PER_DEVICE = 10
 
-type Options = Omit<FleetOptions, "queueSize" | "port" | "analyzerDir"> & { readonly port: number }
+type Options = Omit<FleetOptions, "queueSize" | "port" | "analyzerDir" | "first"> & { readonly port: number }
 
 class Device {
   readonly name: string

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the analyzer's syslog intake throughput, loss and memory, its OFTP intake
- * (one session, and a fleet of 1,000 FortiGates: `oftp-run.ts`), HA failover (`ha-failover.ts`,
- * in this process), the terminal UI's cost to the lab (`ui-throughput.ts`), and the lab's start
- * time, printed as tables. Writes nothing but its output (the analyzer's store goes
+ * (one session, and a fleet of 1,000 FortiGates, in one process or spread over several:
+ * `oftp-run.ts`), HA failover (`ha-failover.ts`, in this process), the terminal UI's cost to the
+ * lab (`ui-throughput.ts`), a network-namespace lab's up and down time and its probe matrix
+ * (`placement.ts`, root only), and the lab's start time, printed as tables. Writes nothing but its output (the analyzer's store goes
  * to a temporary folder that is removed at the end), and exits 0 whatever the figures: it is
  * a benchmark, not a test. See docs/performance.md for what each figure means.
  *
@@ -11,7 +12,7 @@
  * moment, then against an emulated FortiAnalyzer (`receiver.ts`, its own process, so its peak
  * RSS is its own). The ratio of the two is what stays meaningful on a noisy machine.
  *
- * Options: `--only tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,oftp-lab,failover,ui,start` (default all),
+ * Options: `--only tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,oftp-spread,oftp-lab,failover,ui,netns,start` (default all),
  * `--tcp-count N`, `--udp-count N`, `--udp-rate R`, `--oftp-count N`, `--fortigate-count N`,
  * `--fleet-devices N`, `--fleet-seconds S`, `--failover-rounds N`, `--failover-seconds S`, `--ui-rate R`, `--ui-count N`, `--cpu-prof DIR` (writes V8 CPU profiles of the analyzer processes there,
  * and of the OFTP FortiGates' processes), `--from-dist` (the syslog scenarios' analyzer loads the
@@ -27,7 +28,8 @@ import { parseArgs } from "node:util"
 import type { BlasterReport } from "./syslog-blaster.ts"
 import { perLogText, totalCpu } from "./thread-cpu.ts"
 import type { Endpoint, ReceiverReport } from "./receiver.ts"
-import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpLab, runOftpSession } from "./oftp-run.ts"
+import { type OftpOptions, type OftpRow, printOftpTable, runOftpFleet, runOftpLab, runOftpSession, runOftpSpread, SPREAD_PROCESSES } from "./oftp-run.ts"
+import { type NetnsBenchResult, runNetnsBench } from "./placement.ts"
 import { FAILOVER_DEFAULTS, type FailoverResult, failoverLines, failoverVerdict, runFailoverBench } from "./ha-failover.ts"
 import { BENCH_DIR, FAZLAB_BIN, FAZLAB_MAIN, ROOT } from "./paths.ts"
 import { type LogSizes, makeLogLines, syslogLine } from "./syslog-blaster.ts"
@@ -445,7 +447,7 @@ const machine = (): string => {
 const main = async (): Promise<void> => {
   const { values } = parseArgs({
     options: {
-      only: { type: "string", default: "tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,oftp-lab,failover,ui,start" },
+      only: { type: "string", default: "tcp,tcp-mix,tcp-lf,tcp-5424,udp,udp-mix,flood,oftp,oftp-fleet,oftp-swarm,oftp-spread,oftp-lab,failover,ui,netns,start" },
       "tcp-count": { type: "string", default: "300000" },
       "udp-count": { type: "string", default: "200000" },
       "udp-rate": { type: "string", default: "100000" },
@@ -513,6 +515,7 @@ const main = async (): Promise<void> => {
   let start: StartResult | null = null
   let failover: FailoverResult | string | null = null
   let ui: UiResult | null = null
+  let netns: NetnsBenchResult | null = null
   try {
     for (const scenario of scenarios) {
       if (!only.has(scenario.key)) continue
@@ -533,6 +536,12 @@ const main = async (): Promise<void> => {
       oftpRows.push(...result.rows)
       oftpNotes.push(...result.notes)
     }
+    if (only.has("oftp-spread")) {
+      process.stderr.write(`running: OFTP fleet of ${oftp.fleetDevices} FortiGates spread over ${SPREAD_PROCESSES} processes\n`)
+      const result = await runOftpSpread(oftpEnv, oftp)
+      oftpRows.push(...result.rows)
+      oftpNotes.push(...result.notes)
+    }
     if (only.has("oftp-lab")) {
       process.stderr.write(`running: OFTP one lab, the analyzer and ${oftp.fleetDevices} FortiGates in one process\n`)
       const result = await runOftpLab(oftpEnv, oftp)
@@ -550,6 +559,10 @@ const main = async (): Promise<void> => {
     if (only.has("ui")) {
       process.stderr.write("running: the terminal UI's cost to the lab (headless, then with the UI in tmux)\n")
       ui = await runUiThroughput(oftpEnv, uiOptions, (line) => process.stderr.write(`${line}\n`))
+    }
+    if (only.has("netns")) {
+      process.stderr.write("running: a network-namespace lab up, probed, down\n")
+      netns = await runNetnsBench(tmp, (line) => process.stderr.write(`${line}\n`))
     }
     if (only.has("start")) {
       process.stderr.write("running: lab start\n")
@@ -577,6 +590,9 @@ const main = async (): Promise<void> => {
   if (ui !== null) {
     process.stdout.write(`${rows.length + oftpRows.length > 0 || failover !== null ? "\n" : ""}${uiLines(ui).map((line) => `${line}\n`).join("")}`)
   }
+  if (netns !== null) {
+    process.stdout.write(`\nNetwork-namespace lab (scenarios/firewall-regression.yaml, allow-all.nft): ${netns.verdict}\n${netns.lines.map((line) => `${line}\n`).join("")}`)
+  }
   if (start !== null) {
     process.stdout.write(
       `\nLab start: spawn to the default lab's last listener-bound line (VIP udp/514 + tcp/514, faz-a tcp/5199), then SIGINT; target <= ${LAB_START_TARGET_RATIO}x node -e 0 and exit 0: ${start.verdict}\n` +
@@ -591,6 +607,7 @@ const main = async (): Promise<void> => {
   }
   if (ui !== null && isMiss(uiVerdict(ui))) missed.push(`UI cost: ${uiVerdict(ui)}`)
   if (start !== null && isMiss(start.verdict)) missed.push(`lab start: ${start.verdict}`)
+  if (netns !== null && isMiss(netns.verdict)) missed.push(`netns lab: ${netns.verdict}`)
   process.stdout.write(missed.length === 0 ? "\nAll targets met.\n" : `\nTargets missed:\n${missed.map((line) => `  - ${line}\n`).join("")}`)
   if (profileDir !== null) process.stdout.write(`\nCPU profiles of the analyzer processes (and the OFTP FortiGates', one folder each): ${profileDir}\n`)
 }
