@@ -59,6 +59,7 @@ export const TEST_TOOLS: ReadonlyArray<TestTool> = [
   { name: "xmllint", debian: "libxml2-utils" },
   { name: "ip", debian: "iproute2" },
   { name: "nmap", debian: "nmap" },
+  { name: "smbclient", debian: "smbclient" },
   { name: "nft", debian: "nftables" },
   { name: "arping", debian: "iputils-arping" },
   { name: "sysctl", debian: "procps" }

@@ -195,7 +195,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "DC polling",
     vendorText: "TCP/445",
     endpoints: [tcp(445)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "domain-controller"
   }),
   incoming({

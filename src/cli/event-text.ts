@@ -120,6 +120,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: RADIUS ${event.result} for ${event.user || "?"} from ${event.peer}${event.method === null ? "" : ` (${event.method.toUpperCase()})`}: ${event.reason}`
     case "admin-auth":
       return `${t}  ${event.device}: ${event.method.toUpperCase()} ${event.entry} (${event.server}) ${event.result} for ${event.user}: ${event.reason}`
+    case "smb-session":
+      return `${t}  ${event.device}: SMB client ${event.peer} ${event.reason}`
     case "store-failed":
       return `${t}  ${event.device} could not store ${event.dropped} logs and dropped them: ${event.reason}`
     case "logs-renumbered":

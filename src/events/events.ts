@@ -563,6 +563,18 @@ export type LabEventBody =
     readonly group: string | null
     readonly reason: string
   }
+  | {
+    /**
+     * An SMB2 client on an analyzer's TCP/445 (DC polling): `negotiated` with the dialect, or a
+     * session setup (or another request) `refused`; `reason` says it in words.
+     */
+    readonly type: "smb-session"
+    readonly device: string
+    readonly peer: string
+    readonly dialect: string | null
+    readonly state: "negotiated" | "refused"
+    readonly reason: string
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

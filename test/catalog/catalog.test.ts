@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, LDAP, report-query, RADIUS, management, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, LDAP, report-query, RADIUS, management, DC polling, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -113,6 +113,7 @@ describe("emulation status", () => {
       "in-management-ssh",
       "in-management-web-admin",
       "in-management-rest-xml-api",
+      "in-management-dc-polling",
       "out-fortianalyzer-ha",
       "out-fortiguard-services",
       "out-fortiguard-sprite-map-web-gui",

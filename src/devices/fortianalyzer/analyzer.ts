@@ -45,6 +45,7 @@ import type { HaGroupConfig } from "./ha-group.ts"
 import { AnalyzerHa } from "./ha-member.ts"
 import { AlertMailer } from "./alert-mail.ts"
 import { AnalyzerAlerts } from "./alerts.ts"
+import { DC_POLLING_PORT, DcPolling } from "./dc-polling.ts"
 import { FgfmManaged } from "./fgfm-managed.ts"
 import { FortiGuardUpdater } from "./fortiguard.ts"
 import { NtpSync } from "./ntp-sync.ts"
@@ -74,9 +75,10 @@ export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514", "tc
 /**
  * The management ports, always on the analyzer's own address: SSH (the admin CLI), HTTP (the
  * redirect to the web admin on TCP/443), FGFM (a FortiManager that manages the analyzer) and the
- * web service (SOAP/XML API) on TCP/8080 that FortiPortal's XML calls reach.
+ * web service (SOAP/XML API) on TCP/8080 that FortiPortal's XML calls reach, and SMB2 on TCP/445
+ * (DC polling, `dc-polling.ts`).
  */
-export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541", "tcp/8080"]
+export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541", "tcp/8080", DC_POLLING_PORT]
 
 /** The HTTPS ports, for FortiClient: "Logs from Chromebook" and "Fabric Member". */
 const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443"]
@@ -119,6 +121,8 @@ export class FortiAnalyzer implements Device {
   readonly fortiguard: FortiGuardUpdater
   /** Rolled log uploads and configuration backups: scheduled from start to stop. */
   readonly uploads: AnalyzerUploads
+  /** SMB2 on TCP/445 (DC polling). */
+  readonly dcPolling: DcPolling
   /** Its listeners' connection rules; `connections.closed` counts by rule (docs/errors.md, "Connections a listener closes"). */
   readonly connections: ConnectionRules
 
@@ -146,6 +150,7 @@ export class FortiAnalyzer implements Device {
       radius: settings.admin.radius,
       timeoutMs: settings.admin.setting.remoteAuthTimeout
     }))
+    this.dcPolling = new DcPolling({ device: id, serial: settings.serial, bus: context.bus, startedAt: () => Date.now() - this.uptime() })
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
     this.traps = new SnmpTrapSender({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, communities: settings.snmp.community })
@@ -270,7 +275,7 @@ export class FortiAnalyzer implements Device {
     })
   }
 
-  /** TCP/22 (SSH), TCP/80 (HTTP), TCP/541 (FGFM) and TCP/8080 (the XML web service) on the analyzer's own address. */
+  /** TCP/22 (SSH), TCP/80 (HTTP), TCP/541 (FGFM), TCP/8080 (the XML web service) and TCP/445 (SMB2) on the analyzer's own address. */
   #bindManagement() {
     const { plan, bus } = this.#context
     const address = plan.addressOf(this.id)
@@ -286,7 +291,8 @@ export class FortiAnalyzer implements Device {
         ["tcp/22", (socket) => ssh.connection(socket)],
         ["tcp/80", (socket) => plain.emit("connection", socket)],
         ["tcp/541", (socket) => managed.accept(socket)],
-        ["tcp/8080", (socket) => webService.emit("connection", socket)]
+        ["tcp/8080", (socket) => webService.emit("connection", socket)],
+        [DC_POLLING_PORT, (socket) => self.dcPolling.connection(socket)]
       ]
       const bound: Array<{ port: PortKey; address: string; actualPort: number }> = []
       for (const [port, onConnection] of handlers) {

@@ -26,7 +26,7 @@ export const fortianalyzer = defineKind({
   settings: fortiAnalyzerSettings,
   hostname: true,
   serialPrefix: "FAZ-VM",
-  catalogRows: ["in-forticlient-syslog", "in-fortigate-oftp", "in-forticlient-chromebook-logs", "in-forticlient-fabric-member", "in-fortianalyzer-ha", "out-fortianalyzer-ha", "in-management-ssh", "in-management-web-admin", "in-management-rest-xml-api", "in-fortimanager-management", "in-fortiportal-api"],
+  catalogRows: ["in-forticlient-syslog", "in-fortigate-oftp", "in-forticlient-chromebook-logs", "in-forticlient-fabric-member", "in-fortianalyzer-ha", "out-fortianalyzer-ha", "in-management-ssh", "in-management-web-admin", "in-management-rest-xml-api", "in-fortimanager-management", "in-fortiportal-api", "in-management-dc-polling"],
   listens: (id, group) => [
     ...(group === null ? [] : [{ at: id, port: HA_PORT }]),
     ...ANALYZER_PORTS.map((port) => ({ at: group?.vip === true ? group.group : id, port })),
