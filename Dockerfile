@@ -3,7 +3,7 @@
 # Small: the runtime stage holds Node and fazlab's bundle only (no node_modules, no compiler).
 # Non-root: it runs as the image's `node` user (uid 1000) and needs no capability. The documented
 # ports below 1024 (TCP/21, TCP/22, TCP/25, TCP/53, UDP/53, TCP/80, UDP/123, TCP/389, UDP/389,
-# TCP/443, TCP/514, UDP/514, TCP/541) open with the network namespace's sysctl
+# TCP/443, TCP/445, TCP/514, UDP/514, TCP/541, TCP/554, UDP/554) open with the network namespace's sysctl
 # net.ipv4.ip_unprivileged_port_start=0, which Docker sets for every container by default and the
 # exported Compose and Kubernetes files set explicitly. Where that sysctl is not allowed, add the
 # capability NET_BIND_SERVICE and give it to Node: build with --build-arg BIND_CAPABILITY=1 (setcap

@@ -204,7 +204,7 @@ const incomingRows: ReadonlyArray<RowData> = [
     purpose: "Log aggregation",
     vendorText: "TCP/3000",
     endpoints: [tcp(3000)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "fortianalyzer"
   })
 ]
@@ -241,7 +241,7 @@ const outgoingRows: ReadonlyArray<RowData> = [
     purpose: "Polling for camera discovery (broadcast)",
     vendorText: "UDP/6666, UDP/59123",
     endpoints: [udp(6666), udp(59123)],
-    status: "catalog-only",
+    status: "emulated",
     peer: "fortirecorder-camera"
   }),
   outgoing({

@@ -120,6 +120,18 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: RADIUS ${event.result} for ${event.user || "?"} from ${event.peer}${event.method === null ? "" : ` (${event.method.toUpperCase()})`}: ${event.reason}`
     case "admin-auth":
       return `${t}  ${event.device}: ${event.method.toUpperCase()} ${event.entry} (${event.server}) ${event.result} for ${event.user}: ${event.reason}`
+    case "recorder-notice":
+      return `${t}  ${event.device} took notice ${event.seq} (${event.camera} ${event.event}) of recorder ${event.serial} on ${event.port}${event.duplicate ? " again: a resend, kept once" : ""}`
+    case "recorder-refused":
+      return `${t}  ${event.device} refused what ${event.peer} sent on ${event.port}: ${event.reason}`
+    case "rtsp-request":
+      return `${t}  ${event.device} answered RTSP ${event.method} ${event.uri} from ${event.peer} on ${event.port} with ${event.status}: ${event.reason}`
+    case "recorder-flow":
+      return `${t}  ${event.device} ${event.flow} to ${event.analyzer} ${event.status}: ${event.reason}`
+    case "camera-discovered":
+      return `${t}  ${event.device}: ${event.reason}`
+    case "log-aggregation":
+      return `${t}  ${event.device} log aggregation (${event.role}): ${event.reason}`
     case "smb-session":
       return `${t}  ${event.device}: SMB client ${event.peer} ${event.reason}`
     case "store-failed":

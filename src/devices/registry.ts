@@ -12,6 +12,8 @@ import { forticlient } from "./forticlient/kind.ts"
 import { fortigate } from "./fortigate/kind.ts"
 import { fortimanager } from "./fortimanager/kind.ts"
 import { fortiportal } from "./fortiportal/kind.ts"
+import { fortirecorder } from "./fortirecorder/kind.ts"
+import { fortirecorderCamera } from "./fortirecorder-camera/kind.ts"
 import { dnsServer } from "./dns-server/kind.ts"
 import { fortiguard } from "./fortiguard/kind.ts"
 import { fortinetRegistry } from "./fortinet-registry/kind.ts"
@@ -29,6 +31,8 @@ export const shippedKinds: ReadonlyArray<DeviceKind> = [
   forticlient,
   fortimanager,
   fortiportal,
+  fortirecorder,
+  fortirecorderCamera,
   smtpRelay,
   dnsServer,
   ntpServer,

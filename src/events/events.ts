@@ -575,6 +575,78 @@ export type LabEventBody =
     readonly state: "negotiated" | "refused"
     readonly reason: string
   }
+  | {
+    /**
+     * An analyzer took a FortiRecorder's notice (TCP/3010 or TCP/3011): `duplicate` when the
+     * recorder sent that sequence number again (acknowledged again, kept once).
+     */
+    readonly type: "recorder-notice"
+    readonly device: string
+    readonly serial: string
+    readonly port: PortKey
+    readonly seq: number
+    readonly camera: string
+    readonly event: string
+    readonly duplicate: boolean
+  }
+  | {
+    /** An analyzer refused what a FortiRecorder (or anyone) sent on a recorder port: `code` counts it, `reason` says what was wrong. */
+    readonly type: "recorder-refused"
+    readonly device: string
+    readonly peer: string
+    readonly port: PortKey
+    readonly code: string
+    readonly reason: string
+  }
+  | {
+    /** An analyzer answered an RTSP request on UDP/554 or TCP/554 with `status`. */
+    readonly type: "rtsp-request"
+    readonly device: string
+    readonly peer: string
+    readonly port: PortKey
+    readonly method: string
+    readonly uri: string
+    readonly status: number
+    readonly reason: string
+  }
+  | {
+    /**
+     * One of a FortiRecorder's flows to its analyzer ran: `notify-tcp` (TCP/3010), `notify-http`
+     * (TCP/3011), `rtsp` (UDP/554 or TCP/554), `api` (TCP/80 and TLS/443), `upload` (FTP on
+     * TCP/21); `ok`, or `failed` with why.
+     */
+    readonly type: "recorder-flow"
+    readonly device: string
+    readonly analyzer: string
+    readonly flow: "notify-tcp" | "notify-http" | "rtsp" | "api" | "upload"
+    readonly status: "ok" | "failed"
+    readonly reason: string
+  }
+  | {
+    /**
+     * Log aggregation on TCP/3000: a client's run (`sent` with how many logs the server stored,
+     * or `failed` with why), a server's stored batch (`stored`) or refused session (`refused`).
+     * `peer` is the other analyzer (its id for a client, its serial for a server).
+     */
+    readonly type: "log-aggregation"
+    readonly device: string
+    readonly peer: string
+    readonly role: "client" | "server"
+    readonly state: "sent" | "failed" | "stored" | "refused"
+    readonly count: number
+    readonly reason: string
+  }
+  | {
+    /** An analyzer's camera discovery heard a camera for the first time on a port (UDP/6666 or UDP/59123). */
+    readonly type: "camera-discovered"
+    readonly device: string
+    readonly serial: string
+    readonly name: string
+    readonly model: string
+    readonly address: string
+    readonly port: PortKey
+    readonly reason: string
+  }
   | { readonly type: "step-started"; readonly step: number; readonly title: string }
   | { readonly type: "step-failed"; readonly step: number; readonly title: string; readonly reason: string }
   | { readonly type: "expectation-passed"; readonly id: string; readonly title: string; readonly detail: string }

@@ -173,11 +173,13 @@ export class LogStore {
    * HA catch-up of the logs that are not OFTP records: those with an id in (afterId, toId] that
    * a member holding `positions` lacks (origin id above its position for the origin), by id, at
    * most `limit`. Walks at most `toId - afterId` rows, so callers keep that window bounded.
+   * `which` "visible" takes every log that is not held, OFTP records included (log aggregation
+   * sends them all as logs of their origin).
    */
-  logsToSync(afterId: number, toId: number, positions: ReadonlyArray<SyncPosition>, limit: number): SyncLog[] {
+  logsToSync(afterId: number, toId: number, positions: ReadonlyArray<SyncPosition>, limit: number, which: "not-oftp" | "visible" = "not-oftp"): SyncLog[] {
     this.#assertOpen()
     const sql = `SELECT ${COLUMNS}, log_time, coalesce(origin, ?) AS origin_key, coalesce(origin_id, id) AS origin_id_key FROM logs
-      WHERE id > ? AND id <= ? AND oftp = 0
+      WHERE id > ? AND id <= ? AND ${which === "visible" ? "held = 0" : "oftp = 0"}
         AND coalesce(origin_id, id) > coalesce((SELECT value FROM json_each(?) WHERE key = coalesce(origin, ?)), 0)
       ORDER BY id LIMIT ?`
     const known = JSON.stringify(Object.fromEntries(positions.map((p) => [p.origin, p.upTo])))

@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, LDAP, report-query, RADIUS, management, DC polling, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, LDAP, report-query, RADIUS, camera-discovery, management, DC polling, log aggregation, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -114,10 +114,12 @@ describe("emulation status", () => {
       "in-management-web-admin",
       "in-management-rest-xml-api",
       "in-management-dc-polling",
+      "in-management-log-aggregation",
       "out-fortianalyzer-ha",
       "out-fortiguard-services",
       "out-fortiguard-sprite-map-web-gui",
       "out-fortiguard-google-maps-license",
+      "out-fortirecorder-cameras-discovery",
       "out-fortiportal-logging",
       "out-non-fortinet-ldap-pki-auth",
       "out-non-fortinet-log-report",

@@ -32,6 +32,7 @@ import type * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
 import { listenTcp, type TcpConnectionGuard } from "../../net/tcp.ts"
+import { listenUdp, type UdpServer } from "../../net/udp.ts"
 import { serverTlsOptions } from "../../net/tls.ts"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import type { LogRecordInput } from "../../store/log-record.ts"
@@ -43,7 +44,10 @@ import { AdminAccounts } from "./admin.ts"
 import { RemoteAuth } from "./remote-auth.ts"
 import type { HaGroupConfig } from "./ha-group.ts"
 import { AnalyzerHa } from "./ha-member.ts"
+import { AggregationClient } from "./aggregation-client.ts"
+import { AGGREGATION_PORT, AggregationServer } from "./aggregation-server.ts"
 import { AlertMailer } from "./alert-mail.ts"
+import { CameraDiscovery } from "./camera-discovery.ts"
 import { AnalyzerAlerts } from "./alerts.ts"
 import { DC_POLLING_PORT, DcPolling } from "./dc-polling.ts"
 import { FgfmManaged } from "./fgfm-managed.ts"
@@ -53,6 +57,7 @@ import { HttpsIntake } from "./https-intake.ts"
 import { JsonRpcApi } from "./jsonrpc-api.ts"
 import { LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
+import { NOTIFY_HTTP_PORT, NOTIFY_TCP_PORT, RecorderIntake, RTSP_PORTS } from "./recorder-intake.ts"
 import type { FortiAnalyzerSpec } from "./settings.ts"
 import { SnmpTrapSender } from "./snmp-traps.ts"
 import { CliSession } from "./cli.ts"
@@ -76,9 +81,12 @@ export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514", "tc
  * The management ports, always on the analyzer's own address: SSH (the admin CLI), HTTP (the
  * redirect to the web admin on TCP/443), FGFM (a FortiManager that manages the analyzer) and the
  * web service (SOAP/XML API) on TCP/8080 that FortiPortal's XML calls reach, and SMB2 on TCP/445
- * (DC polling, `dc-polling.ts`).
+ * (DC polling, `dc-polling.ts`); for FortiRecorder (`recorder-intake.ts`) the notify channels on
+ * TCP/3010 and TCP/3011 and RTSP on UDP/554 or, with `fortirecorder rtsp-transport tcp`, TCP/554
+ * (the plan keeps a place for both); log aggregation from other analyzers on TCP/3000
+ * (`aggregation-server.ts`).
  */
-export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541", "tcp/8080", DC_POLLING_PORT]
+export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541", "tcp/8080", DC_POLLING_PORT, NOTIFY_TCP_PORT, NOTIFY_HTTP_PORT, RTSP_PORTS.udp, RTSP_PORTS.tcp, AGGREGATION_PORT]
 
 /** The HTTPS ports, for FortiClient: "Logs from Chromebook" and "Fabric Member". */
 const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443"]
@@ -100,6 +108,8 @@ export class FortiAnalyzer implements Device {
   #ssh: SshServer | null = null
   #web: WebAdmin | null = null
   #managed: FgfmManaged | null = null
+  /** TCP/3000, while the analyzer runs. */
+  aggregation: AggregationServer | null = null
   /** The JSON-RPC API of the current run (sessions end with it, as on a reboot). */
   api: JsonRpcApi | null = null
   /** The lab clock's time at the last start (for up-times). */
@@ -111,6 +121,8 @@ export class FortiAnalyzer implements Device {
   readonly ha: AnalyzerHa | null
   /** `config system log-forward`: runs from start to stop. */
   readonly forwarder: LogForwarder
+  /** Its `log-forward` entries of mode aggregation: run from start to stop. */
+  readonly aggregator: AggregationClient
   /** What its event handlers and SNMP watch; raised alerts go to the trap sender. */
   readonly alerts: AnalyzerAlerts
   readonly traps: SnmpTrapSender
@@ -123,6 +135,10 @@ export class FortiAnalyzer implements Device {
   readonly uploads: AnalyzerUploads
   /** SMB2 on TCP/445 (DC polling). */
   readonly dcPolling: DcPolling
+  /** FortiRecorder's notify channels and RTSP. */
+  readonly recorders: RecorderIntake
+  /** `fortirecorder camera-discovery`: polls from start to stop. */
+  readonly cameras: CameraDiscovery
   /** Its listeners' connection rules; `connections.closed` counts by rule (docs/errors.md, "Connections a listener closes"). */
   readonly connections: ConnectionRules
 
@@ -150,6 +166,8 @@ export class FortiAnalyzer implements Device {
       radius: settings.admin.radius,
       timeoutMs: settings.admin.setting.remoteAuthTimeout
     }))
+    this.recorders = new RecorderIntake({ device: id, serial: settings.serial, bus: context.bus })
+    this.cameras = new CameraDiscovery({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, settings: settings.fortirecorder })
     this.dcPolling = new DcPolling({ device: id, serial: settings.serial, bus: context.bus, startedAt: () => Date.now() - this.uptime() })
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
     this.store = LogStore.open(storePath === null ? { memory: true } : { path: storePath })
@@ -178,6 +196,7 @@ export class FortiAnalyzer implements Device {
       allSettings: () => `${new CliSession(this, () => new Date()).allSettings().join("\n")}\n`
     })
     this.forwarder = new LogForwarder({ analyzer: id, serial: settings.serial, hostname: settings.hostname, context, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
+    this.aggregator = new AggregationClient({ analyzer: id, serial: settings.serial, context, store: this.store, entries: settings.logForward })
     this.writer = new StoreWriter({
       store: this.store,
       bus: context.bus,
@@ -270,6 +289,8 @@ export class FortiAnalyzer implements Device {
         this.alerts.start()
         this.#startedAt = this.#context.clock.now()
         this.forwarder.start()
+        this.aggregator.start()
+        this.cameras.start()
         this.ha?.start()
       }
     })
@@ -284,15 +305,22 @@ export class FortiAnalyzer implements Device {
       const ssh = self.#ssh
       const web = self.#web
       const managed = self.#managed
-      if (ssh === null || web === null || managed === null) return
+      const aggregation = self.aggregation
+      if (ssh === null || web === null || managed === null || aggregation === null) return
       const plain = answerAsFortinet(http.createServer(web.plain))
       const webService = answerAsFortinet(http.createServer(web.webService))
+      const notifyHttp = answerAsFortinet(http.createServer(self.recorders.notifyHttp))
+      const rtsp = RTSP_PORTS[self.settings.fortirecorder.rtspTransport]
       const handlers: ReadonlyArray<readonly [PortKey, (socket: net.Socket) => void]> = [
         ["tcp/22", (socket) => ssh.connection(socket)],
         ["tcp/80", (socket) => plain.emit("connection", socket)],
         ["tcp/541", (socket) => managed.accept(socket)],
         ["tcp/8080", (socket) => webService.emit("connection", socket)],
-        [DC_POLLING_PORT, (socket) => self.dcPolling.connection(socket)]
+        [DC_POLLING_PORT, (socket) => self.dcPolling.connection(socket)],
+        [NOTIFY_TCP_PORT, self.recorders.notifyConnection],
+        [NOTIFY_HTTP_PORT, (socket) => notifyHttp.emit("connection", socket)],
+        [AGGREGATION_PORT, (socket) => aggregation.accept(socket)],
+        ...(rtsp === RTSP_PORTS.tcp ? [[rtsp, self.recorders.rtspConnection] as const] : [])
       ]
       const bound: Array<{ port: PortKey; address: string; actualPort: number }> = []
       for (const [port, onConnection] of handlers) {
@@ -310,6 +338,18 @@ export class FortiAnalyzer implements Device {
         })
         bound.push({ port, address: listener.address, actualPort: listener.actualPort })
       }
+      if (rtsp === RTSP_PORTS.udp) {
+        const udp: UdpServer = yield* listenUdp({
+          device: self.id,
+          port: rtsp,
+          host: address,
+          actualPort: plan.listenPortFor(rtsp),
+          receiveBufferBytes: 262_144,
+          onMessage: (message, peer) => self.recorders.rtspDatagram(message, `${peer.address}:${peer.port}`, (answer) => udp.send(answer, peer.port, peer.address))
+        })
+        bound.push({ port: rtsp, address: udp.address, actualPort: udp.actualPort })
+      }
+      yield* self.cameras.bind(address)
       for (const endpoint of bound) {
         self.#listening.add(endpoint.port)
         plan.recordBound({ device: self.id, ...endpoint })
@@ -319,6 +359,7 @@ export class FortiAnalyzer implements Device {
         ssh.close()
         plain.close()
         webService.close()
+        notifyHttp.close()
         self.#announceClosed(self.id, bound.map((endpoint) => endpoint.port))
       }))
     })
@@ -370,6 +411,15 @@ export class FortiAnalyzer implements Device {
           replicate: (serial, records, held) => this.ha?.replicate(serial, records, held) ?? null,
           onStored: (records) => this.forwarder.stored(records),
           onRegistryChanged: () => this.ha?.configChanged()
+        })
+        this.aggregation = new AggregationServer({
+          device: this.id,
+          serial: this.settings.serial,
+          bus,
+          store: this.store,
+          admins: this.admins,
+          settings: this.settings.logForwardService,
+          tls
         })
         this.#managed = new FgfmManaged({
           identity: { id: this.id, serial: this.settings.serial, hostname: this.settings.hostname, platform: PLATFORM.fullName, version: `v${FIRMWARE.major}.${FIRMWARE.minor}.${FIRMWARE.patch}` },
@@ -496,6 +546,8 @@ export class FortiAnalyzer implements Device {
       self.ntp.stop()
       self.fortiguard.stop()
       self.uploads.stop()
+      self.aggregator.stop()
+      self.cameras.stop()
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)
       else self.writer.discard()
       if (how === "clean") self.#managed?.stop()
@@ -516,6 +568,7 @@ export class FortiAnalyzer implements Device {
     this.#web = null
     this.#managed?.dispose()
     this.#managed = null
+    this.aggregation = null
     this.api = null
     // Closing UDP/514 hands over what its receiver thread still held: stored on a clean stop, lost in a crash.
     if (how === "clean") this.writer.flush()

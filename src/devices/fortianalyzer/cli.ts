@@ -4,7 +4,9 @@
  * in labs with FortiAnalyzer's layout: `get system status|ha|performance|global|admin ...`,
  * `show system ...`, `config system ...` (read-only: `get`, `show`, `edit`, `next`, `end`,
  * `abort`), `diagnose ha status`, `diagnose dvm device list`, `diagnose log device`,
- * `execute log-integrity`, `execute backup all-settings`, `exit`.
+ * `diagnose fortirecorder device list` and `diagnose fortirecorder camera list` (FortiRecorder
+ * as a 7.2 unit had it; the layout is fazlab's), `execute log-integrity`, `execute backup
+ * all-settings`, `exit`.
  *
  * Mistakes answer as FortiOS does: an unknown command word `Unknown action 0`, an unknown or
  * missing argument `command parse error before '<word>'` and `Command fail. Return code -61`
@@ -351,9 +353,32 @@ export class CliSession {
     if (area === "ha" && what === "status" && rest.length === 0) return this.#haStatus()
     if (area === "dvm" && what === "device" && rest[0] === "list" && rest.length === 1) return this.#deviceList()
     if (area === "log" && what === "device" && rest.length === 0) return this.#logDevice()
-    if (area !== "ha" && area !== "dvm" && area !== "log") return parseError(area)
+    if (area === "fortirecorder" && (what === "device" || what === "camera") && rest[0] === "list" && rest.length === 1) {
+      return what === "device" ? this.#recorderList() : this.#cameraList()
+    }
+    if (area !== "ha" && area !== "dvm" && area !== "log" && area !== "fortirecorder") return parseError(area)
     if (what === undefined) return [fail(INCOMPLETE)]
-    return parseError(area === "dvm" && what === "device" ? rest[0] ?? "list" : what)
+    return parseError((area === "dvm" || area === "fortirecorder") && (what === "device" || what === "camera") ? rest[0] ?? "list" : what)
+  }
+
+  /** The FortiRecorders that reported (TCP/3010, TCP/3011): serial, name, notices taken. */
+  #recorderList(): ReadonlyArray<string> {
+    const recorders = [...this.#view.recorders.recorders]
+    return [
+      `--- There are currently ${recorders.length} FortiRecorder devices ---`,
+      ...recorders.map(([serial, r]) => `${serial.padEnd(20)}${r.name.padEnd(16)}${(r.version || "-").padEnd(10)}notices:${r.notices}`),
+      "--- End FortiRecorder device list ---"
+    ]
+  }
+
+  /** The cameras camera discovery found: serial, name, model, address, the ports it answered on. */
+  #cameraList(): ReadonlyArray<string> {
+    const cameras = [...this.#view.cameras.cameras.values()]
+    return [
+      `--- There are currently ${cameras.length} cameras discovered ---`,
+      ...cameras.map((c) => `${c.serial.padEnd(20)}${c.name.padEnd(16)}${c.model.padEnd(12)}${c.address.padEnd(16)}${[...c.ports].sort().join(",")}`),
+      "--- End camera list ---"
+    ]
   }
 
   #haStatus(): ReadonlyArray<string> {

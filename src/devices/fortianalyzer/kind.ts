@@ -26,7 +26,7 @@ export const fortianalyzer = defineKind({
   settings: fortiAnalyzerSettings,
   hostname: true,
   serialPrefix: "FAZ-VM",
-  catalogRows: ["in-forticlient-syslog", "in-fortigate-oftp", "in-forticlient-chromebook-logs", "in-forticlient-fabric-member", "in-fortianalyzer-ha", "out-fortianalyzer-ha", "in-management-ssh", "in-management-web-admin", "in-management-rest-xml-api", "in-fortimanager-management", "in-fortiportal-api", "in-management-dc-polling"],
+  catalogRows: ["in-forticlient-syslog", "in-fortigate-oftp", "in-forticlient-chromebook-logs", "in-forticlient-fabric-member", "in-fortianalyzer-ha", "out-fortianalyzer-ha", "in-management-ssh", "in-management-web-admin", "in-management-rest-xml-api", "in-fortimanager-management", "in-fortiportal-api", "in-management-dc-polling", "in-management-log-aggregation"],
   listens: (id, group) => [
     ...(group === null ? [] : [{ at: id, port: HA_PORT }]),
     ...ANALYZER_PORTS.map((port) => ({ at: group?.vip === true ? group.group : id, port })),
@@ -71,6 +71,8 @@ export const fortianalyzer = defineKind({
       ntp: spec.ntp,
       logSettings: spec.logSettings,
       backup: spec.backup,
+      fortirecorder: spec.fortirecorder,
+      logForwardService: spec.logForwardService,
       // A `device-filter` entry that names a lab device also names its serial and the name its logs carry.
       logForward: spec.logForward.map((entry) => ({
         ...entry,

@@ -49,11 +49,14 @@ const LogForwardLogFilter = Schema.Struct({
 })
 type LogForwardLogFilter = typeof LogForwardLogFilter.Type
 
-/** One `config system log-forward` entry, FortiAnalyzer's names; `queue-size` and `retry` are fazlab's. */
+/**
+ * One `config system log-forward` entry, FortiAnalyzer's names; `queue-size`, `retry` and
+ * `agg-interval` are fazlab's. Mode `aggregation` entries are `aggregation-client.ts`'s.
+ */
 export const LogForwardEntry = settingsStruct({
   id: wholeNumber(1, 9999),
   serverName: NonEmpty,
-  mode: withDefault(Schema.Literals(["forwarding", "disable"]), "forwarding"),
+  mode: withDefault(Schema.Literals(["forwarding", "aggregation", "disable"]), "forwarding"),
   fwdServerType: withDefault(Schema.Literals(["syslog", "cef", "fortianalyzer"]), "syslog"),
   /** A device (or HA group) of the lab, or a host outside it. */
   serverAddr: Server,
@@ -69,7 +72,12 @@ export const LogForwardEntry = settingsStruct({
   /** Logs held for a server that is down before the oldest are dropped. */
   queueSize: withDefault(wholeNumber(1, 10_000_000), 100_000),
   /** Milliseconds between dials of a TCP server that is down. */
-  retry: withDefault(Duration, "5s")
+  retry: withDefault(Duration, "5s"),
+  /** Mode aggregation: an administrator of the server, and when to send (daily: every `agg-interval` of lab time; on-demand: at start only). */
+  aggUser: withDefault(NonEmpty, "admin"),
+  aggPassword: withDefault(Schema.String, ""),
+  aggSchedule: withDefault(Schema.Literals(["daily", "on-demand"]), "daily"),
+  aggInterval: withDefault(Duration, "1440m")
 })
 export type LogForwardEntry = typeof LogForwardEntry.Type
 

@@ -13,6 +13,8 @@ import { AnalyzerDnsSettings, FdsSettings } from "./fortiguard.ts"
 import { DockerSettings } from "./mea.ts"
 import { AnalyzerNtpSettings } from "./ntp-sync.ts"
 import { LogForwardEntry } from "./log-forward.ts"
+import { AnalyzerRecorderSettings } from "./recorder-intake.ts"
+import { LogForwardService } from "./aggregation-server.ts"
 import { SnmpCommunity } from "./snmp-traps.ts"
 import { BackupAllSettings, LogSettings } from "./uploads.ts"
 import { connectionLimitFields, Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
@@ -71,7 +73,9 @@ export const fortiAnalyzerSettings = {
   oftp: withDefault(AnalyzerOftpSettings, {}),
   /** Absent: priority 100, preferred-role secondary. */
   ha: Schema.optionalKey(AnalyzerHaSettings),
-  /** `config system log-forward` entries; their `device-filter` names lab device ids, serials or device names. */
+  /** `config system log-forward-service`: whether it takes other analyzers' aggregated logs on TCP/3000. */
+  logForwardService: withDefault(LogForwardService, {}),
+  /** `config system log-forward` entries (mode forwarding or aggregation); their `device-filter` names lab device ids, serials or device names. */
   logForward: withDefault(Schema.Array(LogForwardEntry), []),
   /** `config system snmp sysinfo` (its thresholds) and `config system snmp community` (trap receivers). */
   snmp: withDefault(AnalyzerSnmpSettings, {}),
@@ -90,7 +94,9 @@ export const fortiAnalyzerSettings = {
   /** `config system log settings`: its `rolling-regular` log files and their upload. */
   logSettings: withDefault(LogSettings, {}),
   /** `config system backup all-settings`: scheduled configuration backups. */
-  backup: withDefault(settingsStruct({ allSettings: withDefault(BackupAllSettings, {}) }), {})
+  backup: withDefault(settingsStruct({ allSettings: withDefault(BackupAllSettings, {}) }), {}),
+  /** `config fortirecorder global` (FortiAnalyzer 7.2 and before): RTSP on UDP/554 or TCP/554. */
+  fortirecorder: withDefault(AnalyzerRecorderSettings, {})
 }
 
 export type FortiAnalyzerSpec = SpecOf<"fortianalyzer", typeof fortiAnalyzerSettings, true>

@@ -12,8 +12,10 @@ import type { RegisteredDevice } from "../../store/device-registry.ts"
 import type { LogStore } from "../../store/log-store.ts"
 import type { ActionError } from "../device.ts"
 import type { AdminAccounts } from "./admin.ts"
+import type { CameraDiscovery } from "./camera-discovery.ts"
 import type { AnalyzerHa } from "./ha-member.ts"
 import type { UploadTarget } from "./uploads.ts"
+import type { RecorderIntake } from "./recorder-intake.ts"
 
 export const FIRMWARE = {
   version: "v7.4.3-build2487 240514 (GA)",
@@ -32,6 +34,9 @@ export interface AnalyzerView {
   readonly store: LogStore
   readonly ha: AnalyzerHa | null
   readonly admins: AdminAccounts
+  /** The FortiRecorders that reported, and the cameras discovery found. */
+  readonly recorders: Pick<RecorderIntake, "recorders">
+  readonly cameras: Pick<CameraDiscovery, "cameras">
   readonly settings: { readonly serial: string; readonly hostname: string }
   /** Milliseconds of lab time since the analyzer last started. */
   uptime(): number
