@@ -96,7 +96,7 @@ steps:
   })
 
   it("is unknown to the shipped registry", () => {
-    expect(errorOf(LAB, shipped)).toContain("devices.mail-1.kind: expected \"fortianalyzer\" | \"fortigate\" | \"forticlient\" | \"fortimanager\" | \"fortiportal\" | \"smtp-relay\" | \"dns-server\" | \"ntp-server\" | \"fortiguard\" | \"fortinet-registry\" | \"file-server\" | \"ldap-server\" | \"radius-server\", got \"fixture-mail\"")
+    expect(errorOf(LAB, shipped)).toContain("devices.mail-1.kind: expected \"fortianalyzer\" | \"fortigate\" | \"forticlient\" | \"fortimanager\" | \"fortiportal\" | \"fortirecorder\" | \"fortirecorder-camera\" | \"smtp-relay\" | \"dns-server\" | \"ntp-server\" | \"fortiguard\" | \"fortinet-registry\" | \"file-server\" | \"ldap-server\" | \"radius-server\", got \"fixture-mail\"")
   })
 
   it("is in the JSON Schema of its registry, with kebab-case keys, and not in the shipped one", () => {

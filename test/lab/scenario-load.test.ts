@@ -83,6 +83,7 @@ const DEFAULT_ANALYZER = {
   syslog: { maxFrameBytes: 65536, udpReceiveBuffer: 4194304, maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000, idleTimeout: 0 },
   https: { maxConnections: 1024, maxConnectionsPerSource: null, firstByteTimeout: 120000 },
   oftp: { psk: null, autoAuthorize: false, encAlgorithm: "high", sslMinProtoVersion: "default", maxFrameBytes: 1048576, handshakeTimeout: 10000, helloTimeout: 10000 },
+  logForwardService: { acceptAggregation: "disable" },
   logForward: [],
   snmp: { sysinfo: { trapHighCpuThreshold: 80, trapLowMemoryThreshold: 80, logDiskThreshold: 90 }, community: [] },
   mail: [],
@@ -96,7 +97,8 @@ const DEFAULT_ANALYZER = {
   },
   backup: {
     allSettings: { status: "disable", server: null, protocol: "sftp", user: "", passwd: "", directory: "", time: "00:00", weekDays: ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] }
-  }
+  },
+  fortirecorder: { rtspTransport: "udp", cameraDiscovery: "disable", discoveryInterval: 60000 }
 }
 
 describe("parseScenario", () => {
