@@ -121,10 +121,11 @@ export const TopologyPanel = (props: PanelProps): ReactNode => {
 const portRole = (state: string): Role => (state === "listening" ? "ok" : state === "failed" ? "bad" : "warn")
 
 /**
- * An analyzer's management ports (SSH, HTTP, FGFM from a FortiManager, the XML web service):
- * listed after the ports logs and HA travel on, so a short panel shows those first.
+ * An analyzer's management ports (SSH, HTTP, FGFM from a FortiManager, the XML web service, DC
+ * polling, log aggregation, FortiRecorder's FTP, notify and RTSP): listed after the ports logs and
+ * HA travel on, so a short panel shows those first.
  */
-const MANAGEMENT_PORTS: ReadonlySet<string> = new Set(["tcp/22", "tcp/80", "tcp/541", "tcp/8080"])
+const MANAGEMENT_PORTS: ReadonlySet<string> = new Set(["tcp/22", "tcp/80", "tcp/541", "tcp/8080", "tcp/445", "tcp/3000", "tcp/21", "tcp/3010", "tcp/3011", "udp/554", "tcp/554"])
 
 export const PortsPanel = (props: PanelProps): ReactNode => {
   const ordered = [...props.state.ports.filter((p) => !MANAGEMENT_PORTS.has(p.port)), ...props.state.ports.filter((p) => MANAGEMENT_PORTS.has(p.port))]
