@@ -80,6 +80,7 @@ export class AggregationServer {
     const { bus, device, store, admins, settings, serial } = this.#options
     const reader = new LineReader(AGGREGATION_MAX_LINE_BYTES)
     let client: string | null = null
+    let ready = false
     const refuse = (code: AggregationErrorCode, reason: string) => {
       this.#refused(peer, client, code, reason)
       secure.removeAllListeners("data")
@@ -98,11 +99,14 @@ export class AggregationServer {
           if (settings.acceptAggregation === "disable") {
             return refuse("not-accepted", `${device} does not accept aggregated logs; set log-forward-service accept-aggregation enable on it`)
           }
-          const login = admins.password(frame.user, frame.password)
-          if (!login.ok) return refuse("auth-failed", `agg-user ${frame.user} cannot log in to ${device}: ${login.reason}`)
-          secure.write(encodeAggregationFrame({ type: "ready", serial, positions: store.syncPositions() }))
+          // The login may ask the lab's LDAP or RADIUS server: logs are taken only once it answered.
+          void admins.password(frame.user, frame.password, "jsonrpc").then((login) => {
+            if (!login.ok) return refuse("auth-failed", `agg-user ${frame.user} cannot log in to ${device}: ${login.reason}`)
+            ready = true
+            secure.write(encodeAggregationFrame({ type: "ready", serial, positions: store.syncPositions() }))
+          })
         } else if (frame.type === "logs") {
-          if (client === null) return refuse("bad-frame", "logs before hello")
+          if (!ready) return refuse("bad-frame", "logs before ready")
           const records = frame.records.map((record) => ({ ...record.log, origin: record.origin, originId: record.originId }))
           let stored: number
           try {
@@ -117,7 +121,7 @@ export class AggregationServer {
           bus.publish({
             type: "log-aggregation",
             device,
-            peer: client,
+            peer: client ?? peer,
             role: "server",
             state: "stored",
             count: stored,
