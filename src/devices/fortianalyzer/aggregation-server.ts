@@ -88,10 +88,9 @@ export class AggregationServer {
       endGracefully(secure)
     }
     secure.on("error", () => undefined)
-    secure.on("data", (chunk: Buffer) => {
-      const { lines, tooLong } = reader.push(chunk)
-      if (tooLong) return refuse("bad-frame", `a line longer than ${AGGREGATION_MAX_LINE_BYTES} bytes`)
-      for (const line of lines) {
+    /** Handles the lines in order; a hello pauses the socket until its login is answered, then the rest follow. */
+    const handle = (lines: ReadonlyArray<string>): void => {
+      for (const [i, line] of lines.entries()) {
         const frame = decodeAggregationLine(line)
         if (frame === null) return refuse("bad-frame", `"${line.slice(0, 60)}" is not an aggregation frame (docs/protocols/log-aggregation.md)`)
         if (frame.type === "hello") {
@@ -99,14 +98,18 @@ export class AggregationServer {
           if (settings.acceptAggregation === "disable") {
             return refuse("not-accepted", `${device} does not accept aggregated logs; set log-forward-service accept-aggregation enable on it`)
           }
-          // The login may ask the lab's LDAP or RADIUS server: logs are taken only once it answered.
+          // The login may ask the lab's LDAP or RADIUS server: what follows waits for its answer.
+          secure.pause()
           void admins.password(frame.user, frame.password, "jsonrpc").then((login) => {
             if (!login.ok) return refuse("auth-failed", `agg-user ${frame.user} cannot log in to ${device}: ${login.reason}`)
             ready = true
             secure.write(encodeAggregationFrame({ type: "ready", serial, positions: store.syncPositions() }))
+            handle(lines.slice(i + 1))
+            secure.resume()
           })
+          return
         } else if (frame.type === "logs") {
-          if (!ready) return refuse("bad-frame", "logs before ready")
+          if (!ready) return refuse("bad-frame", "logs before hello")
           const records = frame.records.map((record) => ({ ...record.log, origin: record.origin, originId: record.originId }))
           let stored: number
           try {
@@ -136,6 +139,11 @@ export class AggregationServer {
           return refuse("bad-frame", `a ${frame.type} frame is the server's to send`)
         }
       }
+    }
+    secure.on("data", (chunk: Buffer) => {
+      const { lines, tooLong } = reader.push(chunk)
+      if (tooLong) return refuse("bad-frame", `a line longer than ${AGGREGATION_MAX_LINE_BYTES} bytes`)
+      handle(lines)
     })
   }
 
