@@ -160,7 +160,7 @@ const incomingRows: ReadonlyArray<RowData> = [
       { transport: "udp", port: 554, choice: "rtsp", default: true },
       { transport: "tcp", port: 554, choice: "rtsp" }
     ],
-    status: "catalog-only"
+    status: "emulated"
   }),
   incoming({
     id: "in-management-ssh",

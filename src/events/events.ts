@@ -552,7 +552,7 @@ export type LabEventBody =
      */
     readonly type: "admin-auth"
     readonly device: string
-    readonly via: "ssh" | "jsonrpc" | "cli"
+    readonly via: "ssh" | "jsonrpc" | "cli" | "ftp"
     readonly user: string
     readonly method: "ldap" | "radius"
     /** The `config system admin ldap` / `radius` entry, and the server it names. */

@@ -44,11 +44,11 @@ export interface CheckTarget {
   readonly timeoutMs: number
 }
 
-const byPort = (ports: Readonly<Record<number, CheckName>>, otherwise: CheckName) => (flow: Pick<Flow, "port">): CheckName =>
+const byPort = (ports: Readonly<Record<number, CheckName>>, otherwise: CheckName | null) => (flow: Pick<Flow, "port">): CheckName | null =>
   ports[flow.port] ?? otherwise
 
 /** The check of each row (catalog or `LAB_ROWS`) fazlab knows how to check at the application level. */
-export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, "port">) => CheckName)>> = {
+export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, "port">) => CheckName | null)>> = {
   "in-fortianalyzer-ha": "ha",
   "out-fortianalyzer-ha": "ha",
   "in-fortiai-logging": "syslog",
@@ -68,6 +68,8 @@ export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, 
   "in-management-ssh": "ssh",
   "in-management-web-admin": byPort({ 80: "http" }, "https"),
   "in-management-rest-xml-api": "https",
+  "in-management-log-aggregation": "tls",
+  "in-fortirecorder-logging-management": byPort({ 21: "ftp", 80: "http", 443: "https", 3011: "http" }, null),
   "out-fortiguard-services": "https",
   "out-fortinet-registry-mea-download": "https",
   "out-non-fortinet-log-report": byPort({ 21: "ftp", 22: "ssh" }, "tcp"),
@@ -81,7 +83,10 @@ export const ROW_CHECKS: Readonly<Record<string, CheckName | ((flow: Pick<Flow, 
 export const checkOf = (flow: Pick<Flow, "rows" | "transport" | "port">): CheckName | null => {
   for (const row of flow.rows) {
     const check = ROW_CHECKS[row.id]
-    if (check !== undefined) return typeof check === "string" ? check : check(flow)
+    const named = check === undefined || typeof check === "string" ? check : check(flow)
+    // A port the row's check does not name (null) gets its transport's generic check.
+    if (named !== undefined && named !== null) return named
+    if (named === null) break
   }
   return flow.transport === "https" ? "https" : flow.transport === "tls" ? "tls" : flow.transport === "tcp" ? "tcp" : null
 }

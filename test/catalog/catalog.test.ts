@@ -93,7 +93,7 @@ describe("listenPorts", () => {
 })
 
 describe("emulation status", () => {
-  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, LDAP, report-query, RADIUS, camera-discovery, management, DC polling, log aggregation, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
+  it("marks the syslog, OFTP, HA, FortiAP-S, FortiClient, log-forwarding (syslog and OFTP), log & report upload, configuration backup, alert-email, DNS, NTP, SNMP-trap, FortiGuard, Fortinet Registry, LDAP, report-query, RADIUS, camera-discovery, management, DC polling, log aggregation, FortiRecorder, FortiManager-management and FortiPortal API rows emulated, and none planned", () => {
     const ids = (status: string) => catalog.rows.filter((row) => row.emulation.status === status).map((row) => row.id)
     expect(ids("emulated")).toEqual([
       "in-fortianalyzer-ha",
@@ -110,6 +110,7 @@ describe("emulation status", () => {
       "in-fortimanager-oftp",
       "in-fortimanager-syslog",
       "in-fortimanager-management",
+      "in-fortirecorder-logging-management",
       "in-management-ssh",
       "in-management-web-admin",
       "in-management-rest-xml-api",

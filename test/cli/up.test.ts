@@ -43,7 +43,7 @@ describe("fazlab up", () => {
     const stopped = types.lastIndexOf("lab-stopped")
     expect(stopped).toBeGreaterThan(0)
     const closed = events.filter((event) => event?.["type"] === "listener-closed").map((event) => `${String(event?.["device"])} ${String(event?.["port"])}`)
-    expect(closed.filter((name) => name.startsWith("lab ") || name.startsWith("faz-a ")).sort()).toEqual(["faz-a tcp/22", "faz-a tcp/3000", "faz-a tcp/3010", "faz-a tcp/3011", "faz-a tcp/445", "faz-a tcp/5199", "faz-a tcp/541", "faz-a tcp/80", "faz-a tcp/8080", "faz-a udp/554", "lab tcp/443", "lab tcp/514", "lab tcp/8443", "lab udp/514"])
+    expect(closed.filter((name) => name.startsWith("lab ") || name.startsWith("faz-a ")).sort()).toEqual(["faz-a tcp/21", "faz-a tcp/22", "faz-a tcp/3000", "faz-a tcp/3010", "faz-a tcp/3011", "faz-a tcp/445", "faz-a tcp/5199", "faz-a tcp/541", "faz-a tcp/80", "faz-a tcp/8080", "faz-a udp/554", "lab tcp/443", "lab tcp/514", "lab tcp/8443", "lab udp/514"])
     expect(types.lastIndexOf("listener-closed")).toBeLessThan(stopped)
   })
 

@@ -1,13 +1,17 @@
 /**
  * A FortiRecorder reporting to analyzers (the vendor table's "FortiRecorder → FortiAnalyzer,
- * Logging, management"): its four flows (notify on TCP/3010 and TCP/3011, RTSP on UDP/554 or
- * TCP/554, the API on TCP/80 and TLS/443) succeed; a resent notice is kept once; `curl` sends
- * RTSP OPTIONS (TCP/554) and a notice on the HTTP channel; `nmap -sV` names 554 and 3011; bad input gets the
+ * Logging, management"): its five flows (notify on TCP/3010 and TCP/3011, RTSP on UDP/554 or
+ * TCP/554, a clip over FTP on TCP/21, the API on TCP/80 and TLS/443) succeed; `curl` uploads and
+ * lists over FTP on the analyzer's TCP/21, and a wrong password is refused with a sentence; a resent notice is kept once; `curl` sends
+ * RTSP OPTIONS (TCP/554) and a notice on the HTTP channel; `nmap -sV` names 21, 554 and 3011; bad input gets the
  * protocol's error, a counter and a sentence.
  */
 import { execFile } from "node:child_process"
 import * as dgram from "node:dgram"
+import * as fs from "node:fs"
 import * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
 import { promisify } from "node:util"
 import { describe, expect, it, onTestFinished } from "vitest"
 import type { FortiAnalyzer } from "../../src/devices/fortianalyzer/analyzer.ts"
@@ -58,17 +62,41 @@ const rawNotify = (text: string): Promise<string> =>
   })
 
 describe("a FortiRecorder and its analyzer", () => {
-  it("runs its four flows: notify on 3010 and 3011, RTSP over UDP/554, the API on 80 and 443", async () => {
+  it("runs its five flows: notify on 3010 and 3011, RTSP over UDP/554, FTP on 21, the API on 80 and 443", async () => {
     await expect(flow("rec-1", "notify-tcp")).resolves.toMatchObject({ status: "ok", reason: "2 of 2 notices acknowledged on TCP/3010" })
     await expect(flow("rec-1", "notify-http")).resolves.toMatchObject({ status: "ok" })
     const rtsp = await flow("rec-1", "rtsp")
     expect(rtsp.status, rtsp.reason).toBe("ok")
     expect(rtsp.reason).toMatch(/over UDP\/554 answered 200 with application\/sdp$/u)
+    const upload = await flow("rec-1", "upload")
+    expect(upload.status, upload.reason).toBe("ok")
+    const faz = analyzer("faz-1")
+    const recorderSerial = (started().lab.device("rec-1") as FortiRecorder).serial
+    expect(upload.reason).toBe(`/${recorderSerial}/lobby-1.mp4 (4120 bytes) uploaded over FTP on TCP/21`)
+    expect(fs.statSync(path.join(faz.recorders.uploadRoot, recorderSerial, "lobby-1.mp4")).size).toBe(4120)
     const api = await flow("rec-1", "api")
     expect(api.reason).toBe("TCP/80 redirects to HTTPS; get sys/status on 443: v7.4.3-build2487 240514 (GA)")
     const recorder = started().lab.device("rec-1")
     if (!(recorder instanceof FortiRecorder)) throw new Error("rec-1 is not a FortiRecorder")
     expect(analyzer("faz-1").recorders.recorders.get(recorder.serial)).toMatchObject({ name: "rec-1", version: "v7.2.6" })
+  })
+
+  it("takes a file from curl over FTP on TCP/21, lists it, and refuses a wrong password with a sentence", async () => {
+    const { address, actualPort } = started().lab.plan.resolve("faz-1", "tcp/21")
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-rec-")), "clip.mp4")
+    onTestFinished(() => fs.rmSync(path.dirname(file), { recursive: true, force: true }))
+    fs.writeFileSync(file, "not really a clip\n")
+    const base = `ftp://${address}:${actualPort}`
+    const from = started().events.length
+    await run("curl", ["-s", "-S", "--ftp-create-dirs", "-T", file, "-u", "admin:fortinet", `${base}/curl/clip.mp4`])
+    const received = await waitForEvent(started(), "file-received", (e) => e.device === "faz-1" && e.path === "/curl/clip.mp4", { from })
+    expect(received.bytes).toBe(18)
+    const listing = await run("curl", ["-s", "-S", "-u", "admin:fortinet", "--list-only", `${base}/curl/`])
+    expect(listing.stdout.trim()).toBe("clip.mp4")
+    const wrong = await run("curl", ["-s", "-u", "admin:nope", `${base}/`]).then(() => 0, (error: { code?: number }) => error.code ?? -1)
+    expect(wrong).toBe(67)
+    const refused = await waitForEvent(started(), "file-refused", (e) => e.device === "faz-1" && e.user === "admin", { from })
+    expect(refused.reason).toBe("wrong password for admin")
   })
 
   it("runs RTSP over TCP/554 when both sides say so", async () => {
@@ -145,10 +173,10 @@ describe("a FortiRecorder and its analyzer", () => {
     expect(refused.reason).toBe("\"hello there\" is no RTSP/1.0 request line (bad-rtsp; 1 so far)")
   })
 
-  it("is named by nmap -sV: rtsp on TCP/554, http on TCP/3011", async () => {
-    const ports = [started().lab.plan.resolve("faz-2", "tcp/554"), started().lab.plan.resolve("faz-2", "tcp/3011")]
+  it("is named by nmap -sV: ftp on TCP/21, rtsp on TCP/554, http on TCP/3011", async () => {
+    const ports = (["tcp/21", "tcp/554", "tcp/3011"] as const).map((port) => started().lab.plan.resolve("faz-2", port))
     const { stdout } = await run("nmap", ["-sV", "--version-light", "-Pn", "-oG", "-", "-p", ports.map((p) => p.actualPort).join(","), ports[0]!.address], { timeout: 100_000 })
     const services = new Map([...stdout.matchAll(/(\d+)\/open\/tcp\/\/([^/]*)\/\//gu)].map((m) => [Number(m[1]), m[2]]))
-    expect(ports.map((p) => services.get(p.actualPort))).toEqual(["rtsp", "http"])
+    expect(ports.map((p) => services.get(p.actualPort))).toEqual(["ftp", "rtsp", "http"])
   }, 120_000)
 })

@@ -115,7 +115,7 @@ describe("lab lifecycle", () => {
     }
 
     // The ports first: free the moment close() has resolved, without waiting for the loop.
-    expect(last.map((endpoint) => endpoint.port).sort()).toEqual(["tcp/22", "tcp/3000", "tcp/3010", "tcp/3011", "tcp/443", "tcp/445", "tcp/514", "tcp/541", "tcp/80", "tcp/8080", "tcp/8443", "udp/514", "udp/554"])
+    expect(last.map((endpoint) => endpoint.port).sort()).toEqual(["tcp/21", "tcp/22", "tcp/3000", "tcp/3010", "tcp/3011", "tcp/443", "tcp/445", "tcp/514", "tcp/541", "tcp/80", "tcp/8080", "tcp/8443", "udp/514", "udp/554"])
     const free = await Promise.all(last.map(canBind))
     expect(free, last.map((endpoint) => `${endpoint.port} at ${endpoint.address}:${endpoint.actualPort}`).join(", ")).toEqual(last.map(() => true))
 

@@ -150,8 +150,13 @@ describe("fazlab probe against a lab", () => {
     expect(mapserver.outcome, mapserver.detail).toBe("reachable")
   })
 
+  it("checks the FortiRecorder row's ports where it knows their protocol: FTP's greeting on 21, HTTP on 3011, a TCP connect on 3010", () => {
+    expect(flow("fortirecorder->fortianalyzer/tcp/21/logging-management").detail).toMatch(/FTP on .+ greeted: 220 /u)
+    expect(flow("fortirecorder->fortianalyzer/tcp/3011/logging-management").detail).toMatch(/HTTP GET \/ on .+ answered 404/u)
+    expect(flow("fortirecorder->fortianalyzer/tcp/3010/logging-management").outcome).toBe("reachable")
+  })
+
   it("does not probe what fazlab does not serve, and says why", () => {
-    expect(flow("fortirecorder->fortianalyzer/tcp/3011/logging-management").detail).toBe("catalog-only: fazlab has no device for the fortianalyzer side of this row")
     expect(flow("fortianalyzer->snmp-manager/udp/162/snmp-traps").detail).toBe("the lab has no snmp-manager device")
     const maps = flow("admin-pc->google-maps/https/443/google-maps-integration-maps-google-com")
     expect(maps.outcome).toBe("not-probed")

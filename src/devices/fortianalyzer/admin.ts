@@ -122,7 +122,7 @@ export class AdminAccounts {
    * login; a remote user's password is its server's to check; a name no administrator has is
    * tried on the servers of the wildcard remote users, in file order, until one accepts.
    */
-  async password(name: string, password: string, via: "ssh" | "jsonrpc"): Promise<LoginResult> {
+  async password(name: string, password: string, via: "ssh" | "jsonrpc" | "ftp"): Promise<LoginResult> {
     const user = this.user(name)
     if (user === undefined) {
       const wildcards = Object.entries(this.settings.user).filter(([, u]) => u.wildcard === "enable" && (u.userType === "ldap" || u.userType === "radius"))
@@ -141,7 +141,7 @@ export class AdminAccounts {
     return { ok: true, user: name, settings: user, reason: "password" }
   }
 
-  async #remote(name: string, user: AdminUserSettings, password: string, via: "ssh" | "jsonrpc"): Promise<LoginResult> {
+  async #remote(name: string, user: AdminUserSettings, password: string, via: "ssh" | "jsonrpc" | "ftp"): Promise<LoginResult> {
     const method = user.userType === "ldap" ? "ldap" : "radius"
     const entry = method === "ldap" ? user.ldapServer : user.radiusServer
     if (entry === null) return { ok: false, reason: `${name} is a ${method} administrator without ${method}_server` }

@@ -57,7 +57,7 @@ import { HttpsIntake } from "./https-intake.ts"
 import { JsonRpcApi } from "./jsonrpc-api.ts"
 import { LogForwarder } from "./log-forward.ts"
 import { OftpServer } from "./oftp-server.ts"
-import { NOTIFY_HTTP_PORT, NOTIFY_TCP_PORT, RecorderIntake, RTSP_PORTS } from "./recorder-intake.ts"
+import { NOTIFY_HTTP_PORT, NOTIFY_TCP_PORT, RecorderIntake, RTSP_PORTS, UPLOAD_PORT } from "./recorder-intake.ts"
 import type { FortiAnalyzerSpec } from "./settings.ts"
 import { SnmpTrapSender } from "./snmp-traps.ts"
 import { CliSession } from "./cli.ts"
@@ -86,7 +86,7 @@ export const ANALYZER_PORTS: ReadonlyArray<PortKey> = ["udp/514", "tcp/514", "tc
  * (the plan keeps a place for both); log aggregation from other analyzers on TCP/3000
  * (`aggregation-server.ts`).
  */
-export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541", "tcp/8080", DC_POLLING_PORT, NOTIFY_TCP_PORT, NOTIFY_HTTP_PORT, RTSP_PORTS.udp, RTSP_PORTS.tcp, AGGREGATION_PORT]
+export const MANAGEMENT_PORTS: ReadonlyArray<PortKey> = ["tcp/22", "tcp/80", "tcp/541", "tcp/8080", DC_POLLING_PORT, UPLOAD_PORT, NOTIFY_TCP_PORT, NOTIFY_HTTP_PORT, RTSP_PORTS.udp, RTSP_PORTS.tcp, AGGREGATION_PORT]
 
 /** The HTTPS ports, for FortiClient: "Logs from Chromebook" and "Fabric Member". */
 const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443"]
@@ -166,7 +166,7 @@ export class FortiAnalyzer implements Device {
       radius: settings.admin.radius,
       timeoutMs: settings.admin.setting.remoteAuthTimeout
     }))
-    this.recorders = new RecorderIntake({ device: id, serial: settings.serial, bus: context.bus })
+    this.recorders = new RecorderIntake({ device: id, serial: settings.serial, bus: context.bus, admins: this.admins, address: context.plan.addressOf(id), dataDir: context.dataDir })
     this.cameras = new CameraDiscovery({ analyzer: id, serial: settings.serial, bus: context.bus, plan: context.plan, clock: context.clock, settings: settings.fortirecorder })
     this.dcPolling = new DcPolling({ device: id, serial: settings.serial, bus: context.bus, startedAt: () => Date.now() - this.uptime() })
     const storePath = context.dataDir === null ? null : path.join(context.dataDir, id, "logs.sqlite")
@@ -317,6 +317,7 @@ export class FortiAnalyzer implements Device {
         ["tcp/541", (socket) => managed.accept(socket)],
         ["tcp/8080", (socket) => webService.emit("connection", socket)],
         [DC_POLLING_PORT, (socket) => self.dcPolling.connection(socket)],
+        [UPLOAD_PORT, (socket) => self.recorders.uploads.connection(socket)],
         [NOTIFY_TCP_PORT, self.recorders.notifyConnection],
         [NOTIFY_HTTP_PORT, (socket) => notifyHttp.emit("connection", socket)],
         [AGGREGATION_PORT, (socket) => aggregation.accept(socket)],
@@ -360,6 +361,7 @@ export class FortiAnalyzer implements Device {
         plain.close()
         webService.close()
         notifyHttp.close()
+        self.recorders.uploads.close()
         self.#announceClosed(self.id, bound.map((endpoint) => endpoint.port))
       }))
     })
@@ -581,6 +583,7 @@ export class FortiAnalyzer implements Device {
   dispose(): Effect.Effect<void> {
     return this.stop().pipe(Effect.andThen(Effect.sync(() => {
       this.ha?.dispose()
+      this.recorders.dispose()
       this.writer.close()
       this.store.close()
     })))

@@ -10,7 +10,11 @@
  * - RTSP on UDP/554, or TCP/554 with `fortirecorder rtsp-transport tcp`: OPTIONS and DESCRIBE of
  *   `rtsp://<analyzer>/fortirecorder/<recorder serial>/<camera>` (an SDP of one H.264 track);
  *   other methods get 405, a path of no recorder 404;
- * - TCP/80 and TCP/443 are the web admin's (the recorder's API calls), TCP/21 the file server's.
+ * - TCP/21, FTP (`shared/ftp-server.ts`): video clips and logs uploaded by a recorder, logged in
+ *   as one of the analyzer's administrators, kept under `<data>/<analyzer>/fortirecorder/` (a
+ *   temporary folder for a lab in memory); each file a `file-received` event, a refused login or
+ *   transfer a `file-refused` event;
+ * - TCP/80 and TCP/443 are the web admin's (the recorder's API calls).
  *
  * Each notice is kept once per recorder and channel: a resent sequence number (a recorder that
  * lost an ACK sends again) is acknowledged again and not counted twice. Each is a
@@ -18,8 +22,11 @@
  * answered as its protocol says (ERR, HTTP 400, RTSP 400), counted by code (`refused`) and
  * published as `recorder-refused` with a sentence.
  */
+import * as fs from "node:fs"
 import type * as http from "node:http"
 import type * as net from "node:net"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as Schema from "effect/Schema"
 import type { EventBus } from "../../events/bus.ts"
 import { isReported, type PortKey } from "../../events/events.ts"
@@ -28,7 +35,10 @@ import { LineReader } from "../../protocols/shared/line-reader.ts"
 import { decodeNotifyLine, encodeNotifyLine, Notice, NOTIFY_MAX_LINE_BYTES, type NotifyErrorCode } from "../../protocols/fortirecorder/notify.ts"
 import { decodeRequest, encodeResponse, type RtspRequest, RtspMessageReader } from "../../protocols/rtsp/messages.ts"
 import { Duration, settingsStruct, withDefault } from "../settings.ts"
+import { FtpService } from "../shared/ftp-server.ts"
+import type { AdminAccounts } from "./admin.ts"
 
+export const UPLOAD_PORT: PortKey = "tcp/21"
 export const NOTIFY_TCP_PORT: PortKey = "tcp/3010"
 export const NOTIFY_HTTP_PORT: PortKey = "tcp/3011"
 export const RTSP_PORTS = { udp: "udp/554", tcp: "tcp/554" } as const satisfies Record<string, PortKey>
@@ -64,6 +74,12 @@ export interface RecorderIntakeOptions {
   readonly device: string
   readonly serial: string
   readonly bus: EventBus
+  /** Who may log in to TCP/21. */
+  readonly admins: AdminAccounts
+  /** The analyzer's own address (FTP's passive data listeners bind there). */
+  readonly address: string
+  /** The lab's data folder, or null for a lab in memory (uploads then go to a temporary folder). */
+  readonly dataDir: string | null
 }
 
 export class RecorderIntake {
@@ -71,9 +87,37 @@ export class RecorderIntake {
   /** Recorders by serial, from their first HELLO or notice. */
   readonly recorders = new Map<string, RecorderState>()
   readonly refused = new Map<RecorderRefusal, number>()
+  /** TCP/21: where recorders upload their clips and logs. */
+  readonly uploads: FtpService
+  /** The folder uploads go to. */
+  readonly uploadRoot: string
+  /** Files received on TCP/21. */
+  received = 0
 
   constructor(options: RecorderIntakeOptions) {
     this.#options = options
+    const { bus, device, admins } = options
+    this.uploadRoot = options.dataDir === null
+      ? path.join(os.tmpdir(), `fazlab-${device}-fortirecorder-${process.pid}-${Math.random().toString(36).slice(2, 10)}`)
+      : path.join(options.dataDir, device, "fortirecorder")
+    this.uploads = new FtpService({
+      address: options.address,
+      root: this.uploadRoot,
+      authenticate: (user, password) => admins.password(user, password, "ftp").then((login) => (login.ok ? null : login.reason)),
+      onLogin: (login) => {
+        if (!login.ok) bus.publish({ type: "file-refused", device, via: "ftp", user: login.user, peer: login.peer, reason: login.reason })
+      },
+      onStored: (file) => {
+        this.received++
+        bus.publish({ type: "file-received", device, via: "ftp", user: file.user, peer: file.peer, path: file.path, bytes: file.bytes, total: this.received })
+      },
+      onStoreFailed: (failed) => bus.publish({ type: "file-refused", device, via: "ftp", user: failed.user, peer: failed.peer, reason: failed.reason })
+    })
+  }
+
+  /** For good: a lab in memory removes its temporary upload folder. */
+  dispose(): void {
+    if (this.#options.dataDir === null) fs.rmSync(this.uploadRoot, { recursive: true, force: true })
   }
 
   /** A TCP/3010 connection: HELLO, NOTIFY..., BYE. */

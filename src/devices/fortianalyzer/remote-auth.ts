@@ -130,7 +130,7 @@ export class RemoteAuth {
   }
 
   /** Checks `user`'s password against the entry `entry` of `method`, and publishes `admin-auth`. */
-  async check(via: "ssh" | "jsonrpc" | "cli", method: "ldap" | "radius", entryName: string, user: string, password: string): Promise<RemoteVerdict> {
+  async check(via: "ssh" | "jsonrpc" | "cli" | "ftp", method: "ldap" | "radius", entryName: string, user: string, password: string): Promise<RemoteVerdict> {
     const { analyzer, bus } = this.#options
     const ldap = method === "ldap" ? this.ldapEntry(entryName) : undefined
     const radius = method === "radius" ? this.radiusEntry(entryName) : undefined

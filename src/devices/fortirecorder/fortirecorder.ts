@@ -9,7 +9,10 @@
  *    keeps it once).
  * 2. `notify-http`: the first camera's status as `POST /notify` on TCP/3011 (its own sequence).
  * 3. `rtsp`: OPTIONS and DESCRIBE of its first camera's stream on UDP/554 or TCP/554.
- * 4. `api`: TCP/80 must redirect to HTTPS; `get sys/status` on the JSON-RPC API (TLS/443).
+ * 4. `upload`: the round's motion clip of its first camera over FTP on TCP/21
+ *    (`/<serial>/<camera>-<round>.mp4`, a few KiB that start as an MP4 does), logged in as
+ *    `admin-user-name`.
+ * 5. `api`: TCP/80 must redirect to HTTPS; `get sys/status` on the JSON-RPC API (TLS/443).
  *
  * The wire of 3010 and 3011 is fazlab's own (docs/protocols/fortirecorder.md).
  */
@@ -18,10 +21,15 @@ import { errorMessage } from "../../machines/shared/reasons.ts"
 import { resolveServer } from "../../net/server-address.ts"
 import type { CameraEvent, Notice } from "../../protocols/fortirecorder/notify.ts"
 import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
+import { uploadFile } from "../fortianalyzer/file-upload.ts"
 import { callApi, describeStream, postNotice, sendNoticesTcp } from "./flows.ts"
 import type { FortiRecorderSpec } from "./settings.ts"
 
-type Flow = "notify-tcp" | "notify-http" | "rtsp" | "api"
+type Flow = "notify-tcp" | "notify-http" | "rtsp" | "upload" | "api"
+
+/** A stand-in for a motion clip: an MP4 `ftyp` box, then filler. */
+const clip = (camera: string, round: number): Buffer =>
+  Buffer.concat([Buffer.from("0000001c6674797069736f6d0000020069736f6d69736f32", "hex"), Buffer.alloc(4096, `${camera} ${round} `)])
 
 export class FortiRecorder implements Device {
   readonly kind = "fortirecorder"
@@ -88,7 +96,7 @@ export class FortiRecorder implements Device {
     }, delayMs)
   }
 
-  /** One round of the four flows. */
+  /** One round of the five flows. */
   async #round(): Promise<void> {
     const { settings } = this
     const event: CameraEvent = this.#rounds++ === 0 ? "online" : "motion"
@@ -113,6 +121,17 @@ export class FortiRecorder implements Device {
       const described = await describeStream(at, this.#from, settings.rtspTransport, uri, settings.timeout)
       return `DESCRIBE ${uri} over ${settings.rtspTransport.toUpperCase()}/554 answered ${described.status} with ${described.headers.get("content-type") ?? "no content type"}`
     })
+    const round = this.#rounds
+    await this.#run("upload", async () => {
+      const at = this.#at("tcp/21")
+      const name = `${camera}-${round}.mp4`
+      const content = clip(camera, round)
+      const where = await uploadFile(
+        { protocol: "ftp", host: at.host, port: at.port, user: settings.adminUserName, password: settings.password, directory: `/${this.serial}`, name, content, timeoutMs: settings.timeout },
+        new AbortController().signal
+      )
+      return `${where} (${content.length} bytes) uploaded over FTP on TCP/21`
+    })
     await this.#run("api", async () => {
       const pki = this.#context.pki
       if (pki === null) throw new Error("the lab has no PKI: the JSON-RPC API needs TLS")
@@ -126,7 +145,7 @@ export class FortiRecorder implements Device {
     return this.#context.plan.sourceAddressOf(this.id)
   }
 
-  #at(port: "tcp/3010" | "tcp/3011" | "tcp/554" | "udp/554" | "tcp/80" | "tcp/443"): { readonly host: string; readonly port: number } {
+  #at(port: "tcp/21" | "tcp/3010" | "tcp/3011" | "tcp/554" | "udp/554" | "tcp/80" | "tcp/443"): { readonly host: string; readonly port: number } {
     const at = resolveServer(this.#context.plan, this.settings.fortianalyzer, port)
     return { host: at.address, port: at.actualPort }
   }

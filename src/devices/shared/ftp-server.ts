@@ -23,7 +23,7 @@
  *   picks, to the control connection's own address only. It does not send from TCP/20: a second
  *   listener-independent bind on one source port per transfer cannot be shared by parallel
  *   transfers from Node, and nothing the lab checks depends on the source port.
- * - Users: `authenticate(user, password)` returns null to let a user in, or the sentence that
+ * - Users: `authenticate(user, password)` returns (or promises) null to let a user in, or the sentence that
  *   says why not (the client reads `530`); each attempt is said through `onLogin`.
  * - Each file stored (`STOR`, `APPE`) is said through `onStored` with its path under the root and
  *   its size; a store that failed (a full disk, a path outside the root) with its reason.
@@ -65,13 +65,33 @@ export interface FtpServiceOptions {
   /** The folder every user sees as `/` (created when missing). */
   readonly root: string
   /** null lets the user in; otherwise the sentence saying why not. */
-  readonly authenticate: (user: string, password: string) => string | null
+  readonly authenticate: (user: string, password: string) => string | null | Promise<string | null>
   readonly onLogin: (login: FtpLogin) => void
   readonly onStored: (stored: FtpStored) => void
   readonly onStoreFailed: (failed: FtpStoreFailed) => void
 }
 
 const SIGNALS = ["SIGTERM", "SIGINT", "SIGQUIT"] as const
+
+/**
+ * Builds with Node's `url.parse()` deprecation warning (DEP0169) left out: `ftp-srv` parses its
+ * own URL with it, and Node would print the warning on stderr once per process, in every lab
+ * with an analyzer, about a library's internals the user can do nothing about (and `fazlab up
+ * --headless` promises JSON lines only). Any other warning goes through.
+ */
+const withoutUrlParseWarning = <T>(build: () => T): T => {
+  const emitWarning = process.emitWarning
+  process.emitWarning = ((warning: string | Error, ...rest: Array<unknown>) => {
+    const code = typeof rest[0] === "object" && rest[0] !== null ? (rest[0] as { code?: unknown }).code : rest[1]
+    if (code === "DEP0169") return
+    Reflect.apply(emitWarning, process, [warning, ...rest])
+  }) as typeof process.emitWarning
+  try {
+    return build()
+  } finally {
+    process.emitWarning = emitWarning
+  }
+}
 
 /** bunyan's interface, saying nothing. */
 interface SilentLog {
@@ -93,39 +113,41 @@ export class FtpService {
   constructor(options: FtpServiceOptions) {
     this.#options = options
     const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))] as const))
-    this.#server = new FtpSrv({
+    this.#server = withoutUrlParseWarning(() => new FtpSrv({
       url: `ftp://${options.address}:0`,
       // A function, so the reply names the listener's address even for a client on loopback.
       pasv_url: (() => options.address) as unknown as string,
       // Port 0 both ends: every passive data listener gets a port the kernel picks.
       pasv_min: 0,
       pasv_max: 0,
-      greeting: "fazlab file server",
+      // "FTP" in the greeting is what lets nmap -sV and other scanners name the service.
+      greeting: "fazlab FTP server",
       anonymous: false,
       log: silent
-    })
+    }))
     for (const signal of SIGNALS) {
       for (const listener of process.listeners(signal)) if (!before.get(signal)?.has(listener)) process.off(signal, listener)
     }
     this.#server.on("client-error", () => undefined)
     this.#server.on("login", ({ connection, username, password }, resolve, reject) => {
       const peer = `${connection.ip}`
-      const refused = options.authenticate(username, password)
-      options.onLogin({ user: username, peer, ok: refused === null, reason: refused ?? "password" })
-      if (refused !== null) {
-        reject(new Error(refused))
-        return
-      }
-      // A connection that logs in again (USER after a login) keeps its one STOR listener.
-      connection.removeAllListeners("STOR")
-      connection.on("STOR", (error: Error | null, file: string) => {
-        if (error !== null) {
-          options.onStoreFailed({ user: username, peer, reason: `storing a file for ${username} failed: ${error.message}` })
+      void Promise.resolve(options.authenticate(username, password)).then((refused) => {
+        options.onLogin({ user: username, peer, ok: refused === null, reason: refused ?? "password" })
+        if (refused !== null) {
+          reject(new Error(refused))
           return
         }
-        void this.#stored(username, peer, file)
+        // A connection that logs in again (USER after a login) keeps its one STOR listener.
+        connection.removeAllListeners("STOR")
+        connection.on("STOR", (error: Error | null, file: string) => {
+          if (error !== null) {
+            options.onStoreFailed({ user: username, peer, reason: `storing a file for ${username} failed: ${error.message}` })
+            return
+          }
+          void this.#stored(username, peer, file)
+        })
+        fs.mkdir(options.root, { recursive: true }).then(() => resolve({ root: options.root, cwd: "/" }), (cause: unknown) => reject(cause instanceof Error ? cause : new Error(String(cause))))
       })
-      fs.mkdir(options.root, { recursive: true }).then(() => resolve({ root: options.root, cwd: "/" }), (cause: unknown) => reject(cause instanceof Error ? cause : new Error(String(cause))))
     })
   }
 
