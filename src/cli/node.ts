@@ -22,6 +22,7 @@ import { type Command, ExitCode, UsageError } from "./io.ts"
 import { parsePortBase } from "./lab-flags.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
 import type { CommandHelp } from "./help.ts"
+import { aKind } from "../lab/scenario/references.ts"
 
 export const help: CommandHelp = {
   usage: ["fazlab node --kind K --id ID --config LAB.yaml [--lab URL | --lab-dir DIR] [--token T] [--port-base N|ephemeral] [--data-dir DIR] [--addressing dns --pki DIR]"],
@@ -97,7 +98,7 @@ export const node: Command = async (args, io) => {
   const scenario = await loadScenario(path.resolve(io.cwd, config), { stepsRequired: false })
   const spec = scenario.devices.get(id)
   if (spec === undefined) throw new UsageError(`${config} has no device ${id}; its devices: ${[...scenario.devices.keys()].join(", ")}`)
-  if (spec.kind !== kind) throw new UsageError(`${id} in ${config} is a ${spec.kind}, not a ${kind}; give --kind ${spec.kind}`)
+  if (spec.kind !== kind) throw new UsageError(`${id} in ${config} is ${aKind(spec.kind)}, not ${aKind(kind)}; give --kind ${spec.kind}`)
   registry.of(spec)
   const dataDir = values["data-dir"] ?? labDir
   if (values.pki !== undefined) {

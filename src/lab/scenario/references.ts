@@ -17,6 +17,9 @@ import { isIdLike } from "../../devices/settings.ts"
 import { type Path, type Problem, valueAt } from "./problems.ts"
 import type { Action, Expectation, Scenario } from "./schema.ts"
 
+/** A kind with its article, as said aloud: "an ldap-server", "an ntp-server" (letters read one by one), "a fortigate". */
+export const aKind = (kind: string): string => `${/^(?:[aeiou]|ldap|ntp|smtp|snmp|ftp|http)/u.test(kind) ? "an" : "a"} ${kind}`
+
 /** hb-interval: 1-20 s as FortiOS allows; from 100 ms, fazlab only, for fast CI. */
 const HB_INTERVAL_MIN_MS = 100
 const HB_INTERVAL_MAX_MS = 20_000
@@ -48,7 +51,7 @@ export const crossReferenceProblems = (scenario: Scenario, raw: unknown, registr
       const path = ["ha", name, "members", i]
       const spec = scenario.devices.get(member)
       if (spec === undefined || !fortianalyzer.is(spec)) {
-        problems.push({ path, atKey: false, expected: `a ${fortianalyzer.name} of this lab (${listOf(analyzers)})`, got: spec === undefined ? JSON.stringify(member) : `${JSON.stringify(member)}, a ${spec.kind}` })
+        problems.push({ path, atKey: false, expected: `a ${fortianalyzer.name} of this lab (${listOf(analyzers)})`, got: spec === undefined ? JSON.stringify(member) : `${JSON.stringify(member)}, ${aKind(spec.kind)}` })
         return
       }
       const other = groupOf.get(member)
@@ -69,8 +72,8 @@ export const crossReferenceProblems = (scenario: Scenario, raw: unknown, registr
     if (spec === undefined) {
       problems.push({ path, atKey: false, expected: `a device of this lab (${listOf(ids)})`, got: JSON.stringify(id) })
     } else if (kinds.length > 0 && !kinds.includes(spec.kind)) {
-      const expected = kinds.map((kind) => `a ${kind}`).join(" or ")
-      problems.push({ path, atKey: false, expected: `${expected} of this lab (${listOf(kinds.flatMap(ofKind))})`, got: `${JSON.stringify(id)}, a ${spec.kind}` })
+      const expected = kinds.map(aKind).join(" or ")
+      problems.push({ path, atKey: false, expected: `${expected} of this lab (${listOf(kinds.flatMap(ofKind))})`, got: `${JSON.stringify(id)}, ${aKind(spec.kind)}` })
     }
   }
 
@@ -87,8 +90,8 @@ export const crossReferenceProblems = (scenario: Scenario, raw: unknown, registr
       if (scenario.devices.has(name)) device(path, name, kind)
       else if (isIdLike(name)) {
         const inLab = reference.group && groups.length > 0
-          ? `a ${kind} or HA group of this lab (${listOf([...new Set([...ofKind(kind), ...groups])])})`
-          : `a ${kind} of this lab (${listOf(ofKind(kind))})`
+          ? `${aKind(kind)} or HA group of this lab (${listOf([...new Set([...ofKind(kind), ...groups])])})`
+          : `${aKind(kind)} of this lab (${listOf(ofKind(kind))})`
         problems.push({ path, atKey: false, expected: `${inLab}, or a host outside it such as ${reference.outside}`, got: JSON.stringify(name) })
       }
     }
