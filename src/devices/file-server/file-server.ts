@@ -16,14 +16,12 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import ssh2 from "ssh2"
 import type { PortKey } from "../../events/events.ts"
-import type { BindError } from "../../net/errors.ts"
-import { listenTcp } from "../../net/tcp.ts"
 import type { ConnectionLimitSettings } from "../../net/tcp.ts"
 import { sameSecret } from "../fortianalyzer/admin.ts"
-import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
+import type { DeviceContext } from "../device.ts"
 import { ConnectionRules } from "../shared/connection-rules.ts"
 import { FtpService } from "../shared/ftp-server.ts"
-import { ListenerRun } from "../shared/listener-run.ts"
+import { type BoundEndpoint, PeerServer } from "../shared/peer-server.ts"
 import type { FileServerUser } from "./settings.ts"
 import { SshFiles } from "./ssh-files.ts"
 
@@ -59,13 +57,8 @@ const walk = (folder: string, prefix = ""): ReadonlyArray<KeptFile> => {
     .sort((a, b) => a.path.localeCompare(b.path))
 }
 
-export class FileServer implements Device {
+export class FileServer extends PeerServer<FileServerSettings> {
   readonly kind = "file-server" as const
-  readonly id: string
-  readonly serial: string
-  readonly settings: FileServerSettings
-  readonly #context: DeviceContext
-  readonly #run: ListenerRun
   /** TCP/21's and TCP/22's connection rules; `connections.closed` counts by rule. */
   readonly connections: ConnectionRules
   #root: string | null = null
@@ -77,16 +70,8 @@ export class FileServer implements Device {
   received = 0
 
   constructor(id: string, settings: FileServerSettings, context: DeviceContext) {
-    this.id = id
-    this.serial = settings.serial
-    this.settings = settings
-    this.#context = context
-    this.#run = new ListenerRun(this, context.bus)
+    super(id, settings, context)
     this.connections = new ConnectionRules(id, context)
-  }
-
-  status(): DeviceStatus {
-    return this.#run.status
   }
 
   /** The folder it keeps files in (null before its first start). */
@@ -99,12 +84,8 @@ export class FileServer implements Device {
     return this.#root === null ? [] : walk(this.#root)
   }
 
-  start(): Effect.Effect<void, BindError> {
-    return this.#run.start({ prepare: () => this.#prepare(), bind: () => this.#bind() })
-  }
-
-  #prepare(): Effect.Effect<void> {
-    const { dataDir, pki, bus } = this.#context
+  protected override prepare(): Effect.Effect<void> {
+    const { dataDir, pki, bus } = this.context
     const self = this
     return Effect.promise(async () => {
       if (self.#root === null) {
@@ -123,7 +104,7 @@ export class FileServer implements Device {
         bus.publish({ type: "file-received", device: self.id, via, user, peer, path: where, bytes, total: self.received })
       }
       self.#ftp = new FtpService({
-        address: self.#context.plan.addressOf(self.id),
+        address: self.host,
         root,
         authenticate: (name, password) => {
           const account = Object.hasOwn(self.settings.user, name) ? self.settings.user[name] : undefined
@@ -146,10 +127,8 @@ export class FileServer implements Device {
     })
   }
 
-  #bind() {
+  protected bind() {
     const self = this
-    const { plan, bus } = this.#context
-    const host = plan.addressOf(this.id)
     return Effect.gen(function*() {
       const ftp = self.#ftp
       const ssh = self.#ssh
@@ -158,43 +137,22 @@ export class FileServer implements Device {
         ["tcp/21", (socket) => ftp.connection(socket)],
         ["tcp/22", (socket) => ssh.connection(socket)]
       ]
-      const bound: Array<{ port: PortKey; address: string; actualPort: number }> = []
+      const bound: Array<BoundEndpoint> = []
       for (const [port, onConnection] of handlers) {
-        const listener = yield* listenTcp({
-          device: self.id,
-          port,
-          host,
-          actualPort: plan.listenPortFor(port),
-          ...self.connections.listener(self.settings, `devices.${self.id}`, port),
-          onConnection
-        })
+        const listener = yield* self.tcp(port, { ...self.connections.listener(self.settings, `devices.${self.id}`, port), onConnection })
         bound.push({ port, address: listener.address, actualPort: listener.actualPort })
       }
-      for (const endpoint of bound) {
-        plan.recordBound({ device: self.id, ...endpoint })
-        bus.publish({ type: "listener-bound", device: self.id, ...endpoint })
-      }
+      yield* self.announce(bound)
+      // Added after announce's finalizer, so it runs first: the sessions end, then the ports are said closed.
       yield* Effect.addFinalizer(() => Effect.sync(() => {
         ftp.close()
         ssh.close()
-        for (const { port } of bound) {
-          plan.forget(self.id, port)
-          bus.publish({ type: "listener-closed", device: self.id, port })
-        }
       }))
     })
   }
 
-  stop(): Effect.Effect<void> {
-    return this.#run.halt({ closing: Effect.void, closed: () => undefined })
-  }
-
-  /** A crash cuts the sessions as a stop does: a transfer not yet acknowledged is the client's to send again. */
-  kill(): Effect.Effect<void> {
-    return this.stop()
-  }
-
-  dispose(): Effect.Effect<void> {
+  /** Stops (a crash cuts the sessions as a stop does: a transfer not yet acknowledged is the client's to send again), then removes a temporary folder. */
+  override dispose(): Effect.Effect<void> {
     return this.stop().pipe(Effect.andThen(Effect.promise(async () => {
       if (this.#temporary && this.#root !== null) await fs.rm(this.#root, { recursive: true, force: true })
     })))
