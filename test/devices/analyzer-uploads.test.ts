@@ -2,7 +2,8 @@
  * The analyzer as an upload client, against the lab's file server:
  *
  * - `rolling-regular` with `file-size 1` (MB) and `upload enable` over FTP: FortiGate traffic logs
- *   fill the file, it rolls and goes up; `curl ftp://` lists it and every log line is in it.
+ *   fill the file, it rolls and goes up from the analyzer's own address; `curl ftp://` lists it
+ *   and every log line is in it.
  * - `execute backup all-settings` in the SSH CLI (the OpenSSH client) sends the configuration over
  *   SFTP; a wrong password fails with the server's reason, as a `file-upload-failed` event.
  * - On the simulated clock: `backup all-settings` at 02:30 over SCP and a daily roll at 01:00 over
@@ -49,6 +50,8 @@ devices:${FILES}
     expect(uploaded.bytes).toBeGreaterThanOrEqual(1_048_576)
     const received = await waitForEvent(started, "file-received", (e) => e.path === uploaded.path)
     expect(received).toMatchObject({ via: "ftp", user: "backup", bytes: uploaded.bytes })
+    // The upload leaves from the analyzer's own lab address, as its SFTP and SCP uploads do.
+    expect(received.peer.replace(/:\d+$/u, "")).toBe(started.lab.plan.addressOf("faz-1"))
     const files = started.lab.device("files-1") as FileServer
     const content = await fs.readFile(path.join(files.folder ?? "", uploaded.path), "utf8")
     const lines = content.trimEnd().split("\n")

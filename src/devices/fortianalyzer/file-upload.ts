@@ -4,7 +4,8 @@
  * backup all-settings`, `execute backup all-settings`) send them.
  *
  * - FTP: `basic-ftp` (the FTP client of the Node ecosystem, passive mode, as FortiAnalyzer
- *   uploads), creating the directory when missing.
+ *   uploads), creating the directory when missing. It has no option for a source address, so its
+ *   control and data sockets are bound to the analyzer's own address where they are made.
  * - SFTP: `ssh2`'s client and its SFTP session: the directory is made level by level when
  *   missing, then the file written and closed (the server's OK to the close is the acknowledgement).
  * - SCP: `ssh2`'s client running `scp -r -t /` on the server: the directory levels as `D` records,
@@ -15,6 +16,7 @@
  * the connection first, or whose `signal` aborts (the analyzer stops) fails, and its connection
  * is closed. Every failure comes back as one sentence naming the server and the step that failed.
  */
+import * as net from "node:net"
 import * as path from "node:path"
 import { Readable } from "node:stream"
 import { Client as FtpClient } from "basic-ftp"
@@ -32,7 +34,7 @@ export interface UploadRequest {
   readonly directory: string
   readonly name: string
   readonly content: Buffer
-  /** The analyzer's own address to dial from (SSH; FTP dials from the default source). */
+  /** The analyzer's own address to dial from (the default source when absent). */
   readonly localAddress?: string
   readonly timeoutMs: number
 }
@@ -48,8 +50,23 @@ const message = (cause: unknown): string => (cause instanceof Error ? cause.mess
 /** What a transfer registers to be closed when it ends, however it ends. */
 type OnEnd = (close: () => void) => void
 
+/**
+ * Makes every socket `client` opens (control and passive data) dial from `localAddress`.
+ * basic-ftp 6.2.6 (pinned) makes them all in `FTPContext._newSocket` (typed, public, "replaced for
+ * unit tests"), and connects them with `{ host, port, family }`; the address is added there.
+ */
+const dialFrom = (client: FtpClient, localAddress: string): void => {
+  client.ftp._newSocket = () => {
+    const socket = new net.Socket()
+    const connect = socket.connect.bind(socket) as (options: net.TcpSocketConnectOpts, listener?: () => void) => net.Socket
+    socket.connect = ((options: net.TcpSocketConnectOpts, listener?: () => void) => connect({ ...options, localAddress }, listener)) as typeof socket.connect
+    return socket
+  }
+}
+
 const viaFtp = async (request: UploadRequest, onEnd: OnEnd): Promise<void> => {
   const client = new FtpClient(request.timeoutMs)
+  if (request.localAddress !== undefined) dialFrom(client, request.localAddress)
   onEnd(() => client.close())
   try {
     await client.access({ host: request.host, port: request.port, user: request.user, password: request.password, secure: false })
