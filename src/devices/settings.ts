@@ -149,13 +149,17 @@ export const SslMinProtoVersion = Schema.Literals(["default", "TLSv1-2", "TLSv1-
 
 /**
  * The connection rules every TCP listener has (src/net/tcp.ts; docs/errors.md, "Connections a
- * listener closes"): spread them into the settings of a kind's listener.
+ * listener closes"), with `maxConnections` connections at once by default: spread them into the
+ * settings of a kind's listener.
  */
-export const connectionLimitFields = {
+export const connectionLimitFieldsOf = (maxConnections: number) => ({
   /** Connections at once. */
-  maxConnections: withDefault(wholeNumber(1, 1_000_000), 1024),
+  maxConnections: withDefault(wholeNumber(1, 1_000_000), maxConnections),
   /** Connections at once from one source address; absent: a quarter of max-connections (all of it with shared addressing). */
   maxConnectionsPerSource: orNull(wholeNumber(1, 1_000_000)),
   /** Milliseconds a connection may stay silent before its first byte; 0: no limit. */
   firstByteTimeout: withDefault(Duration, "120s")
-}
+})
+
+/** The connection rules of a listener that takes 1024 connections at once by default (TCP/514, TCP/541 ...). */
+export const connectionLimitFields = connectionLimitFieldsOf(1024)

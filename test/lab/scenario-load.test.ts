@@ -75,7 +75,7 @@ const DEFAULT_ANALYZER = {
   serial: "FAZ-VM0000000001",
   hostname: "faz-1",
   admin: {
-    setting: { idleTimeout: 900000, idleTimeoutApi: 900000, adminHttpsRedirect: "enable", apiMaxBodyBytes: 1048576, apiRate: 50, loginMax: 32, maxConnections: 64, remoteAuthTimeout: 5000 },
+    setting: { idleTimeout: 900000, idleTimeoutApi: 900000, adminHttpsRedirect: "enable", apiMaxBodyBytes: 1048576, apiRate: 50, loginMax: 32, maxConnections: 64, maxConnectionsPerSource: null, firstByteTimeout: 120000, remoteAuthTimeout: 5000 },
     user: { admin: { password: "", sshPublicKey: [], userType: "local", ldapServer: null, radiusServer: null, wildcard: "disable", apiKey: null, rpcPermit: "read-write", profileid: "Super_User" } },
     ldap: [],
     radius: []

@@ -13,7 +13,7 @@
 import * as crypto from "node:crypto"
 import * as Schema from "effect/Schema"
 import ssh2 from "ssh2"
-import { Duration, Enable, NonEmpty, orNull, Rate, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
+import { connectionLimitFieldsOf, Duration, Enable, NonEmpty, orNull, Rate, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import { AdminLdapServer, AdminRadiusServer, type RemoteAuth } from "./remote-auth.ts"
 
 const sshKeyPattern = /^(?:ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(?:256|384|521)) [A-Za-z0-9+/]+={0,2}(?: .*)?$/u
@@ -57,8 +57,12 @@ export const AdminSettingSettings = settingsStruct({
   apiRate: withDefault(Rate, "50/s"),
   /** `login-max`: JSON-RPC sessions open at once per user. */
   loginMax: withDefault(wholeNumber(1, 1000), 32),
-  /** fazlab's limit: connections at once on each management port (TCP/22, TCP/80). */
-  maxConnections: withDefault(wholeNumber(1, 100_000), 64),
+  /**
+   * fazlab's limits: the connection rules of each management port (TCP/21, 22, 80, 445, 541,
+   * 3000, 3010, 3011, 8080 and TCP/554; docs/errors.md): `max-connections` (64 at once),
+   * `max-connections-per-source`, `first-byte-timeout`.
+   */
+  ...connectionLimitFieldsOf(64),
   /** FortiOS's `remoteauthtimeout`: how long an LDAP or RADIUS server has to answer a login. */
   remoteAuthTimeout: withDefault(Duration, "5s")
 })

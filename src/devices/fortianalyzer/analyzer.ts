@@ -330,11 +330,7 @@ export class FortiAnalyzer implements Device {
           port,
           host: address,
           actualPort: plan.listenPortFor(port),
-          ...self.connections.listener(
-            { maxConnections: self.settings.admin.setting.maxConnections, maxConnectionsPerSource: null, firstByteTimeout: 120_000 },
-            `devices.${self.id}.admin.setting`,
-            port
-          ),
+          ...self.connections.listener(self.settings.admin.setting, `devices.${self.id}.admin.setting`, port),
           onConnection
         })
         bound.push({ port, address: listener.address, actualPort: listener.actualPort })

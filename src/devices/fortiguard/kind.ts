@@ -53,7 +53,7 @@ export const fortiguard = defineKind({
       objects: new Map(fortiguardObjectNames.map((object) => [object, { version: version[object], size: SIZES[object] }])),
       releaseInterval: spec.releaseInterval,
       unavailable: new Set(spec.unavailable),
-      maxConnections: spec.maxConnections
+      connectionLimits: spec
     }, context)
   }
 })

@@ -6,7 +6,7 @@
 import * as Schema from "effect/Schema"
 import { Version } from "../../protocols/fortiguard/objects.ts"
 import type { SpecOf } from "../kind.ts"
-import { Duration, orNull, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
+import { connectionLimitFieldsOf, Duration, orNull, settingsStruct, withDefault } from "../settings.ts"
 
 /** The objects FortiGuard serves, by file key, with the version each starts at by default. */
 export const FORTIGUARD_OBJECTS = {
@@ -38,8 +38,8 @@ export const fortiguardSettings = {
   releaseInterval: orNull(Duration),
   /** Objects that answer 503 Service Unavailable (a FortiGuard outage). */
   unavailable: withDefault(Schema.Array(Schema.Literals(fortiguardObjectNames)), []),
-  /** HTTPS connections at once, per port. */
-  maxConnections: withDefault(wholeNumber(1, 100_000), 256)
+  /** TCP/443's connection rules (docs/errors.md): 256 connections at once by default. */
+  ...connectionLimitFieldsOf(256)
 }
 
 export type FortiGuardSpec = SpecOf<"fortiguard", typeof fortiguardSettings, false>

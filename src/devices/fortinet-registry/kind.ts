@@ -36,6 +36,6 @@ export const fortinetRegistry = defineKind({
       objects: new Map(meaAppNames.map((app) => [app, { version: spec.versions[app], size: IMAGE_BYTES }])),
       releaseInterval: spec.releaseInterval,
       unavailable: new Set(spec.unavailable),
-      maxConnections: spec.maxConnections
+      connectionLimits: spec
     }, context)
 })

@@ -6,7 +6,7 @@
 import * as Schema from "effect/Schema"
 import { Version } from "../../protocols/fortiguard/objects.ts"
 import type { SpecOf } from "../kind.ts"
-import { Duration, orNull, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
+import { connectionLimitFieldsOf, Duration, orNull, settingsStruct, withDefault } from "../settings.ts"
 
 /** The applications the registry offers (the names `config system docker` enables), with the version each starts at by default. */
 export const MEA_APPS = {
@@ -30,8 +30,8 @@ export const fortinetRegistrySettings = {
   releaseInterval: orNull(Duration),
   /** Applications that answer 503 Service Unavailable. */
   unavailable: withDefault(Schema.Array(Schema.Literals(meaAppNames)), []),
-  /** HTTPS connections at once, per port. */
-  maxConnections: withDefault(wholeNumber(1, 100_000), 64)
+  /** The connection rules of TCP/443 and TCP/4443 each (docs/errors.md): 64 connections at once by default. */
+  ...connectionLimitFieldsOf(64)
 }
 
 export type FortinetRegistrySpec = SpecOf<"fortinet-registry", typeof fortinetRegistrySettings, false>

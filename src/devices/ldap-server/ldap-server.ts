@@ -68,7 +68,7 @@ export class LdapServer extends PeerServer<LdapServerSpec> {
     const self = this
     return Effect.gen(function*() {
       const tcp = yield* self.tcp("tcp/389", {
-        ...self.connections.listener({ maxConnections: self.settings.maxConnections, maxConnectionsPerSource: null, firstByteTimeout: 120_000 }, null, "tcp/389"),
+        ...self.connections.listener(self.settings, `devices.${self.id}`, "tcp/389"),
         onConnection: (socket) => self.#onTcp(socket)
       })
       const udp = yield* self.udp("udp/389", 262_144, (datagram, peer) => {

@@ -5,7 +5,7 @@
  */
 import * as Schema from "effect/Schema"
 import type { SpecOf } from "../kind.ts"
-import { Enable, NonEmpty, orNull, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
+import { connectionLimitFieldsOf, Enable, NonEmpty, orNull, settingsStruct, withDefault } from "../settings.ts"
 
 /** One directory user: `uid=<name>,ou=people,<base-dn>`. */
 export const LdapUser = settingsStruct({
@@ -23,8 +23,8 @@ export const ldapServerSettings = {
   /** Whether an anonymous client may search (`enable`), or gets insufficientAccessRights. */
   anonymousSearch: withDefault(Enable, "enable"),
   user: withDefault(Schema.Record(NonEmpty, LdapUser), {}),
-  /** TCP/389 connections at once. */
-  maxConnections: withDefault(wholeNumber(1, 100_000), 256)
+  /** TCP/389's connection rules (docs/errors.md): 256 connections at once by default. */
+  ...connectionLimitFieldsOf(256)
 }
 
 export type LdapServerSpec = SpecOf<"ldap-server", typeof ldapServerSettings, false>

@@ -18,7 +18,7 @@ import type * as http from "node:http"
 import * as Effect from "effect/Effect"
 import type { PortKey } from "../../events/events.ts"
 import type { BindError } from "../../net/errors.ts"
-import { listenTcp, peerOf } from "../../net/tcp.ts"
+import { type ConnectionLimitSettings, listenTcp, peerOf } from "../../net/tcp.ts"
 import { serverTlsOptions } from "../../net/tls.ts"
 import { describeObject, laterVersion, type Manifest, parsePath } from "../../protocols/fortiguard/objects.ts"
 import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
@@ -45,8 +45,8 @@ export interface ObjectServerOptions {
   readonly releaseInterval: number | null
   /** Objects that answer 503. */
   readonly unavailable: ReadonlySet<string>
-  /** HTTPS connections at once, per port. */
-  readonly maxConnections: number
+  /** The connection rules of each port, set at `devices.<id>`. */
+  readonly connectionLimits: ConnectionLimitSettings
 }
 
 /** What a refused request is counted as. */
@@ -133,7 +133,7 @@ export class ObjectServer implements Device {
           port,
           host,
           actualPort: plan.listenPortFor(port),
-          ...self.connections.listener({ maxConnections: self.options.maxConnections, maxConnectionsPerSource: null, firstByteTimeout: 120_000 }, null, port),
+          ...self.connections.listener(self.options.connectionLimits, `devices.${self.id}`, port),
           onConnection: (socket) => server.emit("connection", socket)
         })
         bound.push({ port, address: listener.address, actualPort: listener.actualPort })
