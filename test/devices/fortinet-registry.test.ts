@@ -10,7 +10,9 @@ import * as crypto from "node:crypto"
 import { readFileSync, writeFileSync } from "node:fs"
 import * as path from "node:path"
 import { promisify } from "node:util"
+import * as Effect from "effect/Effect"
 import { afterAll, describe, expect, it } from "vitest"
+import type { LabEvent } from "../../src/events/events.ts"
 import { isEvent, sharedLab, waitForEvent } from "../support/lab.ts"
 import { removeTempDirs, tempDir } from "../support/cli.ts"
 
@@ -67,5 +69,24 @@ describe("Fortinet Registry ↔ curl, and the analyzer's MEA check", () => {
     expect(soar.state).toBe("http-error")
     expect(soar.reason).toBe(`fortisoar MEA update failed: registry.fortinet.com is ${lab.plan.addressOf("reg-1")} (by dns-1) but registry.fortinet.com answered 503 fortisoar is unavailable on reg-1 (unavailable in its settings); try again later (GET /mea/v1/manifest/fortisoar)`)
     expect(events.some(isEvent("mea-update", (event) => event.app === "fortisigconverter"))).toBe(false)
+  })
+
+  it("announces its two ports in order on every start and says them closed on every stop, before the device's own event", async () => {
+    const { lab, events } = started()
+    const registry = lab.device("reg-1")
+    if (registry === undefined) throw new Error("no reg-1")
+    const from = events.length
+    await Effect.runPromise(registry.stop())
+    await Effect.runPromise(registry.start())
+    const sequence = (list: ReadonlyArray<LabEvent>) =>
+      list.flatMap((event) =>
+        "device" in event && event.device === "reg-1" && ["listener-bound", "listener-closed", "device-started", "device-stopped"].includes(event.type)
+          ? [`${event.type}${"port" in event ? ` ${event.port}` : ""}`]
+          : []
+      )
+    const first = ["listener-bound tcp/443", "listener-bound tcp/4443", "device-started"]
+    expect(sequence(events.slice(0, from))).toEqual(first)
+    expect(sequence(events.slice(from))).toEqual(["listener-closed tcp/443", "listener-closed tcp/4443", "device-stopped", ...first])
+    expect(await curl("registry.fortinet.com", "tcp/4443", "/mea/v1/manifest/fortiwlm")).toMatchObject({ code: 0, status: 200 })
   })
 })

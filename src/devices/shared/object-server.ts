@@ -12,18 +12,21 @@
  * finds something newer to download. An object listed as unavailable answers 503 (a FortiGuard
  * outage). Every request is an `object-request` event with its status and a sentence; requests
  * that are not the protocol's are refused with a 4xx sentence and counted in `refused`.
+ *
+ * It is a `PeerServer`: the run, binding on its own lab address and announcing what it bound
+ * come from the shared base; a stop or a crash cuts the open HTTPS connections before the
+ * listeners close.
  */
 import * as https from "node:https"
 import type * as http from "node:http"
 import * as Effect from "effect/Effect"
 import type { PortKey } from "../../events/events.ts"
-import type { BindError } from "../../net/errors.ts"
-import { type ConnectionLimitSettings, listenTcp, peerOf } from "../../net/tcp.ts"
+import { type ConnectionLimitSettings, peerOf } from "../../net/tcp.ts"
 import { serverTlsOptions } from "../../net/tls.ts"
 import { describeObject, laterVersion, type Manifest, parsePath } from "../../protocols/fortiguard/objects.ts"
-import type { Device, DeviceContext, DeviceStatus } from "../device.ts"
+import type { DeviceContext } from "../device.ts"
 import { ConnectionRules } from "./connection-rules.ts"
-import { ListenerRun } from "./listener-run.ts"
+import { type BoundEndpoint, PeerServer } from "./peer-server.ts"
 
 /** One object the server offers: its version when the server first starts, and its size in bytes. */
 export interface OfferedObject {
@@ -52,13 +55,8 @@ export interface ObjectServerOptions {
 /** What a refused request is counted as. */
 export type RefusedRequest = "not-found" | "method" | "stale-version" | "unavailable"
 
-export class ObjectServer implements Device {
+export class ObjectServer extends PeerServer<ObjectServerOptions> {
   readonly kind: string
-  readonly id: string
-  readonly serial: string
-  readonly options: ObjectServerOptions
-  readonly #context: DeviceContext
-  readonly #run: ListenerRun
   /** Its listeners' connection rules; `connections.closed` counts by rule. */
   readonly connections: ConnectionRules
   /** Requests answered with an object or a manifest. */
@@ -72,44 +70,32 @@ export class ObjectServer implements Device {
   #firstStart: number | null = null
 
   constructor(id: string, options: ObjectServerOptions, context: DeviceContext) {
-    this.id = id
+    super(id, options, context)
     this.kind = options.kind
-    this.serial = options.serial
-    this.options = options
-    this.#context = context
-    this.#run = new ListenerRun(this, context.bus)
     this.connections = new ConnectionRules(id, context)
-  }
-
-  status(): DeviceStatus {
-    return this.#run.status
   }
 
   /** An object's version now (lab time), or null when the server does not offer it. */
   versionOf(object: string): string | null {
-    const offered = this.options.objects.get(object)
+    const offered = this.settings.objects.get(object)
     if (offered === undefined) return null
-    const { releaseInterval } = this.options
+    const { releaseInterval } = this.settings
     if (releaseInterval === null || this.#firstStart === null) return offered.version
-    return laterVersion(offered.version, Math.floor((this.#context.clock.now() - this.#firstStart) / releaseInterval))
+    return laterVersion(offered.version, Math.floor((this.context.clock.now() - this.#firstStart) / releaseInterval))
   }
 
   /** An object's manifest and bytes now, or null when the server does not offer it. */
   current(object: string): { readonly manifest: Manifest; readonly bytes: Buffer } | null {
     const version = this.versionOf(object)
-    const offered = this.options.objects.get(object)
+    const offered = this.settings.objects.get(object)
     return version === null || offered === undefined ? null : describeObject(object, version, offered.size)
   }
 
-  start(): Effect.Effect<void, BindError> {
-    return this.#run.start({ prepare: () => this.#prepare(), bind: () => this.#bind() })
-  }
-
-  #prepare(): Effect.Effect<void> {
-    const { pki, plan, clock } = this.#context
+  protected override prepare(): Effect.Effect<void> {
+    const { pki, plan, clock } = this.context
     this.#firstStart ??= clock.now()
     if (pki === null) return Effect.void
-    const request = { serial: this.serial, role: "server" as const, hostnames: [...this.options.names, "localhost"], ips: [plan.addressOf(this.id), "127.0.0.1"] }
+    const request = { serial: this.serial, role: "server" as const, hostnames: [...this.settings.names, "localhost"], ips: [plan.addressOf(this.id), "127.0.0.1"] }
     return Effect.promise(() => pki.issue(request)).pipe(Effect.map((identity) => {
       const tls = serverTlsOptions({ identity, caPem: pki.caPem, encAlgorithm: "high", sslMinProtoVersion: "default", requestClientCert: false })
       const server = https.createServer(tls, (request, response) => this.#handle(request, response))
@@ -119,34 +105,21 @@ export class ObjectServer implements Device {
     }))
   }
 
-  #bind() {
+  protected bind() {
     const self = this
-    const { plan, bus } = this.#context
-    const host = plan.addressOf(this.id)
     return Effect.gen(function*() {
       const server = self.#server
       if (server === null) return
-      const bound: Array<{ port: PortKey; address: string; actualPort: number }> = []
-      for (const port of self.options.ports) {
-        const listener = yield* listenTcp({
-          device: self.id,
-          port,
-          host,
-          actualPort: plan.listenPortFor(port),
-          ...self.connections.listener(self.options.connectionLimits, `devices.${self.id}`, port),
+      const bound: Array<BoundEndpoint> = []
+      for (const port of self.settings.ports) {
+        const listener = yield* self.tcp(port, {
+          ...self.connections.listener(self.settings.connectionLimits, `devices.${self.id}`, port),
           onConnection: (socket) => server.emit("connection", socket)
         })
         bound.push({ port, address: listener.address, actualPort: listener.actualPort })
         self.#portOf.set(listener.actualPort, port)
-        plan.recordBound({ device: self.id, port, address: listener.address, actualPort: listener.actualPort })
-        bus.publish({ type: "listener-bound", device: self.id, port, address: listener.address, actualPort: listener.actualPort })
       }
-      yield* Effect.addFinalizer(() => Effect.sync(() => {
-        for (const { port } of bound) {
-          plan.forget(self.id, port)
-          bus.publish({ type: "listener-closed", device: self.id, port })
-        }
-      }))
+      yield* self.announce(bound)
     })
   }
 
@@ -158,7 +131,7 @@ export class ObjectServer implements Device {
     const answer = (status: number, object: string | null, version: string | null, body: Buffer, type: string, reason: string) => {
       response.writeHead(status, { "content-type": type, "content-length": body.length, ...(version === null ? {} : { "x-fazlab-version": version }) })
       response.end(request.method === "HEAD" ? undefined : body)
-      this.#context.bus.publish({ type: "object-request", device: this.id, peer, port, host, path, status, object, version, bytes: status === 200 ? body.length : 0, reason })
+      this.context.bus.publish({ type: "object-request", device: this.id, peer, port, host, path, status, object, version, bytes: status === 200 ? body.length : 0, reason })
     }
     const refuse = (status: number, why: RefusedRequest, object: string | null, sentence: string) => {
       this.refused[why]++
@@ -169,15 +142,15 @@ export class ObjectServer implements Device {
     if (request.method !== "GET" && request.method !== "HEAD") {
       return refuse(405, "method", null, `${request.method ?? "?"} is not served here; use GET (docs/protocols/fortiguard.md)`)
     }
-    const asked = parsePath(this.options.prefix, path)
+    const asked = parsePath(this.settings.prefix, path)
     if (asked === null) {
-      return refuse(404, "not-found", null, `${path} is not a path of this server; ask ${this.options.prefix}/manifest/<object> or ${this.options.prefix}/package/<object>/<version>`)
+      return refuse(404, "not-found", null, `${path} is not a path of this server; ask ${this.settings.prefix}/manifest/<object> or ${this.settings.prefix}/package/<object>/<version>`)
     }
     const current = this.current(asked.object)
     if (current === null) {
-      return refuse(404, "not-found", asked.object, `${asked.object} is not an object of ${this.id}; it offers ${[...this.options.objects.keys()].join(", ")}`)
+      return refuse(404, "not-found", asked.object, `${asked.object} is not an object of ${this.id}; it offers ${[...this.settings.objects.keys()].join(", ")}`)
     }
-    if (this.options.unavailable.has(asked.object)) {
+    if (this.settings.unavailable.has(asked.object)) {
       return refuse(503, "unavailable", asked.object, `${asked.object} is unavailable on ${this.id} (unavailable in its settings); try again later`)
     }
     const { manifest, bytes } = current
@@ -192,24 +165,12 @@ export class ObjectServer implements Device {
     answer(200, asked.object, manifest.version, bytes, "application/octet-stream", `${this.id} sent ${asked.object} v${manifest.version} (${bytes.length} bytes) to ${peer} (asked as ${host || "no host"})`)
   }
 
-  stop(): Effect.Effect<void> {
-    return this.#halt()
+  /** A stop and a crash alike cut the open HTTPS connections: a download cut short is the client's to ask again. */
+  protected override closing(): Effect.Effect<void> {
+    return Effect.sync(() => this.#server?.closeAllConnections())
   }
 
-  kill(): Effect.Effect<void> {
-    return this.#halt()
-  }
-
-  #halt(): Effect.Effect<void> {
-    return this.#run.halt({
-      closing: Effect.sync(() => this.#server?.closeAllConnections()),
-      closed: () => {
-        this.#server = null
-      }
-    })
-  }
-
-  dispose(): Effect.Effect<void> {
-    return this.stop()
+  protected override closed(): void {
+    this.#server = null
   }
 }
