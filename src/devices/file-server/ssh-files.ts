@@ -12,10 +12,10 @@
  */
 import { constants as fsConstants } from "node:fs"
 import * as fs from "node:fs/promises"
-import type * as net from "node:net"
 import * as path from "node:path"
 import ssh2 from "ssh2"
 import { sameSecret } from "../fortianalyzer/admin.ts"
+import { InjectedSshServer } from "../shared/injected-ssh-server.ts"
 import type { FileServerUser } from "./settings.ts"
 
 const { STATUS_CODE, OPEN_MODE } = ssh2.utils.sftp
@@ -86,39 +86,22 @@ export const scpSinkOf = (command: string): { readonly target: string; readonly 
 
 const messageOf = (cause: unknown): string => (cause instanceof Error ? cause.message : String(cause))
 
-export class SshFiles {
+export class SshFiles extends InjectedSshServer {
   readonly #options: SshFilesOptions
-  readonly #server: ssh2.Server
-  readonly #clients = new Set<ssh2.Connection>()
   readonly #keys: ReadonlyMap<string, ReadonlyArray<ssh2.ParsedKey>>
 
   constructor(options: SshFilesOptions) {
+    super(options.hostKeyPem, "SSH-2.0-fazlab_file_server")
     this.#options = options
     const keys = new Map<string, ReadonlyArray<ssh2.ParsedKey>>()
     for (const [name, user] of Object.entries(options.users)) {
       keys.set(name, user.sshPublicKey.map((line) => ssh2.utils.parseKey(line)).filter((key): key is ssh2.ParsedKey => !(key instanceof Error)))
     }
     this.#keys = keys
-    this.#server = new ssh2.Server({ hostKeys: [options.hostKeyPem], ident: "SSH-2.0-fazlab_file_server" }, (client, info) => this.#client(client, `${info.ip}:${info.port}`))
-    this.#server.on("error", () => undefined)
   }
 
-  /** Serves a connection accepted on the device's TCP/22 listener. */
-  connection(socket: net.Socket): void {
-    this.#server.injectSocket(socket)
-  }
-
-  /** Ends every session (a crash cuts them the same way: their sockets close with the listener). */
-  close(): void {
-    for (const client of this.#clients) client.end()
-    this.#clients.clear()
-  }
-
-  #client(client: ssh2.Connection, peer: string): void {
-    this.#clients.add(client)
+  protected session(client: ssh2.Connection, peer: string): void {
     let user = ""
-    client.on("error", () => undefined)
-    client.on("close", () => this.#clients.delete(client))
     client.on("authentication", (context) => {
       const name = context.username
       const account = Object.hasOwn(this.#options.users, name) ? this.#options.users[name] : undefined

@@ -13,10 +13,10 @@
  * waits for a server's answer (`diagnose test authserver`) does not count as idle. Logins,
  * refusals and the end of each session are `admin-login` / `admin-logout` events.
  */
-import type * as net from "node:net"
-import ssh2 from "ssh2"
+import type ssh2 from "ssh2"
 import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
+import { InjectedSshServer } from "../shared/injected-ssh-server.ts"
 import { type CliAnswer, CliSession } from "./cli.ts"
 import type { AnalyzerView } from "./system-view.ts"
 
@@ -45,36 +45,20 @@ const settled = async (answer: CliAnswer): Promise<CliAnswer> => {
   return { lines: [...answer.lines, ...later.lines], failed: answer.failed || later.failed, exit: later.exit }
 }
 
-export class SshServer {
+export class SshServer extends InjectedSshServer {
   readonly #options: SshServerOptions
-  readonly #server: ssh2.Server
-  readonly #clients = new Set<ssh2.Connection>()
 
   constructor(options: SshServerOptions) {
+    super(options.hostKeyPem, IDENT)
     this.#options = options
-    this.#server = new ssh2.Server({ hostKeys: [options.hostKeyPem], ident: IDENT }, (client, info) => this.#client(client, `${info.ip}:${info.port}`))
-    // A client that breaks the protocol is its own problem: never the process's.
-    this.#server.on("error", () => undefined)
-  }
-
-  /** Hands an accepted TCP/22 connection to the SSH server. */
-  connection(socket: net.Socket): void {
-    this.#server.injectSocket(socket)
-  }
-
-  /** Ends every session (the listener's sockets close with its scope). */
-  close(): void {
-    for (const client of this.#clients) client.end()
-    this.#clients.clear()
   }
 
   #publishLogin(user: string, peer: string, ok: boolean, reason: string): void {
     this.#options.bus.publish({ type: "admin-login", device: this.#options.device, via: "ssh", user, peer, ok, reason })
   }
 
-  #client(client: ssh2.Connection, peer: string): void {
+  protected session(client: ssh2.Connection, peer: string): void {
     const { view, clock, bus, device } = this.#options
-    this.#clients.add(client)
     let user: string | null = null
     let ended = "the client disconnected"
     let idle: unknown = null
@@ -91,7 +75,6 @@ export class SshServer {
         client.end()
       }, idleMs)
     }
-    client.on("error", () => undefined)
     client.on("authentication", (context) => {
       const name = context.username
       const admins = view.admins
@@ -178,7 +161,6 @@ export class SshServer {
     })
     client.on("close", () => {
       if (idle !== null) clock.clearTimeout(idle)
-      this.#clients.delete(client)
       if (user !== null) bus.publish({ type: "admin-logout", device, via: "ssh", user, peer, reason: ended })
     })
   }
