@@ -21,11 +21,8 @@ import * as Schema from "effect/Schema"
 import { type ControlClient, ControlClientError, connectControl } from "../control/client.ts"
 import type { Direction } from "../catalog/schema.ts"
 import { serveControl } from "../control/server.ts"
-import { PlacementError, placeLab } from "../placement/setup.ts"
-import { Lab } from "../lab/lab.ts"
+import type { Lab } from "../lab/lab.ts"
 import { loadScenario } from "../lab/scenario/load.ts"
-import { RealLabClock } from "../machines/clock.ts"
-import { defaultAddressing } from "../net/port-plan.ts"
 import { checkOf } from "../probe/checks.ts"
 import { ALLOW_ALL, type Expectations, parseExpectations } from "../probe/expectations.ts"
 import { catalogFlows, catalogRoles, type Flow } from "../probe/flows.ts"
@@ -36,6 +33,7 @@ import { controlAddressOf } from "./ctl.ts"
 import type { CommandHelp } from "./help.ts"
 import { type CliIo, type Command, ExitCode, UsageError } from "./io.ts"
 import { parseLabFlags } from "./lab-flags.ts"
+import { makeLiveLab, placeLiveLab } from "./live-lab.ts"
 import { runLabEffect } from "./run-effect.ts"
 
 export const help: CommandHelp = {
@@ -262,30 +260,11 @@ export const probe: Command = async (args, io) => {
   const placement = flags.placement ?? scenario.placement
   const dataDir = placement === "in-process" ? null : fs.mkdtempSync(path.join(os.tmpdir(), "fazlab-probe-"))
   try {
-    const placed = await placeLab({
-      scenario,
-    env: io.env,
-      file: labFile,
-      defaultText: "",
-      dataDir,
-      placement,
-      nftables: flags.nftables === null ? null : path.resolve(io.cwd, flags.nftables),
-      simulated: false,
-      speed: scenario.speed,
-      bind: undefined
-    }).catch((error: unknown) => {
-      throw error instanceof PlacementError ? new UsageError(error.message) : error
-    })
+    const source = { scenario, file: labFile, defaultText: "", dataDir, bind: undefined }
+    const placed = await placeLiveLab(io, flags, source)
     const program = Effect.scoped(
       Effect.gen(function*() {
-        const lab = yield* Lab.make({
-          scenario,
-          dataDir,
-          portBase: flags.portBase,
-          addressing: defaultAddressing(),
-          clock: new RealLabClock(scenario.speed),
-          ...(placed === null ? {} : { placement: placed.placement })
-        })
+        const lab = yield* makeLiveLab(flags, source, placed)
         const control = placed?.nodes.server ?? (yield* serveControl(lab, { dataDir: null }))
         return yield* Effect.promise(async () => {
           await settled(lab, 30_000)

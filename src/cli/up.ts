@@ -9,9 +9,7 @@
 import * as path from "node:path"
 import { parseArgs } from "node:util"
 import * as Effect from "effect/Effect"
-import { RealLabClock } from "../machines/clock.ts"
 import { DEFAULT_LAB_FILE, DEFAULT_LAB_YAML } from "../lab/default-lab.ts"
-import { Lab } from "../lab/lab.ts"
 import { loadScenario, parseScenario } from "../lab/scenario/load.ts"
 import { mountLabUi, preloadUi } from "./attach.ts"
 import { eventText } from "./event-text.ts"
@@ -19,7 +17,7 @@ import { type Command, ExitCode, UsageError } from "./io.ts"
 import { defaultDataDir, labFlagOptions, parseLabFlags, publishLab } from "./lab-flags.ts"
 import { parseControlBindFlag } from "./ctl.ts"
 import { Interrupted, runLabEffect } from "./run-effect.ts"
-import { PlacementError, placeLab } from "../placement/setup.ts"
+import { makeLiveLab, placeLiveLab } from "./live-lab.ts"
 import { type CommandHelp, LAB_FLAGS_HELP } from "./help.ts"
 
 export const help: CommandHelp = {
@@ -42,37 +40,17 @@ export const up: Command = async (args, io) => {
     : await loadScenario(path.resolve(io.cwd, file), { stepsRequired: false })
   const dataDir = flags.memory ? null : path.resolve(io.cwd, flags.dataDir ?? defaultDataDir(io.cwd, scenario.name))
   const tui = io.isTTY && !flags.headless
-  const placed = await placeLab({
-    scenario,
-    env: io.env,
-    file: file === undefined ? null : path.resolve(io.cwd, file),
-    defaultText: DEFAULT_LAB_YAML,
-    dataDir,
-    placement: flags.placement,
-    nftables: flags.nftables === null ? null : path.resolve(io.cwd, flags.nftables),
-    simulated: false,
-    speed: flags.speed ?? scenario.speed,
-    bind
-  }).catch((error: unknown) => {
-    throw error instanceof PlacementError ? new UsageError(error.message) : error
-  })
+  const source = { scenario, file: file === undefined ? null : path.resolve(io.cwd, file), defaultText: DEFAULT_LAB_YAML, dataDir, bind }
+  const placed = await placeLiveLab(io, flags, source)
   if (tui) preloadUi()
   const program = Effect.scoped(
     Effect.gen(function*() {
-      const lab = yield* Lab.make({
-        scenario,
-        dataDir,
-        portBase: flags.portBase,
-        addressing: flags.addressing,
-        clock: new RealLabClock(flags.speed ?? scenario.speed),
-        ...(placed === null ? {} : { placement: placed.placement }),
-        onEvent: (event) => {
-          if (tui) return
-          if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
-          else {
-            const line = eventText(event)
-            if (line !== null) io.stdout(`${line}\n`)
-          }
+      const lab = yield* makeLiveLab(flags, source, placed, (event) => {
+        if (tui) return
+        if (flags.headless) io.stdout(`${JSON.stringify(event)}\n`)
+        else {
+          const line = eventText(event)
+          if (line !== null) io.stdout(`${line}\n`)
         }
       })
       const control = yield* publishLab(lab, dataDir, bind, placed?.nodes.server ?? null)
