@@ -1,12 +1,12 @@
 /**
  * `max-connections-per-source` on the listeners that had only a fixed total before, against real
- * sockets (docs/errors.md, "Named limits"): the LDAP server's TCP/389, FortiGuard's TCP/443, the
- * Fortinet Registry's TCP/443 and TCP/4443, and every management port of the analyzer (set in
- * `admin.setting`). On each, two connections from 127.0.0.1 are held, the third from 127.0.0.1 is
- * refused (a `connection-closed` event with the rule and the setting to raise, counted on the
- * device), and 127.0.0.2 still gets in: a real client is served from it where one can choose its
- * source address (`curl --interface`), and on every port a connection from it is accepted while
- * one more from 127.0.0.1 right after it is refused.
+ * sockets (docs/errors.md, "Named limits"): the LDAP server's TCP/389, the DNS server's TCP/53,
+ * FortiGuard's TCP/443, the Fortinet Registry's TCP/443 and TCP/4443, and every management port
+ * of the analyzer (set in `admin.setting`). On each, two connections from 127.0.0.1 are held, the
+ * third from 127.0.0.1 is refused (a `connection-closed` event with the rule and the setting to
+ * raise, counted on the device), and 127.0.0.2 still gets in: a real client is served from it
+ * where one can choose its source address (`curl --interface`, `dig -b`), and on every port a
+ * connection from it is accepted while one more from 127.0.0.1 right after it is refused.
  */
 import { execFile } from "node:child_process"
 import { writeFileSync } from "node:fs"
@@ -28,6 +28,7 @@ const started = sharedLab(`
 name: per-source-limits
 devices:
   ldap-1: { kind: ldap-server, max-connections: 4, max-connections-per-source: 2 }
+  dns-1: { kind: dns-server, max-connections: 4, max-connections-per-source: 2 }
   fg-1: { kind: fortiguard, max-connections: 4, max-connections-per-source: 2 }
   reg-1: { kind: fortinet-registry, max-connections: 4, max-connections-per-source: 2 }
   faz-1:
@@ -99,7 +100,7 @@ const curlFromOtherSource = async (device: string, port: PortKey, name: string, 
   return Number(stdout)
 }
 
-describe("max-connections-per-source on LDAP, FortiGuard, the Fortinet Registry and the analyzer's management ports (real sockets)", () => {
+describe("max-connections-per-source on LDAP, DNS, FortiGuard, the Fortinet Registry and the analyzer's management ports (real sockets)", () => {
   it("LDAP TCP/389 refuses a third connection from one address and answers a search from another", async () => {
     const other = await limitsOneSource("ldap-1", "tcp/389", "devices.ldap-1")
     const answer = new Promise<Buffer>((resolve) => other.once("data", resolve))
@@ -107,6 +108,14 @@ describe("max-connections-per-source on LDAP, FortiGuard, the Fortinet Registry 
     // A SearchResultEntry (application 4, 0x64) for message 3.
     expect((await answer).includes(Buffer.from([0x02, 0x01, 0x03, 0x64]))).toBe(true)
     expect(rulesOf("ldap-1").closed["max-connections-per-source"]).toBe(2)
+  })
+
+  it("DNS TCP/53 refuses a third connection from one address and answers dig +tcp from another", async () => {
+    await limitsOneSource("dns-1", "tcp/53", "devices.dns-1")
+    const at = started().lab.plan.resolve("dns-1", "tcp/53")
+    const { stdout } = await run("dig", [`@${at.address}`, "-p", String(at.actualPort), "-b", "127.0.0.2", "+tcp", "+time=5", "+tries=1", "+short", "ldap-1.fazlab.lab"])
+    expect(stdout.trim()).toBe(started().lab.plan.addressOf("ldap-1"))
+    expect(rulesOf("dns-1").closed["max-connections-per-source"]).toBe(2)
   })
 
   it("FortiGuard TCP/443 refuses a third connection from one address and serves curl from another", async () => {

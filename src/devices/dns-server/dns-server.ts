@@ -16,7 +16,7 @@ import type * as net from "node:net"
 import { isIP } from "node:net"
 import * as Effect from "effect/Effect"
 import type { PortKey } from "../../events/events.ts"
-import { peerOf } from "../../net/tcp.ts"
+import { type ConnectionLimitSettings, peerOf } from "../../net/tcp.ts"
 import { answerQuery, vendorNames } from "../../protocols/dns/lab-zone.ts"
 import type { DeviceContext } from "../device.ts"
 import { ConnectionRules } from "../shared/connection-rules.ts"
@@ -24,7 +24,8 @@ import { PeerServer } from "../shared/peer-server.ts"
 
 export const DNS_PORTS: ReadonlyArray<PortKey> = ["udp/53", "tcp/53"]
 
-export interface DnsServerSettings {
+/** What the server is built with: its lab file settings (TCP/53's connection rules among them) and its lab peers. */
+export interface DnsServerSettings extends ConnectionLimitSettings {
   readonly serial: string
   /** The lab's own names are `<device id>.<domain>`. */
   readonly domain: string
@@ -96,7 +97,7 @@ export class DnsServer extends PeerServer<DnsServerSettings> {
         if (response !== null) udp.send(response, peer.port, peer.address)
       })
       const tcp = yield* self.tcp("tcp/53", {
-        ...self.connections.listener({ maxConnections: 256, maxConnectionsPerSource: null, firstByteTimeout: 120_000 }, null, "tcp/53"),
+        ...self.connections.listener(self.settings, `devices.${self.id}`, "tcp/53"),
         onConnection: (socket) => self.#onTcp(socket)
       })
       yield* self.announce([{ port: "udp/53", address: udp.address, actualPort: udp.actualPort }, { port: "tcp/53", address: tcp.address, actualPort: tcp.actualPort }])

@@ -4,7 +4,7 @@
  */
 import * as Schema from "effect/Schema"
 import type { SpecOf } from "../kind.ts"
-import { NonEmpty, wholeNumber, withDefault } from "../settings.ts"
+import { connectionLimitFieldsOf, NonEmpty, wholeNumber, withDefault } from "../settings.ts"
 
 const ipv4 = Schema.String.check(Schema.isPattern(/^(?:\d{1,3}\.){3}\d{1,3}$/u, { expected: "an IPv4 address such as \"127.0.0.1\"" }))
 
@@ -16,7 +16,9 @@ export const dnsServerSettings = {
   /** What a vendor FQDN without a record answers. */
   defaultAddress: withDefault(ipv4, "127.0.0.1"),
   /** Seconds. */
-  ttl: withDefault(wholeNumber(0, 86_400), 60)
+  ttl: withDefault(wholeNumber(0, 86_400), 60),
+  /** TCP/53's connection rules (docs/errors.md): 256 connections at once by default. */
+  ...connectionLimitFieldsOf(256)
 }
 
 export type DnsServerSpec = SpecOf<"dns-server", typeof dnsServerSettings, false>
