@@ -62,7 +62,9 @@ export const TEST_TOOLS: ReadonlyArray<TestTool> = [
   { name: "smbclient", debian: "smbclient" },
   { name: "nft", debian: "nftables" },
   { name: "arping", debian: "iputils-arping" },
-  { name: "sysctl", debian: "procps" }
+  { name: "sysctl", debian: "procps" },
+  { name: "pdftotext", debian: "poppler-utils" },
+  { name: "unzip", debian: "unzip" }
 ]
 
 const missingTools = (pathVariable: string) => TEST_TOOLS.filter((tool) => !(tool.present ?? ((dirs) => onPath(tool.name, dirs)))(pathVariable))

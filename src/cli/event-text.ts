@@ -89,14 +89,16 @@ export const eventText = (event: LabEvent): string | null => {
         : `${t}  ${event.device}: ${event.error}`
     case "mail-sent":
       return event.error === null
-        ? `${t}  ${event.device} event handler ${event.handler} mailed ${event.to.join(", ")} through ${event.server}: ${event.subject}`
+        ? `${t}  ${event.device} ${event.handler.startsWith("report ") ? event.handler : `event handler ${event.handler}`} mailed ${event.to.join(", ")} through ${event.server}: ${event.subject}${event.attachments === undefined ? "" : ` (attached: ${event.attachments.join(", ")})`}`
         : `${t}  ${event.device}: ${event.error}`
     case "mail-received":
       return `${t}  ${event.device} received a mail from ${event.from || "<>"} to ${event.to.join(", ")} (${event.bytes} bytes): ${event.subject}`
     case "mail-refused":
       return `${t}  ${event.device}: ${event.reason}`
+    case "report-generated":
+      return `${t}  ${event.device} generated report ${event.name} (${event.layout}, ${event.logs} logs from ${event.period.start} to ${event.period.end}, ${event.bytes} bytes)`
     case "file-uploaded":
-      return `${t}  ${event.device} uploaded ${event.what === "backup" ? "its configuration backup" : "rolled logs"} to ${event.to} over ${event.via}: ${event.path} (${event.bytes} bytes)`
+      return `${t}  ${event.device} uploaded ${event.what === "backup" ? "its configuration backup" : event.what === "report" ? "a report" : "rolled logs"} to ${event.to} over ${event.via}: ${event.path} (${event.bytes} bytes)`
     case "file-upload-failed":
       return `${t}  ${event.device}: ${event.reason}`
     case "file-received":

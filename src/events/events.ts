@@ -356,7 +356,7 @@ export type LabEventBody =
     /** An analyzer's event handler mailed an alert through a `config system mail` server (`error` null), or could not. */
     readonly type: "mail-sent"
     readonly device: string
-    /** The `config system alert-event` entry's name. */
+    /** The `config system alert-event` entry's name, or `report <schedule>` for a report's mail. */
     readonly handler: string
     /** The `config system mail` entry it went through. */
     readonly smtp: string
@@ -367,6 +367,8 @@ export type LabEventBody =
     /** The server's last reply ("250 OK ..."), when it took the mail. */
     readonly response: string | null
     readonly error: string | null
+    /** The names of the files attached (a report's mail). */
+    readonly attachments?: ReadonlyArray<string>
   }
   | {
     /** An SMTP relay of the lab took a mail (`total`: mails it keeps). */
@@ -388,10 +390,36 @@ export type LabEventBody =
     readonly reason: string
   }
   | {
-    /** An analyzer uploaded a file to a file server: rolled logs (`log settings rolling-regular`) or a configuration backup (`backup all-settings`). */
+    /**
+     * An analyzer generated a report (a `report schedule` on its schedule, `execute sql-report
+     * run`, JSON-RPC `add /report/adom/<adom>/run`): one event per file (format).
+     */
+    readonly type: "report-generated"
+    readonly device: string
+    /** The report schedule's name. */
+    readonly schedule: string
+    /** Its layout (`traffic-summary`, `event-summary`). */
+    readonly layout: string
+    /** The file's name, as uploaded and mailed. */
+    readonly name: string
+    readonly format: "pdf" | "html" | "csv"
+    /** The period the report covers, ISO 8601 UTC instants: [start, end). */
+    readonly period: { readonly start: string; readonly end: string }
+    readonly bytes: number
+    /** Rows in the report's tables. */
+    readonly rows: number
+    /** Stored logs the report summarises. */
+    readonly logs: number
+  }
+  | {
+    /**
+     * An analyzer uploaded a file to a file server: rolled logs (`log settings rolling-regular`,
+     * `execute backup logs`), a configuration backup (`backup all-settings`) or a report (an
+     * output profile with `upload enable`, `execute backup reports`).
+     */
     readonly type: "file-uploaded"
     readonly device: string
-    readonly what: "logs" | "backup"
+    readonly what: "logs" | "backup" | "report"
     /** The server as configured (a lab device or a host). */
     readonly to: string
     readonly via: "ftp" | "sftp" | "scp"
@@ -403,7 +431,7 @@ export type LabEventBody =
     /** An analyzer's upload failed; `reason` says where and why in a sentence, and what happens next. */
     readonly type: "file-upload-failed"
     readonly device: string
-    readonly what: "logs" | "backup"
+    readonly what: "logs" | "backup" | "report"
     readonly to: string
     readonly via: "ftp" | "sftp" | "scp"
     readonly reason: string

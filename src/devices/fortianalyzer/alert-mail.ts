@@ -8,7 +8,8 @@
  * FortiAnalyzer does; `smtps` is TLS from the start, `starttls` requires it, `none` never tries.
  * The server's certificate is not checked (a lab relay has the lab's own). Fortinet publishes no
  * template for alert mail; fazlab's subject and body are said in docs/protocols/alert-mail.md.
- * Each mail sent, or refused, is a `mail-sent` event.
+ * Reports (`reports.ts`) mail their files through the same `send`, as attachments. Each mail
+ * sent, or refused, is a `mail-sent` event.
  */
 import * as Schema from "effect/Schema"
 import nodemailer from "nodemailer"
@@ -45,6 +46,23 @@ export const AlertEvent = settingsStruct({
   }))
 })
 export type AlertEvent = typeof AlertEvent.Type
+
+/** One mail to send through a `config system mail` entry. */
+export interface OutgoingMail {
+  /** The `mail-sent` event's `handler`: the event handler's name, or `report <schedule>`. */
+  readonly handler: string
+  readonly smtpName: string
+  /** null: the mail entry's `from`. */
+  readonly from: string | null
+  readonly to: ReadonlyArray<string>
+  readonly subject: string
+  readonly text: string
+  readonly attachments?: ReadonlyArray<{ readonly filename: string; readonly content: Buffer }>
+  /** What the mail is, in a failure sentence ("the alert mail of event handler X"). */
+  readonly what: string
+  /** Who names the mail entry, in a sentence ("event handler X"). */
+  readonly namedBy: string
+}
 
 export interface AlertMailOptions {
   readonly analyzer: string
@@ -87,36 +105,56 @@ export class AlertMailer {
   }
 
   readonly alert = (alert: Alert): void => {
+    const { analyzer, serial } = this.#options
     for (const handler of this.#options.alertEvents) {
       if (!handler.alerts.includes(alert.kind)) continue
       for (const destination of handler.alertDestination) {
-        const server = this.#options.mail.find((entry) => entry.id === destination.smtpName)
-        if (server !== undefined) this.#send(handler.name, server, destination.from ?? server.from, destination.to, alert)
-        else this.#unsent(handler.name, destination.smtpName, destination.to, alert)
+        const { subject, text } = alertMail(analyzer, serial, handler.name, alert, new Date())
+        void this.send({
+          handler: handler.name,
+          smtpName: destination.smtpName,
+          from: destination.from,
+          to: destination.to,
+          subject,
+          text,
+          what: `the alert mail of event handler ${handler.name}`,
+          namedBy: `event handler ${handler.name}`
+        })
       }
     }
   }
 
-  /** A destination naming no `config system mail` entry: said, not sent. */
-  #unsent(handler: string, smtpName: string, to: ReadonlyArray<string>, alert: Alert): void {
-    const { analyzer, serial, bus } = this.#options
-    const { subject } = alertMail(analyzer, serial, handler, alert, new Date())
+  /**
+   * Sends one mail through the `config system mail` entry `smtpName` (an alert, a report), and
+   * says so as a `mail-sent` event; resolves with whether the server took it. An entry that does
+   * not exist is said, not sent.
+   */
+  send(mail: OutgoingMail): Promise<boolean> {
+    const server = this.#options.mail.find((entry) => entry.id === mail.smtpName)
+    if (server !== undefined) return this.#send(server, mail)
     const ids = this.#options.mail.map((entry) => entry.id)
+    this.#publish(mail, "-", null, `${mail.namedBy} names smtp-name ${mail.smtpName}, which no mail entry of ${this.#options.analyzer} has (${ids.length === 0 ? "it has none" : ids.join(", ")}); add it under mail`)
+    return Promise.resolve(false)
+  }
+
+  #publish(mail: OutgoingMail, server: string, response: string | null, error: string | null): void {
+    const { analyzer, bus } = this.#options
     bus.publish({
       type: "mail-sent",
       device: analyzer,
-      handler,
-      smtp: smtpName,
-      to: [...to],
-      subject,
-      server: "-",
-      response: null,
-      error: `event handler ${handler} names smtp-name ${smtpName}, which no mail entry of ${analyzer} has (${ids.length === 0 ? "it has none" : ids.join(", ")}); add it under mail`
+      handler: mail.handler,
+      smtp: mail.smtpName,
+      to: [...mail.to],
+      subject: mail.subject,
+      server,
+      response,
+      error,
+      ...(mail.attachments === undefined ? {} : { attachments: mail.attachments.map((file) => file.filename) })
     })
   }
 
-  #send(handler: string, server: MailServer, from: string, to: ReadonlyArray<string>, alert: Alert): void {
-    const { analyzer, serial, bus, plan } = this.#options
+  async #send(server: MailServer, mail: OutgoingMail): Promise<boolean> {
+    const { analyzer, plan } = this.#options
     const target = resolveServer(plan, server.server, `tcp/${server.port}`)
     const source = plan.sourceAddressOf(analyzer)
     const transport = nodemailer.createTransport({
@@ -132,27 +170,24 @@ export class AlertMailer {
       ...(source === undefined ? {} : { localAddress: source }),
       ...(server.auth === "enable" && server.user !== null ? { auth: { user: server.user, pass: server.passwd ?? "" } } : {})
     })
-    const { subject, text } = alertMail(analyzer, serial, handler, alert, new Date())
     const where = `${server.server} (${target.address}:${target.actualPort})`
-    transport.sendMail({ from, to: [...to], subject, text }).then(
-      (info) => {
-        this.#sent.set(server.id, (this.#sent.get(server.id) ?? 0) + 1)
-        bus.publish({ type: "mail-sent", device: analyzer, handler, smtp: server.id, to: [...to], subject, server: where, error: null, response: String(info.response) })
-      },
-      (cause: unknown) => {
-        const reason = cause instanceof Error ? cause.message : String(cause)
-        bus.publish({
-          type: "mail-sent",
-          device: analyzer,
-          handler,
-          smtp: server.id,
-          to: [...to],
-          subject,
-          server: where,
-          error: `the alert mail of event handler ${handler} could not be sent through ${where}: ${reason}`,
-          response: null
-        })
-      }
-    ).finally(() => transport.close())
+    try {
+      const info = await transport.sendMail({
+        from: mail.from ?? server.from,
+        to: [...mail.to],
+        subject: mail.subject,
+        text: mail.text,
+        ...(mail.attachments === undefined ? {} : { attachments: mail.attachments.map((file) => ({ filename: file.filename, content: file.content })) })
+      })
+      this.#sent.set(server.id, (this.#sent.get(server.id) ?? 0) + 1)
+      this.#publish(mail, where, String(info.response), null)
+      return true
+    } catch (cause) {
+      const reason = cause instanceof Error ? cause.message : String(cause)
+      this.#publish(mail, where, null, `${mail.what} could not be sent through ${where}: ${reason}`)
+      return false
+    } finally {
+      transport.close()
+    }
   }
 }

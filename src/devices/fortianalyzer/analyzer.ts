@@ -63,6 +63,7 @@ import { SnmpTrapSender } from "./snmp-traps.ts"
 import { CliSession } from "./cli.ts"
 import { SshServer } from "./ssh-server.ts"
 import { StoreWriter } from "./store-writer.ts"
+import { AnalyzerReports } from "./reports.ts"
 import { AnalyzerUploads } from "./uploads.ts"
 import { SyslogIntake } from "./syslog-intake.ts"
 import { FIRMWARE, PLATFORM } from "./system-view.ts"
@@ -133,6 +134,8 @@ export class FortiAnalyzer implements Device {
   readonly fortiguard: FortiGuardUpdater
   /** Rolled log uploads and configuration backups: scheduled from start to stop. */
   readonly uploads: AnalyzerUploads
+  /** Report schedules: run from start to stop, on demand from the CLI and the JSON-RPC API. */
+  readonly reports: AnalyzerReports
   /** SMB2 on TCP/445 (DC polling). */
   readonly dcPolling: DcPolling
   /** FortiRecorder's notify channels and RTSP. */
@@ -193,7 +196,19 @@ export class FortiAnalyzer implements Device {
       clock: context.clock,
       logSettings: settings.logSettings,
       backup: settings.backup.allSettings,
-      allSettings: () => `${new CliSession(this, () => new Date()).allSettings().join("\n")}\n`
+      allSettings: () => `${new CliSession(this, () => new Date()).allSettings().join("\n")}\n`,
+      store: this.store
+    })
+    this.reports = new AnalyzerReports({
+      analyzer: id,
+      serial: settings.serial,
+      hostname: settings.hostname,
+      bus: context.bus,
+      clock: context.clock,
+      store: this.store,
+      uploads: this.uploads,
+      mailer: this.mailer,
+      settings: settings.report
     })
     this.forwarder = new LogForwarder({ analyzer: id, serial: settings.serial, hostname: settings.hostname, context, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })
     this.aggregator = new AggregationClient({ analyzer: id, serial: settings.serial, context, store: this.store, entries: settings.logForward })
@@ -286,6 +301,7 @@ export class FortiAnalyzer implements Device {
         this.fortiguard.start()
         this.ntp.start()
         this.uploads.start()
+        this.reports.start()
         this.alerts.start()
         this.#startedAt = this.#context.clock.now()
         this.forwarder.start()
@@ -544,6 +560,7 @@ export class FortiAnalyzer implements Device {
       self.ntp.stop()
       self.fortiguard.stop()
       self.uploads.stop()
+      self.reports.stop()
       self.aggregator.stop()
       self.cameras.stop()
       if (how === "clean") self.#oftp?.shutdown(`${self.id} is shutting down`)

@@ -6,7 +6,7 @@
  * `abort`), `diagnose ha status`, `diagnose dvm device list`, `diagnose log device`,
  * `diagnose fortirecorder device list` and `diagnose fortirecorder camera list` (FortiRecorder
  * as a 7.2 unit had it; the layout is fazlab's), `execute log-integrity`, `execute backup
- * all-settings`, `exit`.
+ * all-settings|logs|reports`, `execute sql-report run|list`, `exit`.
  *
  * Mistakes answer as FortiOS does: an unknown command word `Unknown action 0`, an unknown or
  * missing argument `command parse error before '<word>'` and `Command fail. Return code -61`
@@ -15,6 +15,7 @@
 import * as crypto from "node:crypto"
 import * as os from "node:os"
 import type { RegisteredDevice } from "../../store/device-registry.ts"
+import type { UploadTarget } from "./uploads.ts"
 import { adomsOf, type AnalyzerView, faTime, FIRMWARE, firmwareOf, haMode, PLATFORM, systemStatus, upTime } from "./system-view.ts"
 
 /**
@@ -493,19 +494,63 @@ export class CliSession {
   }
 
   /**
-   * `execute backup all-settings {ftp|sftp|scp} <server[:port]> <directory> <user> [<password>]`:
-   * starts the upload of `allSettings` and says so; its end is a `file-uploaded` or
-   * `file-upload-failed` event (the CLI does not wait for the network).
+   * `execute backup all-settings {ftp|sftp|scp} <server[:port]> <directory> <user> [<password>]`,
+   * `execute backup logs <device,...|all> {ftp|sftp|scp} <server> <user> <password> <directory>`
+   * and `execute backup reports <schedule,...|all> ...` (same arguments): starts the uploads and
+   * says so; their ends are `file-uploaded` or `file-upload-failed` events (the CLI does not wait
+   * for the network).
    */
   #backup(argv: ReadonlyArray<string>): ReadonlyArray<string> {
-    const [what, protocol, server, directory, user, password, ...extra] = argv
+    const [what] = argv
     if (what === undefined) return [fail(INCOMPLETE)]
+    if (what === "logs" || what === "reports") return this.#backupFiles(what, argv.slice(1))
     if (what !== "all-settings") return parseError(what)
+    const [, protocol, server, directory, user, password, ...extra] = argv
     if (protocol === undefined || server === undefined || directory === undefined || user === undefined) return [fail(INCOMPLETE)]
     if (protocol !== "ftp" && protocol !== "sftp" && protocol !== "scp") return parseError(protocol)
     if (extra.length > 0) return parseError(extra[0] ?? "")
     void this.#view.uploads.backupNow({ protocol, server, port: 0, user, password: password ?? "", directory })
-    return [`Starting backup all settings to ${protocol}://${user}@${server}${directory.startsWith("/") ? "" : "/"}${directory} in the background...`]
+    return [`Starting backup all settings to ${protocol}://${user}@${server}${slashed(directory)} in the background...`]
+  }
+
+  #backupFiles(what: "logs" | "reports", argv: ReadonlyArray<string>): ReadonlyArray<string> {
+    const [names, protocol, server, user, password, directory, ...extra] = argv
+    if (names === undefined || protocol === undefined || server === undefined || user === undefined || password === undefined || directory === undefined) return [fail(INCOMPLETE)]
+    if (protocol !== "ftp" && protocol !== "sftp" && protocol !== "scp") return parseError(protocol)
+    if (extra.length > 0) return parseError(extra[0] ?? "")
+    const target: UploadTarget = { protocol, server, port: 0, user, password, directory }
+    const list = names.split(",").filter((name) => name !== "")
+    const started = what === "logs" ? this.#view.uploads.backupLogs(list, target) : this.#view.reports.backup(list, target)
+    void started.sent
+    const none = what === "logs" ? "has no logs stored" : "has no generated report"
+    return [
+      ...started.unknown.map((name) => `${name} ${none}; skipped`),
+      `Starting backup ${what} to ${protocol}://${user}@${server}${slashed(directory)} in the background...`
+    ]
+  }
+
+  /**
+   * `execute sql-report run <adom> <schedule> [<num-threads>]`: starts a run of a report schedule
+   * (its end is a `report-generated` event); `execute sql-report list <adom>`: the runs kept.
+   */
+  #sqlReport(argv: ReadonlyArray<string>): ReadonlyArray<string> {
+    const [action, adom, name, threads, ...extra] = argv
+    if (action === undefined || adom === undefined) return [fail(INCOMPLETE)]
+    if (action === "list") {
+      if (name !== undefined) return parseError(name)
+      const runs = this.#view.reports.runs().filter((run) => run.adom === adom)
+      return [
+        `--- ${runs.length} reports in ADOM ${adom} ---`,
+        ...runs.map((run) => `${run.tid}  ${run.schedule.padEnd(20)}${run.state.padEnd(11)}${faTime(new Date(run.startedAt))}  ${run.files.map((file) => file.name).join(",") || "-"}`)
+      ]
+    }
+    if (action !== "run") return parseError(action)
+    if (name === undefined) return [fail(INCOMPLETE)]
+    if (extra.length > 0 || (threads !== undefined && !/^\d+$/u.test(threads))) return parseError(extra[0] ?? threads ?? "")
+    const schedule = this.#view.reports.schedule(name, adom)
+    if (schedule === undefined) return [`report schedule ${name} is not in ADOM ${adom}; add it to the scenario file's report.schedule`, fail(-3)]
+    const run = this.#view.reports.runNow(schedule)
+    return [`Starting report ${name} (${run.title}) in the background...`, `Task id: ${run.tid}`]
   }
 
   /** `execute log-integrity <device> <vdom> <log-name>`: an MD5 over the device's stored logs of that file's type; `execute backup ...`. */
@@ -513,6 +558,7 @@ export class CliSession {
     const [command, device, vdom, logName, ...extra] = argv
     if (command === undefined) return [fail(INCOMPLETE)]
     if (command === "backup") return this.#backup(argv.slice(1))
+    if (command === "sql-report") return this.#sqlReport(argv.slice(1))
     if (command !== "log-integrity") return parseError(command)
     if (device === undefined || vdom === undefined || logName === undefined) return [fail(INCOMPLETE)]
     if (extra.length > 0) return parseError(extra[0] ?? "")
@@ -531,6 +577,9 @@ export class CliSession {
     ]
   }
 }
+
+/** A directory as a URL's path ("conf" → "/conf"). */
+const slashed = (directory: string): string => `${directory.startsWith("/") ? "" : "/"}${directory}`
 
 /** FortiAnalyzer's log file names and the log types they hold. */
 const LOG_FILES: Readonly<Record<string, string>> = { tlog: "traffic", elog: "event", ulog: "utm" }

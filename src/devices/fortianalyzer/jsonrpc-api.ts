@@ -14,6 +14,7 @@
  */
 import * as crypto from "node:crypto"
 import * as Effect from "effect/Effect"
+import { zipSync } from "fflate"
 import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import {
@@ -33,6 +34,8 @@ import {
 import type { RegisteredDevice } from "../../store/device-registry.ts"
 import type { AdminUserSettings } from "./admin.ts"
 import { LogSearches } from "./log-search.ts"
+import { REPORT_FORMATS, renderReport } from "./report-render.ts"
+import { MAX_RUNS, type ReportRun } from "./reports.ts"
 import { adomsOf, type AnalyzerView, faTime, FIRMWARE, haMode, systemStatus, upTime } from "./system-view.ts"
 
 export interface JsonRpcOptions {
@@ -273,9 +276,17 @@ export class JsonRpcApi {
       return failed(STATUS.noPermission, `${caller.user} has rpc-permit ${caller.settings.rpcPermit}: it may read, not ${method} ${url}`)
     }
     const segments = url.split("/").slice(1)
+    if (method === "get" && segments[0] === "report" && segments[1] === "adom" && segments[2] !== undefined) {
+      const found = await this.#report(segments[2], segments.slice(3), params)
+      if (found !== null) return found
+    }
     if (method === "get") return this.#get(url, segments, params, request.verbose)
     if (method === "exec" && url === "/dvm/cmd/add/device") return this.#addDevice(params, caller)
     if (method === "exec" && url === "/dvm/cmd/del/device") return this.#deleteDevice(params, caller)
+    // /report/adom/{adom}/run
+    if (method === "add" && segments[0] === "report" && segments[1] === "adom" && segments[3] === "run" && segments.length === 4) {
+      return this.#runReport(segments[2] ?? "root", params)
+    }
     // /logview/adom/{adom}/logsearch[/{tid}]
     if (segments[0] === "logview" && segments[1] === "adom" && segments[3] === "logsearch") {
       const adom = segments[2] ?? "root"
@@ -543,7 +554,66 @@ export class JsonRpcApi {
   }
 
   // ---------------------------------------------------------------------------------------------
-  // LogView: logstats, logfiles/state
+  // Reports: run, run state, download
+  // ---------------------------------------------------------------------------------------------
+
+  /** `add /report/adom/{adom}/run` with `schedule` (a report schedule's name): `{tid}`. */
+  #runReport(adom: string, params: RpcParams): Outcome {
+    const reports = this.#options.view.reports
+    const name = params["schedule"] ?? dataObject(params)?.["schedule"]
+    if (typeof name !== "string" || name === "") return failed(STATUS.invalidData, "report/adom/<adom>/run needs \"schedule\": the name of a report schedule")
+    const schedule = reports.schedule(name, adom)
+    if (schedule === undefined) return failed(STATUS.missing, `no report schedule ${name} in ADOM ${adom}; add it to the scenario file's report.schedule`)
+    return ok({ tid: reports.runNow(schedule).tid })
+  }
+
+  #runObject(run: ReportRun): JsonObject {
+    return {
+      tid: run.tid,
+      schedule: run.schedule,
+      title: run.title,
+      adom: run.adom,
+      state: run.state,
+      "progress-percent": run.state === "running" ? 0 : 100,
+      "start-time": faTime(new Date(run.startedAt)),
+      "end-time": run.endedAt === null ? "" : faTime(new Date(run.endedAt)),
+      "period-start": faTime(new Date(run.period.start)),
+      "period-end": faTime(new Date(run.period.end)),
+      ...(run.reason === null ? {} : { detail: run.reason })
+    }
+  }
+
+  /** `get /report/adom/{adom}/run[/{tid}]`, `reports/state`, `reports/data/{tid}`; null for another url. */
+  async #report(adom: string, rest: ReadonlyArray<string>, params: RpcParams): Promise<Outcome | null> {
+    const reports = this.#options.view.reports
+    const inAdom = reports.runs().filter((run) => run.adom === adom)
+    const [d, e, f, g] = rest
+    if (d === "run" && e === undefined) return ok(inAdom.filter((run) => run.state === "running").map((run) => this.#runObject(run)))
+    if (d === "reports" && e === "state" && f === undefined) return ok(inAdom.filter((run) => run.state === "generated").map((run) => this.#runObject(run)))
+    const tid = d === "run" && e !== undefined && f === undefined ? e : d === "reports" && e === "data" && f !== undefined && g === undefined ? f : null
+    if (tid === null) return null
+    const run = reports.run(tid)
+    if (run === undefined || run.adom !== adom) return failed(STATUS.missing, `no report with tid ${tid} in ADOM ${adom}; it was never run or is one of the oldest (fazlab keeps the last ${MAX_RUNS})`)
+    return d === "run" ? ok(this.#runObject(run)) : this.#reportData(run, params)
+  }
+
+  /** The report as FortiAnalyzer sends it: a zip of the file in `format` (PDF, HTML, CSV), base64. */
+  async #reportData(run: ReportRun, params: RpcParams): Promise<Outcome> {
+    const asked = typeof params["format"] === "string" ? params["format"].toLowerCase() : "pdf"
+    const format = REPORT_FORMATS.find((known) => known === asked)
+    if (format === undefined) return failed(STATUS.invalidData, `format ${String(params["format"])} is not one fazlab makes; ask for PDF, HTML or CSV`)
+    if (run.deleted !== null) return failed(STATUS.missing, run.deleted)
+    if (run.state !== "generated" || run.content === null) return failed(STATUS.missing, run.state === "failed" ? run.reason ?? "the report failed" : `report ${run.tid} is still running; ask for its state with get /report/adom/${run.adom}/run/${run.tid}`)
+    const content = run.files.find((file) => file.format === format)?.content ?? await renderReport(run.content, format)
+    const zipped = Buffer.from(zipSync({ [`${run.base}.${format}`]: new Uint8Array(content) }))
+    return ok({
+      name: `${run.base}.zip`,
+      "data-type": "zip/base64",
+      data: zipped.toString("base64"),
+      checksum: crypto.createHash("md5").update(zipped).digest("hex"),
+      length: zipped.length
+    })
+  }
   // ---------------------------------------------------------------------------------------------
 
   /** The log senders of an ADOM: its authorized devices; in root, the syslog senders too. */

@@ -3,7 +3,7 @@
  * its HA group's virtual IP when it has one, and TCP/5199 for HA; its management ports on its
  * own address), the peers it dials (the
  * collectors of its `log-forward` entries, the SMTP relays of its `mail` entries, its DNS, NTP,
- * LDAP and RADIUS servers, the file servers it uploads logs and backups to),
+ * LDAP and RADIUS servers, the file servers it uploads logs, backups and reports to),
  * and how it is built. The lab starts it before the devices that send to it, and after the peers
  * it dials.
  */
@@ -46,7 +46,8 @@ export const fortianalyzer = defineKind({
     ...referencesTo(dnsServer.name, "10.0.0.53", false, [[["dns", "primary"], spec.dns.primary], [["dns", "secondary"], spec.dns.secondary]]),
     ...referencesTo(fileServer.name, "10.0.0.21", false, [
       [["logSettings", "rollingRegular", "ip"], spec.logSettings.rollingRegular.ip],
-      [["backup", "allSettings", "server"], spec.backup.allSettings.server]
+      [["backup", "allSettings", "server"], spec.backup.allSettings.server],
+      ...spec.report.output.map((entry, i) => [["report", "output", i, "uploadServer"], entry.uploadServer] as const)
     ]),
     ...spec.ntp.ntpserver.map((entry, i) => ({ path: ["ntp", "ntpserver", i, "server"], name: entry.server, kind: ntpServer.name, group: false, outside: "10.0.0.123" })),
     ...spec.admin.ldap.map((entry, i) => ({ path: ["admin", "ldap", i, "server"], name: entry.server, kind: ldapServer.name, group: false, outside: "ldap.example.com or 10.0.0.10" })),
@@ -71,6 +72,11 @@ export const fortianalyzer = defineKind({
       ntp: spec.ntp,
       logSettings: spec.logSettings,
       backup: spec.backup,
+      // A schedule's device that names a lab device also names its serial and the name its logs carry.
+      report: {
+        ...spec.report,
+        schedule: spec.report.schedule.map((entry) => ({ ...entry, devices: entry.devices.flatMap((device) => aliases(device.devicesName).map((devicesName) => ({ devicesName }))) }))
+      },
       fortirecorder: spec.fortirecorder,
       logForwardService: spec.logForwardService,
       // A `device-filter` entry that names a lab device also names its serial and the name its logs carry.

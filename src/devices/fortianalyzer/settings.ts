@@ -16,6 +16,7 @@ import { LogForwardEntry } from "./log-forward.ts"
 import { AnalyzerRecorderSettings } from "./recorder-intake.ts"
 import { LogForwardService } from "./aggregation-server.ts"
 import { SnmpCommunity } from "./snmp-traps.ts"
+import { ReportSettings } from "./reports.ts"
 import { BackupAllSettings, LogSettings } from "./uploads.ts"
 import { connectionLimitFields, Duration, EncAlgorithm, NonEmpty, orNull, settingsStruct, SslMinProtoVersion, wholeNumber, withDefault } from "../settings.ts"
 
@@ -95,6 +96,8 @@ export const fortiAnalyzerSettings = {
   logSettings: withDefault(LogSettings, {}),
   /** `config system backup all-settings`: scheduled configuration backups. */
   backup: withDefault(settingsStruct({ allSettings: withDefault(BackupAllSettings, {}) }), {}),
+  /** `/report/adom/<adom>/config`: report output profiles (`output`) and report schedules (`schedule`). */
+  report: withDefault(ReportSettings, {}),
   /** `config fortirecorder global` (FortiAnalyzer 7.2 and before): RTSP on UDP/554 or TCP/554. */
   fortirecorder: withDefault(AnalyzerRecorderSettings, {})
 }

@@ -14,7 +14,8 @@ import type { ActionError } from "../device.ts"
 import type { AdminAccounts } from "./admin.ts"
 import type { CameraDiscovery } from "./camera-discovery.ts"
 import type { AnalyzerHa } from "./ha-member.ts"
-import type { UploadTarget } from "./uploads.ts"
+import type { AnalyzerReports } from "./reports.ts"
+import type { AnalyzerUploads, UploadTarget } from "./uploads.ts"
 import type { RecorderIntake } from "./recorder-intake.ts"
 
 export const FIRMWARE = {
@@ -44,8 +45,10 @@ export interface AnalyzerView {
   connectedSerials(): ReadonlyArray<string>
   authorizeDevice(serial: string, adom: string | null): Effect.Effect<{ readonly released: number; readonly adom: string }, ActionError>
   deleteDevice(serial: string): Effect.Effect<{ readonly dropped: number }, ActionError>
-  /** `execute backup all-settings`: sends the configuration to a file server (the result is an event). */
-  readonly uploads: { backupNow(target: UploadTarget): Promise<boolean> }
+  /** `execute backup all-settings` and `execute backup logs`: send to a file server (the result is an event). */
+  readonly uploads: { backupNow(target: UploadTarget): Promise<boolean> } & Pick<AnalyzerUploads, "backupLogs" | "date">
+  /** `execute sql-report`, `execute backup reports` and the JSON-RPC API's `/report/...`. */
+  readonly reports: Pick<AnalyzerReports, "schedule" | "runNow" | "run" | "runs" | "backup">
 }
 
 /** "Stand Alone", or the member's role in its HA group: "Primary", "Secondary", or "Initializing" while it elects. */
