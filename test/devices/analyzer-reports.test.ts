@@ -9,6 +9,10 @@
  *   .../run/<tid>`, `get .../reports/data/<tid>`): the download is a base64 zip whose PDF
  *   (`unzip`) is the very file the output profile uploaded over SFTP (OpenSSH `sftp` lists it) and
  *   mailed to the lab's SMTP relay as an attachment.
+ * - In the SSH CLI (OpenSSH): `execute sql-report run|list`, `execute backup reports` and
+ *   `execute backup logs` (a name with no logs is said), an unknown schedule refused in a sentence.
+ * - `rolling-regular` with `upload-trigger on-schedule`: a file rolled at 01:00 goes at
+ *   `upload-hour` 3, on the simulated clock.
  */
 import { execFile } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -19,7 +23,7 @@ import type { FileServer } from "../../src/devices/file-server/file-server.ts"
 import type { SmtpRelay } from "../../src/devices/smtp-relay/relay.ts"
 import type { Lab } from "../../src/lab/lab.ts"
 import { VirtualLabClock } from "../../src/machines/virtual-clock.ts"
-import { startLab, useLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { analyzer, startLab, useLab, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const run = (command: string, args: ReadonlyArray<string>): Promise<{ code: number; stdout: string; stderr: string }> =>
   new Promise((resolve) => {
@@ -54,6 +58,8 @@ const FILES = `
 
 describe("analyzer reports", () => {
   it("runs an hourly Traffic Summary on the simulated clock and uploads its PDF and CSV over FTP; pdftotext reads the counts", async () => {
+    // Closed after the lab: a simulated clock left running would keep the next one from moving.
+    const clock = new VirtualLabClock()
     const started = await startLab(`
 name: report-hourly
 devices:${FILES}
@@ -70,7 +76,7 @@ devices:${FILES}
   fgt-2:
     kind: fortigate
     syslog: { server: faz-1, rate: 100/s, count: 20, logs: [traffic-forward] }
-`, { clock: new VirtualLabClock() })
+`, { clock })
     try {
       const pdf = await waitForEvent(started, "report-generated", (e) => e.format === "pdf", { timeoutMs: 30_000 })
       expect(pdf).toMatchObject({ device: "faz-1", schedule: "hourly-traffic", layout: "traffic-summary", logs: 70 })
@@ -95,6 +101,7 @@ devices:${FILES}
       expect(table).toContain("fgt-1,50\r\n")
     } finally {
       await started.close()
+      clock.close()
     }
   })
 
@@ -167,5 +174,80 @@ devices:
     const mail = relay.mails().find((received) => received.subject === "Daily events")
     expect(mail === undefined ? null : attachment(mail.raw, generated.name).equals(onServer)).toBe(true)
     await fs.rm(dir, { recursive: true, force: true })
+  })
+
+  it("runs a report and backs up reports and logs from the SSH CLI", async () => {
+    const dir = await fs.mkdtemp(path.join(os.tmpdir(), "fazlab-report-cli-"))
+    await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "id")])
+    const publicKey = (await fs.readFile(path.join(dir, "id.pub"), "utf8")).trim()
+    const started = await useLab(`
+name: report-cli
+devices:${FILES}
+  faz-1:
+    kind: fortianalyzer
+    admin: { user: { admin: { password: fortinet, ssh-public-key: ["${publicKey}"] } } }
+    report:
+      output:
+        - { name: keep, output-format: html }
+      schedule:
+        - { name: fgt-1-traffic, devices: [{ devices-name: fgt-1 }], time-period: today, output-profile: keep }
+  fgt-1:
+    kind: fortigate
+    syslog: { server: faz-1, rate: 500/s, count: 40, logs: [traffic-forward] }
+`)
+    const ssh = (command: string) => {
+      const at = started.lab.plan.resolve("faz-1", "tcp/22")
+      return run("ssh", ["-i", path.join(dir, "id"), "-o", "BatchMode=yes", "-p", String(at.actualPort), "-o", "StrictHostKeyChecking=no", "-o", `UserKnownHostsFile=${path.join(dir, "known_hosts")}`, "-o", "LogLevel=ERROR", `admin@${at.address}`, command])
+    }
+    await waitForStored(started, "fgt-1", 40)
+    const ran = await ssh("execute sql-report run root fgt-1-traffic 2")
+    expect(ran.stdout).toContain("Starting report fgt-1-traffic (Traffic Summary) in the background...")
+    const tid = /Task id: ([0-9a-f-]{36})/u.exec(ran.stdout)?.[1]
+    const generated = await waitForEvent(started, "report-generated", (e) => e.schedule === "fgt-1-traffic")
+    expect(generated).toMatchObject({ format: "html", logs: 40 })
+    expect((await ssh("execute sql-report list root")).stdout).toMatch(new RegExp(`${tid ?? "no tid"}\\s+fgt-1-traffic\\s+generated`, "u"))
+    const unknown = await ssh("execute sql-report run root nightly")
+    expect(unknown.stdout).toContain("report schedule nightly is not in ADOM root; add it to the scenario file's report.schedule")
+    expect(unknown.code).toBe(1)
+
+    const reports = await ssh("execute backup reports fgt-1-traffic,weekly ftp files-1 backup s3cret /again")
+    expect(reports.stdout).toContain("weekly has no generated report; skipped")
+    const again = await waitForEvent(started, "file-uploaded", (e) => e.what === "report")
+    expect(again).toMatchObject({ via: "ftp", path: `/again/${generated.name}` })
+
+    const logs = await ssh("execute backup logs fgt-1,fgt-9 scp files-1 backup s3cret /logs-backup")
+    expect(logs.stdout).toContain("fgt-9 has no logs stored; skipped")
+    expect(logs.stdout).toContain("Starting backup logs to scp://backup@files-1/logs-backup in the background...")
+    const backedUp = await waitForEvent(started, "file-uploaded", (e) => e.what === "logs")
+    expect(backedUp.path).toMatch(/^\/logs-backup\/fgt-1\.tlog\.\d{8}-\d{4}-\d{8}-\d{4}\.log$/u)
+    const files = started.lab.device("files-1") as FileServer
+    const lines = (await fs.readFile(path.join(files.folder ?? "", backedUp.path), "utf8")).trimEnd().split("\n")
+    expect(lines).toHaveLength(40)
+    await fs.rm(dir, { recursive: true, force: true })
+  })
+
+  it("holds a rolled log file until upload-hour with upload-trigger on-schedule (simulated clock)", async () => {
+    const clock = new VirtualLabClock()
+    const started = await startLab(`
+name: upload-on-schedule
+devices:${FILES}
+  faz-1:
+    kind: fortianalyzer
+    log-settings:
+      rolling-regular: { when: daily, hour: 1, min: 0, upload: enable, upload-trigger: on-schedule, upload-hour: 3, server-type: ftp, ip: files-1, username: backup, password: s3cret, directory: /held }
+  fgt-1:
+    kind: fortigate
+    syslog: { server: faz-1, rate: 100/s, count: 10, logs: [event-system] }
+`, { clock })
+    try {
+      const epoch = analyzer(started.lab, "faz-1").uploads.date() - started.lab.clock.now()
+      const uploaded = await waitForEvent(started, "file-uploaded", (e) => e.what === "logs", { timeoutMs: 30_000 })
+      expect(uploaded.path).toMatch(/^\/held\/fgt-1\.elog\.\d{8}-\d{4}-\d{8}-\d{4}\.log$/u)
+      // Rolled at 01:00, sent at 03:00 of the lab's date.
+      expect(new Date(epoch + uploaded.at).getUTCHours()).toBe(3)
+    } finally {
+      await started.close()
+      clock.close()
+    }
   })
 })

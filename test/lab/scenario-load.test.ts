@@ -93,11 +93,12 @@ const DEFAULT_ANALYZER = {
   docker: { status: "disable", fortiwlm: "disable", fortisoar: "disable", fortisigconverter: "disable" },
   ntp: { status: "disable", syncInterval: 60, ntpserver: [] },
   logSettings: {
-    rollingRegular: { fileSize: 200, when: "none", days: [], hour: 0, min: 0, upload: "disable", uploadTrigger: "on-roll", serverType: "ftp", ip: null, port: 0, username: "", password: "", directory: "", gzipFormat: "disable" }
+    rollingRegular: { fileSize: 200, when: "none", days: [], hour: 0, min: 0, upload: "disable", uploadTrigger: "on-roll", uploadHour: 0, serverType: "ftp", ip: null, port: 0, username: "", password: "", directory: "", gzipFormat: "disable" }
   },
   backup: {
     allSettings: { status: "disable", server: null, protocol: "sftp", user: "", passwd: "", directory: "", time: "00:00", weekDays: ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"] }
   },
+  report: { output: [], schedule: [] },
   fortirecorder: { rtspTransport: "udp", cameraDiscovery: "disable", discoveryInterval: 60000 }
 }
 

@@ -17,6 +17,7 @@
  */
 import * as crypto from "node:crypto"
 import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
 import type { EventBus } from "../../events/bus.ts"
 import type { LabClock } from "../../machines/clock.ts"
 import type { LogStore } from "../../store/log-store.ts"
@@ -90,11 +91,20 @@ export const ReportSchedule = settingsStruct({
 })
 export type ReportSchedule = typeof ReportSchedule.Type
 
-/** `/report/adom/<adom>/config`: output profiles and schedules. */
+/** `/report/adom/<adom>/config`: output profiles and schedules; a schedule's `output-profile` names one of the profiles. */
 export const ReportSettings = settingsStruct({
   output: withDefault(Schema.Array(ReportOutput), []),
   schedule: withDefault(Schema.Array(ReportSchedule), [])
-})
+}).check(Schema.makeFilter((report) => {
+  const names = report.output.map((entry) => entry.name)
+  const wrong = report.schedule.find((entry) => entry.outputProfile !== null && !names.includes(entry.outputProfile))
+  return wrong === undefined
+    ? undefined
+    : new SchemaIssue.InvalidValue({
+      expected: `each schedule's output-profile to name a report.output entry (${names.length === 0 ? "there are none: add one" : names.join(", ")})`,
+      got: `schedule ${wrong.name} naming ${wrong.outputProfile ?? ""}`
+    })
+}))
 export type ReportSettings = typeof ReportSettings.Type
 
 /** The period `[start, end)` (epoch ms) a schedule's `time-period` means at `now`. */
