@@ -97,6 +97,8 @@ export const eventText = (event: LabEvent): string | null => {
       return `${t}  ${event.device}: ${event.reason}`
     case "report-generated":
       return `${t}  ${event.device} generated report ${event.name} (${event.layout}, ${event.logs} logs from ${event.period.start} to ${event.period.end}, ${event.bytes} bytes)`
+    case "report-failed":
+      return `${t}  ${event.device}: ${event.reason}`
     case "file-uploaded":
       return `${t}  ${event.device} uploaded ${event.what === "backup" ? "its configuration backup" : event.what === "report" ? "a report" : "rolled logs"} to ${event.to} over ${event.via}: ${event.path} (${event.bytes} bytes)`
     case "file-upload-failed":

@@ -412,6 +412,13 @@ export type LabEventBody =
     readonly logs: number
   }
   | {
+    /** An analyzer could not generate a report; `reason` says why in a sentence. */
+    readonly type: "report-failed"
+    readonly device: string
+    readonly schedule: string
+    readonly reason: string
+  }
+  | {
     /**
      * An analyzer uploaded a file to a file server: rolled logs (`log settings rolling-regular`,
      * `execute backup logs`), a configuration backup (`backup all-settings`) or a report (an

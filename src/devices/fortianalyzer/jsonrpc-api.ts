@@ -4,8 +4,9 @@
  * lab time unused, at most `login-max` per user, `exec sys/logout`), API users with
  * `Authorization: Bearer <api-key>`, `rpc-permit` (read users may only read and search),
  * system and HA status, the admin users, the device manager (`/dvmdb/...`, authorizing and
- * deleting devices as `fazlab ctl` does, tasks), and LogView (log searches, logstats,
- * logfiles/state).
+ * deleting devices as `fazlab ctl` does, tasks), LogView (log searches, logstats,
+ * logfiles/state) and reports (`/report/adom/{adom}/run`, its state, `reports/data` as a base64
+ * zip: `reports.ts`).
  *
  * Every request gets an answer in the envelope public clients read, never an exception: a bad
  * body is -10 with a `detail` sentence, an unknown url -6, a missing object -3, an existing one

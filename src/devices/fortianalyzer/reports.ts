@@ -9,7 +9,7 @@
  * system mail` entry, through the alert mailer, `alert-mail.ts`).
  *
  * A run gets a task id (a UUID, as FortiAnalyzer's), is `running` while its files are made and
- * `generated` after; the analyzer keeps the last `MAX_RUNS` runs for the JSON-RPC API's download
+ * `generated` after (or `failed`, a `report-failed` event saying why); the analyzer keeps the last `MAX_RUNS` runs for the JSON-RPC API's download
  * (`reports/data/<tid>`), unless `upload-delete enable` removed a run's files once they were
  * uploaded. Files are named `<schedule>-<yyyy-mm-dd-hhmm>.<format>` (the lab's date at the run,
  * UTC). Each file made is a `report-generated` event; uploads and mails are the `file-uploaded` /
@@ -87,6 +87,7 @@ export const ReportSchedule = settingsStruct({
   weekStart: withDefault(Schema.Literals(WEEK_STARTS), "sun"),
   /** The devices whose logs it covers (lab ids or device names); none, `All_Devices` or `All_FortiGate`: all. */
   devices: withDefault(Schema.Array(settingsStruct({ devicesName: NonEmpty })), []),
+  /** Absent: a PDF is made and kept on the analyzer (the JSON-RPC download), not sent. */
   outputProfile: orNull(NonEmpty)
 })
 export type ReportSchedule = typeof ReportSchedule.Type
@@ -310,7 +311,8 @@ export class AnalyzerReports {
       run.content = content
       const rows = result.tables.reduce((sum, table) => sum + table.rows.length, 0)
       const files: Array<ReportFile> = []
-      for (const format of output?.outputFormat ?? []) {
+      // Without an output profile a schedule makes a PDF, kept on the analyzer.
+      for (const format of output?.outputFormat ?? ["pdf"]) {
         const file: ReportFile = { name: `${run.base}.${format}`, format, content: await renderReport(content, format) }
         files.push(file)
         bus.publish({
@@ -331,8 +333,9 @@ export class AnalyzerReports {
       run.endedAt = this.#options.uploads.date()
     } catch (cause) {
       run.state = "failed"
-      run.reason = `report ${schedule.name} could not be generated: ${cause instanceof Error ? cause.message : String(cause)}`
+      run.reason = `report ${schedule.name} could not be generated: ${cause instanceof Error ? cause.message : String(cause)}; its next run tries again`
       run.endedAt = this.#options.uploads.date()
+      bus.publish({ type: "report-failed", device: analyzer, schedule: schedule.name, reason: run.reason })
       return
     }
     if (output !== null) await this.#deliver(run, schedule, output)
