@@ -13,6 +13,9 @@
  *   `execute backup logs` (a name with no logs is said), an unknown schedule refused in a sentence.
  * - `rolling-regular` with `upload-trigger on-schedule`: a file rolled at 01:00 goes at
  *   `upload-hour` 3, on the simulated clock.
+ * - `ldap-query enable`: the report asks the lab's LDAP server over TCP/389 for the groups of its
+ *   top users (`ldap-search` events), and the CSV that `curl ftp://` fetches lists them: groups,
+ *   `none`, or why the directory knows nothing of a user.
  */
 import { execFile } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -249,5 +252,56 @@ devices:${FILES}
       await started.close()
       clock.close()
     }
+  })
+
+  it("asks the lab's directory over TCP/389 for the groups of the report's users (ldap-query), and curl fetches the CSV that lists them", async () => {
+    const started = await useLab(`
+name: report-ldap-query
+devices:${FILES}
+  ldap-1:
+    kind: ldap-server
+    user:
+      alice: { password: alice-pw, group: [sales] }
+      bob: { password: bob-pw, group: [sales, vpn-users] }
+      carol: { password: carol-pw }
+  faz-1:
+    kind: fortianalyzer
+    admin:
+      ldap:
+        - { name: LAB-LDAP, server: ldap-1, cnid: uid, dn: "ou=people,dc=fazlab,dc=lab" }
+    report:
+      output:
+        - { name: to-files, output-format: csv, upload: enable, upload-server-type: ftp, upload-server: files-1, upload-user: backup, upload-pass: s3cret, upload-dir: /reports }
+      schedule:
+        - { name: user-events, layout: event-summary, time-period: today, output-profile: to-files, ldap-query: enable, ldap-server: LAB-LDAP, ldap-user-case-change: lower }
+  fgt-1:
+    kind: fortigate
+    syslog: { server: faz-1, rate: 500/s, count: 40, logs: [event-user] }
+`)
+    const { lab } = started
+    await waitForStored(started, "fgt-1", 40)
+    const reports = analyzer(lab, "faz-1").reports
+    const schedule = reports.schedule("user-events")
+    if (schedule === undefined) throw new Error("no schedule user-events")
+    const from = started.events.length
+    reports.runNow(schedule)
+    const generated = await waitForEvent(started, "report-generated", (e) => e.schedule === "user-events", { from })
+    // The directory was asked for alice over TCP/389 (the user's entry, below the entry's dn).
+    const search = await waitForEvent(started, "ldap-search", (e) => e.filter === "(uid=alice)", { from })
+    expect(search).toMatchObject({ device: "ldap-1", transport: "tcp", base: "ou=people,dc=fazlab,dc=lab", entries: 1 })
+    const uploaded = await waitForEvent(started, "file-uploaded", (e) => e.what === "report" && e.path === `/reports/${generated.name}`, { from })
+    const at = lab.plan.resolve("files-1", "tcp/21")
+    const fetched = await run("curl", ["-sS", "--user", "backup:s3cret", `ftp://${at.address}:${at.actualPort}${uploaded.path}`])
+    expect(fetched.code).toBe(0)
+    const lines = fetched.stdout.split("\r\n")
+    expect(lines).toContain("LDAP query,groups of the top users from admin.ldap entry LAB-LDAP")
+    const users = lines.slice(lines.indexOf("User,Logs,LDAP groups") + 1, lines.indexOf("", lines.indexOf("User,Logs,LDAP groups")))
+    const byUser = new Map(users.map((line) => [line.split(",")[0], line] as const))
+    // The FortiGate's user events name alice, bob, carol and dave; dave is not in the directory.
+    expect(byUser.get("alice")).toMatch(/^alice,\d+,sales$/u)
+    expect(byUser.get("bob")).toMatch(/^bob,\d+,"sales, vpn-users"$/u)
+    expect(byUser.get("carol")).toMatch(/^carol,\d+,none$/u)
+    expect(byUser.get("dave")).toMatch(/^dave,\d+,"not known: LDAP server ldap-1 has no entry \(uid=dave\) below ou=people,dc=fazlab,dc=lab"$/u)
+    expect(users.reduce((sum, line) => sum + Number(line.split(",")[1]), 0)).toBe(40)
   })
 })

@@ -208,6 +208,7 @@ export class FortiAnalyzer implements Device {
       store: this.store,
       uploads: this.uploads,
       mailer: this.mailer,
+      directory: this.admins.remote,
       settings: settings.report
     })
     this.forwarder = new LogForwarder({ analyzer: id, serial: settings.serial, hostname: settings.hostname, context, bus: context.bus, plan: context.plan, clock: context.clock, devices: this.store.devices, entries: settings.logForward })

@@ -9,6 +9,10 @@
  * - `event-summary` ("Event Summary"): event logs per device, per subtype and per level, and the
  *   most frequent events (`logdesc`, else `msg`).
  *
+ * Both end with the top users of their logs (`user`, FortiOS's identity field; `N/A` is no user):
+ * `usersTable` builds it, with each user's groups when the schedule's `ldap-query` asked the
+ * directory for them (`reports.ts`).
+ *
  * Counts per device, type and subtype are the store's exact counts; the tallies over fields read
  * at most `MAX_SUMMARISED` logs per device (a report says so when it stopped there).
  */
@@ -37,6 +41,8 @@ export interface ReportScope {
 
 export interface LayoutResult {
   readonly tables: ReadonlyArray<ReportTable>
+  /** The top users of its logs and their log counts, most first (the "Top users" table is `usersTable` of them). */
+  readonly users: ReadonlyArray<readonly [user: string, logs: number]>
   /** Stored logs the report covers. */
   readonly logs: number
   /** A sentence when some logs were counted but not tallied (over `MAX_SUMMARISED`). */
@@ -53,6 +59,26 @@ const ranked = (tally: ReadonlyMap<string, number>, limit = Number.POSITIVE_INFI
 const add = (tally: Map<string, number>, key: string, n = 1): void => {
   tally.set(key, (tally.get(key) ?? 0) + n)
 }
+
+/** The top users of `logs`: FortiOS's `user` field, where it names one. */
+const topUsers = (logs: ReadonlyArray<StoredLog>): ReadonlyArray<readonly [string, number]> => {
+  const users = new Map<string, number>()
+  for (const log of logs) {
+    const user = log.fields?.["user"]
+    if (user !== undefined && user !== "" && user !== "N/A") add(users, user)
+  }
+  return ranked(users, TOP).map(([user = "", n = "0"]) => [user, Number(n)] as const)
+}
+
+/**
+ * The "Top users" table: each user's logs, and with `groups` (the directory's answer per user:
+ * its groups, or why there is none) a column of them.
+ */
+export const usersTable = (users: LayoutResult["users"], groups: ReadonlyMap<string, string> | null): ReportTable => ({
+  title: `Top ${TOP} users`,
+  columns: groups === null ? ["User", "Logs"] : ["User", "Logs", "LDAP groups"],
+  rows: users.map(([user, logs]) => (groups === null ? [user, String(logs)] : [user, String(logs), groups.get(user) ?? "-"]))
+})
 
 const bytesOf = (log: StoredLog): number => (Number(log.fields?.["sentbyte"] ?? 0) || 0) + (Number(log.fields?.["rcvdbyte"] ?? 0) || 0)
 
@@ -106,6 +132,7 @@ const trafficSummary = (store: LogStore, scope: ReportScope): LayoutResult => {
   return {
     logs: all.total,
     truncated: all.truncated,
+    users: topUsers(all.logs),
     tables: [
       { title: "Logs per device", columns: ["Device", "Logs"], rows: all.perDevice },
       { title: "Logs per type and subtype", columns: ["Type", "Subtype", "Logs"], rows: ranked(types) },
@@ -129,6 +156,7 @@ const eventSummary = (store: LogStore, scope: ReportScope): LayoutResult => {
   return {
     logs: events.total,
     truncated: events.truncated,
+    users: topUsers(events.logs),
     tables: [
       { title: "Event logs per device", columns: ["Device", "Logs"], rows: events.perDevice },
       { title: "Event logs per subtype", columns: ["Subtype", "Logs"], rows: ranked(subtypes) },

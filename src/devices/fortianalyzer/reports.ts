@@ -8,6 +8,11 @@
  * them to (`email enable`: each of `email-recipients` through its `email-server`, a `config
  * system mail` entry, through the alert mailer, `alert-mail.ts`).
  *
+ * With `ldap-query enable`, a run asks the directory of its `ldap-server` (a `config system admin
+ * ldap` entry: the vendor table's "Report query" row, TCP/389) for the groups of each user of its
+ * "Top users" table, after `ldap-user-case-change` (upper, lower), through `RemoteAuth.groupsOf`;
+ * a user the directory does not answer for shows why instead of its groups.
+ *
  * A run gets a task id (a UUID, as FortiAnalyzer's), is `running` while its files are made and
  * `generated` after (or `failed`, a `report-failed` event saying why); the analyzer keeps the last `MAX_RUNS` runs for the JSON-RPC API's download
  * (`reports/data/<tid>`), unless `upload-delete enable` removed a run's files once they were
@@ -23,7 +28,8 @@ import type { LabClock } from "../../machines/clock.ts"
 import type { LogStore } from "../../store/log-store.ts"
 import { Enable, NonEmpty, orNull, Server, settingsStruct, wholeNumber, withDefault } from "../settings.ts"
 import type { AlertMailer } from "./alert-mail.ts"
-import { LAYOUT_TITLES, LAYOUTS, type LayoutName, runLayout } from "./report-layouts.ts"
+import type { RemoteAuth } from "./remote-auth.ts"
+import { LAYOUT_TITLES, LAYOUTS, type LayoutName, type LayoutResult, runLayout, usersTable } from "./report-layouts.ts"
 import { REPORT_FORMATS, type ReportContent, type ReportFormat, renderReport } from "./report-render.ts"
 import { type AnalyzerUploads, Protocol, type UploadTarget } from "./uploads.ts"
 
@@ -88,8 +94,18 @@ export const ReportSchedule = settingsStruct({
   /** The devices whose logs it covers (lab ids or device names); none, `All_Devices` or `All_FortiGate`: all. */
   devices: withDefault(Schema.Array(settingsStruct({ devicesName: NonEmpty })), []),
   /** Absent: a PDF is made and kept on the analyzer (the JSON-RPC download), not sent. */
-  outputProfile: orNull(NonEmpty)
-})
+  outputProfile: orNull(NonEmpty),
+  /** Ask the directory for the groups of the report's users (the "Report query" row). */
+  ldapQuery: withDefault(Enable, "disable"),
+  /** The `admin.ldap` entry (`config system admin ldap`) whose server the query asks. */
+  ldapServer: orNull(NonEmpty),
+  /** The user name as the directory knows it: `upper` or `lower` case, or as the logs have it. */
+  ldapUserCaseChange: withDefault(Schema.Literals(["upper", "lower", "disable"]), "disable")
+}).check(Schema.makeFilter((schedule) =>
+  schedule.ldapQuery === "enable" && schedule.ldapServer === null
+    ? new SchemaIssue.InvalidValue({ expected: "ldap-server naming an admin.ldap entry when ldap-query is enable", got: `schedule ${schedule.name} without ldap-server` })
+    : undefined
+))
 export type ReportSchedule = typeof ReportSchedule.Type
 
 /** `/report/adom/<adom>/config`: output profiles and schedules; a schedule's `output-profile` names one of the profiles. */
@@ -190,11 +206,16 @@ export interface ReportsOptions {
   readonly store: LogStore
   readonly uploads: AnalyzerUploads
   readonly mailer: AlertMailer
+  /** The directory queries of `ldap-query` (the analyzer's remote-authentication client). */
+  readonly directory: Pick<RemoteAuth, "groupsOf">
   /** Its schedules' `devices` name every name a device's logs may carry (a lab id, its serial and hostname: `kind.ts`). */
   readonly settings: ReportSettings
 }
 
 const ALL_DEVICES = new Set(["All_Devices", "All_FortiGate"])
+
+/** A group as a report shows it: "sales" of "cn=sales,ou=groups,dc=fazlab,dc=lab" (a name that is no DN as it is). */
+const groupName = (group: string): string => /^[^=,]+=([^,]+)/u.exec(group)?.[1]?.trim() ?? group
 
 export class AnalyzerReports {
   readonly #options: ReportsOptions
@@ -293,6 +314,7 @@ export class AnalyzerReports {
     try {
       const devices = this.#devices(schedule)
       const result = runLayout(schedule.layout, store, { devices, start: run.period.start, end: run.period.end, periodOpt: schedule.periodOpt })
+      const tables = [...result.tables, usersTable(result.users, await this.#groups(schedule, result.users))]
       const iso = (ms: number) => new Date(ms).toISOString()
       const content: ReportContent = {
         title: run.title,
@@ -304,12 +326,13 @@ export class AnalyzerReports {
           ["Devices", schedule.devices.length === 0 ? "all" : [...new Set(schedule.devices.map((entry) => entry.devicesName))].join(", ")],
           ["Logs", String(result.logs)],
           ["Generated", iso(run.startedAt)],
-          ...(result.truncated === null ? [] : [["Note", result.truncated] as const])
+          ...(result.truncated === null ? [] : [["Note", result.truncated] as const]),
+          ...(schedule.ldapQuery === "enable" ? [["LDAP query", `groups of the top users from admin.ldap entry ${schedule.ldapServer ?? ""}`] as const] : [])
         ],
-        tables: result.tables
+        tables
       }
       run.content = content
-      const rows = result.tables.reduce((sum, table) => sum + table.rows.length, 0)
+      const rows = tables.reduce((sum, table) => sum + table.rows.length, 0)
       const files: Array<ReportFile> = []
       // Without an output profile a schedule makes a PDF, kept on the analyzer.
       for (const format of output?.outputFormat ?? ["pdf"]) {
@@ -339,6 +362,22 @@ export class AnalyzerReports {
       return
     }
     if (output !== null) await this.#deliver(run, schedule, output)
+  }
+
+  /**
+   * With `ldap-query enable`, each user's groups as the directory gives them (their first RDN
+   * values, comma-separated; "none" for no group), or why it gave none; else null (no column).
+   */
+  async #groups(schedule: ReportSchedule, users: LayoutResult["users"]): Promise<ReadonlyMap<string, string> | null> {
+    if (schedule.ldapQuery !== "enable" || schedule.ldapServer === null) return null
+    const entry = schedule.ldapServer
+    const asked = (user: string) => (schedule.ldapUserCaseChange === "upper" ? user.toUpperCase() : schedule.ldapUserCaseChange === "lower" ? user.toLowerCase() : user)
+    const answers = await Promise.all(users.map(async ([user]) => {
+      const answer = await this.#options.directory.groupsOf(entry, asked(user))
+      if ("reason" in answer) return [user, `not known: ${answer.reason}`] as const
+      return [user, answer.groups.length === 0 ? "none" : answer.groups.map(groupName).join(", ")] as const
+    }))
+    return new Map(answers)
   }
 
   async #deliver(run: ReportRun, schedule: ReportSchedule, output: ReportOutput): Promise<void> {
