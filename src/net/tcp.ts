@@ -244,10 +244,14 @@ export interface TcpDialOptions {
   readonly signal?: AbortSignal
 }
 
-/** Connects, or rejects with a `DialError` naming the target; the caller owns the socket. */
+/**
+ * Connects, or rejects with a `DialError` naming the target; the caller owns the socket. A signal
+ * that is already aborted dials nothing (an abort event never comes for it).
+ */
 export const dialTcp = (options: TcpDialOptions): Promise<net.Socket> =>
   new Promise((resolve, reject) => {
     const target = `${options.host}:${options.port}`
+    if (options.signal?.aborted === true) return reject(new DialError({ target, code: "ABORTED", reason: "dial cancelled" }))
     const socket = net.connect({
       host: options.host,
       port: options.port,

@@ -342,6 +342,7 @@ const handshakeError = (cause: Error): TlsHandshakeError => {
 /**
  * Dials TCP, then runs a client TLS handshake on it; rejects with a sentence naming the target
  * (the caller checks the peer certificate's identity afterwards). The caller owns the socket.
+ * An abort of `signal` before the handshake is done (or before the dial began) cuts it.
  */
 export const dialTls = async (options: {
   readonly host: string
@@ -361,13 +362,17 @@ export const dialTls = async (options: {
   return new Promise<tls.TLSSocket>((resolve, reject) => {
     const secure = tls.connect({ socket: raw, ...options.tls })
     const fail = (error: Error) => {
+      options.signal.removeEventListener("abort", cancelled)
       secure.destroy()
       reject(new Error(`TLS with ${options.host}:${options.port} failed: ${error.message}`))
     }
+    const cancelled = () => fail(new Error("cancelled"))
     secure.once("error", fail)
-    options.signal.addEventListener("abort", () => fail(new Error("cancelled")), { once: true })
+    if (options.signal.aborted) return cancelled()
+    options.signal.addEventListener("abort", cancelled, { once: true })
     secure.once("secureConnect", () => {
       secure.off("error", fail)
+      options.signal.removeEventListener("abort", cancelled)
       resolve(secure)
     })
   })

@@ -1,7 +1,8 @@
 /**
  * TLS settings against real handshakes on loopback: FortiOS's enc-algorithm and
  * ssl-min-proto-version as Node options, the analyzer-serial check, the openssl binary as a
- * third-party client, and the upgrade of a TCP/514 socket whose first byte was already read.
+ * third-party client, the upgrade of a TCP/514 socket whose first byte was already read, and
+ * dials cancelled before they began (a device stopped while it was issuing its certificate).
  */
 import { spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
@@ -11,10 +12,12 @@ import * as path from "node:path"
 import * as tls from "node:tls"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest"
 import { LabPki, type TlsIdentity } from "../../src/net/pki.ts"
+import { dialTcp } from "../../src/net/tcp.ts"
 import {
   clientTlsOptions,
   type ClientTlsSettings,
   cipherString,
+  dialTls,
   protocolRange,
   serverTlsOptions,
   type ServerTlsSettings,
@@ -372,5 +375,36 @@ describe("upgradeToTls", () => {
     await expect((await server.nthUpgrade(2)).upgrade).rejects.toMatchObject({
       reason: "tls-error: the client certificate does not verify against the lab CA (SELF_SIGNED_CERT_IN_CHAIN)"
     })
+  })
+})
+
+describe("a dial cancelled before it began", () => {
+  /** A TCP server that counts the connections it accepted, and a TLS server beside it. */
+  const counting = async (): Promise<{ readonly port: number; readonly accepted: () => number }> => {
+    let accepted = 0
+    const server = net.createServer((socket) => {
+      accepted++
+      socket.destroy()
+    })
+    return { port: await listen(server), accepted: () => accepted }
+  }
+
+  it("dialTcp connects nothing with a signal already aborted", async () => {
+    const server = await counting()
+    const dialled = dialTcp({ host: "127.0.0.1", port: server.port, timeoutMs: 5000, signal: AbortSignal.abort() })
+    await expect(dialled).rejects.toMatchObject({ code: "ABORTED" })
+    // The server answers a connection made after the refused one: none came before it.
+    await new Promise<void>((resolve) => net.connect(server.port, "127.0.0.1").once("close", () => resolve()).on("error", () => undefined))
+    expect(server.accepted()).toBe(1)
+  })
+
+  it("dialTls gives no socket for a signal aborted while the device issued its certificate", async () => {
+    const port = await tlsServer(serverSettings())
+    const controller = new AbortController()
+    // As DeviceDialer does: the certificate is issued (asynchronously) before the dial, and a stop comes meanwhile.
+    const identity = pki.issue({ serial: DEVICE, role: "client" })
+    controller.abort()
+    const dialled = dialTls({ host: "127.0.0.1", port, timeoutMs: 5000, signal: controller.signal, tls: clientTlsOptions(clientSettings({ identity: await identity })) })
+    await expect(dialled).rejects.toThrow(/cancelled/u)
   })
 })
