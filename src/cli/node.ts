@@ -6,7 +6,8 @@
  * channel and taking the lab's commands; a node that loses the lab keeps running, keeps its
  * events in a bounded buffer and dials again. `fazlab up` / `run` with `placement: process` or
  * `netns` start one per device; by hand it joins a lab already running. Ctrl-C (SIGTERM) stops
- * the device cleanly and sends its last events first. In a container (`--addressing dns`, what
+ * the device cleanly and sends its last events first; so does a lab that stops in order and says
+ * so (`lab-stopping`), and the node then exits 0. In a container (`--addressing dns`, what
  * `fazlab export` writes) it reaches the others by name and takes the lab CA from `--pki DIR`.
  */
 import * as path from "node:path"
@@ -107,7 +108,8 @@ export const node: Command = async (args, io) => {
       throw error instanceof PkiError ? new UsageError(error.message) : error
     })
   }
-  // Started by a lab: the lab's end (even a SIGKILL) ends the node, so nothing outlives it.
+  // Started by a lab: the lab's end (even a SIGKILL) ends the node, so nothing outlives it; and
+  // a lab that stops in order says so (`lab-stopping`) to the nodes it did not start.
   const lab = new AbortController()
   const parent = process.ppid
   const watch = values["exit-with-lab"] ? setInterval(() => process.ppid !== parent && lab.abort(), 500) : null
@@ -125,7 +127,8 @@ export const node: Command = async (args, io) => {
           speed,
           placement,
           hold: values.hold,
-          onLink: (line) => io.stderr(`${line}\n`)
+          onLink: (line) => io.stderr(`${line}\n`),
+          onLabStopping: () => lab.abort()
         }),
         Effect.never
       )),

@@ -11,7 +11,7 @@
  * A device that runs in a process of its own (`fazlab node`, docs/placement.md) is a client too:
  * it says which device it runs (`node-hello`), sends that device's events in numbered batches
  * the lab confirms (`node-events`), and answers the lab's `request`s (a command for its device,
- * an expectation to check) with an `answer`. Every message carries `v`, the protocol version: additions
+ * an expectation to check, `lab-stopping`) with an `answer`. Every message carries `v`, the protocol version: additions
  * (new event types, commands, optional fields) keep `v: 1`; a breaking change raises it.
  *
  * `decodeClientMessage` turns a received text frame into a command or into the one sentence
@@ -382,8 +382,15 @@ export const DroppedMessage = Schema.Struct({ v: V, type: Schema.Literal("droppe
  */
 export const ExpectRequest = Schema.Struct({ name: Schema.Literal("expect"), step: Schema.Number, index: Schema.Number })
 
-/** What the lab asks a node: a command for its device, or an expectation to check. */
-export const NodeRequest = Schema.Union([ControlCommand, ExpectRequest])
+/**
+ * The lab is stopping in order (an external lab's control process, docs/placement.md): the node
+ * stops its device cleanly, sends its last events and exits 0. A lab that dies without it leaves
+ * its nodes dialing again, so that the lab started anew takes them as they are.
+ */
+export const LabStoppingRequest = Schema.Struct({ name: Schema.Literal("lab-stopping") })
+
+/** What the lab asks a node: a command for its device, an expectation to check, or to stop with the lab. */
+export const NodeRequest = Schema.Union([ControlCommand, ExpectRequest, LabStoppingRequest])
 export type NodeRequest = typeof NodeRequest.Type
 
 /** Lab → node: a request the node answers with an `answer` of the same id. */

@@ -15,6 +15,10 @@
  * its HA group's other members, by name (the device id, an HA group's name), as the container
  * network's DNS answers; where the lab says the others listen is then not learnt (it would be
  * their wildcard addresses). It dials the lab until the lab answers: containers start in any order.
+ *
+ * A lab that stops in order asks its external nodes to stop too (`lab-stopping`): the node then
+ * ends as on Ctrl-C (its device stopped cleanly, its last events sent) and exits 0. A lab that
+ * is gone without asking (killed, crashed) is dialed again, as any lost link.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -49,6 +53,8 @@ export interface NodeOptions {
   readonly hold: boolean
   /** The node's link came up or went down: one line for its output. */
   readonly onLink: (line: string) => void
+  /** The lab stops in order and asks its nodes to stop with it (`lab-stopping`): end the node as Ctrl-C does. */
+  readonly onLabStopping: () => void
 }
 
 /** Where a node in a container listens: every address of its own network. */
@@ -103,6 +109,11 @@ export const runNode = (options: NodeOptions): Effect.Effect<Lab, BindError | Pl
     let begin: () => void = () => undefined
     const begun = new Promise<void>((resolve) => (begin = resolve))
     const serve = async (request: NodeRequest): Promise<unknown> => {
+      if (request.name === "lab-stopping") {
+        options.onLink(`${id}: the lab is stopping; ${id} stops and this node exits`)
+        options.onLabStopping()
+        return { device: id, stopping: true }
+      }
       if (lab === null && request.name === "start" && request.device === id) {
         begin()
         return { device: id, status: "starting" }

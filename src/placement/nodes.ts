@@ -19,7 +19,9 @@
  * With `placement: external` (containers) the lab spawns nothing: each node is started elsewhere
  * (`fazlab node ... --hold`, src/export/), dials the channel's TCP listener and says hello, and
  * the lab begins them in start order as they come, however long they take. A node that dials
- * in with its device already running (after the lab's process restarted) is taken as it is.
+ * in with its device already running (after the lab's process restarted) is taken as it is. When
+ * the lab stops in order it asks each connected node to stop with it (`lab-stopping`), in the
+ * order it would stop them; a lab killed outright asks nothing, and its nodes dial again.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import * as path from "node:path"
@@ -247,7 +249,11 @@ export class NodeSet implements RemoteDevices, NodeHub {
   }
 
   gone(link: NodeLink): void {
-    for (const state of this.#nodes.values()) if (state.link === link) state.link = null
+    for (const state of this.#nodes.values()) {
+      if (state.link !== link) continue
+      state.link = null
+      for (const waiter of [...state.waiters]) waiter()
+    }
   }
 
   /** A node that is gone holds no address any more. */
@@ -438,17 +444,44 @@ export class NodeSet implements RemoteDevices, NodeHub {
     await this.#until(id, state, () => state.reported && state.status !== "starting", "start its device")
   }
 
-  /** A node that is up but did not start its device: reported, and stopped. */
+  /** A node that is up but did not start its device: reported, and stopped (an external one is left to its container). */
   gaveUp(id: string, reason: string): void {
     const state = this.#nodes.get(id)
     this.#lab?.bus.publish({ type: "node-exited", device: id, code: null, signal: null, reason })
-    if (state !== undefined) void this.stop(state)
+    if (state !== undefined && state.child !== null) void this.stop(state)
   }
 
-  /** Stops the node of `id`: SIGTERM (it stops its device cleanly and sends its last events), SIGKILL after NODE_STOP_MS. */
+  /** An external node asked to stop with the lab: resolves when its link has closed, or after NODE_STOP_MS. */
+  async #leave(state: NodeState): Promise<void> {
+    const link = state.link
+    if (this.#options.placement !== "external" || link === null) return
+    state.stopping = true
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        state.waiters.delete(check)
+        resolve()
+      }
+      const check = () => {
+        if (state.link !== link) done()
+      }
+      const timer = setTimeout(done, NODE_STOP_MS)
+      state.waiters.add(check)
+      // A node that refuses (or cannot answer) is not waited for.
+      link.request({ name: "lab-stopping" }).catch(done)
+    })
+  }
+
+  /**
+   * Stops the node of `id`: SIGTERM (it stops its device cleanly and sends its last events), SIGKILL
+   * after NODE_STOP_MS. An external node, which is no child of the lab, is asked over its link
+   * (`lab-stopping`) to do the same and exit; the lab waits until its link closes, at most
+   * NODE_STOP_MS. An external node that is not connected right now is not told: it dials again
+   * until its container stops.
+   */
   stop(state: NodeState): Promise<void> {
     const child = state.child
-    if (child === null) return Promise.resolve()
+    if (child === null) return this.#leave(state)
     state.stopping = true
     return new Promise<void>((resolve) => {
       const timer = setTimeout(() => child.kill("SIGKILL"), NODE_STOP_MS)

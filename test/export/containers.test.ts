@@ -9,7 +9,9 @@
  * for its working directory). Then the FortiGate's OFTP logs are acknowledged by the analyzer
  * (TLS both ways: the two containers trust one lab CA) and its UDP syslog is stored, as the
  * control service's event stream shows; and an HA pair elects and syncs over TCP/5199 by name,
- * the FortiGate logging to the group's name (a Compose network alias of both members).
+ * the FortiGate logging to the group's name (a Compose network alias of both members). When the
+ * control service stops in order, every device service exits 0 with it (`lab-stopping`); when it
+ * is killed outright they keep dialing, and a control service started again takes them as they are.
  *
  * Needs root and `ip netns`; skipped with the reason printed otherwise. Only the namespaces the
  * test makes are addressed, and they (with their /etc/netns folders) are removed after it.
@@ -94,8 +96,15 @@ afterAll(removeTempDirs)
 const interpolate = (text: string, env: Readonly<Record<string, string>>): string =>
   text.replace(/\$\{([A-Z_]+)(?::\?[^}]*)?\}/gu, (_, name: string) => env[name] ?? "")
 
-/** The exported Compose file of `labText` with each service running as a namespace; the control service's output. */
-const runExported = async (labText: string): Promise<RunningFazlab> => {
+/** An exported lab running: its control service, its device services by name, and a control service started anew. */
+interface ExportedLab {
+  readonly control: RunningFazlab
+  readonly nodes: ReadonlyMap<string, RunningFazlab>
+  readonly startControl: () => RunningFazlab
+}
+
+/** The exported Compose file of `labText` with each service running as a namespace. */
+const runExported = async (labText: string): Promise<ExportedLab> => {
   const dir = tempDir("fazlab-containers-")
   fs.writeFileSync(path.join(dir, "lab.yaml"), labText)
   const exported = await runFazlab(["export", "compose", "lab.yaml", "--out", "compose.yaml"], { cwd: dir })
@@ -140,13 +149,24 @@ const runExported = async (labText: string): Promise<RunningFazlab> => {
     return container
   }
 
-  const control = start("fazlab-control", plan.router)
+  const startControl = () => start("fazlab-control", plan.router)
+  const control = startControl()
   // The devices in reverse start order: the lab begins each when its turn comes, whenever it dialed in.
+  const nodes = new Map<string, RunningFazlab>()
   for (const device of [...scenario.devices.keys()].toReversed()) {
     hosts(device)
-    start(device, plan.devices.get(device)?.namespace ?? "?")
+    nodes.set(device, start(device, plan.devices.get(device)?.namespace ?? "?"))
   }
-  return control
+  return { control, nodes, startControl }
+}
+
+/** Every device service ends on its own with exit 0, saying that the lab stopped it. */
+const nodesStopWithTheLab = async (nodes: ReadonlyMap<string, RunningFazlab>): Promise<void> => {
+  for (const [device, node] of nodes) {
+    const result = await node.exited(30_000)
+    expect(result.code, result.stderr).toBe(0)
+    expect(result.stderr).toContain(`${device}: the lab is stopping; ${device} stops and this node exits`)
+  }
 }
 
 const event = (type: string, fields: Readonly<Record<string, unknown>>) => (line: string) => {
@@ -156,21 +176,43 @@ const event = (type: string, fields: Readonly<Record<string, unknown>>) => (line
 
 describe.skipIf(!canNetns)("an exported Compose lab, its services run as namespaces (Linux, root, ip netns)", () => {
   it("the nodes find each other and the control service by name, share the lab CA, and the FortiGate's OFTP and syslog reach the analyzer", async () => {
-    const control = await runExported(LAB_TEXT)
+    const { control, nodes } = await runExported(LAB_TEXT)
     // OFTP: TLS with the analyzer's certificate checked against the lab CA, and the FortiGate's client certificate.
     await control.waitForLine(event("logs-acked", { device: "fgt-1", to: "faz-1" }), 60_000)
     await control.waitForLine(event("logs-stored", { device: "faz-1", sender: "fgt-1" }), 30_000)
     // The analyzer listens on every address of its own namespace, as in a container.
     expect(control.lines.some(event("listener-bound", { device: "faz-1", port: "tcp/514", address: "0.0.0.0" }))).toBe(true)
     expect((await control.interrupt(30_000)).code).toBe(0)
+    // The orderly stop told each node (lab-stopping): the FortiGate said goodbye before the analyzer stopped.
+    expect(control.lines.some(event("device-stopped", { device: "fgt-1" }))).toBe(true)
+    expect(control.lines.findIndex(event("device-stopped", { device: "fgt-1" }))).toBeLessThan(control.lines.findIndex(event("device-stopped", { device: "faz-1" })))
+    await nodesStopWithTheLab(nodes)
   }, 120_000)
 
+  it("a control service killed outright leaves its nodes dialing; started again, it takes them as they are, and its orderly stop ends them", async () => {
+    const { control, nodes, startControl } = await runExported(LAB_TEXT)
+    await control.waitForLine(event("logs-stored", { device: "faz-1", sender: "fgt-1" }), 60_000)
+    await control.kill()
+    const again = startControl()
+    // The same node processes dial the new control service, their devices still running: logs
+    // flow again, and the FortiGate's node reports (its events since the kill among them).
+    await again.waitForLine(event("logs-stored", { device: "faz-1", sender: "fgt-1" }), 60_000)
+    await again.waitForLine(event("logs-acked", { device: "fgt-1", to: "faz-1" }), 60_000)
+    for (const [device, node] of nodes) {
+      expect(node.child.exitCode, `${device} exited: ${node.stderr()}`).toBeNull()
+      expect(node.stderr()).toContain(`${device}: lost the lab: the control connection closed`)
+    }
+    expect((await again.interrupt(30_000)).code).toBe(0)
+    await nodesStopWithTheLab(nodes)
+  }, 150_000)
+
   it("an HA pair elects and syncs over TCP/5199 by name, and the FortiGate's logs reach the primary by the group's name", async () => {
-    const control = await runExported(HA_LAB_TEXT)
+    const { control, nodes } = await runExported(HA_LAB_TEXT)
     await control.waitForLine(event("ha-role", { device: "faz-a", role: "primary" }), 60_000)
     await control.waitForLine(event("ha-synced", { device: "faz-b" }), 60_000)
     await control.waitForLine(event("logs-acked", { device: "fgt-1", to: "lab" }), 60_000)
     await control.waitForLine(event("logs-stored", { device: "faz-a", sender: "fgt-1" }), 30_000)
     expect((await control.interrupt(30_000)).code).toBe(0)
+    await nodesStopWithTheLab(nodes)
   }, 150_000)
 })

@@ -91,6 +91,8 @@ export interface RunningFazlab {
   waitForLine(predicate: (line: string, index: number) => boolean, timeoutMs?: number): Promise<string>
   /** Sends SIGINT (Ctrl-C) and resolves when the process has exited; SIGKILL after `timeoutMs`. */
   interrupt(timeoutMs?: number): Promise<CliResult>
+  /** Resolves when the process has exited on its own; rejects after `timeoutMs` (default 10 s), leaving it running. */
+  exited(timeoutMs?: number): Promise<CliResult>
   /** Kills the process if it still runs (for afterEach); resolves when it has exited. */
   kill(): Promise<void>
 }
@@ -154,17 +156,27 @@ export const startFazlab = (args: ReadonlyArray<string>, options: CliOptions): R
       check()
     })
 
-  const interrupt = async (timeoutMs = 10_000): Promise<CliResult> => {
-    if (exit === null) child.kill("SIGINT")
+  /** Whether the process exited within `timeoutMs`. */
+  const exitsWithin = async (timeoutMs: number): Promise<boolean> => {
     let timer: NodeJS.Timeout | undefined
     const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), timeoutMs)))
     const outcome = await Promise.race([closed, timedOut])
     clearTimeout(timer)
-    if (outcome === "timeout") {
+    return outcome !== "timeout"
+  }
+
+  const interrupt = async (timeoutMs = 10_000): Promise<CliResult> => {
+    if (exit === null) child.kill("SIGINT")
+    if (!(await exitsWithin(timeoutMs))) {
       child.kill("SIGKILL")
       await closed
       throw new Error(`${describeCommand(args)} did not stop within ${timeoutMs} ms of SIGINT; ${tail()}`)
     }
+    return result()
+  }
+
+  const exited = async (timeoutMs = 10_000): Promise<CliResult> => {
+    if (!(await exitsWithin(timeoutMs))) throw new Error(`${describeCommand(args)} did not exit within ${timeoutMs} ms; ${tail()}`)
     return result()
   }
 
@@ -173,7 +185,7 @@ export const startFazlab = (args: ReadonlyArray<string>, options: CliOptions): R
     await closed
   }
 
-  return { child, lines, stderr: () => stderr, waitForLine, interrupt, kill }
+  return { child, lines, stderr: () => stderr, waitForLine, interrupt, exited, kill }
 }
 
 /** Parses a JSON line (headless events, `logs --json`); null when the line is not a JSON object. */
