@@ -126,7 +126,12 @@ export class VirtualLabClock implements LabClock {
   /** Stops moving time and stops observing the event loop. Timers still set never fire. */
   close(): void {
     this.#closed = true
-    this.#hook.disable()
+    // Not here: close() often runs in a promise reaction, whose async id the hook's promise
+    // tracking pushed and would pop after it. Turning the hook off in between leaves Node's async
+    // id stack unbalanced, and Node aborts at its next native callback ("Assertion failed:
+    // (env_->execution_async_id()) == (0)", as nodejs/node-addon-api#979). An immediate runs
+    // outside any promise.
+    setImmediate(() => this.#hook.disable()).unref()
   }
 
   /** Schedules the next look at the event loop: a real timer, then an immediate after the I/O poll. */
