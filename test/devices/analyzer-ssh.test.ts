@@ -8,13 +8,16 @@
  *   and the end of the session are events.
  * - a wrong password and an API user are refused (and reported); the host key (`ssh-keyscan`)
  *   is the same after the lab restarts on the same data folder.
+ * - on the simulated clock, a session whose client waits while minutes of lab time pass is not
+ *   idle for it: idle-timeout counts the client's (wall-clock) time.
  */
-import { execFile } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import * as fs from "node:fs/promises"
 import * as os from "node:os"
 import * as path from "node:path"
-import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest"
 import type { Lab } from "../../src/lab/lab.ts"
+import { VirtualLabClock } from "../../src/machines/virtual-clock.ts"
 import { expectScript } from "../support/expect.ts"
 import { useLab, waitForEvent, waitForRole } from "../support/lab.ts"
 
@@ -154,6 +157,54 @@ describe("analyzer SSH CLI (OpenSSH client)", () => {
     const api = await sshCommand(started.lab, "faz-a", "robot", "get system status")
     expect(api.code).toBe(255)
     expect(api.stderr).toContain("Permission denied")
+  })
+
+  it("on the simulated clock, keeps a session open while more than idle-timeout of lab time passes between the client's login and its command", async () => {
+    const clock = new VirtualLabClock()
+    onTestFinished(() => clock.close())
+    const started = await useLab(`name: ssh-idle
+devices:
+  faz-a:
+    kind: fortianalyzer
+    serial: FAZ-VM0000000011
+    hostname: FAZ-VM
+    admin:
+      setting: { idle-timeout: 60s }
+      user:
+        admin: { ssh-public-key: ["${publicKey}"] }
+  fgt-1:
+    kind: fortigate
+    syslog: { server: faz-a, mode: udp, rate: 1/s }
+`, { clock })
+    const { lab } = started
+    const options = sshOptions(lab, "faz-a")
+    const ssh = spawn("ssh", ["-tt", "-i", path.join(dir, "id"), "-o", "BatchMode=yes", ...options.slice(0, -1), `admin@${options.at(-1) ?? ""}`], { stdio: ["pipe", "pipe", "pipe"] })
+    let output = ""
+    const shown = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const look = () => {
+          if (!output.includes(text)) return
+          ssh.stdout.off("data", look)
+          ssh.off("close", closed)
+          resolve()
+        }
+        const closed = () => reject(new Error(`ssh ended before it showed "${text}"; it showed: ${output}`))
+        ssh.stdout.on("data", look)
+        ssh.once("close", closed)
+        look()
+      })
+    ssh.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()))
+    onTestFinished(() => void ssh.kill())
+    await shown("FAZ-VM # ")
+    const login = await waitForEvent(started, "admin-login", (e) => e.ok)
+    // The client thinks while the lab's clock jumps on (its FortiGate logs every second of lab time).
+    await waitForEvent(started, (e) => e.at > login.at + 90_000, { timeoutMs: 30_000 })
+    expect(started.events.filter((e) => e.type === "admin-logout")).toEqual([])
+    ssh.stdin.write("get system status\r")
+    await shown("Serial Number               : FAZ-VM0000000011")
+    ssh.stdin.write("exit\r")
+    const logout = await waitForEvent(started, "admin-logout")
+    expect(logout.reason).toBe("exit")
   })
 
   it("keeps its host key across restarts of the lab", async () => {

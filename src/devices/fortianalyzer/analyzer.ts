@@ -30,6 +30,7 @@ import * as path from "node:path"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import type { PortKey } from "../../events/events.ts"
+import { RealLabClock } from "../../machines/clock.ts"
 import type { BindError } from "../../net/errors.ts"
 import { listenTcp, type TcpConnectionGuard } from "../../net/tcp.ts"
 import { listenUdp, type UdpServer } from "../../net/udp.ts"
@@ -94,6 +95,9 @@ const HTTPS_PORTS: ReadonlyArray<"tcp/8443" | "tcp/443"> = ["tcp/8443", "tcp/443
 
 /** The first byte of a TLS record carrying a handshake (a ClientHello). */
 const TLS_HANDSHAKE = 0x16
+
+/** What an SSH session's idle-timeout counts on, whatever the lab clock: its real client's time (ssh-server.ts). */
+const WALL_CLOCK = new RealLabClock()
 
 export class FortiAnalyzer implements Device {
   readonly kind = "fortianalyzer"
@@ -401,7 +405,7 @@ export class FortiAnalyzer implements Device {
     const identity = { serial: this.settings.serial, role: "server", ips: [plan.addressOf(this.id), "127.0.0.1"], hostnames: ["localhost"] } as const
     return Effect.promise(() => Promise.all([pki.issue(identity), pki.sshHostKey(this.settings.serial)])).pipe(
       Effect.map(([certificate, hostKeyPem]) => {
-        this.#ssh = new SshServer({ device: this.id, bus, clock, view: this, hostKeyPem })
+        this.#ssh = new SshServer({ device: this.id, bus, clientClock: WALL_CLOCK, view: this, hostKeyPem })
         const api = new JsonRpcApi({ device: this.id, bus, clock, view: this })
         this.api = api
         // TCP/443 is on the HA group's virtual IP for a member behind one, else on the analyzer's own address.

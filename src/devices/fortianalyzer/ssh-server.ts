@@ -9,8 +9,11 @@
  * whose password their LDAP or RADIUS server checks (`admin.ts`). API users cannot log in here.
  * A session is interactive (`ssh admin@faz`, with a pseudo-terminal: the server echoes and edits
  * the line) or one command (`ssh admin@faz 'get system status'`, exit status 1 when the command
- * failed). A session idle for `admin.setting.idle-timeout` (lab clock) is closed; a command that
- * waits for a server's answer (`diagnose test authserver`) does not count as idle. Logins,
+ * failed). A session idle for `admin.setting.idle-timeout` is closed; a command that waits for a
+ * server's answer (`diagnose test authserver`) does not count as idle. Idle time is the client's:
+ * it counts on the wall clock whatever the lab clock does, since the client at the other end of
+ * the socket types (or runs its script) in real time. A simulated clock that jumps, or `speed: N`,
+ * would otherwise close a session between a real client's login and its first command. Logins,
  * refusals and the end of each session are `admin-login` / `admin-logout` events.
  */
 import type ssh2 from "ssh2"
@@ -23,7 +26,8 @@ import type { AnalyzerView } from "./system-view.ts"
 export interface SshServerOptions {
   readonly device: string
   readonly bus: EventBus
-  readonly clock: LabClock
+  /** The clock a session's idle-timeout counts on: the wall clock (a `RealLabClock` at speed 1), not the lab's. */
+  readonly clientClock: LabClock
   readonly view: AnalyzerView
   /** The host key, PEM (`LabPki.sshHostKey`). */
   readonly hostKeyPem: string
@@ -58,7 +62,7 @@ export class SshServer extends InjectedSshServer {
   }
 
   protected session(client: ssh2.Connection, peer: string): void {
-    const { view, clock, bus, device } = this.#options
+    const { view, clientClock: clock, bus, device } = this.#options
     let user: string | null = null
     let ended = "the client disconnected"
     let idle: unknown = null
