@@ -6,9 +6,10 @@
  * with a sentence and counted.
  */
 import * as tls from "node:tls"
+import * as Effect from "effect/Effect"
 import { describe, expect, it } from "vitest"
 import { encodeAggregationFrame } from "../../src/protocols/aggregation/frames.ts"
-import { analyzer, sharedLab, waitForEvent, waitForStored } from "../support/lab.ts"
+import { analyzer, sharedLab, useLab, waitForEvent, waitForStored } from "../support/lab.ts"
 
 const YAML = `
 name: aggregation
@@ -88,5 +89,51 @@ describe("log aggregation between two analyzers on TCP/3000", () => {
     const refused = await waitForEvent(started(), "log-aggregation", (e) => e.device === "faz-agg" && e.state === "refused" && e.reason.startsWith("refused (bad-frame)"))
     expect(refused.reason).toBe("refused (bad-frame): \"hello\" is not an aggregation frame (docs/protocols/log-aggregation.md)")
     expect(analyzer(started().lab, "faz-agg").aggregation?.refused.get("bad-frame")).toBe(1)
+  })
+})
+
+describe("log aggregation of held logs", () => {
+  it("sends the logs of a device authorized after a run passed their ids, each once", async () => {
+    const started = await useLab(`
+name: aggregation-held
+devices:
+  faz-agg:
+    kind: fortianalyzer
+    admin: { user: { admin: { password: fortinet } } }
+    log-forward-service: { accept-aggregation: enable }
+  faz-src:
+    kind: fortianalyzer
+    serial: FAZ-VM0000000003
+    log-forward:
+      - { id: 1, server-name: central, mode: aggregation, server-addr: faz-agg, agg-user: admin, agg-password: fortinet, agg-interval: 1s }
+  fgt-held:
+    kind: fortigate
+    serial: FGT60FTK20000009
+    fortianalyzer: { server: faz-src, serial: FAZ-VM0000000003, rate: 100/s, count: 20 }
+  fgt-1:
+    kind: fortigate
+    syslog: { server: faz-src, rate: 20/s }
+`)
+    const src = analyzer(started.lab, "faz-src")
+    const agg = analyzer(started.lab, "faz-agg")
+    const held = () => src.store.devices.get("FGT60FTK20000009")?.heldLogs ?? 0
+    await waitForEvent(started, "logs-acked", (e) => e.device === "fgt-held" && held() === 20)
+    // A run that sent logs of fgt-1 stored after the held ones: faz-agg's position is past their ids.
+    const heldUpTo = src.store.lastId()
+    const passed = await waitForEvent(started, "log-aggregation", (e) =>
+      e.device === "faz-src" && e.role === "client" && e.state === "sent" &&
+      agg.store.syncPositions().some((position) => position.origin === src.store.uid && position.upTo > heldUpTo))
+    expect(agg.store.count({ device: "fgt-held" })).toBe(0)
+    const authorized = await Effect.runPromise(src.authorizeDevice("FGT60FTK20000009", null))
+    expect(authorized.released).toBe(20)
+    // The next run after the release sends them.
+    await waitForEvent(started, "log-aggregation", (e) => e.device === "faz-src" && e.role === "client" && e.state === "sent" && agg.store.count({ device: "fgt-held" }) === 20, {
+      from: started.events.indexOf(passed) + 1
+    })
+    // And no run after it sends them again.
+    const from = started.events.length
+    await waitForEvent(started, "log-aggregation", (e) => e.device === "faz-src" && e.role === "client" && e.state === "sent", { from })
+    expect(agg.store.count({ device: "fgt-held" })).toBe(20)
+    expect(agg.aggregation?.duplicates).toBe(0)
   })
 })
