@@ -615,6 +615,9 @@ export class JsonRpcApi {
       length: zipped.length
     })
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // LogView: logstats, logfiles/state
   // ---------------------------------------------------------------------------------------------
 
   /** The log senders of an ADOM: its authorized devices; in root, the syslog senders too. */
